@@ -1,0 +1,43 @@
+"""The whole configuration: the top-level blocks and keywords of keepalived.conf."""
+
+from __future__ import annotations
+
+from keepalived_py.config.model.addresses import VirtualAddress, VirtualAddressEntry
+from keepalived_py.config.model.bfd import BfdInstance
+from keepalived_py.config.model.global_defs import GlobalDefs
+from keepalived_py.config.model.lvs import VirtualServer
+from keepalived_py.config.model.vrrp import VrrpInstance, VrrpScript
+from keepalived_py.config.schema import Entries, Flag, Int, Model, Nested, Word, kw, model
+
+
+@model
+class KeepalivedConfig(Model):
+    """Everything keepalived.conf says; each child process reads the part it acts on."""
+
+    block_keyword = ""
+
+    net_namespace: str | None = kw(Word())
+    net_namespace_ipvs: str | None = kw(Word())
+    namespace_with_ipsets: bool = kw(Flag(), default=False)
+    instance: str | None = kw(Word())
+    use_pid_dir: bool = kw(Flag(), default=False)
+    linkbeat_use_polling: bool = kw(Flag(), default=False)
+    child_wait_time: int = kw(Int(0, 2147483647), default=5)
+    global_defs: GlobalDefs | None = kw(Nested(GlobalDefs))
+    static_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
+    bfd_instance: tuple[BfdInstance, ...] = kw(Nested(BfdInstance), multi=True)
+    vrrp_script: tuple[VrrpScript, ...] = kw(Nested(VrrpScript), multi=True)
+    vrrp_instance: tuple[VrrpInstance, ...] = kw(Nested(VrrpInstance), multi=True)
+    virtual_server: tuple[VirtualServer, ...] = kw(Nested(VirtualServer), multi=True)
+
+    # keepalived's rule (have_vrrp_config / have_checker_config / have_bfd_config) for which
+    # child processes have work; `--all` starts them regardless.
+    def needs_vrrp(self) -> bool:
+        return bool(self.vrrp_instance or self.static_ipaddress
+                    or getattr(self, "static_routes", ()) or getattr(self, "static_rules", ()))
+
+    def needs_check(self) -> bool:
+        return bool(self.virtual_server)
+
+    def needs_bfd(self) -> bool:
+        return bool(self.bfd_instance)

@@ -1,0 +1,511 @@
+"""Declaring keywords once: value types, keyword specs on model fields, and the generic builder.
+
+A model is a frozen dataclass whose fields carry their keyword in `metadata`:
+
+    @model
+    class VrrpScript(Model):
+        name: str = head(Word())
+        script: str | None = kw(Script())
+        interval: float = kw(Timer(), default=1.0)
+
+From that one declaration come the parser (statement -> model, with defaults, ranges and
+'did you mean' for unknown keywords), the writer (model -> keepalived.conf text) and the
+round-trip property tests. A value type turns a statement's words into a Python value and
+back; `ValueProblem` carries a message for the diagnostic keepalived would give.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import ipaddress
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, field
+from typing import Any, ClassVar
+
+from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
+from keepalived_py.config.parser import Stmt
+from keepalived_py.errors import SourcePos
+
+
+class ValueProblem(Exception):
+    """A value that does not fit its keyword; becomes a diagnostic at the statement's line."""
+
+    def __init__(self, message: str, code: ConfigErr = ConfigErr.GENERAL_ERROR):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(slots=True)
+class Ctx:
+    """What a value type may need while parsing: where it is, and where to report."""
+
+    diagnostics: Diagnostics
+    pos: SourcePos | None = None
+    keyword: str = ""
+    raw: str = ""
+
+    def warn(self, message: str, code: ConfigErr = ConfigErr.WARNING) -> None:
+        self.diagnostics.add(code, message, self.pos)
+
+    def info(self, message: str) -> None:
+        self.diagnostics.add(ConfigErr.OK, message, self.pos)
+
+
+# --------------------------------------------------------------------------- value types
+class ValueType:
+    """Words after a keyword <-> a Python value."""
+
+    min_args: int = 1
+    max_args: int | None = 1
+
+    def parse(self, args: Sequence[str], ctx: Ctx) -> Any:
+        raise NotImplementedError
+
+    def format(self, value: Any) -> list[str]:
+        raise NotImplementedError
+
+    def check_arity(self, args: Sequence[str], ctx: Ctx) -> None:
+        if len(args) < self.min_args:
+            raise ValueProblem(f"{ctx.keyword} requires a parameter" if self.min_args == 1
+                               else f"{ctx.keyword} requires {self.min_args} parameters",
+                               ConfigErr.MISSING_PARAMETER)
+        if self.max_args is not None and len(args) > self.max_args:
+            ctx.warn(f"{ctx.keyword}: extra parameters {' '.join(args[self.max_args:])} ignored")
+
+
+def _quote(word: str) -> str:
+    """A word as keepalived's tokeniser will read it back."""
+    if word == "" or any(c in word for c in ' \t{}!#"'):
+        return '"' + word + '"'
+    return word
+
+
+class Word(ValueType):
+    """One word, kept as written."""
+
+    def parse(self, args, ctx):
+        return args[0]
+
+    def format(self, value):
+        return [_quote(value)]
+
+
+class Words(ValueType):
+    """All the words after the keyword, as a tuple."""
+
+    def __init__(self, min_args: int = 1):
+        self.min_args = min_args
+        self.max_args = None
+
+    def parse(self, args, ctx):
+        return tuple(args)
+
+    def format(self, value):
+        return [_quote(w) for w in value]
+
+
+class Text(ValueType):
+    """The rest of the line as one string (e.g. an email subject)."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return " ".join(args)
+
+    def format(self, value):
+        return [_quote(value)]
+
+
+class Int(ValueType):
+    """A whole number in [lo, hi]; keepalived reports values outside as invalid."""
+
+    def __init__(self, lo: int | None = None, hi: int | None = None, base: int = 10):
+        self.lo, self.hi, self.base = lo, hi, base
+
+    def parse(self, args, ctx):
+        text = args[0]
+        try:
+            value = int(text, self.base)
+        except ValueError:
+            raise ValueProblem(f"{ctx.keyword}: invalid number '{text}'", ConfigErr.INVALID_NUMBER) from None
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise ValueProblem(f"{ctx.keyword}: value {text} outside range [{self.lo}:{self.hi}]",
+                               ConfigErr.INVALID_NUMBER)
+        return value
+
+    def format(self, value):
+        return [format(value, "x") if self.base == 16 else str(value)]
+
+
+class Timer(ValueType):
+    """Seconds, fractions allowed (keepalived's <TIMER>, micro-second resolution)."""
+
+    def __init__(self, lo: float = 0.0, hi: float | None = None):
+        self.lo, self.hi = lo, hi
+
+    def parse(self, args, ctx):
+        text = args[0]
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueProblem(f"{ctx.keyword}: invalid timer '{text}'", ConfigErr.INVALID_NUMBER) from None
+        if value != value or value < self.lo or (self.hi is not None and value > self.hi):
+            raise ValueProblem(f"{ctx.keyword}: timer {text} outside range [{self.lo}:{self.hi}]",
+                               ConfigErr.INVALID_NUMBER)
+        return round(value, 6)
+
+    def format(self, value):
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return [text or "0"]
+
+
+_TRUE = ("on", "true", "yes")
+_FALSE = ("off", "false", "no")
+
+
+class Bool(ValueType):
+    """<BOOL>: on|off|true|false|yes|no."""
+
+    def parse(self, args, ctx):
+        word = args[0].lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ValueProblem(f"{ctx.keyword}: invalid boolean '{args[0]}'")
+
+    def format(self, value):
+        return ["true" if value else "false"]
+
+
+class Flag(ValueType):
+    """A keyword alone means True; keepalived also accepts an explicit <BOOL> on many."""
+
+    min_args = 0
+
+    def parse(self, args, ctx):
+        if not args:
+            return True
+        word = args[0].lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ValueProblem(f"{ctx.keyword}: invalid boolean '{args[0]}'")
+
+    def format(self, value):
+        return [] if value else ["false"]
+
+
+class Choice(ValueType):
+    """One of a fixed set of words; `aliases` map other spellings to a canonical one."""
+
+    def __init__(self, *choices: str, aliases: dict[str, str] | None = None, case: bool = True):
+        self.choices = choices
+        self.aliases = aliases or {}
+        self.case = case
+
+    def parse(self, args, ctx):
+        word = args[0] if self.case else args[0].upper()
+        word = self.aliases.get(word, word)
+        if word not in self.choices:
+            close = difflib.get_close_matches(word, self.choices, 1)
+            hint = f" - did you mean '{close[0]}'?" if close else ""
+            raise ValueProblem(f"{ctx.keyword}: invalid value '{args[0]}'{hint}")
+        return word
+
+    def format(self, value):
+        return [value]
+
+
+class Address(ValueType):
+    """An IPv4 or IPv6 address (`family` 4 or 6 restricts it)."""
+
+    def __init__(self, family: int | None = None):
+        self.family = family
+
+    def parse(self, args, ctx):
+        try:
+            addr = ipaddress.ip_address(args[0])
+        except ValueError:
+            raise ValueProblem(f"{ctx.keyword}: invalid address '{args[0]}'") from None
+        if self.family and addr.version != self.family:
+            raise ValueProblem(f"{ctx.keyword}: '{args[0]}' is not an IPv{self.family} address")
+        return addr
+
+    def format(self, value):
+        return [str(value)]
+
+
+class Port(Int):
+    def __init__(self) -> None:
+        super().__init__(0, 65535)
+
+
+class Script(ValueType):
+    """A command line: keepalived splits it with shell-like quoting and escapes."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return " ".join(_quote_for_script(a) for a in args)
+
+    def format(self, value):
+        return [value]
+
+
+def _quote_for_script(word: str) -> str:
+    return "'" + word + "'" if any(c in word for c in " \t") else word
+
+
+class Nested(ValueType):
+    """Marks a keyword that opens a block of its own: a model (`model`) or a list of entries."""
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+
+    def parse(self, args, ctx):  # not used: blocks are built by build_model
+        raise NotImplementedError
+
+    def format(self, value):
+        raise NotImplementedError
+
+
+class Entries(ValueType):
+    """A block whose lines are entries (virtual_ipaddress, unicast_peer, track_script ...).
+
+    `entry` parses one line's words into a value and `fmt` writes it back. Entries may also
+    stand on the keyword line itself (`virtual_ipaddress { 192.0.2.1 }` is split by the
+    lexer, so they never do here).
+    """
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, entry: ValueType):
+        self.entry = entry
+
+    def parse(self, args, ctx):  # not used: see build_entries
+        raise NotImplementedError
+
+    def format(self, value):
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- keyword specs
+@dataclass(frozen=True, slots=True)
+class KeywordSpec:
+    """Everything the builder and the writer need to know about one keyword."""
+
+    name: str
+    vtype: ValueType
+    aliases: tuple[str, ...] = ()
+    multi: bool = False
+    alts: tuple[tuple[str, Any], ...] = ()  # other keywords that set this field to a constant
+    deprecated: tuple[str, ...] = ()  # aliases that draw keepalived's deprecation warning
+    implemented: bool = False
+    block_optional: bool = False  # Nested: the block may be absent (keyword line only)
+    check: Callable[[Any, Ctx], Any] | None = None  # extra check/normalisation after parse
+
+
+HEAD = "head"
+KW = "kw"
+
+
+def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
+       multi: bool = False, alts: dict[str, Any] | None = None, deprecated: Sequence[str] = (),
+       implemented: bool = False, block_optional: bool = False,
+       check: Callable[[Any, Ctx], Any] | None = None) -> Any:
+    """A model field set by a keyword (the field's own name unless `name` says otherwise)."""
+    spec = dict(name=name, vtype=vtype, aliases=tuple(aliases), multi=multi,
+                alts=tuple((alts or {}).items()), deprecated=tuple(deprecated), implemented=implemented,
+                block_optional=block_optional, check=check)
+    if multi or (isinstance(vtype, Entries) and default is MISSING):
+        default = ()
+    elif default is MISSING:
+        default = None
+    return field(default=default, metadata={KW: spec})
+
+
+def head(vtype: ValueType, *, default: Any = None, optional: bool = False) -> Any:
+    """A model field taken from the words on the block's own keyword line (its name, address)."""
+    return field(default=default, metadata={HEAD: (vtype, optional)})
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """Base of every configuration model: frozen, with its source position (not compared)."""
+
+    pos: SourcePos | None = field(default=None, compare=False, repr=False)
+
+    #: the keyword that opens this block, for messages and the writer
+    block_keyword: ClassVar[str] = ""
+
+
+def model(cls: type) -> type:
+    """Make a frozen, slotted dataclass of a model class and index its keywords."""
+    cls = dataclass(frozen=True, slots=True)(cls)
+    table: dict[str, tuple[str, KeywordSpec, Any]] = {}
+    heads: list[tuple[str, ValueType, bool]] = []
+    specs: list[tuple[str, KeywordSpec]] = []
+    for f in dataclasses.fields(cls):
+        if HEAD in f.metadata:
+            vtype, optional = f.metadata[HEAD]
+            heads.append((f.name, vtype, optional))
+        elif KW in f.metadata:
+            raw = dict(f.metadata[KW])
+            raw["name"] = raw["name"] or f.name
+            spec = KeywordSpec(**raw)
+            specs.append((f.name, spec))
+            table[spec.name] = (f.name, spec, _NO_CONST)
+            for alias in spec.aliases + spec.deprecated:
+                table[alias] = (f.name, spec, _NO_CONST)
+            for alt, const in spec.alts:
+                table[alt] = (f.name, spec, const)
+    cls.__kw_table__ = table
+    cls.__kw_heads__ = tuple(heads)
+    cls.__kw_specs__ = tuple(specs)
+    return cls
+
+
+_NO_CONST = object()
+
+
+def keyword_specs(cls: type[Model]) -> tuple[tuple[str, KeywordSpec], ...]:
+    return cls.__kw_specs__  # type: ignore[attr-defined]
+
+
+def head_fields(cls: type[Model]) -> tuple[tuple[str, ValueType, bool], ...]:
+    return cls.__kw_heads__  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- building
+@dataclass(slots=True)
+class Usage:
+    """Which keywords a configuration used, for `-t`'s 'parsed, not implemented' list."""
+
+    not_implemented: list[tuple[SourcePos, str]] = field(default_factory=list)
+
+
+def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], children: Sequence[Stmt],
+                diags: Diagnostics, usage: Usage, pos: SourcePos | None) -> Model:
+    """A model from a block statement: head words from `args`, keywords from `children`."""
+    values: dict[str, Any] = {}
+    ctx = Ctx(diags, pos, stmt.keyword if stmt is not None else "")
+    heads = cls.__kw_heads__  # type: ignore[attr-defined]
+    if heads:
+        _parse_heads(cls, heads, args, ctx, values)
+    elif args and stmt is not None:
+        diags.add(ConfigErr.GENERAL_ERROR, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
+    table = cls.__kw_table__  # type: ignore[attr-defined]
+    multis: dict[str, list[Any]] = {}
+    for child in children:
+        word = child.line.words[0]
+        entry = table.get(word)
+        if entry is None:
+            _unknown(cls, child, diags)
+            continue
+        fname, spec, const = entry
+        cpos = child.line.pos
+        ctx.pos = cpos
+        ctx.keyword = word
+        ctx.raw = child.line.raw
+        if word in spec.deprecated:
+            diags.add(ConfigErr.DEPRECATED, f"\"{word}\" is deprecated. Please use \"{spec.name}\"", cpos)
+        if not spec.implemented:
+            usage.not_implemented.append((cpos, f"{cls.block_keyword or 'top level'}.{spec.name}"))
+        try:
+            if const is not _NO_CONST:
+                if child.block is not None:
+                    raise ValueProblem(f"{word} does not take a block")
+                value = const
+            else:
+                value = _parse_value(spec, child, ctx, diags, usage)
+            if spec.check is not None:
+                value = spec.check(value, ctx)
+        except ValueProblem as problem:
+            diags.add(problem.code, str(problem), cpos)
+            continue
+        if spec.multi:
+            multis.setdefault(fname, []).append(value)
+        elif isinstance(spec.vtype, Entries) and fname in values:
+            values[fname] = values[fname] + value  # a repeated entry block adds to the first
+        else:
+            values[fname] = value
+    for fname, items in multis.items():
+        values[fname] = tuple(items)
+    return cls(pos=pos, **values)
+
+
+def _parse_heads(cls, heads, args, ctx: Ctx, values: dict[str, Any]) -> None:
+    rest = list(args)
+    for index, (fname, vtype, optional) in enumerate(heads):
+        if not rest:
+            if not optional:
+                ctx.diagnostics.add(ConfigErr.MISSING_PARAMETER,
+                                    f"{ctx.keyword or cls.block_keyword}: missing {fname.replace('_', ' ')}",
+                                    ctx.pos)
+            break
+        last = index == len(heads) - 1
+        take = rest if (last and vtype.max_args is None) else rest[: max(1, vtype.max_args or 1)]
+        try:
+            values[fname] = vtype.parse(take, ctx)
+        except ValueProblem as problem:
+            ctx.diagnostics.add(problem.code, str(problem), ctx.pos)
+        rest = rest[len(take):]
+    if rest:
+        ctx.diagnostics.add(ConfigErr.WARNING, f"{ctx.keyword}: extra parameters {' '.join(rest)} ignored", ctx.pos)
+
+
+def _parse_value(spec: KeywordSpec, child: Stmt, ctx: Ctx, diags: Diagnostics, usage: Usage) -> Any:
+    vtype = spec.vtype
+    args = child.line.words[1:]
+    if isinstance(vtype, Nested):
+        if child.block is None and not spec.block_optional:
+            diags.add(ConfigErr.MISSING_BOB, f"Missing '{{' at beginning of configuration block {child.keyword}",
+                      child.line.pos)
+        return build_model(vtype.model, child, args, child.block or (), diags, usage, child.line.pos)
+    if isinstance(vtype, Entries):
+        return _build_entries(vtype, child, args, ctx)
+    if child.block is not None:
+        diags.add(ConfigErr.UNEXPECTED_BOB, f"{child.keyword} does not open a block - block ignored",
+                  child.line.pos)
+    vtype.check_arity(args, ctx)
+    return vtype.parse(args, ctx)
+
+
+def _build_entries(vtype: Entries, child: Stmt, args: Sequence[str], ctx: Ctx) -> tuple[Any, ...]:
+    entries: list[Any] = []
+    keyword = child.line.words[0]
+    lines = []
+    if args:  # keepalived treats words after the keyword as extra, except '{' handled by the lexer
+        ctx.diagnostics.add(ConfigErr.GENERAL_ERROR, f"Block {keyword} has extra parameters {' '.join(args)} ...",
+                            child.line.pos)
+    if child.block is None:
+        ctx.diagnostics.add(ConfigErr.OK, f"'{{' missing from beginning of block {keyword}", child.line.pos)
+    for sub in child.block or ():
+        lines.append(sub)
+    for sub in lines:
+        ctx.pos = sub.line.pos
+        ctx.keyword = keyword
+        ctx.raw = sub.line.raw
+        if sub.block is not None:
+            ctx.diagnostics.add(ConfigErr.UNEXPECTED_BOB, "Unexpected '{' - ignoring", sub.line.pos)
+        try:
+            vtype.entry.check_arity(sub.line.words, ctx)
+            entries.append(vtype.entry.parse(sub.line.words, ctx))
+        except ValueProblem as problem:
+            ctx.diagnostics.add(problem.code, str(problem), sub.line.pos)
+    return tuple(entries)
+
+
+def _unknown(cls: type[Model], child: Stmt, diags: Diagnostics) -> None:
+    word = child.line.words[0]
+    known = list(cls.__kw_table__)  # type: ignore[attr-defined]
+    close = difflib.get_close_matches(word, known, 1, 0.75)
+    hint = f"did you mean '{close[0]}'?" if close else None
+    diags.add(ConfigErr.UNKNOWN_KEYWORD, f"Unknown keyword '{word}'", child.line.pos, hint)
