@@ -50,3 +50,32 @@ class VirtualAddressEntry(ValueType):
         if value.dev:
             words += ["dev", value.dev]
         return words + list(value.options)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOrRule:
+    """One line of virtual_routes / static_routes / virtual_rules / static_rules (words, to be typed)."""
+
+    words: tuple[str, ...]
+    pos: SourcePos | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RouteOrRule):
+            return NotImplemented
+        return self.words == other.words
+
+    def __hash__(self) -> int:
+        return hash(self.words)
+
+
+class RouteEntry(ValueType):
+    max_args = None
+
+    def parse(self, args, ctx: Ctx) -> RouteOrRule:
+        return RouteOrRule(tuple(args), ctx.pos)
+
+    def format(self, value: RouteOrRule) -> list[str]:
+        return list(value.words)
+
+
+RuleEntry = RouteEntry

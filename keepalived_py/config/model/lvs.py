@@ -28,6 +28,13 @@ class RealServer(Model):
 
 
 @model
+class VirtualServerGroup(Model):
+    block_keyword = "virtual_server_group"
+
+    name: str = head(Word(), default="")
+
+
+@model
 class VirtualServer(Model):
     block_keyword = "virtual_server"
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from keepalived_py.config.model.addresses import VirtualAddress, VirtualAddressEntry
+from keepalived_py.config.model.addresses import (
+    RouteEntry,
+    RouteOrRule,
+    RuleEntry,
+    VirtualAddress,
+    VirtualAddressEntry,
+)
 from keepalived_py.config.model.bfd import BfdInstance
 from keepalived_py.config.model.global_defs import GlobalDefs
-from keepalived_py.config.model.lvs import VirtualServer
-from keepalived_py.config.model.vrrp import VrrpInstance, VrrpScript
-from keepalived_py.config.schema import Entries, Flag, Int, Model, Nested, Word, kw, model
+from keepalived_py.config.model.lvs import VirtualServer, VirtualServerGroup
+from keepalived_py.config.model.static import SslDefs, TrackGroup
+from keepalived_py.config.model.tracking import TrackFile, TrackProcess, VrrpScript
+from keepalived_py.config.model.vrrp import GarpGroup, VrrpInstance, VrrpSyncGroup
+from keepalived_py.config.schema import Entries, Flag, Int, Model, Nested, Word, Words, kw, model
 
 
 @model
@@ -16,6 +24,7 @@ class KeepalivedConfig(Model):
 
     block_keyword = ""
 
+    # daemon facilities that stand outside global_defs (keepalived.conf(5) 'Global definitions')
     net_namespace: str | None = kw(Word())
     net_namespace_ipvs: str | None = kw(Word())
     namespace_with_ipsets: bool = kw(Flag(), default=False)
@@ -24,17 +33,27 @@ class KeepalivedConfig(Model):
     linkbeat_use_polling: bool = kw(Flag(), default=False)
     child_wait_time: int = kw(Int(0, 2147483647), default=5)
     global_defs: GlobalDefs | None = kw(Nested(GlobalDefs))
+    ssl: SslDefs | None = kw(Nested(SslDefs), name="SSL")
+    linkbeat_interfaces: tuple[str, ...] = kw(Entries(Word()))
+    interface_up_down_delays: tuple[tuple[str, ...], ...] = kw(Entries(Words()))
+    track_group: tuple[TrackGroup, ...] = kw(Nested(TrackGroup), multi=True)
     static_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
+    static_routes: tuple[RouteOrRule, ...] = kw(Entries(RouteEntry()))
+    static_rules: tuple[RouteOrRule, ...] = kw(Entries(RuleEntry()))
     bfd_instance: tuple[BfdInstance, ...] = kw(Nested(BfdInstance), multi=True)
     vrrp_script: tuple[VrrpScript, ...] = kw(Nested(VrrpScript), multi=True)
+    vrrp_track_file: tuple[TrackFile, ...] = kw(Nested(TrackFile), multi=True, aliases=("track_file",))
+    vrrp_track_process: tuple[TrackProcess, ...] = kw(Nested(TrackProcess), multi=True)
+    vrrp_sync_group: tuple[VrrpSyncGroup, ...] = kw(Nested(VrrpSyncGroup), multi=True)
+    garp_group: tuple[GarpGroup, ...] = kw(Nested(GarpGroup), multi=True)
     vrrp_instance: tuple[VrrpInstance, ...] = kw(Nested(VrrpInstance), multi=True)
+    virtual_server_group: tuple[VirtualServerGroup, ...] = kw(Nested(VirtualServerGroup), multi=True)
     virtual_server: tuple[VirtualServer, ...] = kw(Nested(VirtualServer), multi=True)
 
     # keepalived's rule (have_vrrp_config / have_checker_config / have_bfd_config) for which
     # child processes have work; `--all` starts them regardless.
     def needs_vrrp(self) -> bool:
-        return bool(self.vrrp_instance or self.static_ipaddress
-                    or getattr(self, "static_routes", ()) or getattr(self, "static_rules", ()))
+        return bool(self.vrrp_instance or self.static_ipaddress or self.static_routes or self.static_rules)
 
     def needs_check(self) -> bool:
         return bool(self.virtual_server)

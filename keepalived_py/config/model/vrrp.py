@@ -9,23 +9,12 @@ from keepalived_py.config.schema import (
     Flag,
     Int,
     Model,
-    Script,
     Timer,
     Word,
     head,
     kw,
     model,
 )
-
-
-@model
-class VrrpScript(Model):
-    block_keyword = "vrrp_script"
-
-    name: str = head(Word(), default="")
-    script: str | None = kw(Script())
-    interval: float = kw(Timer(), default=1.0)
-    weight: int = kw(Int(-253, 253), default=0)
 
 
 @model
@@ -40,3 +29,18 @@ class VrrpInstance(Model):
     advert_int: float = kw(Timer(), default=1.0)
     preempt: bool = kw(Flag(), default=True, alts={"nopreempt": False})
     virtual_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
+
+
+@model
+class VrrpSyncGroup(Model):
+    block_keyword = "vrrp_sync_group"
+
+    name: str = head(Word(), default="")
+    group: tuple[str, ...] = kw(Entries(Word()))
+
+
+@model
+class GarpGroup(Model):
+    block_keyword = "garp_group"
+
+    garp_interval: float | None = kw(Timer())
