@@ -82,10 +82,12 @@ class Implementation:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop_shell(self, pidfile: str) -> str:
-        """The same graceful stop as a shell snippet, for the guest (no Python handle)."""
-        return (f'kill -TERM "$(cat {pidfile})"; i=0; while [ -e /proc/"$(cat {pidfile} 2>/dev/null)" ] '
-                f'&& [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done')
+    def stop_shell(self, pid: str) -> str:
+        """The same graceful stop as a shell snippet, for the guest: `pid` is a shell word
+        (e.g. "$KPID") naming a child of that shell, so `wait` reaps it.  Leaves the
+        daemon's exit status in $_rc (137: it had to be killed after 10 s)."""
+        return (f"kill -TERM {pid}; (sleep 10; kill -KILL {pid} 2>/dev/null) & _w=$!; "
+                f"wait {pid}; _rc=$?; kill $_w 2>/dev/null")
 
 
 @dataclass(frozen=True)
