@@ -1,0 +1,122 @@
+"""What an instance asks its runtime to do. The runtime executes these and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+
+from keepalived_py.vrrp.packet import VrrpAdvert
+
+IPAddr = IPv4Address | IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class SendAdvert:
+    """Send `payloads[i]` (VRRP message, checksum done) from `src` to `dsts[i]` with TTL /
+    hop limit 255 on `interface`. `advert` is the same message, typed, for logs and tests."""
+
+    instance: str
+    interface: str
+    advert: VrrpAdvert
+    src: IPAddr | None
+    dsts: tuple[IPAddr, ...]
+    payloads: tuple[bytes, ...]
+
+    @property
+    def priority(self) -> int:
+        return self.advert.priority
+
+
+@dataclass(frozen=True, slots=True)
+class AddAddresses:
+    """Install VIPs (`virtual_ipaddress`, then `virtual_ipaddress_excluded`)."""
+
+    instance: str
+    interface: str
+    addresses: tuple[IPAddr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveAddresses:
+    instance: str
+    interface: str
+    addresses: tuple[IPAddr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddRoutes:
+    """`virtual_routes` lines, as configured; the runtime parses them."""
+
+    instance: str
+    routes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveRoutes:
+    instance: str
+    routes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddRules:
+    instance: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveRules:
+    instance: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SendGarp:
+    """Gratuitous ARP for each IPv4 address, `repeat` rounds."""
+
+    instance: str
+    interface: str
+    addresses: tuple[IPv4Address, ...]
+    repeat: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendNa:
+    """Unsolicited neighbour advertisement for each IPv6 address, `repeat` rounds."""
+
+    instance: str
+    interface: str
+    addresses: tuple[IPv6Address, ...]
+    repeat: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunNotify:
+    """keepalived's notify: `kind` INSTANCE or GROUP, `state` MASTER / BACKUP / FAULT / STOP,
+    or an event (MASTER_RX_LOWER_PRI, PRIORITY). The runtime picks notify_<state> and the
+    generic `notify` script ("$kind $name $state $priority") and the FIFO."""
+
+    kind: str
+    name: str
+    state: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    """Arm (or with `at` None, cancel) the instance's timer named `timer`."""
+
+    instance: str
+    timer: str
+    at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """A log line with keepalived's wording, for the runtime's logger."""
+
+    message: str
+    level: str = "INFO"
+
+
+Action = (SendAdvert | AddAddresses | RemoveAddresses | AddRoutes | RemoveRoutes | AddRules
+          | RemoveRules | SendGarp | SendNa | RunNotify | SetTimer | Log)

@@ -1,0 +1,517 @@
+"""The VRRP state machine of one instance, sans-IO: `handle(event, now) -> list[Action]`.
+
+States INIT, BACKUP, MASTER, FAULT (and STOP after shutdown), with keepalived 2.2.7's
+semantics (vrrp.c, vrrp_scheduler.c, vrrp_track.c), which refine RFC 3768 / RFC 5798 6.4:
+
+- BACKUP waits Master_Down_Interval (timers.py) for adverts; a priority-0 advert cuts the
+  wait to Skew_Time; an advert is accepted as the master's (timer restarted) when it has
+  priority >= ours, or we do not preempt (nopreempt, or inside preempt_delay); a lower one
+  is discarded, so the running timer makes us MASTER when it runs out.
+- MASTER sends an advert every advert_int; on a lower-priority advert (or equal priority
+  from a lower address) it sends one at once "forcing new election" (unless
+  lower_prio_no_advert) and GARPs garp_lower_prio_repeat times; on a higher one (or equal
+  priority from a higher address, RFC 5798 6.4.3) it releases its addresses -> BACKUP.
+- Address owner (priority 255): MASTER at once on start and on recovery.
+- FAULT: a tracked object failing (tracking.py) or the interface going down; a MASTER sends
+  priority 0 on the way. Adverts are ignored in FAULT and INIT, as keepalived does.
+All deadlines go out as SetTimer actions; a TimerExpired that is no longer due is ignored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
+
+from keepalived_py.errors import PacketError
+from keepalived_py.vrrp import checks
+from keepalived_py.vrrp.actions import (
+    Action,
+    AddAddresses,
+    AddRoutes,
+    AddRules,
+    Log,
+    RemoveAddresses,
+    RemoveRoutes,
+    RemoveRules,
+    RunNotify,
+    SendAdvert,
+    SendGarp,
+    SendNa,
+    SetTimer,
+)
+from keepalived_py.vrrp.events import (
+    AdvertReceived,
+    Event,
+    InterfaceDown,
+    InterfaceUp,
+    PacketReceived,
+    RxMeta,
+    Start,
+    Stop,
+    TimerExpired,
+    TrackingChanged,
+)
+from keepalived_py.vrrp.packet import VRRP_MCAST4, AuthType, Family, VrrpAdvert, decode, encode
+from keepalived_py.vrrp.params import PRIO_OWNER, VrrpInstanceParams
+from keepalived_py.vrrp.stats import VrrpStats
+from keepalived_py.vrrp.timers import deadline, master_down_us, skew_time_us
+from keepalived_py.vrrp.tracking import TrackedObject, Tracking, clamp_priority
+
+ADVERT_TIMER = "advert"
+GARP_DELAY_TIMER = "garp_delay"
+LOWER_PRIO_GARP_TIMER = "garp_lower_prio"
+_EPSILON = 1e-9  # float slack when comparing a fired timer with its deadline
+
+
+class State(StrEnum):
+    INIT = "INIT"
+    BACKUP = "BACKUP"
+    MASTER = "MASTER"
+    FAULT = "FAULT"
+    STOP = "STOP"
+
+
+class VrrpInstance:
+    """One vrrp_instance. Mutable, but only through `handle`; everything it wants done in
+    the world comes back as actions."""
+
+    def __init__(self, params: VrrpInstanceParams, tracked: tuple[TrackedObject, ...] = ()) -> None:
+        self.params = params
+        self.name = params.name
+        objects = list(tracked)
+        if not params.dont_track_primary:
+            objects.insert(0, TrackedObject("interface", params.interface, 0))
+        self.tracking = Tracking(tuple(objects))
+        self.state = State.INIT
+        self.wantstate = State.MASTER if params.is_owner else State.BACKUP
+        self.base_priority = params.priority
+        self.effective_priority = clamp_priority(self.base_priority, self.tracking.total_weight())
+        self.master_adver_int_us = params.advert_int_us
+        self.ms_down_timer_us = self._master_down()
+        self.sands: float | None = None
+        self.preempt_time: float | None = None
+        self.vipset = False
+        self.master_saddr: IPv4Address | IPv6Address | None = None
+        self.master_priority = 0
+        self.garp_refresh_at: float | None = None
+        self.old_checksum = params.old_unicast_checksum == "always"
+        self.stats = VrrpStats()
+        self.started = False
+        self.last_transition: float | None = None
+        self.sync = None  # set by SyncGroup; duck-typed to avoid an import cycle
+        self._out: list[Action] = []
+        self._was_fault = bool(self.tracking.faults())
+
+    # ----------------------------------------------------------------- entry point
+    def handle(self, event: Event, now: float) -> list[Action]:
+        """Apply one event at time `now` (seconds, monotonic); return what to do."""
+        match event:
+            case Start():
+                self._start(now)
+            case Stop():
+                self._stop(now)
+            case PacketReceived(data=data, meta=meta):
+                adv = self._decode(data, meta)
+                if adv is not None:
+                    self._receive(adv, meta, now)
+            case AdvertReceived(advert=adv, meta=meta):
+                if self.state in (State.BACKUP, State.MASTER):
+                    self._receive(adv, meta, now)
+            case TimerExpired(timer=timer):
+                self._timer(timer, now)
+            case TrackingChanged(kind=kind, name=name, ok=ok, value=value):
+                self._tracking(kind, name, ok, value, now)
+            case InterfaceUp(ifname=ifname):
+                self._tracking("interface", ifname, True, None, now)
+            case InterfaceDown(ifname=ifname):
+                self._tracking("interface", ifname, False, None, now)
+            case _:
+                raise TypeError(f"not a VRRP event: {event!r}")
+        return self.take_actions()
+
+    def take_actions(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+    # ----------------------------------------------------------------- helpers
+    def _emit(self, action: Action) -> None:
+        self._out.append(action)
+
+    def _log(self, text: str) -> None:
+        self._emit(Log(f"({self.name}) {text}"))
+
+    def _notify(self, state: str) -> None:
+        self._emit(RunNotify("INSTANCE", self.name, state, self.effective_priority))
+
+    def _skew(self) -> int:
+        return skew_time_us(self.params.version, self.effective_priority, self.master_adver_int_us)
+
+    def _master_down(self) -> int:
+        return master_down_us(self.params.version, self.effective_priority,
+                              self.master_adver_int_us, self.params.down_timer_adverts)
+
+    def _set_timer(self, timer: str, at: float | None) -> None:
+        if timer == ADVERT_TIMER:
+            self.sands = at
+        self._emit(SetTimer(self.name, timer, at))
+
+    def _set_state(self, state: State, now: float, log_suffix: str = "") -> None:
+        self.state = state
+        self.last_transition = now
+        self._log(f"Entering {state.value} STATE{log_suffix}")
+
+    def has_own_fault(self) -> bool:
+        return bool(self.tracking.faults())
+
+    # ----------------------------------------------------------------- sending
+    def build_advert(self, priority: int) -> VrrpAdvert:
+        p = self.params
+        v2 = p.version == 2
+        return VrrpAdvert(p.version, p.vrid, priority, p.advert_int_cs, p.virtual_ipaddress,
+                          p.auth_type if v2 else AuthType.NONE, p.auth_data if v2 else b"")
+
+    def _send_advert(self, priority: int) -> None:
+        p = self.params
+        adv = self.build_advert(priority)
+        dsts = tuple(u.address for u in p.unicast_peers) or (p.mcast_group,)
+        payloads = []
+        for dst in dsts:
+            # keepalived's pre-1.3.6 unicast checksum: pseudo-header with the mcast group
+            csum_dst = VRRP_MCAST4 if (self.old_checksum and p.family is Family.INET) else dst
+            payloads.append(encode(adv, p.primary_address, csum_dst))
+        self._emit(SendAdvert(self.name, p.interface, adv, p.primary_address, dsts, tuple(payloads)))
+        self.stats.advert_sent += 1
+        if priority == 0:
+            self.stats.pri_zero_sent += 1
+
+    def _link_update(self, repeat: int) -> None:
+        """keepalived's vrrp_send_link_update: GARP / NA for every VIP, `repeat` rounds."""
+        if not self.vipset or repeat <= 0:
+            return
+        addrs = self.params.virtual_ipaddress + self.params.virtual_ipaddress_excluded
+        v4 = tuple(a for a in addrs if a.version == 4)
+        v6 = tuple(a for a in addrs if a.version == 6)
+        if v4:
+            self._emit(SendGarp(self.name, self.params.interface, v4, repeat))
+        if v6:
+            self._emit(SendNa(self.name, self.params.interface, v6, repeat))
+
+    # ----------------------------------------------------------------- transitions
+    def _start(self, now: float) -> None:
+        if self.state not in (State.INIT, State.STOP):
+            return
+        self.started = True
+        self.state = State.INIT
+        self.wantstate = State.MASTER if self.base_priority == PRIO_OWNER else State.BACKUP
+        self.master_adver_int_us = self.params.advert_int_us
+        self._enter_running(now, " (init)")
+
+    def _enter_running(self, now: float, suffix: str) -> None:
+        """Leave INIT once nothing is pending: FAULT, MASTER (owner) or BACKUP."""
+        if self.tracking.pending():
+            return
+        if self.has_own_fault():
+            self.wantstate = State.FAULT
+            self._set_state(State.FAULT, now, suffix)
+            self._notify("FAULT")
+            self._set_timer(ADVERT_TIMER, None)
+            return
+        if self.wantstate == State.MASTER and self.base_priority == PRIO_OWNER:
+            self.goto_master(now)
+            if self.state == State.MASTER:
+                return
+        self._set_state(State.BACKUP, now, suffix)
+        self._notify("BACKUP")
+        self.ms_down_timer_us = self._master_down()
+        self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us))
+
+    def goto_master(self, now: float, forced: bool = False) -> None:
+        """keepalived's vrrp_state_goto_master: advert first, then addresses and GARP."""
+        p = self.params
+        if not forced and self.sync is not None and not self.sync.can_goto_master(self):
+            self.wantstate = State.MASTER
+            self.ms_down_timer_us = self._master_down()
+            self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us))
+            return
+        self.wantstate = State.MASTER
+        self._set_state(State.MASTER, now)
+        self._send_advert(self.effective_priority)
+        self.stats.become_master += 1
+        self.master_adver_int_us = p.advert_int_us
+        addrs = p.virtual_ipaddress + p.virtual_ipaddress_excluded
+        if addrs:
+            self._emit(AddAddresses(self.name, p.interface, addrs))
+        if p.virtual_routes:
+            self._emit(AddRoutes(self.name, p.virtual_routes))
+        if p.virtual_rules:
+            self._emit(AddRules(self.name, p.virtual_rules))
+        self.vipset = True
+        self._link_update(p.garp_master_repeat)
+        self.garp_refresh_at = (deadline(now, round(p.garp_master_refresh_s * 1e6))
+                                if p.garp_master_refresh_s > 0 else None)
+        self._notify("MASTER")
+        if p.garp_master_delay_s > 0:
+            self._set_timer(GARP_DELAY_TIMER, deadline(now, round(p.garp_master_delay_s * 1e6)))
+        self._set_timer(ADVERT_TIMER, deadline(now, p.advert_int_us))
+
+    def _restore_interface(self, send_prio_zero: bool) -> None:
+        p = self.params
+        if send_prio_zero:
+            self._send_advert(0)
+        if p.virtual_rules:
+            self._emit(RemoveRules(self.name, p.virtual_rules))
+        if p.virtual_routes:
+            self._emit(RemoveRoutes(self.name, p.virtual_routes))
+        self._set_timer(GARP_DELAY_TIMER, None)
+        self._set_timer(LOWER_PRIO_GARP_TIMER, None)
+        addrs = p.virtual_ipaddress + p.virtual_ipaddress_excluded
+        if self.vipset and addrs:
+            self._emit(RemoveAddresses(self.name, p.interface, addrs))
+        self.vipset = False
+        self.garp_refresh_at = None
+
+    def leave_master(self, now: float, to: State, send_prio_zero: bool) -> None:
+        """keepalived's vrrp_state_leave_master (to BACKUP or FAULT).
+
+        keepalived 2.2.7 sends priority 0 twice when a MASTER faults (once in
+        leave_master, once in restore_interface) and counts one; we send and count one.
+        """
+        self.wantstate = to
+        self._restore_interface(send_prio_zero or to == State.FAULT)
+        self._set_state(to, now)
+        if to == State.BACKUP:
+            self.preempt_time = None
+        self._notify(to.value)
+        self.ms_down_timer_us = self._master_down()
+        self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us) if to == State.BACKUP else None)
+        self.stats.release_master += 1
+
+    def enter_fault(self, now: float) -> None:
+        """down_instance: to FAULT from any running state."""
+        self.wantstate = State.FAULT
+        if self.state == State.MASTER:
+            self.leave_master(now, State.FAULT, True)
+        elif self.state != State.FAULT:
+            self._set_state(State.FAULT, now)
+            self._notify("FAULT")
+            self._set_timer(ADVERT_TIMER, None)
+
+    def leave_fault(self, now: float) -> None:
+        """try_up_instance / vrrp_state_leave_fault: back to BACKUP (owner: MASTER)."""
+        if self.state not in (State.FAULT, State.INIT):
+            return
+        self.master_adver_int_us = self.params.advert_int_us
+        self.wantstate = State.MASTER if self.base_priority == PRIO_OWNER else State.BACKUP
+        if self.wantstate == State.MASTER:
+            self.goto_master(now)
+            if self.state == State.MASTER:
+                return
+        self._set_state(State.BACKUP, now)
+        self._notify("BACKUP")
+        self.preempt_time = None
+        self.ms_down_timer_us = self._master_down()
+        self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us))
+
+    def _stop(self, now: float) -> None:
+        if self.state == State.MASTER:
+            self._restore_interface(True)
+        self._set_timer(ADVERT_TIMER, None)
+        self._set_timer(GARP_DELAY_TIMER, None)
+        self._set_timer(LOWER_PRIO_GARP_TIMER, None)
+        if self.state != State.STOP:
+            self._set_state(State.STOP, now)
+            self._notify("STOP")
+        self.started = False
+
+    # ----------------------------------------------------------------- timers
+    def _timer(self, timer: str, now: float) -> None:
+        p = self.params
+        if timer == ADVERT_TIMER:
+            if self.sands is None or now + _EPSILON < self.sands:
+                return  # stale: re-armed or cancelled since
+            if self.state == State.BACKUP:
+                self._log("Receive advertisement timeout")
+                self.goto_master(now)
+            elif self.state == State.MASTER:
+                self._send_advert(self.effective_priority)
+                if self.garp_refresh_at is not None and now + _EPSILON >= self.garp_refresh_at:
+                    self._link_update(p.garp_master_refresh_repeat)
+                    self.garp_refresh_at = deadline(now, round(p.garp_master_refresh_s * 1e6))
+                self._set_timer(ADVERT_TIMER, deadline(now, p.advert_int_us))
+        elif timer == GARP_DELAY_TIMER and self.state == State.MASTER:
+            self._link_update(p.garp_master_repeat)
+        elif timer == LOWER_PRIO_GARP_TIMER and self.state == State.MASTER:
+            self._link_update(p.lower_prio_repeat)
+
+    # ----------------------------------------------------------------- tracking
+    def _tracking(self, kind: str, name: str, ok: bool | None, value: int | None, now: float) -> None:
+        if not self.tracking.update(kind, name, ok, value):
+            return
+        self.recompute_priority(now)
+        fault = self.has_own_fault()
+        was, self._was_fault = self._was_fault, fault
+        if not self.started:
+            return
+        if self.state == State.INIT:
+            self._enter_running(now, "")
+        elif fault and not was:
+            self._log(f"{kind} {name} failed")
+            self.enter_fault(now)
+        elif not fault and was:
+            if self.sync is not None and not self.sync.may_leave_fault(self):
+                self.wantstate = State.BACKUP
+                return
+            self.leave_fault(now)
+
+    def recompute_priority(self, now: float) -> None:
+        new = clamp_priority(self.base_priority, self.tracking.total_weight())
+        if new == self.effective_priority:
+            return
+        self._log(f"Changing effective priority from {self.effective_priority} to {new}")
+        self.effective_priority = new
+        old = self.ms_down_timer_us
+        self.ms_down_timer_us = self._master_down()
+        if self.state == State.BACKUP and self.sands is not None:
+            self._set_timer(ADVERT_TIMER, self.sands + (self.ms_down_timer_us - old) / 1e6)
+        if self.params.notify_priority_changes:
+            self._notify("PRIORITY")
+
+    # ----------------------------------------------------------------- receiving
+    def _decode(self, data: bytes, meta: RxMeta) -> VrrpAdvert | None:
+        """Decode for this instance, counting codec failures on it; handles keepalived's
+        automatic switch to the old (pre-1.3.6) VRRPv3 unicast checksum."""
+        if self.state not in (State.BACKUP, State.MASTER):
+            return None
+        p = self.params
+        try:
+            return decode(data, p.family, meta.src, meta.dst)
+        except PacketError as err:
+            if (err.reason == "chk_err" and p.unicast and p.version == 3
+                    and p.family is Family.INET and p.old_unicast_checksum != "never"
+                    and meta.dst != VRRP_MCAST4):
+                try:
+                    adv = decode(data, p.family, meta.src, VRRP_MCAST4)
+                except PacketError:
+                    pass
+                else:
+                    if not self.old_checksum:
+                        self.old_checksum = True
+                        self._log("Setting unicast VRRPv3 checksum to old version")
+                    return adv
+            self.stats.count(err.reason)
+            self._log(f"dropped advert from {meta.src}: {err}")
+            return None
+
+    def _drop(self, reason: str, meta: RxMeta) -> None:
+        self.stats.count(reason)
+        self._log(f"dropped advert from {meta.src}: {reason}")
+
+    def _receive(self, adv: VrrpAdvert, meta: RxMeta, now: float) -> None:
+        p = self.params
+        if self.state == State.BACKUP:
+            check_addr = not p.skip_check_adv_addr or self.master_saddr != meta.src
+        else:
+            check_addr = True
+        reason = (checks.check_protocol(p, adv, meta) or checks.check_count(p, adv, check_addr)
+                  or checks.check_cast(p, meta))
+        if reason:
+            self._drop(reason, meta)
+            return
+        self.stats.advert_rcvd += 1
+        reason = checks.check_addresses(p, adv, meta, check_addr)
+        if reason:
+            self._drop(reason, meta)
+            return
+        if adv.priority == 0:
+            self.stats.pri_zero_rcvd += 1
+        if self.state == State.BACKUP:
+            self._backup_rx(adv, meta, now)
+        else:
+            self._master_rx(adv, meta, now)
+
+    def _backup_rx(self, adv: VrrpAdvert, meta: RxMeta, now: float) -> None:
+        p = self.params
+        delay_on = p.preempt_delay_s > 0 and (self.preempt_time is None or self.preempt_time > now)
+        if adv.priority == 0:
+            # RFC 3768 6.4.2: Master_Down_Timer = Skew_Time
+            self.ms_down_timer_us = self._skew()
+            self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us))
+        elif p.nopreempt or adv.priority >= self.effective_priority or delay_on:
+            if p.version == 3:
+                self.master_adver_int_us = adv.advert_int_cs * 10_000
+            self.ms_down_timer_us = self._master_down()
+            self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us))
+            self.master_saddr = meta.src
+            self.master_priority = adv.priority
+            if p.preempt_delay_s > 0:
+                if adv.priority >= self.effective_priority:
+                    self.preempt_time = None
+                elif self.preempt_time is None:
+                    self._log(f"start preempt delay ({p.preempt_delay_s})")
+                    self.preempt_time = deadline(now, round(p.preempt_delay_s * 1e6))
+            self.wantstate = State.BACKUP
+        else:
+            self._log(f"received lower priority ({adv.priority}) advert from {meta.src} - discarding")
+            self.master_saddr = meta.src
+
+    def _master_rx(self, adv: VrrpAdvert, meta: RxMeta, now: float) -> None:
+        p = self.params
+        cmp = checks.compare_addresses(meta.src, p.primary_address)
+        higher = adv.priority > self.effective_priority or (
+            adv.priority == self.effective_priority and cmp > 0)
+        if adv.priority == 0 or (p.higher_prio_send_advert and higher):
+            self._send_advert(self.effective_priority)
+            if adv.priority == 0:
+                return
+        if adv.priority == self.effective_priority:
+            if cmp == 0:
+                self._log("WARNING - equal priority advert received from remote host with our IP address.")
+            elif self.effective_priority == PRIO_OWNER:
+                # RFC: the owner must not see another owner. keepalived reports it and steps
+                # down to 254 so that the two can elect one master.
+                self.stats.owner_conflict += 1
+                self._log("CONFIGURATION ERROR: local instance and a remote instance are both "
+                          "configured as address owner, please fix - reducing local priority")
+                self.base_priority = self.effective_priority = PRIO_OWNER - 1
+                self.ms_down_timer_us = self._master_down()
+        if adv.priority < self.effective_priority or (adv.priority == self.effective_priority and cmp < 0):
+            self._log(f"Received advert from {meta.src} with lower priority {adv.priority}, ours "
+                      f"{self.effective_priority}{'' if p.lower_prio_no_advert else ', forcing new election'}")
+            if not p.lower_prio_no_advert:
+                self._send_advert(self.effective_priority)
+            if p.lower_prio_repeat:
+                self._link_update(p.lower_prio_repeat)
+                if p.lower_prio_delay_s > 0:
+                    self._set_timer(LOWER_PRIO_GARP_TIMER, deadline(now, round(p.lower_prio_delay_s * 1e6)))
+            self._notify("MASTER_RX_LOWER_PRI")
+            if self.sync is not None:
+                self.sync.lower_prio_garp(self, now)
+            return
+        if adv.priority > self.effective_priority or (adv.priority == self.effective_priority and cmp > 0):
+            if adv.priority > self.effective_priority:
+                self._log(f"Master received advert from {meta.src} with higher priority "
+                          f"{adv.priority}, ours {self.effective_priority}")
+            else:
+                self._log(f"Master received advert from {meta.src} with same priority "
+                          f"{adv.priority} but higher IP address than ours")
+            if p.version == 3:
+                self.master_adver_int_us = adv.advert_int_cs * 10_000
+            self.master_priority = adv.priority
+            self.master_saddr = meta.src
+            self.leave_master(now, State.BACKUP, False)
+
+    # ----------------------------------------------------------------- views
+    def snapshot(self) -> dict:
+        """State and counters, for dumps and tests."""
+        return {
+            "name": self.name,
+            "state": self.state.value,
+            "wantstate": self.wantstate.value,
+            "base_priority": self.base_priority,
+            "effective_priority": self.effective_priority,
+            "master_adver_int_us": self.master_adver_int_us,
+            "ms_down_timer_us": self.ms_down_timer_us,
+            "master_saddr": str(self.master_saddr) if self.master_saddr else None,
+            "vipset": self.vipset,
+            "stats": self.stats.as_dict(),
+        }

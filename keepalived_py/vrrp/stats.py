@@ -1,0 +1,49 @@
+"""Per-instance counters under keepalived's names (vrrp_stats in include/vrrp.h).
+
+Counters named after keepalived's are counted where keepalived counts them; a few of
+keepalived's SNMP-only counters (chk_err, vers_err, vrid_err) are always kept here, and
+`unicast_src_err`, `owner_conflict` are ours (keepalived only logs those cases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(slots=True)
+class VrrpStats:
+    advert_rcvd: int = 0
+    advert_sent: int = 0
+    become_master: int = 0
+    release_master: int = 0
+    packet_len_err: int = 0
+    advert_interval_err: int = 0
+    ip_ttl_err: int = 0
+    invalid_type_rcvd: int = 0
+    addr_list_err: int = 0
+    invalid_authtype: int = 0
+    authtype_mismatch: int = 0
+    auth_failure: int = 0
+    pri_zero_rcvd: int = 0
+    pri_zero_sent: int = 0
+    chk_err: int = 0
+    vers_err: int = 0
+    vrid_err: int = 0
+    unicast_src_err: int = 0
+    owner_conflict: int = 0
+
+    def count(self, reason: str) -> None:
+        """Add one to the counter a receive check or PacketError names."""
+        if reason not in self.__dataclass_fields__:
+            raise KeyError(f"no VRRP counter named {reason!r}")
+        setattr(self, reason, getattr(self, reason) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+DROP_REASONS: tuple[str, ...] = (
+    "packet_len_err", "advert_interval_err", "ip_ttl_err", "invalid_type_rcvd", "addr_list_err",
+    "invalid_authtype", "authtype_mismatch", "auth_failure", "chk_err", "vers_err", "vrid_err",
+    "unicast_src_err",
+)

@@ -1,0 +1,115 @@
+"""vrrp_sync_group: member instances move together (keepalived's vrrp_sync.c).
+
+- a member becoming MASTER pulls every member that is not FAULT to MASTER, but only when
+  every other member also wants MASTER (vrrp_sync_can_goto_master: prefer BACKUP rather
+  than thrash);
+- a member going BACKUP pushes the MASTER members to BACKUP;
+- a member going FAULT pushes every member to FAULT, and none leaves FAULT until no member
+  has a fault of its own;
+- the group's own `track_*` objects are tracked by every member;
+- every group state change runs the group notify ("GROUP name STATE").
+The group wraps its members' `handle`: route a member's events through `handle(member, ...)`.
+"""
+
+from __future__ import annotations
+
+from keepalived_py.vrrp.actions import Action, Log, RunNotify
+from keepalived_py.vrrp.events import Event, Start, TrackingChanged
+from keepalived_py.vrrp.machine import State, VrrpInstance
+from keepalived_py.vrrp.tracking import TrackedObject
+
+
+class SyncGroup:
+    def __init__(self, name: str, members: list[VrrpInstance],
+                 tracked: tuple[TrackedObject, ...] = ()) -> None:
+        if len({m.name for m in members}) != len(members):
+            raise ValueError(f"vrrp_sync_group {name}: duplicate members")
+        self.name = name
+        self.members: dict[str, VrrpInstance] = {m.name: m for m in members}
+        self.state = State.INIT
+        for m in members:
+            m.sync = self
+            for obj in tracked:
+                m.tracking.add(obj)
+            m.recompute_priority(0.0)
+            m.take_actions()
+            m._was_fault = m.has_own_fault()
+
+    # ------------------------------------------------------------ hooks used by members
+    def can_goto_master(self, inst: VrrpInstance) -> bool:
+        if self.state == State.MASTER:
+            return True
+        return all(o.wantstate == State.MASTER for o in self.members.values() if o is not inst)
+
+    def may_leave_fault(self, inst: VrrpInstance) -> bool:
+        return not any(o.has_own_fault() for o in self.members.values() if o is not inst)
+
+    def lower_prio_garp(self, inst: VrrpInstance, now: float) -> None:
+        """A master member saw a lower-priority advert: the others GARP too (keepalived)."""
+        for o in self.members.values():
+            if o is not inst and o.state == State.MASTER and o.params.garp_lower_prio_repeat:
+                o._link_update(o.params.lower_prio_repeat)
+
+    # ------------------------------------------------------------ driving
+    def handle(self, member: str, event: Event, now: float) -> list[Action]:
+        """Deliver `event` to `member`, then bring the group in line."""
+        inst = self.members[member]
+        before = {n: m.state for n, m in self.members.items()}
+        out = inst.handle(event, now)
+        out += self._collect_others(inst)
+        out += self._sync(inst, before, now)
+        return out
+
+    def handle_group_tracking(self, event: TrackingChanged, now: float) -> list[Action]:
+        """A group-level track_* object changed: every member sees it."""
+        out: list[Action] = []
+        for name in self.members:
+            out += self.handle(name, event, now)
+        return out
+
+    def start(self, now: float) -> list[Action]:
+        out: list[Action] = []
+        for name in self.members:
+            out += self.handle(name, Start(), now)
+        return out
+
+    def _collect_others(self, inst: VrrpInstance) -> list[Action]:
+        out: list[Action] = []
+        for o in self.members.values():
+            if o is not inst:
+                out += o.take_actions()
+        return out
+
+    def _set_group_state(self, state: State, out: list[Action]) -> None:
+        if self.state == state:
+            return
+        self.state = state
+        out.append(Log(f"VRRP_Group({self.name}) Syncing instances to {state.value} state"))
+        out.append(RunNotify("GROUP", self.name, state.value, 0))
+
+    def _sync(self, inst: VrrpInstance, before: dict[str, State], now: float) -> list[Action]:
+        out: list[Action] = []
+        if inst.state == before[inst.name] and inst.state == self.state:
+            return out
+        others = [o for o in self.members.values() if o is not inst]
+        if inst.state == State.FAULT:
+            self._set_group_state(State.FAULT, out)
+            for o in others:
+                if o.state in (State.MASTER, State.BACKUP, State.INIT) and o.started:
+                    o.enter_fault(now)
+                    out += o.take_actions()
+        elif inst.state == State.MASTER:
+            self._set_group_state(State.MASTER, out)
+            for o in others:
+                if o.state in (State.BACKUP, State.INIT) and o.started and not o.tracking.pending():
+                    o.goto_master(now, forced=True)
+                    out += o.take_actions()
+        elif inst.state == State.BACKUP:
+            self._set_group_state(State.BACKUP, out)
+            for o in others:
+                if o.state == State.MASTER:
+                    o.leave_master(now, State.BACKUP, False)
+                elif o.state == State.FAULT and not o.has_own_fault():
+                    o.leave_fault(now)
+                out += o.take_actions()
+        return out

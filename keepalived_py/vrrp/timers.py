@@ -1,0 +1,46 @@
+"""VRRP timer arithmetic in integer microseconds, as keepalived computes it.
+
+Why integers: keepalived keeps every VRRP interval in microseconds (TIMER_HZ) and truncates
+at the same places; doing the same lets tests check deadlines to the microsecond against
+its formulas rather than against floating point noise.
+
+Skew_Time (RFC 3768 6.1 / RFC 5798 6.1):
+  v2: (256 - priority) / 256 seconds -- independent of the advert interval, as RFC 3768
+      and keepalived (VRRP_TIMER_SKEW_CALC) both define it;
+  v3: ((256 - priority) * Master_Adver_Interval) / 256, with Master_Adver_Interval in
+      centiseconds as learned from the master's adverts.
+Master_Down_Interval = down_timer_adverts (3) * Master_Adver_Interval + Skew_Time.
+"""
+
+from __future__ import annotations
+
+TIMER_HZ = 1_000_000
+CENTI_US = 10_000
+
+
+def seconds_to_us(seconds: float) -> int:
+    return round(seconds * TIMER_HZ)
+
+
+def us_to_seconds(us: int) -> float:
+    return us / TIMER_HZ
+
+
+def skew_time_us(version: int, priority: int, master_adver_int_us: int, pri_val: int | None = None) -> int:
+    """Skew_Time for `priority`; `pri_val` overrides (256 - priority) like keepalived's _MIN."""
+    val = 256 - priority if pri_val is None else pri_val
+    if version == 3:
+        # keepalived: pri_val * (adver_int / TIMER_CENTI_HZ) * 625 / 16, i.e. * 10000 / 256
+        return (val * (master_adver_int_us // CENTI_US) * 625) // 16
+    return (val * TIMER_HZ) // 256
+
+
+def master_down_us(version: int, priority: int, master_adver_int_us: int,
+                   down_timer_adverts: int = 3) -> int:
+    """Master_Down_Interval in microseconds."""
+    return down_timer_adverts * master_adver_int_us + skew_time_us(version, priority, master_adver_int_us)
+
+
+def deadline(now: float, us: int) -> float:
+    """The clock value `us` microseconds after `now`."""
+    return now + us / TIMER_HZ
