@@ -1,0 +1,113 @@
+"""Block structure, brace recovery, the generic builder and keepalived's -t exit statuses."""
+
+from __future__ import annotations
+
+from keepalived_py.config import load_text
+from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.config.writer import write_config
+
+
+def codes(result):
+    return [d.code for d in result.diagnostics if d.code != ConfigErr.OK]
+
+
+def test_clean_config_exits_zero():
+    result = load_text("global_defs {\n router_id r1\n}\n")
+    assert result.exit_status == 0
+    assert result.config.global_defs.router_id == "r1"
+    assert result.config.global_defs.pos.line == 1
+
+
+def test_unknown_keyword_is_a_warning_with_line_and_suggestion():
+    result = load_text("global_defs {\n  routr_id r1\n}\n")
+    (diag,) = [d for d in result.diagnostics if d.code == ConfigErr.UNKNOWN_KEYWORD]
+    assert diag.pos.line == 2
+    assert diag.hint == "did you mean 'router_id'?"
+    assert str(diag) == "(keepalived.conf: Line 2) Unknown keyword 'routr_id' (did you mean 'router_id'?)"
+    assert result.exit_status == 5
+
+
+def test_parsing_goes_on_after_an_unknown_keyword():
+    result = load_text("global_defs {\n  bogus {\n x 1\n }\n  router_id r1\n}\n")
+    assert result.config.global_defs.router_id == "r1"
+
+
+def test_extra_closing_brace_is_reported_and_dropped():
+    result = load_text("global_defs {\n router_id a\n}\n}\n")
+    assert codes(result) == [ConfigErr.UNEXPECTED_EOB]
+    assert result.diagnostics[0].pos.line == 4
+    assert result.config.global_defs.router_id == "a"
+
+
+def test_missing_closing_brace_is_reported():
+    result = load_text("global_defs {\n router_id a\n")
+    assert ConfigErr.MISSING_EOB in codes(result)
+    assert result.config.global_defs.router_id == "a"
+
+
+def test_stray_opening_brace_is_ignored():
+    result = load_text("{\nglobal_defs {\n router_id a\n}\n")
+    assert codes(result) == [ConfigErr.UNEXPECTED_BOB]
+
+
+def test_block_keyword_without_block_is_reported():
+    result = load_text("global_defs\nvrrp_script x {\n script /bin/true\n}\n")
+    assert ConfigErr.MISSING_BOB in codes(result)
+
+
+def test_invalid_number_names_the_line():
+    result = load_text("vrrp_instance V {\n  priority 300\n}\n")
+    (diag,) = [d for d in result.diagnostics if d.code == ConfigErr.INVALID_NUMBER]
+    assert diag.pos.line == 2 and "priority" in diag.message
+
+
+def test_alternative_keyword_sets_constant():
+    result = load_text("vrrp_instance V {\n  nopreempt\n}\n")
+    (inst,) = result.config.vrrp_instance
+    assert isinstance(inst, VrrpInstance) and inst.preempt is False
+    assert "nopreempt" in write_config(result.config)
+
+
+def test_repeated_entry_blocks_concatenate():
+    result = load_text("static_ipaddress {\n 192.0.2.1/24 dev eth0\n}\nstatic_ipaddress {\n 192.0.2.2/24 dev eth0\n}\n")
+    assert [str(a.address) for a in result.config.static_ipaddress] == ["192.0.2.1/24", "192.0.2.2/24"]
+
+
+def test_models_are_immutable_and_compare_without_positions():
+    a = load_text("global_defs {\n router_id r\n}\n").config
+    b = load_text("\n\nglobal_defs {\n\n router_id r\n}\n").config
+    assert a == b
+    try:
+        a.global_defs.router_id = "x"  # type: ignore[misc]
+    except (AttributeError, TypeError):
+        pass
+    else:
+        raise AssertionError("models must be frozen")
+
+
+def test_exit_status_takes_keepalived_highest_error_class():
+    # keepalived keeps the highest config_err_t: a file error followed by an unknown keyword
+    # reports 5, not 4 (lib/parser.c vreport_config_error)
+    from keepalived_py.config.diagnostics import Diagnostics
+    diags = Diagnostics()
+    diags.add(ConfigErr.FILE_NOT_FOUND, "x")
+    assert diags.exit_status == 4
+    diags.add(ConfigErr.UNKNOWN_KEYWORD, "y")
+    assert diags.exit_status == 5
+    diags.add(ConfigErr.SECURITY_ERROR, "z")
+    assert diags.exit_status == 6
+
+
+def test_children_needed_follow_keepalived_rule():
+    cfg = load_text("vrrp_instance V {\n}\n").config
+    assert cfg.needs_vrrp() and not cfg.needs_check() and not cfg.needs_bfd()
+    cfg = load_text("static_routes {\n 192.0.2.0/24 dev eth0\n}\n").config
+    assert cfg.needs_vrrp()
+    cfg = load_text("virtual_server 192.0.2.1 80 {\n}\n").config
+    assert cfg.needs_check() and not cfg.needs_vrrp()
+
+
+def test_not_implemented_keywords_are_listed_with_position():
+    result = load_text("global_defs {\n router_id r\n}\n")
+    assert "keepalived.conf:2 global_defs.router_id" in result.not_implemented
