@@ -1,0 +1,263 @@
+"""`keepalived-py`: the command line keepalived 2.2.7 has, with the same meaning.
+
+Start-up follows keepalived's keepalived_main(): parse options (--help/--version/--signum
+answer at once), log the start lines, read the configuration (fatal errors stop here),
+pick the pid files, refuse to start twice, daemonise unless -n, write the pid file and
+hand over to the supervisor, which returns when the daemon stops.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Any
+
+from keepalived_py import log as kalog
+from keepalived_py.core import configload, pidfile
+from keepalived_py.core.options import DEFAULT_CONFIG_FILE, Action, Options, parse_args
+from keepalived_py.core.signals import get_signum, ignore_until_ready
+
+EXIT_OK = 0
+EXIT_FATAL = 1
+EXIT_NO_CONFIG = 6  # KEEPALIVED_EXIT_NO_CONFIG
+
+USAGE = f"""\
+Usage: {{prog}} [OPTION...]
+  -f, --use-file=FILE          Use the specified configuration file
+                                default '{DEFAULT_CONFIG_FILE}'
+  -P, --vrrp                   Only run with VRRP subsystem
+  -C, --check                  Only run with Health-checker subsystem
+  -B, --no_bfd                 Don't run BFD subsystem
+      --all                    Force all child processes to run, even if have no configuration
+  -l, --log-console            Log messages to local console
+  -D, --log-detail             Detailed log messages
+  -S, --log-facility=([0-7]|local[0-7]|user|daemon)
+                               Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
+  -G, --no-syslog              Don't log via syslog
+  -u, --umask=MASK             umask for file creation (in numeric form)
+  -X, --release-vips           Drop VIP on transition from signal.
+  -V, --dont-release-vrrp      Don't remove VRRP VIPs and VROUTEs on daemon stop
+  -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
+  -R, --dont-respawn           Don't respawn child processes
+  -n, --dont-fork              Don't fork the daemon process
+  -d, --dump-conf              Dump the configuration data
+  -p, --pid=FILE               Use specified pidfile for parent process
+  -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process
+  -T, --genhash                Enter into genhash utility mode (this should be the first option used).
+  -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
+  -a, --address-monitoring     Report all address additions/deletions notified via netlink
+  -b, --bfd_pid=FILE           Use specified pidfile for BFD child process
+  -x, --snmp                   Enable SNMP subsystem
+  -A, --snmp-agent-socket=FILE Use the specified socket for master agent
+  -s, --namespace=NAME         Run in network namespace NAME (overrides config)
+  -m, --core-dump              Produce core dump if terminate abnormally
+  -M, --core-dump-pattern=PATN Also set /proc/sys/kernel/core_pattern to PATN (default 'core')
+  -e, --all-config             Error if any configuration file missing (same as includet)
+  -i, --config-id id           Skip any configuration lines beginning '@' that don't match id
+                                or any lines beginning @^ that do match.
+                                The config-id defaults to the node name if option not used
+      --signum=SIGFUNC         Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
+  -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
+                                stderr by default
+  -v, --version                Display the version number
+  -h, --help                   Display this help message
+"""
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def version_text() -> str:
+    u = os.uname()
+    return (f"{kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}\n\n"
+            "keepalived-py: a drop-in replacement for keepalived, in Python "
+            f"{platform.python_version()}\n\n"
+            f"Running on {u.sysname} {u.release} {u.version}\n\n"
+            "Config options:  LVS VRRP VRRP_AUTH JSON BFD (SNMP, DBUS: not supported)\n")
+
+
+def _unsupported_notices(opts: Options) -> list[str]:
+    """Options accepted for compatibility that we cannot honour: say so once each."""
+    notes = []
+    if opts.snmp or opts.snmp_socket:
+        notes.append("SNMP is not supported by keepalived-py: -x/--snmp and -A/--snmp-agent-socket "
+                     "are accepted and ignored")
+    if opts.core_dump_pattern is not None:
+        notes.append("-M/--core-dump-pattern: /proc/sys/kernel/core_pattern is left unchanged "
+                     "by keepalived-py (core dumps enabled as with -m)")
+    if opts.config_fd is not None:
+        notes.append("--config-fd is an internal keepalived option; ignored")
+    return notes
+
+
+def config_test(opts: Options) -> int:
+    """-t: check the configuration, report to stderr (or the -t file), exit with
+    keepalived's -t status (0 ok, 4 cannot run, 5 other errors, 6 security)."""
+    if opts.config_test_log:
+        try:
+            fd = os.open(opts.config_test_log,
+                         os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            _err(f"Unable to open config-test log file {opts.config_test_log} {exc.errno} - "
+                 f"{exc.strerror}\n")
+            return EXIT_FATAL
+        os.dup2(fd, 2)
+        os.close(fd)
+    result = configload.load(opts)
+    for diag in result.diagnostics:
+        _err(f"{diag}\n")
+    if result.not_implemented:
+        _err("parsed, not implemented:\n")
+        for item in result.not_implemented:
+            _err(f"  {item}\n")
+    return int(result.exit_status)
+
+
+def _set_namespace(name: str, log: Any) -> bool:
+    try:
+        from pyroute2 import netns
+
+        netns.setns(name, flags=0)
+        return True
+    except Exception as exc:  # noqa: BLE001
+        log.error(f"Unable to set network namespace {name} - exiting ({exc})")
+        return False
+
+
+def _core_dump() -> None:
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    except (ValueError, OSError):
+        pass
+
+
+def run_daemon(opts: Options, prog_argv: list[str]) -> int:
+    """Everything after option parsing for a normal start."""
+    if opts.umask is not None:
+        os.umask(opts.umask)
+    log = kalog.setup(kalog.LogSettings.from_options(opts))
+    log.info(f"Starting {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}")
+    u = os.uname()
+    log.info(f"Running on {u.sysname} {u.release} {u.version} (Python {platform.python_version()})")
+    for line in kalog.command_line_lines(prog_argv):
+        log.info(line)
+    for note in _unsupported_notices(opts):
+        log.info(note)
+    if opts.core_dump:
+        _core_dump()
+
+    stopped_line = f"Stopped {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}"
+    try:
+        result = configload.load(opts)
+    except Exception as exc:  # noqa: BLE001
+        log.error(f"Unable to read configuration {opts.conf_file}: {exc!r}")
+        log.info(stopped_line)
+        return EXIT_NO_CONFIG
+    log.info(f"Configuration file {opts.conf_file}")
+    for diag in result.diagnostics:
+        log.info(str(diag))
+    if result.fatal:
+        log.info(stopped_line)
+        return EXIT_NO_CONFIG
+    if result.not_implemented:
+        log.info(f"{len(result.not_implemented)} configuration keyword(s) parsed but not "
+                 "implemented yet (see keepalived-py -t)")
+
+    config = result.config
+    instance = configload.instance_name(config)
+    netns = configload.network_namespace(config, opts)
+    if opts.namespace and configload.global_setting(config, "net_namespace"):
+        log.info(f"Overriding config net_namespace '{configload.global_setting(config, 'net_namespace')}'"
+                 f" with command line namespace '{opts.namespace}'")
+    if instance or netns:
+        ident = kalog.IDENT_PARENT + (f"_{netns}" if netns else "") + (f"_{instance}" if instance else "")
+        log.info(f"Changing syslog ident to {ident}")
+        log = kalog.setup(kalog.LogSettings(ident, not opts.no_syslog, opts.log_facility,
+                                            opts.log_console and opts.dont_fork, opts.log_detail))
+    use_pid_dir = bool(instance or netns or configload.global_setting(config, "use_pid_dir", False))
+    paths = pidfile.resolve(opts, instance, use_pid_dir)
+    created_dir = False
+    if paths.uses_pid_dir:
+        try:
+            created_dir = pidfile.create_pid_dir()
+        except OSError as exc:
+            log.info(f"Unable to create directory {pidfile.PID_DIR} ({exc})")
+    if netns and not _set_namespace(netns, log):
+        log.info(stopped_line)
+        return EXIT_FATAL
+    roles = configload.roles_to_run(config, opts)
+    if pidfile.keepalived_running(paths, roles, log):
+        log.info("daemon is already running")
+        return EXIT_OK
+
+    if not opts.dont_fork:
+        from keepalived_py.core.daemonize import daemonize
+
+        daemonize()
+    try:
+        pidfile.write(paths.parent)
+    except OSError as exc:
+        log.info(f"pidfile_write : Cannot open {paths.parent} pidfile ({exc})")
+        log.info(stopped_line)
+        return EXIT_OK
+
+    status = EXIT_OK
+    try:
+        import uvloop
+
+        from keepalived_py.core.supervisor import Supervisor, cpu_usage_line
+
+        async def _main() -> int:
+            return await Supervisor(opts, result, paths, log).run()
+
+        status = uvloop.run(_main())
+    finally:
+        pidfile.remove(paths.parent, only_if_pid=os.getpid())
+        if created_dir:
+            pidfile.remove_pid_dir()
+        if opts.log_detail:
+            log.info(cpu_usage_line())
+        log.info(stopped_line)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns (and exits with) keepalived's status."""
+    ignore_until_ready()
+    args = sys.argv[1:] if argv is None else list(argv)
+    prog = sys.argv[0] if sys.argv and sys.argv[0] else "keepalived-py"
+    opts = parse_args(args)
+    for message in opts.errors + opts.warnings:
+        _err(message + "\n")
+    if opts.action is Action.VERSION:
+        _err(version_text())
+        return EXIT_OK
+    if opts.action is Action.HELP:
+        _err(USAGE.format(prog=os.path.basename(prog)))
+        return EXIT_OK
+    if opts.action is Action.SIGNUM:
+        num = get_signum(opts.signum_name or "")
+        if num is None:
+            _err(f"Unknown sigfunc {opts.signum_name}\n")
+            return EXIT_FATAL
+        print(num)
+        return EXIT_OK
+    if opts.action is Action.GENHASH:
+        _err("genhash mode (-T/--genhash) is not implemented in keepalived-py yet\n")
+        return EXIT_FATAL
+    if opts.unexpected:
+        print("Unexpected argument(s): " + "".join(f"{a} " for a in opts.unexpected))
+    if opts.bad:
+        return EXIT_FATAL
+    if opts.config_test:
+        return config_test(opts)
+    return run_daemon(opts, [prog, *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""A child process (vrrp, check or bfd): the process machinery around a role's runtime.
+
+    python -m keepalived_py.core.child --role vrrp --ipc-fd N --parent-pid P -- <argv>
+
+The parent spawns (fork+exec) one of these per subsystem, passing its own keepalived
+command line after `--` so the child reads the options exactly as the parent did. Like
+keepalived's children it dies with its parent (PR_SET_PDEATHSIG), logs under its own
+syslog ident, writes and removes its own pid file, and handles the signals itself
+(TERM/INT stop, HUP reload, USR1/USR2/STATS_CLEAR/JSON dump to its keepalived file).
+From the parent it takes typed messages (reload, dump request, stop) over the socketpair.
+
+The runtime is `keepalived_py.<role>.daemon:run(ctx)` when that module exists, else the
+idle stand-in (core/idle.py). See core/context.py for the interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import importlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from keepalived_py import log as kalog
+from keepalived_py.core import configload, pidfile
+from keepalived_py.core.context import ChildContext
+from keepalived_py.core.options import parse_args
+from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal
+from keepalived_py.ipc.channel import Channel
+from keepalived_py.ipc.messages import (
+    DumpReply,
+    DumpRequest,
+    IpcError,
+    Ready,
+    Reload,
+    ReloadDone,
+    Stop,
+)
+from keepalived_py.observe import dumps
+
+# keepalived's exit statuses the parent understands (lib/scheduler.h)
+EXIT_OK = 0
+EXIT_FATAL = 1  # permanent: the parent stops too
+EXIT_CONFIG = 2  # permanent: the parent stops too
+EXIT_PROGRAM_ERROR = 70  # a bug: the parent respawns us
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+_PROCESS_NAMES = {"vrrp": "keepalived_vrr", "check": "keepalived_chk", "bfd": "keepalived_bfd"}
+
+RoleEntry = Callable[[ChildContext], Awaitable[int]]
+
+
+def _prctl(option: int, value: Any) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def resolve_role(role: str) -> tuple[RoleEntry, bool]:
+    """(run function, is_real_runtime): `keepalived_py.<role>.daemon:run` if that module
+    exists; the idle stand-in only when the module itself is missing (an ImportError
+    inside a real runtime is a bug and is raised)."""
+    name = f"keepalived_py.{role}.daemon"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        from keepalived_py.core import idle
+
+        return idle.run, False
+    return module.run, True
+
+
+class ChildProcess:
+    """Runs one role: signals, IPC with the parent, reload and dump plumbing."""
+
+    def __init__(self, ctx: ChildContext, channel_sock: socket.socket | None) -> None:
+        self.ctx = ctx
+        self.sock = channel_sock
+        self.channel: Channel | None = None
+        self._reload_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- signals sent straight to this child (kill -USR1 $(cat /run/vrrp.pid)) ---
+    def _on_signal(self, signum: int) -> None:
+        func = func_for_signal(signum)
+        if func is SigFunc.STOP:
+            self.ctx.request_stop()
+        elif func is SigFunc.RELOAD:
+            self._spawn(self.reload(self.ctx.options.conf_file, seq=None))
+        elif func is not None:
+            kind = {SigFunc.DATA: dumps.DATA, SigFunc.STATS: dumps.STATS,
+                     SigFunc.STATS_CLEAR: dumps.STATS_CLEAR, SigFunc.JSON: dumps.JSON}[func]
+            self._spawn(self.dump_to_file(kind))
+
+    def naming(self) -> dumps.DumpNaming:
+        cfg = self.ctx.config
+        return dumps.DumpNaming.current(
+            bool(configload.global_setting(cfg, "data_use_instance", False)),
+            configload.instance_name(cfg),
+            configload.network_namespace(cfg, self.ctx.options))
+
+    async def section(self, kind: str) -> Any:
+        line = dumps.PRINT_LINES.get((self.ctx.role, kind))
+        if line is None:
+            return None
+        self.ctx.log.info(line.format(pid=os.getpid()))
+        return await self.ctx.dump(kind)
+
+    async def dump_to_file(self, kind: str) -> None:
+        if (self.ctx.role, kind) not in dumps.FILE_NAMES:
+            return
+        try:
+            content = await self.section(kind)
+            dumps.write_section(self.ctx.role, kind, content, self.naming())
+        except Exception as exc:  # noqa: BLE001
+            self.ctx.log.info(f"Unable to write {kind} dump: {exc}")
+
+    async def reload(self, path: str, seq: int | None) -> None:
+        """Load `path`; if usable, hand it to the role's reconciliation hook."""
+        async with self._reload_lock:
+            self.ctx.log.info("Reloading")
+            loop = asyncio.get_running_loop()
+            ok, error = True, ""
+            try:
+                result = await loop.run_in_executor(None, configload.load, self.ctx.options, path)
+                blocking = configload.blocking_diagnostics(result)
+                if seq is None:  # the parent has not logged these for us
+                    for diag in result.diagnostics:
+                        self.ctx.log.info(str(diag))
+                if blocking:
+                    ok, error = False, str(blocking[0])
+                else:
+                    await self.ctx.apply_reload(result.config)
+            except Exception as exc:  # noqa: BLE001 - keep running the old config
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+            if not ok:
+                self.ctx.log.info(f"Reload refused, continuing with the running configuration: {error}")
+            if seq is not None and self.channel is not None:
+                await self.channel.send(ReloadDone(seq=seq, ok=ok, error=error))
+
+    async def _receive(self) -> None:
+        assert self.channel is not None
+        while True:
+            try:
+                msg = await self.channel.recv()
+            except IpcError as exc:
+                self.ctx.log.info(f"Bad message from parent ({exc}); stopping")
+                msg = None
+            if msg is None:  # parent gone: keepalived's children die with the parent
+                self.ctx.request_stop()
+                return
+            if isinstance(msg, Stop):
+                self.ctx.request_stop()
+            elif isinstance(msg, Reload):
+                self._spawn(self.reload(msg.config_file, msg.seq))
+            elif isinstance(msg, DumpRequest):
+                self._spawn(self._answer_dump(msg))
+
+    async def _answer_dump(self, msg: DumpRequest) -> None:
+        assert self.channel is not None
+        try:
+            content = await self.section(msg.kind)
+        except Exception as exc:  # noqa: BLE001
+            content = f"(dump failed: {exc})"
+        if msg.kind == dumps.JSON:
+            reply = DumpReply(seq=msg.seq, kind=msg.kind, json=content)
+        else:
+            reply = DumpReply(seq=msg.seq, kind=msg.kind, text=str(content or ""))
+        await self.channel.send(reply)
+
+    async def serve(self, entry: RoleEntry) -> int:
+        loop = asyncio.get_running_loop()
+        for num in HANDLED:
+            loop.add_signal_handler(num, self._on_signal, num)
+        if self.sock is not None:
+            self.channel = await Channel.open(self.sock)
+        run_task = asyncio.ensure_future(entry(self.ctx))
+        if self.channel is not None:
+            await self.channel.send(Ready(role=self.ctx.role, pid=os.getpid()))
+            self._spawn(self._receive())
+        try:
+            status = await run_task
+        except Exception:  # noqa: BLE001
+            self.ctx.log.exception(f"{self.ctx.role} runtime failed")
+            status = EXIT_PROGRAM_ERROR
+        for task in list(self._tasks):
+            task.cancel()
+        if self.channel is not None:
+            self.channel.close()
+        return int(status or 0)
+
+
+def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    if "--" in argv:
+        cut = argv.index("--")
+        own, passthrough = argv[:cut], argv[cut + 1:]
+    else:
+        own, passthrough = argv, []
+    parser = argparse.ArgumentParser(prog="keepalived_py.core.child")
+    parser.add_argument("--role", required=True, choices=configload.ROLES)
+    parser.add_argument("--ipc-fd", type=int, default=None)
+    parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("--pid-file", default=None)
+    return parser.parse_args(own), passthrough
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, passthrough = _parse(sys.argv[1:] if argv is None else argv)
+    role: str = args.role
+    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if args.parent_pid is not None and os.getppid() != args.parent_pid:
+        return EXIT_OK  # the parent died between fork and here
+    _prctl(_PR_SET_NAME, ctypes.c_char_p(_PROCESS_NAMES[role].encode()))
+    opts = parse_args(passthrough)
+    logger = kalog.setup(kalog.LogSettings.from_options(opts, role))
+
+    try:
+        result = configload.load(opts)
+    except Exception as exc:  # noqa: BLE001
+        logger.error(f"Unable to read configuration: {exc}")
+        return EXIT_CONFIG
+    if result.fatal:
+        for diag in result.diagnostics:
+            logger.info(str(diag))
+        return EXIT_CONFIG
+    name = configload.instance_name(result.config)
+    netns = configload.network_namespace(result.config, opts)
+    if name or netns:  # keepalived's make_syslog_ident()
+        ident = kalog.IDENT_BY_ROLE[role] + (f"_{netns}" if netns else "") + (f"_{name}" if name else "")
+        logger = kalog.setup(kalog.LogSettings(ident, not opts.no_syslog, opts.log_facility,
+                                               opts.log_console and opts.dont_fork, opts.log_detail))
+    use_dir = bool(netns or configload.global_setting(result.config, "use_pid_dir", False))
+    pid_path = args.pid_file or pidfile.resolve(opts, name, use_dir).for_role(role)
+    try:
+        pidfile.write(pid_path)
+    except OSError as exc:
+        logger.info(f"{role} child process: cannot write pidfile {pid_path}: {exc}")
+        return EXIT_OK  # keepalived exits 0 here (and is then respawned)
+
+    sock = socket.socket(fileno=args.ipc_fd) if args.ipc_fd is not None else None
+    entry, _real = resolve_role(role)
+    status = EXIT_PROGRAM_ERROR
+    try:
+        import uvloop
+
+        async def _main() -> int:
+            ctx = ChildContext(role=role, options=opts, config=result.config, log=logger,
+                               pid_file=pid_path)
+            return await ChildProcess(ctx, sock).serve(entry)
+
+        status = uvloop.run(_main())
+    finally:
+        pidfile.remove(pid_path, only_if_pid=os.getpid())
+        if opts.log_detail:
+            import resource
+
+            ru = resource.getrusage(resource.RUSAGE_SELF)
+            logger.info(f"Stopped - used {ru.ru_utime:.6f} user time, {ru.ru_stime:.6f} system time")
+        else:
+            logger.info("Stopped")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

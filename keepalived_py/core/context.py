@@ -1,0 +1,73 @@
+"""What a child role's `run(ctx)` receives: its configuration, the options, a logger, and
+the hooks through which the process framework asks it to reload and to dump.
+
+This is the whole interface between the process machinery (core/child.py: signals, pid
+file, IPC with the parent) and a subsystem's runtime (VRRP, checkers, BFD). A role module
+`keepalived_py.<role>.daemon` provides:
+
+    async def run(ctx: ChildContext) -> int:
+        ctx.on_reload(apply_new_config)   # async (new_config) -> None; raise to refuse
+        ctx.on_dump(snapshot_section)     # async (kind) -> str | JSON-able
+        ... start sockets/timers from ctx.config ...
+        await ctx.stopped()               # TERM/INT, a Stop message, or the parent gone
+        ... release: VRRP sends priority 0 and removes VIPs unless ctx.options say not ...
+        return 0                          # the child's exit status
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ReloadHook = Callable[[Any], Awaitable[None]]
+DumpHook = Callable[[str], Awaitable[Any]]
+
+
+@dataclass
+class ChildContext:
+    """Per-process state handed to a role; the framework owns it, the role reads it."""
+
+    role: str  # "vrrp" | "check" | "bfd"
+    options: Any  # core.options.Options: -X, -V, -I, -a, -D ... as the parent got them
+    config: Any  # the running KeepalivedConfig (frozen); replaced after each reload
+    log: logging.Logger
+    pid_file: str
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _reload_hook: ReloadHook | None = None
+    _dump_hook: DumpHook | None = None
+    reload_count: int = 0
+
+    def on_reload(self, hook: ReloadHook) -> None:
+        """Register the reconciliation step: called with a validated new config; it must
+        apply the difference to what runs (or raise to keep the old config)."""
+        self._reload_hook = hook
+
+    def on_dump(self, hook: DumpHook) -> None:
+        """Register the snapshot step: kind is "data", "stats", "stats_clear" (return the
+        stats, then zero them) or "json"; return text, or JSON-able data for "json"."""
+        self._dump_hook = hook
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def stopped(self) -> None:
+        """Wait until the process is asked to stop."""
+        await self._stop.wait()
+
+    async def apply_reload(self, new_config: Any) -> None:
+        if self._reload_hook is not None:
+            await self._reload_hook(new_config)
+        self.config = new_config
+        self.reload_count += 1
+
+    async def dump(self, kind: str) -> Any:
+        if self._dump_hook is None:
+            return [] if kind == "json" else ""
+        return await self._dump_hook(kind)
