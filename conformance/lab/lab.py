@@ -314,8 +314,15 @@ class Lab:
         """Send `sig` to the process (and with `tree` every process of its tree and group,
         like a crash of the whole daemon).  Returns the monotonic time it was sent."""
         pids = proc.tree() if tree else [proc.pid]
+        if tree and sig == signal.SIGKILL:
+            # Freeze the whole tree first: a child must not see its parent die (keepalived's
+            # children get SIGTERM by PR_SET_PDEATHSIG and would leave gracefully, sending a
+            # priority 0 advert) before its own SIGKILL lands.
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
         mono = self.note(f"signal {sig} to {proc.node}:{proc.what} pids {pids}")
-        for pid in pids:
+        for pid in sorted(pids, key=lambda p: p == proc.pid):  # the main process last
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         return mono
