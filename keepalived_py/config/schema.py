@@ -314,6 +314,7 @@ class KeywordSpec:
 
 HEAD = "head"
 KW = "kw"
+BODY = "body"
 
 
 def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
@@ -336,6 +337,12 @@ def head(vtype: ValueType, *, default: Any = None, optional: bool = False) -> An
     return field(default=default, metadata={HEAD: (vtype, optional)})
 
 
+def body(entry: ValueType) -> Any:
+    """A model field holding every line of the block as an entry (a block of entries with a name,
+    e.g. `virtual_server_group NAME { 10.0.0.1 80 ... }`): such a model has no keywords."""
+    return field(default=(), metadata={BODY: entry})
+
+
 @dataclass(frozen=True, slots=True)
 class Model:
     """Base of every configuration model: frozen, with its source position (not compared)."""
@@ -352,8 +359,11 @@ def model(cls: type) -> type:
     table: dict[str, tuple[str, KeywordSpec, Any]] = {}
     heads: list[tuple[str, ValueType, bool]] = []
     specs: list[tuple[str, KeywordSpec]] = []
+    body_field: tuple[str, ValueType] | None = None
     for f in dataclasses.fields(cls):
-        if HEAD in f.metadata:
+        if BODY in f.metadata:
+            body_field = (f.name, f.metadata[BODY])
+        elif HEAD in f.metadata:
             vtype, optional = f.metadata[HEAD]
             heads.append((f.name, vtype, optional))
         elif KW in f.metadata:
@@ -369,6 +379,7 @@ def model(cls: type) -> type:
     cls.__kw_table__ = table
     cls.__kw_heads__ = tuple(heads)
     cls.__kw_specs__ = tuple(specs)
+    cls.__kw_body__ = body_field
     return cls
 
 
@@ -381,6 +392,11 @@ def keyword_specs(cls: type[Model]) -> tuple[tuple[str, KeywordSpec], ...]:
 
 def head_fields(cls: type[Model]) -> tuple[tuple[str, ValueType, bool], ...]:
     return cls.__kw_heads__  # type: ignore[attr-defined]
+
+
+def body_field(cls: type[Model]) -> tuple[str, ValueType] | None:
+    """(field name, entry type) of a model whose block lines are all entries, else None."""
+    return getattr(cls, "__kw_body__", None)
 
 
 # --------------------------------------------------------------------------- building
@@ -401,6 +417,10 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         _parse_heads(cls, heads, args, ctx, values)
     elif args and stmt is not None:
         diags.add(ConfigErr.GENERAL_ERROR, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
+    body = body_field(cls)
+    if body is not None:
+        values[body[0]] = _build_body(body[1], children, ctx)
+        return cls(pos=pos, **values)
     table = cls.__kw_table__  # type: ignore[attr-defined]
     multis: dict[str, list[Any]] = {}
     for child in children:
@@ -498,6 +518,22 @@ def _build_entries(vtype: Entries, child: Stmt, args: Sequence[str], ctx: Ctx) -
         try:
             vtype.entry.check_arity(sub.line.words, ctx)
             entries.append(vtype.entry.parse(sub.line.words, ctx))
+        except ValueProblem as problem:
+            ctx.diagnostics.add(problem.code, str(problem), sub.line.pos)
+    return tuple(entries)
+
+
+def _build_body(entry: ValueType, children: Sequence[Stmt], ctx: Ctx) -> tuple[Any, ...]:
+    entries: list[Any] = []
+    for sub in children:
+        ctx.pos = sub.line.pos
+        ctx.keyword = sub.line.words[0]
+        ctx.raw = sub.line.raw
+        if sub.block is not None:
+            ctx.diagnostics.add(ConfigErr.UNEXPECTED_BOB, "Unexpected '{' - ignoring", sub.line.pos)
+        try:
+            entry.check_arity(sub.line.words, ctx)
+            entries.append(entry.parse(sub.line.words, ctx))
         except ValueProblem as problem:
             ctx.diagnostics.add(problem.code, str(problem), sub.line.pos)
     return tuple(entries)

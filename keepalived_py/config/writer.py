@@ -9,7 +9,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from keepalived_py.config.schema import Entries, Model, Nested, _quote, head_fields, keyword_specs
+from keepalived_py.config.schema import (
+    Entries,
+    Model,
+    Nested,
+    _quote,
+    body_field,
+    head_fields,
+    keyword_specs,
+)
 
 INDENT = "    "
 
@@ -32,6 +40,10 @@ def _defaults(cls: type) -> dict[str, Any]:
 def _write_body(obj: Model, depth: int, lines: list[str]) -> None:
     defaults = _defaults(type(obj))
     pad = INDENT * depth
+    body = body_field(type(obj))
+    if body is not None:
+        for entry in getattr(obj, body[0]):
+            lines.append(pad + " ".join(body[1].format(entry)))
     for fname, spec in keyword_specs(type(obj)):
         value = getattr(obj, fname)
         if value == defaults[fname]:
