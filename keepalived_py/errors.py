@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SourcePos:
-    """Where something came from in the configuration: file, 1-based line and column."""
+class SourcePos(NamedTuple):
+    """Where something came from in the configuration: file, 1-based line and column.
+
+    A NamedTuple: every statement of a large configuration carries one.
+    """
 
     file: str
     line: int

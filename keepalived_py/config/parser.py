@@ -1,6 +1,7 @@
 """The block structure of keepalived.conf, parsed by the Lark grammar in grammar/keepalived.lark.
 
-The preprocessor's `Line`s become LINE / LBRACE / RBRACE tokens; Lark's LALR parser builds a
+The preprocessor's `Line`s become LINE / OPEN / RBRACE tokens (OPEN: a keyword line
+followed by its '{'); Lark's LALR parser builds a
 tree of `Stmt`s (its callbacks run during the parse, so no intermediate Lark tree is built,
 which keeps a 60k-line configuration fast). Brace errors are recovered the way keepalived
 recovers them, each with a diagnostic: an extra '}' is dropped, a '{' that opens nothing is
@@ -15,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Transformer
 from lark.lexer import Lexer
 
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
@@ -44,45 +45,66 @@ class Stmt(NamedTuple):
         return self.line.pos
 
 
+class _Tok(NamedTuple):
+    """A token as light as Lark's LALR parser allows: it only reads `type`.
+
+    `start_pos` is the index of the token's line in the preprocessed line list.
+    """
+
+    type: str
+    start_pos: int
+    # read only when Lark builds its end-of-input token from the last one
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    end_pos: int = 0
+
+
 class _LineLexer(Lexer):
     """Feeds pre-tokenised lines to the LALR parser; repairs braces like keepalived."""
 
     def __init__(self, lexer_conf) -> None:  # noqa: D107 - Lark's interface
         pass
 
-    def lex(self, data) -> Iterator[Token]:
+    def lex(self, data) -> Iterator[_Tok]:
         lines: list[Line] = data.lines
         diags: Diagnostics = data.diagnostics
         depth = 0
-        prev_was_line = False
         open_lines: list[Line] = []
-        for index, line in enumerate(lines):
+        count = len(lines)
+        index = 0
+        while index < count:
+            line = lines[index]
             words = line.words
             if len(words) == 1 and words[0] == "{":
-                if not prev_was_line:
-                    diags.add(ConfigErr.UNEXPECTED_BOB, "Unexpected '{' - ignoring", line.pos)
-                    continue
-                depth += 1
-                open_lines.append(lines[index - 1] if index else line)
-                prev_was_line = False
-                yield Token("LBRACE", "{", index, line.lineno, 1)
+                diags.add(ConfigErr.UNEXPECTED_BOB, "Unexpected '{' - ignoring", line.pos)
+                index += 1
             elif len(words) == 1 and words[0] == "}":
+                index += 1
                 if depth == 0:
                     diags.add(ConfigErr.UNEXPECTED_EOB, "Extra '}' found", line.pos)
                     continue
                 depth -= 1
                 open_lines.pop()
-                prev_was_line = False
-                yield Token("RBRACE", "}", index, line.lineno, 1)
+                yield _Tok("RBRACE", index - 1)
             else:
-                prev_was_line = True
-                yield Token("LINE", words[0], index, line.lineno, 1)
+                nxt = lines[index + 1].words if index + 1 < count else ()
+                if len(nxt) == 1 and nxt[0] == "{":
+                    # a keyword line and the brace that follows it: one OPEN token
+                    depth += 1
+                    open_lines.append(line)
+                    yield _Tok("OPEN", index)
+                    index += 2
+                else:
+                    yield _Tok("LINE", index)
+                    index += 1
         while depth:
             opener = open_lines.pop()
             diags.add(ConfigErr.MISSING_EOB, f"Missing '}}' at end of block '{' '.join(opener.words)}'",
                       opener.pos)
             depth -= 1
-            yield Token("RBRACE", "}", len(lines), 0, 1)
+            yield _Tok("RBRACE", count)
 
 
 class _Builder(Transformer):
@@ -95,13 +117,11 @@ class _Builder(Transformer):
     def start(self, children):
         return tuple(children)
 
-    def stmt(self, children):
-        token = children[0]
-        block = children[1] if len(children) > 1 else None
-        return Stmt(self.lines[token.start_pos], block)
+    def line(self, children):
+        return Stmt(self.lines[children[0].start_pos], None)
 
     def block(self, children):
-        return tuple(children[1:-1])
+        return Stmt(self.lines[children[0].start_pos], tuple(children[1:-1]))
 
 
 @dataclass(slots=True)

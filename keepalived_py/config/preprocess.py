@@ -189,11 +189,24 @@ class Preprocessor:
     # ---------------------------------------------------------------- lines
     def _process_physical(self, physical: list[str], name: str, base: str, out: list[Line], depth: int) -> None:
         defining: _Definition | None = None
+        special = _SPECIAL.search
+        append = out.append
         for index, raw in enumerate(physical, 1):
-            text = raw.rstrip("\r\n")
-            if not text.strip():
+            text = raw.strip()
+            if not text:
                 if defining is not None:
                     defining = None
+                continue
+            if defining is None and not special(text) and not text.startswith("include"):
+                # fast path: nothing but words (most lines of a large configuration)
+                append(Line(tuple(text.split()), text, name, index))
+                continue
+            if defining is None and text[-1] == "{" and not special(text, 0, len(text) - 1) \
+                    and not text.startswith("include"):
+                head = text[:-1].rstrip()
+                if head:
+                    append(Line(tuple(head.split()), head, name, index))
+                append(Line(_OPEN, "{", name, index))
                 continue
             text, cont = self._decomment(text, name, index)
             if defining is not None:
@@ -495,6 +508,10 @@ class Preprocessor:
 
 
 # ------------------------------------------------------------------ helpers
+_SPECIAL = re.compile(r'[#!"\\$@~{}]')
+_OPEN = ("{",)
+
+
 def _find_brace(text: str) -> int:
     """Index of the first '{' or '}' outside double quotes, or -1."""
     if "{" not in text and "}" not in text:

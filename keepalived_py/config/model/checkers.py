@@ -1,13 +1,488 @@
-"""Health checkers of a real_server (keepalived.conf(5): TCP_CHECK, HTTP_GET, ... BFD_CHECK)."""
+"""Health checkers of a real_server (keepalived.conf(5): TCP_CHECK, HTTP_GET, ... BFD_CHECK).
+
+Keywords are those keepalived 2.2.7 installs (keepalived/check/check_api.c and check_*.c).
+Settings a checker inherits from its real_server / virtual_server when unset (retry,
+delay_loop, connect_timeout, warmup, delay_before_retry, alpha) default to None here; the
+values keepalived falls back to are in `CHECKER_DEFAULTS` and the `effective_*` helpers of
+keepalived_py.config.model.lvs.
+"""
 
 from __future__ import annotations
 
-from keepalived_py.config.schema import Model, Port, Timer, kw, model
+import ipaddress
+import string
+from dataclasses import dataclass
+
+from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.schema import (
+    Choice,
+    Ctx,
+    Flag,
+    Int,
+    Model,
+    Nested,
+    Script,
+    Text,
+    Timer,
+    ValueProblem,
+    ValueType,
+    Word,
+    Words,
+    kw,
+    model,
+)
+from keepalived_py.errors import SourcePos
+
+UINT_MAX = 2**32 - 1
+#: IPVS_WEIGHT_LIMIT (INT_MAX)
+WEIGHT_LIMIT = 2**31 - 1
+#: keepalived's TIMER_HZ: timers are held in micro-seconds
+_US = 1e-6
+
+
+# --------------------------------------------------------------------------- value types
+class LvsAddress(ValueType):
+    """An IPv4/IPv6 address as keepalived's inet_stosockaddr reads it (family from a ':')."""
+
+    def __init__(self, message: str = "{keyword}: invalid address '{value}'"):
+        self.message = message
+
+    def parse(self, args, ctx):
+        text = args[0]
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=text)) from None
+        return addr
+
+    def format(self, value):
+        return [str(value)]
+
+
+class PositiveTimer(Timer):
+    """keepalived's read_timer with a minimum of one micro-second (delay_loop, connect_timeout)."""
+
+    def __init__(self, hi: float | None = None, message: str | None = None):
+        super().__init__(0.0, hi)
+        self.message = message
+
+    def parse(self, args, ctx):
+        try:
+            value = super().parse(args, ctx)
+        except ValueProblem as problem:
+            if self.message:
+                raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
+            raise problem from None
+        if value < _US:
+            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0]) if self.message
+                               else f"{ctx.keyword}: timer {args[0]} must be greater than 0")
+        return value
+
+
+class MsgInt(Int):
+    """Int whose out-of-range / not-a-number message is keepalived's for that keyword."""
+
+    def __init__(self, lo: int | None, hi: int | None, message: str):
+        super().__init__(lo, hi)
+        self.message = message
+
+    def parse(self, args, ctx):
+        try:
+            return super().parse(args, ctx)
+        except ValueProblem:
+            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
+
+
+class MsgChoice(Choice):
+    """Choice with keepalived's own message for a word it does not know."""
+
+    def __init__(self, *choices: str, message: str, aliases: dict[str, str] | None = None, case: bool = True):
+        super().__init__(*choices, aliases=aliases, case=case)
+        self.message = message
+
+    def parse(self, args, ctx):
+        try:
+            return super().parse(args, ctx)
+        except ValueProblem:
+            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
+
+
+class Digest(ValueType):
+    """An MD5 digest: 32 hex digits (kept in lower case)."""
+
+    def parse(self, args, ctx):
+        text = args[0]
+        if len(text) != 32:
+            raise ValueProblem(f"digest '{text}' character length should be 32 rather than {len(text)}")
+        if any(c not in string.hexdigits for c in text):
+            bad = next(i for i, c in enumerate(text) if c not in string.hexdigits)
+            raise ValueProblem(f"Unable to interpret hex digit in '{text}' at offset {bad - bad % 2}/{bad - bad % 2 + 1}")
+        return text.lower()
+
+    def format(self, value):
+        return [value]
+
+
+class StatusCodes(ValueType):
+    """status_code 200 or 200-299 400-499 ...: a tuple of (low, high) ranges in 100..599."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        ranges: list[tuple[int, int]] = []
+        for word in args:
+            lo_s, sep, hi_s = word.partition("-")
+            try:
+                lo = int(lo_s)
+                hi = int(hi_s) if sep else lo
+            except ValueError:
+                lo, hi = 0, -1
+            if not (100 <= lo <= 599 and 100 <= hi <= 599 and lo <= hi) or not lo_s.isdigit() \
+                    or (sep and not hi_s.isdigit()):
+                ctx.warn(f"Invalid HTTP_GET status code '{word}'", ConfigErr.GENERAL_ERROR)
+                continue
+            ranges.append((lo, hi))
+        return tuple(ranges)
+
+    def format(self, value):
+        return [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in value]
+
+
+REGEX_OPTIONS = (
+    "allow_empty_class", "alt_bsux", "auto_callout", "caseless", "dollar_endonly", "dotall", "dupnames",
+    "extended", "firstline", "match_unset_backref", "multiline", "never_ucp", "never_utf", "no_auto_capture",
+    "no_auto_possess", "no_dotstar_anchor", "no_start_optimize", "ucp", "ungreedy", "utf", "never_backslash_c",
+    "alt_circumflex", "alt_verbnames", "use_offset_limit",
+)
+
+
+class RegexOptions(ValueType):
+    """regex_options: words from pcre2's option names; keepalived silently skips others."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return tuple(w for w in args if w in REGEX_OPTIONS)
+
+    def format(self, value):
+        return list(value)
+
+
+class RegexStack(ValueType):
+    """regex_stack START MAX (bytes)."""
+
+    min_args = 2
+    max_args = 2
+
+    def parse(self, args, ctx):
+        if len(args) != 2 or not all(a.isdigit() for a in args):
+            raise ValueProblem("regex_stack requires start and max values", ConfigErr.OK)
+        start, end = int(args[0]), int(args[1])
+        if start > end:
+            raise ValueProblem("regex stack start cannot exceed max value", ConfigErr.OK)
+        return (start, end)
+
+    def check_arity(self, args, ctx):
+        if len(args) != 2:
+            raise ValueProblem("regex_stack requires start and max values", ConfigErr.OK)
+
+    def format(self, value):
+        return [str(value[0]), str(value[1])]
+
+
+class RegexOffset(ValueType):
+    """regex_min_offset / regex_max_offset: a byte offset (keepalived only logs bad values)."""
+
+    def parse(self, args, ctx):
+        if not args[0].isdigit():
+            raise ValueProblem(f"Invalid {ctx.keyword} {args[0]} specified", ConfigErr.OK)
+        return int(args[0])
+
+    def format(self, value):
+        return [str(value)]
+
+
+class Regex(ValueType):
+    """regex PATTERN: exactly one (quoted) word."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        if len(args) != 1:
+            raise ValueProblem("regex missing or too many fields", ConfigErr.OK)
+        return args[0]
+
+    def format(self, value):
+        return ['"' + value + '"']
+
+
+class HexString(ValueType):
+    """A free-format hex string (UDP_CHECK payload / require_reply): digits, spaces; 'x' masks a nibble
+    in replies. Kept as written (words joined by one space); `hex_bytes()` decodes it."""
+
+    def __init__(self, optional: bool = False, mask: bool = False, message: str = ""):
+        self.min_args = 0 if optional else 1
+        self.max_args = None
+        self.mask = mask
+        self.message = message
+
+    def parse(self, args, ctx):
+        if not args:
+            if self.min_args:
+                raise ValueProblem("UDP_CHECK payload requires a payload")
+            return ""
+        text = " ".join(args)
+        allowed = string.hexdigits + (" xX" if self.mask else " ")
+        if any(c not in allowed for c in text):
+            raise ValueProblem(self.message)
+        return text
+
+    def check_arity(self, args, ctx):
+        if self.min_args and not args:
+            raise ValueProblem("UDP_CHECK payload requires a payload")
+
+    def format(self, value):
+        return value.split() if value else []
+
+
+def hex_bytes(text: str) -> tuple[bytes, bytes]:
+    """keepalived's read_hex_str: each word is pairs of nibbles, an odd word's first nibble stands
+    alone ('Ab12f' -> AB 12 0F). Returns (data, mask); mask bits set where 'x' was given."""
+    data = bytearray()
+    mask = bytearray()
+    for word in text.split():
+        if len(word) % 2:
+            word = "0" + word
+        for i in range(0, len(word), 2):
+            pair = word[i:i + 2]
+            m = "".join("0" if c in "xX" else "f" for c in pair)
+            data.append(int(pair.replace("x", "0").replace("X", "0"), 16))
+            mask.append(int(m, 16))
+    return bytes(data), bytes(mask)
+
+
+@dataclass(frozen=True, slots=True)
+class FileWeight:
+    """FILE_CHECK `weight N [reverse|noreverse]`."""
+
+    weight: int
+    reverse: bool = False
+
+
+class FileWeightType(ValueType):
+    max_args = 2
+
+    def parse(self, args, ctx):
+        try:
+            weight = int(args[0])
+        except ValueError:
+            weight = WEIGHT_LIMIT + 1
+        if not -WEIGHT_LIMIT <= weight <= WEIGHT_LIMIT:
+            raise ValueProblem(f"weight for track file must be in [{-WEIGHT_LIMIT}..{WEIGHT_LIMIT}] inclusive. "
+                               "Ignoring...")
+        reverse = False
+        if len(args) >= 2:
+            if args[1] == "reverse":
+                reverse = True
+            elif args[1] != "noreverse":
+                raise ValueProblem(f"unknown track file weight option {args[1]} - ignoring")
+        return FileWeight(weight, reverse)
+
+    def check_arity(self, args, ctx):
+        if not args:
+            raise ValueProblem("track file weight missing")
+        super().check_arity(args, ctx)
+
+    def format(self, value):
+        return [str(value.weight)] + (["reverse"] if value.reverse else [])
+
+
+class UserGroup(Words):
+    """user USERNAME [GROUPNAME]."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.max_args = 2
+
+    def check_arity(self, args, ctx):
+        if not args:
+            raise ValueProblem("No user specified for misc checker script")
+        super().check_arity(args, ctx)
+
+
+# --------------------------------------------------------------------------- checkers
+#: what an unset checker setting falls back to when the real and virtual server leave it unset
+CHECKER_DEFAULTS = {
+    "retry": 1,               # MISC_CHECK 0, DNS_CHECK 3
+    "delay_before_retry": 1.0,  # HTTP_GET/SSL_GET 3s, DNS_CHECK = delay_loop
+}
 
 
 @model
-class TcpCheck(Model):
+class CheckerBase(Model):
+    """Options every checker but FILE_CHECK/BFD_CHECK has (install_checker_common_keywords(false))."""
+
+    retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"))
+    delay_before_retry: float | None = kw(Timer(0.0))
+    warmup: float | None = kw(Timer(0.0))
+    delay_loop: float | None = kw(PositiveTimer(message="delay_loop '{value}' is invalid - ignoring"))
+    alpha: bool | None = kw(Flag())
+    log_all_failures: bool | None = kw(Flag())
+
+
+@model
+class ConnChecker(CheckerBase):
+    """Checkers that connect somewhere (install_checker_common_keywords(true))."""
+
+    connect_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
+        LvsAddress("Invalid connect_ip address {value} - ignoring"))
+    connect_port: int | None = kw(MsgInt(1, 65535, "Invalid checker connect_port '{value}'"))
+    bindto: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
+        LvsAddress("Invalid bindto address {value} - ignoring"))
+    bind_port: int | None = kw(MsgInt(1, 65535, "Invalid checker bind_port '{value}'"))
+    bind_if: str | None = kw(Word())
+    connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * _US, "connect_timeout {value} invalid - ignoring"))
+    fwmark: int | None = kw(MsgInt(0, UINT_MAX, "Invalid fwmark connection value '{value}'"))
+
+
+@model
+class TcpCheck(ConnChecker):
     block_keyword = "TCP_CHECK"
 
-    connect_port: int | None = kw(Port())
-    connect_timeout: float = kw(Timer(), default=5.0)
+
+@model
+class PingCheck(ConnChecker):
+    block_keyword = "PING_CHECK"
+
+
+@model
+class Url(Model):
+    """url { ... } of HTTP_GET / SSL_GET."""
+
+    block_keyword = "url"
+
+    path: str | None = kw(Text())
+    digest: str | None = kw(Digest())
+    #: () means keepalived's default, 200-299
+    status_code: tuple[tuple[int, int], ...] = kw(StatusCodes(), default=())
+    virtualhost: str | None = kw(Text())
+    regex: str | None = kw(Regex())
+    regex_no_match: bool = kw(Flag(), default=False)
+    regex_options: tuple[str, ...] = kw(RegexOptions(), default=())
+    regex_min_offset: int | None = kw(RegexOffset())
+    regex_max_offset: int | None = kw(RegexOffset())
+    regex_stack: tuple[int, int] | None = kw(RegexStack())
+
+    def accepts(self, code: int) -> bool:
+        """Whether an HTTP status code counts as success for this url."""
+        ranges = self.status_code or ((200, 299),)
+        return any(lo <= code <= hi for lo, hi in ranges)
+
+
+@model
+class HttpGet(ConnChecker):
+    block_keyword = "HTTP_GET"
+
+    retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"),
+                           deprecated=("nb_get_retry",))
+    virtualhost: str | None = kw(Text())
+    http_protocol: str | None = kw(MsgChoice("1.0", "1.1", "1.0C", aliases={"1.0c": "1.0C"},
+                                             message="Invalid http_protocol version {value}"))
+    enable_sni: bool | None = kw(Flag())
+    fast_recovery: bool | None = kw(Flag())
+    url: tuple[Url, ...] = kw(Nested(Url), multi=True)
+
+
+@model
+class SslGet(HttpGet):
+    block_keyword = "SSL_GET"
+
+
+@model
+class SmtpHost(ConnChecker):
+    """SMTP_CHECK's deprecated `host { ... }` sub-block: one more checker with its own connection."""
+
+    block_keyword = "host"
+
+
+@model
+class SmtpCheck(ConnChecker):
+    block_keyword = "SMTP_CHECK"
+
+    helo_name: str | None = kw(Text())
+    host: tuple[SmtpHost, ...] = kw(Nested(SmtpHost), multi=True)
+
+
+@model
+class MiscCheck(CheckerBase):
+    block_keyword = "MISC_CHECK"
+
+    misc_path: str | None = kw(Script())
+    misc_timeout: int | None = kw(MsgInt(0, UINT_MAX // 1000000, "Invalid misc_timeout value '{value}'"))
+    misc_dynamic: bool = kw(Flag(), default=False)
+    user: tuple[str, ...] | None = kw(UserGroup())
+
+
+DNS_TYPES = ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY")
+
+
+@model
+class DnsCheck(ConnChecker):
+    block_keyword = "DNS_CHECK"
+
+    type: str = kw(MsgChoice(*DNS_TYPES, case=False, message="Unknown DNS check type {value} - ignoring"),
+                   default="SOA")
+    name: str = kw(Word(), default=".")
+
+
+@model
+class UdpCheck(ConnChecker):
+    block_keyword = "UDP_CHECK"
+
+    #: hex string as written; None: keepalived sends random data
+    payload: str | None = kw(HexString(message="Invalid hex string for UDP_CHECK payload"))
+    #: None: no reply needed; "": any reply; else the hex string the reply must match ('x' = any nibble)
+    require_reply: str | None = kw(HexString(optional=True, mask=True, message="Invalid hex string for UDP_CHECK reply"))
+    min_reply_length: int = kw(MsgInt(0, 65535, "UDP_CHECK min length {value} not valid - must be between 0 & 65535"),
+                               default=0)
+    max_reply_length: int = kw(MsgInt(0, 65535, "UDP_CHECK max length {value} not valid - must be between 0 & 65535"),
+                               default=255)
+
+
+@model
+class FileCheck(Model):
+    block_keyword = "FILE_CHECK"
+
+    track_file: str | None = kw(Word())
+    #: None: the track_file block's own weight
+    weight: FileWeight | None = kw(FileWeightType())
+
+
+@model
+class BfdCheck(Model):
+    block_keyword = "BFD_CHECK"
+
+    name: str | None = kw(Word())
+    alpha: bool | None = kw(Flag())
+
+
+#: every checker model, by its keyword
+CHECKER_TYPES: dict[str, type[Model]] = {
+    cls.block_keyword: cls
+    for cls in (HttpGet, SslGet, TcpCheck, SmtpCheck, DnsCheck, MiscCheck, BfdCheck, UdpCheck, PingCheck,
+                FileCheck)
+}
+
+Checker = HttpGet | SslGet | TcpCheck | SmtpCheck | DnsCheck | MiscCheck | BfdCheck | UdpCheck | PingCheck | FileCheck
+
+
+def checker_line(checker: Model) -> int:
+    pos: SourcePos | None = checker.pos
+    return pos.line if pos is not None else 0
+
+
+__all__ = [
+    "BfdCheck", "CHECKER_DEFAULTS", "CHECKER_TYPES", "Checker", "CheckerBase", "ConnChecker", "DnsCheck",
+    "FileCheck", "FileWeight", "HttpGet", "MiscCheck", "PingCheck", "SmtpCheck", "SmtpHost", "SslGet",
+    "TcpCheck", "UdpCheck", "Url", "hex_bytes", "Ctx",
+]
