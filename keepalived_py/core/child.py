@@ -228,15 +228,26 @@ def main(argv: list[str] | None = None) -> int:
     _prctl(_PR_SET_NAME, ctypes.c_char_p(_PROCESS_NAMES[role].encode()))
     opts = parse_args(passthrough)
     logger = kalog.setup(kalog.LogSettings.from_options(opts, role))
+    early_pid = args.pid_file
+    if early_pid:  # like keepalived: the pid file exists before the config is read
+        try:
+            pidfile.write(early_pid)
+        except OSError as exc:
+            logger.info(f"{role} child process: cannot write pidfile {early_pid}: {exc}")
+            return EXIT_OK  # keepalived exits 0 here (and is then respawned)
 
     try:
         result = configload.load(opts)
     except Exception as exc:  # noqa: BLE001
         logger.error(f"Unable to read configuration: {exc}")
+        if early_pid:
+            pidfile.remove(early_pid, only_if_pid=os.getpid())
         return EXIT_CONFIG
     if result.fatal:
         for diag in result.diagnostics:
             logger.info(str(diag))
+        if early_pid:
+            pidfile.remove(early_pid, only_if_pid=os.getpid())
         return EXIT_CONFIG
     name = configload.instance_name(result.config)
     netns = configload.network_namespace(result.config, opts)
@@ -245,12 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         logger = kalog.setup(kalog.LogSettings(ident, not opts.no_syslog, opts.log_facility,
                                                opts.log_console and opts.dont_fork, opts.log_detail))
     use_dir = bool(netns or configload.global_setting(result.config, "use_pid_dir", False))
-    pid_path = args.pid_file or pidfile.resolve(opts, name, use_dir).for_role(role)
-    try:
-        pidfile.write(pid_path)
-    except OSError as exc:
-        logger.info(f"{role} child process: cannot write pidfile {pid_path}: {exc}")
-        return EXIT_OK  # keepalived exits 0 here (and is then respawned)
+    pid_path = early_pid or pidfile.resolve(opts, name, use_dir).for_role(role)
+    if not early_pid:
+        try:
+            pidfile.write(pid_path)
+        except OSError as exc:
+            logger.info(f"{role} child process: cannot write pidfile {pid_path}: {exc}")
+            return EXIT_OK
 
     sock = socket.socket(fileno=args.ipc_fd) if args.ipc_fd is not None else None
     entry, _real = resolve_role(role)

@@ -1,0 +1,372 @@
+"""Process tests for the core: start/stop, daemonising, pid files, respawn, reload, dumps.
+
+Each test runs keepalived-py with its own temporary folder (config, pid files, TMPDIR),
+waits by polling against a deadline, and ends only the processes it started (the parent
+by its PID, and children only when their pid file names one of our child processes).
+The VRRP runtime is not part of this: children run whatever role runtime exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+VRRP_CONF = """\
+global_defs {
+    router_id test
+}
+vrrp_instance VI_1 {
+    interface lo
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        192.0.2.1/32
+    }
+}
+"""
+EMPTY_CONF = "global_defs {\n    router_id test\n}\n"
+
+
+def wait_for(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.02) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {pred}")
+        time.sleep(step)
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def is_our_child(pid: int | None) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"keepalived_py.core.child" in f.read()
+    except OSError:
+        return False
+
+
+class Daemon:
+    """One keepalived-py under test, in its own folder."""
+
+    def __init__(self, tmp: Path, conf: str = VRRP_CONF, args: tuple[str, ...] = (),
+                 fork: bool = False, env: dict[str, str] | None = None) -> None:
+        self.dir = tmp
+        self.conf = tmp / "keepalived.conf"
+        self.conf.write_text(conf)
+        self.pids = {r: tmp / f"{r}.pid" for r in ("parent", "vrrp", "check", "bfd")}
+        self.logfile = tmp / "console.log"
+        self.args = list(args)
+        self.fork = fork
+        self.env = dict(os.environ, TMPDIR=str(tmp), **(env or {}))
+        self.env.pop("NOTIFY_SOCKET", None) if not env or "NOTIFY_SOCKET" not in env else None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.seen_children: set[int] = set()
+
+    def command(self) -> list[str]:
+        base = [sys.executable, "-m", "keepalived_py.cli"]
+        if not self.fork:
+            base += ["-n", "-l"]
+        return base + ["-G", "-f", str(self.conf), "-p", str(self.pids["parent"]),
+                       "-r", str(self.pids["vrrp"]), "-c", str(self.pids["check"]),
+                       "-b", str(self.pids["bfd"]), *self.args]
+
+    def start(self) -> Daemon:
+        with open(self.logfile, "wb") as out:
+            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=self.env,
+                                         cwd=Path(__file__).resolve().parents[2])
+        return self
+
+    @property
+    def parent_pid(self) -> int | None:
+        return read_pid(self.pids["parent"]) if self.fork else (self.proc.pid if self.proc else None)
+
+    def child_pid(self, role: str) -> int | None:
+        pid = read_pid(self.pids[role])
+        if pid and is_our_child(pid):
+            self.seen_children.add(pid)
+        return pid
+
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace")
+
+    def wait_log(self, text: str, timeout: float = 10.0, after: int = 0) -> str:
+        wait_for(lambda: text in self.log()[after:], timeout)
+        return self.log()
+
+    def wait_ready(self, roles: tuple[str, ...] = ("vrrp",), timeout: float = 15.0) -> None:
+        for role in roles:
+            wait_for(lambda r=role: alive(self.child_pid(r)), timeout)
+        if not self.fork:
+            self.wait_log("Startup complete", timeout)
+        else:
+            wait_for(lambda: alive(self.parent_pid), timeout)
+
+    def signal(self, sig: int) -> None:
+        pid = self.parent_pid
+        assert pid and alive(pid)
+        os.kill(pid, sig)
+
+    def wait_exit(self, timeout: float = 15.0) -> int | None:
+        if self.fork:
+            pid = self.parent_pid
+            wait_for(lambda: not alive(pid), timeout)
+            return None
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def cleanup(self) -> None:
+        """End what we started: the parent, then any child of ours still alive."""
+        pid = self.parent_pid
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+        elif self.fork and pid and alive(pid) and pid != os.getpid():
+            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(AssertionError):
+                wait_for(lambda: not alive(pid), 10)
+        for role in ("vrrp", "check", "bfd"):
+            self.child_pid(role)
+        for cpid in self.seen_children:
+            if alive(cpid) and is_our_child(cpid):
+                os.kill(cpid, signal.SIGKILL)
+
+
+@pytest.fixture
+def daemons(tmp_path):
+    started: list[Daemon] = []
+
+    def make(conf: str = VRRP_CONF, *args: str, fork: bool = False, sub: str = "d",
+             env: dict[str, str] | None = None) -> Daemon:
+        folder = tmp_path / f"{sub}{len(started)}"
+        folder.mkdir()
+        d = Daemon(folder, conf, args, fork, env)
+        started.append(d)
+        return d
+
+    try:
+        yield make
+    finally:
+        for d in started:
+            d.cleanup()
+
+
+def test_foreground_start_and_stop(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    log = d.log()
+    assert "Starting Keepalived v2.2.7" in log
+    assert "Running on Linux" in log and "Command line: " in log
+    vrrp = d.child_pid("vrrp")
+    assert f"Starting VRRP child process, pid={vrrp}" in log
+    assert read_pid(d.pids["parent"]) == d.proc.pid
+    # only the children the config has work for
+    assert not d.pids["check"].exists() and not d.pids["bfd"].exists()
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+    log = d.log()
+    assert "Stopping" in log and "Stopped Keepalived v2.2.7" in log
+    assert not any(p.exists() for p in d.pids.values())
+    assert not alive(vrrp)
+
+
+def test_sigint_stops_too(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    d.signal(signal.SIGINT)
+    assert d.wait_exit() == 0
+    assert not d.pids["parent"].exists()
+
+
+def test_daemonises_without_n(daemons):
+    d = daemons(fork=True).start()
+    assert d.proc.wait(15) == 0  # the launcher returns at once
+    d.wait_ready()
+    pid = d.parent_pid
+    assert pid != d.proc.pid
+    assert os.getsid(pid) == pid  # session leader
+    assert os.readlink(f"/proc/{pid}/cwd") == "/"
+    assert os.readlink(f"/proc/{pid}/fd/0") == "/dev/null"
+    vrrp = d.child_pid("vrrp")
+    d.signal(signal.SIGTERM)
+    d.wait_exit()
+    wait_for(lambda: not any(p.exists() for p in d.pids.values()))
+    assert not alive(vrrp)
+
+
+def test_all_starts_every_child_and_none_without_work(daemons):
+    d = daemons(EMPTY_CONF, "--all").start()
+    d.wait_ready(("vrrp", "check", "bfd"))
+    log = d.log()
+    for title in ("VRRP", "Healthcheck", "BFD"):
+        assert f"Starting {title} child process, pid=" in log
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+    assert not any(p.exists() for p in d.pids.values())
+
+    e = daemons(EMPTY_CONF).start()
+    e.wait_log("Warning - keepalived has no configuration to run")
+    assert "child process" not in e.log()
+    e.signal(signal.SIGTERM)
+    assert e.wait_exit() == 0
+
+
+@pytest.mark.parametrize("role,title", [("vrrp", "VRRP"), ("check", "Healthcheck"), ("bfd", "BFD")])
+def test_killed_child_is_respawned_within_a_second(daemons, role, title):
+    d = daemons(EMPTY_CONF, "--all").start()
+    d.wait_ready(("vrrp", "check", "bfd"))
+    old = d.child_pid(role)
+    before = len(d.log())
+    os.kill(old, signal.SIGKILL)
+    t0 = time.monotonic()
+    d.wait_log(f"{title} child process({old}) died: Respawning", timeout=5, after=before)
+    log = d.wait_log(f"Starting {title} child process, pid=", timeout=5, after=before)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 1.0, elapsed
+    assert f"pid {old} exited due to signal 9 (Killed)" in log
+    new = wait_for(lambda: (p := d.child_pid(role)) != old and alive(p) and p, 5)
+    assert f"Starting {title} child process, pid={new}" in d.log()
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+
+
+def test_dont_respawn_stops_the_daemon(daemons):
+    d = daemons(VRRP_CONF, "-R").start()
+    d.wait_ready()
+    old = d.child_pid("vrrp")
+    os.kill(old, signal.SIGKILL)
+    assert d.wait_exit() == 0
+    log = d.log()
+    assert f"VRRP child process({old}) died: Exiting" in log
+    assert "Respawning" not in log
+    assert not any(p.exists() for p in d.pids.values())
+
+
+def test_reload_with_broken_config_keeps_running(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    vrrp = d.child_pid("vrrp")
+    d.conf.write_text(VRRP_CONF + "garbage {\n")
+    before = len(d.log())
+    d.signal(signal.SIGHUP)
+    log = d.wait_log("continuing with the running configuration", after=before)[before:]
+    assert "Reloading ..." in log
+    assert f"({d.conf}: Line 12)" in log
+    assert "Reload complete" not in log
+    assert d.child_pid("vrrp") == vrrp and alive(vrrp)
+    # a good file is then handed to the (same) child
+    d.conf.write_text(VRRP_CONF.replace("priority 100", "priority 150"))
+    before = len(d.log())
+    d.signal(signal.SIGHUP)
+    d.wait_log("Reload complete", after=before)
+    assert d.child_pid("vrrp") == vrrp and alive(vrrp)
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+
+
+def test_reload_starts_a_child_the_new_config_needs(daemons):
+    d = daemons(EMPTY_CONF).start()
+    d.wait_log("Warning - keepalived has no configuration to run")
+    d.conf.write_text(VRRP_CONF)
+    before = len(d.log())
+    d.signal(signal.SIGHUP)
+    d.wait_log("Reload complete", after=before)
+    assert "Starting VRRP child process" in d.log()[before:]
+    assert alive(d.child_pid("vrrp"))
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+
+
+def test_dump_signals_write_keepalived_files(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    files = {n: d.dir / n for n in ("keepalived_parent.data", "keepalived.data",
+                                    "keepalived.stats", "keepalived.json")}
+    d.signal(signal.SIGUSR1)
+    wait_for(lambda: files["keepalived_parent.data"].exists() and files["keepalived.data"].exists())
+    d.signal(signal.SIGUSR2)
+    wait_for(lambda: files["keepalived.stats"].exists())
+    d.signal(signal.SIGRTMIN + 2)  # JSON
+    wait_for(lambda: files["keepalived.json"].exists())
+    assert isinstance(json.loads(files["keepalived.json"].read_text()), list)
+    files["keepalived.stats"].unlink()
+    d.signal(signal.SIGRTMAX - 1)  # STATS_CLEAR
+    wait_for(lambda: files["keepalived.stats"].exists())
+    log = d.log()
+    for line in ("Printing parent data for process(", "Printing VRRP data for process(",
+                 "Printing VRRP stats for process(", "Printing VRRP as json for process(",
+                 "Printing and clearing VRRP stats for process("):
+        assert line in log
+    # a signal sent straight to the child is handled by the child
+    files["keepalived.data"].unlink()
+    os.kill(d.child_pid("vrrp"), signal.SIGUSR1)
+    wait_for(lambda: files["keepalived.data"].exists())
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+
+
+def test_second_instance_refuses_to_start(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    twin = Daemon(d.dir, VRRP_CONF)
+    twin.logfile = d.dir / "twin.log"
+    twin.start()
+    assert twin.proc.wait(15) == 0
+    assert "daemon is already running" in twin.log()
+    assert alive(d.parent_pid)
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+
+
+def test_missing_config_file_exits_like_keepalived(daemons):
+    d = daemons()
+    d.conf.unlink()
+    d.start()
+    assert d.proc.wait(15) == 6  # KEEPALIVED_EXIT_NO_CONFIG
+    assert not d.pids["parent"].exists()
+
+
+def test_config_test_mode(tmp_path):
+    good = tmp_path / "good.conf"
+    good.write_text(VRRP_CONF)
+    run = subprocess.run([sys.executable, "-m", "keepalived_py.cli", "-t", "-f", str(good)],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    bad = tmp_path / "bad.conf"
+    bad.write_text(VRRP_CONF + "garbage {\n")
+    log = tmp_path / "t.log"
+    run = subprocess.run([sys.executable, "-m", "keepalived_py.cli", f"--config-test={log}",
+                          "-f", str(bad)], capture_output=True, text=True, timeout=30)
+    assert run.returncode != 0
+    assert f"({bad}: Line 12)" in log.read_text()
