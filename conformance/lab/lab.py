@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -248,6 +249,13 @@ class Lab:
         if isinstance(argv, str):
             argv = ["/bin/sh", "-c", argv]
         return _run(["ip", "netns", "exec", self.ns(node), *argv], check=check, timeout=timeout, **kw)
+
+    def ping(self, node: str, addr: str, count: int = 1, wait_s: int = 1) -> bool:
+        """Whether `node` gets an echo reply from `addr` (iputils ping, or busybox's)."""
+        tool = ["ping"] if shutil.which("ping") else [shutil.which("busybox") or "busybox", "ping"]
+        r = self.exec(node, [*tool, "-c", str(count), "-W", str(wait_s), addr], check=False,
+                      timeout=count * wait_s + 10)
+        return r.returncode == 0
 
     def spawn(self, node: str, argv: list[str], *, what: str | None = None,
               env: dict[str, str] | None = None, cls=Proc, **fields) -> Proc:
