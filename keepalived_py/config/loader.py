@@ -37,8 +37,13 @@ class LoadResult:
 
     @property
     def not_implemented(self) -> list[str]:
-        """'file:line block.keyword' for each keyword used that nothing acts on yet."""
-        return [f"{where} {what}" for where, what in self.not_implemented_at]
+        """One line per keyword used that nothing acts on yet: where first, and how often."""
+        first: dict[str, str] = {}
+        count: dict[str, int] = {}
+        for where, what in self.not_implemented_at:
+            first.setdefault(what, where)
+            count[what] = count.get(what, 0) + 1
+        return [f"{what} ({count[what]}x, first at {where})" for what, where in first.items()]
 
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.code != ConfigErr.OK]

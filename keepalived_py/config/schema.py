@@ -436,7 +436,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         ctx.raw = child.line.raw
         if word in spec.deprecated:
             diags.add(ConfigErr.DEPRECATED, f"\"{word}\" is deprecated. Please use \"{spec.name}\"", cpos)
-        if not spec.implemented:
+        if not spec.implemented and not isinstance(spec.vtype, Nested):
             usage.not_implemented.append((cpos, f"{cls.block_keyword or 'top level'}.{spec.name}"))
         try:
             if const is not _NO_CONST:
