@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     prog = sys.argv[0] if sys.argv and sys.argv[0] else "keepalived-py"
     opts = parse_args(args)
-    for message in opts.errors + opts.warnings:
+    for message in opts.messages:
         _err(message + "\n")
     if opts.action is Action.VERSION:
         _err(version_text())

@@ -157,15 +157,25 @@ class Options:
     config_test_log: str | None = None
     config_fd: int | None = None
     signum_name: str | None = None
-    # Messages keepalived prints while parsing (stderr), and stray words (stdout).
+    # Messages keepalived prints while parsing: `messages` holds all of them in order
+    # (stderr); `errors` the ones that make it exit 1, `warnings` the others.
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     argv: list[str] = field(default_factory=list)
 
     @property
     def conf_file(self) -> str:
         return self.config_file or DEFAULT_CONFIG_FILE
+
+    def error(self, text: str) -> None:
+        self.errors.append(text)
+        self.messages.append(text)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+        self.messages.append(text)
 
     @property
     def bad(self) -> bool:
@@ -200,15 +210,15 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
     elif key == "S":
         facility = parse_facility(value or "")
         if facility is None:
-            opts.warnings.append(f"Invalid log facility '{value}'")
+            opts.warn(f"Invalid log facility '{value}'")
         else:
             opts.log_facility = facility
     elif key == "g":
-        opts.errors.append("-g requires configure option --enable-log-file")
+        opts.error("-g requires configure option --enable-log-file")
     elif key == "u":
         mask = parse_umask(value or "")
         if mask is None:
-            opts.warnings.append(f"Invalid --umask option {value}")
+            opts.warn(f"Invalid --umask option {value}")
         else:
             opts.umask = mask
     elif key == "t":
@@ -286,14 +296,14 @@ def parse_args(argv: list[str]) -> Options:
             name, eq, inline = body.partition("=")
             long_name, problem = _match_long(name)
             if long_name is None:
-                opts.errors.append(f"Unknown option {arg}")
+                opts.error(f"Unknown option {arg}")
                 i += 1
                 continue
             key, kind = LONG_OPTS[long_name]
             value: str | None = None
             if kind is Arg.NONE:
                 if eq:
-                    opts.errors.append(f"Unknown option {arg}")
+                    opts.error(f"Unknown option {arg}")
                     i += 1
                     continue
             elif kind is Arg.OPTIONAL:
@@ -306,7 +316,7 @@ def parse_args(argv: list[str]) -> Options:
                     value = argv[i]
                 # keepalived treats an empty required value (--use-file=) as missing
                 if not value:
-                    opts.errors.append(f"Missing parameter for option --{long_name}")
+                    opts.error(f"Missing parameter for option --{long_name}")
                     i += 1
                     continue
             i += 1
@@ -320,7 +330,7 @@ def parse_args(argv: list[str]) -> Options:
             letter = arg[j]
             kind = SHORT_TABLE.get(letter) if letter != ":" else None
             if kind is None:
-                opts.errors.append(f"Unknown option -{letter}")
+                opts.error(f"Unknown option -{letter}")
                 j += 1
                 continue
             value = None
@@ -331,7 +341,7 @@ def parse_args(argv: list[str]) -> Options:
                     i += 1
                     value = argv[i]
                 else:
-                    opts.errors.append(f"Missing parameter for option -{letter}")
+                    opts.error(f"Missing parameter for option -{letter}")
                     break
                 j = len(arg)
             elif kind is Arg.OPTIONAL:
