@@ -63,6 +63,8 @@ class Row:
         if not self.compared:
             return "n/a" if len(self.outcomes) > 1 else "-"
         if self.differing:
+            if len(self.differing) > 3:  # the full list is printed below the table
+                return f"NO: {len(self.differing)} facts ({', '.join(self.differing[:2])}, ...)"
             return "NO: " + ", ".join(self.differing)
         if self.documented:
             return "yes (documented: " + ", ".join(self.documented) + ")"
@@ -113,6 +115,29 @@ def _jsonish(v):
 
 
 # -- running -------------------------------------------------------------------------------
+def _get(result, path: str):
+    cur = result
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            # keys may themselves contain dots (file names): try the longest match
+            return _get_loose(result, path)
+    return cur
+
+
+def _get_loose(result, path: str):
+    if not isinstance(result, dict):
+        return None
+    for k in sorted(result, key=lambda k: -len(str(k))):
+        ks = str(k)
+        if path == ks:
+            return result[k]
+        if path.startswith(ks + "."):
+            return _get_loose(result[k], path[len(ks) + 1:])
+    return None
+
+
 def environment_problem(sc: Scenario) -> str | None:
     if ("netns" in sc.needs or "guest" in sc.needs) and os.geteuid() != 0:
         return "needs root"
@@ -238,6 +263,9 @@ def main_run(scenarios: list[str] | None, names: list[str], *, verbose: bool = F
         print(f"unknown scenario(s): {', '.join(unknown)}; --list shows them", file=sys.stderr)
         return 2
     diffs = load_differences()
+    if os.geteuid() == 0:
+        from .lab.state import cleanup
+        cleanup(verbose=False)  # what crashed runs left behind (runs still owned are kept)
     base = Path(tempfile.mkdtemp(prefix="kpy-conformance-"))
 
     def log(msg: str) -> None:
@@ -256,6 +284,12 @@ def main_run(scenarios: list[str] | None, names: list[str], *, verbose: bool = F
         else:
             shutil.rmtree(base, ignore_errors=True)
     print(table(rows, names), file=out)
+    for r in rows:
+        if r.mismatch:
+            print(f"\n{r.scenario.name}: differing facts (not in DIFFERENCES.md):", file=out)
+            for p in r.differing:
+                vals = {n: _get(o.result, p) for n, o in r.outcomes.items() if o.ran}
+                print(f"  {p}: " + "; ".join(f"{n}={v!r}" for n, v in vals.items())[:300], file=out)
     if verbose:
         for r in rows:
             for n, o in r.outcomes.items():
