@@ -370,3 +370,62 @@ def test_config_test_mode(tmp_path):
                           "-f", str(bad)], capture_output=True, text=True, timeout=30)
     assert run.returncode != 0
     assert f"({bad}: Line 12)" in log.read_text()
+
+
+CHECK_BFD_CONF = """\
+virtual_server 192.0.2.10 80 {
+    protocol TCP
+    real_server 192.0.2.20 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}
+bfd_instance b1 {
+    neighbor_ip 192.0.2.2
+}
+"""
+
+
+def test_children_follow_the_config_and_P_C_B(daemons):
+    d = daemons(CHECK_BFD_CONF).start()
+    d.wait_ready(("check", "bfd"))
+    log = d.log()
+    assert "Starting Healthcheck child process" in log and "Starting BFD child process" in log
+    assert "Starting VRRP child process" not in log and not d.pids["vrrp"].exists()
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+    # -B: no BFD child even though the config has a bfd_instance
+    e = daemons(CHECK_BFD_CONF, "-B").start()
+    e.wait_ready(("check",))
+    assert "Starting BFD child process" not in e.log()
+    e.signal(signal.SIGTERM)
+    assert e.wait_exit() == 0
+
+
+def test_dump_conf_logs_the_configuration(daemons):
+    d = daemons(VRRP_CONF, "-d").start()
+    d.wait_ready()
+    log = d.log()
+    assert "vrrp_instance VI_1" in log and "virtual_router_id 51" in log
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+
+
+def test_namespace_option_runs_children_in_it(daemons):
+    from tests.envcheck import need_netns
+
+    need_netns()
+    name = f"kpyc{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        d = daemons(VRRP_CONF, "-s", name).start()
+        d.wait_ready()
+        want = os.stat(f"/run/netns/{name}").st_ino
+        assert os.stat(f"/proc/{d.parent_pid}/ns/net").st_ino == want
+        assert os.stat(f"/proc/{d.child_pid('vrrp')}/ns/net").st_ino == want
+        assert f"Changing syslog ident to Keepalived_{name}" in d.log()
+        d.signal(signal.SIGTERM)
+        assert d.wait_exit() == 0
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
