@@ -48,7 +48,7 @@ class VectorSpec:
     priority: int
     advert_int_s: float
     vips: tuple[str, ...]
-    auth_type: str = "NONE"  # NONE, PASS (v2 only)
+    auth_type: str = "NONE"  # NONE, PASS, AH (v2 only)
     auth_pass: str = ""
     extra: tuple[str, ...] = field(default=())
 
@@ -61,6 +61,9 @@ SPECS: tuple[VectorSpec, ...] = (
                ("192.0.2.104", "192.0.2.105"), "PASS", "s3cret"),
     VectorSpec("v2_ipv4_pass8_p1_1vip", 2, "inet", 13, 1, 1, ("192.0.2.106",), "PASS", "longpass"),
     VectorSpec("v2_ipv4_noauth_p255_1vip", 2, "inet", 14, 255, 1, ("192.0.2.107",)),
+    VectorSpec("v2_ipv4_ah_p100_1vip", 2, "inet", 15, 100, 1, ("192.0.2.120",), "AH", "ahpass"),
+    VectorSpec("v2_ipv4_ah_p220_2vip", 2, "inet", 16, 220, 1, ("192.0.2.121", "192.0.2.122"),
+               "AH", "0123456789"),
     VectorSpec("v3_ipv4_p100_1vip", 3, "inet", 20, 100, 1, ("192.0.2.110",)),
     VectorSpec("v3_ipv4_p254_4vip_int0.5", 3, "inet", 21, 254, 0.5,
                ("192.0.2.111", "192.0.2.112", "192.0.2.113", "192.0.2.114")),

@@ -13,7 +13,9 @@ IPAddr = IPv4Address | IPv6Address
 @dataclass(frozen=True, slots=True)
 class SendAdvert:
     """Send `payloads[i]` (VRRP message, checksum done) from `src` to `dsts[i]` with TTL /
-    hop limit 255 on `interface`. `advert` is the same message, typed, for logs and tests."""
+    hop limit 255 on `interface`. `advert` is the same message, typed, for logs and tests.
+    With AH, `datagrams[i]` is the whole IPv4 datagram to send as is (IP_HDRINCL): its
+    header is covered by the AH digest."""
 
     instance: str
     interface: str
@@ -21,6 +23,7 @@ class SendAdvert:
     src: IPAddr | None
     dsts: tuple[IPAddr, ...]
     payloads: tuple[bytes, ...]
+    datagrams: tuple[bytes, ...] = ()
 
     @property
     def priority(self) -> int:

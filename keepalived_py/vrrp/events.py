@@ -50,6 +50,15 @@ class PacketReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class Ipv4DatagramReceived:
+    """A whole IPv4 datagram as a raw socket returns it (protocol 112, or 51 with AH); the
+    instance reads src, dst and TTL from its header. `multicast` as in RxMeta."""
+
+    datagram: bytes
+    multicast: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AdvertReceived:
     """An advert the runtime already decoded (checksum verified)."""
 
@@ -85,5 +94,5 @@ class InterfaceDown:
     ifname: str
 
 
-Event = (Start | Stop | PacketReceived | AdvertReceived | TimerExpired | TrackingChanged
-         | InterfaceUp | InterfaceDown)
+Event = (Start | Stop | PacketReceived | Ipv4DatagramReceived | AdvertReceived | TimerExpired
+         | TrackingChanged | InterfaceUp | InterfaceDown)

@@ -39,11 +39,13 @@ from keepalived_py.vrrp.actions import (
     SendNa,
     SetTimer,
 )
+from keepalived_py.vrrp.ah import SEQ_MAX, build_ah_datagram, open_ah_datagram
 from keepalived_py.vrrp.events import (
     AdvertReceived,
     Event,
     InterfaceDown,
     InterfaceUp,
+    Ipv4DatagramReceived,
     PacketReceived,
     RxMeta,
     Start,
@@ -51,7 +53,17 @@ from keepalived_py.vrrp.events import (
     TimerExpired,
     TrackingChanged,
 )
-from keepalived_py.vrrp.packet import VRRP_MCAST4, AuthType, Family, VrrpAdvert, decode, encode
+from keepalived_py.vrrp.packet import (
+    IPPROTO_AH,
+    IPPROTO_VRRP,
+    VRRP_MCAST4,
+    AuthType,
+    Family,
+    VrrpAdvert,
+    decode,
+    encode,
+    parse_ipv4,
+)
 from keepalived_py.vrrp.params import PRIO_OWNER, VrrpInstanceParams
 from keepalived_py.vrrp.stats import VrrpStats
 from keepalived_py.vrrp.timers import deadline, master_down_us, skew_time_us
@@ -95,6 +107,8 @@ class VrrpInstance:
         self.master_priority = 0
         self.garp_refresh_at: float | None = None
         self.old_checksum = params.old_unicast_checksum == "always"
+        self.ip_id = 0  # keepalived numbers its IPv4 adverts itself (AH covers the id)
+        self.ah_seq = 0  # keepalived's ipsecah_counter: our tx sequence and rx high-water mark
         self.stats = VrrpStats()
         self.started = False
         self.last_transition: float | None = None
@@ -114,6 +128,12 @@ class VrrpInstance:
                 adv = self._decode(data, meta)
                 if adv is not None:
                     self._receive(adv, meta, now)
+            case Ipv4DatagramReceived(datagram=datagram, multicast=multicast):
+                opened = self._open_datagram(datagram, multicast)
+                if opened is not None:
+                    adv = self._decode(opened[1], opened[0])
+                    if adv is not None:
+                        self._receive(adv, opened[0], now)
             case AdvertReceived(advert=adv, meta=meta):
                 if self.state in (State.BACKUP, State.MASTER):
                     self._receive(adv, meta, now)
@@ -179,7 +199,18 @@ class VrrpInstance:
             # keepalived's pre-1.3.6 unicast checksum: pseudo-header with the mcast group
             csum_dst = VRRP_MCAST4 if (self.old_checksum and p.family is Family.INET) else dst
             payloads.append(encode(adv, p.primary_address, csum_dst))
-        self._emit(SendAdvert(self.name, p.interface, adv, p.primary_address, dsts, tuple(payloads)))
+        datagrams: tuple[bytes, ...] = ()
+        if p.family is Family.INET:
+            self.ip_id = (self.ip_id + 1) & 0xFFFF or 1
+        if p.auth_type == AuthType.AH:
+            # keepalived never wraps: 2^32 adverts at >= 1 s each is 136 years
+            self.ah_seq = min(self.ah_seq + 1, SEQ_MAX + 1)
+            datagrams = tuple(
+                build_ah_datagram(p.primary_address, dst, payload, p.auth_key, self.ah_seq,
+                                  self.ip_id, p.unicast)
+                for dst, payload in zip(dsts, payloads, strict=True))
+        self._emit(SendAdvert(self.name, p.interface, adv, p.primary_address, dsts,
+                              tuple(payloads), datagrams))
         self.stats.advert_sent += 1
         if priority == 0:
             self.stats.pri_zero_sent += 1
@@ -402,6 +433,30 @@ class VrrpInstance:
             self._log(f"dropped advert from {meta.src}: {err}")
             return None
 
+    def _open_datagram(self, datagram: bytes, multicast: bool | None) -> tuple[RxMeta, bytes] | None:
+        """Strip (and for AH verify) the IPv4 header of a raw datagram."""
+        if self.state not in (State.BACKUP, State.MASTER):
+            return None
+        p = self.params
+        try:
+            if p.auth_type == AuthType.AH:
+                info, ah, vrrp = open_ah_datagram(datagram, p.auth_key, p.unicast)
+                if ah.next_header != IPPROTO_VRRP:
+                    return None  # AH for another protocol: not ours, not counted
+                if ah.seq <= self.ah_seq:
+                    raise PacketError("auth_failure", f"IPSEC-AH sequence number {ah.seq} already "
+                                                      f"processed (local {self.ah_seq})")
+                self.ah_seq = ah.seq
+            else:
+                info, vrrp = parse_ipv4(datagram)
+                if info.protocol == IPPROTO_AH:
+                    raise PacketError("authtype_mismatch", "received AH header but auth type not AH")
+        except PacketError as err:
+            self.stats.count(err.reason)
+            self._log(f"dropped datagram: {err}")
+            return None
+        return RxMeta(info.src, info.dst, info.ttl, multicast, info.protocol), vrrp
+
     def _drop(self, reason: str, meta: RxMeta) -> None:
         self.stats.count(reason)
         self._log(f"dropped advert from {meta.src}: {reason}")
@@ -477,6 +532,9 @@ class VrrpInstance:
         if adv.priority < self.effective_priority or (adv.priority == self.effective_priority and cmp < 0):
             self._log(f"Received advert from {meta.src} with lower priority {adv.priority}, ours "
                       f"{self.effective_priority}{'' if p.lower_prio_no_advert else ', forcing new election'}")
+            if p.auth_type == AuthType.AH:
+                self._log("IPSEC-AH : Syncing seq_num - Increment seq")
+                self.ah_seq += 1  # keepalived: their (already recorded) sequence + 1
             if not p.lower_prio_no_advert:
                 self._send_advert(self.effective_priority)
             if p.lower_prio_repeat:

@@ -135,8 +135,6 @@ def _validate_for_encode(adv: VrrpAdvert) -> Family:
             raise ValueError("VRRPv2 is IPv4 only (RFC 3768)")
         if adv.advert_int_cs % 100 or not 0 <= adv.advert_int_cs // 100 <= 255:
             raise ValueError(f"VRRPv2 interval {adv.advert_int_cs} cs is not 0..255 whole seconds")
-        if adv.auth_type == AuthType.AH:
-            raise ValueError("AH is carried in its own IP header, not in the VRRP message")
         if not 0 <= adv.auth_type <= 255:
             raise ValueError(f"auth type {adv.auth_type} out of range")
         if len(adv.auth_data) not in (0, VRRP_V2_AUTH_LEN):

@@ -86,9 +86,8 @@ class VrrpInstanceParams:
             problems.append(f"VRRPv2 advert_int {self.advert_int_s} must be whole seconds >= 1")
         if self.version == 3 and not 0.01 <= self.advert_int_s <= 40.95:
             problems.append(f"VRRPv3 advert_int {self.advert_int_s} not in 0.01..40.95")
-        if self.auth_type == AuthType.AH:
-            problems.append("auth_type AH (IPsec AH, deprecated by RFC 3768) is not supported by "
-                            "keepalived-py; use auth_type PASS or no authentication")
+        if self.auth_type == AuthType.AH and self.family is not Family.INET:
+            problems.append("auth_type AH is IPv4 only")
         if self.auth_type != AuthType.NONE and self.version == 3:
             problems.append("VRRPv3 has no authentication (RFC 5798 9)")
         if self.version == 3 and self.primary_address is None:
@@ -126,7 +125,13 @@ class VrrpInstanceParams:
 
     @property
     def auth_data(self) -> bytes:
+        """The 8 authentication bytes of a VRRPv2 message: the password for PASS, else 0."""
         return password_bytes(self.auth_pass) if self.auth_type == AuthType.PASS else b"\0" * 8
+
+    @property
+    def auth_key(self) -> bytes:
+        """The HMAC key for AH: auth_pass padded to 8 bytes, as keepalived keeps it."""
+        return password_bytes(self.auth_pass)
 
     @property
     def lower_prio_delay_s(self) -> float:

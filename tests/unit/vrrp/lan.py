@@ -22,7 +22,14 @@ from keepalived_py.vrrp.actions import (
     SendAdvert,
     SetTimer,
 )
-from keepalived_py.vrrp.events import PacketReceived, RxMeta, Start, Stop, TimerExpired
+from keepalived_py.vrrp.events import (
+    Ipv4DatagramReceived,
+    PacketReceived,
+    RxMeta,
+    Start,
+    Stop,
+    TimerExpired,
+)
 from keepalived_py.vrrp.machine import State, VrrpInstance
 from keepalived_py.vrrp.params import VrrpInstanceParams
 from keepalived_py.vrrp.sync_group import SyncGroup
@@ -127,6 +134,10 @@ class Lan:
                 router, inst, data, meta = payload
                 if self.routers[router].up:
                     self.deliver(router, inst, PacketReceived(data, meta))
+            elif kind == "datagram":
+                router, inst, data = payload
+                if self.routers[router].up:
+                    self.deliver(router, inst, Ipv4DatagramReceived(data))
             for w in self.watchers:
                 w(self)
         if t > self.now:
@@ -156,7 +167,8 @@ class Lan:
                 r.vips -= set(a.addresses)
 
     def _transmit(self, sender: Router, a: SendAdvert) -> None:
-        for dst, payload in zip(a.dsts, a.payloads, strict=True):
+        datagrams = a.datagrams or (None,) * len(a.dsts)
+        for dst, payload, datagram in zip(a.dsts, a.payloads, datagrams, strict=True):
             for other in self.routers.values():
                 if other is sender or not self._linked(sender.name, other.name):
                     continue
@@ -167,6 +179,9 @@ class Lan:
                     if not dst.is_multicast and dst != p.primary_address:
                         continue
                     if self.loss and self.rng.random() < self.loss:
+                        continue
+                    if datagram is not None:  # AH: the IP header is part of what is signed
+                        self._push(self.now + self.delay_s, "datagram", other.name, inst.name, datagram)
                         continue
                     meta = RxMeta(a.src, dst, 255)
                     self._push(self.now + self.delay_s, "packet", other.name, inst.name, payload, meta)

@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORE = ("packet", "checks", "machine", "timers", "tracking", "sync_group", "stats", "events",
+CORE = ("packet", "ah", "checks", "machine", "timers", "tracking", "sync_group", "stats", "events",
         "actions", "params")
 PKG = Path(__file__).resolve().parents[3] / "keepalived_py" / "vrrp"
-ALLOWED = {"__future__", "dataclasses", "enum", "ipaddress", "struct", "typing", "hmac",
+ALLOWED = {"__future__", "dataclasses", "enum", "ipaddress", "struct", "typing", "hmac", "hashlib",
            "keepalived_py.errors"} | {f"keepalived_py.vrrp.{m}" for m in CORE} | {"keepalived_py.vrrp"}
 FORBIDDEN = ("socket", "asyncio", "subprocess", "selectors", "select", "threading", "logging",
              "pyroute2", "uvloop", "psutil", "time", "os", "signal", "multiprocessing")
