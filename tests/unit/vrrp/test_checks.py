@@ -17,7 +17,14 @@ from keepalived_py.vrrp.events import (
     TimerExpired,
 )
 from keepalived_py.vrrp.machine import State, VrrpInstance
-from keepalived_py.vrrp.packet import VRRP_MCAST4, AuthType, VrrpAdvert, encode, password_bytes
+from keepalived_py.vrrp.packet import (
+    VRRP_MCAST4,
+    AuthType,
+    Family,
+    VrrpAdvert,
+    encode,
+    password_bytes,
+)
 from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
 from keepalived_py.vrrp.stats import DROP_REASONS
 
@@ -140,9 +147,10 @@ def test_ah_header_without_ah_config_is_authtype_mismatch():
     assert_counted_only(inst, "authtype_mismatch")
 
 
-def test_auth_ah_is_rejected_with_a_clear_message():
-    with pytest.raises(ValueError, match="AH"):
-        base(auth_type=AuthType.AH, auth_pass="x")
+def test_auth_ah_over_ipv6_is_rejected_with_a_clear_message():
+    with pytest.raises(ValueError, match="AH is IPv4 only"):
+        VrrpInstanceParams("VI_1", "eth0", 51, ip_address("fe80::1"), version=3, family=Family.INET6,
+                           auth_type=AuthType.AH, auth_pass="x")
 
 
 def test_multicast_received_when_configured_for_unicast():

@@ -8,7 +8,6 @@ import pytest
 
 from keepalived_py.errors import PacketError
 from keepalived_py.vrrp.packet import (
-    AuthType,
     Family,
     VrrpAdvert,
     decode,
@@ -96,7 +95,7 @@ def test_encode_refuses_what_the_wire_cannot_carry():
     with pytest.raises(ValueError):
         encode(VrrpAdvert(2, 1, 100, 100, (IPv6Address("2001:db8::1"),)))
     with pytest.raises(ValueError):
-        encode(VrrpAdvert(2, 1, 100, 100, (), AuthType.AH))
+        encode(VrrpAdvert(2, 1, 100, 100, (), 256))
     with pytest.raises(ValueError):
         encode(V3)  # no pseudo-header addresses
     with pytest.raises(ValueError):
