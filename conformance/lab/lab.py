@@ -205,8 +205,10 @@ class Lab:
             _run(["ip", "netns", "add", ns])
             _run(["ip", "-n", ns, "link", "set", "lo", "up"])
             # no duplicate address detection: addresses usable at once, on every port
-            for key in ("all", "default"):
-                _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", f"net.ipv6.conf.{key}.accept_dad=0"])
+            # (written from inside the namespace: /proc/sys/net is per namespace; no
+            # dependency on procps' sysctl)
+            _run(["ip", "netns", "exec", ns, "/bin/sh", "-c",
+                  "for k in all default; do echo 0 > /proc/sys/net/ipv6/conf/$k/accept_dad; done"])
         for br in self.topology.bridges.values():
             _run(["ip", "-n", self.switch, "link", "add", br.name, "type", "bridge",
                   "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"])

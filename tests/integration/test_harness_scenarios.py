@@ -34,8 +34,16 @@ def test_vrrp_two_router_failover_with_keepalived(tmp_path):
     keepalived_binary()
     r = _run("vrrp_two_router_failover", tmp_path)
     assert r["initial_master"] == "r1" and r["takeover"] and r["takeover_in_window"]
-    assert r["holders_after_kill"] == ["r1", "r2"]  # kill -9 leaves r1's address behind
-    assert [a["priority"] for a in r["adverts_after_kill"]] == [100]
+    assert r["holders_after_fault"] == ["r1", "r2"]  # kill -9 leaves r1's address behind
+    assert [a["priority"] for a in r["adverts_after_fault"]] == [100]
+
+
+def test_vrrp_graceful_stop_with_keepalived(tmp_path):
+    need_netns()
+    keepalived_binary()
+    r = _run("vrrp_graceful_stop", tmp_path)
+    assert r["holders_after_fault"] == ["r2"] and r["stopped_exit_status"] == 0
+    assert sorted((a["from"], a["priority"]) for a in r["adverts_after_fault"]) == [("r1", 0), ("r2", 100)]
 
 
 @pytest.mark.guest
