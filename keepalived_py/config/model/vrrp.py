@@ -1,20 +1,78 @@
-"""vrrp_instance and the blocks that feed it (keepalived.conf(5) 'VRRPD CONFIGURATION')."""
+"""vrrp_instance, vrrp_sync_group and garp_group (keepalived.conf(5) 'VRRPD CONFIGURATION').
+
+Every keyword keepalived 2.2.7 installs for these blocks (keepalived/vrrp/vrrp_parser.c,
+init_vrrp_keywords) is declared here. A field whose keepalived default depends on
+global_defs or on other keywords (priority, version, garp_*, strict_mode, accept ...) is
+None when the keyword is absent; the `effective_*` helpers resolve it the way
+vrrp_complete_instance() does.
+"""
 
 from __future__ import annotations
 
-from keepalived_py.config.model.addresses import VirtualAddress, VirtualAddressEntry
-from keepalived_py.config.schema import (
-    Choice,
-    Entries,
-    Flag,
-    Int,
-    Model,
-    Timer,
-    Word,
-    head,
-    kw,
-    model,
+import ipaddress
+from typing import Any
+
+from keepalived_py.config.model.addresses import (
+    RouteEntry,
+    RouteOrRule,
+    RuleEntry,
+    VirtualAddress,
+    VirtualAddressEntry,
 )
+from keepalived_py.config.model.vrrp_types import (
+    INT_MAX,
+    UINT_MAX,
+    AuthPass,
+    AuthType,
+    BareFlag,
+    GarpExtraIf,
+    GarpExtraIfType,
+    IfName,
+    IpAddr,
+    KDecimal,
+    KInt,
+    NameList,
+    NotifyDeleted,
+    NotifyDeletedType,
+    NotifyScript,
+    NotifyScriptType,
+    OldUnicastChecksum,
+    OptBool,
+    TrackEntry,
+    TrackRef,
+    UnicastPeer,
+    UnicastPeerEntry,
+    UseIpvlan,
+    UseIpvlanType,
+    UseVmac,
+    UseVmacType,
+    VrrpState,
+    flatten,
+    warn_with,
+)
+from keepalived_py.config.schema import Entries, Model, Nested, Word, head, kw, model
+
+PRIO_OWNER = 255
+PRIO_DEFAULT = 100
+_SECS_MAX = UINT_MAX // 1_000_000
+
+
+@model
+class VrrpAuthentication(Model):
+    """authentication { auth_type PASS|AH  auth_pass PASSWORD } (VRRPv2 only)."""
+
+    block_keyword = "authentication"
+
+    auth_type: str | None = kw(AuthType())
+    auth_pass: str | None = kw(AuthPass())
+
+
+def _track(kind: str) -> Any:
+    return kw(Entries(TrackEntry(kind)))
+
+
+def _notify() -> Any:
+    return kw(NotifyScriptType())
 
 
 @model
@@ -22,13 +80,212 @@ class VrrpInstance(Model):
     block_keyword = "vrrp_instance"
 
     name: str = head(Word(), default="")
-    state: str | None = kw(Choice("MASTER", "BACKUP"))
-    interface: str | None = kw(Word())
-    virtual_router_id: int | None = kw(Int(1, 255))
-    priority: int = kw(Int(1, 255), default=100)
-    advert_int: float = kw(Timer(), default=1.0)
-    preempt: bool = kw(Flag(), default=True, alts={"nopreempt": False})
+
+    # --- where and how adverts go
+    #: MASTER|BACKUP; None: derived from priority (255 -> MASTER)
+    state: str | None = kw(VrrpState())
+    interface: str | None = kw(IfName())
+    #: unicast without interface: the VRF to operate in
+    vrf: str | None = kw(IfName("VRF interface name '{v}' too long - ignoring"))
+    use_vmac: UseVmac | None = kw(UseVmacType())
+    use_vmac_addr: bool = kw(BareFlag(), default=False)
+    vmac_xmit_base: bool = kw(BareFlag(), default=False)
+    use_ipvlan: UseIpvlan | None = kw(UseIpvlanType())
+    native_ipv6: bool = kw(BareFlag(), default=False)
+    dont_track_primary: bool = kw(BareFlag(), default=False)
+    mcast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
+        IpAddr("Configuration error: malformed src address[{v}]. Skipping..."))
+    unicast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
+        IpAddr("Configuration error: malformed src address[{v}]. Skipping..."))
+    mcast_dst_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
+        IpAddr("malformed mcast dest address {v}. Skipping...", multicast=True))
+    track_src_ip: bool = kw(BareFlag(), default=False)
+    unicast_peer: tuple[UnicastPeer, ...] = kw(Entries(UnicastPeerEntry()))
+    unicast_fault_no_peer: bool = kw(BareFlag(), default=False)
+    check_unicast_src: bool = kw(BareFlag(), default=False)
+    #: None: keepalived's default (255 for IPv4 adverts, the kernel's for IPv6)
+    unicast_ttl: int | None = kw(KInt(0, 255, error="TTL '{v}' not valid - must be between 0 & 255"))
+    #: 'config' (old VRRPv3 unicast checksum) or 'never' (no detection of old checksums)
+    old_unicast_checksum: str | None = kw(OldUnicastChecksum())
+
+    # --- the virtual router
+    virtual_router_id: int | None = kw(KInt(1, 255, error="VRID '{v}' not valid - must be between 1 & 255"))
+    #: None: 255 if state MASTER, else 100
+    priority: int | None = kw(KInt(1, PRIO_OWNER, error="Priority not valid! must be between 1 & 255. "
+                                                        "Using default 100", fallback=PRIO_DEFAULT))
+    #: seconds; None: 1 second
+    advert_int: float | None = kw(KDecimal(0.01, 255, error="Advert interval ({v}) not valid! "
+                                                            "Must be > 0 - ignoring"))
+    #: 2 or 3; None: global vrrp_version (IPv6: always 3)
+    version: int | None = kw(KInt(2, 3, signed=True, error="Version must be either 2 or 3"))
+    authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication))
     virtual_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
+    virtual_ipaddress_excluded: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
+    promote_secondaries: bool = kw(BareFlag(), default=False)
+    virtual_routes: tuple[RouteOrRule, ...] = kw(Entries(RouteEntry()))
+    virtual_rules: tuple[RouteOrRule, ...] = kw(Entries(RuleEntry()))
+    #: None: accept unless strict mode (address owner always accepts)
+    accept: bool | None = kw(BareFlag(), alts={"no_accept": False})
+    #: keepalived sets the flag for any valid <BOOL>, even 'off' (vrrp_parser.c); None: global
+    skip_check_adv_addr: bool | None = kw(OptBool("invalid skip_check_adv_addr {v} specified"),
+                                          check=lambda value, ctx: True)
+    #: None: global vrrp_strict
+    strict_mode: bool | None = kw(OptBool("invalid strict_mode {v} specified"))
+    preempt: bool = kw(BareFlag(), default=True, alts={"nopreempt": False})
+    preempt_delay: float = kw(KDecimal(0, 1000, error="Preempt_delay not valid! must be between 0-1000",
+                                       fallback=0.0), default=0.0)
+    debug: int = kw(KInt(0, 4, error="Debug value '{v}' not valid; must be between 0-4"), default=0)
+
+    # --- tracking
+    track_interface: tuple[TrackRef, ...] = _track("interface")
+    track_script: tuple[TrackRef, ...] = _track("script")
+    track_file: tuple[TrackRef, ...] = _track("file")
+    track_process: tuple[TrackRef, ...] = _track("process")
+    track_bfd: tuple[TrackRef, ...] = _track("bfd")
+    linkbeat_use_polling: bool = kw(BareFlag(), default=False, check=warn_with(
+        "'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"))
+
+    # --- notification
+    notify_master: NotifyScript | None = _notify()
+    notify_backup: NotifyScript | None = _notify()
+    notify_fault: NotifyScript | None = _notify()
+    notify_stop: NotifyScript | None = _notify()
+    notify_deleted: NotifyDeleted | None = kw(NotifyDeletedType())
+    notify: NotifyScript | None = _notify()
+    notify_master_rx_lower_pri: NotifyScript | None = _notify()
+    #: None: global smtp_alert_vrrp / smtp_alert
+    smtp_alert: bool | None = kw(OptBool("Invalid vrrp_instance smtp_alert parameter {v}"))
+    notify_priority_changes: bool | None = kw(OptBool("Invalid value '{v}' for notify_priority_changes "
+                                                      "specified"))
+    lvs_sync_daemon_interface: str | None = kw(Word(), check=warn_with(
+        "Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global "
+        "lvs_sync_daemon"))
+
+    # --- gratuitous ARP / NA and adverts (None: the global vrrp_* setting)
+    garp_master_delay: int | None = kw(KInt(0, _SECS_MAX, error="garp_master_delay '{v}' invalid - ignoring"))
+    garp_master_repeat: int | None = kw(KInt(0, UINT_MAX, error="garp_master_repeat '{v}' invalid - ignoring",
+                                             zero=(1, "garp_master_repeat must be greater than 0, "
+                                                      "setting to 1")))
+    garp_master_refresh: int | None = kw(KInt(0, UINT_MAX, error="Invalid garp_master_refresh '{v}' - "
+                                                                 "ignoring", fallback=0))
+    garp_master_refresh_repeat: int | None = kw(KInt(0, UINT_MAX, error="garp_master_refresh_repeat '{v}' "
+                                                                        "invalid - ignoring",
+                                                     zero=(1, "garp_master_refresh_repeat must be greater "
+                                                              "than 0, setting to 1")))
+    garp_lower_prio_delay: int | None = kw(KInt(0, _SECS_MAX, error="garp_lower_prio_delay '{v}' invalid - "
+                                                                    "ignoring"))
+    garp_lower_prio_repeat: int | None = kw(KInt(0, INT_MAX, error="Invalid garp_lower_prio_repeat '{v}'"))
+    garp_extra_if: GarpExtraIf | None = kw(GarpExtraIfType(), deprecated=("vmac_garp_intvl",))
+    down_timer_adverts: int | None = kw(KInt(1, 100, error="Invalid down_timer_adverts [1:100] '{v}'"))
+    lower_prio_no_advert: bool | None = kw(OptBool("invalid lower_prio_no_advert {v} specified"))
+    higher_prio_send_advert: bool | None = kw(OptBool("invalid higher_prio_send_advert {v} specified"))
+    kernel_rx_buf_size: int | None = kw(KInt(0, UINT_MAX, error="invalid kernel_rx_buf_size specified",
+                                             exact_args=True))
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def unicast_configured(self) -> bool:
+        """A unicast keyword was given (keepalived's VRRP_FLAG_UNICAST_CONFIGURED)."""
+        return bool(self.unicast_peer or self.unicast_src_ip is not None or self.unicast_fault_no_peer
+                    or self.check_unicast_src or self.old_unicast_checksum is not None)
+
+    @property
+    def unicast(self) -> bool:
+        """Adverts go to unicast peers (some unicast keyword and at least one peer)."""
+        return bool(self.unicast_peer)
+
+    @property
+    def source_address(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        """The configured source address (unicast_src_ip/mcast_src_ip, or the ipvlan address)."""
+        if self.unicast_src_ip is not None:
+            return self.unicast_src_ip
+        if self.mcast_src_ip is not None:
+            return self.mcast_src_ip
+        if self.use_ipvlan is not None and self.use_ipvlan.address is not None:
+            return self.use_ipvlan.address.ip
+        return None
+
+    @property
+    def family(self) -> int:
+        """4 or 6, decided as keepalived does: the first of native_ipv6, source address, unicast
+        peer, mcast_dst_ip or virtual_ipaddress that says; IPv4 if none does."""
+        for version in self._family_hints():
+            return version
+        return 4
+
+    def _family_hints(self):
+        if self.native_ipv6:
+            yield 6
+        if self.use_ipvlan is not None and self.use_ipvlan.address is not None:
+            yield self.use_ipvlan.address.version
+        for addr in (self.mcast_src_ip, self.unicast_src_ip, self.mcast_dst_ip):
+            if addr is not None:
+                yield addr.version
+        for peer in self.unicast_peer:
+            yield peer.address.version
+        for vip in self.virtual_ipaddress:
+            yield vip.address.version
+
+    def effective_version(self, global_version: int = 2) -> int:
+        """VRRP version: IPv6 is always 3; else `version`, else global vrrp_version."""
+        if self.family == 6:
+            return 3
+        return self.version if self.version is not None else global_version
+
+    @property
+    def effective_priority(self) -> int:
+        if self.priority is not None:
+            return self.priority
+        return PRIO_OWNER if self.state == "MASTER" else PRIO_DEFAULT
+
+    @property
+    def effective_state(self) -> str:
+        if self.state is not None:
+            return self.state
+        return "MASTER" if self.effective_priority == PRIO_OWNER else "BACKUP"
+
+    @property
+    def address_owner(self) -> bool:
+        return self.effective_priority == PRIO_OWNER
+
+    def effective_advert_int(self, global_version: int = 2) -> float:
+        """advert_int after keepalived's per-version rounding and limits (seconds)."""
+        return round_advert_int(self.advert_int, self.effective_version(global_version))[0]
+
+    def effective_strict(self, global_strict: bool = False) -> bool:
+        return self.strict_mode if self.strict_mode is not None else global_strict
+
+    def effective_accept(self, global_strict: bool = False) -> bool:
+        if self.accept is not None:
+            return self.accept
+        return True if self.address_owner else not self.effective_strict(global_strict)
+
+
+def round_advert_int(advert_int: float | None, version: int) -> tuple[float, str | None]:
+    """keepalived's advert interval rules: (interval, message or None).
+
+    VRRPv2 carries whole seconds < 256; VRRPv3 carries centiseconds < 4096 (40.95 s).
+    Fractions are rounded to the nearest unit (half up), never to 0.
+    """
+    hz = 1_000_000
+    units = round((advert_int if advert_int is not None else 1.0) * hz)
+    if version == 2:
+        if units >= 256 * hz:
+            return 255.0, (f"VRRPv2 advertisement interval {units / hz:.2f}s is out of range. "
+                           "Must be less than 256s. Setting to 255s")
+        if units % hz:
+            rounded = (units + hz // 2) // hz * hz or hz
+            return rounded / hz, f"VRRPv2 advertisement interval {units / hz:f}s must be an integer. rounding"
+        return units / hz, None
+    centi = hz // 100
+    if units >= 4096 * centi:
+        return 40.95, (f"VRRPv3 advertisement interval {units / hz:.2f}s is out of range. "
+                       "Must be less than 40.96s. Setting to 40.95s")
+    if units % centi:
+        rounded = (units + centi // 2) // centi * centi or centi
+        return rounded / hz, (f"VRRPv3 advertisement interval {units / hz:f}s must be in units of 10ms - "
+                              "rounding")
+    return units / hz, None
 
 
 @model
@@ -36,11 +293,50 @@ class VrrpSyncGroup(Model):
     block_keyword = "vrrp_sync_group"
 
     name: str = head(Word(), default="")
-    group: tuple[str, ...] = kw(Entries(Word()))
+    group: tuple[str, ...] = kw(Entries(NameList()), check=flatten)
+    track_interface: tuple[TrackRef, ...] = _track("interface")
+    track_script: tuple[TrackRef, ...] = _track("script")
+    track_file: tuple[TrackRef, ...] = _track("file")
+    track_process: tuple[TrackRef, ...] = _track("process")
+    track_bfd: tuple[TrackRef, ...] = _track("bfd")
+    notify_master: NotifyScript | None = _notify()
+    notify_backup: NotifyScript | None = _notify()
+    notify_fault: NotifyScript | None = _notify()
+    notify_stop: NotifyScript | None = _notify()
+    notify: NotifyScript | None = _notify()
+    smtp_alert: bool | None = kw(OptBool("Invalid vrrp_group smtp_alert parameter {v}"))
+    notify_priority_changes: bool | None = kw(OptBool("Invalid value '{v}' for sync group "
+                                                      "notify_priority_changes specified"))
+    #: deprecated by keepalived (reported as an error); same effect as sync_group_tracking_weight
+    global_tracking: bool = kw(BareFlag(), default=False, check=warn_with(
+        "global_tracking is deprecated. Use track_interface/script/file on the sync group"))
+    sync_group_tracking_weight: bool = kw(BareFlag(), default=False)
+
+    @property
+    def tracking_weight(self) -> bool:
+        """Members keep their tracking weights (sync_group_tracking_weight or global_tracking)."""
+        return self.sync_group_tracking_weight or self.global_tracking
 
 
 @model
 class GarpGroup(Model):
+    """garp_group { ... }: GARP/NA pacing for one interface or an aggregate of interfaces."""
+
     block_keyword = "garp_group"
 
-    garp_interval: float | None = kw(Timer())
+    garp_interval: float | None = kw(KDecimal(0, INT_MAX / 1_000_000,
+                                              error="garp_group garp_interval '{v}' invalid"))
+    gna_interval: float | None = kw(KDecimal(0, INT_MAX / 1_000_000,
+                                             error="garp_group gna_interval '{v}' invalid"))
+    interface: str | None = kw(Word())
+    interfaces: tuple[str, ...] = kw(Entries(NameList()), check=flatten)
+
+
+__all__ = [
+    "GarpGroup",
+    "PRIO_OWNER",
+    "VrrpAuthentication",
+    "VrrpInstance",
+    "VrrpSyncGroup",
+    "round_advert_int",
+]

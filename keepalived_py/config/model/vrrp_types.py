@@ -1,0 +1,826 @@
+"""Value types of the VRRP blocks, with keepalived 2.2.7's own reading rules and messages.
+
+keepalived reads numbers with read_int/read_unsigned/read_decimal_unsigned (lib/parser.c),
+which report a CONFIG_INVALID_NUMBER text first ("number '256' outside range [1, 255]"),
+after which the keyword's handler reports its own CONFIG_GENERAL_ERROR text and either
+ignores the keyword or falls back to a value. The types here give both messages, and
+return the value keepalived would end up with.
+
+Entry types (track_interface, track_script, unicast_peer, ...) parse one line of their
+block into a small frozen value whose `format()` writes a canonical line that parses back
+equal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
+from keepalived_py.errors import SourcePos
+
+INT_MAX = 2**31 - 1
+INT_MIN = -(2**31)
+UINT_MAX = 2**32 - 1
+TIMER_HZ = 1_000_000
+IFNAMSIZ = 16
+
+_RAISE = object()
+
+
+def _fmt(template: str | None, value: str) -> str | None:
+    return template.format(v=value) if template else None
+
+
+def read_int(text: str, lo: int, hi: int, ctx: Ctx, *, signed: bool) -> int | None:
+    """keepalived's read_int_func/read_unsigned_func: the value, or None after its message."""
+    stripped = text.lstrip(" \t")
+    if not signed and stripped.startswith("-"):
+        ctx.warn(f"negative number '{text}'", ConfigErr.INVALID_NUMBER)
+        return None
+    try:
+        value = int(stripped, 10)
+    except ValueError:
+        ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
+        return None
+    if signed and not INT_MIN <= value <= INT_MAX:
+        ctx.warn(f"number '{text}' outside integer range", ConfigErr.INVALID_NUMBER)
+        return None
+    if not signed and value > UINT_MAX:
+        ctx.warn(f"number '{text}' outside unsigned integer range", ConfigErr.INVALID_NUMBER)
+        return None
+    if value < lo or value > hi:
+        ctx.warn(f"number '{text}' outside range [{lo}, {hi}]", ConfigErr.INVALID_NUMBER)
+        return None
+    return value
+
+
+def read_decimal(text: str, lo: float, hi: float, ctx: Ctx, shift: int = 6) -> float | None:
+    """keepalived's read_decimal_unsigned: up to `shift` decimal places, in [lo, hi]."""
+    if text.startswith("-"):
+        ctx.warn(f"negative number '{text}'", ConfigErr.INVALID_NUMBER)
+        return None
+    whole, dot, frac = text.partition(".")
+    round_up = False
+    if dot and len(frac) > shift:
+        ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
+        round_up = frac[shift] >= "5"
+        frac = frac[:shift]
+    digits = whole + frac.ljust(shift, "0")
+    if not digits.isdigit():
+        ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
+        return None
+    units = int(digits) + (1 if round_up else 0)
+    scale = 10**shift
+    lo_u, hi_u = round(lo * scale), round(hi * scale)
+    if units < lo_u or units > hi_u:
+        ctx.warn(f"number '{text}' outside range [{lo_u // scale}.{lo_u % scale:0{shift}d}, "
+                 f"{hi_u // scale}.{hi_u % scale:0{shift}d}]", ConfigErr.INVALID_NUMBER)
+        return None
+    return units / scale
+
+
+class KInt(ValueType):
+    """An integer read as keepalived reads it; `error` is the handler's text ({v} = the word).
+
+    On a bad value the keyword is ignored (the field keeps its default), or, with `fallback`,
+    set to the value keepalived falls back to. `zero` = (value, message) for the handlers
+    that accept 0 only to replace it ("must be greater than 0, setting to 1").
+    """
+
+    def __init__(self, lo: int, hi: int, *, signed: bool = False, error: str | None = None,
+                 fallback: Any = _RAISE, zero: tuple[int, str] | None = None, exact_args: bool = False):
+        self.lo, self.hi, self.signed = lo, hi, signed
+        self.error, self.fallback, self.zero = error, fallback, zero
+        self.exact_args = exact_args
+
+    def parse(self, args, ctx):
+        if self.exact_args and len(args) != 1:
+            raise ValueProblem(self.error.format(v=" ".join(args)) if self.error else
+                               f"{ctx.keyword}: exactly one value required")
+        value = read_int(args[0], self.lo, self.hi, ctx, signed=self.signed)
+        if value is None:
+            message = _fmt(self.error, args[0]) or f"{ctx.keyword}: invalid value '{args[0]}'"
+            if self.fallback is _RAISE:
+                raise ValueProblem(message)
+            ctx.warn(message, ConfigErr.GENERAL_ERROR)
+            return self.fallback
+        if value == 0 and self.zero is not None:
+            ctx.warn(self.zero[1], ConfigErr.GENERAL_ERROR)
+            return self.zero[0]
+        return value
+
+    def format(self, value):
+        return [str(value)]
+
+
+class KDecimal(ValueType):
+    """Seconds with up to 6 decimal places (keepalived's read_decimal_unsigned with TIMER_HZ)."""
+
+    def __init__(self, lo: float, hi: float, *, error: str | None = None, fallback: Any = _RAISE):
+        self.lo, self.hi, self.error, self.fallback = lo, hi, error, fallback
+
+    def parse(self, args, ctx):
+        value = read_decimal(args[0], self.lo, self.hi, ctx)
+        if value is None:
+            message = _fmt(self.error, args[0]) or f"{ctx.keyword}: invalid value '{args[0]}'"
+            if self.fallback is _RAISE:
+                raise ValueProblem(message)
+            ctx.warn(message, ConfigErr.GENERAL_ERROR)
+            return self.fallback
+        return value
+
+    def format(self, value):
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return [text or "0"]
+
+
+_TRUE = ("on", "true", "yes")
+_FALSE = ("off", "false", "no")
+
+
+def check_true_false(word: str) -> bool | None:
+    """keepalived's check_true_false(): the word as a boolean, or None."""
+    low = word.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    return None
+
+
+class OptBool(ValueType):
+    """`keyword [<BOOL>]`: alone means true; a word that is not a boolean is the handler's error."""
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, error: str | None = None):
+        self.error = error
+
+    def parse(self, args, ctx):
+        if not args:
+            return True
+        value = check_true_false(args[0])
+        if value is None:
+            raise ValueProblem(_fmt(self.error, args[0]) or f"{ctx.keyword}: invalid boolean '{args[0]}'")
+        return value
+
+    def format(self, value):
+        return [] if value else ["false"]
+
+
+class BareFlag(ValueType):
+    """A keyword that only sets a flag; keepalived ignores any words after it."""
+
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        return True
+
+    def format(self, value):
+        return []
+
+
+class IfName(ValueType):
+    """An interface name; keepalived ignores names of IFNAMSIZ characters or more."""
+
+    def __init__(self, error: str = "Interface name '{v}' too long - ignoring"):
+        self.error = error
+
+    def parse(self, args, ctx):
+        if len(args[0]) >= IFNAMSIZ:
+            raise ValueProblem(self.error.format(v=args[0]))
+        return args[0]
+
+    def format(self, value):
+        return [_quote(value)]
+
+
+class IpAddr(ValueType):
+    """An IP address as inet_stosockaddr() reads it (no prefix length)."""
+
+    def __init__(self, error: str | None = None, multicast: bool = False):
+        self.error = error
+        self.multicast = multicast
+
+    def parse(self, args, ctx):
+        text = args[0]
+        try:
+            addr = ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)
+        except ValueError:
+            raise ValueProblem(_fmt(self.error, text) or f"{ctx.keyword}: invalid address '{text}'") from None
+        if self.multicast:
+            is_mc = addr.is_multicast if addr.version == 4 else (
+                addr.is_multicast and (addr.packed[1] & 0x0F) == 2)
+            if not is_mc:
+                ll = " link-local" if addr.version == 6 else ""
+                raise ValueProblem(f"mcast_dst_ip {text} not{ll} multicast. Skipping...")
+        return addr
+
+    def format(self, value):
+        return [str(value)]
+
+
+# --------------------------------------------------------------------------- scripts
+@dataclass(frozen=True, slots=True)
+class NotifyScript:
+    """A notify script: the command (one word, split by keepalived's quoting rules when run)
+    and the optional user and group to run it as."""
+
+    command: str
+    user: str | None = None
+    group: str | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        return split_command(self.command)
+
+
+class NotifyScriptType(ValueType):
+    """`notify_x <STRING>|<QUOTED-STRING> [username [groupname]]`."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        user = args[1] if len(args) > 1 else None
+        group = args[2] if len(args) > 2 else None
+        if len(args) > 3:
+            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(args[3:])} ignored")
+        return NotifyScript(args[0], user, group)
+
+    def format(self, value):
+        words = [_quote(value.command)]
+        if value.user is not None:
+            words.append(_quote(value.user))
+            if value.group is not None:
+                words.append(_quote(value.group))
+        return words
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyDeleted:
+    """notify_deleted [script]: send DELETED rather than FAULT, and optionally run a script."""
+
+    script: NotifyScript | None = None
+
+
+class NotifyDeletedType(ValueType):
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        if not args:
+            return NotifyDeleted()
+        return NotifyDeleted(NotifyScriptType().parse(args, ctx))
+
+    def format(self, value):
+        return NotifyScriptType().format(value.script) if value.script else []
+
+
+class ScriptCommand(ValueType):
+    """vrrp_script `script`: keepalived takes the first (possibly quoted) word as the command line."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        if len(args) > 1:
+            ctx.info(f"{ctx.keyword}: words after the command are ignored "
+                     f"(quote the whole command line): {' '.join(args[1:])}")
+        return args[0]
+
+    def format(self, value):
+        return [_quote(value)]
+
+
+class UserGroup(ValueType):
+    """`user USERNAME [GROUPNAME]`."""
+
+    max_args = 2
+
+    def parse(self, args, ctx):
+        return tuple(args[:2])
+
+    def format(self, value):
+        return [_quote(w) for w in value]
+
+
+def split_command(command: str) -> list[str]:
+    """Split a command line as keepalived's alloc_strvec_quoted_escaped() does: words at
+    white space, '...' and "..." quote, backslash escapes the next character."""
+    words: list[str] = []
+    cur: list[str] = []
+    in_word = False
+    quote = ""
+    i = 0
+    while i < len(command):
+        c = command[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\" and quote == '"' and i + 1 < len(command):
+                i += 1
+                cur.append(command[i])
+            else:
+                cur.append(c)
+        elif c in " \t":
+            if in_word:
+                words.append("".join(cur))
+                cur, in_word = [], False
+        elif c in "'\"":
+            quote, in_word = c, True
+        elif c == "\\" and i + 1 < len(command):
+            i += 1
+            cur.append(command[i])
+            in_word = True
+        else:
+            cur.append(c)
+            in_word = True
+        i += 1
+    if in_word:
+        words.append("".join(cur))
+    return words
+
+
+# --------------------------------------------------------------------------- track entries
+@dataclass(frozen=True, slots=True)
+class TrackRef:
+    """One line of a track_interface/track_script/track_file/track_process/track_bfd block.
+
+    `weight` None: the tracked object's own weight (track_interface: 0); `reverse` None: the
+    object's own setting (False for track_interface).
+    """
+
+    name: str
+    weight: int | None = None
+    reverse: bool | None = None
+    pos: SourcePos | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _TrackRules:
+    what: str  # for messages: "track script", "track_interface", ...
+    lo: int
+    hi: int
+    clamp_254: bool  # +/-254 accepted but set to +/-253 (interface, script)
+    noreverse: bool  # 'noreverse' accepted
+    bad_option_drops: bool  # an unknown 4th word drops the entry
+
+
+_RULES = {
+    "interface": _TrackRules("track_interface", -254, 254, True, False, False),
+    "script": _TrackRules("track script", -254, 254, True, True, False),
+    "file": _TrackRules("track file", -254, 254, False, True, True),
+    "process": _TrackRules("track process", -254, 254, False, True, False),
+    "bfd": _TrackRules("track bfd", -253, 253, False, True, True),
+}
+
+
+class TrackEntry(ValueType):
+    """`NAME [weight N [reverse|noreverse]]`, with keepalived's per-kind rules (vrrp_track.c,
+    track_file.c)."""
+
+    max_args = None
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.rules = _RULES[kind]
+
+    def parse(self, args, ctx):
+        rules = self.rules
+        name = args[0]
+        weight: int | None = None
+        reverse: bool | None = None
+        if len(args) >= 2:
+            if args[1] != "weight":
+                if self.kind == "interface":
+                    raise ValueProblem(f"unknown track_interface {name} option {args[1]} - ignoring")
+                if self.kind == "bfd":
+                    raise ValueProblem(f"unknown track bfd {name} option {args[1]} - ignoring")
+                raise ValueProblem(f"unknown {rules.what} option {args[1]} - ignoring")
+            if len(args) == 2:
+                raise ValueProblem(f"weight without value specified for {rules.what} {name} - ignoring")
+            value = read_int(args[2], rules.lo, rules.hi, ctx, signed=True)
+            if value is None:
+                if self.kind in ("interface", "script"):
+                    ctx.warn(f"{rules.what} {name}: weight must be between [-253..253] inclusive, "
+                             "ignoring...", ConfigErr.GENERAL_ERROR)
+                else:
+                    ctx.warn(f"weight for {rules.what} {name} must be in [{rules.lo}..{rules.hi}] "
+                             "inclusive. Ignoring...", ConfigErr.GENERAL_ERROR)
+                weight = 0 if self.kind == "interface" else None
+            elif rules.clamp_254 and value in (-254, 254):
+                ctx.warn(f"weight for {name} cannot be +/-254. Setting to +/-253", ConfigErr.GENERAL_ERROR)
+                weight = 253 if value > 0 else -253
+            else:
+                weight = value
+            if len(args) >= 4:
+                opt = args[3]
+                if opt == "reverse":
+                    reverse = True
+                elif opt == "noreverse" and rules.noreverse:
+                    reverse = False
+                else:
+                    message = f"unknown {rules.what} {name} weight option {opt} - ignoring"
+                    if rules.bad_option_drops:
+                        raise ValueProblem(message)
+                    ctx.warn(message, ConfigErr.GENERAL_ERROR)
+        return TrackRef(name, weight, reverse, ctx.pos)
+
+    def format(self, value: TrackRef):
+        words = [_quote(value.name)]
+        if value.weight is not None or value.reverse is not None:
+            words += ["weight", str(value.weight if value.weight is not None else 0)]
+            if value.reverse is not None:
+                words.append("reverse" if value.reverse else "noreverse")
+        return words
+
+
+class NameList(ValueType):
+    """A line of names in a block read with read_value_block (sync group `group`, garp_group
+    `interfaces`): every word is a name. The field's `check=flatten` makes one flat tuple."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return tuple(args)
+
+    def format(self, value):
+        return [_quote(value)] if isinstance(value, str) else [_quote(w) for w in value]
+
+
+def flatten(value: Sequence[Any], ctx: Ctx) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in value:
+        if isinstance(item, str):
+            out.append(item)
+        else:
+            out.extend(item)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- unicast, vmac
+@dataclass(frozen=True, slots=True)
+class UnicastPeer:
+    """`ADDR [min_ttl N] [max_ttl N]`; giving either TTL turns on check_unicast_src."""
+
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    min_ttl: int | None = None
+    max_ttl: int | None = None
+    pos: SourcePos | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ttl_range(self) -> tuple[int, int]:
+        return (self.min_ttl if self.min_ttl is not None else 0,
+                self.max_ttl if self.max_ttl is not None else 255)
+
+
+class UnicastPeerEntry(ValueType):
+    max_args = None
+
+    def parse(self, args, ctx):
+        text = args[0]
+        try:
+            addr = ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)
+        except ValueError:
+            raise ValueProblem(f"Configuration error: malformed unicast peer address[{text}]. Skipping...") \
+                from None
+        ttls: dict[str, int] = {}
+        i = 1
+        while i < len(args):
+            if i + 1 >= len(args):
+                ctx.warn(f"{args[i]} is missing a value", ConfigErr.GENERAL_ERROR)
+                break
+            value = read_int(args[i + 1], 0, 255, ctx, signed=False)
+            if value is not None:
+                if args[i] not in ("min_ttl", "max_ttl"):
+                    ctx.warn(f"unknown unicast_peer option {args[i]}", ConfigErr.GENERAL_ERROR)
+                    break
+                ttls[args[i]] = value
+            i += 2
+        peer = UnicastPeer(addr, ttls.get("min_ttl"), ttls.get("max_ttl"), ctx.pos)
+        lo, hi = peer.ttl_range
+        if lo > hi:
+            ctx.warn(f"min_ttl {lo} > max_ttl {hi} - all packets will be discarded", ConfigErr.GENERAL_ERROR)
+        return peer
+
+    def format(self, value: UnicastPeer):
+        words = [str(value.address)]
+        if value.min_ttl is not None:
+            words += ["min_ttl", str(value.min_ttl)]
+        if value.max_ttl is not None:
+            words += ["max_ttl", str(value.max_ttl)]
+        return words
+
+
+def dev_name_valid(name: str) -> bool:
+    """The kernel's dev_valid_name()."""
+    if not name or len(name) >= IFNAMSIZ or name in (".", ".."):
+        return False
+    return not any(c in "/:" or c.isspace() for c in name)
+
+
+_MAC_CHARS = re.compile(r"^[0-9A-Fa-f:]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class UseVmac:
+    """use_vmac [IFNAME] [MAC]; a 5-octet MAC takes the VRID as its last octet."""
+
+    ifname: str | None = None
+    mac: str | None = None
+
+
+def parse_vmac_mac(text: str) -> tuple[int, ...] | None:
+    """keepalived's VMAC MAC reading: 6 octets, or 5 (the VRID completes it). None if invalid."""
+    parts = text.rstrip(":").split(":") if text.count(":") == 4 and text.endswith(":") else text.split(":")
+    if len(parts) not in (5, 6) or any(not p or len(p) > 2 for p in parts):
+        return None
+    try:
+        return tuple(int(p, 16) for p in parts)
+    except ValueError:
+        return None
+
+
+class UseVmacType(ValueType):
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        ifname = mac = None
+        for word in args[:2]:
+            if ":" in word:
+                if mac is not None:
+                    ctx.warn("VMAC interface address already specified", ConfigErr.GENERAL_ERROR)
+                    continue
+                if not _MAC_CHARS.match(word):
+                    ctx.warn(f"VMAC invalid MAC address {word}", ConfigErr.GENERAL_ERROR)
+                    continue
+                octets = parse_vmac_mac(word)
+                if octets is None:
+                    ctx.warn(f"VMAC invalid MAC address {word} - ignored", ConfigErr.GENERAL_ERROR)
+                elif octets[0] & 1:
+                    ctx.warn(f"VMAC MAC address is multicast {word} - ignoring", ConfigErr.GENERAL_ERROR)
+                elif octets[:4] == (0, 0, 0x5E, 0) and octets[4] in (1, 2):
+                    ctx.warn(f"VMAC MAC address not allowed to be RFC5798 address ({word}) - ignoring",
+                             ConfigErr.GENERAL_ERROR)
+                else:
+                    mac = ":".join(f"{o:02x}" for o in octets)
+            else:
+                if ifname is not None:
+                    ctx.warn("VMAC interface name already specified", ConfigErr.GENERAL_ERROR)
+                    continue
+                if not dev_name_valid(word):
+                    ctx.warn(f"VMAC interface name '{word}' too long or invalid characters - ignoring",
+                             ConfigErr.GENERAL_ERROR)
+                    continue
+                ifname = word
+        return UseVmac(ifname, mac)
+
+    def format(self, value: UseVmac):
+        words = []
+        if value.ifname:
+            words.append(value.ifname)
+        if value.mac:
+            words.append(value.mac)
+        return words
+
+
+@dataclass(frozen=True, slots=True)
+class UseIpvlan:
+    """use_ipvlan [IFNAME] [IP_ADDRESS[/LEN]] [bridge|private|vepa] (mode default bridge)."""
+
+    ifname: str | None = None
+    address: ipaddress.IPv4Interface | ipaddress.IPv6Interface | None = None
+    mode: str | None = None
+
+
+class UseIpvlanType(ValueType):
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        ifname = address = mode = None
+        for word in args:
+            if word in ("bridge", "private", "vepa"):
+                if mode is not None:
+                    ctx.warn(f"ipvlan type already specified - ignoring '{word}'", ConfigErr.GENERAL_ERROR)
+                else:
+                    mode = word
+                continue
+            try:
+                addr = ipaddress.ip_interface(word)
+            except ValueError:
+                addr = None
+            if addr is not None:
+                if address is not None:
+                    ctx.warn(f"ipvlan address already specified - ignoring '{word}'", ConfigErr.GENERAL_ERROR)
+                else:
+                    address = addr
+                continue
+            if ifname is not None:
+                ctx.warn(f"IPVLAN interface already specified - ignoring '{word}'", ConfigErr.GENERAL_ERROR)
+            elif len(word) >= IFNAMSIZ:
+                ctx.warn(f"IPVLAN interface name '{word}' too long - ignoring", ConfigErr.GENERAL_ERROR)
+            else:
+                ifname = word
+        return UseIpvlan(ifname, address, mode)
+
+    def format(self, value: UseIpvlan):
+        words = []
+        if value.ifname:
+            words.append(value.ifname)
+        if value.address is not None:
+            words.append(value.address.with_prefixlen)
+        if value.mode:
+            words.append(value.mode)
+        return words
+
+
+@dataclass(frozen=True, slots=True)
+class GarpExtraIf:
+    """garp_extra_if [all] SECONDS (0 disables)."""
+
+    interval: int
+    all: bool = False
+
+
+class GarpExtraIfType(ValueType):
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        use_all = False
+        interval = None
+        for word in args:
+            if word == "all":
+                use_all = True
+                continue
+            value = read_int(word, 0, 86400, ctx, signed=False)
+            if value is None:
+                raise ValueProblem(f"{ctx.keyword} '{word}' invalid - ignoring")
+            interval = value
+        if interval is None:
+            raise ValueProblem(f"{ctx.keyword} specified without time - ignoring")
+        return GarpExtraIf(interval, use_all)
+
+    def format(self, value: GarpExtraIf):
+        return (["all"] if value.all else []) + [str(value.interval)]
+
+
+class OldUnicastChecksum(ValueType):
+    """old_unicast_checksum [never]: 'config' (use the old algorithm) or 'never' (no detection)."""
+
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        if not args:
+            return "config"
+        if args[0] == "never":
+            return "never"
+        raise ValueProblem(f"Unknown old_unicast_chksum mode {args[0]} - ignoring")
+
+    def format(self, value):
+        return [] if value == "config" else [value]
+
+
+class VrrpState(ValueType):
+    """state MASTER|BACKUP (case sensitive); anything else is BACKUP with keepalived's error."""
+
+    def parse(self, args, ctx):
+        if args[0] in ("MASTER", "BACKUP"):
+            return args[0]
+        ctx.warn(f"unknown state '{args[0]}', defaulting to BACKUP", ConfigErr.GENERAL_ERROR)
+        return "BACKUP"
+
+    def format(self, value):
+        return [value]
+
+
+class AuthPass(ValueType):
+    """auth_pass: keepalived keeps the first 8 characters."""
+
+    def parse(self, args, ctx):
+        if len(args[0]) > 8:
+            ctx.warn("Truncating auth_pass to 8 characters", ConfigErr.GENERAL_ERROR)
+        return args[0][:8]
+
+    def format(self, value):
+        return [_quote(value)]
+
+
+class AuthType(ValueType):
+    def parse(self, args, ctx):
+        if args[0] not in ("PASS", "AH"):
+            raise ValueProblem(f"unknown authentication type '{args[0]}'")
+        return args[0]
+
+    def format(self, value):
+        return [value]
+
+
+class WeightReverse(ValueType):
+    """`weight N [reverse]` of vrrp_script / track_file / vrrp_track_process: (N, reverse)."""
+
+    max_args = None
+
+    def __init__(self, lo: int, hi: int, error: str, option_error: str, fallback: int | None):
+        self.lo, self.hi, self.error, self.option_error = lo, hi, error, option_error
+        self.fallback = fallback
+
+    def parse(self, args, ctx):
+        weight = read_int(args[0], self.lo, self.hi, ctx, signed=True)
+        if weight is None:
+            if self.fallback is None:
+                raise ValueProblem(self.error.format(v=args[0]))
+            ctx.warn(self.error.format(v=args[0]), ConfigErr.GENERAL_ERROR)
+            weight = self.fallback
+        reverse = False
+        if len(args) >= 2:
+            if args[1] == "reverse":
+                reverse = True
+            else:
+                ctx.warn(self.option_error.format(v=args[1]), ConfigErr.GENERAL_ERROR)
+        return (weight, reverse)
+
+    def format(self, value):
+        return [str(value[0])] + (["reverse"] if value[1] else [])
+
+
+class InitFile(ValueType):
+    """track_file init_file [VALUE] [overwrite]: (value, overwrite)."""
+
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        value = 0
+        overwrite = False
+        for word in args:
+            text = word.lstrip(" \t")
+            if text[:1].isdigit() or text[:1] == "-":
+                try:
+                    number = int(text, 10)
+                    if not INT_MIN <= number <= INT_MAX:
+                        raise ValueError
+                except ValueError:
+                    ctx.warn(f"init value {text} is invalid", ConfigErr.GENERAL_ERROR)
+                    number = 0
+                else:
+                    if not -254 <= number <= 254:
+                        ctx.warn(f"init value {number} is outside sensible range [-254, 254]",
+                                 ConfigErr.GENERAL_ERROR)
+                value = number
+            elif text == "overwrite":
+                overwrite = True
+            else:
+                ctx.warn(f"Unknown track file init option {text}", ConfigErr.GENERAL_ERROR)
+        return (value, overwrite)
+
+    def format(self, value):
+        return [str(value[0])] + (["overwrite"] if value[1] else [])
+
+
+class ParamMatch(ValueType):
+    """vrrp_track_process param_match [initial|partial]: alone means exact."""
+
+    min_args = 0
+    max_args = None
+
+    def parse(self, args, ctx):
+        if not args:
+            return "exact"
+        if args[0] in ("initial", "partial"):
+            return args[0]
+        raise ValueProblem(f"Invalid param_match type {args[0]} - ignoring")
+
+    def format(self, value):
+        return [] if value == "exact" else [value]
+
+
+class ProcessCommand(ValueType):
+    """vrrp_track_process process NAME [PARAM ...]: the words as a tuple."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return tuple(args)
+
+    def format(self, value):
+        return [_quote(w) for w in value]
+
+
+def warn_with(message: str, code: ConfigErr = ConfigErr.GENERAL_ERROR):
+    """A `check=` that reports keepalived's message for a keyword it accepts but warns about."""
+
+    def check(value, ctx: Ctx):
+        ctx.warn(message, code)
+        return value
+
+    return check
