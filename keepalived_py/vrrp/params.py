@@ -7,7 +7,7 @@ time fields name their unit). Defaults are keepalived 2.2.7's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from keepalived_py.vrrp.packet import (
@@ -44,6 +44,8 @@ class VrrpInstanceParams:
     family: Family = Family.INET
     advert_int_s: float = 1.0
     state: str = "BACKUP"
+    """Accepted for compatibility; as in keepalived 2.2.7 only the address owner starts as
+    MASTER, everyone else starts BACKUP and is elected."""
     nopreempt: bool = False
     preempt_delay_s: float = 0.0
     virtual_ipaddress: tuple[IPAddr, ...] = ()
@@ -70,7 +72,6 @@ class VrrpInstanceParams:
     down_timer_adverts: int = 3
     dont_track_primary: bool = False
     notify_priority_changes: bool = False
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         problems = []
