@@ -112,3 +112,7 @@ def _for_spec(spec: schema.KeywordSpec, depth: int) -> st.SearchStrategy | None:
     if spec.multi:
         return st.lists(strat, max_size=3).map(tuple)
     return strat
+
+
+# area strategies register themselves on import
+from tests.property import strategies_lvs  # noqa: E402,F401

@@ -63,7 +63,7 @@ class PositiveTimer(Timer):
     """keepalived's read_timer with a minimum of one micro-second (delay_loop, connect_timeout)."""
 
     def __init__(self, hi: float | None = None, message: str | None = None):
-        super().__init__(0.0, hi)
+        super().__init__(_US, hi)
         self.message = message
 
     def parse(self, args, ctx):
@@ -73,9 +73,6 @@ class PositiveTimer(Timer):
             if self.message:
                 raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
             raise problem from None
-        if value < _US:
-            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0]) if self.message
-                               else f"{ctx.keyword}: timer {args[0]} must be greater than 0")
         return value
 
 

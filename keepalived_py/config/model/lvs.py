@@ -1,30 +1,214 @@
-"""virtual_server_group, virtual_server, real_server (keepalived.conf(5) 'LVS CONFIGURATION')."""
+"""virtual_server_group, virtual_server, real_server (keepalived.conf(5) 'LVS CONFIGURATION').
+
+Keywords are those keepalived 2.2.7 installs in keepalived/check/check_parser.c. Settings a
+real server inherits from its virtual server when it leaves them unset (weight, lvs_method,
+retry, delay_loop, connect_timeout, warmup, delay_before_retry, alpha, inhibit_on_failure,
+smtp_alert) default to None; `VirtualServer.rs_setting()` gives the value keepalived uses.
+Settings keepalived itself reports as "not set, setting default" (lb_algo, lb_kind, protocol)
+are None when not given; the `scheduler`, `forwarding` and `service_protocol` properties give
+what keepalived then uses.
+"""
 
 from __future__ import annotations
 
-from keepalived_py.config.model.checkers import TcpCheck
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.model.checkers import (
+    UINT_MAX,
+    WEIGHT_LIMIT,
+    BfdCheck,
+    DnsCheck,
+    FileCheck,
+    HttpGet,
+    LvsAddress,
+    MiscCheck,
+    MsgChoice,
+    MsgInt,
+    PingCheck,
+    PositiveTimer,
+    SmtpCheck,
+    SslGet,
+    TcpCheck,
+    UdpCheck,
+)
 from keepalived_py.config.schema import (
-    Choice,
-    Int,
+    Ctx,
+    Flag,
     Model,
     Nested,
-    Port,
+    Script,
+    Text,
     Timer,
+    ValueProblem,
+    ValueType,
     Word,
+    body,
     head,
     kw,
     model,
 )
+from keepalived_py.errors import SourcePos
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: keepalived's lvs_schedulers[]
+SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos")
+DEFAULT_SCHEDULER = "wlc"
+#: IPVS_SVC_PERSISTENT_TIMEOUT: persistence_timeout without a value, or forced by a zero port
+DEFAULT_PERSISTENCE_TIMEOUT = 360
+#: LVS_MAX_TIMEOUT (31 days)
+MAX_PERSISTENCE_TIMEOUT = 86400 * 31
+FWMARK_MAX = UINT_MAX
 
 
-@model
-class RealServer(Model):
-    block_keyword = "real_server"
+def _port_word(word: str | None) -> int | None:
+    """A port as keepalived reads it: all zeros means none; otherwise 1..65535 or ValueError."""
+    if word is None or (word and not word.strip("0")):
+        return None
+    if not word.isdigit():
+        raise ValueError(word)
+    value = int(word)
+    if not 1 <= value <= 65535:
+        raise ValueError(word)
+    return value
 
-    address: str = head(Word(), default="")
-    port: int | None = head(Port(), optional=True)
-    weight: int = kw(Int(0, 2147483647), default=1)
-    tcp_check: tuple[TcpCheck, ...] = kw(Nested(TcpCheck), name="TCP_CHECK", multi=True)
+
+# --------------------------------------------------------------------------- virtual_server_group
+@dataclass(frozen=True, slots=True, eq=False)
+class VsgRange:
+    """An address entry of a virtual_server_group: one address (start == end) or an inclusive range."""
+
+    start: IPAddress
+    end: IPAddress
+    port: int | None = None
+    pos: SourcePos | None = None
+
+    def _key(self) -> tuple:
+        return (self.start, self.end, self.port)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VsgRange):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    @property
+    def family(self) -> int:
+        return self.start.version
+
+    def addresses(self) -> list[IPAddress]:
+        """Every address of the range (keepalived adds one IPVS service per address)."""
+        return [ipaddress.ip_address(int(self.start) + i) for i in range(int(self.end) - int(self.start) + 1)]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VsgFwmark:
+    """`fwmark N [inet|inet6]` entry of a virtual_server_group."""
+
+    fwmark: int
+    family: str | None = None
+    pos: SourcePos | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VsgFwmark):
+            return NotImplemented
+        return (self.fwmark, self.family) == (other.fwmark, other.family)
+
+    def __hash__(self) -> int:
+        return hash((self.fwmark, self.family))
+
+
+VsgEntry = VsgRange | VsgFwmark
+
+
+class VsgEntryType(ValueType):
+    """One line of a virtual_server_group, as keepalived's alloc_vsg_entry reads it."""
+
+    max_args = None
+
+    def parse(self, args, ctx: Ctx) -> VsgEntry:
+        if args[0] == "fwmark":
+            return self._fwmark(args, ctx)
+        return self._range(args, ctx)
+
+    @staticmethod
+    def _fwmark(args, ctx: Ctx) -> VsgFwmark:
+        word = args[1] if len(args) > 1 else ""
+        if not word.isdigit() or int(word) > UINT_MAX:
+            raise ValueProblem(f"fwmark '{word}' must be in [0, {UINT_MAX}] - ignoring")
+        family = None
+        if len(args) > 2:
+            family = args[2]
+            if family not in ("inet", "inet6"):
+                raise ValueProblem(f"fwmark '{word}' family {family} unknown - ignoring")
+        if len(args) > 3:
+            ctx.warn(f"fwmark: extra parameters {' '.join(args[3:])} ignored", ConfigErr.GENERAL_ERROR)
+        return VsgFwmark(int(word), family, ctx.pos)
+
+    @staticmethod
+    def _range(args, ctx: Ctx) -> VsgRange:
+        text = args[0]
+        port_word = args[1] if len(args) > 1 else None
+        family = 6 if ":" in text else 4
+        cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
+        try:
+            port = _port_word(port_word)
+            start = ipaddress.ip_address(text[:cut])
+            if start.version != family:
+                raise ValueError(text)
+        except ValueError:
+            extra = f" /port/{port_word}" if port_word and port_word.strip("0") else ""
+            raise ValueProblem(f"Invalid virtual server group IP address {text}{extra} - skipping") from None
+        if len(args) > 2:
+            ctx.warn(f"{text}: extra parameters {' '.join(args[2:])} ignored", ConfigErr.GENERAL_ERROR)
+        bits = start.max_prefixlen
+        if "/" in text:
+            mask_text = text.split("/", 1)[1]
+            if not mask_text.isdigit() or not 0 < int(mask_text) <= bits:
+                raise ValueProblem(f"Invalid netmask - {text} - skipping")
+            host = (1 << (bits - int(mask_text))) - 1
+            if int(start) & host:
+                raise ValueProblem(f"Address mask bits not empty - {text} - skipping")
+            return VsgRange(start, ipaddress.ip_address(int(start) | host), port, ctx.pos)
+        if "-" not in text:
+            return VsgRange(start, start, port, ctx.pos)
+        end_text = text[cut + 1:]
+        if ("." if family == 4 else ":") in end_text:
+            try:
+                end = ipaddress.ip_address(end_text.split("-")[0].split("/")[0])
+            except ValueError:
+                raise ValueProblem(f"Invalid range end {text} - skipping") from None
+            if end.version != start.version:
+                raise ValueProblem(f"Range address families do not match {text} - skipping")
+            if int(end) < int(start):
+                raise ValueProblem(f"Address range end is less than address range start - {text} - skipping")
+            return VsgRange(start, end, port, ctx.pos)
+        # short form: the last octet (IPv4, decimal) or last 16-bit group (IPv6, hex)
+        try:
+            last = int(end_text, 16 if family == 6 else 10)
+        except ValueError:
+            raise ValueProblem(f"Virtual server group range '{text}' has extra characters at end",
+                               ConfigErr.INVALID_NUMBER) from None
+        field_bits = 16 if family == 6 else 8
+        if last >= 1 << field_bits or last < 0:
+            raise ValueProblem(f"Virtual server group range '{text}' end '{end_text}' too large",
+                               ConfigErr.INVALID_NUMBER)
+        low = int(start) & ((1 << field_bits) - 1)
+        if low >= last:
+            raise ValueProblem(f"Address range end is not greater than address range start - {text} - skipping")
+        end = ipaddress.ip_address((int(start) & ~((1 << field_bits) - 1)) | last)
+        return VsgRange(start, end, port, ctx.pos)
+
+    def format(self, value: VsgEntry) -> list[str]:
+        if isinstance(value, VsgFwmark):
+            return ["fwmark", str(value.fwmark)] + ([value.family] if value.family else [])
+        text = str(value.start) if value.start == value.end else f"{value.start}-{value.end}"
+        return [text] + ([str(value.port)] if value.port else [])
 
 
 @model
@@ -32,17 +216,411 @@ class VirtualServerGroup(Model):
     block_keyword = "virtual_server_group"
 
     name: str = head(Word(), default="")
+    entries: tuple[VsgEntry, ...] = body(VsgEntryType())
+
+    @property
+    def ranges(self) -> tuple[VsgRange, ...]:
+        return tuple(e for e in self.entries if isinstance(e, VsgRange))
+
+    @property
+    def fwmarks(self) -> tuple[VsgFwmark, ...]:
+        return tuple(e for e in self.entries if isinstance(e, VsgFwmark))
+
+    @property
+    def have_ipv4(self) -> bool:
+        return any(e.family == 4 for e in self.ranges) or any(f.family == "inet" for f in self.fwmarks)
+
+    @property
+    def have_ipv6(self) -> bool:
+        return any(e.family == 6 for e in self.ranges) or any(f.family == "inet6" for f in self.fwmarks)
+
+    @property
+    def fwmark_no_family(self) -> bool:
+        return any(f.family is None for f in self.fwmarks)
 
 
+# --------------------------------------------------------------------------- shared value types
+@dataclass(frozen=True, slots=True)
+class VsTarget:
+    """What a virtual_server line names: `IP [PORT]`, `fwmark N` or `group NAME`."""
+
+    address: IPAddress | None = None
+    port: int | None = None
+    fwmark: int | None = None
+    group: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "group" if self.group is not None else "fwmark" if self.fwmark is not None else "ip"
+
+
+class VsTargetType(ValueType):
+    max_args = 2
+
+    def parse(self, args, ctx):
+        first = args[0]
+        second = args[1] if len(args) > 1 else None
+        if first == "group":
+            if second is None:
+                raise ValueProblem("virtual_server group requires a name", ConfigErr.MISSING_PARAMETER)
+            return VsTarget(group=second)
+        if first == "fwmark":
+            if second is None or not second.isdigit() or int(second) > FWMARK_MAX:
+                raise ValueProblem(f"virtual server fwmark '{second or ''}' must be in [0, {FWMARK_MAX}] - ignoring")
+            return VsTarget(fwmark=int(second))
+        try:
+            port = _port_word(second)
+            address = ipaddress.ip_address(first)
+            if address.version != (6 if ":" in first else 4):
+                raise ValueError(first)
+        except ValueError:
+            port_word = second if second and second.strip("0") else None
+            raise ValueProblem(f"Invalid virtual server IP address{'/port' if port_word else ''} {first}"
+                               f"{'/' + port_word if port_word else ''} - skipping") from None
+        return VsTarget(address=address, port=port)
+
+    def format(self, value: VsTarget) -> list[str]:
+        if value.group is not None:
+            return ["group", value.group]
+        if value.fwmark is not None:
+            return ["fwmark", str(value.fwmark)]
+        return [str(value.address)] + ([str(value.port)] if value.port else [])
+
+
+class PortHead(ValueType):
+    """The optional port of a real_server line: 0 (or 00...) means none."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def parse(self, args, ctx):
+        try:
+            return _port_word(args[0])
+        except ValueError:
+            raise ValueProblem(self.message.format(value=args[0])) from None
+
+    def format(self, value):
+        return [str(value)]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAddress:
+    """`sorry_server IP [PORT]`."""
+
+    address: IPAddress
+    port: int | None = None
+
+
+class ServerAddressType(ValueType):
+    max_args = 2
+
+    def parse(self, args, ctx):
+        try:
+            port = _port_word(args[1] if len(args) > 1 else None)
+            address = ipaddress.ip_address(args[0])
+        except ValueError:
+            raise ValueProblem(f"Invalid sorry server IP address {args[0]} - skipping") from None
+        return ServerAddress(address, port)
+
+    def format(self, value):
+        return [str(value.address)] + ([str(value.port)] if value.port else [])
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarding:
+    """lb_kind / lvs_method: NAT | DR | TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]."""
+
+    method: str
+    tun_type: str | None = None
+    tun_port: int | None = None
+    csum: str | None = None
+
+    @property
+    def tunnel_type(self) -> str:
+        return self.tun_type or "ipip"
+
+
+class ForwardingType(ValueType):
+    """keepalived's svr_forwarding_handler (`server` is 'virtual', 'real' or 'sorry' for messages)."""
+
+    max_args = None
+
+    def __init__(self, server: str):
+        self.server = server
+
+    def parse(self, args, ctx):
+        method = args[0]
+        who = self.server
+        if method not in ("NAT", "DR", "TUN"):
+            raise ValueProblem(f"PARSER : unknown [{method}] routing method for {who} server.")
+        tun_type = port = csum = None
+        i = 1
+        while i < len(args):
+            word = args[i]
+            if word == "type":
+                if i + 1 >= len(args):
+                    raise ValueProblem(f"Missing tunnel type for {who} server.")
+                tun_type = args[i + 1]
+                if tun_type not in ("ipip", "gue", "gre"):
+                    raise ValueProblem(f"Unknown tunnel type {tun_type} for {who} server.")
+                i += 2
+            elif word == "port":
+                if i + 1 >= len(args):
+                    raise ValueProblem(f"Missing port for {who} server gue tunnel.")
+                text = args[i + 1]
+                if not text.isdigit() or not 1 <= int(text) <= 65535:
+                    raise ValueProblem(f"Invalid gue tunnel port {text} for {who} server.")
+                port = int(text)
+                i += 2
+            elif word in ("nocsum", "csum", "remcsum"):
+                csum = word
+                i += 1
+            else:
+                raise ValueProblem(f"Invalid tunnel option {word} for {who} server.")
+        if (tun_type == "gue") != (port is not None):
+            raise ValueProblem("gue tunnels require port, otherwise cannot have port.")
+        if tun_type in (None, "ipip") and csum not in (None, "nocsum"):
+            raise ValueProblem("ipip tunnels do not support checksum option.")
+        if tun_type == "gre" and csum == "remcsum":
+            raise ValueProblem("gre tunnels do not support remote checksum option.")
+        return Forwarding(method, tun_type, port, csum)
+
+    def format(self, value: Forwarding) -> list[str]:
+        words = [value.method]
+        if value.tun_type:
+            words += ["type", value.tun_type]
+        if value.tun_port is not None:
+            words += ["port", str(value.tun_port)]
+        if value.csum:
+            words.append(value.csum)
+        return words
+
+
+class PersistenceTimeout(ValueType):
+    """persistence_timeout [SECONDS]: no value means 360."""
+
+    min_args = 0
+
+    def parse(self, args, ctx):
+        if not args:
+            return DEFAULT_PERSISTENCE_TIMEOUT
+        text = args[0]
+        if not text.isdigit() or not 1 <= int(text) <= MAX_PERSISTENCE_TIMEOUT:
+            raise ValueProblem("persistence_timeout invalid")
+        return int(text)
+
+    def format(self, value):
+        return [str(value)]
+
+
+class Granularity(ValueType):
+    """persistence_granularity: an IPv4 netmask (dotted) or an IPv6 prefix length 1..128."""
+
+    def parse(self, args, ctx):
+        text = args[0]
+        if "." in text:
+            try:
+                ipaddress.IPv4Address(text)
+            except ValueError:
+                raise ValueProblem(f"Invalid IPv4 persistence_granularity specified - {text}") from None
+            return text
+        if not text.isdigit() or not 1 <= int(text) <= 128:
+            raise ValueProblem(f"Invalid IPv6 persistence_granularity specified - {text}")
+        return str(int(text))
+
+    def format(self, value):
+        return [value]
+
+
+class PersistenceEngine(Word):
+    def parse(self, args, ctx):
+        if len(args[0]) > 15:  # IP_VS_PENAME_MAXLEN 16
+            ctx.warn(f"persistence_name too long, truncating - {args[0]}", ConfigErr.GENERAL_ERROR)
+            return args[0][:15]
+        return args[0]
+
+
+class Quorum(MsgInt):
+    """quorum: out of range or not a number -> keepalived says so and uses 1."""
+
+    def __init__(self) -> None:
+        super().__init__(1, UINT_MAX, f"Quorum {{value}} must be in [1, {UINT_MAX}]. Setting to 1.")
+
+    def parse(self, args, ctx):
+        try:
+            return super().parse(args, ctx)
+        except ValueProblem as problem:
+            ctx.warn(str(problem), ConfigErr.GENERAL_ERROR)
+            return 1
+
+
+# --------------------------------------------------------------------------- real_server
+_CHECKER_FIELDS = ("http_get", "ssl_get", "tcp_check", "smtp_check", "dns_check", "misc_check", "bfd_check",
+                   "udp_check", "ping_check", "file_check")
+
+
+@model
+class RealServer(Model):
+    block_keyword = "real_server"
+
+    address: IPAddress | None = head(LvsAddress("Invalid real server ip address/port {value} - skipping"))
+    port: int | None = head(PortHead("Invalid real server ip address/port - port {value} - skipping"),
+                            optional=True)
+    #: None: the virtual server's weight
+    weight: int | None = kw(MsgInt(0, WEIGHT_LIMIT, f"Real server weight {{value}} is outside range 0-{WEIGHT_LIMIT}"))
+    #: None: the virtual server's lb_kind
+    lvs_method: Forwarding | None = kw(ForwardingType("real"))
+    uthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server uthreshold '{value}' - ignoring"))
+    lthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server lthreshold '{value}' - ignoring"))
+    inhibit_on_failure: bool | None = kw(Flag())
+    notify_up: str | None = kw(Script())
+    notify_down: str | None = kw(Script())
+    alpha: bool | None = kw(Flag())
+    retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
+    delay_before_retry: float | None = kw(Timer(0.0))
+    warmup: float | None = kw(Timer(0.0))
+    connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * 1e-6,
+                                                     "real server connect_timeout {value} invalid - ignoring"))
+    delay_loop: float | None = kw(PositiveTimer(message="real server delay_loop '{value}' invalid - ignoring"))
+    smtp_alert: bool | None = kw(Flag())
+    virtualhost: str | None = kw(Text())
+    snmp_name: str | None = kw(Word())
+    # health checkers, one field per type (keepalived allows any number of each);
+    # `checkers` gives them all in source order
+    http_get: tuple[HttpGet, ...] = kw(Nested(HttpGet), name="HTTP_GET", multi=True)
+    ssl_get: tuple[SslGet, ...] = kw(Nested(SslGet), name="SSL_GET", multi=True)
+    tcp_check: tuple[TcpCheck, ...] = kw(Nested(TcpCheck), name="TCP_CHECK", multi=True)
+    smtp_check: tuple[SmtpCheck, ...] = kw(Nested(SmtpCheck), name="SMTP_CHECK", multi=True)
+    dns_check: tuple[DnsCheck, ...] = kw(Nested(DnsCheck), name="DNS_CHECK", multi=True)
+    misc_check: tuple[MiscCheck, ...] = kw(Nested(MiscCheck), name="MISC_CHECK", multi=True)
+    bfd_check: tuple[BfdCheck, ...] = kw(Nested(BfdCheck), name="BFD_CHECK", multi=True)
+    udp_check: tuple[UdpCheck, ...] = kw(Nested(UdpCheck), name="UDP_CHECK", multi=True)
+    ping_check: tuple[PingCheck, ...] = kw(Nested(PingCheck), name="PING_CHECK", multi=True)
+    file_check: tuple[FileCheck, ...] = kw(Nested(FileCheck), name="FILE_CHECK", multi=True)
+
+    @property
+    def checkers(self) -> tuple[Any, ...]:
+        """Every checker of this real server, in the order the configuration gives them."""
+        found = [c for name in _CHECKER_FIELDS for c in getattr(self, name)]
+        return tuple(sorted(found, key=lambda c: (c.pos.line if c.pos is not None else 1 << 62,
+                                                  c.pos.file if c.pos is not None else "")))
+
+    @property
+    def key(self) -> tuple[IPAddress | None, int]:
+        """(address, port; 0 for none): how IPVS tells destinations of a service apart."""
+        return (self.address, self.port or 0)
+
+
+# --------------------------------------------------------------------------- virtual_server
 @model
 class VirtualServer(Model):
     block_keyword = "virtual_server"
 
-    address: str = head(Word(), default="")
-    port: int | None = head(Port(), optional=True)
-    delay_loop: float = kw(Timer(), default=60.0)
-    lb_algo: str = kw(Choice("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "mh", "dh", "fo", "ovf",
-                             "sed", "nq", "twos"), default="wlc", aliases=("lvs_sched",))
-    lb_kind: str = kw(Choice("NAT", "DR", "TUN"), default="NAT", aliases=("lvs_method",))
-    protocol: str | None = kw(Choice("TCP", "UDP", "SCTP"))
+    target: VsTarget | None = head(VsTargetType())
+    ip_family: str | None = kw(MsgChoice("inet", "inet6", message="unknown address family {value}"))
+    retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
+    delay_before_retry: float | None = kw(Timer(0.0))
+    warmup: float | None = kw(Timer(0.0))
+    connect_timeout: float = kw(PositiveTimer(UINT_MAX * 1e-6, "virtual server connect_timeout {value} invalid - "
+                                              "ignoring"), default=5.0)
+    delay_loop: float = kw(PositiveTimer(message="virtual server delay loop '{value}' invalid - ignoring"),
+                           default=60.0)
+    inhibit_on_failure: bool = kw(Flag(), default=False)
+    #: None: not given (keepalived warns and uses wlc)
+    lb_algo: str | None = kw(MsgChoice(*SCHEDULERS, message="Invalid lvs_scheduler '{value}' - ignoring"),
+                             aliases=("lvs_sched",))
+    hashed: bool = kw(Flag(), default=False)
+    ops: bool = kw(Flag(), default=False)
+    flag_1: bool = kw(Flag(), name="flag-1", default=False)
+    flag_2: bool = kw(Flag(), name="flag-2", default=False)
+    flag_3: bool = kw(Flag(), name="flag-3", default=False)
+    sh_port: bool = kw(Flag(), name="sh-port", default=False)
+    sh_fallback: bool = kw(Flag(), name="sh-fallback", default=False)
+    mh_port: bool = kw(Flag(), name="mh-port", default=False)
+    mh_fallback: bool = kw(Flag(), name="mh-fallback", default=False)
+    #: None: not given (keepalived warns and uses NAT)
+    lb_kind: Forwarding | None = kw(ForwardingType("virtual"), aliases=("lvs_method",))
+    persistence_engine: str | None = kw(PersistenceEngine())
+    #: None: not persistent
+    persistence_timeout: int | None = kw(PersistenceTimeout())
+    persistence_granularity: str | None = kw(Granularity())
+    #: None: not given (keepalived warns and uses UDP for address services)
+    protocol: str | None = kw(MsgChoice("TCP", "UDP", "SCTP", case=False, message="Unknown protocol {value} - ignoring"))
+    ha_suspend: bool = kw(Flag(), default=False)
+    smtp_alert: bool | None = kw(Flag())
+    virtualhost: str | None = kw(Text())
+    snmp_name: str | None = kw(Word())
+    alpha: bool = kw(Flag(), default=False)
+    omega: bool = kw(Flag(), default=False)
+    quorum_up: str | None = kw(Script())
+    quorum_down: str | None = kw(Script())
+    quorum: int = kw(Quorum(), default=1)
+    hysteresis: int = kw(MsgInt(0, UINT_MAX, f"Hysteresis {{value}} must be in [0, {UINT_MAX}] - ignoring"),
+                         default=0)
+    weight: int = kw(MsgInt(1, WEIGHT_LIMIT, f"Virtual server weight {{value}} is outside range 1-{WEIGHT_LIMIT}"),
+                     default=1)
+    sorry_server: ServerAddress | None = kw(ServerAddressType())
+    sorry_server_inhibit: bool = kw(Flag(), default=False)
+    sorry_server_lvs_method: Forwarding | None = kw(ForwardingType("sorry"))
     real_server: tuple[RealServer, ...] = kw(Nested(RealServer), multi=True)
+
+    # ---- what the head names
+    @property
+    def address(self) -> IPAddress | None:
+        return self.target.address if self.target else None
+
+    @property
+    def port(self) -> int | None:
+        return self.target.port if self.target else None
+
+    @property
+    def fwmark(self) -> int | None:
+        return self.target.fwmark if self.target else None
+
+    @property
+    def group(self) -> str | None:
+        return self.target.group if self.target else None
+
+    # ---- what keepalived uses when a keyword is absent
+    @property
+    def scheduler(self) -> str:
+        return self.lb_algo or DEFAULT_SCHEDULER
+
+    @property
+    def forwarding(self) -> Forwarding:
+        return self.lb_kind or Forwarding("NAT")
+
+    @property
+    def service_protocol(self) -> str | None:
+        """TCP/UDP/SCTP of an address service (UDP if unset, as the kernel would); None for fwmark."""
+        if self.fwmark is not None:
+            return None
+        return self.protocol or "UDP"
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Identity for reconciling IPVS: ('ip', address, port, protocol) | ('fwmark', N, family) |
+        ('group', NAME, protocol)."""
+        target = self.target or VsTarget()
+        if target.group is not None:
+            return ("group", target.group, self.protocol or "UDP")
+        if target.fwmark is not None:
+            return ("fwmark", target.fwmark, self.ip_family or "inet")
+        return ("ip", target.address, target.port or 0, self.protocol or "UDP")
+
+    def rs_setting(self, rs: RealServer, name: str) -> Any:
+        """A real server's setting after keepalived's inheritance from this virtual server."""
+        value = getattr(rs, "lvs_method" if name == "lb_kind" else name)
+        if value is not None:
+            return value
+        if name in ("lvs_method", "lb_kind"):
+            return self.forwarding
+        if name == "smtp_alert":
+            return True  # keepalived's default for real servers, unless global smtp_alert says otherwise
+        return getattr(self, name)
+
+
+__all__ = [
+    "DEFAULT_SCHEDULER", "Forwarding", "RealServer", "SCHEDULERS", "ServerAddress", "VirtualServer",
+    "VirtualServerGroup", "VsTarget", "VsgEntry", "VsgFwmark", "VsgRange",
+]
