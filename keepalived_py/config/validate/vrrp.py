@@ -174,7 +174,12 @@ class _Checker:
 
     def _garp_groups(self, groups: Iterable[GarpGroup]) -> None:
         used: set[str] = set()
-        for index, gg in enumerate(groups, 1):
+        aggregates = 0
+        for gg in groups:
+            index = 0
+            if gg.interfaces:
+                aggregates += 1
+                index = aggregates
             names = ([gg.interface] if gg.interface else []) + list(gg.interfaces)
             for name in names:
                 if not self.if_exists(name):
@@ -400,34 +405,30 @@ class _Checker:
 
     def _sync_group(self, sg: VrrpSyncGroup, by_name: dict[str, _Inst]) -> None:
         if not sg.group:
-            self.err(f"Sync group {sg.name} has no virtual router(s). removing", sg.pos)
+            self.err(f"Sync group {sg.name} has no virtual router(s). removing")
             return
         members = 0
         state = None
         for member in sg.group:
             st = by_name.get(member)
             if st is None:
-                self.err(f"Virtual router {member} specified in sync group {sg.name} doesn't exist - ignoring",
-                         sg.pos)
+                self.err(f"Virtual router {member} specified in sync group {sg.name} doesn't exist - ignoring")
                 continue
             if st.sync is not None:
-                self.err(f"Virtual router {member} cannot exist in more than one sync group; ignoring {sg.name}",
-                         sg.pos)
+                self.err(f"Virtual router {member} cannot exist in more than one sync group; ignoring {sg.name}")
                 continue
             st.sync = sg.name
             members += 1
             want = st.cfg.state
             if state == "MASTER" and want == "BACKUP":
                 self.err(f"Sync group {sg.name} has some member(s) as address owner and some not as address "
-                         "owner. This won't work.", sg.pos)
+                         "owner. This won't work.")
             if state != "BACKUP":
                 state = "MASTER" if want == "MASTER" and st.cfg.priority == PRIO_OWNER else "BACKUP"
         if members == 0:
-            self.err(f"Sync group {sg.name}, no matching virtual router found in group declaration - removing",
-                     sg.pos)
+            self.err(f"Sync group {sg.name}, no matching virtual router found in group declaration - removing")
         elif members == 1:
-            self.err(f"Sync group {sg.name} has only 1 virtual router(s) - this probably isn't what you want",
-                     sg.pos)
+            self.err(f"Sync group {sg.name} has only 1 virtual router(s) - this probably isn't what you want")
 
     def _complete_instance(self, st: _Inst) -> bool:
         vi = st.cfg
@@ -549,7 +550,7 @@ class _Checker:
                      "fault state")
         for ref in vi.track_interface:
             if ref.name == st.ifp:
-                self.err(f"{n} Ignoring track_interface {ref.name} since own interface", ref.pos)
+                self.err(f"{n} Ignoring track_interface {ref.name} since own interface")
         if st.vmac_xmit_base and not st.vmac:
             self.err(f"{n} vmac_xmit_base is only valid with a vmac")
         if not st.vips:
@@ -573,23 +574,22 @@ class _Checker:
         for ref in vi.track_interface:
             if ref.weight and ref.name != st.ifp:
                 self.err(f"{n} ignoring {ref.name} tracked interface {'weight ' if sync_no_weight else ''}"
-                         f"due to {why}", ref.pos)
+                         f"due to {why}")
         for ref in vi.track_script:
             target = self.scripts.get(ref.name)
             if target is None:
                 continue
             if _ref_weight(ref, target.weight[0]):
-                self.err(f"{n} ignoring tracked script {ref.name} with weights due to {why_}", ref.pos)
+                self.err(f"{n} ignoring tracked script {ref.name} with weights due to {why_}")
         for ref in vi.track_file:
             target = self.files.get(ref.name)
             if target is None:
                 continue
             weight = _ref_weight(ref, target.weight[0])
             if weight == 1:
-                self.err(f"{n} ignoring weight from tracked file {ref.name} due to {why_}. specify weight 0",
-                         ref.pos)
+                self.err(f"{n} ignoring weight from tracked file {ref.name} due to {why_}. specify weight 0")
             elif weight:
-                self.err(f"{n} ignoring tracked file {ref.name} with weight {weight} due to {why_}", ref.pos)
+                self.err(f"{n} ignoring tracked file {ref.name} with weight {weight} due to {why_}")
 
     def _vrid_conflicts(self, insts: list[_Inst], cfg: Any) -> bool:
         had_error = False
