@@ -376,12 +376,18 @@ class Url(Model):
         return any(lo <= code <= hi for lo, hi in ranges)
 
 
+def _nb_get_retry(value: int, ctx: Ctx) -> int:
+    if ctx.keyword == "nb_get_retry":
+        ctx.warn("nb_get_retry is deprecated - please use 'retry'", ConfigErr.GENERAL_ERROR)
+    return value
+
+
 @model
 class HttpGet(ConnChecker):
     block_keyword = "HTTP_GET"
 
     retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"),
-                           deprecated=("nb_get_retry",))
+                           aliases=("nb_get_retry",), check=_nb_get_retry)
     virtualhost: str | None = kw(Text())
     http_protocol: str | None = kw(MsgChoice("1.0", "1.1", "1.0C", aliases={"1.0c": "1.0C"},
                                              message="Invalid http_protocol version {value}"))

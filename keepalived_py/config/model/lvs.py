@@ -353,8 +353,17 @@ class ForwardingType(ValueType):
         who = self.server
         if method not in ("NAT", "DR", "TUN"):
             raise ValueProblem(f"PARSER : unknown [{method}] routing method for {who} server.")
+        try:
+            return self._options(method, args[1:])
+        except ValueProblem as problem:
+            # keepalived has already set the method when it finds a bad tunnel option
+            ctx.warn(str(problem), ConfigErr.GENERAL_ERROR)
+            return Forwarding(method)
+
+    def _options(self, method: str, args) -> Forwarding:
+        who = self.server
         tun_type = port = csum = None
-        i = 1
+        i = 0
         while i < len(args):
             word = args[i]
             if word == "type":

@@ -62,8 +62,8 @@ class _Vs:
 def validate(config: Any, env: ValidationEnv) -> None:
     diags = env.diagnostics
     groups = _check_groups(config.virtual_server_group, diags)
-    track_files = {t.name for t in getattr(config, "vrrp_track_file", ())}
-    bfds = {b.name for b in getattr(config, "bfd_instance", ())}
+    track_files = {t.name: t.pos for t in getattr(config, "vrrp_track_file", ())}
+    bfds = {b.name: b.pos for b in getattr(config, "bfd_instance", ())}
 
     states: list[_Vs] = []
     for vs in config.virtual_server:
@@ -185,12 +185,13 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
         elif kind == "FILE_CHECK":
             if checker.track_file is None:
                 diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.pos)
-            elif checker.track_file not in track_files:
+            elif not _defined_before(track_files, checker.track_file, checker.pos):
                 diags.add(GENERAL, f"track_file {checker.track_file} not found", checker.pos)
+                diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.pos)
         elif kind == "BFD_CHECK":
             if checker.name is None:
                 diags.add(GENERAL, f"({fmt_rs}) No name has been specified for BFD_CHECKER - skipping", checker.pos)
-            elif checker.name not in bfds:
+            elif not _defined_before(bfds, checker.name, checker.pos):
                 diags.add(GENERAL, f"({fmt_rs}) BFD_CHECK - BFD {checker.name} not configured", checker.pos)
         elif kind == "UDP_CHECK":
             if _check_conn(checker, rs, diags) and checker.min_reply_length > checker.max_reply_length:
@@ -203,6 +204,16 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
             _check_conn(checker, rs, diags)
         else:
             _check_conn(checker, rs, diags)
+
+
+def _defined_before(defined: dict, name: str, pos) -> bool:
+    """keepalived resolves these names while parsing: the block must come earlier in the file."""
+    if name not in defined:
+        return False
+    where = defined[name]
+    if where is None or pos is None or where.file != pos.file:
+        return True
+    return where.line < pos.line
 
 
 # --------------------------------------------------------------------------- link_vsg_to_vs
