@@ -137,3 +137,18 @@ def test_differences_file_parses_and_scenarios_register():
     assert {"vrrp_two_router_failover", "ipvs_virtual_server_table"} <= set(scs)
     for sc in scs.values():
         assert sc.features and set(sc.needs) <= {"netns", "guest"}
+
+
+def test_cli_lists_scenarios_and_rejects_unknown_names():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    r = subprocess.run([sys.executable, "-m", "conformance", "--list"], cwd=repo,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "vrrp_two_router_failover" in r.stdout
+    assert "ipvs_virtual_server_table" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "conformance", "--scenario", "no_such_scenario"],
+                       cwd=repo, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "unknown scenario" in r.stderr

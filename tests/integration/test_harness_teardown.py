@@ -111,3 +111,24 @@ def test_cleanup_leaves_a_live_run_alone(lab):
                        capture_output=True, text=True, timeout=60, env={**os.environ})
     assert c.returncode == 0
     assert lb.exec("c1", ["true"]).returncode == 0
+
+
+def test_runner_reports_a_raising_scenario_as_error_and_leaves_nothing(tmp_path):
+    need_netns()
+    from conformance.report import run_scenario
+    from conformance.scenarios import Scenario
+    from tests.envcheck import keepalived_binary
+
+    keepalived_binary()
+    seen: dict = {}
+
+    def broken(impl, ctx):
+        with Lab(TOPO, workdir=ctx.workdir / "lab") as lab:
+            seen["prefix"] = lab.prefix
+            seen["pids"] = populate(lab, None)
+            raise ValueError("scenario bug half-way")
+
+    sc = Scenario("harness_selftest_raises", broken, ("harness-selftest",), ("netns",))
+    out = run_scenario(sc, ["keepalived"], tmp_path, log=lambda m: None)["keepalived"]
+    assert out.status == "error" and "half-way" in out.reason and "ValueError" in out.trace
+    assert leftovers(seen["prefix"], seen["pids"], []) == []
