@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from keepalived_py.config.model.addresses import (
-    RouteEntry,
-    RouteOrRule,
-    RuleEntry,
+    Route,
+    Rule,
+    StaticAddressEntry,
+    StaticRouteEntry,
+    StaticRuleEntry,
     VirtualAddress,
-    VirtualAddressEntry,
 )
 from keepalived_py.config.model.bfd import BfdInstance
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.lvs import VirtualServer, VirtualServerGroup
-from keepalived_py.config.model.static import SslDefs, TrackGroup
+from keepalived_py.config.model.static import (
+    LinkbeatEntry,
+    LinkbeatInterface,
+    SslDefs,
+    TrackGroup,
+    UpDownDelay,
+    UpDownDelayEntry,
+)
 from keepalived_py.config.model.tracking import TrackFile, TrackProcess, VrrpScript
 from keepalived_py.config.model.vrrp import GarpGroup, VrrpInstance, VrrpSyncGroup
-from keepalived_py.config.schema import Entries, Flag, Int, Model, Nested, Word, Words, kw, model
+from keepalived_py.config.schema import Entries, Flag, Int, Model, Nested, Word, kw, model
 
 
 @model
@@ -34,12 +42,12 @@ class KeepalivedConfig(Model):
     child_wait_time: int = kw(Int(0, 2147483647), default=5)
     global_defs: GlobalDefs | None = kw(Nested(GlobalDefs))
     ssl: SslDefs | None = kw(Nested(SslDefs), name="SSL")
-    linkbeat_interfaces: tuple[str, ...] = kw(Entries(Word()))
-    interface_up_down_delays: tuple[tuple[str, ...], ...] = kw(Entries(Words()))
+    linkbeat_interfaces: tuple[LinkbeatInterface, ...] = kw(Entries(LinkbeatEntry()))
+    interface_up_down_delays: tuple[UpDownDelay, ...] = kw(Entries(UpDownDelayEntry()))
     track_group: tuple[TrackGroup, ...] = kw(Nested(TrackGroup), multi=True)
-    static_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
-    static_routes: tuple[RouteOrRule, ...] = kw(Entries(RouteEntry()))
-    static_rules: tuple[RouteOrRule, ...] = kw(Entries(RuleEntry()))
+    static_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(StaticAddressEntry()))
+    static_routes: tuple[Route, ...] = kw(Entries(StaticRouteEntry()))
+    static_rules: tuple[Rule, ...] = kw(Entries(StaticRuleEntry()))
     bfd_instance: tuple[BfdInstance, ...] = kw(Nested(BfdInstance), multi=True)
     vrrp_script: tuple[VrrpScript, ...] = kw(Nested(VrrpScript), multi=True)
     vrrp_track_file: tuple[TrackFile, ...] = kw(Nested(TrackFile), multi=True, aliases=("track_file",))
