@@ -16,7 +16,7 @@ from typing import Any
 from keepalived_py import log as kalog
 from keepalived_py.core import configload, pidfile
 from keepalived_py.core.options import DEFAULT_CONFIG_FILE, Action, Options, parse_args
-from keepalived_py.core.signals import get_signum, ignore_until_ready
+from keepalived_py.core.signals import catch_early_stop, get_signum, ignore_until_ready
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -106,7 +106,10 @@ def config_test(opts: Options) -> int:
             return EXIT_FATAL
         os.dup2(fd, 2)
         os.close(fd)
-    result = configload.load(opts)
+    result = load_in_namespace(opts, kalog.get_logger())
+    if result is None:
+        _err(f"Unable to set network namespace {opts.namespace}\n")
+        return 4  # keepalived -t: cannot run
     for diag in result.diagnostics:
         _err(f"{diag}\n")
     if result.not_implemented:
@@ -125,6 +128,21 @@ def _set_namespace(name: str, log: Any) -> bool:
     except Exception as exc:  # noqa: BLE001
         log.error(f"Unable to set network namespace {name} - exiting ({exc})")
         return False
+
+
+def load_in_namespace(opts: Options, log: Any) -> Any:
+    """Read the configuration inside the network namespace the daemon will run in (-s,
+    else the config's net_namespace), so interface checks see that namespace's links.
+    None when the namespace cannot be entered."""
+    if opts.namespace and not _set_namespace(opts.namespace, log):
+        return None
+    result = configload.load(opts)
+    config_ns = configload.global_setting(result.config, "net_namespace")
+    if config_ns and not opts.namespace and not result.fatal:
+        if not _set_namespace(config_ns, log):
+            return None
+        result = configload.load(opts)
+    return result
 
 
 def _core_dump() -> None:
@@ -153,11 +171,16 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
 
     stopped_line = f"Stopped {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}"
     try:
-        result = configload.load(opts)
+        result = load_in_namespace(opts, log)
     except Exception as exc:  # noqa: BLE001
         log.error(f"Unable to read configuration {opts.conf_file}: {exc!r}")
         log.info(stopped_line)
         return EXIT_NO_CONFIG
+    if result is None:
+        log.info(stopped_line)
+        return EXIT_FATAL
+    for name in getattr(result, "files", None) or [opts.conf_file]:
+        log.info(f"Opening file '{name}'.")
     log.info(f"Configuration file {opts.conf_file}")
     for diag in result.diagnostics:
         log.info(str(diag))
@@ -187,9 +210,6 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
             created_dir = pidfile.create_pid_dir()
         except OSError as exc:
             log.info(f"Unable to create directory {pidfile.PID_DIR} ({exc})")
-    if netns and not _set_namespace(netns, log):
-        log.info(stopped_line)
-        return EXIT_FATAL
     roles = configload.roles_to_run(config, opts)
     if pidfile.keepalived_running(paths, roles, log):
         log.info("daemon is already running")
@@ -199,6 +219,7 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
         from keepalived_py.core.daemonize import daemonize
 
         daemonize()
+    catch_early_stop()
     try:
         pidfile.write(paths.parent)
     except OSError as exc:

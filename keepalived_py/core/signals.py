@@ -67,3 +67,22 @@ def ignore_until_ready() -> None:
         if num not in (signal.SIGTERM, signal.SIGINT):
             signal.signal(num, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+
+_early: list[int] = []
+
+
+def catch_early_stop() -> None:
+    """From the pid file write until the loop's handlers exist, remember TERM/INT instead
+    of dying with the pid file left behind; the supervisor replays them."""
+    def remember(signum: int, _frame: object) -> None:
+        _early.append(signum)
+
+    signal.signal(signal.SIGTERM, remember)
+    signal.signal(signal.SIGINT, remember)
+
+
+def take_early() -> list[int]:
+    got = list(_early)
+    _early.clear()
+    return got

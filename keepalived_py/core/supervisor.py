@@ -24,7 +24,7 @@ from keepalived_py.core import configload, pidfile
 from keepalived_py.core import reload as reloading
 from keepalived_py.core.pidfile import PidPaths
 from keepalived_py.core.sdnotify import Notifier, child_environment
-from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal
+from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal, take_early
 from keepalived_py.ipc.channel import Channel, make_pair
 from keepalived_py.ipc.messages import (
     DumpReply,
@@ -44,6 +44,10 @@ SHORT_NAMES = {"vrrp": "vrrp", "check": "checker", "bfd": "bfd"}
 #: Exit statuses after which keepalived does not respawn but stops (lib/scheduler.h).
 PERMANENT_EXITS = {1: "FATAL", 2: "CONFIG", 4: "missing permission"}
 DUMP_TIMEOUT = 5.0
+#: A reload a child has not confirmed by then is declared complete (so later reloads are
+#: not queued forever behind a hung child); start-up has no such limit: systemd's own
+#: start timeout judges a child that never gets ready.
+RELOAD_CONFIRM_TIMEOUT = 60.0
 
 _SIGNAL_KINDS = {SigFunc.DATA: dumps.DATA, SigFunc.STATS: dumps.STATS,
                  SigFunc.STATS_CLEAR: dumps.STATS_CLEAR, SigFunc.JSON: dumps.JSON}
@@ -295,8 +299,21 @@ class Supervisor:
             if channel is None or not await channel.send(Reload(seq=seq, config_file=self.opts.conf_file)):
                 self._confirmed(role)
         for role in sorted(wanted - running):
-            await self.start_child(role)  # its Ready message confirms it
+            try:
+                await self.start_child(role)  # its Ready message confirms it
+            except OSError:
+                self._confirmed(role)
         if not self.tracker.pending and self.tracker.busy:
+            self._complete()
+        elif self.tracker.busy:
+            self._spawn_task(self._reload_watchdog(seq))
+
+    async def _reload_watchdog(self, seq: int) -> None:
+        await asyncio.sleep(RELOAD_CONFIRM_TIMEOUT)
+        if self.tracker.busy and self.tracker.seq == seq and not self.stopping:
+            waiting = ", ".join(ROLE_TITLES[r] for r in sorted(self.tracker.pending))
+            self.log.info(f"Reload not confirmed by {waiting} child within "
+                          f"{RELOAD_CONFIRM_TIMEOUT:g} seconds")
             self._complete()
 
     def log_config_dump(self) -> None:
@@ -355,7 +372,9 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for num in HANDLED:
             loop.add_signal_handler(num, self.on_signal, num)
-        roles = configload.roles_to_run(self.config, self.opts)
+        for num in take_early():
+            self.on_signal(num)
+        roles = [] if self.stopping else configload.roles_to_run(self.config, self.opts)
         if self.opts.dump_conf:
             self.log_config_dump()
         self.tracker.begin(set(roles))
@@ -364,7 +383,7 @@ class Supervisor:
                 await self.start_child(role)
             except OSError:
                 self._confirmed(role)
-        if not roles:
+        if not roles and not self.stopping:
             self.log.info("Warning - keepalived has no configuration to run")
             self._complete()
         await self._done.wait()

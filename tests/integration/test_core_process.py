@@ -20,18 +20,19 @@ from pathlib import Path
 
 import pytest
 
-VRRP_CONF = """\
-global_defs {
+IFACE = "kv0"  # a veth inside the test's namespace: keepalived refuses lo for VRRP
+VRRP_CONF = f"""\
+global_defs {{
     router_id test
-}
-vrrp_instance VI_1 {
-    interface lo
+}}
+vrrp_instance VI_1 {{
+    interface {IFACE}
     virtual_router_id 51
     priority 100
-    virtual_ipaddress {
+    virtual_ipaddress {{
         192.0.2.1/32
-    }
-}
+    }}
+}}
 """
 EMPTY_CONF = "global_defs {\n    router_id test\n}\n"
 
@@ -163,15 +164,34 @@ class Daemon:
                 os.kill(cpid, signal.SIGKILL)
 
 
+@pytest.fixture(scope="module")
+def kpy_netns():
+    """A network namespace with a veth pair (kv0/kv1) for the daemons to run in (-s), so
+    VRRP configs name a real, non-loopback interface and nothing touches the host."""
+    from tests.envcheck import need_netns
+
+    need_netns()
+    name = f"kpyt{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "add", IFACE, "type", "veth", "peer", "name",
+                        "kv1"], check=True)
+        for link in ("lo", IFACE, "kv1"):
+            subprocess.run(["ip", "-n", name, "link", "set", link, "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
 @pytest.fixture
-def daemons(tmp_path):
+def daemons(tmp_path, kpy_netns):
     started: list[Daemon] = []
 
     def make(conf: str = VRRP_CONF, *args: str, fork: bool = False, sub: str = "d",
              env: dict[str, str] | None = None) -> Daemon:
         folder = tmp_path / f"{sub}{len(started)}"
         folder.mkdir()
-        d = Daemon(folder, conf, args, fork, env)
+        d = Daemon(folder, conf, ("-s", kpy_netns, *args), fork, env)
         started.append(d)
         return d
 
@@ -339,7 +359,7 @@ def test_dump_signals_write_keepalived_files(daemons):
 def test_second_instance_refuses_to_start(daemons):
     d = daemons().start()
     d.wait_ready()
-    twin = Daemon(d.dir, VRRP_CONF)
+    twin = Daemon(d.dir, VRRP_CONF, tuple(d.args))
     twin.logfile = d.dir / "twin.log"
     twin.start()
     assert twin.proc.wait(15) == 0
@@ -357,10 +377,11 @@ def test_missing_config_file_exits_like_keepalived(daemons):
     assert not d.pids["parent"].exists()
 
 
-def test_config_test_mode(tmp_path):
+def test_config_test_mode(tmp_path, kpy_netns):
     good = tmp_path / "good.conf"
     good.write_text(VRRP_CONF)
-    run = subprocess.run([sys.executable, "-m", "keepalived_py.cli", "-t", "-f", str(good)],
+    run = subprocess.run([sys.executable, "-m", "keepalived_py.cli", "-t", "-s", kpy_netns,
+                          "-f", str(good)],
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stderr
     bad = tmp_path / "bad.conf"
@@ -419,8 +440,8 @@ def test_namespace_option_runs_children_in_it(daemons):
     name = f"kpyc{os.getpid()}"
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
-        d = daemons(VRRP_CONF, "-s", name).start()
-        d.wait_ready()
+        d = daemons(EMPTY_CONF, "--all", "-s", name).start()
+        d.wait_ready(("vrrp", "check", "bfd"))
         want = os.stat(f"/run/netns/{name}").st_ino
         assert os.stat(f"/proc/{d.parent_pid}/ns/net").st_ino == want
         assert os.stat(f"/proc/{d.child_pid('vrrp')}/ns/net").st_ino == want
@@ -429,3 +450,15 @@ def test_namespace_option_runs_children_in_it(daemons):
         assert d.wait_exit() == 0
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def test_children_stop_when_the_parent_is_killed(daemons):
+    d = daemons(EMPTY_CONF, "--all").start()
+    d.wait_ready(("vrrp", "check", "bfd"))
+    kids = [d.child_pid(r) for r in ("vrrp", "check", "bfd")]
+    d.proc.kill()
+    d.proc.wait(5)
+    for pid in kids:
+        wait_for(lambda p=pid: not alive(p), 5)
+    for role in ("vrrp", "check", "bfd"):
+        assert not d.pids[role].exists()

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_core_process import VRRP_CONF, Daemon, alive, wait_for
+from tests.integration.test_core_process import (  # noqa: F401 - kpy_netns is a fixture
+    VRRP_CONF,
+    Daemon,
+    alive,
+    kpy_netns,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN_UNIT = Path("/lib/systemd/system/keepalived.service")
@@ -92,12 +98,12 @@ class NotifySocket:
 
 
 @pytest.mark.parametrize("unit", [OUR_UNIT, DEBIAN_UNIT], ids=["example-unit", "debian-unit"])
-def test_unit_command_line_signals_and_notify(tmp_path, unit):
+def test_unit_command_line_signals_and_notify(tmp_path, unit, kpy_netns):  # noqa: F811
     if not unit.exists():
         pytest.skip(f"{unit} not installed")
     d = Daemon(tmp_path, VRRP_CONF)
     # what /etc/default/keepalived would hold for this test instance
-    daemon_args = (f"-l -G -f {d.conf} -p {d.pids['parent']} -r {d.pids['vrrp']} "
+    daemon_args = (f"-l -G -s {kpy_netns} -f {d.conf} -p {d.pids['parent']} -r {d.pids['vrrp']} "
                    f"-c {d.pids['check']} -b {d.pids['bfd']}")
     service = unit_service(unit)
     argv = expand(service["ExecStart"], {"DAEMON_ARGS": daemon_args})
