@@ -97,11 +97,15 @@ def _handover(impl: Implementation, ctx: Context, graceful: bool) -> dict:
         vips = lab.watch_addresses(["r1", "r2"])
         cap = lab.capture("lan", "vrrp or arp")
         t_start = lab.note("start daemons")
+        # r1 first, r2 once r1 holds the VIP: started together, the election would hang on
+        # the 0.2 s between their Master_Down_Intervals (3.41 s / 3.61 s), too close on a
+        # busy CI machine to call a difference between implementations.
         r1 = lab.start_daemon("r1", impl, config("r1"))
-        r2 = lab.start_daemon("r2", impl, config("r2"))
         first = vips.wait_for(VIP, timeout=15)
-        # let the election settle: at least two adverts from the master
-        settle = vips.wait_for(VIP, added=False, after=first.mono if first else None, timeout=2.5)
+        r2 = lab.start_daemon("r2", impl, config("r2"))
+        # r2 must hear r1 and stay backup: wait past its Master_Down_Interval
+        settle = vips.wait_for(VIP, added=False, after=first.mono if first else None,
+                               timeout=master_down_interval(PRIORITIES["r2"]) + 0.5)
         holders_before = sorted(vips.holders(VIP))
         if graceful:
             t_fault = lab.terminate(r1)  # SIGTERM: goodbye advert, VIP removed
