@@ -104,6 +104,19 @@ class MsgChoice(Choice):
             raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
 
 
+class Present(Flag):
+    """A keyword whose presence sets it: keepalived ignores any words after it (`ha_suspend`, `ops`,
+    `misc_dynamic` ...), so `ops off` still turns it on."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return True
+
+    def check_arity(self, args, ctx):
+        return None
+
+
 class Digest(ValueType):
     """An MD5 digest: 32 hex digits (kept in lower case)."""
 
@@ -229,8 +242,7 @@ class HexString(ValueType):
                 raise ValueProblem("UDP_CHECK payload requires a payload")
             return ""
         text = " ".join(args)
-        allowed = string.hexdigits + (" xX" if self.mask else " ")
-        if any(c not in allowed for c in text):
+        if not hex_bytes(text, self.mask)[0]:
             raise ValueProblem(self.message)
         return text
 
@@ -242,19 +254,25 @@ class HexString(ValueType):
         return value.split() if value else []
 
 
-def hex_bytes(text: str) -> tuple[bytes, bytes]:
-    """keepalived's read_hex_str: each word is pairs of nibbles, an odd word's first nibble stands
-    alone ('Ab12f' -> AB 12 0F). Returns (data, mask); mask bits set where 'x' was given."""
+def hex_bytes(text: str, mask_allowed: bool = True) -> tuple[bytes, bytes]:
+    """keepalived's read_hex_str: each word is read as pairs of nibbles from the left, a last odd
+    nibble standing alone ('Ab12f' -> AB 12 0F); reading stops at the first character that is
+    not a hex digit (or 'x' where a mask is allowed). Returns (data, mask); the mask has the
+    bits of nibbles given as 'x' cleared (ignored when comparing a reply)."""
     data = bytearray()
     mask = bytearray()
+    ok = string.hexdigits + ("xX" if mask_allowed else "")
     for word in text.split():
-        if len(word) % 2:
-            word = "0" + word
         for i in range(0, len(word), 2):
             pair = word[i:i + 2]
-            m = "".join("0" if c in "xX" else "f" for c in pair)
-            data.append(int(pair.replace("x", "0").replace("X", "0"), 16))
-            mask.append(int(m, 16))
+            bad = next((j for j, c in enumerate(pair) if c not in ok), None)
+            if bad == 0:
+                return bytes(data), bytes(mask)
+            if bad == 1:  # keepalived drops the half-read octet too
+                return bytes(data), bytes(mask)
+            pair = pair.rjust(2, "0")
+            data.append(int("".join("0" if c in "xX" else c for c in pair), 16))
+            mask.append(int("".join("0" if c in "xX" else "f" for c in pair), 16))
     return bytes(data), bytes(mask)
 
 
@@ -364,7 +382,7 @@ class Url(Model):
     status_code: tuple[tuple[int, int], ...] = kw(StatusCodes(), default=())
     virtualhost: str | None = kw(Text())
     regex: str | None = kw(Regex())
-    regex_no_match: bool = kw(Flag(), default=False)
+    regex_no_match: bool = kw(Present(), default=False)
     regex_options: tuple[str, ...] = kw(RegexOptions(), default=())
     regex_min_offset: int | None = kw(RegexOffset())
     regex_max_offset: int | None = kw(RegexOffset())
@@ -422,7 +440,7 @@ class MiscCheck(CheckerBase):
 
     misc_path: str | None = kw(Script())
     misc_timeout: int | None = kw(MsgInt(0, UINT_MAX // 1000000, "Invalid misc_timeout value '{value}'"))
-    misc_dynamic: bool = kw(Flag(), default=False)
+    misc_dynamic: bool = kw(Present(), default=False)
     user: tuple[str, ...] | None = kw(UserGroup())
 
 

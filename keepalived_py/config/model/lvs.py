@@ -29,6 +29,7 @@ from keepalived_py.config.model.checkers import (
     MsgInt,
     PingCheck,
     PositiveTimer,
+    Present,
     SmtpCheck,
     SslGet,
     TcpCheck,
@@ -534,19 +535,19 @@ class VirtualServer(Model):
                                               "ignoring"), default=5.0)
     delay_loop: float = kw(PositiveTimer(message="virtual server delay loop '{value}' invalid - ignoring"),
                            default=60.0)
-    inhibit_on_failure: bool = kw(Flag(), default=False)
+    inhibit_on_failure: bool = kw(Present(), default=False)
     #: None: not given (keepalived warns and uses wlc)
     lb_algo: str | None = kw(MsgChoice(*SCHEDULERS, message="Invalid lvs_scheduler '{value}' - ignoring"),
                              aliases=("lvs_sched",))
-    hashed: bool = kw(Flag(), default=False)
-    ops: bool = kw(Flag(), default=False)
-    flag_1: bool = kw(Flag(), name="flag-1", default=False)
-    flag_2: bool = kw(Flag(), name="flag-2", default=False)
-    flag_3: bool = kw(Flag(), name="flag-3", default=False)
-    sh_port: bool = kw(Flag(), name="sh-port", default=False)
-    sh_fallback: bool = kw(Flag(), name="sh-fallback", default=False)
-    mh_port: bool = kw(Flag(), name="mh-port", default=False)
-    mh_fallback: bool = kw(Flag(), name="mh-fallback", default=False)
+    hashed: bool = kw(Present(), default=False)
+    ops: bool = kw(Present(), default=False)
+    flag_1: bool = kw(Present(), name="flag-1", default=False)
+    flag_2: bool = kw(Present(), name="flag-2", default=False)
+    flag_3: bool = kw(Present(), name="flag-3", default=False)
+    sh_port: bool = kw(Present(), name="sh-port", default=False)
+    sh_fallback: bool = kw(Present(), name="sh-fallback", default=False)
+    mh_port: bool = kw(Present(), name="mh-port", default=False)
+    mh_fallback: bool = kw(Present(), name="mh-fallback", default=False)
     #: None: not given (keepalived warns and uses NAT)
     lb_kind: Forwarding | None = kw(ForwardingType("virtual"), aliases=("lvs_method",))
     persistence_engine: str | None = kw(PersistenceEngine())
@@ -555,12 +556,12 @@ class VirtualServer(Model):
     persistence_granularity: str | None = kw(Granularity())
     #: None: not given (keepalived warns and uses UDP for address services)
     protocol: str | None = kw(MsgChoice("TCP", "UDP", "SCTP", case=False, message="Unknown protocol {value} - ignoring"))
-    ha_suspend: bool = kw(Flag(), default=False)
+    ha_suspend: bool = kw(Present(), default=False)
     smtp_alert: bool | None = kw(Flag())
     virtualhost: str | None = kw(Text())
     snmp_name: str | None = kw(Word())
-    alpha: bool = kw(Flag(), default=False)
-    omega: bool = kw(Flag(), default=False)
+    alpha: bool = kw(Present(), default=False)
+    omega: bool = kw(Present(), default=False)
     quorum_up: str | None = kw(Script())
     quorum_down: str | None = kw(Script())
     quorum: int = kw(Quorum(), default=1)
@@ -569,7 +570,7 @@ class VirtualServer(Model):
     weight: int = kw(MsgInt(1, WEIGHT_LIMIT, f"Virtual server weight {{value}} is outside range 1-{WEIGHT_LIMIT}"),
                      default=1)
     sorry_server: ServerAddress | None = kw(ServerAddressType())
-    sorry_server_inhibit: bool = kw(Flag(), default=False)
+    sorry_server_inhibit: bool = kw(Present(), default=False)
     sorry_server_lvs_method: Forwarding | None = kw(ForwardingType("sorry"))
     real_server: tuple[RealServer, ...] = kw(Nested(RealServer), multi=True)
 
