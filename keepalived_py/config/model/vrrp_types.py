@@ -97,6 +97,8 @@ class KInt(ValueType):
         self.lo, self.hi, self.signed = lo, hi, signed
         self.error, self.fallback, self.zero = error, fallback, zero
         self.exact_args = exact_args
+        if exact_args:
+            self.max_args = None
 
     def parse(self, args, ctx):
         if self.exact_args and len(args) != 1:
