@@ -21,6 +21,8 @@ from keepalived_py.core.signals import catch_early_stop, get_signum, ignore_unti
 EXIT_OK = 0
 EXIT_FATAL = 1
 EXIT_NO_CONFIG = 6  # KEEPALIVED_EXIT_NO_CONFIG
+#: keepalived's umask_val (S_IXUSR | S_IRWXG | S_IRWXO): files it creates are 0600
+DEFAULT_UMASK = 0o177
 
 USAGE = f"""\
 Usage: {{prog}} [OPTION...]
@@ -156,8 +158,7 @@ def _core_dump() -> None:
 
 def run_daemon(opts: Options, prog_argv: list[str]) -> int:
     """Everything after option parsing for a normal start."""
-    if opts.umask is not None:
-        os.umask(opts.umask)
+    os.umask(opts.umask if opts.umask is not None else DEFAULT_UMASK)
     log = kalog.setup(kalog.LogSettings.from_options(opts))
     log.info(f"Starting {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}")
     u = os.uname()
@@ -192,6 +193,9 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
                  "implemented yet (see keepalived-py -t)")
 
     config = result.config
+    config_umask = configload.global_setting(config, "umask")
+    if opts.umask is None and isinstance(config_umask, int):
+        os.umask(config_umask)  # the config's umask applies unless -u was given
     instance = configload.instance_name(config)
     netns = configload.network_namespace(config, opts)
     if opts.namespace and configload.global_setting(config, "net_namespace"):

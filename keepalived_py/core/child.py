@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK  # the parent died between fork and here
     _prctl(_PR_SET_NAME, ctypes.c_char_p(_PROCESS_NAMES[role].encode()))
     opts = parse_args(passthrough)
+    if opts.umask is not None:  # otherwise the parent's umask, inherited
+        os.umask(opts.umask)
     logger = kalog.setup(kalog.LogSettings.from_options(opts, role))
     early_pid = args.pid_file
     if early_pid:  # like keepalived: the pid file exists before the config is read

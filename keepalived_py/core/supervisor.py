@@ -48,6 +48,7 @@ DUMP_TIMEOUT = 5.0
 #: not queued forever behind a hung child); start-up has no such limit: systemd's own
 #: start timeout judges a child that never gets ready.
 RELOAD_CONFIRM_TIMEOUT = 60.0
+RESPAWN_GRACE = 0.05
 
 _SIGNAL_KINDS = {SigFunc.DATA: dumps.DATA, SigFunc.STATS: dumps.STATS,
                  SigFunc.STATS_CLEAR: dumps.STATS_CLEAR, SigFunc.JSON: dumps.JSON}
@@ -206,6 +207,9 @@ class Supervisor:
             if not fut.done():
                 fut.cancel()
         child.replies.clear()
+        # A stop sent to the whole group (Ctrl-C, systemd's control-group kill) reaches
+        # the children too: let a pending TERM/INT for us be handled before respawning.
+        await asyncio.sleep(RESPAWN_GRACE)
         if self.stopping or child.proc is not proc:
             return
         pid = proc.pid

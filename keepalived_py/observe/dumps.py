@@ -90,15 +90,22 @@ def file_for(role: str, kind: str, naming: DumpNaming) -> str | None:
     return os.path.join(naming.tmp, name)
 
 
+def current_umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def write_file(path: str, text: str) -> None:
-    """Replace `path` atomically (readers never see half a dump), mode 0644, and never
-    through a symlink planted at the final name."""
+    """Replace `path` atomically (readers never see half a dump) and never through a
+    symlink planted at the final name; mode 0666 & ~umask as keepalived's fopen_safe()
+    (so 0600 under keepalived's default umask 0177)."""
     folder = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(prefix=".kpy-dump-", dir=folder)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         try:

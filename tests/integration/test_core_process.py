@@ -462,3 +462,27 @@ def test_children_stop_when_the_parent_is_killed(daemons):
         wait_for(lambda p=pid: not alive(p), 5)
     for role in ("vrrp", "check", "bfd"):
         assert not d.pids[role].exists()
+
+
+def test_child_config_error_is_permanent(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    old = d.child_pid("vrrp")
+    # the respawned child reads the file again, as keepalived's do, and finds it unusable
+    d.conf.write_text(VRRP_CONF.replace(IFACE, "nosuchif0"))
+    os.kill(old, signal.SIGKILL)
+    assert d.wait_exit() == 2  # KEEPALIVED_EXIT_CONFIG, passed on by the parent
+    assert "exited with permanent error CONFIG. Terminating" in d.log()
+    assert not any(p.exists() for p in d.pids.values())
+
+
+def test_dump_files_follow_keepalived_umask(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    d.signal(signal.SIGUSR1)
+    data = d.dir / "keepalived.data"
+    wait_for(data.exists)
+    assert data.stat().st_mode & 0o777 == 0o600  # default umask 0177
+    assert d.pids["parent"].stat().st_mode & 0o777 == 0o644
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0

@@ -38,6 +38,10 @@ def test_write_section(tmp_path):
     n = dumps.DumpNaming(str(tmp_path))
     path = dumps.write_section("vrrp", "json", [{"iname": "VI_1"}], n)
     assert json.loads(Path(path).read_text()) == [{"iname": "VI_1"}]
-    path = dumps.write_section("vrrp", "data", "x", n)
-    assert Path(path).read_text() == "x\n" and os.stat(path).st_mode & 0o777 == 0o644
+    old = os.umask(0o177)  # keepalived's default umask
+    try:
+        path = dumps.write_section("vrrp", "data", "x", n)
+    finally:
+        os.umask(old)
+    assert Path(path).read_text() == "x\n" and os.stat(path).st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kpy")] == []
