@@ -35,9 +35,7 @@ def instance(name: str, vrid: int, extra: str = "") -> str:
             f" virtual_ipaddress {{\n  192.0.2.{vrid}/24\n }}\n}}\n")
 
 
-SYNC_KEYWORDS = ("group track_interface track_script track_file track_process track_bfd notify_backup "
-                 "notify_master notify_fault notify_stop notify smtp_alert global_tracking "
-                 "sync_group_tracking_weight notify_priority_changes").split()
+SYNC_KEYWORDS = ["group", "track_interface", "track_script", "track_file", "track_process", "track_bfd", "notify_backup", "notify_master", "notify_fault", "notify_stop", "notify", "smtp_alert", "global_tracking", "sync_group_tracking_weight", "notify_priority_changes"]
 
 
 def test_keyword_tables_match_keepalived():

@@ -10,6 +10,7 @@ import pytest
 
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.loader import load_config, load_text
+from keepalived_py.config.model import KeepalivedConfig
 from keepalived_py.config.model.vrrp import VrrpInstance, round_advert_int
 from keepalived_py.config.model.vrrp_types import (
     GarpExtraIf,
@@ -20,7 +21,6 @@ from keepalived_py.config.model.vrrp_types import (
     UseIpvlan,
     UseVmac,
 )
-from keepalived_py.config.model import KeepalivedConfig
 from keepalived_py.config.parser import parse_lines
 from keepalived_py.config.preprocess import Preprocessor
 from keepalived_py.config.schema import Usage, build_model, keyword_specs
@@ -33,18 +33,7 @@ PARITY = ROOT / "conformance" / "configs" / "vrrp"
 SAMPLES = Path("/usr/share/doc/keepalived/samples")
 
 #: the install_keyword() calls of keepalived 2.2.7's vrrp_instance block (vrrp_parser.c)
-KEEPALIVED_VRRP_INSTANCE_KEYWORDS = """
-use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_peer unicast_fault_no_peer check_unicast_src
-old_unicast_checksum native_ipv6 state interface vrf dont_track_primary track_interface track_script
-track_file track_process track_bfd mcast_src_ip unicast_src_ip mcast_dst_ip track_src_ip virtual_router_id
-unicast_ttl version priority advert_int virtual_ipaddress virtual_ipaddress_excluded promote_secondaries
-linkbeat_use_polling virtual_routes virtual_rules accept no_accept skip_check_adv_addr strict_mode preempt
-nopreempt preempt_delay debug notify_backup notify_master notify_fault notify_stop notify_deleted notify
-notify_master_rx_lower_pri smtp_alert notify_priority_changes lvs_sync_daemon_interface garp_master_delay
-garp_master_refresh garp_master_repeat garp_master_refresh_repeat garp_lower_prio_delay
-garp_lower_prio_repeat down_timer_adverts garp_extra_if vmac_garp_intvl lower_prio_no_advert
-higher_prio_send_advert kernel_rx_buf_size authentication
-""".split()
+KEEPALIVED_VRRP_INSTANCE_KEYWORDS = ["use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_peer", "unicast_fault_no_peer", "check_unicast_src", "old_unicast_checksum", "native_ipv6", "state", "interface", "vrf", "dont_track_primary", "track_interface", "track_script", "track_file", "track_process", "track_bfd", "mcast_src_ip", "unicast_src_ip", "mcast_dst_ip", "track_src_ip", "virtual_router_id", "unicast_ttl", "version", "priority", "advert_int", "virtual_ipaddress", "virtual_ipaddress_excluded", "promote_secondaries", "linkbeat_use_polling", "virtual_routes", "virtual_rules", "accept", "no_accept", "skip_check_adv_addr", "strict_mode", "preempt", "nopreempt", "preempt_delay", "debug", "notify_backup", "notify_master", "notify_fault", "notify_stop", "notify_deleted", "notify", "notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes", "lvs_sync_daemon_interface", "garp_master_delay", "garp_master_refresh", "garp_master_repeat", "garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl", "lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size", "authentication"]
 
 MIN = """vrrp_instance VI_1 {{
     interface eth0
