@@ -62,11 +62,14 @@ def resolve(opts: object, instance_name: str | None = None,
 
 def create_pid_dir() -> bool:
     """mkdir /run/keepalived (rwxr-xr-x); True when we created it (so we remove it)."""
+    old = os.umask(0o022)  # rwxr-xr-x whatever the daemon's umask (0177 by default)
     try:
         os.mkdir(PID_DIR, 0o755)
         return True
     except FileExistsError:
         return False
+    finally:
+        os.umask(old)
 
 
 def remove_pid_dir() -> None:
