@@ -137,3 +137,36 @@ def vrrp_adverts(frames: list[Frame]) -> list[VrrpAdvert]:
 
 def arps(frames: list[Frame]) -> list[Arp]:
     return [a for a in map(parse_arp, frames) if a is not None]
+
+
+@dataclass(frozen=True)
+class NeighborAdvert:
+    """An ICMPv6 Neighbour Advertisement (VRRPv3's IPv6 equivalent of a gratuitous ARP)."""
+
+    ts: float
+    src_mac: str
+    src: str
+    dst: str
+    target: str
+    override: bool
+
+    @property
+    def unsolicited(self) -> bool:
+        return self.dst == "ff02::1"
+
+
+def parse_na(f: Frame) -> NeighborAdvert | None:
+    l3 = _l3(f.data)
+    if l3 is None or l3[0] != ETH_IPV6:
+        return None
+    pkt = l3[2]
+    # no extension headers expected: next header must be ICMPv6 (58), type 136
+    if len(pkt) < 40 + 24 or pkt[6] != 58 or pkt[40] != 136:
+        return None
+    return NeighborAdvert(f.ts, _mac(l3[1]), str(ipaddress.ip_address(pkt[8:24])),
+                          str(ipaddress.ip_address(pkt[24:40])),
+                          str(ipaddress.ip_address(pkt[48:64])), bool(pkt[44] & 0x20))
+
+
+def neighbor_adverts(frames: list[Frame]) -> list[NeighborAdvert]:
+    return [a for a in map(parse_na, frames) if a is not None]

@@ -96,3 +96,23 @@ def test_keepalived_router_capture_and_graceful_stop(lab, keepalived_impl):
     adverts = vrrp_adverts(cap.stop())
     assert adverts and adverts[0].vrid == 7 and adverts[0].priority == 255
     assert adverts[-1].priority == 0  # the goodbye advert on a graceful stop
+
+
+@pytest.mark.keepalived
+def test_ipv6_vrrpv3_adverts_and_neighbour_adverts_are_captured(lab, keepalived_impl):
+    from conformance.lab import neighbor_adverts
+
+    lb = lab("bridge lan 192.0.2.0/24 2001:db8:0:1::/64\nrouter r1 lan\nclient c1 lan")
+    obs = lb.watch_addresses(["r1"])
+    cap = lb.capture("lan", "ip6")
+    conf = """vrrp_instance V6 { state MASTER\n interface eth0\n virtual_router_id 61\n priority 255
+ advert_int 1\n virtual_ipaddress { 2001:db8:0:1::100/64 } }\n"""
+    d = lb.start_daemon("r1", keepalived_impl, conf)
+    assert obs.wait_for("2001:db8:0:1::100", node="r1", timeout=10), d.output()
+    assert lb.ping("c1", "2001:db8:0:1::100", count=2)
+    frames = cap.stop()
+    adverts = vrrp_adverts(frames)
+    assert adverts and {(a.version, a.vrid, a.priority, a.dst, a.ttl) for a in adverts} == {(3, 61, 255, "ff02::12", 255)}
+    assert adverts[0].addresses == ("2001:db8:0:1::100",)
+    nas = [n for n in neighbor_adverts(frames) if n.target == "2001:db8:0:1::100"]
+    assert any(n.unsolicited and n.override for n in nas)
