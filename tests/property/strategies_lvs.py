@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from keepalived_py.config.model import checkers as ck
 from keepalived_py.config.model import lvs
-from tests.property.strategies import IPV4, IPV6, WORD, register
+from tests.property.strategies import IPV4, IPV6, WORD, for_value_type, register
 
 ADDRESS = IPV4 | IPV6
 PORT = st.integers(1, 65535)
@@ -64,3 +64,5 @@ register(lvs.VsgEntryType, lambda v: st.builds(lambda a, n, p: lvs.VsgRange(a, t
                                                st.integers(1, 2**31).map(ipaddress.IPv4Address), st.integers(0, 20),
                                                st.none() | PORT)
          | st.builds(lvs.VsgFwmark, st.integers(0, 2**32 - 1), st.sampled_from([None, "inet", "inet6"])))
+register(ck.WithMissing, lambda v: for_value_type(v.inner))
+register(ck.BfdName, lambda v: WORD)

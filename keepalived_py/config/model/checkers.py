@@ -104,6 +104,29 @@ class MsgChoice(Choice):
             raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
 
 
+class WithMissing(ValueType):
+    """A value type whose keyword, given without a value, draws keepalived's own message (and error
+    class) instead of the parser's generic missing-parameter one (which makes keepalived stop)."""
+
+    def __init__(self, inner: ValueType, message: str, code: ConfigErr = ConfigErr.GENERAL_ERROR):
+        self.inner = inner
+        self.message = message
+        self.code = code
+        self.min_args = inner.min_args
+        self.max_args = inner.max_args
+
+    def check_arity(self, args, ctx):
+        if not args:
+            raise ValueProblem(self.message, self.code)
+        self.inner.check_arity(args, ctx)
+
+    def parse(self, args, ctx):
+        return self.inner.parse(args, ctx)
+
+    def format(self, value):
+        return self.inner.format(value)
+
+
 class Present(Flag):
     """A keyword whose presence sets it: keepalived ignores any words after it (`ha_suspend`, `ops`,
     `misc_dynamic` ...), so `ops off` still turns it on."""
@@ -136,6 +159,7 @@ class Digest(ValueType):
 class StatusCodes(ValueType):
     """status_code 200 or 200-299 400-499 ...: a tuple of (low, high) ranges in 100..599."""
 
+    min_args = 0
     max_args = None
 
     def parse(self, args, ctx):
@@ -320,9 +344,10 @@ class UserGroup(Words):
         self.max_args = 2
 
     def check_arity(self, args, ctx):
-        if not args:
-            raise ValueProblem("No user specified for misc checker script")
-        super().check_arity(args, ctx)
+        return None  # no user: reported with the script's name by validate.lvs
+
+    def parse(self, args, ctx):
+        return tuple(args[:2])
 
 
 # --------------------------------------------------------------------------- checkers
@@ -380,12 +405,14 @@ class Url(Model):
     digest: str | None = kw(Digest())
     #: () means keepalived's default, 200-299
     status_code: tuple[tuple[int, int], ...] = kw(StatusCodes(), default=())
-    virtualhost: str | None = kw(Text())
-    regex: str | None = kw(Regex())
+    virtualhost: str | None = kw(WithMissing(Text(), "Missing HTTP_GET virtualhost name"))
+    regex: str | None = kw(WithMissing(Regex(), "regex missing or too many fields", ConfigErr.OK))
     regex_no_match: bool = kw(Present(), default=False)
     regex_options: tuple[str, ...] = kw(RegexOptions(), default=())
-    regex_min_offset: int | None = kw(RegexOffset())
-    regex_max_offset: int | None = kw(RegexOffset())
+    regex_min_offset: int | None = kw(WithMissing(RegexOffset(), "Missing or too may options for regex_min_offset",
+                                                  ConfigErr.OK))
+    regex_max_offset: int | None = kw(WithMissing(RegexOffset(), "Missing or too may options for regex_max_offset",
+                                                  ConfigErr.OK))
     regex_stack: tuple[int, int] | None = kw(RegexStack())
 
     def accepts(self, code: int) -> bool:
@@ -406,9 +433,10 @@ class HttpGet(ConnChecker):
 
     retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"),
                            aliases=("nb_get_retry",), check=_nb_get_retry)
-    virtualhost: str | None = kw(Text())
-    http_protocol: str | None = kw(MsgChoice("1.0", "1.1", "1.0C", aliases={"1.0c": "1.0C"},
-                                             message="Invalid http_protocol version {value}"))
+    virtualhost: str | None = kw(WithMissing(Text(), "HTTP_GET virtualhost name missing"))
+    http_protocol: str | None = kw(WithMissing(MsgChoice("1.0", "1.1", "1.0C", aliases={"1.0c": "1.0C"},
+                                                         message="Invalid http_protocol version {value}"),
+                                               "Missing http_protocol version"))
     enable_sni: bool | None = kw(Flag())
     fast_recovery: bool | None = kw(Flag())
     url: tuple[Url, ...] = kw(Nested(Url), multi=True)
@@ -430,7 +458,7 @@ class SmtpHost(ConnChecker):
 class SmtpCheck(ConnChecker):
     block_keyword = "SMTP_CHECK"
 
-    helo_name: str | None = kw(Text())
+    helo_name: str | None = kw(WithMissing(Text(), "SMTP_CHECK helo name missing"))
     host: tuple[SmtpHost, ...] = kw(Nested(SmtpHost), multi=True)
 
 
@@ -441,6 +469,7 @@ class MiscCheck(CheckerBase):
     misc_path: str | None = kw(Script())
     misc_timeout: int | None = kw(MsgInt(0, UINT_MAX // 1000000, "Invalid misc_timeout value '{value}'"))
     misc_dynamic: bool = kw(Present(), default=False)
+    #: (user[, group]); () when `user` was given without a name (keepalived reports it)
     user: tuple[str, ...] | None = kw(UserGroup())
 
 
@@ -479,11 +508,25 @@ class FileCheck(Model):
     weight: FileWeight | None = kw(FileWeightType())
 
 
+class BfdName(Word):
+    """BFD_CHECK name: exactly one word."""
+
+    min_args = 0
+    max_args = None
+
+    def check_arity(self, args, ctx):
+        if len(args) != 1:
+            raise ValueProblem("BFD_CHECK - No or too many names specified - skipping checker")
+
+    def parse(self, args, ctx):
+        return args[0]
+
+
 @model
 class BfdCheck(Model):
     block_keyword = "BFD_CHECK"
 
-    name: str | None = kw(Word())
+    name: str | None = kw(BfdName())
     alpha: bool | None = kw(Flag())
 
 

@@ -34,6 +34,7 @@ from keepalived_py.config.model.checkers import (
     SslGet,
     TcpCheck,
     UdpCheck,
+    WithMissing,
 )
 from keepalived_py.config.schema import (
     Ctx,
@@ -493,7 +494,7 @@ class RealServer(Model):
                                                      "real server connect_timeout {value} invalid - ignoring"))
     delay_loop: float | None = kw(PositiveTimer(message="real server delay_loop '{value}' invalid - ignoring"))
     smtp_alert: bool | None = kw(Flag())
-    virtualhost: str | None = kw(Text())
+    virtualhost: str | None = kw(WithMissing(Text(), "real server virtualhost missing"))
     snmp_name: str | None = kw(Word())
     # health checkers, one field per type (keepalived allows any number of each);
     # `checkers` gives them all in source order
@@ -558,7 +559,7 @@ class VirtualServer(Model):
     protocol: str | None = kw(MsgChoice("TCP", "UDP", "SCTP", case=False, message="Unknown protocol {value} - ignoring"))
     ha_suspend: bool = kw(Present(), default=False)
     smtp_alert: bool | None = kw(Flag())
-    virtualhost: str | None = kw(Text())
+    virtualhost: str | None = kw(WithMissing(Text(), "virtual server virtualhost missing"))
     snmp_name: str | None = kw(Word())
     alpha: bool = kw(Present(), default=False)
     omega: bool = kw(Present(), default=False)

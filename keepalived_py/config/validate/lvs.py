@@ -180,6 +180,12 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
             for host in checker.host:
                 _check_conn(host, rs, diags)
         elif isinstance(checker, MiscCheck):
+            if checker.user == ():
+                diags.add(GENERAL, f"No user specified for misc checker script '{checker.misc_path or ''}'", checker.pos)
+            elif checker.user and not _user_exists(checker.user):
+                diags.add(GENERAL, f"Failed to set uid/gid for misc checker script '{checker.misc_path or ''}' - "
+                                   "removing", checker.pos)
+                continue
             if checker.misc_path is None:
                 diags.add(GENERAL, "No script path has been specified for MISC_CHECKER - skipping", checker.pos)
         elif kind == "FILE_CHECK":
@@ -204,6 +210,20 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
             _check_conn(checker, rs, diags)
         else:
             _check_conn(checker, rs, diags)
+
+
+def _user_exists(user: tuple[str, ...]) -> bool:
+    """Whether the host knows the user (and group) a MISC_CHECK script should run as."""
+    import grp
+    import pwd
+
+    try:
+        pwd.getpwnam(user[0])
+        if len(user) > 1:
+            grp.getgrnam(user[1])
+    except KeyError:
+        return False
+    return True
 
 
 def _defined_before(defined: dict, name: str, pos) -> bool:
