@@ -44,15 +44,22 @@ class Scenario:
     period_s: float  # how often the fake master sends
     count: int
     final_priority: int | None  # None: go silent; 0: send priority 0
+    fake_priority: int = 200
+    nopreempt: bool = False
+    preempt_delay_s: float = 0.0
 
     def params(self) -> VrrpInstanceParams:
         return VrrpInstanceParams("VI_1", "veth", 51, KA_ADDR, priority=100, version=self.version,
-                                  advert_int_s=self.advert_int_s, virtual_ipaddress=(VIP,))
+                                  advert_int_s=self.advert_int_s, virtual_ipaddress=(VIP,),
+                                  nopreempt=self.nopreempt, preempt_delay_s=self.preempt_delay_s)
 
     def conf(self, ifname: str) -> str:
+        extra = " nopreempt\n" if self.nopreempt else ""
+        if self.preempt_delay_s:
+            extra += f" preempt_delay {self.preempt_delay_s:g}\n"
         return (f"vrrp_instance VI_1 {{\n interface {ifname}\n state BACKUP\n version {self.version}\n"
                 f" virtual_router_id 51\n priority 100\n advert_int {self.advert_int_s:g}\n"
-                f" garp_master_delay 0\n virtual_ipaddress {{\n  {VIP}\n }}\n}}\n")
+                f" garp_master_delay 0\n{extra} virtual_ipaddress {{\n  {VIP}\n }}\n}}\n")
 
     def datagram(self, priority: int) -> bytes:
         adv = VrrpAdvert(self.version, 51, priority, self.sent_int_cs, (VIP,),
@@ -65,6 +72,11 @@ SCENARIOS = (
     Scenario("v2_priority_zero", 2, 1, 100, 1.0, 4, 0),
     Scenario("v3_learned_interval", 3, 1, 50, 0.5, 6, None),
     Scenario("v3_priority_zero_learned", 3, 2, 50, 0.5, 6, 0),
+    # a lower-priority master: kept by nopreempt until it goes silent
+    Scenario("v2_nopreempt_lower_master", 2, 1, 100, 1.0, 6, None, fake_priority=50, nopreempt=True),
+    # ... or for preempt_delay after the first advert, then its adverts are discarded
+    Scenario("v2_preempt_delay_lower_master", 2, 1, 100, 1.0, 9, None, fake_priority=50,
+             preempt_delay_s=2.5),
 )
 
 
@@ -84,9 +96,11 @@ def predict(sc: Scenario, rx_times: list[tuple[float, bytes]]) -> float:
     inst = VrrpInstance(sc.params())
     inst.handle(Start(), rx_times[0][0] - 0.5)
     for t, frame in rx_times:
+        assert inst.state == State.BACKUP and inst.sands is not None
+        if inst.sands <= t:
+            return inst.sands
         ip = frame[14:]
         inst.handle(PacketReceived(ip[20:], RxMeta(INJ_ADDR, VRRP_MCAST4, ip[8])), t)
-        assert inst.state == State.BACKUP
     assert inst.sands is not None
     return inst.sands
 
@@ -107,7 +121,7 @@ def _inject_main() -> int:
 
 
 def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tuple[float, float]:
-    """(keepalived's takeover delay after the fake master's last advert, ours)."""
+    """(keepalived's takeover delay after the fake master's last advert before it, ours)."""
     tag = f"kpt{os.getpid() % 100000:05d}{uuid.uuid4().hex[:4]}"
     ns_ka, ns_inj, if_ka, if_inj = f"{tag}k", f"{tag}i", f"{tag}a", f"{tag}b"
     work = Path(tempfile.mkdtemp(prefix=f"{tag}-"))
@@ -137,12 +151,10 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
         procs.append(inj)
         time.sleep(0.5)
         assert inj.stdin is not None
-        lines = [f"0 {sc.datagram(200).hex()}"]
-        lines += [f"{sc.period_s} {sc.datagram(200).hex()}"] * (sc.count - 1)
+        lines = [f"0 {sc.datagram(sc.fake_priority).hex()}"]
+        lines += [f"{sc.period_s} {sc.datagram(sc.fake_priority).hex()}"] * (sc.count - 1)
         if sc.final_priority is not None:
             lines.append(f"{sc.period_s} {sc.datagram(sc.final_priority).hex()}")
-        inj.stdin.write(lines[0] + "\n")
-        inj.stdin.flush()
         conf = work / "k.conf"
         conf.write_text(sc.conf(if_ka))
         ka = subprocess.Popen(
@@ -150,8 +162,8 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
              "-p", str(work / "k.pid"), "-r", str(work / "v.pid"), "-c", str(work / "c.pid")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(work)})
         procs.append(ka)
-        time.sleep(0.2)
-        inj.stdin.write("".join(line + "\n" for line in lines[1:]))
+        time.sleep(0.5)  # keepalived is BACKUP and listening before the first advert
+        inj.stdin.write("".join(line + "\n" for line in lines))
         inj.stdin.close()
         inj.wait(timeout=30)
         time.sleep(5)
@@ -171,8 +183,9 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
     theirs = [t for t, f in frames if f[14 + 12:14 + 16] == KA_ADDR.packed and f[14 + 22] != 0]
     if not injected or not theirs:
         raise RuntimeError(f"{sc.name}: capture incomplete in {work}")
-    last = injected[-1][0]
     predicted = predict(sc, injected)
+    before = [t for t, _ in injected if t < theirs[0]]
+    last = before[-1] if before else injected[0][0]
     return theirs[0] - last, predicted - last
 
 
