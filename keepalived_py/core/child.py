@@ -183,10 +183,11 @@ class ChildProcess:
             reply = DumpReply(seq=msg.seq, kind=msg.kind, text=str(content or ""))
         await self.channel.send(reply)
 
-    async def serve(self, entry: RoleEntry) -> int:
+    async def serve(self, entry: RoleEntry, install_signals: bool = True) -> int:
         loop = asyncio.get_running_loop()
-        for num in HANDLED:
-            loop.add_signal_handler(num, self._on_signal, num)
+        if install_signals:
+            for num in HANDLED:
+                loop.add_signal_handler(num, self._on_signal, num)
         if self.sock is not None:
             self.channel = await Channel.open(self.sock)
         run_task = asyncio.ensure_future(entry(self.ctx))
@@ -216,6 +217,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--ipc-fd", type=int, default=None)
     parser.add_argument("--parent-pid", type=int, default=None)
     parser.add_argument("--pid-file", default=None)
+    parser.add_argument("--start-count", type=int, default=0)
     return parser.parse_args(own), passthrough
 
 
@@ -274,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
         async def _main() -> int:
             ctx = ChildContext(role=role, options=opts, config=result.config, log=logger,
-                               pid_file=pid_path)
+                               pid_file=pid_path, start_count=args.start_count)
             return await ChildProcess(ctx, sock).serve(entry)
 
         status = uvloop.run(_main())

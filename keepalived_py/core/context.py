@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from keepalived_py.clock import Clock, MonotonicClock
+
 ReloadHook = Callable[[Any], Awaitable[None]]
 DumpHook = Callable[[str], Awaitable[Any]]
 
@@ -35,6 +37,10 @@ class ChildContext:
     config: Any  # the running KeepalivedConfig (frozen); replaced after each reload
     log: logging.Logger
     pid_file: str
+    #: 0 for the first start, then +1 for each respawn: a respawned runtime adopts or
+    #: cleans what its predecessor left (VIPs, IPVS entries) instead of assuming a clean slate
+    start_count: int = 0
+    clock: Clock = field(default_factory=MonotonicClock)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _reload_hook: ReloadHook | None = None
     _dump_hook: DumpHook | None = None

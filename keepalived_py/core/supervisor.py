@@ -97,6 +97,7 @@ class Child:
     channel: Channel | None = None
     started: float = 0.0
     next_delay: int = 0
+    starts: int = 0
     replies: dict[int, asyncio.Future[DumpReply]] = field(default_factory=dict)
 
     @property
@@ -136,10 +137,11 @@ class Supervisor:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _child_command(self, role: str, fd: int) -> list[str]:
+    def _child_command(self, role: str, fd: int, start_count: int) -> list[str]:
         return [sys.executable, "-m", "keepalived_py.core.child", "--role", role,
                 "--ipc-fd", str(fd), "--parent-pid", str(os.getpid()),
-                "--pid-file", self.paths.for_role(role), "--", *self.opts.argv]
+                "--pid-file", self.paths.for_role(role), "--start-count", str(start_count),
+                "--", *self.opts.argv]
 
     def _child_env(self) -> dict[str, str]:
         env = child_environment()
@@ -160,7 +162,7 @@ class Supervisor:
         parent_end, child_end = make_pair()
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self._child_command(role, child_end.fileno()),
+                *self._child_command(role, child_end.fileno(), child.starts),
                 stdin=asyncio.subprocess.DEVNULL, pass_fds=(child_end.fileno(),),
                 env=self._child_env(), close_fds=True)
         except OSError as exc:
@@ -169,6 +171,7 @@ class Supervisor:
             self.log.info(f"{ROLE_TITLES[role]} child process: fork error({exc.strerror})")
             raise
         child_end.close()
+        child.starts += 1
         child.proc = proc
         child.started = self.clock()
         child.channel = await Channel.open(parent_end)
