@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.slow, pytest.mark.root]
+
 IFACE = "kv0"  # a veth inside the test's namespace: keepalived refuses lo for VRRP
 VRRP_CONF = f"""\
 global_defs {{

@@ -25,6 +25,8 @@ from tests.integration.test_core_process import (  # noqa: F401 - kpy_netns is a
     wait_for,
 )
 
+pytestmark = [pytest.mark.slow, pytest.mark.root]
+
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN_UNIT = Path("/lib/systemd/system/keepalived.service")
 OUR_UNIT = ROOT / "examples" / "keepalived-py.service"
