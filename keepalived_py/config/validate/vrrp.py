@@ -250,7 +250,8 @@ class _Checker:
             st.vmac = True
             ifn = vi.use_vmac.ifname
             if ifn is not None and ifn in vmac_names:
-                self.err(f"({name}) VRRP instance {vmac_names[ifn]} is already using {ifn} - ignoring name", pos)
+                self.err(f"({name}) VRRP instance {vmac_names[ifn]} is already using {ifn} - ignoring name",
+                         _kpos(vi, "use_vmac"))
             elif ifn is not None:
                 vmac_names[ifn] = name
         if vi.use_ipvlan is not None and vi.use_ipvlan.address is not None:
@@ -259,19 +260,22 @@ class _Checker:
                 st.family = addr.version
                 st.saddr = addr.ip
             else:
-                self.err(f"({name}) ipvlan address[{addr}] MUST match vrrp instance family !!! Skipping...", pos)
+                self.err(f"({name}) ipvlan address[{addr}] MUST match vrrp instance family !!! Skipping...",
+                         _kpos(vi, "use_ipvlan"))
         if vi.interface is not None:
             if not self.if_exists(vi.interface):
-                self.err(f"WARNING - interface {vi.interface} for vrrp_instance {name} doesn't exist", pos)
+                self.err(f"WARNING - interface {vi.interface} for vrrp_instance {name} doesn't exist",
+                         _kpos(vi, "interface"))
             elif self.host and _sys_int(vi.interface, "type") == ARPHRD_LOOPBACK:
-                self.err(f"({name}) cannot use a loopback interface ({vi.interface}) for vrrp - ignoring", pos)
+                self.err(f"({name}) cannot use a loopback interface ({vi.interface}) for vrrp - ignoring",
+                         _kpos(vi, "interface"))
             else:
                 st.ifp = vi.interface
         if vi.vrf is not None:
             if vi.interface is not None:
-                self.err(f"({name}) Cannot specify VRF interface and interface - ignoring", pos)
+                self.err(f"({name}) Cannot specify VRF interface and interface - ignoring", _kpos(vi, "vrf"))
             elif not self.if_exists(vi.vrf):
-                self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", pos)
+                self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", _kpos(vi, "vrf"))
         self._track_refs(name, vi, pos)
         for addr in (vi.mcast_src_ip, vi.unicast_src_ip):
             if addr is None:
@@ -295,14 +299,18 @@ class _Checker:
                          f"{st.version or 0}; ignoring.", pos)
             else:
                 st.version = vi.version
-        for peer in vi.unicast_peer:
-            if st.family is None or st.family == peer.address.version:
-                st.family = peer.address.version
-                st.peers.append(peer)
-            else:
-                self.err(f"Configuration error: VRRP instance[{name}] and unicast peer address[{peer.address}] "
-                         "MUST be of the same family !!! Skipping...", peer.pos or pos)
-        for vip in vi.virtual_ipaddress:
+        # unicast peers and VIPs carry their lines: take them in file order
+        entries = [(_line(p), 0, p) for p in vi.unicast_peer] + [(_line(v), 1, v) for v in vi.virtual_ipaddress]
+        for _ln, kind, item in sorted(entries, key=lambda e: (e[0], e[1])):
+            if kind == 0:
+                if st.family is None or st.family == item.address.version:
+                    st.family = item.address.version
+                    st.peers.append(item)
+                else:
+                    self.err(f"Configuration error: VRRP instance[{name}] and unicast peer address[{item.address}] "
+                             "MUST be of the same family !!! Skipping...", item.pos or pos)
+                continue
+            vip = item
             if vip.dev is not None and not self.if_exists(vip.dev):
                 self.err(f"WARNING - interface {vip.dev} for ip address {_addr_text(vip.address)} doesn't exist",
                          vip.pos or pos)
@@ -360,6 +368,19 @@ class _Checker:
                 return
         if self._vrid_conflicts(insts, cfg):
             return
+        self._sync_group_tracking(insts)
+
+    def _sync_group_tracking(self, insts: list[_Inst]) -> None:
+        """sync_group_tracking_init(): an interface tracked by a sync group and by a member."""
+        for sg in self.groups:
+            members = [st for st in insts if st.sync == sg.name]
+            for ref in sg.track_interface:
+                for st in members:
+                    own = ref.name == st.ifp and not st.cfg.dont_track_primary
+                    tracked = any(r.name == ref.name and r.name != st.ifp for r in st.cfg.track_interface)
+                    if own or tracked:
+                        self.err(f"({st.cfg.name}) track_interface {ref.name} is configured on VRRP instance and "
+                                 "sync group. Remove vrrp instance or sync group config")
 
     def _script_security(self, insts: list[_Inst]) -> None:
         if not insts or not self.host:
@@ -553,6 +574,15 @@ class _Checker:
                 self.err(f"{n} Ignoring track_interface {ref.name} since own interface")
         if st.vmac_xmit_base and not st.vmac:
             self.err(f"{n} vmac_xmit_base is only valid with a vmac")
+        for vip in list(st.vips) + list(vi.virtual_ipaddress_excluded):
+            if not getattr(vip, "use_vmac", False):
+                continue
+            same_if = vip.dev is None or vip.dev == vi.interface
+            if same_if and st.vmac and vip.address.version == st.family:
+                self.err(f"{n} use_vmac specified for VIP/eVIP {_addr_text(vip.address)} and vrrp instance")
+            elif (not same_if or vip.address.version != st.family) and vi.use_vmac_addr:
+                self.err(f"{n} use_vmac_addr specified and use_vmac specified for VIP/eVIP "
+                         f"{_addr_text(vip.address)}")
         if not st.vips:
             if st.version == 3 or st.family == 6 or strict:
                 self.err(f"{n} No VIP specified; at least one is required")
@@ -621,6 +651,21 @@ class _Checker:
                          f"IPv{a.family} on interface {a.ifp}")
                 had_error = True
         return had_error
+
+
+def _kpos(block: Any, keyword: str) -> SourcePos | None:
+    """Where `keyword` is in `block`, if the model records keyword positions, else the block's line."""
+    positions = getattr(block, "kw_pos", None)
+    if positions:
+        found = positions.get(keyword)
+        if found is not None:
+            return found
+    return getattr(block, "pos", None)
+
+
+def _line(item: Any) -> int:
+    pos = getattr(item, "pos", None)
+    return pos.line if pos is not None else 0
 
 
 def _addr_text(address: Any) -> str:
