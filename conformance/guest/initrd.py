@@ -29,6 +29,8 @@ MODULES = ("virtio_pci", "9pnet_virtio", "9p")
 # tmpfs on /newroot/run, the writable scratch share (tag scratch) on /newroot/run/kpy and
 # switch_roots to the host's /bin/sh running the script named by kpy.script= on the
 # kernel command line.  Any failure is printed with a marker and powers the guest off.
+# cache=loose on the read-only root: a guest lives for seconds and the host's files do not
+# change under it; measured, it cuts Python's start-up in the guest by about a third.
 INIT = r"""#!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /newroot /usr/bin /usr/sbin /sbin
 /bin/busybox --install -s
@@ -37,7 +39,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 fail() { echo "KPY-INIT-FAIL: $*" > /dev/console; echo o > /proc/sysrq-trigger; sleep 5; }
 for m in $(cat /modules.order); do insmod "/modules/$m.ko" || fail "insmod $m"; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /newroot || fail "mount hostroot"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot || fail "mount hostroot"
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "tmpfs /run"
 mkdir -p /newroot/run/kpy
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 scratch /newroot/run/kpy || fail "mount scratch"

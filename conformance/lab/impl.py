@@ -82,11 +82,11 @@ class Implementation:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop_shell(self, pid: str) -> str:
+    def stop_shell(self, pid: str, timeout_s: int = 30) -> str:
         """The same graceful stop as a shell snippet, for the guest: `pid` is a shell word
         (e.g. "$KPID") naming a child of that shell, so `wait` reaps it.  Leaves the
-        daemon's exit status in $_rc (137: it had to be killed after 10 s)."""
-        return (f"kill -TERM {pid}; (sleep 10; kill -KILL {pid} 2>/dev/null) & _w=$!; "
+        daemon's exit status in $_rc (137: it had to be killed after `timeout_s`)."""
+        return (f"kill -TERM {pid}; (sleep {timeout_s}; kill -KILL {pid} 2>/dev/null) & _w=$!; "
                 f"wait {pid}; _rc=$?; kill $_w 2>/dev/null")
 
 

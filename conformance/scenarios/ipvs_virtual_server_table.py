@@ -78,7 +78,8 @@ mkdir -p {d}/tmp
 ipvsadm -C
 TMPDIR={d}/tmp {cmd} > {GUEST_SCRATCH}/{tag}.log 2>&1 < /dev/null &
 KPID=$!
-i=0; while [ $i -lt 150 ] && [ "$(ipvsadm -Ln | grep -c -e Masq -e Route -e Tunnel)" -lt 2 ]; do sleep 0.1; i=$((i+1)); done
+# up to 60 s: Python under TCG takes several seconds just to start
+i=0; while [ $i -lt 600 ] && [ "$(ipvsadm -Ln | grep -c -e Masq -e Route -e Tunnel)" -lt 2 ]; do sleep 0.1; i=$((i+1)); done
 sleep 1
 echo "=== table"; ipvsadm -Ln
 [ -e /proc/$KPID ] || {{ echo "=== exited early"; cat {GUEST_SCRATCH}/{tag}.log; exit 1; }}
@@ -139,7 +140,7 @@ def run(impls: list[Implementation], ctx: Context) -> dict[str, dict]:
         commands += cmds
         files.update(f)
         tags.append(tag)
-    res = run_in_guest(commands, timeout=60 + 30 * len(impls), files=files, keep_going=True)
+    res = run_in_guest(commands, timeout=60 + 100 * len(impls), files=files, keep_going=True)
     ctx.log(f"guest: boot {res.boot_seconds and round(res.boot_seconds, 1)}s, total {res.seconds:.1f}s")
     if res.steps[0].returncode != 0:
         raise RuntimeError(f"guest setup failed ({res.steps[0].returncode}): {res.steps[0].output}"
