@@ -241,6 +241,9 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
             return await Supervisor(opts, result, paths, log).run()
 
         status = uvloop.run(_main())
+    except Exception:  # noqa: BLE001 - record it where a daemon's operator will look
+        log.exception("Parent process failed")
+        status = EXIT_FATAL
     finally:
         pidfile.remove(paths.parent, only_if_pid=os.getpid())
         if created_dir:

@@ -185,6 +185,9 @@ class ChildProcess:
 
     async def serve(self, entry: RoleEntry, install_signals: bool = True) -> int:
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(
+            lambda _loop, context: self.ctx.log.error(
+                f"Internal error: {context.get('message', '')} {context.get('exception')!r}"))
         if install_signals:
             for num in HANDLED:
                 loop.add_signal_handler(num, self._on_signal, num)

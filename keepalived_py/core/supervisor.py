@@ -236,7 +236,7 @@ class Supervisor:
             self.log.info(f"Restart of {title} process delayed {delay} seconds to limit respawn rate")
         if delay:
             await asyncio.sleep(delay)
-        if not self.stopping:
+        if not self.stopping and not child.alive:  # a reload may have started it meanwhile
             await self.start_child(child.role)
 
     # ---------- start-up / reload confirmation ----------
@@ -375,8 +375,15 @@ class Supervisor:
                 self.log.info(f"Unable to write {kind} dump: {exc}")
 
     # ---------- run / stop ----------
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Unhandled errors in callbacks go to our log (stderr is /dev/null once daemonised)."""
+        exc = context.get("exception")
+        self.log.error(f"Internal error: {context.get('message', '')}"
+                       + (f": {exc!r}" if exc else ""))
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._loop_error)
         for num in HANDLED:
             loop.add_signal_handler(num, self.on_signal, num)
         for num in take_early():

@@ -488,3 +488,38 @@ def test_dump_files_follow_keepalived_umask(daemons):
     assert d.pids["parent"].stat().st_mode & 0o777 == 0o644
     d.signal(signal.SIGTERM)
     assert d.wait_exit() == 0
+
+
+def children_of(ppid: int, role: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read().split(")")[-1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if (int(stat[1]) == ppid and stat[0] != "Z" and b"keepalived_py.core.child" in cmd
+                and role.encode() in cmd):
+            found.append(int(entry))
+    return found
+
+
+def test_backoff_then_reload_starts_exactly_one_child(daemons):
+    d = daemons().start()
+    d.wait_ready()
+    first = d.child_pid("vrrp")
+    os.kill(first, signal.SIGKILL)
+    second = wait_for(lambda: (p := d.child_pid("vrrp")) != first and alive(p) and p, 5)
+    before = len(d.log())
+    os.kill(second, signal.SIGKILL)  # died within a minute again: 1 s backoff
+    d.wait_log("Restart of VRRP process delayed 1 seconds to limit respawn rate", 5, before)
+    d.signal(signal.SIGHUP)  # the reload starts the missing child at once
+    d.wait_log("Reload complete", 10, before)
+    time.sleep(1.5)  # past the backoff: the delayed restart must not add a second child
+    assert len(children_of(d.proc.pid, "vrrp")) == 1
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
