@@ -41,8 +41,22 @@ _US = 1e-6
 
 
 # --------------------------------------------------------------------------- value types
+class LvsFlag(Flag):
+    """<BOOL> or nothing; like every LVS handler, keepalived ignores words after the first."""
+
+    max_args = None
+
+
+class LvsWord(Word):
+    """One word; words after it are ignored, as keepalived's handlers only read the first."""
+
+    max_args = None
+
+
 class LvsAddress(ValueType):
     """An IPv4/IPv6 address as keepalived's inet_stosockaddr reads it (family from a ':')."""
+
+    max_args = None
 
     def __init__(self, message: str = "{keyword}: invalid address '{value}'"):
         self.message = message
@@ -59,7 +73,13 @@ class LvsAddress(ValueType):
         return [str(value)]
 
 
-class PositiveTimer(Timer):
+class LvsTimer(Timer):
+    """A <TIMER>; words after it are ignored, as keepalived does."""
+
+    max_args = None
+
+
+class PositiveTimer(LvsTimer):
     """keepalived's read_timer with a minimum of one micro-second (delay_loop, connect_timeout)."""
 
     def __init__(self, hi: float | None = None, message: str | None = None):
@@ -79,6 +99,8 @@ class PositiveTimer(Timer):
 class MsgInt(Int):
     """Int whose out-of-range / not-a-number message is keepalived's for that keyword."""
 
+    max_args = None
+
     def __init__(self, lo: int | None, hi: int | None, message: str):
         super().__init__(lo, hi)
         self.message = message
@@ -92,6 +114,8 @@ class MsgInt(Int):
 
 class MsgChoice(Choice):
     """Choice with keepalived's own message for a word it does not know."""
+
+    max_args = None
 
     def __init__(self, *choices: str, message: str, aliases: dict[str, str] | None = None, case: bool = True):
         super().__init__(*choices, aliases=aliases, case=case)
@@ -142,6 +166,8 @@ class Present(Flag):
 
 class Digest(ValueType):
     """An MD5 digest: 32 hex digits (kept in lower case)."""
+
+    max_args = None
 
     def parse(self, args, ctx):
         text = args[0]
@@ -227,6 +253,8 @@ class RegexStack(ValueType):
 class RegexOffset(ValueType):
     """regex_min_offset / regex_max_offset: a byte offset (keepalived only logs bad values)."""
 
+    max_args = None
+
     def parse(self, args, ctx):
         if not args[0].isdigit():
             raise ValueProblem(f"Invalid {ctx.keyword} {args[0]} specified", ConfigErr.OK)
@@ -309,7 +337,7 @@ class FileWeight:
 
 
 class FileWeightType(ValueType):
-    max_args = 2
+    max_args = None
 
     def parse(self, args, ctx):
         try:
@@ -341,7 +369,6 @@ class UserGroup(Words):
 
     def __init__(self) -> None:
         super().__init__(1)
-        self.max_args = 2
 
     def check_arity(self, args, ctx):
         return None  # no user: reported with the script's name by validate.lvs
@@ -363,11 +390,11 @@ class CheckerBase(Model):
     """Options every checker but FILE_CHECK/BFD_CHECK has (install_checker_common_keywords(false))."""
 
     retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"))
-    delay_before_retry: float | None = kw(Timer(0.0))
-    warmup: float | None = kw(Timer(0.0))
+    delay_before_retry: float | None = kw(LvsTimer(0.0))
+    warmup: float | None = kw(LvsTimer(0.0))
     delay_loop: float | None = kw(PositiveTimer(message="delay_loop '{value}' is invalid - ignoring"))
-    alpha: bool | None = kw(Flag())
-    log_all_failures: bool | None = kw(Flag())
+    alpha: bool | None = kw(LvsFlag())
+    log_all_failures: bool | None = kw(LvsFlag())
 
 
 @model
@@ -380,7 +407,7 @@ class ConnChecker(CheckerBase):
     bindto: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
         LvsAddress("Invalid bindto address {value} - ignoring"))
     bind_port: int | None = kw(MsgInt(1, 65535, "Invalid checker bind_port '{value}'"))
-    bind_if: str | None = kw(Word())
+    bind_if: str | None = kw(LvsWord())
     connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * _US, "connect_timeout {value} invalid - ignoring"))
     fwmark: int | None = kw(MsgInt(0, UINT_MAX, "Invalid fwmark connection value '{value}'"))
 
@@ -437,8 +464,8 @@ class HttpGet(ConnChecker):
     http_protocol: str | None = kw(WithMissing(MsgChoice("1.0", "1.1", "1.0C", aliases={"1.0c": "1.0C"},
                                                          message="Invalid http_protocol version {value}"),
                                                "Missing http_protocol version"))
-    enable_sni: bool | None = kw(Flag())
-    fast_recovery: bool | None = kw(Flag())
+    enable_sni: bool | None = kw(LvsFlag())
+    fast_recovery: bool | None = kw(LvsFlag())
     url: tuple[Url, ...] = kw(Nested(Url), multi=True)
 
 
@@ -482,7 +509,7 @@ class DnsCheck(ConnChecker):
 
     type: str = kw(MsgChoice(*DNS_TYPES, case=False, message="Unknown DNS check type {value} - ignoring"),
                    default="SOA")
-    name: str = kw(Word(), default=".")
+    name: str = kw(LvsWord(), default=".")
 
 
 @model
@@ -503,7 +530,7 @@ class UdpCheck(ConnChecker):
 class FileCheck(Model):
     block_keyword = "FILE_CHECK"
 
-    track_file: str | None = kw(Word())
+    track_file: str | None = kw(LvsWord())
     #: None: the track_file block's own weight
     weight: FileWeight | None = kw(FileWeightType())
 
@@ -527,7 +554,7 @@ class BfdCheck(Model):
     block_keyword = "BFD_CHECK"
 
     name: str | None = kw(BfdName())
-    alpha: bool | None = kw(Flag())
+    alpha: bool | None = kw(LvsFlag())
 
 
 #: every checker model, by its keyword

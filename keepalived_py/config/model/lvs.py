@@ -24,6 +24,9 @@ from keepalived_py.config.model.checkers import (
     FileCheck,
     HttpGet,
     LvsAddress,
+    LvsFlag,
+    LvsTimer,
+    LvsWord,
     MiscCheck,
     MsgChoice,
     MsgInt,
@@ -38,12 +41,10 @@ from keepalived_py.config.model.checkers import (
 )
 from keepalived_py.config.schema import (
     Ctx,
-    Flag,
     Model,
     Nested,
     Script,
     Text,
-    Timer,
     ValueProblem,
     ValueType,
     Word,
@@ -148,8 +149,6 @@ class VsgEntryType(ValueType):
             family = args[2]
             if family not in ("inet", "inet6"):
                 raise ValueProblem(f"fwmark '{word}' family {family} unknown - ignoring")
-        if len(args) > 3:
-            ctx.warn(f"fwmark: extra parameters {' '.join(args[3:])} ignored", ConfigErr.GENERAL_ERROR)
         return VsgFwmark(int(word), family, ctx.pos)
 
     @staticmethod
@@ -166,8 +165,6 @@ class VsgEntryType(ValueType):
         except ValueError:
             extra = f" /port/{port_word}" if port_word and port_word.strip("0") else ""
             raise ValueProblem(f"Invalid virtual server group IP address {text}{extra} - skipping") from None
-        if len(args) > 2:
-            ctx.warn(f"{text}: extra parameters {' '.join(args[2:])} ignored", ConfigErr.GENERAL_ERROR)
         bits = start.max_prefixlen
         if "/" in text:
             mask_text = text.split("/", 1)[1]
@@ -257,7 +254,7 @@ class VsTarget:
 
 
 class VsTargetType(ValueType):
-    max_args = 2
+    max_args = None
 
     def parse(self, args, ctx):
         first = args[0]
@@ -292,6 +289,8 @@ class VsTargetType(ValueType):
 class PortHead(ValueType):
     """The optional port of a real_server line: 0 (or 00...) means none."""
 
+    max_args = None
+
     def __init__(self, message: str):
         self.message = message
 
@@ -314,7 +313,7 @@ class ServerAddress:
 
 
 class ServerAddressType(ValueType):
-    max_args = 2
+    max_args = None
 
     def parse(self, args, ctx):
         try:
@@ -411,6 +410,7 @@ class PersistenceTimeout(ValueType):
     """persistence_timeout [SECONDS]: no value means 360."""
 
     min_args = 0
+    max_args = None
 
     def parse(self, args, ctx):
         if not args:
@@ -426,6 +426,8 @@ class PersistenceTimeout(ValueType):
 
 class Granularity(ValueType):
     """persistence_granularity: an IPv4 netmask (dotted) or an IPv6 prefix length 1..128."""
+
+    max_args = None
 
     def parse(self, args, ctx):
         text = args[0]
@@ -443,7 +445,21 @@ class Granularity(ValueType):
         return [value]
 
 
-class PersistenceEngine(Word):
+class SnmpName(Word):
+    """snmp_name: exactly one word, or keepalived says so and ignores it."""
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, server: str):
+        self.server = server
+
+    def check_arity(self, args, ctx):
+        if len(args) != 1:
+            raise ValueProblem(f"{self.server} server snmp_name missing or extra parameters")
+
+
+class PersistenceEngine(LvsWord):
     def parse(self, args, ctx):
         if len(args[0]) > 15:  # IP_VS_PENAME_MAXLEN 16
             ctx.warn(f"persistence_name too long, truncating - {args[0]}", ConfigErr.GENERAL_ERROR)
@@ -483,19 +499,19 @@ class RealServer(Model):
     lvs_method: Forwarding | None = kw(ForwardingType("real"))
     uthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server uthreshold '{value}' - ignoring"))
     lthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server lthreshold '{value}' - ignoring"))
-    inhibit_on_failure: bool | None = kw(Flag())
+    inhibit_on_failure: bool | None = kw(LvsFlag())
     notify_up: str | None = kw(Script())
     notify_down: str | None = kw(Script())
-    alpha: bool | None = kw(Flag())
+    alpha: bool | None = kw(LvsFlag())
     retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
-    delay_before_retry: float | None = kw(Timer(0.0))
-    warmup: float | None = kw(Timer(0.0))
+    delay_before_retry: float | None = kw(LvsTimer(0.0))
+    warmup: float | None = kw(LvsTimer(0.0))
     connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * 1e-6,
                                                      "real server connect_timeout {value} invalid - ignoring"))
     delay_loop: float | None = kw(PositiveTimer(message="real server delay_loop '{value}' invalid - ignoring"))
-    smtp_alert: bool | None = kw(Flag())
+    smtp_alert: bool | None = kw(LvsFlag())
     virtualhost: str | None = kw(WithMissing(Text(), "real server virtualhost missing"))
-    snmp_name: str | None = kw(Word())
+    snmp_name: str | None = kw(SnmpName("real"))
     # health checkers, one field per type (keepalived allows any number of each);
     # `checkers` gives them all in source order
     http_get: tuple[HttpGet, ...] = kw(Nested(HttpGet), name="HTTP_GET", multi=True)
@@ -530,8 +546,8 @@ class VirtualServer(Model):
     target: VsTarget | None = head(VsTargetType())
     ip_family: str | None = kw(MsgChoice("inet", "inet6", message="unknown address family {value}"))
     retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
-    delay_before_retry: float | None = kw(Timer(0.0))
-    warmup: float | None = kw(Timer(0.0))
+    delay_before_retry: float | None = kw(LvsTimer(0.0))
+    warmup: float | None = kw(LvsTimer(0.0))
     connect_timeout: float = kw(PositiveTimer(UINT_MAX * 1e-6, "virtual server connect_timeout {value} invalid - "
                                               "ignoring"), default=5.0)
     delay_loop: float = kw(PositiveTimer(message="virtual server delay loop '{value}' invalid - ignoring"),
@@ -558,9 +574,9 @@ class VirtualServer(Model):
     #: None: not given (keepalived warns and uses UDP for address services)
     protocol: str | None = kw(MsgChoice("TCP", "UDP", "SCTP", case=False, message="Unknown protocol {value} - ignoring"))
     ha_suspend: bool = kw(Present(), default=False)
-    smtp_alert: bool | None = kw(Flag())
+    smtp_alert: bool | None = kw(LvsFlag())
     virtualhost: str | None = kw(WithMissing(Text(), "virtual server virtualhost missing"))
-    snmp_name: str | None = kw(Word())
+    snmp_name: str | None = kw(SnmpName("virtual"))
     alpha: bool = kw(Present(), default=False)
     omega: bool = kw(Present(), default=False)
     quorum_up: str | None = kw(Script())
