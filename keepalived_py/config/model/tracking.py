@@ -13,6 +13,7 @@ from keepalived_py.config.model.vrrp_types import (
     InitFile,
     KDecimal,
     KInt,
+    KWord,
     ParamMatch,
     ProcessCommand,
     ScriptCommand,
@@ -64,7 +65,7 @@ class TrackFile(Model):
     block_keyword = "track_file"
 
     name: str = head(Word(), default="")
-    file: str | None = kw(Word())
+    file: str | None = kw(KWord())
     #: (weight, reverse); keepalived's default weight is 1
     weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for track_file must be between "
                                                 "[-254..254] inclusive. Ignoring...",

@@ -31,6 +31,7 @@ from keepalived_py.config.model.vrrp_types import (
     IpAddr,
     KDecimal,
     KInt,
+    KWord,
     NameList,
     NotifyDeleted,
     NotifyDeletedType,
@@ -157,7 +158,7 @@ class VrrpInstance(Model):
     smtp_alert: bool | None = kw(OptBool("Invalid vrrp_instance smtp_alert parameter {v}"))
     notify_priority_changes: bool | None = kw(OptBool("Invalid value '{v}' for notify_priority_changes "
                                                       "specified"))
-    lvs_sync_daemon_interface: str | None = kw(Word(), check=warn_with(
+    lvs_sync_daemon_interface: str | None = kw(KWord(), check=warn_with(
         "Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global "
         "lvs_sync_daemon"))
 
@@ -328,7 +329,7 @@ class GarpGroup(Model):
                                               error="garp_group garp_interval '{v}' invalid"))
     gna_interval: float | None = kw(KDecimal(0, INT_MAX / 1_000_000,
                                              error="garp_group gna_interval '{v}' invalid"))
-    interface: str | None = kw(Word())
+    interface: str | None = kw(KWord())
     interfaces: tuple[str, ...] = kw(Entries(NameList()), check=flatten)
 
 

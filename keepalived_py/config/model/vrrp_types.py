@@ -84,7 +84,30 @@ def read_decimal(text: str, lo: float, hi: float, ctx: Ctx, shift: int = 6) -> f
     return units / scale
 
 
-class KInt(ValueType):
+class KaValue(ValueType):
+    """A value read as keepalived reads it: a missing parameter gets keepalived's text (it stops
+    there, exit status 2), words after the ones the handler reads are silently ignored."""
+
+    def check_arity(self, args, ctx):
+        if len(args) < self.min_args:
+            raise ValueProblem(f"*** Configuration line starting `{ctx.keyword}` is missing a parameter "
+                               f"after keyword `{ctx.keyword}` at word position {len(args) + 2}",
+                               ConfigErr.MISSING_PARAMETER)
+        if self.max_args is not None and len(args) > self.max_args:
+            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(args[self.max_args:])} ignored")
+
+
+class KWord(KaValue):
+    """One word (keepalived's set_value / strvec_slot(strvec, 1))."""
+
+    def parse(self, args, ctx):
+        return args[0]
+
+    def format(self, value):
+        return [_quote(value)]
+
+
+class KInt(KaValue):
     """An integer read as keepalived reads it; `error` is the handler's text ({v} = the word).
 
     On a bad value the keyword is ignored (the field keeps its default), or, with `fallback`,
@@ -120,7 +143,7 @@ class KInt(ValueType):
         return [str(value)]
 
 
-class KDecimal(ValueType):
+class KDecimal(KaValue):
     """Seconds with up to 6 decimal places (keepalived's read_decimal_unsigned with TIMER_HZ)."""
 
     def __init__(self, lo: float, hi: float, *, error: str | None = None, fallback: Any = _RAISE):
@@ -155,7 +178,7 @@ def check_true_false(word: str) -> bool | None:
     return None
 
 
-class OptBool(ValueType):
+class OptBool(KaValue):
     """`keyword [<BOOL>]`: alone means true; a word that is not a boolean is the handler's error."""
 
     min_args = 0
@@ -176,7 +199,7 @@ class OptBool(ValueType):
         return [] if value else ["false"]
 
 
-class BareFlag(ValueType):
+class BareFlag(KaValue):
     """A keyword that only sets a flag; keepalived ignores any words after it."""
 
     min_args = 0
@@ -189,7 +212,7 @@ class BareFlag(ValueType):
         return []
 
 
-class IfName(ValueType):
+class IfName(KaValue):
     """An interface name; keepalived ignores names of IFNAMSIZ characters or more."""
 
     def __init__(self, error: str = "Interface name '{v}' too long - ignoring"):
@@ -204,7 +227,7 @@ class IfName(ValueType):
         return [_quote(value)]
 
 
-class IpAddr(ValueType):
+class IpAddr(KaValue):
     """An IP address as inet_stosockaddr() reads it (no prefix length)."""
 
     def __init__(self, error: str | None = None, multicast: bool = False):
@@ -244,7 +267,7 @@ class NotifyScript:
         return split_command(self.command)
 
 
-class NotifyScriptType(ValueType):
+class NotifyScriptType(KaValue):
     """`notify_x <STRING>|<QUOTED-STRING> [username [groupname]]`."""
 
     max_args = None
@@ -272,7 +295,7 @@ class NotifyDeleted:
     script: NotifyScript | None = None
 
 
-class NotifyDeletedType(ValueType):
+class NotifyDeletedType(KaValue):
     min_args = 0
     max_args = None
 
@@ -285,7 +308,7 @@ class NotifyDeletedType(ValueType):
         return NotifyScriptType().format(value.script) if value.script else []
 
 
-class ScriptCommand(ValueType):
+class ScriptCommand(KaValue):
     """vrrp_script `script`: keepalived takes the first (possibly quoted) word as the command line."""
 
     max_args = None
@@ -300,7 +323,7 @@ class ScriptCommand(ValueType):
         return [_quote(value)]
 
 
-class UserGroup(ValueType):
+class UserGroup(KaValue):
     """`user USERNAME [GROUPNAME]`."""
 
     max_args = 2
@@ -383,7 +406,7 @@ _RULES = {
 }
 
 
-class TrackEntry(ValueType):
+class TrackEntry(KaValue):
     """`NAME [weight N [reverse|noreverse]]`, with keepalived's per-kind rules (vrrp_track.c,
     track_file.c)."""
 
@@ -443,7 +466,7 @@ class TrackEntry(ValueType):
         return words
 
 
-class NameList(ValueType):
+class NameList(KaValue):
     """A line of names in a block read with read_value_block (sync group `group`, garp_group
     `interfaces`): every word is a name. The field's `check=flatten` makes one flat tuple."""
 
@@ -482,7 +505,7 @@ class UnicastPeer:
                 self.max_ttl if self.max_ttl is not None else 255)
 
 
-class UnicastPeerEntry(ValueType):
+class UnicastPeerEntry(KaValue):
     max_args = None
 
     def parse(self, args, ctx):
@@ -549,7 +572,7 @@ def parse_vmac_mac(text: str) -> tuple[int, ...] | None:
         return None
 
 
-class UseVmacType(ValueType):
+class UseVmacType(KaValue):
     min_args = 0
     max_args = None
 
@@ -602,7 +625,7 @@ class UseIpvlan:
     mode: str | None = None
 
 
-class UseIpvlanType(ValueType):
+class UseIpvlanType(KaValue):
     min_args = 0
     max_args = None
 
@@ -652,7 +675,7 @@ class GarpExtraIf:
     all: bool = False
 
 
-class GarpExtraIfType(ValueType):
+class GarpExtraIfType(KaValue):
     min_args = 0
     max_args = None
 
@@ -675,7 +698,7 @@ class GarpExtraIfType(ValueType):
         return (["all"] if value.all else []) + [str(value.interval)]
 
 
-class OldUnicastChecksum(ValueType):
+class OldUnicastChecksum(KaValue):
     """old_unicast_checksum [never]: 'config' (use the old algorithm) or 'never' (no detection)."""
 
     min_args = 0
@@ -692,7 +715,7 @@ class OldUnicastChecksum(ValueType):
         return [] if value == "config" else [value]
 
 
-class VrrpState(ValueType):
+class VrrpState(KaValue):
     """state MASTER|BACKUP (case sensitive); anything else is BACKUP with keepalived's error."""
 
     def parse(self, args, ctx):
@@ -705,7 +728,7 @@ class VrrpState(ValueType):
         return [value]
 
 
-class AuthPass(ValueType):
+class AuthPass(KaValue):
     """auth_pass: keepalived keeps the first 8 characters."""
 
     def parse(self, args, ctx):
@@ -717,7 +740,7 @@ class AuthPass(ValueType):
         return [_quote(value)]
 
 
-class AuthType(ValueType):
+class AuthType(KaValue):
     def parse(self, args, ctx):
         if args[0] not in ("PASS", "AH"):
             raise ValueProblem(f"unknown authentication type '{args[0]}'")
@@ -727,7 +750,7 @@ class AuthType(ValueType):
         return [value]
 
 
-class WeightReverse(ValueType):
+class WeightReverse(KaValue):
     """`weight N [reverse]` of vrrp_script / track_file / vrrp_track_process: (N, reverse)."""
 
     max_args = None
@@ -755,7 +778,7 @@ class WeightReverse(ValueType):
         return [str(value[0])] + (["reverse"] if value[1] else [])
 
 
-class InitFile(ValueType):
+class InitFile(KaValue):
     """track_file init_file [VALUE] [overwrite]: (value, overwrite)."""
 
     min_args = 0
@@ -789,7 +812,7 @@ class InitFile(ValueType):
         return [str(value[0])] + (["overwrite"] if value[1] else [])
 
 
-class ParamMatch(ValueType):
+class ParamMatch(KaValue):
     """vrrp_track_process param_match [initial|partial]: alone means exact."""
 
     min_args = 0
@@ -806,7 +829,7 @@ class ParamMatch(ValueType):
         return [] if value == "exact" else [value]
 
 
-class ProcessCommand(ValueType):
+class ProcessCommand(KaValue):
     """vrrp_track_process process NAME [PARAM ...]: the words as a tuple."""
 
     max_args = None
