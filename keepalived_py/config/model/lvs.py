@@ -425,7 +425,10 @@ class PersistenceTimeout(ValueType):
 
 
 class Granularity(ValueType):
-    """persistence_granularity: an IPv4 netmask (dotted) or an IPv6 prefix length 1..128."""
+    """persistence_granularity: an IPv4 netmask or an IPv6 prefix length 1..128, kept as written.
+
+    Which one keepalived wants depends on the virtual server's family (validate.lvs checks
+    that); without one, a '.' makes it IPv4."""
 
     max_args = None
 
@@ -437,7 +440,7 @@ class Granularity(ValueType):
             except ValueError:
                 raise ValueProblem(f"Invalid IPv4 persistence_granularity specified - {text}") from None
             return text
-        if not text.isdigit() or not 1 <= int(text) <= 128:
+        if not text.isdigit() or int(text) > 0xFFFFFFFF:
             raise ValueProblem(f"Invalid IPv6 persistence_granularity specified - {text}")
         return str(int(text))
 

@@ -103,8 +103,13 @@ def _parse_time(vs: VirtualServer, diags, track_files, bfds) -> _Vs:
             diags.add(GENERAL, f"Virtual server specified family {vs.ip_family} conflicts with server family", vs.pos)
         else:
             state.family = family
-    if vs.persistence_granularity is not None and state.family is None:
-        state.family = 4 if "." in vs.persistence_granularity else 6
+    granularity = vs.persistence_granularity
+    if granularity is not None:
+        family = state.family or (4 if "." in granularity else 6)
+        if family == 6 and ("." in granularity or not 1 <= int(granularity) <= 128):
+            diags.add(GENERAL, f"Invalid IPv6 persistence_granularity specified - {granularity}", vs.pos)
+        elif state.family is None:
+            state.family = family
     if vs.sorry_server_inhibit and vs.sorry_server is None:
         diags.add(GENERAL, "Ignoring sorry_server inhibit used before or without sorry_server", vs.pos)
     if vs.sorry_server_lvs_method is not None and vs.sorry_server is None:

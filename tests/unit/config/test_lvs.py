@@ -211,7 +211,6 @@ def test_flags_ignore_words_after_them():
     ("retry 0", "retry value invalid - 0"),
     ("persistence_timeout 9999999999", "persistence_timeout invalid"),
     ("persistence_granularity 255.255.255.256", "Invalid IPv4 persistence_granularity specified - 255.255.255.256"),
-    ("persistence_granularity 129", "Invalid IPv6 persistence_granularity specified - 129"),
     ("weight 0", "Virtual server weight 0 is outside range 1-2147483647"),
     ("hysteresis -1", "Hysteresis -1 must be in [0, 4294967295] - ignoring"),
     ("ip_family inet4", "unknown address family inet4"),
@@ -220,6 +219,17 @@ def test_bad_virtual_server_values(line, message):
     result, _vs = one_vs(GOOD + f" {line}\n" + RS)
     assert messages(result) == [message]
     assert result.exit_status == 5
+
+
+def test_persistence_granularity_follows_the_virtual_server_family():
+    result, vs = one_vs(GOOD + " persistence_granularity 129\n" + RS)
+    assert vs.persistence_granularity == "129" and not messages(result)  # an IPv4 number, as inet_aton reads it
+    result, _vs = one_vs(GOOD + " persistence_granularity 129\n real_server 2001:db8::2 80 {\n }\n",
+                         "2001:db8::1 80")
+    assert messages(result) == ["Invalid IPv6 persistence_granularity specified - 129"]
+    result, _vs = one_vs(GOOD + " persistence_granularity 255.255.0.0\n real_server 2001:db8::2 80 {\n }\n",
+                         "2001:db8::1 80")
+    assert messages(result) == ["Invalid IPv6 persistence_granularity specified - 255.255.0.0"]
 
 
 def test_bad_tunnel_option_keeps_the_method():
