@@ -70,6 +70,8 @@ class Scenario:
 SCENARIOS = (
     Scenario("v2_master_down", 2, 1, 100, 1.0, 4, None),
     Scenario("v2_priority_zero", 2, 1, 100, 1.0, 4, 0),
+    # v2 skew is (256 - prio) / 256 s whatever the interval (RFC 3768, keepalived)
+    Scenario("v2_priority_zero_int2", 2, 2, 200, 2.0, 3, 0),
     Scenario("v3_learned_interval", 3, 1, 50, 0.5, 6, None),
     Scenario("v3_priority_zero_learned", 3, 2, 50, 0.5, 6, 0),
     # a lower-priority master: kept by nopreempt until it goes silent
@@ -89,6 +91,14 @@ def read_pcap_ts(path: Path) -> list[tuple[float, bytes]]:
         out.append((sec + usec / 1e6, data[off + 16:off + 16 + incl]))
         off += 16 + incl
     return out
+
+
+def _theirs(pcap: Path) -> list[float]:
+    """Times of keepalived's own adverts (priority > 0) in the capture so far."""
+    if not pcap.exists() or pcap.stat().st_size < 24:
+        return []
+    return [t for t, f in read_pcap_ts(pcap)
+            if len(f) > 36 and f[14 + 12:14 + 16] == KA_ADDR.packed and f[14 + 22] != 0]
 
 
 def predict(sc: Scenario, rx_times: list[tuple[float, bytes]]) -> float:
@@ -166,7 +176,9 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
         inj.stdin.write("".join(line + "\n" for line in lines))
         inj.stdin.close()
         inj.wait(timeout=30)
-        time.sleep(5)
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and not _theirs(pcap):
+            time.sleep(0.1)
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -180,7 +192,7 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
             _run("ip", "netns", "del", ns, check=False)
     frames = read_pcap_ts(pcap)
     injected = [(t, f) for t, f in frames if f[14 + 12:14 + 16] == INJ_ADDR.packed]
-    theirs = [t for t, f in frames if f[14 + 12:14 + 16] == KA_ADDR.packed and f[14 + 22] != 0]
+    theirs = _theirs(pcap)
     if not injected or not theirs:
         raise RuntimeError(f"{sc.name}: capture incomplete in {work}")
     predicted = predict(sc, injected)
