@@ -224,9 +224,72 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_args(own), passthrough
 
 
+class _EarlyStop(BaseException):
+    """TERM/INT before the loop runs: leave cleanly (pid file removed), status 0. A
+    BaseException, so library code catching Exception cannot swallow it."""
+
+
+_stop_seen = False
+
+
+def _early_stop(_signum: int, _frame: object) -> None:
+    global _stop_seen
+    _stop_seen = True  # in case some code swallows the exception anyway
+    raise _EarlyStop
+
+
+def _write_pid(path: str, role: str, logger: Any) -> bool:
+    try:
+        pidfile.write(path)
+    except OSError as exc:
+        logger.info(f"{role} child process: cannot write pidfile {path}: {exc}")
+        return False
+    return True
+
+
+def _start(args: argparse.Namespace, opts: Any, logger: Any, written: list[str]) -> int:
+    """Read the configuration, then run the role until it stops."""
+    role: str = args.role
+    result = configload.load(opts)
+    if result.fatal:
+        for diag in result.diagnostics:
+            logger.info(str(diag))
+        return EXIT_CONFIG
+    name = configload.instance_name(result.config)
+    netns = configload.network_namespace(result.config, opts)
+    if name or netns:  # keepalived's make_syslog_ident()
+        ident = kalog.IDENT_BY_ROLE[role] + (f"_{netns}" if netns else "") + (f"_{name}" if name else "")
+        logger = kalog.setup(kalog.LogSettings(ident, not opts.no_syslog, opts.log_facility,
+                                               opts.log_console and opts.dont_fork, opts.log_detail))
+    if not written:
+        use_dir = bool(netns or configload.global_setting(result.config, "use_pid_dir", False))
+        path = pidfile.resolve(opts, name, use_dir).for_role(role)
+        if not _write_pid(path, role, logger):
+            return EXIT_OK
+        written.append(path)
+
+    sock = socket.socket(fileno=args.ipc_fd) if args.ipc_fd is not None else None
+    entry, _real = resolve_role(role)
+    import uvloop
+
+    if _stop_seen:
+        return EXIT_OK
+
+    async def _main() -> int:
+        ctx = ChildContext(role=role, options=opts, config=result.config, log=logger,
+                           pid_file=written[0], start_count=args.start_count)
+        if _stop_seen:
+            ctx.request_stop()
+        return await ChildProcess(ctx, sock).serve(entry)
+
+    return uvloop.run(_main())
+
+
 def main(argv: list[str] | None = None) -> int:
     args, passthrough = _parse(sys.argv[1:] if argv is None else argv)
     role: str = args.role
+    signal.signal(signal.SIGTERM, _early_stop)
+    signal.signal(signal.SIGINT, _early_stop)
     _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
     if args.parent_pid is not None and os.getppid() != args.parent_pid:
         return EXIT_OK  # the parent died between fork and here
@@ -235,56 +298,22 @@ def main(argv: list[str] | None = None) -> int:
     if opts.umask is not None:  # otherwise the parent's umask, inherited
         os.umask(opts.umask)
     logger = kalog.setup(kalog.LogSettings.from_options(opts, role))
-    early_pid = args.pid_file
-    if early_pid:  # like keepalived: the pid file exists before the config is read
-        try:
-            pidfile.write(early_pid)
-        except OSError as exc:
-            logger.info(f"{role} child process: cannot write pidfile {early_pid}: {exc}")
+    written: list[str] = []
+    # like keepalived, the pid file exists before the configuration is read
+    if args.pid_file:
+        if not _write_pid(args.pid_file, role, logger):
             return EXIT_OK  # keepalived exits 0 here (and is then respawned)
-
-    try:
-        result = configload.load(opts)
-    except Exception as exc:  # noqa: BLE001
-        logger.error(f"Unable to read configuration: {exc}")
-        if early_pid:
-            pidfile.remove(early_pid, only_if_pid=os.getpid())
-        return EXIT_CONFIG
-    if result.fatal:
-        for diag in result.diagnostics:
-            logger.info(str(diag))
-        if early_pid:
-            pidfile.remove(early_pid, only_if_pid=os.getpid())
-        return EXIT_CONFIG
-    name = configload.instance_name(result.config)
-    netns = configload.network_namespace(result.config, opts)
-    if name or netns:  # keepalived's make_syslog_ident()
-        ident = kalog.IDENT_BY_ROLE[role] + (f"_{netns}" if netns else "") + (f"_{name}" if name else "")
-        logger = kalog.setup(kalog.LogSettings(ident, not opts.no_syslog, opts.log_facility,
-                                               opts.log_console and opts.dont_fork, opts.log_detail))
-    use_dir = bool(netns or configload.global_setting(result.config, "use_pid_dir", False))
-    pid_path = early_pid or pidfile.resolve(opts, name, use_dir).for_role(role)
-    if not early_pid:
-        try:
-            pidfile.write(pid_path)
-        except OSError as exc:
-            logger.info(f"{role} child process: cannot write pidfile {pid_path}: {exc}")
-            return EXIT_OK
-
-    sock = socket.socket(fileno=args.ipc_fd) if args.ipc_fd is not None else None
-    entry, _real = resolve_role(role)
+        written.append(args.pid_file)
     status = EXIT_PROGRAM_ERROR
     try:
-        import uvloop
-
-        async def _main() -> int:
-            ctx = ChildContext(role=role, options=opts, config=result.config, log=logger,
-                               pid_file=pid_path, start_count=args.start_count)
-            return await ChildProcess(ctx, sock).serve(entry)
-
-        status = uvloop.run(_main())
+        status = _start(args, opts, logger, written)
+    except _EarlyStop:
+        status = EXIT_OK
+    except Exception as exc:  # noqa: BLE001
+        logger.exception(f"{role} child failed: {exc!r}")
     finally:
-        pidfile.remove(pid_path, only_if_pid=os.getpid())
+        for path in written:
+            pidfile.remove(path, only_if_pid=os.getpid())
         if opts.log_detail:
             import resource
 

@@ -523,3 +523,13 @@ def test_backoff_then_reload_starts_exactly_one_child(daemons):
     assert len(children_of(d.proc.pid, "vrrp")) == 1
     d.signal(signal.SIGTERM)
     assert d.wait_exit() == 0
+
+
+def test_stop_while_children_are_starting(daemons):
+    d = daemons(EMPTY_CONF, "--all").start()
+    wait_for(lambda: all(d.pids[r].exists() for r in ("vrrp", "check", "bfd")), 15)
+    d.signal(signal.SIGTERM)  # children are still reading their configuration
+    assert d.wait_exit(15) == 0
+    log = d.log()
+    assert "failed to die" not in log and "Respawning" not in log
+    assert not any(p.exists() for p in d.pids.values())
