@@ -183,6 +183,13 @@ class VrrpInstance:
     def has_own_fault(self) -> bool:
         return bool(self.tracking.faults())
 
+    def add_tracked(self, obj: TrackedObject) -> None:
+        """Track one more object before start (a sync group's track_* lands here)."""
+        self.tracking.add(obj)
+        self.effective_priority = clamp_priority(self.base_priority, self.tracking.total_weight())
+        self.ms_down_timer_us = self._master_down()
+        self._was_fault = self.has_own_fault()
+
     # ----------------------------------------------------------------- sending
     def build_advert(self, priority: int) -> VrrpAdvert:
         p = self.params
@@ -457,6 +464,14 @@ class VrrpInstance:
             return None
         return RxMeta(info.src, info.dst, info.ttl, multicast, info.protocol), vrrp
 
+    def lower_prio_link_update(self, now: float) -> None:
+        """garp_lower_prio_repeat GARP / NA now, again after garp_lower_prio_delay."""
+        p = self.params
+        if p.lower_prio_repeat and self.vipset:
+            self._link_update(p.lower_prio_repeat)
+            if p.lower_prio_delay_s > 0:
+                self._set_timer(LOWER_PRIO_GARP_TIMER, deadline(now, round(p.lower_prio_delay_s * 1e6)))
+
     def _drop(self, reason: str, meta: RxMeta) -> None:
         self.stats.count(reason)
         self._log(f"dropped advert from {meta.src}: {reason}")
@@ -537,10 +552,7 @@ class VrrpInstance:
                 self.ah_seq += 1  # keepalived: their (already recorded) sequence + 1
             if not p.lower_prio_no_advert:
                 self._send_advert(self.effective_priority)
-            if p.lower_prio_repeat:
-                self._link_update(p.lower_prio_repeat)
-                if p.lower_prio_delay_s > 0:
-                    self._set_timer(LOWER_PRIO_GARP_TIMER, deadline(now, round(p.lower_prio_delay_s * 1e6)))
+            self.lower_prio_link_update(now)
             self._notify("MASTER_RX_LOWER_PRI")
             if self.sync is not None:
                 self.sync.lower_prio_garp(self, now)

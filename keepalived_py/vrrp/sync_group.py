@@ -30,10 +30,7 @@ class SyncGroup:
         for m in members:
             m.sync = self
             for obj in tracked:
-                m.tracking.add(obj)
-            m.recompute_priority(0.0)
-            m.take_actions()
-            m._was_fault = m.has_own_fault()
+                m.add_tracked(obj)
 
     # ------------------------------------------------------------ hooks used by members
     def can_goto_master(self, inst: VrrpInstance) -> bool:
@@ -45,10 +42,11 @@ class SyncGroup:
         return not any(o.has_own_fault() for o in self.members.values() if o is not inst)
 
     def lower_prio_garp(self, inst: VrrpInstance, now: float) -> None:
-        """A master member saw a lower-priority advert: the others GARP too (keepalived)."""
+        """A master member saw a lower-priority advert: the others refresh their ARP / ND
+        entries too, with their own garp_lower_prio_* settings (keepalived's master_rx)."""
         for o in self.members.values():
-            if o is not inst and o.state == State.MASTER and o.params.garp_lower_prio_repeat:
-                o._link_update(o.params.lower_prio_repeat)
+            if o is not inst:
+                o.lower_prio_link_update(now)
 
     # ------------------------------------------------------------ driving
     def handle(self, member: str, event: Event, now: float) -> list[Action]:

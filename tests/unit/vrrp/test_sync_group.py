@@ -99,3 +99,22 @@ def test_backup_member_pulls_master_member_back():
     states = lan.states()
     assert [states["a/VI_OUT"], states["a/VI_IN"]].count(State.MASTER) in (0, 2)
     assert [states["b/VI_OUT"], states["b/VI_IN"]].count(State.MASTER) in (0, 2)
+
+
+def test_lower_priority_advert_refreshes_arp_for_every_member():
+    from keepalived_py.vrrp.actions import SendGarp, SetTimer
+    from keepalived_py.vrrp.events import AdvertReceived, RxMeta
+    from keepalived_py.vrrp.packet import VrrpAdvert
+
+    lan = Lan(T0)
+    lan.add("a", *pair(200, 1), group="G")
+    lan.start("a")
+    lan.run_until(T0 + 10)
+    assert set(lan.states().values()) == {State.MASTER}
+    g = lan.routers["a"].group
+    lower = VrrpAdvert(2, 51, 50, 100, (ip_address("192.0.2.100"),), 0, bytes(8))
+    out = g.handle("VI_OUT", AdvertReceived(lower, RxMeta(ip_address("192.0.2.9"),
+                                                          ip_address("224.0.0.18"))), lan.now)
+    assert {a.instance for a in out if isinstance(a, SendGarp)} == {"VI_OUT", "VI_IN"}
+    assert {a.instance for a in out if isinstance(a, SetTimer) and a.timer == "garp_lower_prio"} \
+        == {"VI_OUT", "VI_IN"}
