@@ -35,19 +35,19 @@ class VrrpScript(Model):
     name: str = head(Word(), default="")
     #: the command line (one word of the configuration; split by keepalived's quoting rules)
     script: str | None = kw(ScriptCommand())
-    interval: int = kw(KInt(0, _SECS_MAX, error="vrrp script interval '{v}' must be between 1 and "
+    interval: int = kw(KInt(0, _SECS_MAX, error="({n}): vrrp script interval '{v}' must be between 1 and "
                                                  f"{_SECS_MAX} - ignoring",
-                            zero=(1, "vrrp script interval must be greater than 0, setting to 1")),
+                            zero=(1, "({n}): vrrp script interval must be greater than 0, setting to 1")),
                        default=1)
     #: None: keepalived's default (0 = the script may run for up to `interval`)
-    timeout: int | None = kw(KInt(0, _SECS_MAX, error="vrrp script timeout '{v}' invalid - ignoring",
-                                  zero=(1, "vrrp script timeout must be greater than 0, setting to 1")))
+    timeout: int | None = kw(KInt(0, _SECS_MAX, error="({n}): vrrp script timeout '{v}' invalid - ignoring",
+                                  zero=(1, "({n}): vrrp script timeout must be greater than 0, setting to 1")))
     #: (weight, reverse)
-    weight: tuple[int, bool] = kw(WeightReverse(-253, 253, "weight {v} must be in [-253, 253]",
-                                                "unknown weight option {v}", None), default=(0, False))
-    rise: int = kw(KInt(1, INT_MAX, error="vrrp script rise value '{v}' invalid, defaulting to 1",
+    weight: tuple[int, bool] = kw(WeightReverse(-253, 253, "vrrp_script {n} weight {v} must be in [-253, 253]",
+                                                "vrrp_script {n} unknown weight option {v}", None), default=(0, False))
+    rise: int = kw(KInt(1, INT_MAX, error="({n}): vrrp script rise value '{v}' invalid, defaulting to 1",
                         fallback=1), default=1)
-    fall: int = kw(KInt(1, INT_MAX, error="vrrp script fall value '{v}' invalid, defaulting to 1",
+    fall: int = kw(KInt(1, INT_MAX, error="({n}): vrrp script fall value '{v}' invalid, defaulting to 1",
                         fallback=1), default=1)
     #: (user,) or (user, group); None: global script_user
     user: tuple[str, ...] | None = kw(UserGroup())
@@ -65,11 +65,12 @@ class TrackFile(Model):
     block_keyword = "track_file"
 
     name: str = head(Word(), default="")
-    file: str | None = kw(KWord())
+    file: str | None = kw(KWord("track file file name missing"))
     #: (weight, reverse); keepalived's default weight is 1
-    weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for track_file must be between "
+    weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for track_file {n} must be between "
                                                 "[-254..254] inclusive. Ignoring...",
-                                                "track_file unknown weight option {v}", 1),
+                                                "track_file {n} unknown weight option {v}", 1,
+                                                "No weight specified for track file {n} - ignoring"),
                                   default=(1, False))
     #: (value, overwrite): write VALUE to the file at startup if absent (or always, overwrite)
     init_file: tuple[int, bool] | None = kw(InitFile())
@@ -86,22 +87,23 @@ class TrackProcess(Model):
     process: tuple[str, ...] | None = kw(ProcessCommand())
     #: None: 'exact' when parameters are given, else the name alone is matched
     param_match: str | None = kw(ParamMatch())
-    weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for vrrp_track_process must be "
+    weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for vrrp_track_process {n} must be "
                                                 "between [-254..254] inclusive. Ignoring...",
-                                                "vrrp_track_process unknown weight option {v}", None),
+                                                "vrrp_track_process {n} unknown weight option {v}", None,
+                                                "No weight specified for track process {n} - ignoring"),
                                   default=(0, False))
-    quorum: int = kw(KInt(1, 65535, error="Quorum ({v}) for vrrp_track_process must be between "
+    quorum: int = kw(KInt(1, 65535, error="Quorum ({v}) for vrrp_track_process {n} must be between "
                                           "[1..65535] inclusive. Ignoring..."), default=1)
     #: None: no maximum
-    quorum_max: int | None = kw(KInt(0, 65535, error="quorum_max ({v}) for vrrp_track_process must be "
+    quorum_max: int | None = kw(KInt(0, 65535, error="quorum_max ({v}) for vrrp_track_process {n} must be "
                                                      "between [0..65535] inclusive. Ignoring..."))
-    fork_delay: float | None = kw(KDecimal(0.000001, 3600, error="fork_delay ({v}) for vrrp_track_process "
+    fork_delay: float | None = kw(KDecimal(0.000001, 3600, error="fork_delay ({v}) for vrrp_track_process {n} "
                                            "must be between [0.000001..3600] inclusive. Ignoring..."))
     terminate_delay: float | None = kw(KDecimal(0.000001, 3600, error="terminate_delay ({v}) for "
-                                                "vrrp_track_process must be between [0.000001..3600] "
+                                                "vrrp_track_process {n} must be between [0.000001..3600] "
                                                 "inclusive. Ignoring..."))
     #: sets both fork_delay and terminate_delay (unless they are given)
-    delay: float | None = kw(KDecimal(0.000001, 3600, error="delay ({v}) for vrrp_track_process must be "
+    delay: float | None = kw(KDecimal(0.000001, 3600, error="delay ({v}) for vrrp_track_process {n} must be "
                                       "between [0.000001..3600] inclusive. Ignoring..."))
     full_command: bool = kw(BareFlag(), default=False)
 

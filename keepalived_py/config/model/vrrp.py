@@ -87,7 +87,7 @@ class VrrpInstance(Model):
     state: str | None = kw(VrrpState())
     interface: str | None = kw(IfName())
     #: unicast without interface: the VRF to operate in
-    vrf: str | None = kw(IfName("VRF interface name '{v}' too long - ignoring"))
+    vrf: str | None = kw(IfName("({n}) VRF interface name '{v}' too long - ignoring"))
     use_vmac: UseVmac | None = kw(UseVmacType())
     use_vmac_addr: bool = kw(BareFlag(), default=False)
     vmac_xmit_base: bool = kw(BareFlag(), default=False)
@@ -95,30 +95,30 @@ class VrrpInstance(Model):
     native_ipv6: bool = kw(BareFlag(), default=False)
     dont_track_primary: bool = kw(BareFlag(), default=False)
     mcast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        IpAddr("Configuration error: malformed src address[{v}]. Skipping..."))
+        IpAddr("Configuration error: VRRP instance[{n}] malformed src address[{v}]. Skipping..."))
     unicast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        IpAddr("Configuration error: malformed src address[{v}]. Skipping..."))
+        IpAddr("Configuration error: VRRP instance[{n}] malformed src address[{v}]. Skipping..."))
     mcast_dst_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        IpAddr("malformed mcast dest address {v}. Skipping...", multicast=True))
+        IpAddr("({n}) malformed mcast dest address {v}. Skipping...", multicast=True))
     track_src_ip: bool = kw(BareFlag(), default=False)
     unicast_peer: tuple[UnicastPeer, ...] = kw(Entries(UnicastPeerEntry()))
     unicast_fault_no_peer: bool = kw(BareFlag(), default=False)
     check_unicast_src: bool = kw(BareFlag(), default=False)
     #: None: keepalived's default (255 for IPv4 adverts, the kernel's for IPv6)
-    unicast_ttl: int | None = kw(KInt(0, 255, error="TTL '{v}' not valid - must be between 0 & 255"))
+    unicast_ttl: int | None = kw(KInt(0, 255, error="({n}): TTL '{v}' not valid - must be between 0 & 255"))
     #: 'config' (old VRRPv3 unicast checksum) or 'never' (no detection of old checksums)
     old_unicast_checksum: str | None = kw(OldUnicastChecksum())
 
     # --- the virtual router
-    virtual_router_id: int | None = kw(KInt(1, 255, error="VRID '{v}' not valid - must be between 1 & 255"))
+    virtual_router_id: int | None = kw(KInt(1, 255, error="({n}): VRID '{v}' not valid - must be between 1 & 255"))
     #: None: 255 if state MASTER, else 100
-    priority: int | None = kw(KInt(1, PRIO_OWNER, error="Priority not valid! must be between 1 & 255. "
+    priority: int | None = kw(KInt(1, PRIO_OWNER, error="({n}) Priority not valid! must be between 1 & 255. "
                                                         "Using default 100", fallback=PRIO_DEFAULT))
     #: seconds; None: 1 second
-    advert_int: float | None = kw(KDecimal(0.01, 255, error="Advert interval ({v}) not valid! "
+    advert_int: float | None = kw(KDecimal(0.01, 255, error="({n}) Advert interval ({v}) not valid! "
                                                             "Must be > 0 - ignoring"))
     #: 2 or 3; None: global vrrp_version (IPv6: always 3)
-    version: int | None = kw(KInt(2, 3, signed=True, error="Version must be either 2 or 3"))
+    version: int | None = kw(KInt(2, 3, signed=True, error="({n}): Version must be either 2 or 3"))
     authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication))
     virtual_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
     virtual_ipaddress_excluded: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
@@ -128,14 +128,14 @@ class VrrpInstance(Model):
     #: None: accept unless strict mode (address owner always accepts)
     accept: bool | None = kw(BareFlag(), alts={"no_accept": False})
     #: keepalived sets the flag for any valid <BOOL>, even 'off' (vrrp_parser.c); None: global
-    skip_check_adv_addr: bool | None = kw(OptBool("invalid skip_check_adv_addr {v} specified"),
+    skip_check_adv_addr: bool | None = kw(OptBool("({n}) invalid skip_check_adv_addr {v} specified"),
                                           check=lambda value, ctx: True)
     #: None: global vrrp_strict
-    strict_mode: bool | None = kw(OptBool("invalid strict_mode {v} specified"))
+    strict_mode: bool | None = kw(OptBool("({n}) invalid strict_mode {v} specified"))
     preempt: bool = kw(BareFlag(), default=True, alts={"nopreempt": False})
-    preempt_delay: float = kw(KDecimal(0, 1000, error="Preempt_delay not valid! must be between 0-1000",
+    preempt_delay: float = kw(KDecimal(0, 1000, error="({n}) Preempt_delay not valid! must be between 0-1000",
                                        fallback=0.0), default=0.0)
-    debug: int = kw(KInt(0, 4, error="Debug value '{v}' not valid; must be between 0-4"), default=0)
+    debug: int = kw(KInt(0, 4, error="({n}) Debug value '{v}' not valid; must be between 0-4"), default=0)
 
     # --- tracking
     track_interface: tuple[TrackRef, ...] = _track("interface")
@@ -144,7 +144,7 @@ class VrrpInstance(Model):
     track_process: tuple[TrackRef, ...] = _track("process")
     track_bfd: tuple[TrackRef, ...] = _track("bfd")
     linkbeat_use_polling: bool = kw(BareFlag(), default=False, check=warn_with(
-        "'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"))
+        "({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"))
 
     # --- notification
     notify_master: NotifyScript | None = _notify()
@@ -156,31 +156,31 @@ class VrrpInstance(Model):
     notify_master_rx_lower_pri: NotifyScript | None = _notify()
     #: None: global smtp_alert_vrrp / smtp_alert
     smtp_alert: bool | None = kw(OptBool("Invalid vrrp_instance smtp_alert parameter {v}"))
-    notify_priority_changes: bool | None = kw(OptBool("Invalid value '{v}' for notify_priority_changes "
+    notify_priority_changes: bool | None = kw(OptBool("({n}) Invalid value '{v}' for notify_priority_changes "
                                                       "specified"))
     lvs_sync_daemon_interface: str | None = kw(KWord(), check=warn_with(
-        "Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global "
+        "({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global "
         "lvs_sync_daemon"))
 
     # --- gratuitous ARP / NA and adverts (None: the global vrrp_* setting)
-    garp_master_delay: int | None = kw(KInt(0, _SECS_MAX, error="garp_master_delay '{v}' invalid - ignoring"))
-    garp_master_repeat: int | None = kw(KInt(0, UINT_MAX, error="garp_master_repeat '{v}' invalid - ignoring",
-                                             zero=(1, "garp_master_repeat must be greater than 0, "
+    garp_master_delay: int | None = kw(KInt(0, _SECS_MAX, error="({n}): garp_master_delay '{v}' invalid - ignoring"))
+    garp_master_repeat: int | None = kw(KInt(0, UINT_MAX, error="({n}): garp_master_repeat '{v}' invalid - ignoring",
+                                             zero=(1, "({n}): garp_master_repeat must be greater than 0, "
                                                       "setting to 1")))
-    garp_master_refresh: int | None = kw(KInt(0, UINT_MAX, error="Invalid garp_master_refresh '{v}' - "
+    garp_master_refresh: int | None = kw(KInt(0, UINT_MAX, error="({n}): Invalid garp_master_refresh '{v}' - "
                                                                  "ignoring", fallback=0))
-    garp_master_refresh_repeat: int | None = kw(KInt(0, UINT_MAX, error="garp_master_refresh_repeat '{v}' "
+    garp_master_refresh_repeat: int | None = kw(KInt(0, UINT_MAX, error="({n}): garp_master_refresh_repeat '{v}' "
                                                                         "invalid - ignoring",
-                                                     zero=(1, "garp_master_refresh_repeat must be greater "
+                                                     zero=(1, "({n}): garp_master_refresh_repeat must be greater "
                                                               "than 0, setting to 1")))
-    garp_lower_prio_delay: int | None = kw(KInt(0, _SECS_MAX, error="garp_lower_prio_delay '{v}' invalid - "
+    garp_lower_prio_delay: int | None = kw(KInt(0, _SECS_MAX, error="({n}): garp_lower_prio_delay '{v}' invalid - "
                                                                     "ignoring"))
-    garp_lower_prio_repeat: int | None = kw(KInt(0, INT_MAX, error="Invalid garp_lower_prio_repeat '{v}'"))
+    garp_lower_prio_repeat: int | None = kw(KInt(0, INT_MAX, error="({n}): Invalid garp_lower_prio_repeat '{v}'"))
     garp_extra_if: GarpExtraIf | None = kw(GarpExtraIfType(), deprecated=("vmac_garp_intvl",))
-    down_timer_adverts: int | None = kw(KInt(1, 100, error="Invalid down_timer_adverts [1:100] '{v}'"))
-    lower_prio_no_advert: bool | None = kw(OptBool("invalid lower_prio_no_advert {v} specified"))
-    higher_prio_send_advert: bool | None = kw(OptBool("invalid higher_prio_send_advert {v} specified"))
-    kernel_rx_buf_size: int | None = kw(KInt(0, UINT_MAX, error="invalid kernel_rx_buf_size specified",
+    down_timer_adverts: int | None = kw(KInt(1, 100, error="({n}): Invalid down_timer_adverts [1:100] '{v}'"))
+    lower_prio_no_advert: bool | None = kw(OptBool("({n}) invalid lower_prio_no_advert {v} specified"))
+    higher_prio_send_advert: bool | None = kw(OptBool("({n}) invalid higher_prio_send_advert {v} specified"))
+    kernel_rx_buf_size: int | None = kw(KInt(0, UINT_MAX, error="({n}) invalid kernel_rx_buf_size specified",
                                              exact_args=True))
 
     # ------------------------------------------------------------------ derived values
@@ -306,11 +306,11 @@ class VrrpSyncGroup(Model):
     notify_stop: NotifyScript | None = _notify()
     notify: NotifyScript | None = _notify()
     smtp_alert: bool | None = kw(OptBool("Invalid vrrp_group smtp_alert parameter {v}"))
-    notify_priority_changes: bool | None = kw(OptBool("Invalid value '{v}' for sync group "
+    notify_priority_changes: bool | None = kw(OptBool("({n}) Invalid value '{v}' for sync group "
                                                       "notify_priority_changes specified"))
     #: deprecated by keepalived (reported as an error); same effect as sync_group_tracking_weight
     global_tracking: bool = kw(BareFlag(), default=False, check=warn_with(
-        "global_tracking is deprecated. Use track_interface/script/file on the sync group"))
+        "({n}) global_tracking is deprecated. Use track_interface/script/file on the sync group"))
     sync_group_tracking_weight: bool = kw(BareFlag(), default=False)
 
     @property

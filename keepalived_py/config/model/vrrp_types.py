@@ -32,8 +32,23 @@ IFNAMSIZ = 16
 _RAISE = object()
 
 
-def _fmt(template: str | None, value: str) -> str | None:
-    return template.format(v=value) if template else None
+def block_name(ctx: Ctx) -> str:
+    """The name of the block being read (vrrp_instance VI_1 -> 'VI_1'), when the builder says."""
+    return getattr(ctx, "block", "") or ""
+
+
+def say(template: str, ctx: Ctx, **values: Any) -> str:
+    """keepalived's message: {n} is the block's name; without one, '(NAME) ' and '[NAME]' go."""
+    name = block_name(ctx)
+    text = template.format(n=name, **values)
+    if not name:
+        text = re.sub(r"\(\):? ", "", text).replace("[]", "")
+        text = re.sub(r"  +", " ", text)
+    return text
+
+
+def _fmt(template: str | None, value: str, ctx: Ctx) -> str | None:
+    return say(template, ctx, v=value) if template else None
 
 
 def read_int(text: str, lo: int, hi: int, ctx: Ctx, *, signed: bool) -> int | None:
@@ -98,9 +113,17 @@ class KaValue(ValueType):
 
 
 class KWord(KaValue):
-    """One word (keepalived's set_value / strvec_slot(strvec, 1))."""
+    """One word (keepalived's set_value / strvec_slot(strvec, 1)); with `missing`, a keyword
+    alone is the handler's own error rather than keepalived's missing-parameter stop."""
+
+    def __init__(self, missing: str | None = None):
+        self.missing = missing
+        if missing:
+            self.min_args = 0
 
     def parse(self, args, ctx):
+        if not args:
+            raise ValueProblem(say(self.missing, ctx) if self.missing else f"{ctx.keyword}: missing value")
         return args[0]
 
     def format(self, value):
@@ -121,21 +144,21 @@ class KInt(KaValue):
         self.error, self.fallback, self.zero = error, fallback, zero
         self.exact_args = exact_args
         if exact_args:
-            self.max_args = None
+            self.min_args, self.max_args = 0, None
 
     def parse(self, args, ctx):
         if self.exact_args and len(args) != 1:
-            raise ValueProblem(self.error.format(v=" ".join(args)) if self.error else
+            raise ValueProblem(say(self.error, ctx, v=" ".join(args)) if self.error else
                                f"{ctx.keyword}: exactly one value required")
         value = read_int(args[0], self.lo, self.hi, ctx, signed=self.signed)
         if value is None:
-            message = _fmt(self.error, args[0]) or f"{ctx.keyword}: invalid value '{args[0]}'"
+            message = _fmt(self.error, args[0], ctx) or f"{ctx.keyword}: invalid value '{args[0]}'"
             if self.fallback is _RAISE:
                 raise ValueProblem(message)
             ctx.warn(message, ConfigErr.GENERAL_ERROR)
             return self.fallback
         if value == 0 and self.zero is not None:
-            ctx.warn(self.zero[1], ConfigErr.GENERAL_ERROR)
+            ctx.warn(say(self.zero[1], ctx), ConfigErr.GENERAL_ERROR)
             return self.zero[0]
         return value
 
@@ -152,7 +175,7 @@ class KDecimal(KaValue):
     def parse(self, args, ctx):
         value = read_decimal(args[0], self.lo, self.hi, ctx)
         if value is None:
-            message = _fmt(self.error, args[0]) or f"{ctx.keyword}: invalid value '{args[0]}'"
+            message = _fmt(self.error, args[0], ctx) or f"{ctx.keyword}: invalid value '{args[0]}'"
             if self.fallback is _RAISE:
                 raise ValueProblem(message)
             ctx.warn(message, ConfigErr.GENERAL_ERROR)
@@ -192,7 +215,7 @@ class OptBool(KaValue):
             return True
         value = check_true_false(args[0])
         if value is None:
-            raise ValueProblem(_fmt(self.error, args[0]) or f"{ctx.keyword}: invalid boolean '{args[0]}'")
+            raise ValueProblem(_fmt(self.error, args[0], ctx) or f"{ctx.keyword}: invalid boolean '{args[0]}'")
         return value
 
     def format(self, value):
@@ -220,7 +243,7 @@ class IfName(KaValue):
 
     def parse(self, args, ctx):
         if len(args[0]) >= IFNAMSIZ:
-            raise ValueProblem(self.error.format(v=args[0]))
+            raise ValueProblem(say(self.error, ctx, v=args[0]))
         return args[0]
 
     def format(self, value):
@@ -239,13 +262,13 @@ class IpAddr(KaValue):
         try:
             addr = ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)
         except ValueError:
-            raise ValueProblem(_fmt(self.error, text) or f"{ctx.keyword}: invalid address '{text}'") from None
+            raise ValueProblem(_fmt(self.error, text, ctx) or f"{ctx.keyword}: invalid address '{text}'") from None
         if self.multicast:
             is_mc = addr.is_multicast if addr.version == 4 else (
                 addr.is_multicast and (addr.packed[1] & 0x0F) == 2)
             if not is_mc:
                 ll = " link-local" if addr.version == 6 else ""
-                raise ValueProblem(f"mcast_dst_ip {text} not{ll} multicast. Skipping...")
+                raise ValueProblem(say("({n}) mcast_dst_ip {t} not{ll} multicast. Skipping...", ctx, t=text, ll=ll))
         return addr
 
     def format(self, value):
@@ -424,23 +447,30 @@ class TrackEntry(KaValue):
         if len(args) >= 2:
             if args[1] != "weight":
                 if self.kind == "interface":
-                    raise ValueProblem(f"unknown track_interface {name} option {args[1]} - ignoring")
+                    raise ValueProblem(say("({n}) unknown track_interface {t} option {o} - ignoring", ctx,
+                                           t=name, o=args[1]))
                 if self.kind == "bfd":
-                    raise ValueProblem(f"unknown track bfd {name} option {args[1]} - ignoring")
-                raise ValueProblem(f"unknown {rules.what} option {args[1]} - ignoring")
+                    raise ValueProblem(say("({n}) unknown track bfd {t} option {o} - ignoring", ctx,
+                                           t=name, o=args[1]))
+                raise ValueProblem(say("({n}) unknown {w} option {o} - ignoring", ctx, w=rules.what, o=args[1]))
             if len(args) == 2:
-                raise ValueProblem(f"weight without value specified for {rules.what} {name} - ignoring")
+                raise ValueProblem(say("({n}) weight without value specified for {w} {t} - ignoring", ctx,
+                                       w=rules.what, t=name))
             value = read_int(args[2], rules.lo, rules.hi, ctx, signed=True)
             if value is None:
-                if self.kind in ("interface", "script"):
-                    ctx.warn(f"{rules.what} {name}: weight must be between [-253..253] inclusive, "
-                             "ignoring...", ConfigErr.GENERAL_ERROR)
+                if self.kind == "interface":
+                    ctx.warn(say("({n}) weight {v} for {t} must be between [-253..253] inclusive. Ignoring...",
+                                 ctx, v=args[2], t=name), ConfigErr.GENERAL_ERROR)
+                elif self.kind == "script":
+                    ctx.warn(say("({n}) track script {t}: weight must be between [-253..253] inclusive, "
+                                 "ignoring...", ctx, t=name), ConfigErr.GENERAL_ERROR)
                 else:
-                    ctx.warn(f"weight for {rules.what} {name} must be in [{rules.lo}..{rules.hi}] "
-                             "inclusive. Ignoring...", ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("({n}) weight for {w} {t} must be in [{lo}..{hi}] inclusive. Ignoring...", ctx,
+                                 w=rules.what, t=name, lo=rules.lo, hi=rules.hi), ConfigErr.GENERAL_ERROR)
                 weight = 0 if self.kind == "interface" else None
             elif rules.clamp_254 and value in (-254, 254):
-                ctx.warn(f"weight for {name} cannot be +/-254. Setting to +/-253", ConfigErr.GENERAL_ERROR)
+                ctx.warn(say("({n}) weight for {t} cannot be +/-254. Setting to +/-253", ctx, t=name),
+                         ConfigErr.GENERAL_ERROR)
                 weight = 253 if value > 0 else -253
             else:
                 weight = value
@@ -451,7 +481,9 @@ class TrackEntry(KaValue):
                 elif opt == "noreverse" and rules.noreverse:
                     reverse = False
                 else:
-                    message = f"unknown {rules.what} {name} weight option {opt} - ignoring"
+                    what = "track_interace" if self.kind == "interface" else rules.what.replace(" ", "_") \
+                        if self.kind in ("script", "process") else rules.what
+                    message = say("({n}) unknown {w} {t} weight option {o} - ignoring", ctx, w=what, t=name, o=opt)
                     if rules.bad_option_drops:
                         raise ValueProblem(message)
                     ctx.warn(message, ConfigErr.GENERAL_ERROR)
@@ -513,25 +545,26 @@ class UnicastPeerEntry(KaValue):
         try:
             addr = ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)
         except ValueError:
-            raise ValueProblem(f"Configuration error: malformed unicast peer address[{text}]. Skipping...") \
-                from None
+            raise ValueProblem(say("Configuration error: VRRP instance[{n}] malformed unicast peer "
+                                   "address[{t}]. Skipping...", ctx, t=text)) from None
         ttls: dict[str, int] = {}
         i = 1
         while i < len(args):
             if i + 1 >= len(args):
-                ctx.warn(f"{args[i]} is missing a value", ConfigErr.GENERAL_ERROR)
+                ctx.warn(say("({n}) {o} is missing a value", ctx, o=args[i]), ConfigErr.GENERAL_ERROR)
                 break
             value = read_int(args[i + 1], 0, 255, ctx, signed=False)
             if value is not None:
                 if args[i] not in ("min_ttl", "max_ttl"):
-                    ctx.warn(f"unknown unicast_peer option {args[i]}", ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("({n}) unknown unicast_peer option {o}", ctx, o=args[i]), ConfigErr.GENERAL_ERROR)
                     break
                 ttls[args[i]] = value
             i += 2
         peer = UnicastPeer(addr, ttls.get("min_ttl"), ttls.get("max_ttl"), ctx.pos)
         lo, hi = peer.ttl_range
         if lo > hi:
-            ctx.warn(f"min_ttl {lo} > max_ttl {hi} - all packets will be discarded", ConfigErr.GENERAL_ERROR)
+            ctx.warn(say("({n}) min_ttl {lo} > max_ttl {hi} - all packets will be discarded", ctx, lo=lo, hi=hi),
+                     ConfigErr.GENERAL_ERROR)
         return peer
 
     def format(self, value: UnicastPeer):
@@ -634,7 +667,7 @@ class UseIpvlanType(KaValue):
         for word in args:
             if word in ("bridge", "private", "vepa"):
                 if mode is not None:
-                    ctx.warn(f"ipvlan type already specified - ignoring '{word}'", ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("({n}) ipvlan type already specified - ignoring '{{w}}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
                 else:
                     mode = word
                 continue
@@ -644,14 +677,14 @@ class UseIpvlanType(KaValue):
                 addr = None
             if addr is not None:
                 if address is not None:
-                    ctx.warn(f"ipvlan address already specified - ignoring '{word}'", ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("({n}) ipvlan address already specified - ignoring '{{w}}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
                 else:
                     address = addr
                 continue
             if ifname is not None:
-                ctx.warn(f"IPVLAN interface already specified - ignoring '{word}'", ConfigErr.GENERAL_ERROR)
+                ctx.warn(say("({n}) IPVLAN interface already specified - ignoring '{{w}}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
             elif len(word) >= IFNAMSIZ:
-                ctx.warn(f"IPVLAN interface name '{word}' too long - ignoring", ConfigErr.GENERAL_ERROR)
+                ctx.warn(say("({n}) IPVLAN interface name '{{w}}' too long - ignoring", ctx, w=word), ConfigErr.GENERAL_ERROR)
             else:
                 ifname = word
         return UseIpvlan(ifname, address, mode)
@@ -688,10 +721,10 @@ class GarpExtraIfType(KaValue):
                 continue
             value = read_int(word, 0, 86400, ctx, signed=False)
             if value is None:
-                raise ValueProblem(f"{ctx.keyword} '{word}' invalid - ignoring")
+                raise ValueProblem(say("({n}): {k} '{w}' invalid - ignoring", ctx, k=ctx.keyword, w=word))
             interval = value
         if interval is None:
-            raise ValueProblem(f"{ctx.keyword} specified without time - ignoring")
+            raise ValueProblem(say("({n}): {k} specified without time - ignoring", ctx, k=ctx.keyword))
         return GarpExtraIf(interval, use_all)
 
     def format(self, value: GarpExtraIf):
@@ -709,7 +742,7 @@ class OldUnicastChecksum(KaValue):
             return "config"
         if args[0] == "never":
             return "never"
-        raise ValueProblem(f"Unknown old_unicast_chksum mode {args[0]} - ignoring")
+        raise ValueProblem(say("({n}) Unknown old_unicast_chksum mode {v} - ignoring", ctx, v=args[0]))
 
     def format(self, value):
         return [] if value == "config" else [value]
@@ -721,7 +754,7 @@ class VrrpState(KaValue):
     def parse(self, args, ctx):
         if args[0] in ("MASTER", "BACKUP"):
             return args[0]
-        ctx.warn(f"unknown state '{args[0]}', defaulting to BACKUP", ConfigErr.GENERAL_ERROR)
+        ctx.warn(say("({n}) unknown state '{v}', defaulting to BACKUP", ctx, v=args[0]), ConfigErr.GENERAL_ERROR)
         return "BACKUP"
 
     def format(self, value):
@@ -743,7 +776,7 @@ class AuthPass(KaValue):
 class AuthType(KaValue):
     def parse(self, args, ctx):
         if args[0] not in ("PASS", "AH"):
-            raise ValueProblem(f"unknown authentication type '{args[0]}'")
+            raise ValueProblem(say("({n}) unknown authentication type '{v}'", ctx, v=args[0]))
         return args[0]
 
     def format(self, value):
@@ -755,23 +788,29 @@ class WeightReverse(KaValue):
 
     max_args = None
 
-    def __init__(self, lo: int, hi: int, error: str, option_error: str, fallback: int | None):
+    def __init__(self, lo: int, hi: int, error: str, option_error: str, fallback: int | None,
+                 missing: str | None = None):
         self.lo, self.hi, self.error, self.option_error = lo, hi, error, option_error
         self.fallback = fallback
+        self.missing = missing
+        if missing:
+            self.min_args = 0
 
     def parse(self, args, ctx):
+        if not args:
+            raise ValueProblem(say(self.missing, ctx) if self.missing else f"{ctx.keyword}: missing value")
         weight = read_int(args[0], self.lo, self.hi, ctx, signed=True)
         if weight is None:
             if self.fallback is None:
-                raise ValueProblem(self.error.format(v=args[0]))
-            ctx.warn(self.error.format(v=args[0]), ConfigErr.GENERAL_ERROR)
+                raise ValueProblem(say(self.error, ctx, v=args[0]))
+            ctx.warn(say(self.error, ctx, v=args[0]), ConfigErr.GENERAL_ERROR)
             weight = self.fallback
         reverse = False
         if len(args) >= 2:
             if args[1] == "reverse":
                 reverse = True
             else:
-                ctx.warn(self.option_error.format(v=args[1]), ConfigErr.GENERAL_ERROR)
+                ctx.warn(say(self.option_error, ctx, v=args[1]), ConfigErr.GENERAL_ERROR)
         return (weight, reverse)
 
     def format(self, value):
@@ -795,11 +834,12 @@ class InitFile(KaValue):
                     if not INT_MIN <= number <= INT_MAX:
                         raise ValueError
                 except ValueError:
-                    ctx.warn(f"init value {text} is invalid", ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("Track file {n} init value {t} is invalid", ctx, t=text), ConfigErr.GENERAL_ERROR)
                     number = 0
                 else:
                     if not -254 <= number <= 254:
-                        ctx.warn(f"init value {number} is outside sensible range [-254, 254]",
+                        ctx.warn(say("Track file {n} init value {v} is outside sensible range [-254, 254]", ctx,
+                                     v=number),
                                  ConfigErr.GENERAL_ERROR)
                 value = number
             elif text == "overwrite":
@@ -845,7 +885,7 @@ def warn_with(message: str, code: ConfigErr = ConfigErr.GENERAL_ERROR):
     """A `check=` that reports keepalived's message for a keyword it accepts but warns about."""
 
     def check(value, ctx: Ctx):
-        ctx.warn(message, code)
+        ctx.warn(say(message, ctx), code)
         return value
 
     return check

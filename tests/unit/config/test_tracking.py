@@ -81,8 +81,8 @@ def test_vrrp_script_values(line, field, value):
     ("interval 0", "interval", 1, "vrrp script interval must be greater than 0, setting to 1"),
     ("timeout 0", "timeout", 1, "vrrp script timeout must be greater than 0, setting to 1"),
     ("interval -1", "interval", 1, "vrrp script interval '-1' must be between 1 and 4294 - ignoring"),
-    ("weight 254", "weight", (0, False), "weight 254 must be in [-253, 253]"),
-    ("weight 5 backwards", "weight", (5, False), "unknown weight option backwards"),
+    ("weight 254", "weight", (0, False), "vrrp_script weight 254 must be in [-253, 253]"),
+    ("weight 5 backwards", "weight", (5, False), "vrrp_script unknown weight option backwards"),
     ("rise 0", "rise", 1, "vrrp script rise value '0' invalid, defaulting to 1"),
     ("fall x", "fall", 1, "vrrp script fall value 'x' invalid, defaulting to 1"),
 ])
@@ -127,7 +127,7 @@ def test_vrrp_track_file_is_a_synonym():
     ("weight 255", "weight", (1, False),
      "Weight (255) for track_file must be between [-254..254] inclusive. Ignoring..."),
     ("weight 2 sideways", "weight", (2, False), "track_file unknown weight option sideways"),
-    ("init_file 300", "init_file", (300, False), "init value 300 is outside sensible range [-254, 254]"),
+    ("init_file 300", "init_file", (300, False), "Track file init value 300 is outside sensible range [-254, 254]"),
     ("init_file 5 later", "init_file", (5, False), "Unknown track file init option later"),
 ])
 def test_track_file_bad_values(line, field, value, message):
@@ -214,3 +214,23 @@ def test_round_trip():
     second, _ = parse_only(write_config(first))
     assert (first.vrrp_script, first.vrrp_track_file, first.vrrp_track_process) == \
         (second.vrrp_script, second.vrrp_track_file, second.vrrp_track_process)
+
+
+class _NamedCtx:
+    block = "chk"
+
+
+@pytest.mark.parametrize("template, expected_named, expected_bare", [
+    ("({n}): vrrp script interval '{v}' invalid", "(chk): vrrp script interval 'x' invalid",
+     "vrrp script interval 'x' invalid"),
+    ("vrrp_script {n} weight {v} must be in [-253, 253]", "vrrp_script chk weight x must be in [-253, 253]",
+     "vrrp_script weight x must be in [-253, 253]"),
+    ("Configuration error: VRRP instance[{n}] malformed src address[{v}]. Skipping...",
+     "Configuration error: VRRP instance[chk] malformed src address[x]. Skipping...",
+     "Configuration error: VRRP instance malformed src address[x]. Skipping..."),
+])
+def test_messages_name_their_block_when_the_builder_says(template, expected_named, expected_bare):
+    from keepalived_py.config.model.vrrp_types import say
+
+    assert say(template, _NamedCtx(), v="x") == expected_named
+    assert say(template, object(), v="x") == expected_bare
