@@ -402,3 +402,39 @@ def test_notify_for_each_transition():
     assert lan.notifies("a") == ["BACKUP", "MASTER"]
     n = [a for _, a in lan.actions_of("a", RunNotify)][-1]
     assert (n.kind, n.name, n.priority) == ("INSTANCE", "VI_1", 100)
+
+
+# --------------------------------------------------------------------------- unicast
+
+
+def test_unicast_peers_elect_and_hand_over():
+    from keepalived_py.vrrp.params import UnicastPeer
+
+    def uparams(prio: int, me: int, peer: int, version: int = 3) -> VrrpInstanceParams:
+        return params(prio, me, version=version, unicast_peers=(UnicastPeer(ip_address(f"192.0.2.{peer}")),),
+                      check_unicast_src=True)
+
+    lan = lan_of(("a", uparams(100, 1, 2)), ("b", uparams(200, 2, 1)))
+    lan.run_until(T0 + 10)
+    assert lan.masters() == ["b"]
+    sent = lan.actions_of("b", SendAdvert)[-1][1]
+    assert sent.dsts == (ip_address("192.0.2.1"),)
+    assert lan.instance("a").stats.advert_rcvd > 0 and lan.instance("a").stats.chk_err == 0
+    lan.stop("b")
+    t = lan.now
+    lan.run_until(t + 5)
+    assert became_master_at(lan, "a") == [pytest.approx(t + 156 / 256, abs=1e-6)]
+
+
+def test_unicast_from_unknown_peer_is_not_a_master():
+    from keepalived_py.vrrp.params import UnicastPeer
+
+    lan = Lan(T0)
+    lan.add("a", params(100, 1, unicast_peers=(UnicastPeer(ip_address("192.0.2.3")),),
+                        check_unicast_src=True))
+    lan.add("b", params(200, 2, unicast_peers=(UnicastPeer(ip_address("192.0.2.1")),)))
+    lan.start("a")
+    lan.start("b")
+    lan.run_until(T0 + 10)
+    assert sorted(lan.masters()) == ["a", "b"]
+    assert lan.instance("a").stats.unicast_src_err > 0
