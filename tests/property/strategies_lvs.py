@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from keepalived_py.config.model import checkers as ck
 from keepalived_py.config.model import lvs
+from keepalived_py.config.model import vrrp_types as vt
 from tests.property.strategies import IPV4, IPV6, WORD, for_value_type, register
 
 ADDRESS = IPV4 | IPV6
@@ -66,3 +67,9 @@ register(lvs.VsgEntryType, lambda v: st.builds(lambda a, n, p: lvs.VsgRange(a, t
          | st.builds(lvs.VsgFwmark, st.integers(0, 2**32 - 1), st.sampled_from([None, "inet", "inet6"])))
 register(ck.WithMissing, lambda v: for_value_type(v.inner))
 register(ck.BfdName, lambda v: WORD)
+
+# the VRRP area's script types, used by the LVS models too (registering twice is harmless)
+register(vt.NotifyScriptType, lambda v: st.builds(vt.NotifyScript, WORD, st.none() | WORD).flatmap(
+    lambda n: st.just(n) if n.user is None else st.builds(vt.NotifyScript, st.just(n.command), st.just(n.user),
+                                                          st.none() | WORD)))
+register(vt.ScriptCommand, lambda v: WORD)

@@ -14,6 +14,7 @@ import string
 from dataclasses import dataclass
 
 from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.model.vrrp_types import ScriptCommand
 from keepalived_py.config.schema import (
     Choice,
     Ctx,
@@ -21,7 +22,6 @@ from keepalived_py.config.schema import (
     Int,
     Model,
     Nested,
-    Script,
     Text,
     Timer,
     ValueProblem,
@@ -41,19 +41,33 @@ _US = 1e-6
 
 
 # --------------------------------------------------------------------------- value types
+class KaArity:
+    """Arity as keepalived's LVS handlers have it: a missing value is the parser's null_strvec
+    (keepalived's text; it stops there), words after the ones a handler reads are ignored."""
+
+    min_args: int
+    max_args: int | None
+
+    def check_arity(self, args, ctx):
+        if len(args) < self.min_args:
+            raise ValueProblem(f"*** Configuration line starting `{ctx.keyword}` is missing a parameter "
+                               f"after keyword `{ctx.keyword}` at word position {len(args) + 2}",
+                               ConfigErr.MISSING_PARAMETER)
+
+
 class LvsFlag(Flag):
     """<BOOL> or nothing; like every LVS handler, keepalived ignores words after the first."""
 
     max_args = None
 
 
-class LvsWord(Word):
+class LvsWord(KaArity, Word):
     """One word; words after it are ignored, as keepalived's handlers only read the first."""
 
     max_args = None
 
 
-class LvsAddress(ValueType):
+class LvsAddress(KaArity, ValueType):
     """An IPv4/IPv6 address as keepalived's inet_stosockaddr reads it (family from a ':')."""
 
     max_args = None
@@ -73,7 +87,7 @@ class LvsAddress(ValueType):
         return [str(value)]
 
 
-class LvsTimer(Timer):
+class LvsTimer(KaArity, Timer):
     """A <TIMER>; words after it are ignored, as keepalived does."""
 
     max_args = None
@@ -96,7 +110,7 @@ class PositiveTimer(LvsTimer):
         return value
 
 
-class MsgInt(Int):
+class MsgInt(KaArity, Int):
     """Int whose out-of-range / not-a-number message is keepalived's for that keyword."""
 
     max_args = None
@@ -112,7 +126,7 @@ class MsgInt(Int):
             raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
 
 
-class MsgChoice(Choice):
+class MsgChoice(KaArity, Choice):
     """Choice with keepalived's own message for a word it does not know."""
 
     max_args = None
@@ -164,7 +178,7 @@ class Present(Flag):
         return None
 
 
-class Digest(ValueType):
+class Digest(KaArity, ValueType):
     """An MD5 digest: 32 hex digits (kept in lower case)."""
 
     max_args = None
@@ -493,7 +507,8 @@ class SmtpCheck(ConnChecker):
 class MiscCheck(CheckerBase):
     block_keyword = "MISC_CHECK"
 
-    misc_path: str | None = kw(Script())
+    #: the command line (one word, quoted if it has arguments), as keepalived takes it
+    misc_path: str | None = kw(WithMissing(ScriptCommand(), "misc_path without a script", ConfigErr.OK))
     misc_timeout: int | None = kw(MsgInt(0, UINT_MAX // 1000000, "Invalid misc_timeout value '{value}'"))
     misc_dynamic: bool = kw(Present(), default=False)
     #: (user[, group]); () when `user` was given without a name (keepalived reports it)

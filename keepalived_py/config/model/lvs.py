@@ -23,6 +23,7 @@ from keepalived_py.config.model.checkers import (
     DnsCheck,
     FileCheck,
     HttpGet,
+    KaArity,
     LvsAddress,
     LvsFlag,
     LvsTimer,
@@ -39,11 +40,11 @@ from keepalived_py.config.model.checkers import (
     UdpCheck,
     WithMissing,
 )
+from keepalived_py.config.model.vrrp_types import NotifyScript, NotifyScriptType
 from keepalived_py.config.schema import (
     Ctx,
     Model,
     Nested,
-    Script,
     Text,
     ValueProblem,
     ValueType,
@@ -253,7 +254,7 @@ class VsTarget:
         return "group" if self.group is not None else "fwmark" if self.fwmark is not None else "ip"
 
 
-class VsTargetType(ValueType):
+class VsTargetType(KaArity, ValueType):
     max_args = None
 
     def parse(self, args, ctx):
@@ -312,7 +313,7 @@ class ServerAddress:
     port: int | None = None
 
 
-class ServerAddressType(ValueType):
+class ServerAddressType(KaArity, ValueType):
     max_args = None
 
     def parse(self, args, ctx):
@@ -341,7 +342,7 @@ class Forwarding:
         return self.tun_type or "ipip"
 
 
-class ForwardingType(ValueType):
+class ForwardingType(KaArity, ValueType):
     """keepalived's svr_forwarding_handler (`server` is 'virtual', 'real' or 'sorry' for messages)."""
 
     max_args = None
@@ -424,7 +425,7 @@ class PersistenceTimeout(ValueType):
         return [str(value)]
 
 
-class Granularity(ValueType):
+class Granularity(KaArity, ValueType):
     """persistence_granularity: an IPv4 netmask or an IPv6 prefix length 1..128, kept as written.
 
     Which one keepalived wants depends on the virtual server's family (validate.lvs checks
@@ -484,6 +485,11 @@ class Quorum(MsgInt):
             return 1
 
 
+def _notify_script() -> ValueType:
+    """notify_up/notify_down/quorum_up/quorum_down: SCRIPT [username [groupname]]."""
+    return NotifyScriptType()
+
+
 # --------------------------------------------------------------------------- real_server
 _CHECKER_FIELDS = ("http_get", "ssl_get", "tcp_check", "smtp_check", "dns_check", "misc_check", "bfd_check",
                    "udp_check", "ping_check", "file_check")
@@ -503,8 +509,8 @@ class RealServer(Model):
     uthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server uthreshold '{value}' - ignoring"))
     lthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server lthreshold '{value}' - ignoring"))
     inhibit_on_failure: bool | None = kw(LvsFlag())
-    notify_up: str | None = kw(Script())
-    notify_down: str | None = kw(Script())
+    notify_up: NotifyScript | None = kw(_notify_script())
+    notify_down: NotifyScript | None = kw(_notify_script())
     alpha: bool | None = kw(LvsFlag())
     retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
     delay_before_retry: float | None = kw(LvsTimer(0.0))
@@ -582,8 +588,8 @@ class VirtualServer(Model):
     snmp_name: str | None = kw(SnmpName("virtual"))
     alpha: bool = kw(Present(), default=False)
     omega: bool = kw(Present(), default=False)
-    quorum_up: str | None = kw(Script())
-    quorum_down: str | None = kw(Script())
+    quorum_up: NotifyScript | None = kw(_notify_script())
+    quorum_down: NotifyScript | None = kw(_notify_script())
     quorum: int = kw(Quorum(), default=1)
     hysteresis: int = kw(MsgInt(0, UINT_MAX, f"Hysteresis {{value}} must be in [0, {UINT_MAX}] - ignoring"),
                          default=0)

@@ -429,9 +429,9 @@ def _script_security(config: Any, diags) -> None:
     for vs in config.virtual_server:
         if vs.target is None or not vs.real_server:
             continue
-        scripts += [s for s in (vs.quorum_up, vs.quorum_down) if s]
+        scripts += [s.command for s in (vs.quorum_up, vs.quorum_down) if s]
         for rs in vs.real_server:
-            scripts += [s for s in (rs.notify_up, rs.notify_down) if s]
+            scripts += [s.command for s in (rs.notify_up, rs.notify_down) if s]
             scripts += [m.misc_path for m in rs.misc_check if m.misc_path]
     if any(_script_exists(s) for s in scripts):
         diags.add(ConfigErr.SECURITY_ERROR,

@@ -265,13 +265,15 @@ def test_misc_check():
     }""")
     assert not only(result)
     (misc,) = rs.misc_check
-    assert misc.misc_path == "'/usr/local/bin/check absent.sh' arg"
+    assert misc.misc_path == "/usr/local/bin/check absent.sh"  # keepalived ignores words after the command
     assert (misc.misc_timeout, misc.misc_dynamic, misc.user) == (5, True, ("nobody", "nogroup"))
     roundtrip(result)
 
 
 def test_misc_check_needs_a_path():
     result, _rs = rs_with("MISC_CHECK {\n misc_timeout 3\n }")
+    assert [d.message for d in only(result)] == ["No script path has been specified for MISC_CHECKER - skipping"]
+    result, _rs = rs_with("MISC_CHECK {\n misc_path\n }")
     assert [d.message for d in only(result)] == ["No script path has been specified for MISC_CHECKER - skipping"]
 
 

@@ -19,6 +19,7 @@ from keepalived_py.config.model.lvs import (
     VsgRange,
     VsTarget,
 )
+from keepalived_py.config.model.vrrp_types import NotifyScript
 from keepalived_py.config.schema import keyword_specs
 from keepalived_py.config.writer import write_config
 
@@ -161,8 +162,9 @@ VS_CASES = [
     ("snmp_name web", "snmp_name", "web"),
     ("alpha", "alpha", True),
     ("omega", "omega", True),
-    ("quorum_up /bin/quorum-up.sh up", "quorum_up", "/bin/quorum-up.sh up"),
-    ('quorum_down "/bin/quorum down.sh"', "quorum_down", "'/bin/quorum down.sh'"),
+    ("quorum_up /bin/quorum-up.sh nobody", "quorum_up", NotifyScript("/bin/quorum-up.sh", "nobody")),
+    ('quorum_down "/bin/quorum-down.sh arg" nobody nogroup', "quorum_down",
+     NotifyScript("/bin/quorum-down.sh arg", "nobody", "nogroup")),
     ("quorum 2", "quorum", 2),
     ("hysteresis 1", "hysteresis", 1),
     ("weight 5", "weight", 5),
@@ -249,8 +251,8 @@ RS_CASES = [
     ("uthreshold 1000", "uthreshold", 1000),
     ("lthreshold 10", "lthreshold", 10),
     ("inhibit_on_failure off", "inhibit_on_failure", False),
-    ("notify_up /bin/up.sh a b", "notify_up", "/bin/up.sh a b"),
-    ("notify_down /bin/down.sh", "notify_down", "/bin/down.sh"),
+    ('notify_up "/bin/up.sh a b"', "notify_up", NotifyScript("/bin/up.sh a b")),
+    ("notify_down /bin/down.sh root", "notify_down", NotifyScript("/bin/down.sh", "root")),
     ("alpha", "alpha", True),
     ("retry 3", "retry", 3),
     ("delay_before_retry 1.5", "delay_before_retry", 1.5),
@@ -459,6 +461,12 @@ def test_sorry_server_matching_a_real_server_with_other_inhibit():
     result, _vs = one_vs(GOOD + " sorry_server 192.0.2.2 80\n real_server 192.0.2.2 80 {\n inhibit_on_failure\n }\n")
     assert messages(result) == ["Virtual server [192.0.2.1]:tcp:80: real server [192.0.2.2]:tcp:80 matches sorry "
                                 "server, but inhibit setting differs, setting on sorry server"]
+
+
+def test_notify_script_without_a_command_is_keepalived_missing_parameter():
+    result, vs = one_vs(GOOD + " quorum_up\n" + RS)
+    assert vs.quorum_up is None
+    assert [d.code for d in result.diagnostics] == [ConfigErr.MISSING_PARAMETER]
 
 
 def test_existing_scripts_without_script_security(tmp_path):
