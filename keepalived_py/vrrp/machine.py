@@ -248,7 +248,7 @@ class VrrpInstance:
         """Leave INIT once nothing is pending: FAULT, MASTER (owner) or BACKUP."""
         if self.tracking.pending():
             return
-        if self.has_own_fault():
+        if self.has_own_fault() or (self.sync is not None and not self.sync.may_leave_fault(self)):
             self.wantstate = State.FAULT
             self._set_state(State.FAULT, now, suffix)
             self._notify("FAULT")

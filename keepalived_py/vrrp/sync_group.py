@@ -107,7 +107,7 @@ class SyncGroup:
             for o in others:
                 if o.state == State.MASTER:
                     o.leave_master(now, State.BACKUP, False)
-                elif o.state == State.FAULT and not o.has_own_fault():
+                elif o.state == State.FAULT and not o.has_own_fault() and self.may_leave_fault(o):
                     o.leave_fault(now)
                 out += o.take_actions()
         return out

@@ -118,3 +118,19 @@ def test_lower_priority_advert_refreshes_arp_for_every_member():
     assert {a.instance for a in out if isinstance(a, SendGarp)} == {"VI_OUT", "VI_IN"}
     assert {a.instance for a in out if isinstance(a, SetTimer) and a.timer == "garp_lower_prio"} \
         == {"VI_OUT", "VI_IN"}
+
+
+def test_member_faulty_at_start_holds_the_whole_group_in_fault():
+    lan = Lan(T0)
+    a_out, a_in = pair(200, 1)
+    lan.add("a", a_out, a_in, group="G")
+    inst = lan.instance("a", "VI_OUT")
+    inst.add_tracked(TrackedObject("script", "bad", 0, initially_ok=False))
+    lan.start("a")
+    assert lan.states() == {"a/VI_OUT": State.FAULT, "a/VI_IN": State.FAULT}
+    lan.run_until(T0 + 20)
+    assert lan.masters() == []
+    lan.deliver("a", "VI_OUT", TrackingChanged("script", "bad", ok=True))
+    assert lan.states() == {"a/VI_OUT": State.BACKUP, "a/VI_IN": State.BACKUP}
+    lan.run_until(T0 + 40)
+    assert sorted(lan.masters()) == ["a/VI_IN", "a/VI_OUT"]
