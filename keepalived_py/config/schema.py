@@ -310,6 +310,7 @@ class KeywordSpec:
     implemented: bool = False
     block_optional: bool = False  # Nested: the block may be absent (keyword line only)
     check: Callable[[Any, Ctx], Any] | None = None  # extra check/normalisation after parse
+    once: str | None = None  # keepalived keeps the first value: message for a repeat ({arg}: its first word)
 
 
 HEAD = "head"
@@ -320,11 +321,11 @@ BODY = "body"
 def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
        multi: bool = False, alts: dict[str, Any] | None = None, deprecated: Sequence[str] = (),
        implemented: bool = False, block_optional: bool = False,
-       check: Callable[[Any, Ctx], Any] | None = None) -> Any:
+       check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None) -> Any:
     """A model field set by a keyword (the field's own name unless `name` says otherwise)."""
     spec = dict(name=name, vtype=vtype, aliases=tuple(aliases), multi=multi,
                 alts=tuple((alts or {}).items()), deprecated=tuple(deprecated), implemented=implemented,
-                block_optional=block_optional, check=check)
+                block_optional=block_optional, check=check, once=once)
     if multi or (isinstance(vtype, Entries) and default is MISSING):
         default = ()
     elif default is MISSING:
@@ -438,6 +439,10 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             diags.add(ConfigErr.DEPRECATED, f"\"{word}\" is deprecated. Please use \"{spec.name}\"", cpos)
         if not spec.implemented and not isinstance(spec.vtype, Nested):
             usage.not_implemented.append((cpos, f"{cls.block_keyword or 'top level'}.{spec.name}"))
+        if spec.once is not None and fname in values:
+            words = child.line.words
+            diags.add(ConfigErr.GENERAL_ERROR, spec.once.format(arg=words[1] if len(words) > 1 else ""), cpos)
+            continue
         try:
             if const is not _NO_CONST:
                 if child.block is not None:
