@@ -73,3 +73,4 @@ register(vt.NotifyScriptType, lambda v: st.builds(vt.NotifyScript, WORD, st.none
     lambda n: st.just(n) if n.user is None else st.builds(vt.NotifyScript, st.just(n.command), st.just(n.user),
                                                           st.none() | WORD)))
 register(vt.ScriptCommand, lambda v: WORD)
+register(ck.DnsName, lambda v: st.from_regex(r"[a-z]{2,8}(\.[a-z]{2,8}){0,2}", fullmatch=True))

@@ -443,7 +443,7 @@ class Url(Model):
     block_keyword = "url"
 
     path: str | None = kw(Text())
-    digest: str | None = kw(Digest())
+    digest: str | None = kw(Digest(), once="Digest '{arg}' is a duplicate")
     #: () means keepalived's default, 200-299
     status_code: tuple[tuple[int, int], ...] = kw(StatusCodes(), default=())
     virtualhost: str | None = kw(WithMissing(Text(), "Missing HTTP_GET virtualhost name"))
@@ -518,13 +518,24 @@ class MiscCheck(CheckerBase):
 DNS_TYPES = ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY")
 
 
+class DnsName(LvsWord):
+    """DNS_CHECK name, refused (and left unset) when keepalived 2.2.7 sees an empty label. Its test
+    also refuses a one-character first label ('a.example'), which we keep for parity."""
+
+    def parse(self, args, ctx):
+        name = args[0]
+        if (name.startswith(".") and name != ".") or name[1:2] == "." or ".." in name:
+            raise ValueProblem(f"DNS_CHECK name '{name}' has empty label - ignoring")
+        return name
+
+
 @model
 class DnsCheck(ConnChecker):
     block_keyword = "DNS_CHECK"
 
     type: str = kw(MsgChoice(*DNS_TYPES, case=False, message="Unknown DNS check type {value} - ignoring"),
                    default="SOA")
-    name: str = kw(LvsWord(), default=".")
+    name: str = kw(DnsName(), default=".", once="DNS_CHECK name already specified - ignoring")
 
 
 @model

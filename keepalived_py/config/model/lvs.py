@@ -509,8 +509,10 @@ class RealServer(Model):
     uthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server uthreshold '{value}' - ignoring"))
     lthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server lthreshold '{value}' - ignoring"))
     inhibit_on_failure: bool | None = kw(LvsFlag())
-    notify_up: NotifyScript | None = kw(_notify_script())
-    notify_down: NotifyScript | None = kw(_notify_script())
+    notify_up: NotifyScript | None = kw(_notify_script(),
+                                  once="((null)) notify_up script already specified - ignoring {arg}")
+    notify_down: NotifyScript | None = kw(_notify_script(),
+                                  once="((null)) notify_down script already specified - ignoring {arg}")
     alpha: bool | None = kw(LvsFlag())
     retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
     delay_before_retry: float | None = kw(LvsTimer(0.0))
@@ -588,8 +590,10 @@ class VirtualServer(Model):
     snmp_name: str | None = kw(SnmpName("virtual"))
     alpha: bool = kw(Present(), default=False)
     omega: bool = kw(Present(), default=False)
-    quorum_up: NotifyScript | None = kw(_notify_script())
-    quorum_down: NotifyScript | None = kw(_notify_script())
+    quorum_up: NotifyScript | None = kw(_notify_script(),
+                                  once="((null)) quorum_up script already specified - ignoring {arg}")
+    quorum_down: NotifyScript | None = kw(_notify_script(),
+                                  once="((null)) quorum_down script already specified - ignoring {arg}")
     quorum: int = kw(Quorum(), default=1)
     hysteresis: int = kw(MsgInt(0, UINT_MAX, f"Hysteresis {{value}} must be in [0, {UINT_MAX}] - ignoring"),
                          default=0)

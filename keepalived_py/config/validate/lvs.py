@@ -208,11 +208,6 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
             if _check_conn(checker, rs, diags) and checker.min_reply_length > checker.max_reply_length:
                 diags.add(GENERAL, f"UDP_CHECK min_reply length {checker.min_reply_length} > max_reply_length "
                                    f"{checker.max_reply_length} - will always fail", checker.pos)
-        elif kind == "DNS_CHECK":
-            name = checker.name
-            if (name.startswith(".") and name != ".") or ".." in name:
-                diags.add(GENERAL, f"DNS_CHECK name '{name}' has empty label - ignoring", checker.pos)
-            _check_conn(checker, rs, diags)
         else:
             _check_conn(checker, rs, diags)
 

@@ -295,10 +295,22 @@ def test_dns_check_defaults_and_values():
     ("type AXFR", "Unknown DNS check type AXFR - ignoring"),
     ("name www..example.com", "DNS_CHECK name 'www..example.com' has empty label - ignoring"),
     ("name .example.com", "DNS_CHECK name '.example.com' has empty label - ignoring"),
+    # keepalived 2.2.7's label test also refuses a one-character first label
+    ("name a.example.com", "DNS_CHECK name 'a.example.com' has empty label - ignoring"),
 ])
 def test_bad_dns_values(line, message):
     result, _rs = rs_with(f"DNS_CHECK {{\n {line}\n }}")
     assert [d.message for d in only(result)] == [message]
+
+
+def test_repeated_dns_name_and_digest_keep_the_first():
+    result, rs = rs_with("DNS_CHECK {\n name www.example.com\n name ns.example.com\n }\n"
+                         "HTTP_GET {\n url {\n path /\n digest 9b3a0c85a887a256d6939da88aabd8cd\n"
+                         " digest 00000000000000000000000000000000\n }\n }")
+    assert rs.dns_check[0].name == "www.example.com"
+    assert rs.http_get[0].url[0].digest == "9b3a0c85a887a256d6939da88aabd8cd"
+    assert [d.message for d in only(result)] == ["DNS_CHECK name already specified - ignoring",
+                                                 "Digest '00000000000000000000000000000000' is a duplicate"]
 
 
 # --------------------------------------------------------------------------- UDP_CHECK

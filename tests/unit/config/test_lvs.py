@@ -463,6 +463,14 @@ def test_sorry_server_matching_a_real_server_with_other_inhibit():
                                 "server, but inhibit setting differs, setting on sorry server"]
 
 
+def test_repeated_scripts_keep_the_first():
+    result, vs = one_vs(GOOD + " quorum_up /x/a\n quorum_up /x/b\n real_server 192.0.2.2 80 {\n notify_down /x/c\n"
+                        " notify_down /x/d\n }\n")
+    assert vs.quorum_up == NotifyScript("/x/a") and vs.real_server[0].notify_down == NotifyScript("/x/c")
+    assert messages(result) == ["((null)) quorum_up script already specified - ignoring /x/b",
+                                "((null)) notify_down script already specified - ignoring /x/d"]
+
+
 def test_notify_script_without_a_command_is_keepalived_missing_parameter():
     result, vs = one_vs(GOOD + " quorum_up\n" + RS)
     assert vs.quorum_up is None
