@@ -41,6 +41,17 @@ _US = 1e-6
 
 
 # --------------------------------------------------------------------------- value types
+def inet_pton(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address as inet_pton reads it, the family chosen by a ':' as keepalived does (so no
+    IPv6 zone '%eth0', no IPv4 in IPv6 clothing). ValueError if it is not one."""
+    if "%" in text:
+        raise ValueError(text)
+    addr = ipaddress.ip_address(text)
+    if addr.version != (6 if ":" in text else 4):
+        raise ValueError(text)
+    return addr
+
+
 class KaArity:
     """Arity as keepalived's LVS handlers have it: a missing value is the parser's null_strvec
     (keepalived's text; it stops there), words after the ones a handler reads are ignored."""
@@ -78,7 +89,7 @@ class LvsAddress(KaArity, ValueType):
     def parse(self, args, ctx):
         text = args[0]
         try:
-            addr = ipaddress.ip_address(text)
+            addr = inet_pton(text)
         except ValueError:
             raise ValueProblem(self.message.format(keyword=ctx.keyword, value=text)) from None
         return addr

@@ -39,6 +39,7 @@ from keepalived_py.config.model.checkers import (
     TcpCheck,
     UdpCheck,
     WithMissing,
+    inet_pton,
 )
 from keepalived_py.config.model.vrrp_types import NotifyScript, NotifyScriptType
 from keepalived_py.config.schema import (
@@ -160,9 +161,7 @@ class VsgEntryType(ValueType):
         cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
         try:
             port = _port_word(port_word)
-            start = ipaddress.ip_address(text[:cut])
-            if start.version != family:
-                raise ValueError(text)
+            start = inet_pton(text[:cut])
         except ValueError:
             extra = f" /port/{port_word}" if port_word and port_word.strip("0") else ""
             raise ValueProblem(f"Invalid virtual server group IP address {text}{extra} - skipping") from None
@@ -180,7 +179,7 @@ class VsgEntryType(ValueType):
         end_text = text[cut + 1:]
         if ("." if family == 4 else ":") in end_text:
             try:
-                end = ipaddress.ip_address(end_text.split("-")[0].split("/")[0])
+                end = inet_pton(end_text.split("-")[0].split("/")[0])
             except ValueError:
                 raise ValueProblem(f"Invalid range end {text} - skipping") from None
             if end.version != start.version:
@@ -270,9 +269,7 @@ class VsTargetType(KaArity, ValueType):
             return VsTarget(fwmark=int(second))
         try:
             port = _port_word(second)
-            address = ipaddress.ip_address(first)
-            if address.version != (6 if ":" in first else 4):
-                raise ValueError(first)
+            address = inet_pton(first)
         except ValueError:
             port_word = second if second and second.strip("0") else None
             raise ValueProblem(f"Invalid virtual server IP address{'/port' if port_word else ''} {first}"
@@ -319,7 +316,7 @@ class ServerAddressType(KaArity, ValueType):
     def parse(self, args, ctx):
         try:
             port = _port_word(args[1] if len(args) > 1 else None)
-            address = ipaddress.ip_address(args[0])
+            address = inet_pton(args[0])
         except ValueError:
             raise ValueProblem(f"Invalid sorry server IP address {args[0]} - skipping") from None
         return ServerAddress(address, port)
