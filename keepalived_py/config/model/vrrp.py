@@ -227,9 +227,15 @@ class VrrpInstance(Model):
         for vip in self.virtual_ipaddress:
             yield vip.address.version
 
-    def effective_version(self, global_version: int = 2) -> int:
-        """VRRP version: IPv6 is always 3; else `version`, else global vrrp_version."""
+    def effective_version(self, global_version: int = 2, global_strict: bool = False) -> int:
+        """The VRRP version keepalived runs: `version`, else the global vrrp_version; IPv6 is 3,
+        except that keepalived keeps an explicit `version 2` given before anything made the
+        instance IPv6 (native_ipv6 or an IPv6 source/multicast address), unless strict."""
         if self.family == 6:
+            if self.version == 2 and not self.native_ipv6 and not self.effective_strict(global_strict):
+                early = (self.mcast_src_ip, self.unicast_src_ip, self.mcast_dst_ip)
+                if not any(a is not None and a.version == 6 for a in early):
+                    return 2
             return 3
         return self.version if self.version is not None else global_version
 
@@ -249,9 +255,9 @@ class VrrpInstance(Model):
     def address_owner(self) -> bool:
         return self.effective_priority == PRIO_OWNER
 
-    def effective_advert_int(self, global_version: int = 2) -> float:
+    def effective_advert_int(self, global_version: int = 2, global_strict: bool = False) -> float:
         """advert_int after keepalived's per-version rounding and limits (seconds)."""
-        return round_advert_int(self.advert_int, self.effective_version(global_version))[0]
+        return round_advert_int(self.advert_int, self.effective_version(global_version, global_strict))[0]
 
     def effective_strict(self, global_strict: bool = False) -> bool:
         return self.strict_mode if self.strict_mode is not None else global_strict

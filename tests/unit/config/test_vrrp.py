@@ -350,8 +350,13 @@ def test_family_and_version():
     text = "vrrp_instance V6 {\n interface eth0\n virtual_router_id 2\n version 2\n" \
            " virtual_ipaddress {\n  fe80::1/64\n }\n}\n"
     v6 = load_text(text).config.vrrp_instance[0]
-    assert v6.family == 6 and v6.effective_version() == 3
+    # keepalived keeps 'version 2' read before the IPv6 VIPs, unless strict (vrrp.c)
+    assert v6.family == 6 and v6.effective_version() == 2 and v6.effective_version(global_strict=True) == 3
     assert v6.effective_advert_int() == 1.0
+    plain = load_text(text.replace(" version 2\n", "")).config.vrrp_instance[0]
+    assert plain.effective_version() == 3 and plain.effective_version(2) == 3
+    native = load_text(text.replace(" version 2\n", " native_ipv6\n version 2\n")).config.vrrp_instance[0]
+    assert native.effective_version() == 3
 
 
 def test_priority_from_state():
