@@ -1,0 +1,202 @@
+"""ScriptRunner with real subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from keepalived_py.scripts.runner import Script, ScriptRunner
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def script_file(tmp_path: Path, name: str, body: str, mode: int = 0o755) -> str:
+    p = tmp_path / name
+    p.write_text(body)
+    p.chmod(mode)
+    return str(p)
+
+
+def me() -> tuple[int, int]:
+    return os.geteuid(), os.getegid()
+
+
+def test_exit_status_and_args(tmp_path):
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "s.sh", f'#!/bin/sh\nprintf "%s|" "$@" > {out}\nexit 3\n')
+    runner = ScriptRunner()
+    res = run(runner.run(Script((path, "a b"), *me()), ["INSTANCE", "VI_1"]))
+    assert (res.status, res.signal, res.timed_out, res.ok) == (3, None, False, False)
+    assert out.read_text() == "a b|INSTANCE|VI_1|"
+
+
+def test_success():
+    res = run(ScriptRunner().run(Script(("/bin/true",), *me())))
+    assert res.ok and res.status == 0
+
+
+def test_timeout_sigterm(tmp_path):
+    path = script_file(tmp_path, "slow.sh", "#!/bin/sh\nsleep 30\n")
+    t0 = time.monotonic()
+    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.3))
+    assert res.timed_out and res.signal == signal.SIGTERM and res.status is None and not res.ok
+    assert time.monotonic() - t0 < 2
+
+
+def test_timeout_kills_whole_group(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    path = script_file(tmp_path, "fork.sh", f"#!/bin/sh\nsleep 30 &\necho $! > {pidfile}\nwait\n")
+    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.5))
+    assert res.timed_out
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the script's child survived the timeout")
+
+
+@pytest.mark.slow
+def test_timeout_ignoring_sigterm_gets_sigkill(tmp_path):
+    path = script_file(tmp_path, "stubborn.sh", "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n")
+    t0 = time.monotonic()
+    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.2))
+    assert res.timed_out and res.signal == signal.SIGKILL
+    assert 2.0 <= time.monotonic() - t0 < 4
+
+
+def test_catching_sigterm_keeps_exit_status(tmp_path):
+    # keepalived: WIFEXITED after our SIGTERM is an ordinary exit, not "timed_out"
+    path = script_file(tmp_path, "polite.sh", "#!/bin/sh\ntrap 'exit 0' TERM\nsleep 30 & wait\n")
+    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.3))
+    assert res.status == 0 and not res.timed_out
+
+
+def test_kill_only(tmp_path):
+    path = script_file(tmp_path, "slow.sh", "#!/bin/sh\nsleep 30\n")
+    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.2, kill_only=True))
+    assert res.signal == signal.SIGKILL and res.timed_out
+
+
+def test_own_process_group_and_dev_null(tmp_path):
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "pg.sh",
+                       f"#!/bin/sh\nps -o pgid= -p $$ | tr -d ' ' > {out}\necho $$ >> {out}\n"
+                       f"readlink /proc/$$/fd/0 >> {out}\nreadlink /proc/$$/fd/2 >> {out}\n")
+    run(ScriptRunner().run(Script((path,), *me())))
+    pgid, pid, fd0, fd1 = out.read_text().split()
+    assert pgid == pid and fd0 == fd1 == "/dev/null"
+
+
+def test_environment_passed(tmp_path):
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "env.sh", f'#!/bin/sh\necho "$KPY_TEST_VAR" > {out}\n')
+    run(ScriptRunner(env={"KPY_TEST_VAR": "hello", "PATH": "/usr/bin:/bin"}).run(Script((path,), *me())))
+    assert out.read_text() == "hello\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch user")
+def test_runs_as_user():
+    import pwd
+    import shutil
+    import tempfile
+    nobody = pwd.getpwnam("nobody")
+    tmp_path = Path(tempfile.mkdtemp(dir="/tmp"))
+    tmp_path.chmod(0o777)
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "id.sh", f"#!/bin/sh\nid -u > {out}\nid -g >> {out}\nid -G >> {out}\n")
+    runner = ScriptRunner("nobody")
+    res = run(runner.run(Script((path,), *runner.default_user())))
+    assert res.ok
+    try:
+        assert out.read_text().split() == [str(nobody.pw_uid), str(nobody.pw_gid), str(nobody.pw_gid)]
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def test_no_shebang_goes_through_shell(tmp_path):
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "plain", f"echo ran > {out}\nexit 4\n")
+    runner = ScriptRunner()
+    script, check = runner.prepare(path)
+    assert script is not None and not script.execable
+    res = run(runner.run(script))
+    assert res.status == 4 and out.read_text() == "ran\n"
+
+
+def test_shell_127_counts_as_success(tmp_path):
+    # keepalived's system() path: "Couldn't find command" then exit(0)
+    logs = []
+    runner = ScriptRunner(log_fn=logs.append)
+    res = run(runner.run(Script(("/nonexistent/cmd",), *me(), execable=False)))
+    assert res.status == 0
+    assert logs == ["Couldn't find command: '/nonexistent/cmd'"]
+
+
+def test_redirection_test_runs_through_shell(tmp_path):
+    runner = ScriptRunner()
+    script, _ = runner.prepare("</dev/null")
+    assert script is not None and not script.execable
+    assert run(runner.run(script)).ok
+
+
+def test_exec_failure_is_exit_0():
+    logs = []
+    res = run(ScriptRunner(log_fn=logs.append).run(Script(("/nonexistent/x",), *me())))
+    assert res.status == 0 and logs and logs[0].startswith("Error exec-ing command '/nonexistent/x'")
+
+
+def test_spawn_in_order_and_stop(tmp_path):
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "a.sh", f"#!/bin/sh\necho $1 >> {out}\n")
+    slow = script_file(tmp_path, "slow.sh", "#!/bin/sh\nsleep 30\n")
+    results = []
+
+    async def main():
+        runner = ScriptRunner()
+        for i in range(5):
+            await runner.spawn(Script((path,), *me()), [str(i)])
+            await asyncio.sleep(0.05)
+        await runner.spawn(Script((slow,), *me()), on_exit=results.append)
+        assert len(runner.running()) >= 1
+        t0 = time.monotonic()
+        await runner.stop()
+        assert time.monotonic() - t0 < 2
+        assert runner.running() == []
+
+    run(main())
+    assert out.read_text().split() == ["0", "1", "2", "3", "4"]
+    assert results and results[0].signal == signal.SIGTERM
+
+
+def test_prepare_splits_and_checks(tmp_path):
+    path = script_file(tmp_path, "x.sh", "#!/bin/sh\n")
+    runner = ScriptRunner()
+    script, check = runner.prepare(f"{path} 'a b' c")
+    assert script is not None and script.argv == (path, "a b", "c")
+    assert runner.prepare("'unterminated")[0] is None
+    assert runner.prepare(str(tmp_path / "missing"))[0] is None
+
+
+def test_bare_name_is_path_searched():
+    logs = []
+    script, _ = ScriptRunner(log_fn=logs.append).prepare("true")
+    assert script is not None and script.argv[0].endswith("/true")
+    assert any("resolved by path search" in m for m in logs)
+
+
+def test_unknown_user_refused():
+    logs = []
+    script, _ = ScriptRunner(log_fn=logs.append).prepare("/bin/true", user="no_such_user_kpy")
+    assert script is None and logs == ["Script user 'no_such_user_kpy' does not exist"]
