@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import shlex
-from pathlib import Path
-
-from ..guest import GUEST_SCRATCH, run_in_guest
-from ..lab import Implementation, PidFiles
+from ..guest import run_in_guest
+from ..guest.daemon import daemon_script, sections
+from ..lab import Implementation
 from . import Context, scenario
 
 CONFIG = """\
@@ -35,6 +32,8 @@ virtual_server 192.0.2.10 80 {
 # ("address not unicast").
 SETUP = ("ip link add dummy0 type dummy && ip addr add 192.0.2.1/24 dev dummy0 "
          "&& ip link set dummy0 up")
+
+READY = '[ "$(ipvsadm -Ln | grep -c -e Masq -e Route -e Tunnel)" -ge 2 ]'
 
 EXPECTED = [
     "TCP 192.0.2.10:80 wlc persistent 300",
@@ -67,47 +66,16 @@ def normalize_ipvsadm(text: str) -> list[str]:
     return out
 
 
-def guest_steps(impl: Implementation, tag: str) -> tuple[list[str], dict[str, str]]:
-    """Shell for one implementation: start it, wait for the table, dump, SIGTERM, dump."""
-    d = f"/tmp/{tag}"
-    conf = f"{GUEST_SCRATCH}/{tag}.conf"
-    pids = PidFiles.in_dir(Path(d))
-    cmd = " ".join(shlex.quote(a) for a in impl.command(conf, pids))
-    script = f"""
-mkdir -p {d}/tmp
-ipvsadm -C
-TMPDIR={d}/tmp {cmd} > {GUEST_SCRATCH}/{tag}.log 2>&1 < /dev/null &
-KPID=$!
-# up to 60 s: Python under TCG takes several seconds just to start
-i=0; while [ $i -lt 600 ] && [ "$(ipvsadm -Ln | grep -c -e Masq -e Route -e Tunnel)" -lt 2 ]; do sleep 0.1; i=$((i+1)); done
-sleep 1
-echo "=== table"; ipvsadm -Ln
-[ -e /proc/$KPID ] || {{ echo "=== exited early"; cat {GUEST_SCRATCH}/{tag}.log; exit 1; }}
-{impl.stop_shell("$KPID")}
-echo "=== exit $_rc"
-echo "=== after-stop"; ipvsadm -Ln
-echo "=== end"
-"""
-    return [script], {f"{tag}.conf": CONFIG}
-
-
 def parse_output(text: str) -> dict:
-    sections: dict[str, list[str]] = {}
-    cur, status = None, None
-    for line in text.splitlines():
-        m = re.match(r"^=== (\S+) ?(\S*)", line)
-        if m:
-            cur = m.group(1)
-            sections[cur] = []
-            if cur == "exit" and m.group(2).isdigit():
-                status = int(m.group(2))
-        elif cur:
-            sections[cur].append(line)
+    sec = sections(text)
+    status = sec.get("exit", "")
     return {
-        "table": normalize_ipvsadm("\n".join(sections.get("table", []))),
-        "table_after_sigterm": normalize_ipvsadm("\n".join(sections.get("after-stop", []))),
-        "exit_status_on_sigterm": status,
-        "completed": "end" in sections,
+        "ready": sec.get("ready") == "yes",
+        "table": normalize_ipvsadm(sec.get("table", "")),
+        "table_after_sigterm": normalize_ipvsadm(sec.get("after-stop", "")),
+        "exit_status_on_sigterm": int(status) if status.isdigit() else None,
+        "completed": "end" in sec,
+        "_log": sec.get("log", sec.get("exited-early", ""))[-3000:],
     }
 
 
@@ -133,13 +101,12 @@ def summary(r: dict) -> str:
 def run(impls: list[Implementation], ctx: Context) -> dict[str, dict]:
     """virtual_server 192.0.2.10:80 wlc persistence 300, two NAT real servers (no checker):
     `ipvsadm -Ln` while running and after SIGTERM.  One guest boot for all implementations."""
-    commands, files, tags = [SETUP], {}, []
+    commands, files = [SETUP], {}
     for n, impl in enumerate(impls):
-        tag = f"impl{n}"
-        cmds, f = guest_steps(impl, tag)
-        commands += cmds
-        files.update(f)
-        tags.append(tag)
+        files[f"impl{n}.conf"] = CONFIG
+        commands.append("ipvsadm -C\n" + daemon_script(
+            impl, f"impl{n}", f"impl{n}.conf", ready=READY,
+            probes={"table": "ipvsadm -Ln"}, after_stop={"after-stop": "ipvsadm -Ln"}))
     res = run_in_guest(commands, timeout=60 + 100 * len(impls), files=files, keep_going=True)
     ctx.log(f"guest: boot {res.boot_seconds and round(res.boot_seconds, 1)}s, total {res.seconds:.1f}s")
     if res.steps[0].returncode != 0:
