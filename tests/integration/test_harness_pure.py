@@ -152,3 +152,13 @@ def test_cli_lists_scenarios_and_rejects_unknown_names():
     r = subprocess.run([sys.executable, "-m", "conformance", "--scenario", "no_such_scenario"],
                        cwd=repo, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "unknown scenario" in r.stderr
+
+
+def test_guest_daemon_script_and_sections():
+    from conformance.guest.daemon import daemon_script, sections
+    from conformance.lab import get
+
+    sh = daemon_script(get("keepalived"), "k0", "k0.conf", ready="true", probes={"table": "ipvsadm -Ln"})
+    assert "-f /run/kpy/k0.conf" in sh and "-p /tmp/k0/keepalived.pid" in sh and "TMPDIR=/tmp/k0/tmp" in sh
+    sec = sections("noise\n=== ready yes\n=== table\nTCP x\n  -> y\n=== exit 0\n=== end\n")
+    assert sec == {"ready": "yes", "table": "TCP x\n  -> y", "exit": "0", "end": ""}
