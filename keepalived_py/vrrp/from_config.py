@@ -1,0 +1,253 @@
+"""keepalived.conf models -> what the VRRP runtime runs: one `InstancePlan` per vrrp_instance.
+
+Defaults come from global_defs the way keepalived's vrrp_complete_instance() resolves them
+(vrrp_version, vrrp_garp_*, vrrp_skip_check_adv_addr, vrrp_strict, ...). The plan keeps the
+config entries (addresses with their options, routes, rules) by the keys the state machine's
+actions carry, so that the executor can install them with every option.
+
+The source address is resolved at run time (the interface's primary address unless
+mcast_src_ip / unicast_src_ip says), hence `InstancePlan.params(primary)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+from keepalived_py.config.model.addresses import Route, Rule, VirtualAddress
+from keepalived_py.config.model.global_defs import GlobalDefs
+from keepalived_py.config.model.vrrp import VrrpInstance as VrrpInstanceModel
+from keepalived_py.net.ports import AddressSpec
+from keepalived_py.net.pyroute2_adapter import scope_id
+from keepalived_py.net.vmac import vmac_address, vmac_name
+from keepalived_py.vrrp.packet import AuthType, Family
+from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
+from keepalived_py.vrrp.tracking import TrackedObject
+
+IPAddr = IPv4Address | IPv6Address
+IFA_F_NODAD = 0x02
+IFA_F_HOMEADDRESS = 0x10
+IFA_F_MANAGETEMPADDR = 0x100
+IFA_F_NOPREFIXROUTE = 0x200
+IFA_F_MCAUTOJOIN = 0x400
+Key = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class VmacPlan:
+    name: str
+    mac: bytes
+    base: str
+    xmit_base: bool
+
+
+@dataclass(frozen=True)
+class InstancePlan:
+    name: str
+    key: Key  # (configured interface, vrid, family)
+    base_params: dict[str, Any]  # VrrpInstanceParams fields but primary_address
+    source: IPAddr | None  # mcast_src_ip / unicast_src_ip
+    tracked: tuple[TrackedObject, ...]
+    addresses: dict[IPAddr, AddressSpec]  # by address, every option
+    address_no_track: frozenset[IPAddr]
+    routes: dict[str, Route]
+    rules: dict[str, Rule]
+    vmac: VmacPlan | None
+    unicast_ttl: int
+    accept: bool
+    strict: bool
+    garp_interval_s: float
+    gna_interval_s: float
+    model: VrrpInstanceModel = field(compare=False)
+
+    @property
+    def interface(self) -> str:
+        """Where adverts are received and VIPs live (the VMAC with use_vmac)."""
+        return self.vmac.name if self.vmac is not None else self.key[0]
+
+    @property
+    def xmit_interface(self) -> str:
+        if self.vmac is not None and not self.vmac.xmit_base:
+            return self.vmac.name
+        return self.key[0]
+
+    @property
+    def family(self) -> int:
+        return self.key[2]
+
+    def params(self, primary: IPAddr | None) -> VrrpInstanceParams:
+        return VrrpInstanceParams(**self.base_params, primary_address=primary)
+
+    def same_as(self, other: InstancePlan) -> bool:
+        """Unchanged for a reload (the model's source position does not count)."""
+        a = dataclasses.replace(self, model=None)  # type: ignore[arg-type]
+        b = dataclasses.replace(other, model=None)  # type: ignore[arg-type]
+        return a == b
+
+
+def route_key(route: Route) -> str:
+    from keepalived_py.config.model.addresses import RouteEntry
+
+    return " ".join(RouteEntry().format(route))
+
+
+def rule_key(rule: Rule) -> str:
+    from keepalived_py.config.model.addresses import RuleEntry
+
+    return " ".join(RuleEntry().format(rule))
+
+
+def address_spec(va: VirtualAddress, default_dev: str) -> AddressSpec:
+    flags = 0
+    if va.family == 6:
+        flags |= IFA_F_NODAD  # keepalived adds IPv6 VIPs without DAD
+    if va.home:
+        flags |= IFA_F_HOMEADDRESS
+    if va.mngtmpaddr:
+        flags |= IFA_F_MANAGETEMPADDR
+    if va.noprefixroute:
+        flags |= IFA_F_NOPREFIXROUTE
+    if va.autojoin:
+        flags |= IFA_F_MCAUTOJOIN
+    return AddressSpec(
+        ifname=va.dev or default_dev, address=va.address, broadcast=va.broadcast,
+        scope=scope_id(va.scope, 0), label=va.label, peer=va.peer, flags=flags,
+        preferred_lft=va.effective_preferred_lft)
+
+
+def _g(config: Any) -> GlobalDefs:
+    return config.global_defs if config.global_defs is not None else GlobalDefs()
+
+
+def _pick(value, default):
+    return default if value is None else value
+
+
+def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
+    g = _g(config)
+    family = inst.family
+    version = inst.effective_version(g.vrrp_version)
+    strict = inst.effective_strict(g.vrrp_strict)
+    ifname = inst.interface or ""
+    vmac = None
+    if inst.use_vmac is not None:
+        mac = vmac_address(inst.virtual_router_id or 1, family)
+        vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_vmac.ifname), mac, ifname,
+                        inst.vmac_xmit_base)
+    vip_dev = vmac.name if vmac is not None else ifname
+    vips = tuple(v for v in inst.virtual_ipaddress if v.family == family)
+    excluded = tuple(inst.virtual_ipaddress_excluded)
+    # keepalived: addresses of the other family in virtual_ipaddress are ignored (warned)
+    addresses: dict[IPAddr, AddressSpec] = {}
+    for va in vips + excluded:
+        addresses.setdefault(va.address.ip, address_spec(va, vip_dev))
+    no_track = frozenset(va.address.ip for va in vips + excluded if va.no_track)
+    routes = {route_key(r): r for r in inst.virtual_routes if isinstance(r, Route)}
+    rules = {rule_key(r): r for r in inst.virtual_rules if isinstance(r, Rule)}
+    auth = inst.authentication
+    auth_type = AuthType.NONE
+    auth_pass = ""
+    if auth is not None and version == 2:
+        auth_type = {"PASS": AuthType.PASS, "AH": AuthType.AH}.get((auth.auth_type or "").upper(), AuthType.NONE)
+        auth_pass = auth.auth_pass or ""
+    peers = tuple(UnicastPeer(p.address, p.min_ttl or 0, 255 if p.max_ttl is None else p.max_ttl)
+                  for p in inst.unicast_peer if p.address.version == family)
+    check_unicast_src = bool(inst.check_unicast_src or g.vrrp_check_unicast_src
+                             or any(p.min_ttl is not None or p.max_ttl is not None for p in inst.unicast_peer))
+    garp_delay = _pick(inst.garp_master_delay, g.vrrp_garp_master_delay)
+    lower_prio_no_advert = _pick(inst.lower_prio_no_advert, _pick(g.vrrp_lower_prio_no_advert, strict))
+    higher_prio_send_advert = _pick(inst.higher_prio_send_advert, _pick(g.vrrp_higher_prio_send_advert, strict))
+    skip_check = _pick(inst.skip_check_adv_addr, g.vrrp_skip_check_adv_addr)
+    old_csum = {"never": "never", "config": "always"}.get(inst.old_unicast_checksum or "", "")
+    mcast_dst = inst.mcast_dst_ip
+    if mcast_dst is None:
+        mcast_dst = g.vrrp_mcast_group4 if family == 4 else g.vrrp_mcast_group6
+    tracked: list[TrackedObject] = []
+    for ref in inst.track_interface:
+        tracked.append(TrackedObject("interface", ref.name, ref.weight or 0, bool(ref.reverse)))
+    scripts = {s.name: s for s in getattr(config, "vrrp_script", ())}
+    for ref in inst.track_script:
+        s = scripts.get(ref.name)
+        weight, reverse = (s.weight if s is not None else (0, False))
+        init_ok = None
+        tracked.append(TrackedObject("script", ref.name, weight if ref.weight is None else ref.weight,
+                                     reverse if ref.reverse is None else ref.reverse, init_ok))
+    files = {f.name: f for f in getattr(config, "vrrp_track_file", ())}
+    for ref in inst.track_file:
+        f = files.get(ref.name)
+        weight, reverse = (f.weight if f is not None else (1, False))
+        tracked.append(TrackedObject("file", ref.name, weight if ref.weight is None else ref.weight,
+                                     reverse if ref.reverse is None else ref.reverse, None))
+    procs = {p.name: p for p in getattr(config, "vrrp_track_process", ())}
+    for ref in inst.track_process:
+        p = procs.get(ref.name)
+        weight, reverse = (p.weight if p is not None else (0, False))
+        tracked.append(TrackedObject("process", ref.name, weight if ref.weight is None else ref.weight,
+                                     reverse if ref.reverse is None else ref.reverse, None))
+    for ref in inst.track_bfd:
+        tracked.append(TrackedObject("bfd", ref.name, ref.weight or 0, bool(ref.reverse), None))
+    garp_interval = g.vrrp_garp_interval
+    gna_interval = g.vrrp_gna_interval
+    for gg in getattr(config, "garp_group", ()):
+        if ifname == gg.interface or ifname in gg.interfaces:
+            garp_interval = _pick(gg.garp_interval, garp_interval)
+            gna_interval = _pick(gg.gna_interval, gna_interval)
+    base = dict(
+        name=inst.name, interface=vip_dev, vrid=inst.virtual_router_id or 0,
+        priority=inst.effective_priority, version=version,
+        family=Family.INET if family == 4 else Family.INET6,
+        advert_int_s=inst.effective_advert_int(g.vrrp_version), state=inst.effective_state,
+        nopreempt=not inst.preempt, preempt_delay_s=float(inst.preempt_delay or 0),
+        virtual_ipaddress=tuple(v.address.ip for v in vips),
+        virtual_ipaddress_excluded=tuple(v.address.ip for v in excluded if v.address.ip not in
+                                         {x.address.ip for x in vips}),
+        virtual_routes=tuple(routes), virtual_rules=tuple(rules),
+        auth_type=auth_type, auth_pass=auth_pass, unicast_peers=peers,
+        check_unicast_src=check_unicast_src, mcast_dst=mcast_dst, old_unicast_checksum=old_csum,
+        garp_master_delay_s=float(garp_delay),
+        garp_master_repeat=_pick(inst.garp_master_repeat, g.vrrp_garp_master_repeat),
+        garp_master_refresh_s=float(_pick(inst.garp_master_refresh, g.vrrp_garp_master_refresh)),
+        garp_master_refresh_repeat=_pick(inst.garp_master_refresh_repeat, g.vrrp_garp_master_refresh_repeat),
+        garp_lower_prio_delay_s=(float(inst.garp_lower_prio_delay) if inst.garp_lower_prio_delay is not None
+                                 else (float(g.vrrp_garp_lower_prio_delay)
+                                       if g.vrrp_garp_lower_prio_delay is not None else None)),
+        garp_lower_prio_repeat=_pick(inst.garp_lower_prio_repeat, g.vrrp_garp_lower_prio_repeat),
+        lower_prio_no_advert=bool(lower_prio_no_advert),
+        higher_prio_send_advert=bool(higher_prio_send_advert),
+        skip_check_adv_addr=bool(skip_check),
+        down_timer_adverts=_pick(inst.down_timer_adverts, g.vrrp_down_timer_adverts),
+        dont_track_primary=inst.dont_track_primary,
+        notify_priority_changes=bool(_pick(inst.notify_priority_changes, g.vrrp_notify_priority_changes)),
+    )
+    return InstancePlan(
+        name=inst.name, key=(ifname, inst.virtual_router_id or 0, family), base_params=base,
+        source=inst.source_address, tracked=tuple(tracked), addresses=addresses,
+        address_no_track=no_track, routes=routes, rules=rules, vmac=vmac,
+        unicast_ttl=inst.unicast_ttl if inst.unicast_ttl is not None else 255,
+        accept=inst.effective_accept(g.vrrp_strict), strict=strict,
+        garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
+
+
+def plan_all(config: Any) -> dict[Key, InstancePlan]:
+    out: dict[Key, InstancePlan] = {}
+    for inst in getattr(config, "vrrp_instance", ()):
+        if not inst.interface or not inst.virtual_router_id:
+            continue  # keepalived rejects these at config time
+        plan = plan_instance(inst, config)
+        out.setdefault(plan.key, plan)
+    return out
+
+
+def static_addresses(config: Any) -> list[AddressSpec]:
+    return [address_spec(va, va.dev or "") for va in getattr(config, "static_ipaddress", ()) if va.dev]
+
+
+def sync_groups(config: Any) -> list[tuple[str, tuple[str, ...], tuple[TrackedObject, ...]]]:
+    out = []
+    for sg in getattr(config, "vrrp_sync_group", ()):
+        tracked = tuple(TrackedObject("interface", r.name, r.weight or 0, bool(r.reverse))
+                        for r in sg.track_interface)
+        out.append((sg.name, tuple(sg.group), tracked))
+    return out

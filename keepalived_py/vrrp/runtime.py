@@ -1,0 +1,544 @@
+"""The VRRP runtime: sans-IO instances (machine.py, sync_group.py) joined to the world.
+
+- events in: adverts from the socket pool (sockets.py), link changes (net port events),
+  tracker reports (trackers.py, when present), timers (loop.call_at on the clock);
+- actions out: adverts are sent at once on the pool socket; address/route/rule changes and
+  GARP/NA go through one ordered queue (netlink is async, order must hold: a VIP removed
+  after it was added, never before); notify goes to notify.py's Notifier when present.
+
+Instances are keyed by (interface, vrid, family) as keepalived.conf names them; a reload
+leaves an unchanged instance alone, stops removed ones (priority 0, VIPs released) and starts
+new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+from keepalived_py.net.garp import PacketSender, garp_frame
+from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
+from keepalived_py.net.ports import AddressSpec, LinkEvent, NetPort
+from keepalived_py.vrrp.actions import (
+    Action,
+    AddAddresses,
+    AddRoutes,
+    AddRules,
+    Log,
+    RemoveAddresses,
+    RemoveRoutes,
+    RemoveRules,
+    RunNotify,
+    SendAdvert,
+    SendGarp,
+    SendNa,
+    SetTimer,
+)
+from keepalived_py.vrrp.events import (
+    Event,
+    InterfaceDown,
+    InterfaceUp,
+    Ipv4DatagramReceived,
+    PacketReceived,
+    RxMeta,
+    Start,
+    Stop,
+    TimerExpired,
+    TrackingChanged,
+)
+from keepalived_py.vrrp.from_config import (
+    InstancePlan,
+    Key,
+    plan_all,
+    static_addresses,
+    sync_groups,
+)
+from keepalived_py.vrrp.machine import State, VrrpInstance
+from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
+from keepalived_py.vrrp.sockets import Received, SocketPool, VrrpSocket
+from keepalived_py.vrrp.sync_group import SyncGroup
+
+AH_HEADER_LEN = 24
+_LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR,
+           "DEBUG": logging.DEBUG}
+
+
+@dataclass
+class Running:
+    plan: InstancePlan
+    machine: VrrpInstance
+    rx: VrrpSocket | None = None
+    tx: VrrpSocket | None = None
+    group_joined: Any = None
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    sync: SyncGroup | None = None
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+
+@dataclass
+class RuntimeCounters:
+    rx_total: int = 0
+    rx_too_short: int = 0
+    rx_unknown_vrid: int = 0
+    tx_errors: int = 0
+    netlink_errors: int = 0
+
+
+class VrrpRuntime:
+    def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
+                 socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
+                 release_on_stop: bool = True) -> None:
+        self.net = net
+        self.clock = clock
+        self.log = log
+        self.loop = loop or asyncio.get_running_loop()
+        self.sender = sender if sender is not None else PacketSender()
+        kw = {"opener": socket_opener} if socket_opener is not None else {}
+        self.pool = SocketPool(self.loop, self._on_packet, **kw)
+        self.notifier = notifier
+        self.release_on_stop = release_on_stop
+        self.instances: dict[Key, Running] = {}
+        self.by_name: dict[str, Running] = {}
+        self.dispatch: dict[tuple[str, int, int], Running] = {}  # (rx ifname, family, vrid)
+        self.groups: dict[str, SyncGroup] = {}
+        self.counters = RuntimeCounters()
+        self.link_up: dict[str, bool] = {}
+        self._ops: asyncio.Queue = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+        self._watch: asyncio.Task | None = None
+        self._garp_tasks: set[asyncio.Task] = set()
+        self._static: list[tuple[str, Any]] = []
+        self.config: Any = None
+        self._stopping = False
+
+    # ================================================================== lifecycle
+    async def start(self, config: Any) -> None:
+        self.config = config
+        self._worker = self.loop.create_task(self._run_ops())
+        await self._apply_static(config)
+        plans = plan_all(config)
+        runs = []
+        for key, plan in plans.items():
+            run = await self._create(plan)
+            if run is not None:
+                self.instances[key] = run
+                runs.append(run)
+        self._build_groups(config)
+        self._watch = self.loop.create_task(self._watch_links())
+        for run in runs:
+            self._start_instance(run)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watch
+        for run in list(self.instances.values()):
+            if self.release_on_stop:
+                self._deliver(run, Stop())
+            self._cancel_timers(run)
+        if self.release_on_stop:
+            for kind, item in reversed(self._static):
+                self._ops.put_nowait((f"remove_{kind}", item, None))
+        await self._drain(3.0)
+        for task in list(self._garp_tasks):
+            task.cancel()
+        for run in list(self.instances.values()):
+            await self._destroy(run, remove_vmac=self.release_on_stop)
+        self.instances.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._worker
+        self.pool.close()
+        self.sender.close()
+        with contextlib.suppress(Exception):
+            await self.net.close()
+
+    async def reload(self, config: Any) -> None:
+        """Apply the difference: unchanged instances keep running untouched."""
+        old = self.instances
+        plans = plan_all(config)
+        for key, run in list(old.items()):
+            new = plans.get(key)
+            if new is None or not new.same_as(run.plan):
+                self.log.info(f"({run.name}) removed from the configuration" if new is None
+                              else f"({run.name}) changed by reload: restarting it")
+                self._deliver(run, Stop())
+                self._cancel_timers(run)
+                await self._drain(3.0)
+                await self._destroy(run, remove_vmac=new is None or new.vmac != run.plan.vmac)
+                del old[key]
+        started = []
+        for key, plan in plans.items():
+            if key in old:
+                old[key].plan = plan  # same values; keep the model's new source position
+                continue
+            run = await self._create(plan)
+            if run is not None:
+                old[key] = run
+                started.append(run)
+        self._rebuild_index()
+        self._build_groups(config, only=started)
+        for run in started:
+            self._start_instance(run)
+        self.config = config
+
+    # ================================================================== instances
+    async def _create(self, plan: InstancePlan) -> Running | None:
+        try:
+            if plan.vmac is not None:
+                await self.net.add_macvlan(plan.vmac.name, plan.vmac.base, plan.vmac.mac)
+            link = await self.net.link(plan.interface)
+            xlink = link if plan.xmit_interface == plan.interface else await self.net.link(plan.xmit_interface)
+            if link is None or xlink is None:
+                self.log.error(f"({plan.name}) interface {plan.interface} not found - instance ignored")
+                return None
+            primary = plan.source
+            if primary is None:
+                primary = await self._primary_address(plan.key[0], plan.family)
+            params = plan.params(primary)
+        except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the others
+            self.log.error(f"({plan.name}) cannot set up: {exc}")
+            return None
+        machine = VrrpInstance(params, plan.tracked)
+        run = Running(plan, machine)
+        proto = IPPROTO_AH if params.auth_type == AuthType.AH else IPPROTO_VRRP
+        group = None if params.unicast else params.mcast_group
+        run.group_joined = group
+        run.rx = self.pool.acquire(plan.interface, link.index, plan.family, proto, group)
+        if plan.xmit_interface != plan.interface:
+            run.tx = self.pool.acquire(plan.xmit_interface, xlink.index, plan.family, proto)
+        else:
+            run.tx = run.rx
+        self.by_name[plan.name] = run
+        self.dispatch[(plan.interface, plan.family, params.vrid)] = run
+        self.link_up[plan.interface] = link.up
+        if not link.up:
+            machine.handle(InterfaceDown(plan.interface), self.clock.now())
+        for obj in plan.tracked:
+            if obj.kind == "interface":
+                info = await self.net.link(obj.name)
+                up = info is not None and info.up
+                self.link_up[obj.name] = up
+                if not up:
+                    machine.handle(InterfaceDown(obj.name), self.clock.now())
+        machine.take_actions()
+        return run
+
+    async def _primary_address(self, ifname: str, family: int):
+        addrs = await self.net.addresses(ifname, family)
+        if family == 6:
+            ll = [a.ip for a in addrs if a.ip.is_link_local]
+            if ll:
+                return ll[0]
+        return addrs[0].ip if addrs else None
+
+    def _start_instance(self, run: Running) -> None:
+        self._deliver(run, Start())
+
+    async def _destroy(self, run: Running, remove_vmac: bool) -> None:
+        self._cancel_timers(run)
+        if run.rx is not None:
+            self.pool.release(run.rx, run.group_joined)
+        if run.tx is not None and run.tx is not run.rx:
+            self.pool.release(run.tx)
+        run.rx = run.tx = None
+        self.by_name.pop(run.name, None)
+        self.dispatch = {k: v for k, v in self.dispatch.items() if v is not run}
+        if run.sync is not None:
+            run.sync.members.pop(run.name, None)
+            run.sync = None
+        if remove_vmac and run.plan.vmac is not None:
+            with contextlib.suppress(Exception):
+                await self.net.delete_link(run.plan.vmac.name)
+
+    def _rebuild_index(self) -> None:
+        self.by_name = {r.name: r for r in self.instances.values()}
+        self.dispatch = {(r.plan.interface, r.plan.family, r.machine.params.vrid): r
+                         for r in self.instances.values()}
+
+    def _build_groups(self, config: Any, only: list[Running] | None = None) -> None:
+        for name, members, tracked in sync_groups(config):
+            runs = [self.by_name[m] for m in members if m in self.by_name]
+            if only is not None and not any(r in only for r in runs):
+                continue
+            runs = [r for r in runs if r.sync is None]
+            if not runs:
+                continue
+            group = SyncGroup(name, [r.machine for r in runs], tracked)
+            self.groups[name] = group
+            for r in runs:
+                r.sync = group
+
+    # ================================================================== events
+    def _deliver(self, run: Running, event: Event) -> None:
+        now = self.clock.now()
+        try:
+            if run.sync is not None and run.name in run.sync.members:
+                actions = run.sync.handle(run.name, event, now)
+            else:
+                actions = run.machine.handle(event, now)
+        except Exception:  # noqa: BLE001 - a bug in one event must not kill the daemon
+            self.log.exception(f"({run.name}) error handling {type(event).__name__}")
+            return
+        self._execute(actions)
+
+    def deliver_tracking(self, event: TrackingChanged) -> None:
+        """A tracker's report (trackers.py emit): every instance tracking it hears it."""
+        for run in list(self.instances.values()):
+            self._deliver(run, event)
+
+    def _timer_fired(self, name: str, timer: str, at: float) -> None:
+        run = self.by_name.get(name)
+        if run is None:
+            return
+        run.timers.pop(timer, None)
+        now = max(self.clock.now(), at)
+        try:
+            if run.sync is not None and run.name in run.sync.members:
+                actions = run.sync.handle(run.name, TimerExpired(timer), now)
+            else:
+                actions = run.machine.handle(TimerExpired(timer), now)
+        except Exception:  # noqa: BLE001
+            self.log.exception(f"({name}) error in timer {timer}")
+            return
+        self._execute(actions)
+
+    def _cancel_timers(self, run: Running) -> None:
+        for handle in run.timers.values():
+            handle.cancel()
+        run.timers.clear()
+
+    # ---------------------------------------------------------------- packets
+    def _on_packet(self, pkt: Received) -> None:
+        self.counters.rx_total += 1
+        data = pkt.data
+        if pkt.family == 4:
+            if len(data) < 20:
+                self.counters.rx_too_short += 1
+                return
+            off = (data[0] & 0x0F) * 4
+            if pkt.protocol == IPPROTO_AH:
+                off += AH_HEADER_LEN
+            if len(data) < off + 2:
+                self.counters.rx_too_short += 1
+                return
+            vrid = data[off + 1]
+        else:
+            if len(data) < 2:
+                self.counters.rx_too_short += 1
+                return
+            vrid = data[1]
+        run = self.dispatch.get((pkt.ifname, pkt.family, vrid))
+        if run is None:
+            self.counters.rx_unknown_vrid += 1
+            return
+        if pkt.family == 4:
+            event: Event = Ipv4DatagramReceived(bytes(data))
+        else:
+            dst = pkt.dst if pkt.dst is not None else run.machine.params.mcast_group
+            event = PacketReceived(bytes(data), RxMeta(pkt.src, dst, pkt.hoplimit, None, IPPROTO_VRRP))
+        self._deliver(run, event)
+
+    # ---------------------------------------------------------------- links
+    async def _watch_links(self) -> None:
+        try:
+            async for ev in self.net.link_events():
+                self.on_link_event(ev)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            self.log.exception("link monitor failed")
+
+    def on_link_event(self, ev: LinkEvent) -> None:
+        up = ev.up and not ev.deleted
+        if self.link_up.get(ev.ifname) == up:
+            return
+        known = ev.ifname in self.link_up
+        self.link_up[ev.ifname] = up
+        if not known:
+            return
+        self.log.info(f"Netlink reports {ev.ifname} {'up' if up else 'down'}")
+        event = InterfaceUp(ev.ifname) if up else InterfaceDown(ev.ifname)
+        for run in list(self.instances.values()):
+            tracks = ev.ifname == run.plan.interface or any(
+                o.kind == "interface" and o.name == ev.ifname for o in run.plan.tracked)
+            if tracks:
+                self._deliver(run, event)
+
+    # ================================================================== actions
+    def _execute(self, actions: list[Action]) -> None:
+        for act in actions:
+            try:
+                self._execute_one(act)
+            except Exception:  # noqa: BLE001
+                self.log.exception(f"error executing {type(act).__name__}")
+
+    def _execute_one(self, act: Action) -> None:
+        match act:
+            case SetTimer(instance=name, timer=timer, at=at):
+                run = self.by_name.get(name)
+                if run is None:
+                    return
+                old = run.timers.pop(timer, None)
+                if old is not None:
+                    old.cancel()
+                if at is not None and not self._stopping:
+                    delay = max(0.0, at - self.clock.now())
+                    run.timers[timer] = self.loop.call_at(self.loop.time() + delay, self._timer_fired,
+                                                          name, timer, at)
+            case SendAdvert():
+                self._send_advert(act)
+            case Log(message=msg, level=level):
+                self.log.log(_LEVELS.get(level, logging.INFO), msg)
+            case RunNotify():
+                if self.notifier is not None:
+                    try:
+                        self.notifier.handle(act)
+                    except Exception:  # noqa: BLE001
+                        self.log.exception("notify failed")
+            case AddAddresses(instance=name, addresses=addrs):
+                run = self.by_name.get(name)
+                for a in addrs:
+                    spec = self._spec(run, act.interface, a)
+                    self._ops.put_nowait(("add_address", spec, name))
+            case RemoveAddresses(instance=name, addresses=addrs):
+                run = self.by_name.get(name)
+                for a in addrs:
+                    self._ops.put_nowait(("remove_address", self._spec(run, act.interface, a), name))
+            case AddRoutes(instance=name, routes=keys) | RemoveRoutes(instance=name, routes=keys):
+                run = self.by_name.get(name)
+                op = "add_route" if isinstance(act, AddRoutes) else "remove_route"
+                for k in keys:
+                    if run is not None and k in run.plan.routes:
+                        self._ops.put_nowait((op, run.plan.routes[k], name))
+            case AddRules(instance=name, rules=keys) | RemoveRules(instance=name, rules=keys):
+                run = self.by_name.get(name)
+                op = "add_rule" if isinstance(act, AddRules) else "remove_rule"
+                for k in keys:
+                    if run is not None and k in run.plan.rules:
+                        self._ops.put_nowait((op, run.plan.rules[k], name))
+            case SendGarp() | SendNa():
+                self._ops.put_nowait(("link_update", act, act.instance))
+
+    @staticmethod
+    def _spec(run: Running | None, ifname: str, addr) -> AddressSpec:
+        if run is not None and addr in run.plan.addresses:
+            return run.plan.addresses[addr]
+        from ipaddress import ip_interface
+
+        return AddressSpec(ifname, ip_interface(f"{addr}/{addr.max_prefixlen}"))
+
+    def _send_advert(self, act: SendAdvert) -> None:
+        run = self.by_name.get(act.instance)
+        if run is None or run.tx is None:
+            return
+        sock = run.tx
+        ok = True
+        if act.datagrams:
+            for dgram, dst in zip(act.datagrams, act.dsts, strict=False):
+                ok &= sock.send_datagram(dgram, dst)
+        elif sock.family == 4:
+            src = act.src if act.src is not None else IPv4Address(0)
+            ttl = run.plan.unicast_ttl if run.machine.params.unicast else 255
+            for payload, dst in zip(act.payloads, act.dsts, strict=True):
+                ok &= sock.send_v4(src, dst, payload, ttl)
+        else:
+            for payload, dst in zip(act.payloads, act.dsts, strict=True):
+                ok &= sock.send_v6(act.src, dst, payload)
+        if not ok:
+            self.counters.tx_errors += 1
+
+    # ---------------------------------------------------------------- ordered netlink work
+    async def _run_ops(self) -> None:
+        while True:
+            op, item, name = await self._ops.get()
+            try:
+                if op == "link_update":
+                    self._link_update(item)
+                else:
+                    await getattr(self.net, op)(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                self.counters.netlink_errors += 1
+                self.log.error(f"({name}) {op} {item}: {exc}")
+            finally:
+                self._ops.task_done()
+
+    async def _drain(self, timeout: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._ops.join(), timeout)
+
+    def _link_update(self, act: SendGarp | SendNa) -> None:
+        run = self.by_name.get(act.instance)
+        interval = 0.0
+        if run is not None:
+            interval = run.plan.garp_interval_s if isinstance(act, SendGarp) else run.plan.gna_interval_s
+        task = self.loop.create_task(self._send_link_update(act, run, interval))
+        self._garp_tasks.add(task)
+        task.add_done_callback(self._garp_tasks.discard)
+
+    async def _send_link_update(self, act: SendGarp | SendNa, run: Running | None, interval: float) -> None:
+        ifname = act.interface
+        info = await self.net.link(ifname)
+        if info is None or len(info.mac) != 6:
+            return
+        router = isinstance(act, SendNa) and ipv6_forwarding(ifname)
+        for _ in range(max(1, act.repeat)):
+            for addr in act.addresses:
+                if isinstance(act, SendGarp) and isinstance(addr, IPv4Address):
+                    frame = garp_frame(info.mac, addr)
+                elif isinstance(addr, IPv6Address):
+                    frame = na_frame(info.mac, addr, router)
+                else:
+                    continue
+                self.sender.send(ifname, frame)
+                if interval > 0:
+                    await asyncio.sleep(interval)
+
+    # ---------------------------------------------------------------- static config
+    async def _apply_static(self, config: Any) -> None:
+        for spec in static_addresses(config):
+            self._static.append(("address", spec))
+            self._ops.put_nowait(("add_address", spec, "static"))
+        for r in getattr(config, "static_routes", ()):
+            self._static.append(("route", r))
+            self._ops.put_nowait(("add_route", r, "static"))
+        for r in getattr(config, "static_rules", ()):
+            self._static.append(("rule", r))
+            self._ops.put_nowait(("add_rule", r, "static"))
+        await self._drain(5.0)
+
+    # ================================================================== views
+    def snapshots(self) -> list[dict]:
+        out = []
+        for run in self.instances.values():
+            snap = run.machine.snapshot()
+            p = run.machine.params
+            snap.update({
+                "interface": run.plan.key[0], "vrid": p.vrid, "family": run.plan.family,
+                "version": p.version, "advert_int_s": p.advert_int_s,
+                "virtual_ipaddress": [str(a) for a in p.virtual_ipaddress],
+                "virtual_ipaddress_excluded": [str(a) for a in p.virtual_ipaddress_excluded],
+                "unicast_peers": [str(u.address) for u in p.unicast_peers],
+                "source": str(p.primary_address) if p.primary_address else None,
+                "nopreempt": p.nopreempt, "preempt_delay_s": p.preempt_delay_s,
+                "sync_group": run.sync.name if run.sync is not None else None,
+            })
+            out.append(snap)
+        return out
+
+    def state_of(self, name: str) -> State | None:
+        run = self.by_name.get(name)
+        return run.machine.state if run is not None else None
+
