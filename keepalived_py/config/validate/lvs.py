@@ -237,6 +237,7 @@ def _defined_before(defined: dict, name: str, pos) -> bool:
 
 
 # --------------------------------------------------------------------------- link_vsg_to_vs
+# From here on keepalived has finished parsing: like its messages, ours carry no line.
 def _link_groups(states: list[_Vs], groups: dict[str, VirtualServerGroup], diags) -> None:
     members: dict[str, int] = {}
     for state in states:
@@ -246,16 +247,16 @@ def _link_groups(states: list[_Vs], groups: dict[str, VirtualServerGroup], diags
         vsg = groups.get(name)
         if vsg is None:
             diags.add(ConfigErr.OK, f"Virtual server group {name} specified but not configured - ignoring virtual "
-                                    f"server {state.fmt()}", state.vs.pos)
+                                    f"server {state.fmt()}", None)
             continue
         af = state.family
         if vsg.have_ipv4 and vsg.have_ipv6 and af is not None:
             diags.add(ConfigErr.OK, f"{name}: virtual server group with IPv4 & IPv6 doesn't match virtual server "
-                                    f"{state.fmt()} - ignoring", state.vs.pos)
+                                    f"{state.fmt()} - ignoring", None)
             continue
         if (vsg.have_ipv4 and af == 6) or (vsg.have_ipv6 and af == 4):
             diags.add(ConfigErr.OK, f"{name}: address family doesn't match virtual server {state.fmt()} - ignoring",
-                      state.vs.pos)
+                      None)
             continue
         if vsg.have_ipv4 != vsg.have_ipv6:
             state.family = 4 if vsg.have_ipv4 else 6
@@ -270,7 +271,7 @@ def _link_groups(states: list[_Vs], groups: dict[str, VirtualServerGroup], diags
 # --------------------------------------------------------------------------- validate_check_config
 def _validate_vs(state: _Vs, diags) -> None:
     vs = state.vs
-    pos = vs.pos
+    pos = None  # keepalived checks after parsing: its messages carry no line
     vsg = state.vsg
     fwmark = vs.target.fwmark
     if not state.rs:
@@ -309,7 +310,7 @@ def _validate_vs(state: _Vs, diags) -> None:
     for rs in state.rs:
         if any(rs.key == other.key for other in seen):
             diags.add(GENERAL, f"VS {state.fmt()}: real server {state.fmt_rs(rs)} is duplicated - removing second rs",
-                      rs.pos)
+                      None)
             continue
         seen.append(rs)
         method = rs.lvs_method
@@ -326,7 +327,7 @@ def _validate_vs(state: _Vs, diags) -> None:
             if bool(vs.sorry_server_inhibit) != bool(rs_inhibit):
                 diags.add(GENERAL, f"Virtual server {state.fmt()}: real server {state.fmt_rs(rs)} matches sorry "
                                    f"server, but inhibit setting differs, {'sett' if rs_inhibit else 'clear'}ing on "
-                                   "sorry server", rs.pos)
+                                   "sorry server", None)
     sorry_method = None
     if state.sorry is not None:
         sorry_method = vs.sorry_server_lvs_method
@@ -358,18 +359,18 @@ def _check_ports(state: _Vs, kept, sorry_method, diags) -> None:
             for rs, method in kept:
                 if method != "NAT" and rs.port:
                     diags.add(GENERAL, f"WARNING - fwmark virtual server {state.fmt()}, real server "
-                                       f"{state.fmt_rs(rs)} has port specified - port will be ignored", rs.pos)
+                                       f"{state.fmt_rs(rs)} has port specified - port will be ignored", None)
             if sorry is not None and not sorry_nat and sorry_port:
                 diags.add(GENERAL, f"WARNING - fwmark virtual server {state.fmt()}, sorry server has port specified"
-                                   " - port will be ignored", vs.pos)
+                                   " - port will be ignored", None)
         for entry in vsg.ranges:
             for rs, method in kept:
                 if method != "NAT" and rs.port and (entry.port or 0) != rs.port:
                     diags.add(GENERAL, f"virtual server {state.fmt()}:[{_fmt_vsge(entry)}] and real server "
-                                       f"{state.fmt_rs(rs)} ports don't match", rs.pos)
+                                       f"{state.fmt_rs(rs)} ports don't match", None)
             if sorry is not None and not sorry_nat and sorry_port and (entry.port or 0) != sorry_port:
                 diags.add(GENERAL, f"WARNING - virtual server {state.fmt()}, sorry server has port specified - port "
-                                   "will be ignored", vs.pos)
+                                   "will be ignored", None)
         return
     fwmark = vs.target.fwmark is not None
     vport = vs.target.port or 0
@@ -379,18 +380,18 @@ def _check_ports(state: _Vs, kept, sorry_method, diags) -> None:
         if fwmark:
             if rs.port:
                 diags.add(GENERAL, f"WARNING - fwmark virtual server {state.fmt()}, real server {state.fmt_rs(rs)} has"
-                                   " port specified - clearing", rs.pos)
+                                   " port specified - clearing", None)
         elif rs.port and rs.port != vport:
             diags.add(GENERAL, f"WARNING - virtual server {state.fmt()} and real server {state.fmt_rs(rs)} ports "
-                               "don't match - resetting", rs.pos)
+                               "don't match - resetting", None)
     if sorry is not None and not sorry_nat:
         if fwmark:
             if sorry_port:
                 diags.add(GENERAL, f"WARNING - virtual server {state.fmt()}, sorry server has port specified - "
-                                   "clearing", vs.pos)
+                                   "clearing", None)
         elif sorry_port and sorry_port != vport:
             diags.add(GENERAL, f"WARNING - virtual server {state.fmt()} and sorry server ports don't match - "
-                               "resetting", vs.pos)
+                               "resetting", None)
 
 
 def _fmt_vsge(entry: VsgRange) -> str:
