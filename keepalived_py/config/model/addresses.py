@@ -109,6 +109,8 @@ def rt_lookup(kind: str, name: str) -> int | None:
     """keepalived's find_rttables_*: a number (C base 0) up to the kind's maximum, or a known name."""
     num = _strtoul(name)
     if num is not None:
+        # C: strtoul saturates at ULONG_MAX, then keepalived keeps the low 32 bits before the range check
+        num = min(num, 2**64 - 1) & 0xFFFFFFFF
         return num if num <= _MAXIMA[kind] else None
     return _names(kind).get(name)
 
@@ -125,11 +127,23 @@ def _unsigned(text: str, hi: int, base: int = 10) -> int | None:
     return value
 
 
-_RTT_RE = re.compile(r"^[0-9]*\.?[0-9]+(ms|msec|msecs|s|sec|secs)?$", re.IGNORECASE)
+_RTT_RE = re.compile(r"^([0-9]+)(?:\.([0-9]*))?(m?)(s|sec|secs)?$", re.IGNORECASE)
+RTT_MAX_MS = 120000
 
 
-def _rtt_ok(text: str) -> bool:
-    return bool(_RTT_RE.match(text.strip())) and "e" not in text.lower().replace("sec", "")
+def _rtt_ok(text: str, unit_mult: int) -> bool:
+    """keepalived's get_time_rtt: N (raw units), N[.ddd]s|sec|secs (seconds) or Nms|msec|msecs."""
+    m = _RTT_RE.match(text.strip())
+    if not m:
+        return False
+    whole, frac, milli, unit = m.groups()
+    if milli and not unit:
+        return False
+    decimals = 3 if unit and not milli else 0
+    if frac is not None and len(frac) > decimals:
+        return False
+    value = int(whole) * 10**decimals + int((frac or "").ljust(decimals, "0") or 0)
+    return value <= RTT_MAX_MS * unit_mult
 
 
 # --------------------------------------------------------------------------- ip parsing
@@ -675,7 +689,7 @@ class RouteEntry(ValueType):
                     locked.add(word)
                 if word in ("rtt", "rttvar", "rto_min"):
                     text = words.take()
-                    if not _rtt_ok(text):
+                    if not _rtt_ok(text, {"rtt": 8, "rttvar": 4, "rto_min": 1}[word]):
                         what = "rto_min value" if word == "rto_min" else word
                         raise ValueProblem(f"Invalid {what} {text} for route" if word != "rto_min"
                                            else f"Invalid {what} {text} specified for route")

@@ -59,7 +59,10 @@ class Millis(ValueType):
                                f"(must be in range [{self.lo}-{BFD_INTERVAL_MAX}]), ignoring", GE)
         if not body or body[0] in "+-" or not body.replace(".", "", 1).isdigit():
             raise problem
-        value = round(float(body), 3)
+        if "." in body and len(body.split(".", 1)[1]) > 3:
+            ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
+            raise problem
+        value = float(body)
         if value < self.lo or value > BFD_INTERVAL_MAX:
             raise problem
         if value > BFD_SENSIBLE_MAX:

@@ -64,11 +64,16 @@ def read_number(text: str, lo: int, hi: int, keyword: str, message: str | None =
     return value
 
 
-def read_decimal(text: str, lo: float, hi: float, digits: int, keyword: str, message: str | None = None) -> float:
+def read_decimal(text: str, lo: float, hi: float, digits: int, keyword: str, message: str | None = None,
+                 ctx: Ctx | None = None) -> float:
     """keepalived's read_decimal_unsigned_strvec: a decimal with up to `digits` places (rounded)."""
     body = text.strip()
     try:
         if not body or body[0] in "-+" or "e" in body.lower() or body.lower() in ("inf", "nan"):
+            raise ValueError
+        if "." in body and len(body.split(".", 1)[1]) > digits:
+            if ctx is not None:
+                ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
             raise ValueError
         value = round(float(body), digits)
     except ValueError:
@@ -123,7 +128,7 @@ class ProcessName(Str):
     """A process name: more than 15 characters is truncated with an error, as keepalived does."""
 
     def __init__(self) -> None:
-        super().__init__(missing="Process name missing")
+        super().__init__()  # keepalived reads past the end of the line: no "Process name missing"
 
     def parse(self, args, ctx):
         name = super().parse(args, ctx)
@@ -213,7 +218,7 @@ class Decimal(ValueType):
         self.lo, self.hi, self.digits = lo, hi, digits
 
     def parse(self, args, ctx):
-        return read_decimal(args[0], self.lo, self.hi, self.digits, ctx.keyword)
+        return read_decimal(args[0], self.lo, self.hi, self.digits, ctx.keyword, ctx=ctx)
 
     def format(self, value):
         return [_fmt_decimal(value)]
@@ -857,10 +862,21 @@ class IncludeCheckType(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
+        for index, word in enumerate(args):
+            name = word[1:] if word[:1] in "+-" else word
+            if word[:1] not in "+-" and index:
+                ctx.warn(f"Duplicate include_check '{word}' specified - ignoring", GE)
+                continue
+            if name not in INCLUDE_CHECK_TYPES:
+                ctx.warn(f"Unknown include_check type '{name}' - ignoring", GE)
         return tuple(args)
 
     def format(self, value):
         return [_quote(w) for w in value]
+
+
+#: include_check's types in keepalived 2.2.7 (the man page's 'readable' is 'read' in the code)
+INCLUDE_CHECK_TYPES = ("read", "match", "wildcard_match", "brace_match")
 
 
 def _empty_email_block(value: Sequence[str], ctx: Ctx) -> Sequence[str]:

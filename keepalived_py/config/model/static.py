@@ -128,6 +128,9 @@ def _delay(text: str, what: str, name: str) -> float:
     body = text.strip()
     if not body or body[0] in "+-" or not body.replace(".", "", 1).isdigit():
         raise ValueProblem(f"invalid number '{text}' - Invalid {what} delay {text} for {name}", ConfigErr.INVALID_NUMBER)
+    if "." in body and len(body.split(".", 1)[1]) > 6:
+        raise ValueProblem(f"number '{text}' has too many decimal places - Invalid {what} delay {text} for {name}",
+                           ConfigErr.INVALID_NUMBER)
     value = round(float(body), 6)
     if value > MAX_DEBOUNCE:
         raise ValueProblem(f"number '{text}' outside range [0.000000, 255.000000] - Invalid {what} delay {text} for "

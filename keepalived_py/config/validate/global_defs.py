@@ -54,12 +54,22 @@ def validate(config, env) -> None:
         _host_checks(gd, diags)
 
 
+def _before(first, second) -> bool:
+    """Whether `first` was read before `second` (keepalived resolves track_group names as it reads)."""
+    if first is None or second is None or first.file != second.file:
+        return True
+    return (first.line, first.column) < (second.line, second.column)
+
+
 def _track_groups(config, diags) -> None:
     seen: set[str] = set()
+    where: dict[str, object] = {}
     for group in config.track_group:
         if group.name in seen:
             diags.add(GE, f"track_group {group.name} already defined", group.pos)
+            continue
         seen.add(group.name)
+        where[group.name] = group.pos
     vrrp_names = {inst.name for inst in getattr(config, "vrrp_instance", ())}
     for group in config.track_group:
         for name in group.group:
@@ -68,7 +78,7 @@ def _track_groups(config, diags) -> None:
                           "exist - ignoring", group.pos)
     for entry in (*config.static_ipaddress, *config.static_routes, *config.static_rules):
         if entry.track_group is not None:
-            if entry.track_group not in seen:
+            if entry.track_group not in seen or not _before(where[entry.track_group], entry.pos):
                 diags.add(GE, f"track_group {entry.track_group} not found", entry.pos)
             elif entry.no_track:
                 kind = {VirtualAddress: "address", Route: "route", Rule: "rule"}[type(entry)]

@@ -194,6 +194,9 @@ ROUTE_BAD = [
     ("192.0.2.0/24 no_track nexthop via 10.0.0.1 junk", "Route has trailing nonsense after nexthops - junk", 0),
     ("192.0.2.0/24 dev eth0 encap gre", "Unknown encap type - gre", 0),
     ("192.0.2.0/24 dev eth0 rtt 1e3", "Invalid rtt 1e3 for route", 0),
+    ("192.0.2.0/24 dev eth0 rtt 0.1", "Invalid rtt 0.1 for route", 0),
+    ("192.0.2.0/24 dev eth0 rtt 960001", "Invalid rtt 960001 for route", 0),
+    ("192.0.2.0/24 dev eth0 rto_min 120001", "Invalid rto_min value 120001 specified for route", 0),
 ]
 
 
@@ -204,6 +207,13 @@ def test_route_messages(line, message, kept):
     assert any(d.message == message and d.pos.line == 2 for d in found), [d.message for d in found]
     assert len(entries) == kept
     assert result.exit_status == 5
+
+
+def test_route_table_number_wraps_like_keepalived():
+    result, (route,) = load_block("static_routes", "192.0.2.0/24 dev eth0 table 4294967296")
+    assert route.table == "4294967296" and errs(result) == []
+    result, entries = load_block("static_rules", "from all table 4294967296 preference 1")
+    assert entries == () and any(d.message == "Table 0 is not valid" for d in errs(result))
 
 
 def test_route_family_and_interfaces():

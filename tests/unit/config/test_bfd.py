@@ -89,7 +89,18 @@ BAD = [
                    "ignoring"),
     ("weight 1 sideways", "Configuration error: BFD instance unknown weight option sideways"),
     ("source_ip 1.2.3", "Configuration error: BFD instance has malformed source address 1.2.3, ignoring"),
+    ("idle_tx 4294967.295", "Configuration error: BFD instance idle_tx value 4294967.295 is not valid (must be in "
+                            "range [1000-4294967]), ignoring"),
 ]
+
+
+def test_too_many_decimals():
+    result, b = bfd("neighbor_ip 192.0.2.1\nmin_rx 1.0005")
+    assert [(d.code, d.message) for d in errs(result)] == [
+        (ConfigErr.INVALID_NUMBER, "number '1.0005' has too many decimal places"),
+        (ConfigErr.GENERAL_ERROR, "Configuration error: BFD instance min_rx value 1.0005 is not valid (must be in "
+                                  "range [1-4294967]), ignoring")]
+    assert b.min_rx == 10.0
 
 
 @pytest.mark.parametrize("line,message", BAD, ids=[b[0] for b in BAD])

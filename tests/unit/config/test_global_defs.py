@@ -211,6 +211,7 @@ CASES = [
     ("reload_file /tmp/r", "reload_file", "/tmp/r"),
     ("include_check", "include_check", ()),
     ("include_check +match -wildcard_match", "include_check", ("+match", "-wildcard_match")),
+    ("include_check read +brace_match", "include_check", ("read", "+brace_match")),
     ("config_save_dir /tmp/ka", "config_save_dir", "/tmp/ka"),
     ("tmp_config_directory /tmp", "tmp_config_directory", "/tmp"),
     ("data_use_instance", "data_use_instance", True),
@@ -292,6 +293,11 @@ BAD = [
     ("notify_fifo", "No notify_fifo name specified", ConfigErr.GENERAL_ERROR),
     ("vrrp_notify_fifo", "No vrrp_notify_fifo name specified", ConfigErr.GENERAL_ERROR),
     ("script_user", "No script username specified", ConfigErr.GENERAL_ERROR),
+    ("include_check readable", "Unknown include_check type 'readable' - ignoring", ConfigErr.GENERAL_ERROR),
+    ("include_check read match", "Duplicate include_check 'match' specified - ignoring", ConfigErr.GENERAL_ERROR),
+    ("vrrp_startup_delay 1.0000001", "number '1.0000001' has too many decimal places", ConfigErr.INVALID_NUMBER),
+    ("process_name", "*** Configuration line starting `process_name` is missing a parameter after keyword "
+                     "`process_name` at word position 2", ConfigErr.MISSING_PARAMETER),
 ]
 
 

@@ -49,6 +49,12 @@ def test_track_group_references():
     assert "Static address has both track_group and no_track set - not tracking" in messages
 
 
+def test_track_group_must_come_before_its_use():
+    result = load_text("static_ipaddress {\n 192.0.2.1/24 dev eth0 track_group TG\n}\n"
+                       "track_group TG {\n group {\n VI_1\n }\n}\n")
+    assert [(d.message, d.pos.line) for d in errs(result)] == [("track_group TG not found", 2)]
+
+
 def test_linkbeat_interfaces():
     result = load_text("linkbeat_interfaces {\n eth0\n eth1 ETHTOOL\n eth2 MII\n eth3 IOCTL\n eth4 FOO\n}\n")
     assert [(e.interface, e.type) for e in result.config.linkbeat_interfaces] == [
@@ -61,11 +67,13 @@ def test_linkbeat_interfaces():
 
 
 def test_up_down_delays():
-    result = load_text("interface_up_down_delays {\n eth0 0.5\n eth1 1 2.000001\n eth2\n eth3 256\n}\n")
+    result = load_text("interface_up_down_delays {\n eth0 0.5\n eth1 1 2.000001\n eth2\n eth3 256\n"
+                       " eth4 0.0000001\n}\n")
     delays = result.config.interface_up_down_delays
     assert delays == (UpDownDelay("eth0", 0.5), UpDownDelay("eth1", 1.0, 2.000001))
     assert delays[0].effective_up_delay == 0.0
-    assert [d.code for d in result.diagnostics] == [ConfigErr.OK, ConfigErr.INVALID_NUMBER]
+    assert [d.code for d in result.diagnostics] == [ConfigErr.OK, ConfigErr.INVALID_NUMBER,
+                                                    ConfigErr.INVALID_NUMBER]
     assert load_text(write_config(result.config)).config.interface_up_down_delays == delays
 
 
