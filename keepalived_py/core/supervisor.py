@@ -220,7 +220,8 @@ class Supervisor:
         line, permanent = exit_cause(returncode, pid)
         if line:
             self.log.info(line)
-        self._confirmed(child.role)  # a dead child no longer holds up a reload
+        # A start-up or reload round waiting for this child is confirmed by its successor's
+        # Ready (a respawned child reads the current file); the daemon stops otherwise.
         title = ROLE_TITLES[child.role]
         if permanent:
             self.notifier.errno(errno.EPERM if permanent == 4 else errno.EINVAL)
