@@ -262,10 +262,71 @@ class VrrpInstance(Model):
     def effective_strict(self, global_strict: bool = False) -> bool:
         return self.strict_mode if self.strict_mode is not None else global_strict
 
-    def effective_accept(self, global_strict: bool = False) -> bool:
+    def effective_accept(self, global_strict: bool = False, global_version: int = 2) -> bool:
+        """Accept mode: as given, else on unless strict (the address owner always accepts); strict
+        VRRPv2 does not accept as a non-owner."""
         if self.accept is not None:
-            return self.accept
-        return True if self.address_owner else not self.effective_strict(global_strict)
+            accept = self.accept
+        else:
+            accept = True if self.address_owner else not self.effective_strict(global_strict)
+        if accept and not self.address_owner and self.effective_strict(global_strict) and \
+                self.effective_version(global_version, global_strict) == 2:
+            return False
+        return accept
+
+    # The rest follow vrrp_complete_instance(): an unset keyword takes the global value, and
+    # strict mode forces the RFC behaviour whatever was configured.
+    def effective_preempt(self) -> bool:
+        """nopreempt is cleared for the address owner and for initial state MASTER."""
+        return self.preempt or self.address_owner or self.effective_state == "MASTER"
+
+    def effective_preempt_delay(self, global_strict: bool = False) -> float:
+        if self.effective_state == "MASTER" or self.effective_strict(global_strict) or not self.effective_preempt():
+            return 0.0
+        return self.preempt_delay
+
+    def effective_down_timer_adverts(self, global_value: int = 3, global_strict: bool = False) -> int:
+        value = self.down_timer_adverts if self.down_timer_adverts is not None else global_value
+        return 3 if self.effective_strict(global_strict) else value
+
+    def effective_garp_lower_prio_repeat(self, global_value: int | None = None, global_garp_repeat: int = 5,
+                                         global_strict: bool = False) -> int:
+        if self.effective_strict(global_strict):
+            return 0
+        if self.garp_lower_prio_repeat is not None:
+            return self.garp_lower_prio_repeat
+        return global_value if global_value is not None else global_garp_repeat
+
+    def effective_garp_lower_prio_delay(self, global_value: float | None = None, global_garp_delay: float = 5.0,
+                                        global_strict: bool = False) -> float:
+        if self.effective_strict(global_strict):
+            return 0.0
+        if self.garp_lower_prio_delay is not None:
+            return float(self.garp_lower_prio_delay)
+        return float(global_value if global_value is not None else global_garp_delay)
+
+    def effective_lower_prio_no_advert(self, global_value: bool = False, global_strict: bool = False) -> bool:
+        if self.effective_strict(global_strict):
+            return True
+        return self.lower_prio_no_advert if self.lower_prio_no_advert is not None else global_value
+
+    def effective_higher_prio_send_advert(self, global_value: bool = False, global_strict: bool = False) -> bool:
+        if self.effective_strict(global_strict):
+            return False
+        return self.higher_prio_send_advert if self.higher_prio_send_advert is not None else global_value
+
+    def effective_smtp_alert(self, global_smtp_alert_vrrp: bool | None = None,
+                             global_smtp_alert: bool | None = None) -> bool:
+        for value in (self.smtp_alert, global_smtp_alert_vrrp, global_smtp_alert):
+            if value is not None:
+                return value
+        return False
+
+    def effective_unicast_ttl(self) -> int | None:
+        """The TTL/hop limit of unicast adverts; None for IPv6: the kernel's default."""
+        if self.unicast_ttl is not None and self.unicast_peer:
+            return self.unicast_ttl
+        return 255 if self.family == 4 else None
 
 
 def round_advert_int(advert_int: float | None, version: int) -> tuple[float, str | None]:

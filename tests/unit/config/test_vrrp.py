@@ -359,6 +359,29 @@ def test_family_and_version():
     assert native.effective_version() == 3
 
 
+def test_effective_values_follow_vrrp_complete_instance():
+    vi, _ = inst("    state MASTER\n    priority 200\n    nopreempt\n    preempt_delay 3")
+    assert vi.effective_preempt() and vi.effective_preempt_delay() == 0.0
+    vi, _ = inst("    nopreempt\n    preempt_delay 3")
+    assert not vi.effective_preempt() and vi.effective_preempt_delay() == 0.0
+    vi, _ = inst("    preempt_delay 3\n    down_timer_adverts 5\n    garp_lower_prio_repeat 2\n"
+                 "    lower_prio_no_advert off\n    higher_prio_send_advert\n    accept\n    unicast_ttl 7")
+    assert vi.effective_preempt_delay() == 3.0 and vi.effective_preempt_delay(global_strict=True) == 0.0
+    assert vi.effective_down_timer_adverts() == 5 and vi.effective_down_timer_adverts(global_strict=True) == 3
+    assert vi.effective_garp_lower_prio_repeat() == 2 and vi.effective_garp_lower_prio_repeat(global_strict=True) == 0
+    assert vi.effective_lower_prio_no_advert() is False and vi.effective_lower_prio_no_advert(True, True) is True
+    assert vi.effective_higher_prio_send_advert() is True
+    assert vi.effective_higher_prio_send_advert(global_strict=True) is False
+    assert vi.effective_accept() is True and vi.effective_accept(global_strict=True) is False
+    assert vi.effective_accept(global_strict=True, global_version=3) is True
+    assert vi.effective_unicast_ttl() == 255  # no peers: keepalived resets unicast_ttl
+    plain, _ = inst("")
+    assert plain.effective_garp_lower_prio_repeat() == 5 and plain.effective_garp_lower_prio_repeat(1) == 1
+    assert plain.effective_garp_lower_prio_delay() == 5.0 and plain.effective_garp_lower_prio_delay(2) == 2.0
+    assert plain.effective_smtp_alert() is False and plain.effective_smtp_alert(None, True) is True
+    assert plain.effective_smtp_alert(False, True) is False
+
+
 def test_priority_from_state():
     vi, _ = inst("    state MASTER")
     assert vi.effective_priority == 255 and vi.address_owner and vi.effective_accept(True)
