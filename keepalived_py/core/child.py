@@ -181,7 +181,11 @@ class ChildProcess:
             reply = DumpReply(seq=msg.seq, kind=msg.kind, json=content)
         else:
             reply = DumpReply(seq=msg.seq, kind=msg.kind, text=str(content or ""))
-        await self.channel.send(reply)
+        try:
+            await self.channel.send(reply)
+        except (IpcError, TypeError, ValueError) as exc:  # too large, or not JSON-able
+            await self.channel.send(DumpReply(seq=msg.seq, kind=msg.kind,
+                                              text=f"(dump not sent: {exc})\n"))
 
     async def serve(self, entry: RoleEntry, install_signals: bool = True) -> int:
         loop = asyncio.get_running_loop()

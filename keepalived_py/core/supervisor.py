@@ -232,6 +232,7 @@ class Supervisor:
             self.request_stop(0)
             return
         self.log.critical(f"{title} child process({pid}) died: Respawning")
+        self.notifier.status(f"{title} child process({pid}) died: Respawning")
         delay, child.next_delay, say = restart_delay(child.started, self.clock(), child.next_delay)
         if say:
             self.log.info(f"Restart of {title} process delayed {delay} seconds to limit respawn rate")

@@ -72,3 +72,33 @@ def test_role_resolution_falls_back_to_idle_only_when_module_missing():
         from keepalived_py.core import idle
 
         assert entry is idle.run
+
+
+def test_oversized_dump_is_replaced_by_a_note(tmp_path):
+    conf = tmp_path / "k.conf"
+    conf.write_text(GOOD)
+
+    async def role(ctx: ChildContext) -> int:
+        async def on_dump(kind):
+            return "x" * (m.MAX_MESSAGE + 10)
+
+        ctx.on_dump(on_dump)
+        await ctx.stopped()
+        return 0
+
+    async def go():
+        parent_sock, child_sock = make_pair()
+        ctx = ChildContext(role="vrrp", options=parse_args(["-f", str(conf)]), config=None,
+                           log=logging.getLogger("test.child"), pid_file=str(tmp_path / "p"))
+        serving = asyncio.ensure_future(ChildProcess(ctx, child_sock).serve(role, install_signals=False))
+        parent = await Channel.open(parent_sock)
+        await parent.recv()
+        await parent.send(m.DumpRequest(seq=7, kind="data"))
+        reply = await parent.recv()
+        await parent.send(m.Stop())
+        await asyncio.wait_for(serving, 10)
+        parent.close()
+        return reply
+
+    reply = asyncio.run(go())
+    assert reply.seq == 7 and reply.text.startswith("(dump not sent:")
