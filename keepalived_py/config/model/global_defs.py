@@ -218,7 +218,11 @@ class Decimal(ValueType):
         self.lo, self.hi, self.digits = lo, hi, digits
 
     def parse(self, args, ctx):
-        return read_decimal(args[0], self.lo, self.hi, self.digits, ctx.keyword, ctx=ctx)
+        value = read_decimal(args[0], self.lo, self.hi, self.digits, ctx.keyword, ctx=ctx)
+        large = {"vrrp_garp_interval": 1.0, "vrrp_gna_interval": 1.0, "vrrp_startup_delay": 60.0}.get(ctx.keyword)
+        if large is not None and value >= large:
+            ctx.info(f"The {ctx.keyword} is very large - {args[0]} seconds")
+        return value
 
     def format(self, value):
         return [_fmt_decimal(value)]

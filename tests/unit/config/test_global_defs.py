@@ -351,3 +351,40 @@ def test_round_trip_each_keyword(line, field, value):
     text = write_config(result.config)
     again = load_text(text).config.global_defs or GlobalDefs()
     assert again == g
+
+
+# --------------------------------------------------------------------------- Debian samples
+SAMPLES = Path("/usr/share/doc/keepalived/samples")
+#: unknown keywords there that belong to other areas (vrrp_sync_group members without 'group')
+OTHER_AREAS = {"keepalived.conf.vrrp.lvs_syncd"}
+MY_PARTS = ("global_defs", "static_ipaddress", "static_routes", "static_rules", "bfd_instance", "track_group",
+            "linkbeat_interfaces", "interface_up_down_delays", "ssl")
+
+
+def samples() -> list[Path]:
+    return sorted(SAMPLES.glob("keepalived.conf.*")) if SAMPLES.is_dir() else []
+
+
+@pytest.mark.parametrize("path", samples(), ids=lambda p: p.name)
+def test_debian_samples_parse_and_round_trip(path: Path):
+    from keepalived_py.config.loader import load_config
+    result = load_config(str(path), check_interfaces=False)
+    if path.name not in OTHER_AREAS:
+        assert [str(d) for d in result.diagnostics if d.code == ConfigErr.UNKNOWN_KEYWORD] == []
+    again = load_text(write_config(result.config))
+    for part in MY_PARTS:
+        assert getattr(again.config, part) == getattr(result.config, part), part
+
+
+def test_samples_exercise_this_area():
+    if not samples():
+        from tests.envcheck import keepalived_binary
+        keepalived_binary()
+        pytest.fail("Debian samples missing although keepalived is installed")
+    loaded = [load_text((SAMPLES / n).read_text()).config for n in
+              ("keepalived.conf.vrrp.static_ipaddress", "keepalived.conf.vrrp.routes", "keepalived.conf.vrrp.rules")]
+    assert loaded[0].static_ipaddress and any(i.virtual_routes for i in loaded[1].vrrp_instance)
+    assert loaded[0].global_defs.router_id == "LVS_DEVEL"
+    vrrp = load_text((SAMPLES / "keepalived.conf.vrrp").read_text()).config.global_defs
+    assert vrrp.notification_email == ("acassen",) and vrrp.smtp_server == SmtpServer("192.168.200.1")
+    assert vrrp.smtp_connect_timeout == 30
