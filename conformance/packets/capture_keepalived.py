@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -247,6 +248,7 @@ def capture(specs: tuple[VectorSpec, ...], keepalived: str = "/usr/sbin/keepaliv
             "advert": adverts[0],
             "priority_zero": stops[0] if stops else None,
         }
+    shutil.rmtree(workdir, ignore_errors=True)  # kept only when something went wrong
     return out
 
 

@@ -12,6 +12,7 @@ Run as root: .venv/bin/python -m conformance.packets.garp_differential
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -143,6 +144,7 @@ def theirs(keepalived: str = "/usr/sbin/keepalived") -> list[tuple[float, list[s
             bursts[-1][1].append(addr)
         else:
             bursts.append((t - first, [addr]))
+    shutil.rmtree(work, ignore_errors=True)  # kept only when something went wrong
     return [b for b in bursts if b[0] <= RUN_S]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -221,6 +222,7 @@ def theirs(keepalived: str = "/usr/sbin/keepalived") -> dict[str, set[str]]:
                     p.wait()
         for ns in created:
             _run("ip", "netns", "del", ns, check=False)
+    shutil.rmtree(work, ignore_errors=True)
     return results
 
 

@@ -13,6 +13,7 @@ Run as root: .venv/bin/python -m conformance.packets.timing_differential
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -198,6 +199,7 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
     predicted = predict(sc, injected)
     before = [t for t, _ in injected if t < theirs[0]]
     last = before[-1] if before else injected[0][0]
+    shutil.rmtree(work, ignore_errors=True)  # kept only when something went wrong
     return theirs[0] - last, predicted - last
 
 
