@@ -1,0 +1,313 @@
+"""Trackers with real scripts, files and processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from keepalived_py.vrrp.trackers import Trackers
+from tests.unit.vrrp_tracking.helpers import Events, config
+
+
+def make_script(path: Path, body: str) -> str:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def script_config(tmp_path, chk_body, *, extra="", interval=0.1, timeout=None, track="track_script {\n chk\n }"):
+    state = tmp_path / "rc"
+    state.write_text("0")
+    path = make_script(tmp_path / "chk.sh", chk_body.format(state=state))
+    top = f"""
+vrrp_script chk {{
+    script "{path}"
+    {extra}
+}}
+vrrp_script unused {{
+    script "{path}"
+}}
+"""
+    return config(top, track, chk=(interval, timeout)), state
+
+
+def test_script_rise_fall(tmp_path):
+    cfg, state = script_config(tmp_path, "exit $(cat {state})\n", extra="rise 2\n fall 2")
+
+    async def main():
+        ev = Events()
+        tr = Trackers()
+        await tr.start(cfg, ev)
+        await ev.wait_for(lambda e: e.of("script", "chk") == [True])
+        state.write_text("1")
+        await ev.wait_for(lambda e: e.of("script", "chk") == [True, False])
+        snap = tr.snapshot()
+        state.write_text("0")
+        await ev.wait_for(lambda e: e.of("script", "chk") == [True, False, True])
+        await tr.stop()
+        return ev, snap
+
+    ev, snap = asyncio.run(main())
+    assert {e.name for e in ev} == {"chk"}  # the unused script never runs
+    assert snap["scripts"]["chk"]["status"] == "BAD" and "unused" not in snap["scripts"]
+
+
+def test_init_fail_reports_down_at_once(tmp_path):
+    cfg, state = script_config(tmp_path, "exit $(cat {state})\n", extra="init_fail")
+    state.write_text("1")
+
+    async def main():
+        ev = Events()
+        tr = Trackers()
+        await tr.start(cfg, ev)
+        assert ev.of("script", "chk") == [False]  # before any run
+        await asyncio.sleep(0.35)
+        assert ev.of("script", "chk") == [False]  # further failures are not news
+        state.write_text("0")
+        await ev.wait_for(lambda e: e.of("script", "chk") == [False, True])
+        await tr.stop()
+
+    asyncio.run(main())
+
+
+def test_script_timeout_is_failure(tmp_path):
+    logs = []
+    cfg, _ = script_config(tmp_path, "sleep 5\n", interval=0.5, timeout=0.2)
+
+    async def main():
+        ev = Events()
+        tr = Trackers(log_fn=logs.append)
+        await tr.start(cfg, ev)
+        await ev.wait_for(lambda e: e.of("script", "chk") == [False])
+        await tr.stop()
+
+    asyncio.run(main())
+    assert "VRRP_Script(chk) timed_out" in logs
+
+
+def test_failure_message_and_status_change_log(tmp_path):
+    logs = []
+    cfg, state = script_config(tmp_path, "exit $(cat {state})\n")
+    state.write_text("3")
+
+    async def main():
+        ev = Events()
+        tr = Trackers(log_fn=logs.append)
+        await tr.start(cfg, ev)
+        await ev.wait_for(lambda e: e.of("script", "chk") == [False])
+        await tr.stop()
+
+    asyncio.run(main())
+    assert "Script `chk` now returning 3" in logs
+    assert "VRRP_Script(chk) failed (exited with status 3)" in logs
+
+
+def test_overrunning_script_is_skipped(tmp_path):
+    logs = []
+    cfg, _ = script_config(tmp_path, "sleep 0.35\n", interval=0.1, timeout=2)
+
+    async def main():
+        ev = Events()
+        tr = Trackers(log_fn=logs.append)
+        await tr.start(cfg, ev)
+        await ev.wait_for(lambda e: e.of("script", "chk") == [True])
+        runs = tr.snapshot()["scripts"]["chk"]["runs"]
+        await tr.stop()
+        return runs
+
+    assert asyncio.run(main()) == 1
+    assert "Track script chk is already running, expect idle - skipping run" in logs
+
+
+def test_missing_script_disabled(tmp_path):
+    logs = []
+    top = f'vrrp_script chk {{\n script "{tmp_path}/nope.sh"\n}}\n'
+    cfg = config(top, "track_script {\n chk\n }")
+    tr = Trackers(log_fn=logs.append)
+    assert tr.prepare(cfg) == {("script", "chk")}
+    assert "Disabling track script chk since not found/accessible" in logs
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="ownership checks need root")
+def test_insecure_script_disabled_with_script_security(tmp_path):
+    import shutil
+    import tempfile
+    d = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        d.chmod(0o777)
+        path = make_script(d / "chk.sh", "exit 0\n")
+        top = f'global_defs {{\n script_user root\n enable_script_security\n}}\nvrrp_script chk {{\n script "{path}"\n}}\n'
+        logs = []
+        tr = Trackers(log_fn=logs.append)
+        assert tr.prepare(config(top, "track_script {\n chk\n }")) == {("script", "chk")}
+        assert "Disabling track script chk due to insecure" in logs
+        # without enable_script_security it runs, and keepalived complains
+        top = top.replace(" enable_script_security\n", "")
+        tr = Trackers(log_fn=logs.append)
+        assert tr.prepare(config(top, "track_script {\n chk\n }")) == set()
+        assert tr.security_violation() == ("SECURITY VIOLATION - scripts are being executed but "
+                                           "script_security not enabled. There are insecure scripts.")
+    finally:
+        shutil.rmtree(d)
+
+
+# ---------------------------------------------------------------------------- files
+def file_config(path, extra=""):
+    return config(f"track_file tf {{\n file {path}\n {extra}\n}}\n", "track_file {\n tf\n }")
+
+
+@pytest.mark.parametrize("inotify", [True, False])
+def test_track_file(tmp_path, inotify):
+    f = tmp_path / "weight"
+    f.write_text("5\n")
+    cfg = file_config(f)
+
+    async def main():
+        ev = Events()
+        tr = Trackers(use_inotify=inotify, file_poll_interval=0.05)
+        await tr.start(cfg, ev)
+        assert ev.of("file", "tf") == [5]
+        f.write_text("-3")
+        await ev.wait_for(lambda e: e.of("file", "tf")[-1:] == [-3])
+        f.write_text("-3\n")  # same value: no event
+        f.write_text("junk")  # no number: 0
+        await ev.wait_for(lambda e: e.of("file", "tf")[-1:] == [0])
+        f.write_text("0x10")
+        await ev.wait_for(lambda e: e.of("file", "tf")[-1:] == [16])
+        f.write_text("99999999999")  # out of range: ignored
+        await asyncio.sleep(0.2)
+        f.unlink()
+        await ev.wait_for(lambda e: e.of("file", "tf")[-1:] == [0])
+        tmp = tmp_path / "new"
+        tmp.write_text("7")
+        tmp.rename(f)  # moved in
+        await ev.wait_for(lambda e: e.of("file", "tf")[-1:] == [7])
+        snap = tr.snapshot()
+        await tr.stop()
+        return ev.of("file", "tf"), snap
+
+    values, snap = asyncio.run(main())
+    assert values == [5, -3, 0, 16, 0, 7]
+    assert snap["files"]["tf"] == {"path": str(f), "value": 7}
+
+
+def test_track_file_absent_and_init_file(tmp_path):
+    f = tmp_path / "w"
+    g = tmp_path / "g"
+    g.write_text("3\n")
+    cfg = config(f"track_file tf {{\n file {f}\n init_file 12\n}}\n"
+                 f"track_file tg {{\n file {g}\n init_file 4 overwrite\n}}\n"
+                 f"track_file th {{\n file {tmp_path}/absent\n}}\n"
+                 f"track_file tx {{\n file /nonexistent_dir_kpy/x\n}}\n",
+                 "track_file {\n tf\n tg\n th\n tx\n }")
+
+    async def main():
+        ev = Events()
+        tr = Trackers()
+        await tr.start(cfg, ev)
+        await tr.stop()
+        return ev, tr
+
+    ev, tr = asyncio.run(main())
+    assert f.read_text() == "12\n" and g.read_text() == "4\n"
+    assert ev.of("file", "tf") == [12] and ev.of("file", "tg") == [4] and ev.of("file", "th") == [0]
+    assert ev.of("file", "tx") == [] and ("file", "tx") in tr.disabled
+
+
+# ---------------------------------------------------------------------------- processes
+def spawn_marker(tag: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", tag])
+
+
+def test_track_process_quorum(tmp_path):
+    tag = f"kpy-track-{os.getpid()}"
+    cfg = config(f'vrrp_track_process tp {{\n process {sys.executable} -c "import time; time.sleep(60)" {tag}\n'
+                 " quorum 2\n}\n", "track_process {\n tp\n }")
+    procs = []
+
+    async def main():
+        ev = Events()
+        tr = Trackers(process_scan_interval=0.05)
+        await tr.start(cfg, ev)
+        assert ev.of("process", "tp") == [False]
+        procs.append(spawn_marker(tag))
+        await asyncio.sleep(0.3)
+        assert ev.of("process", "tp") == [False]
+        procs.append(spawn_marker(tag))
+        await ev.wait_for(lambda e: e.of("process", "tp") == [False, True])
+        assert tr.snapshot()["processes"]["tp"]["count"] == 2
+        procs.pop().kill()
+        await ev.wait_for(lambda e: e.of("process", "tp") == [False, True, False])
+        await tr.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def test_track_process_delay(tmp_path):
+    tag = f"kpy-delay-{os.getpid()}"
+    cfg = config(f'vrrp_track_process tp {{\n process {sys.executable} -c "import time; time.sleep(60)" {tag}\n'
+                 " delay 0.5\n}\n", "track_process {\n tp\n }")
+    procs = []
+
+    async def main():
+        ev = Events()
+        tr = Trackers(process_scan_interval=0.05)
+        await tr.start(cfg, ev)
+        procs.append(spawn_marker(tag))
+        await asyncio.sleep(0.3)
+        assert ev.of("process", "tp") == [False]  # still within fork_delay
+        await ev.wait_for(lambda e: e.of("process", "tp") == [False, True])
+        procs.pop().kill()
+        await asyncio.sleep(0.2)
+        procs.append(spawn_marker(tag))  # back within terminate_delay: no change at all
+        await asyncio.sleep(0.8)
+        assert ev.of("process", "tp") == [False, True]
+        await tr.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+# ---------------------------------------------------------------------------- reload
+def test_reload_keeps_unchanged_and_carries_status(tmp_path):
+    ok = make_script(tmp_path / "ok.sh", "exit 0\n")
+    bad = make_script(tmp_path / "bad.sh", "exit 1\n")
+    top = (f'vrrp_script a {{\n script "{ok}"\n}}\nvrrp_script b {{\n script "{bad}"\n}}\n'
+           f'vrrp_script c {{\n script "{ok}"\n}}\n')
+    cfg1 = config(top, "track_script {\n a\n b\n }", a=(0.1, None), b=(0.1, None), c=(0.1, None))
+    cfg2 = config(top.replace("vrrp_script b {", "vrrp_script b {\n rise 3\n"),
+                  "track_script {\n a\n b\n c\n }", a=(0.1, None), b=(0.1, None), c=(0.1, None))
+    cfg3 = config(top, "track_script {\n c\n }", a=(0.1, None), b=(0.1, None), c=(0.1, None))
+
+    async def main():
+        ev = Events()
+        tr = Trackers()
+        await tr.start(cfg1, ev)
+        await ev.wait_for(lambda e: e.of("script", "a") == [True] and e.of("script", "b") == [False])
+        a_tracker = tr.scripts["a"]
+        ev.clear()
+        await tr.reload(cfg2)
+        assert tr.scripts["a"] is a_tracker  # unchanged: kept running
+        assert tr.scripts["b"].state.ok is False  # changed: status carried
+        await ev.wait_for(lambda e: e.of("script", "c") == [True])
+        assert ev.of("script", "a") == [True] and ev.of("script", "b") == [False]  # re-reported
+        await tr.reload(cfg3)
+        assert set(tr.scripts) == {"c"}
+        assert a_tracker.task.done()
+        await tr.stop()
+
+    asyncio.run(main())
