@@ -1,0 +1,96 @@
+"""Shared pieces for the VRRP runtime and interop lab tests (no tests here).
+
+Timings are measured the way the acceptance states them: from the backup's reference
+advert (the master's last advert before a kill -9, or its priority 0 advert on TERM; pcap
+time) to the VIP appearing on the backup (netlink observer time, same wall clock).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from conformance.lab import vrrp_adverts
+
+TWO_ROUTERS = """
+bridge lan 192.0.2.0/24 2001:db8:0:1::/64
+router r1 lan
+router r2 lan
+"""
+VIP = "192.0.2.100"
+VIP6 = "2001:db8:0:1::100"
+
+
+def vrrp_conf(*, name: str = "VI_1", prio: int, vrid: int = 51, vips: tuple[str, ...] = (f"{VIP}/24",),
+              version: int | None = None, advert: float = 1, unicast_src: str | None = None,
+              peers: tuple[str, ...] = (), nopreempt: bool = False, iface: str = "eth0",
+              extra: str = "", global_extra: str = "", router_id: str = "r") -> str:
+    lines = [f"global_defs {{\n    router_id {router_id}\n{global_extra}}}\n",
+             f"vrrp_instance {name} {{",
+             "    state BACKUP",
+             f"    interface {iface}",
+             f"    virtual_router_id {vrid}",
+             f"    priority {prio}",
+             f"    advert_int {advert}"]
+    if version is not None:
+        lines.append(f"    version {version}")
+    if nopreempt:
+        lines.append("    nopreempt")
+    if unicast_src:
+        lines.append(f"    unicast_src_ip {unicast_src}")
+    if peers:
+        lines.append("    unicast_peer {")
+        lines += [f"        {p}" for p in peers]
+        lines.append("    }")
+    lines.append("    virtual_ipaddress {")
+    lines += [f"        {v}" for v in vips]
+    lines.append("    }")
+    if extra:
+        lines.append(extra)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def master_down(prio: int, advert: float = 1.0, version: int = 2) -> float:
+    if version == 3:
+        return 3 * advert + ((256 - prio) * int(round(advert * 100))) / 25600
+    return 3 * advert + (256 - prio) / 256
+
+
+def skew(prio: int, advert: float = 1.0, version: int = 2) -> float:
+    if version == 3:
+        return ((256 - prio) * int(round(advert * 100))) / 25600
+    return (256 - prio) / 256
+
+
+@dataclass
+class Takeover:
+    delay: float | None  # reference advert -> VIP on the new master
+    after_fault: float | None  # fault -> VIP on the new master
+    reference: str
+
+
+def measure(lab, frames, takeover, t_fault: float, master_ip: str, prio0: bool) -> Takeover:
+    """Delay from the reference advert to `takeover` (an AddrEvent)."""
+    t_fault_wall = next(w for m, w, _ in lab.journal if m == t_fault)
+    adverts = vrrp_adverts(frames)
+    if prio0:
+        ref = [a.ts for a in adverts if a.ts >= t_fault_wall - 0.01 and a.src == master_ip and a.priority == 0]
+        what = "priority 0 advert"
+    else:
+        ref = [a.ts for a in adverts if a.ts < t_fault_wall and a.src == master_ip][-1:]
+        what = "last advert before the kill"
+    if takeover is None or not ref:
+        return Takeover(None, None, what)
+    return Takeover(takeover.wall - ref[0], takeover.mono - t_fault, what)
+
+
+def wait_until(pred, timeout: float, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            return v
+        time.sleep(step)
