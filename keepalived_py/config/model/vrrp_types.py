@@ -250,6 +250,19 @@ class IfName(KaValue):
         return [_quote(value)]
 
 
+def inet_stosockaddr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """keepalived's inet_stosockaddr(): anything from a '-' or '/' on is dropped (ranges and
+    masks), the family is IPv6 if there is a ':', then inet_pton (no %scope)."""
+    cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
+    word = text[:cut]
+    if "%" in word:
+        return None
+    try:
+        return ipaddress.IPv6Address(word) if ":" in text else ipaddress.IPv4Address(word)
+    except ValueError:
+        return None
+
+
 class IpAddr(KaValue):
     """An IP address as inet_stosockaddr() reads it (no prefix length)."""
 
@@ -259,10 +272,9 @@ class IpAddr(KaValue):
 
     def parse(self, args, ctx):
         text = args[0]
-        try:
-            addr = ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)
-        except ValueError:
-            raise ValueProblem(_fmt(self.error, text, ctx) or f"{ctx.keyword}: invalid address '{text}'") from None
+        addr = inet_stosockaddr(text)
+        if addr is None:
+            raise ValueProblem(_fmt(self.error, text, ctx) or f"{ctx.keyword}: invalid address '{text}'")
         if self.multicast:
             is_mc = addr.is_multicast if addr.version == 4 else (
                 addr.is_multicast and (addr.packed[1] & 0x0F) == 2)
@@ -542,11 +554,10 @@ class UnicastPeerEntry(KaValue):
 
     def parse(self, args, ctx):
         text = args[0]
-        try:
-            addr = ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)
-        except ValueError:
+        addr = inet_stosockaddr(text)
+        if addr is None:
             raise ValueProblem(say("Configuration error: VRRP instance[{n}] malformed unicast peer "
-                                   "address[{t}]. Skipping...", ctx, t=text)) from None
+                                   "address[{t}]. Skipping...", ctx, t=text))
         ttls: dict[str, int] = {}
         i = 1
         while i < len(args):

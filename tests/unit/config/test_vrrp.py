@@ -126,6 +126,8 @@ V4 = ipaddress.ip_address
     ("dont_track_primary", "dont_track_primary", True),
     ("mcast_src_ip 192.0.2.5", "mcast_src_ip", V4("192.0.2.5")),
     ("unicast_src_ip 192.0.2.6", "unicast_src_ip", V4("192.0.2.6")),
+    ("unicast_src_ip 192.0.2.6/24", "unicast_src_ip", V4("192.0.2.6")),  # inet_stosockaddr drops the mask
+    ("mcast_src_ip 2001:db8::6/64", "mcast_src_ip", ipaddress.ip_address("2001:db8::6")),
     ("mcast_dst_ip 224.0.0.19", "mcast_dst_ip", V4("224.0.0.19")),
     ("track_src_ip", "track_src_ip", True),
     ("unicast_fault_no_peer", "unicast_fault_no_peer", True),
@@ -267,6 +269,8 @@ def test_track_entry_positions_are_their_lines():
     ("mcast_dst_ip 192.0.2.1", "mcast_dst_ip", None, ["mcast_dst_ip 192.0.2.1 not multicast. Skipping..."]),
     ("mcast_dst_ip ff05::12", "mcast_dst_ip", None, ["mcast_dst_ip ff05::12 not link-local multicast. Skipping..."]),
     ("mcast_src_ip 192.0.2", "mcast_src_ip", None, None),
+    ("mcast_src_ip fe80::1%eth0", "mcast_src_ip", None, None),
+    ("mcast_src_ip 192.0.2.012", "mcast_src_ip", None, None),
     ("smtp_alert maybe", "smtp_alert", None, ["Invalid vrrp_instance smtp_alert parameter maybe"]),
     ("strict_mode 2", "strict_mode", None, None),
     ("kernel_rx_buf_size 1 2", "kernel_rx_buf_size", None, ["invalid kernel_rx_buf_size specified"]),
