@@ -96,6 +96,7 @@ class _Running:
     proc: asyncio.subprocess.Process
     script: Script
     task: asyncio.Task | None = field(default=None)
+    kill_on_stop: bool = True
 
 
 class ScriptRunner:
@@ -254,14 +255,16 @@ class ScriptRunner:
         return await self._wait(script, proc, timeout, kill_only)
 
     async def spawn(self, script: Script, extra_args: Sequence[str] = (), *, timeout: float | None = None,
-                    kill_only: bool = False,
+                    kill_only: bool = False, kill_on_stop: bool = True,
                     on_exit: Callable[[ScriptResult], None] | None = None) -> int | None:
         """Start `script` without waiting for it (keepalived's notify_exec()); a task reaps it.
-        Returns the pid (None if it could not start). Processes start in call order."""
+        Returns the pid (None if it could not start). Processes start in call order.
+        `kill_on_stop` False: stop() leaves it running, as keepalived leaves the notify
+        scripts it does not track as children (only stop/fifo scripts are)."""
         proc = await self._spawn(script, extra_args)
         if proc is None:
             return None
-        self._running[proc.pid] = running = _Running(proc, script)
+        self._running[proc.pid] = running = _Running(proc, script, kill_on_stop=kill_on_stop)
 
         async def reap() -> None:
             result = await self._wait(script, proc, timeout, kill_only)
@@ -279,7 +282,7 @@ class ScriptRunner:
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """script_killall(): SIGTERM to every running script's group, SIGKILL after `grace`."""
-        procs = [r.proc for r in self._running.values()]
+        procs = [r.proc for r in self._running.values() if r.kill_on_stop]
         for proc in procs:
             if proc.returncode is None:
                 self._killpg(proc, signal.SIGTERM)
@@ -291,5 +294,6 @@ class ScriptRunner:
                     if proc.returncode is None:
                         self._killpg(proc, signal.SIGKILL)
                 await asyncio.wait(pending, timeout=KILL_WAIT)
-        if self._background:
-            await asyncio.wait(list(self._background), timeout=KILL_WAIT)
+        mine = [r.task for r in self._running.values() if r.kill_on_stop and r.task is not None]
+        if mine:
+            await asyncio.wait(mine, timeout=KILL_WAIT)
