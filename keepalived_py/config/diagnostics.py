@@ -3,7 +3,7 @@
 keepalived keeps the *highest* config_err_t value it reported (lib/parser.c,
 vreport_config_error) and `keepalived -t` maps it to an exit status: 0 clean, 4 for a config
 it cannot run (file not found, bad interface, fatal), 6 for script security, 5 for anything
-else. We keep the same classes so `keepalived-py -t` exits as keepalived does.
+else; a missing parameter ends keepalived at once with status 2 (null_strvec). We keep the same classes so `keepalived-py -t` exits as keepalived does.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class ConfigErr(IntEnum):
 
 #: keepalived's chk_exit_code values for `-t`.
 EXIT_OK = 0
+#: KEEPALIVED_EXIT_CONFIG: a missing parameter makes keepalived exit at once (null_strvec)
+EXIT_MISSING_PARAMETER = 2
 EXIT_CONFIG = 4
 EXIT_CONFIG_TEST = 5
 EXIT_CONFIG_TEST_SECURITY = 6
@@ -97,6 +99,8 @@ class Diagnostics:
 
     @property
     def exit_status(self) -> int:
+        if any(d.code == ConfigErr.MISSING_PARAMETER for d in self.items):
+            return EXIT_MISSING_PARAMETER
         worst = self.worst
         if worst == ConfigErr.OK:
             return EXIT_OK

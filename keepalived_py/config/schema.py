@@ -67,11 +67,15 @@ class ValueType:
 
     def check_arity(self, args: Sequence[str], ctx: Ctx) -> None:
         if len(args) < self.min_args:
-            raise ValueProblem(f"{ctx.keyword} requires a parameter" if self.min_args == 1
-                               else f"{ctx.keyword} requires {self.min_args} parameters",
-                               ConfigErr.MISSING_PARAMETER)
+            raise ValueProblem(missing_parameter_message((ctx.keyword, *args)), ConfigErr.MISSING_PARAMETER)
         if self.max_args is not None and len(args) > self.max_args:
             ctx.warn(f"{ctx.keyword}: extra parameters {' '.join(args[self.max_args:])} ignored")
+
+
+def missing_parameter_message(words: Sequence[str]) -> str:
+    """keepalived's null_strvec() text: it reports this and exits with status 2 at once."""
+    return (f"*** Configuration line starting `{words[0]}` is missing a parameter after keyword "
+            f"`{words[-1]}` at word position {len(words) + 1}")
 
 
 def _quote(word: str) -> str:
@@ -311,6 +315,7 @@ class KeywordSpec:
     block_optional: bool = False  # Nested: the block may be absent (keyword line only)
     check: Callable[[Any, Ctx], Any] | None = None  # extra check/normalisation after parse
     once: str | None = None  # keepalived keeps the first value: message for a repeat ({arg}: its first word)
+    merge: bool = False  # Nested: a repeated block adds its keywords to the first (global_defs)
 
 
 HEAD = "head"
@@ -321,11 +326,11 @@ BODY = "body"
 def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
        multi: bool = False, alts: dict[str, Any] | None = None, deprecated: Sequence[str] = (),
        implemented: bool = False, block_optional: bool = False,
-       check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None) -> Any:
+       check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None, merge: bool = False) -> Any:
     """A model field set by a keyword (the field's own name unless `name` says otherwise)."""
     spec = dict(name=name, vtype=vtype, aliases=tuple(aliases), multi=multi,
                 alts=tuple((alts or {}).items()), deprecated=tuple(deprecated), implemented=implemented,
-                block_optional=block_optional, check=check, once=once)
+                block_optional=block_optional, check=check, once=once, merge=merge)
     if multi or (isinstance(vtype, Entries) and default is MISSING):
         default = ()
     elif default is MISSING:
@@ -352,6 +357,8 @@ class Model:
 
     #: the keyword that opens this block, for messages and the writer
     block_keyword: ClassVar[str] = ""
+    #: how keepalived takes words beyond the block's head fields (most blocks ignore them)
+    extra_head_words: ClassVar[ConfigErr] = ConfigErr.OK
 
 
 def model(cls: type) -> type:
@@ -459,11 +466,26 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             multis.setdefault(fname, []).append(value)
         elif isinstance(spec.vtype, Entries) and fname in values:
             values[fname] = values[fname] + value  # a repeated entry block adds to the first
+        elif spec.merge and fname in values and values[fname] is not None:
+            values[fname] = _merge(values[fname], value)
         else:
             values[fname] = value
     for fname, items in multis.items():
         values[fname] = tuple(items)
     return cls(pos=pos, **values)
+
+
+def _merge(first: Model, again: Model) -> Model:
+    """A repeated block: what the repeat sets (differs from the defaults) overrides the first."""
+    changes = {}
+    for f in dataclasses.fields(again):
+        if f.name == "pos":
+            continue
+        value = getattr(again, f.name)
+        if value != f.default:
+            old = getattr(first, f.name)
+            changes[f.name] = old + value if isinstance(value, tuple) and isinstance(old, tuple) else value
+    return dataclasses.replace(first, **changes)
 
 
 def _parse_heads(cls, heads, args, ctx: Ctx, values: dict[str, Any]) -> None:
@@ -483,7 +505,8 @@ def _parse_heads(cls, heads, args, ctx: Ctx, values: dict[str, Any]) -> None:
             ctx.diagnostics.add(problem.code, str(problem), ctx.pos)
         rest = rest[len(take):]
     if rest:
-        ctx.diagnostics.add(ConfigErr.WARNING, f"{ctx.keyword}: extra parameters {' '.join(rest)} ignored", ctx.pos)
+        code = getattr(cls, "extra_head_words", ConfigErr.OK)
+        ctx.diagnostics.add(code, f"{ctx.keyword}: extra parameters {' '.join(rest)} ignored", ctx.pos)
 
 
 def _parse_value(spec: KeywordSpec, child: Stmt, ctx: Ctx, diags: Diagnostics, usage: Usage) -> Any:

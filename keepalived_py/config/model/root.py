@@ -40,7 +40,7 @@ class KeepalivedConfig(Model):
     use_pid_dir: bool = kw(Flag(), default=False)
     linkbeat_use_polling: bool = kw(Flag(), default=False)
     child_wait_time: int = kw(Int(0, 2147483647), default=5)
-    global_defs: GlobalDefs | None = kw(Nested(GlobalDefs))
+    global_defs: GlobalDefs | None = kw(Nested(GlobalDefs), merge=True)
     ssl: SslDefs | None = kw(Nested(SslDefs), name="SSL")
     linkbeat_interfaces: tuple[LinkbeatInterface, ...] = kw(Entries(LinkbeatEntry()))
     interface_up_down_delays: tuple[UpDownDelay, ...] = kw(Entries(UpDownDelayEntry()))

@@ -96,11 +96,7 @@ def parity_cases() -> list[Path]:
 
 
 #: where keepalived-py cannot give keepalived's exit status yet (see the final report)
-KNOWN_DIFFERENCES = {
-    # keepalived exits 2 at once when a keyword's parameter is missing (strvec_slot past the end);
-    # the diagnostics model has no class for that exit status yet.
-    "bad_missing_parameter.conf",
-}
+KNOWN_DIFFERENCES: set[str] = set()  # none: every parity case exits as keepalived does
 
 
 def test_there_are_enough_parity_cases():
@@ -117,6 +113,5 @@ def test_parity_exit_status(path: Path, monkeypatch):
     # the configurations name eth0 (and eth7/eth8/eth9 that must not exist), as parity runs have them
     monkeypatch.setattr(loader, "host_interfaces", lambda: frozenset({"lo", "eth0", "eth1", "eth2", "eth3"}))
     result = load_config(str(path))
-    if path.name in KNOWN_DIFFERENCES:
-        pytest.xfail(f"keepalived exits {expected}, keepalived-py {result.exit_status}")
+    assert path.name not in KNOWN_DIFFERENCES
     assert result.exit_status == expected, [str(d) for d in result.diagnostics]

@@ -112,3 +112,17 @@ def test_not_implemented_keywords_are_listed_with_position():
     result = load_text("global_defs {\n router_id r\n}\n")
     assert "global_defs.router_id (1x, first at keepalived.conf:2)" in result.not_implemented
     assert not any(line.startswith("top level.global_defs") for line in result.not_implemented)
+
+
+def test_missing_parameter_exits_2_like_keepalived():
+    result = load_text("global_defs {\n  vrrp_version\n}\n")
+    (diag,) = [d for d in result.diagnostics if d.code == ConfigErr.MISSING_PARAMETER]
+    assert diag.message == ("*** Configuration line starting `vrrp_version` is missing a parameter after keyword "
+                            "`vrrp_version` at word position 2")
+    assert result.exit_status == 2
+
+
+def test_repeated_global_defs_blocks_merge():
+    result = load_text("global_defs {\n router_id a\n}\nglobal_defs {\n notification_email_from x@y\n}\n")
+    assert result.config.global_defs.router_id == "a"
+    assert result.config.global_defs.notification_email_from == "x@y"
