@@ -10,6 +10,7 @@ keepalived_py.config.model.lvs.
 from __future__ import annotations
 
 import ipaddress
+import re
 import string
 from dataclasses import dataclass
 
@@ -98,31 +99,82 @@ class LvsAddress(KaArity, ValueType):
         return [str(value)]
 
 
+#: TIMER_MAXIMUM: keepalived's largest timer, in micro-seconds (ULONG_MAX - 1)
+TIMER_MAX_US = 2**64 - 2
+_UNSIGNED = re.compile(r"[ \t]*\+?[0-9]+")
+
+
+def read_unsigned(text: str, lo: int, hi: int, ctx: Ctx) -> int | None:
+    """keepalived's read_unsigned: the number, or None after its INVALID_NUMBER message."""
+    if text.lstrip(" \t").startswith("-"):
+        problem = f"negative number '{text}'"
+    elif not _UNSIGNED.fullmatch(text):
+        problem = f"invalid number '{text}'"
+    elif int(text) > UINT_MAX:
+        problem = f"number '{text}' outside unsigned integer range"
+    elif not lo <= int(text) <= hi:
+        problem = f"number '{text}' outside range [{lo}, {hi}]"
+    else:
+        return int(text)
+    ctx.warn(problem, ConfigErr.INVALID_NUMBER)
+    return None
+
+
+def read_timer(text: str, lo_us: int, hi_us: int, ctx: Ctx) -> float | None:
+    """keepalived's read_timer (read_decimal_unsigned_long with 6 decimal places): seconds, or None
+    after its INVALID_NUMBER message. More than 6 decimals are reported and rounded."""
+    if text.startswith("-"):
+        ctx.warn(f"negative number '{text}'", ConfigErr.INVALID_NUMBER)
+        return None
+    whole, dot, frac = text.partition(".")
+    round_up = False
+    if len(frac) > 6:
+        ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
+        round_up = frac[6] >= "5"
+        frac = frac[:6]
+    digits = whole + frac.ljust(6, "0")
+    if not _UNSIGNED.fullmatch(digits):
+        ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
+        return None
+    micro = int(digits) + (1 if round_up else 0)
+    if micro > 2**64 - 1:
+        ctx.warn(f"number '{text}' outside unsigned decimal range", ConfigErr.INVALID_NUMBER)
+        return None
+    if not lo_us <= micro <= hi_us:
+        ctx.warn(f"number '{text}' outside range [{lo_us // 10**6}.{lo_us % 10**6:06d}, "
+                 f"{hi_us // 10**6}.{hi_us % 10**6:06d}]", ConfigErr.INVALID_NUMBER)
+        return None
+    return round(micro / 10**6, 6)
+
+
 class LvsTimer(KaArity, Timer):
-    """A <TIMER>; words after it are ignored, as keepalived does."""
+    """A <TIMER> read as keepalived's read_timer; words after it are ignored, as keepalived does."""
 
     max_args = None
+
+    def __init__(self, lo: float = 0.0, hi: float | None = None, message: str | None = None):
+        super().__init__(lo, hi)
+        self.message = message
+
+    def parse(self, args, ctx):
+        hi_us = round(self.hi * 10**6) if self.hi is not None else TIMER_MAX_US
+        value = read_timer(args[0], round(self.lo * 10**6), hi_us, ctx)
+        if value is None:
+            message = (self.message or "{keyword}: invalid timer '{value}'").format(keyword=ctx.keyword,
+                                                                                   value=args[0])
+            raise ValueProblem(message)
+        return value
 
 
 class PositiveTimer(LvsTimer):
     """keepalived's read_timer with a minimum of one micro-second (delay_loop, connect_timeout)."""
 
     def __init__(self, hi: float | None = None, message: str | None = None):
-        super().__init__(_US, hi)
-        self.message = message
-
-    def parse(self, args, ctx):
-        try:
-            value = super().parse(args, ctx)
-        except ValueProblem as problem:
-            if self.message:
-                raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
-            raise problem from None
-        return value
+        super().__init__(_US, hi, message)
 
 
 class MsgInt(KaArity, Int):
-    """Int whose out-of-range / not-a-number message is keepalived's for that keyword."""
+    """An unsigned number read as keepalived's read_unsigned, then the keyword's own message."""
 
     max_args = None
 
@@ -131,10 +183,10 @@ class MsgInt(KaArity, Int):
         self.message = message
 
     def parse(self, args, ctx):
-        try:
-            return super().parse(args, ctx)
-        except ValueProblem:
-            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
+        value = read_unsigned(args[0], self.lo or 0, self.hi if self.hi is not None else UINT_MAX, ctx)
+        if value is None:
+            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0]))
+        return value
 
 
 class MsgChoice(KaArity, Choice):
@@ -365,10 +417,16 @@ class FileWeightType(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
-        try:
-            weight = int(args[0])
-        except ValueError:
+        text = args[0]
+        if not re.fullmatch(r"[ \t]*[+-]?[0-9]+", text):
+            ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
             weight = WEIGHT_LIMIT + 1
+        else:
+            weight = int(text)
+            if not -(2**63) <= weight < 2**63:
+                ctx.warn(f"number '{text}' outside integer range", ConfigErr.INVALID_NUMBER)
+            elif not -WEIGHT_LIMIT <= weight <= WEIGHT_LIMIT:
+                ctx.warn(f"number '{text}' outside range [{-WEIGHT_LIMIT}, {WEIGHT_LIMIT}]", ConfigErr.INVALID_NUMBER)
         if not -WEIGHT_LIMIT <= weight <= WEIGHT_LIMIT:
             raise ValueProblem(f"weight for track file must be in [{-WEIGHT_LIMIT}..{WEIGHT_LIMIT}] inclusive. "
                                "Ignoring...")
@@ -415,8 +473,8 @@ class CheckerBase(Model):
     """Options every checker but FILE_CHECK/BFD_CHECK has (install_checker_common_keywords(false))."""
 
     retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"))
-    delay_before_retry: float | None = kw(LvsTimer(0.0))
-    warmup: float | None = kw(LvsTimer(0.0))
+    delay_before_retry: float | None = kw(LvsTimer(0.0, message="Invalid delay_before_retry connection value '{value}'"))
+    warmup: float | None = kw(LvsTimer(0.0, message="Invalid warmup connection value '{value}'"))
     delay_loop: float | None = kw(PositiveTimer(message="delay_loop '{value}' is invalid - ignoring"))
     alpha: bool | None = kw(LvsFlag())
     log_all_failures: bool | None = kw(LvsFlag())

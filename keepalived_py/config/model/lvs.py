@@ -40,6 +40,7 @@ from keepalived_py.config.model.checkers import (
     UdpCheck,
     WithMissing,
     inet_pton,
+    read_unsigned,
 )
 from keepalived_py.config.model.vrrp_types import NotifyScript, NotifyScriptType
 from keepalived_py.config.schema import (
@@ -69,16 +70,19 @@ MAX_PERSISTENCE_TIMEOUT = 86400 * 31
 FWMARK_MAX = UINT_MAX
 
 
-def _port_word(word: str | None) -> int | None:
-    """A port as keepalived reads it: all zeros means none; otherwise 1..65535 or ValueError."""
+def _port_word(word: str | None, ctx: Ctx | None = None) -> int | None:
+    """A port as keepalived reads it: all zeros means none; otherwise 1..65535 or ValueError
+    (after read_unsigned's message when there is a ctx to report to)."""
     if word is None or (word and not word.strip("0")):
         return None
-    if not word.isdigit():
+    if ctx is not None:
+        value = read_unsigned(word, 1, 65535, ctx)
+        if value is None:
+            raise ValueError(word)
+        return value
+    if not word.isdigit() or not 1 <= int(word) <= 65535:
         raise ValueError(word)
-    value = int(word)
-    if not 1 <= value <= 65535:
-        raise ValueError(word)
-    return value
+    return int(word)
 
 
 # --------------------------------------------------------------------------- virtual_server_group
@@ -143,8 +147,11 @@ class VsgEntryType(ValueType):
 
     @staticmethod
     def _fwmark(args, ctx: Ctx) -> VsgFwmark:
-        word = args[1] if len(args) > 1 else ""
-        if not word.isdigit() or int(word) > UINT_MAX:
+        if len(args) < 2:
+            raise ValueProblem("*** Configuration line starting `fwmark` is missing a parameter after keyword "
+                               "`fwmark` at word position 2", ConfigErr.MISSING_PARAMETER)
+        word = args[1]
+        if read_unsigned(word, 0, UINT_MAX, ctx) is None:
             raise ValueProblem(f"fwmark '{word}' must be in [0, {UINT_MAX}] - ignoring")
         family = None
         if len(args) > 2:
@@ -160,7 +167,7 @@ class VsgEntryType(ValueType):
         family = 6 if ":" in text else 4
         cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
         try:
-            port = _port_word(port_word)
+            port = _port_word(port_word, ctx)
             start = inet_pton(text[:cut])
         except ValueError:
             extra = f" /port/{port_word}" if port_word and port_word.strip("0") else ""
@@ -264,11 +271,12 @@ class VsTargetType(KaArity, ValueType):
                 raise ValueProblem("virtual_server group requires a name", ConfigErr.MISSING_PARAMETER)
             return VsTarget(group=second)
         if first == "fwmark":
-            if second is None or not second.isdigit() or int(second) > FWMARK_MAX:
+            mark = read_unsigned(second, 0, FWMARK_MAX, ctx) if second is not None else None
+            if mark is None:
                 raise ValueProblem(f"virtual server fwmark '{second or ''}' must be in [0, {FWMARK_MAX}] - ignoring")
-            return VsTarget(fwmark=int(second))
+            return VsTarget(fwmark=mark)
         try:
-            port = _port_word(second)
+            port = _port_word(second, ctx)
             address = inet_pton(first)
         except ValueError:
             port_word = second if second and second.strip("0") else None
@@ -294,7 +302,7 @@ class PortHead(ValueType):
 
     def parse(self, args, ctx):
         try:
-            return _port_word(args[0])
+            return _port_word(args[0], ctx)
         except ValueError:
             raise ValueProblem(self.message.format(value=args[0])) from None
 
@@ -315,7 +323,7 @@ class ServerAddressType(KaArity, ValueType):
 
     def parse(self, args, ctx):
         try:
-            port = _port_word(args[1] if len(args) > 1 else None)
+            port = _port_word(args[1] if len(args) > 1 else None, ctx)
             address = inet_pton(args[0])
         except ValueError:
             raise ValueProblem(f"Invalid sorry server IP address {args[0]} - skipping") from None
@@ -353,13 +361,13 @@ class ForwardingType(KaArity, ValueType):
         if method not in ("NAT", "DR", "TUN"):
             raise ValueProblem(f"PARSER : unknown [{method}] routing method for {who} server.")
         try:
-            return self._options(method, args[1:])
+            return self._options(method, args[1:], ctx)
         except ValueProblem as problem:
             # keepalived has already set the method when it finds a bad tunnel option
             ctx.warn(str(problem), ConfigErr.GENERAL_ERROR)
             return Forwarding(method)
 
-    def _options(self, method: str, args) -> Forwarding:
+    def _options(self, method: str, args, ctx: Ctx) -> Forwarding:
         who = self.server
         tun_type = port = csum = None
         i = 0
@@ -376,9 +384,9 @@ class ForwardingType(KaArity, ValueType):
                 if i + 1 >= len(args):
                     raise ValueProblem(f"Missing port for {who} server gue tunnel.")
                 text = args[i + 1]
-                if not text.isdigit() or not 1 <= int(text) <= 65535:
+                port = read_unsigned(text, 1, 65535, ctx)
+                if port is None:
                     raise ValueProblem(f"Invalid gue tunnel port {text} for {who} server.")
-                port = int(text)
                 i += 2
             elif word in ("nocsum", "csum", "remcsum"):
                 csum = word
@@ -413,10 +421,10 @@ class PersistenceTimeout(ValueType):
     def parse(self, args, ctx):
         if not args:
             return DEFAULT_PERSISTENCE_TIMEOUT
-        text = args[0]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_PERSISTENCE_TIMEOUT:
+        value = read_unsigned(args[0], 1, MAX_PERSISTENCE_TIMEOUT, ctx)
+        if value is None:
             raise ValueProblem("persistence_timeout invalid")
-        return int(text)
+        return value
 
     def format(self, value):
         return [str(value)]
@@ -512,8 +520,9 @@ class RealServer(Model):
                                   once="((null)) notify_down script already specified - ignoring {arg}")
     alpha: bool | None = kw(LvsFlag())
     retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
-    delay_before_retry: float | None = kw(LvsTimer(0.0))
-    warmup: float | None = kw(LvsTimer(0.0))
+    delay_before_retry: float | None = kw(LvsTimer(0.0, message="real server delay_before_retry '{value}' invalid - "
+                                                           "ignoring"))
+    warmup: float | None = kw(LvsTimer(0.0, message="real server warmup '{value}' invalid - ignoring"))
     connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * 1e-6,
                                                      "real server connect_timeout {value} invalid - ignoring"))
     delay_loop: float | None = kw(PositiveTimer(message="real server delay_loop '{value}' invalid - ignoring"))
@@ -554,8 +563,9 @@ class VirtualServer(Model):
     target: VsTarget | None = head(VsTargetType())
     ip_family: str | None = kw(MsgChoice("inet", "inet6", message="unknown address family {value}"))
     retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
-    delay_before_retry: float | None = kw(LvsTimer(0.0))
-    warmup: float | None = kw(LvsTimer(0.0))
+    delay_before_retry: float | None = kw(LvsTimer(0.0, message="virtual server delay before retry '{value}' invalid - "
+                                                           "ignoring"))
+    warmup: float | None = kw(LvsTimer(0.0, message="virtual server warmup '{value}' invalid - ignoring"))
     connect_timeout: float = kw(PositiveTimer(UINT_MAX * 1e-6, "virtual server connect_timeout {value} invalid - "
                                               "ignoring"), default=5.0)
     delay_loop: float = kw(PositiveTimer(message="virtual server delay loop '{value}' invalid - ignoring"),

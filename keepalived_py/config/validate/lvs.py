@@ -107,6 +107,8 @@ def _parse_time(vs: VirtualServer, diags, track_files, bfds) -> _Vs:
     if granularity is not None:
         family = state.family or (4 if "." in granularity else 6)
         if family == 6 and ("." in granularity or not 1 <= int(granularity) <= 128):
+            diags.add(ConfigErr.INVALID_NUMBER, f"invalid number '{granularity}'" if "." in granularity
+                      else f"number '{granularity}' outside range [1, 128]", vs.pos)
             diags.add(GENERAL, f"Invalid IPv6 persistence_granularity specified - {granularity}", vs.pos)
         elif state.family is None:
             state.family = family

@@ -32,7 +32,12 @@ LVS_SAMPLES = ["HTTP_GET.port", "SSL_GET", "SMTP_CHECK", "UDP_CHECK", "PING_CHEC
 
 
 def messages(result):
-    return [d.message for d in result.diagnostics if d.code != ConfigErr.OK]
+    """keepalived's messages, without the number reader's own line that precedes a keyword's message."""
+    return [d.message for d in result.diagnostics if d.code not in (ConfigErr.OK, ConfigErr.INVALID_NUMBER)]
+
+
+def number_messages(result):
+    return [d.message for d in result.diagnostics if d.code == ConfigErr.INVALID_NUMBER]
 
 
 def logged(result):
@@ -232,6 +237,27 @@ def test_persistence_granularity_follows_the_virtual_server_family():
     result, _vs = one_vs(GOOD + " persistence_granularity 255.255.0.0\n real_server 2001:db8::2 80 {\n }\n",
                          "2001:db8::1 80")
     assert messages(result) == ["Invalid IPv6 persistence_granularity specified - 255.255.0.0"]
+
+
+@pytest.mark.parametrize("line,message", [
+    ("weight 0", "number '0' outside range [1, 2147483647]"),
+    ("weight -3", "negative number '-3'"),
+    ("weight 1_000", "invalid number '1_000'"),
+    ("quorum 99999999999", "number '99999999999' outside unsigned integer range"),
+    ("delay_loop 0", "number '0' outside range [0.000001, 18446744073709.551614]"),
+    ("connect_timeout 5000", "number '5000' outside range [0.000001, 4294.967295]"),
+    ("warmup -1", "negative number '-1'"),
+    ("delay_before_retry 1x", "invalid number '1x'"),
+])
+def test_number_readers_report_as_keepalived(line, message):
+    result, _vs = one_vs(GOOD + f" {line}\n" + RS)
+    assert number_messages(result) == [message]
+
+
+def test_timer_with_too_many_decimals_is_rounded_and_reported():
+    result, vs = one_vs(GOOD + " delay_loop 1.0000005\n" + RS)
+    assert vs.delay_loop == 1.000001
+    assert number_messages(result) == ["number '1.0000005' has too many decimal places"]
 
 
 def test_bad_tunnel_option_keeps_the_method():
@@ -511,10 +537,7 @@ def test_fwmark_sample_gives_keepalived_warning():
 
 
 #: parity files where we knowingly differ, and why
-KNOWN_DIFFERENCES = {
-    "missing_parameter": "keepalived stops with exit 2 on a keyword missing its value (null_strvec); "
-                         "the shared diagnostics map CONFIG_MISSING_PARAMETER to 5 for now",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENCES[p.stem], strict=True))
