@@ -308,14 +308,17 @@ class NotifyScriptType(KaValue):
     max_args = None
 
     def parse(self, args, ctx):
-        user = args[1] if len(args) > 1 else None
-        group = args[2] if len(args) > 2 else None
-        if len(args) > 3:
-            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(args[3:])} ignored")
-        return NotifyScript(args[0], user, group)
+        words = script_words(args, ctx)[1:]
+        if not words:
+            raise ValueProblem(f"{ctx.keyword}: no script given")
+        user = words[1] if len(words) > 1 else None
+        group = words[2] if len(words) > 2 else None
+        if len(words) > 3:
+            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(words[3:])} ignored")
+        return NotifyScript(words[0], user, group)
 
     def format(self, value):
-        words = [_quote(value.command)]
+        words = [quote_script(value.command)]
         if value.user is not None:
             words.append(_quote(value.user))
             if value.group is not None:
@@ -349,13 +352,16 @@ class ScriptCommand(KaValue):
     max_args = None
 
     def parse(self, args, ctx):
-        if len(args) > 1:
+        words = script_words(args, ctx)[1:]
+        if not words:
+            raise ValueProblem(f"{ctx.keyword}: no script given")
+        if len(words) > 1:
             ctx.info(f"{ctx.keyword}: words after the command are ignored "
-                     f"(quote the whole command line): {' '.join(args[1:])}")
-        return args[0]
+                     f"(quote the whole command line): {' '.join(words[1:])}")
+        return words[0]
 
     def format(self, value):
-        return [_quote(value)]
+        return [quote_script(value)]
 
 
 class UserGroup(KaValue):
@@ -370,41 +376,106 @@ class UserGroup(KaValue):
         return [_quote(w) for w in value]
 
 
-def split_command(command: str) -> list[str]:
-    """Split a command line as keepalived's alloc_strvec_quoted_escaped() does: words at
-    white space, '...' and "..." quote, backslash escapes the next character."""
+class UnmatchedQuote(ValueError):
+    """A quote left open in a script line."""
+
+
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                   "v": "\v"}
+_WHITE = " \t\f\n\r\v"
+
+
+def split_quoted(text: str) -> list[str]:
+    """keepalived's alloc_strvec_quoted_escaped(): words at white space; '...' and "..." quote;
+    a backslash escapes (\\xHH, \\cX, octal, \\a \\b \\E \\f \\n \\r \\t \\v, else the character itself).
+    Raises UnmatchedQuote for a quote left open."""
     words: list[str] = []
-    cur: list[str] = []
-    in_word = False
-    quote = ""
-    i = 0
-    while i < len(command):
-        c = command[i]
-        if quote:
-            if c == quote:
-                quote = ""
-            elif c == "\\" and quote == '"' and i + 1 < len(command):
-                i += 1
-                cur.append(command[i])
-            else:
-                cur.append(c)
-        elif c in " \t":
-            if in_word:
-                words.append("".join(cur))
-                cur, in_word = [], False
-        elif c in "'\"":
-            quote, in_word = c, True
-        elif c == "\\" and i + 1 < len(command):
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in _WHITE:
             i += 1
-            cur.append(command[i])
-            in_word = True
-        else:
-            cur.append(c)
-            in_word = True
-        i += 1
-    if in_word:
-        words.append("".join(cur))
+        if i >= n:
+            break
+        out: list[str] = []
+        quote = ""
+        while i < n:
+            c = text[i]
+            if c == "\\":
+                i += 1
+                if i >= n:
+                    raise UnmatchedQuote("\\")
+                c = text[i]
+                if c == "x" and i + 1 < n and text[i + 1] in "0123456789abcdefABCDEF":
+                    i += 1
+                    value = 0
+                    while i < n and text[i] in "0123456789abcdefABCDEF":
+                        value = ((value << 4) | int(text[i], 16)) & 0xFF
+                        i += 1
+                    out.append(chr(value))
+                    continue
+                if c == "c" and i + 1 < n:
+                    out.append(chr(ord(text[i + 1]) & 0x1F))
+                    i += 2
+                    continue
+                if "0" <= c <= "7":
+                    value = 0
+                    for _ in range(3):
+                        if i < n and "0" <= text[i] <= "7":
+                            value = ((value << 3) + int(text[i])) & 0xFF
+                            i += 1
+                        else:
+                            break
+                    out.append(chr(value))
+                    continue
+                out.append(_SIMPLE_ESCAPES.get(c, c))
+                i += 1
+                continue
+            if quote:
+                if c == quote:
+                    quote = ""
+                else:
+                    out.append(c)
+                i += 1
+                continue
+            if c in "'\"":
+                quote = c
+                i += 1
+                continue
+            if c in _WHITE:
+                break
+            out.append(c)
+            i += 1
+        if quote:
+            raise UnmatchedQuote(quote)
+        words.append("".join(out))
     return words
+
+
+def split_command(command: str) -> list[str]:
+    """A script's argv, as set_script_params_array() splits its command word."""
+    try:
+        return split_quoted(command)
+    except UnmatchedQuote:
+        return []
+
+
+def script_words(args, ctx: Ctx) -> list[str]:
+    """The words of a script line as keepalived reads them: the raw line again, with both kinds
+    of quotes and backslash escapes (alloc_strvec_quoted_escaped), keyword first."""
+    if not ctx.raw:
+        return [ctx.keyword, *args]
+    try:
+        return split_quoted(ctx.raw)
+    except UnmatchedQuote as exc:
+        raise ValueProblem(f"String '{ctx.raw}': missing terminating {exc.args[0]}",
+                           ConfigErr.UNMATCHED_QUOTE) from None
+
+
+def quote_script(command: str) -> str:
+    """A command word that both keepalived's line reader and split_quoted() give back unchanged."""
+    if command and not any(c in command for c in " \t{}!#\"'\\"):
+        return command
+    return '"' + command.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --------------------------------------------------------------------------- track entries

@@ -109,6 +109,33 @@ def test_script_takes_the_first_word_only():
     assert not diags  # keepalived says nothing either; we only add an informational note
 
 
+@pytest.mark.parametrize("line, command", [
+    ("script 'killall -0 haproxy'", "killall -0 haproxy"),  # keepalived re-reads script lines with ' too
+    ('script "/bin/sh -c \'echo a\'"', "/bin/sh -c 'echo a'"),
+    ("script /bin/a\\ b", "/bin/a b"),
+    ('script "/bin/echo \\"x\\""', '/bin/echo "x"'),
+])
+def test_script_lines_are_reread_with_quotes_and_escapes(line, command):
+    config, diags = parse_only(f"vrrp_script chk {{\n {line}\n}}\n")
+    assert not diags
+    assert config.vrrp_script[0].script == command
+    second, _ = parse_only(write_config(config))
+    assert second.vrrp_script == config.vrrp_script
+
+
+def test_notify_user_after_a_single_quoted_command():
+    config, _ = parse_only("vrrp_instance V {\n notify_master '/bin/x a' root wheel\n}\n")
+    script = config.vrrp_instance[0].notify_master
+    assert (script.command, script.user, script.group) == ("/bin/x a", "root", "wheel")
+    assert script.argv == ["/bin/x", "a"]
+
+
+def test_unmatched_single_quote_in_a_script_line():
+    config, diags = parse_only("vrrp_script chk {\n script 'oops\n}\n")
+    assert config.vrrp_script[0].script is None
+    assert [d.code for d in diags] == [ConfigErr.UNMATCHED_QUOTE]
+
+
 @pytest.mark.parametrize("command, argv", [
     ("/bin/a b c", ["/bin/a", "b", "c"]),
     ("/bin/a 'b c' d", ["/bin/a", "b c", "d"]),
