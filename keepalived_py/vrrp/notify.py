@@ -147,7 +147,8 @@ class Notifier:
                     continue
                 prepared = self._prep(script, f"{label}notify_fifo") if script is not None else None
                 if label == "" and self.checker_running:
-                    prepared = None  # the checker process runs the global FIFO's script
+                    # checked (and counted) first, then left to the checker process (vrrp.c)
+                    prepared = None
                 specs.append((label, fifo, prepared))
             self._fifo_specs = tuple(specs)
 

@@ -118,9 +118,11 @@ class Trackers:
         self.script_flags = 0
         used = _tracked_names(config, "track_script")
         for vs in getattr(config, "vrrp_script", ()):
+            # keepalived checks every vrrp_script (check_vrrp_script_security()) before it
+            # drops the unused ones ("Warning - script %s is not used")
+            script = self._prepare_script(vs)
             if vs.name not in used:
                 continue
-            script = self._prepare_script(vs)
             self._prepared[vs.name] = (vs, script)
             if script is None:
                 self.disabled.add((KIND_SCRIPT, vs.name))
