@@ -180,6 +180,8 @@ def kpy_netns():
                         "kv1"], check=True)
         for link in ("lo", IFACE, "kv1"):
             subprocess.run(["ip", "-n", name, "link", "set", link, "up"], check=True)
+        # an IPv4 address, so a VRRP runtime (when present) can run rather than FAULT
+        subprocess.run(["ip", "-n", name, "addr", "add", "192.0.2.5/24", "dev", IFACE], check=True)
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False)
@@ -532,4 +534,24 @@ def test_stop_while_children_are_starting(daemons):
     assert d.wait_exit(15) == 0
     log = d.log()
     assert "failed to die" not in log and "Respawning" not in log
+    assert not any(p.exists() for p in d.pids.values())
+
+
+def test_stop_releases_vips_when_the_vrrp_runtime_exists(daemons, kpy_netns):
+    import importlib.util
+
+    if importlib.util.find_spec("keepalived_py.vrrp.daemon") is None:
+        pytest.skip("no VRRP runtime yet: the vrrp child is the idle stand-in")
+
+    def vips() -> str:
+        return subprocess.run(["ip", "-n", kpy_netns, "-4", "addr", "show", IFACE],
+                              capture_output=True, text=True, check=True).stdout
+
+    d = daemons().start()
+    d.wait_ready()
+    d.wait_log("(VI_1) Entering MASTER STATE", 20)
+    wait_for(lambda: "192.0.2.1/32" in vips(), 5)
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == 0
+    assert "192.0.2.1/32" not in vips()
     assert not any(p.exists() for p in d.pids.values())
