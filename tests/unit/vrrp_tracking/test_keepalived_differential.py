@@ -1,0 +1,183 @@
+"""Against real keepalived 2.2.7: one router in a namespace lab tracks a vrrp_script and a
+track_file, with notify scripts and a vrrp_notify_fifo with its _script. Meanwhile our
+Trackers watch the same script and file: the effective priorities that tracking.py computes
+from our events must be keepalived's ("Changing effective priority from X to Y"), and our
+Notifier, given the same notifications, must write the same FIFO lines and run the same
+scripts with the same arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from keepalived_py.config import load_text
+from keepalived_py.vrrp.actions import RunNotify
+from keepalived_py.vrrp.notify import Notifier
+from keepalived_py.vrrp.trackers import Trackers
+from keepalived_py.vrrp.tracking import TrackedObject, Tracking, clamp_priority
+from tests.envcheck import keepalived_binary
+
+pytestmark = [pytest.mark.root, pytest.mark.keepalived, pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")]
+
+CONFIG = """
+global_defs {{
+    vrrp_notify_fifo {d}/fifo
+    vrrp_notify_fifo_script {d}/reader.sh
+    script_user root
+    enable_script_security
+}}
+vrrp_script chk {{
+    script "{d}/chk.sh"
+    interval 1
+    weight -20
+}}
+track_file tf {{
+    file {d}/tf
+    weight 2
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    notify_priority_changes
+    notify_master "{d}/rec.sh master 'a b'"
+    notify_backup "{d}/rec.sh backup"
+    notify_fault "{d}/rec.sh fault"
+    notify_stop "{d}/rec.sh stop"
+    notify {d}/rec.sh
+    track_script {{
+        chk
+    }}
+    track_file {{
+        tf
+    }}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+"""
+
+
+def setup_dir() -> Path:
+    d = Path(tempfile.mkdtemp(dir="/tmp", prefix="kpy-notify-"))
+    d.chmod(0o755)
+
+    def sc(name, body):
+        p = d / name
+        p.write_text("#!/bin/sh\n" + body)
+        p.chmod(0o755)
+
+    sc("rec.sh", f'echo "$*" >> {d}/scripts.out\n')
+    sc("chk.sh", f"exit $(cat {d}/state)\n")
+    sc("reader.sh", f'echo "args $*" >> {d}/fifo.out\nwhile read line; do echo "$line" >> {d}/fifo.out; done < "$1"\n')
+    (d / "state").write_text("0")
+    (d / "tf").write_text("0\n")
+    return d
+
+
+def lines(p: Path) -> list[str]:
+    return p.read_text().splitlines() if p.exists() else []
+
+
+@pytest.fixture(scope="module")
+def run():
+    keepalived_binary()
+    from conformance.lab import Lab, get
+
+    d = setup_dir()
+    text = CONFIG.format(d=d)
+    prios: list[int] = []
+    tracking = Tracking((TrackedObject("script", "chk", -20, initially_ok=None),
+                         TrackedObject("file", "tf", 2, initially_ok=None)))
+
+    def on_event(ev):
+        tracking.update(ev.kind, ev.name, ev.ok, ev.value)
+        p = clamp_priority(100, tracking.total_weight())
+        if not prios or prios[-1] != p:
+            prios.append(p)
+
+    async def ours(stop: asyncio.Event):
+        tr = Trackers()
+        await tr.start(load_text(text).config, on_event)
+        await stop.wait()
+        await tr.stop()
+
+    async def scenario():
+        stop = asyncio.Event()
+        task = asyncio.create_task(ours(stop))
+        with Lab("bridge lan 192.0.2.0/24\nrouter r1 lan\n") as lab:
+            daemon = lab.start_daemon("r1", get("keepalived"), text)
+            await asyncio.sleep(6)
+            (d / "state").write_text("1")
+            await asyncio.sleep(2.5)
+            (d / "tf").write_text("5\n")
+            await asyncio.sleep(1)
+            (d / "state").write_text("0")
+            await asyncio.sleep(2.5)
+            await asyncio.to_thread(daemon.stop)
+            await asyncio.sleep(1)
+            log = daemon.output()
+        stop.set()
+        await task
+        return log
+
+    try:
+        log = asyncio.run(scenario())
+        theirs = [int(m) for m in re.findall(r"Changing effective priority from \d+ to (\d+)", log)]
+        yield {"dir": d, "log": log, "scripts": lines(d / "scripts.out"), "fifo": lines(d / "fifo.out"),
+               "their_prios": theirs, "our_prios": prios}
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_priorities_match(run):
+    # ours starts at 100 (script up, file 0); keepalived logs only the changes after that
+    assert run["their_prios"] == [80, 90, 110], run["log"]
+    assert run["our_prios"] == [100] + run["their_prios"]
+
+
+def test_notifier_replays_keepalived(run, tmp_path):
+    fifo = [ln for ln in run["fifo"] if not ln.startswith("args ")]
+    assert run["fifo"][0] == f"args {run['dir']}/fifo"
+    actions = []
+    for ln in fifo:
+        kind, name, state, prio = re.fullmatch(r'(\w+) "([^"]+)" (\S+) (\d+)', ln).groups()
+        actions.append(RunNotify(kind, name, "PRIORITY" if state.endswith("_PRIORITY") else state, int(prio)))
+    # keepalived's FIFO reader may be killed before it reads the STOP line: take it from the
+    # generic notify script's arguments
+    stop = [ln for ln in run["scripts"] if ln.startswith("INSTANCE VI_1 STOP")]
+    if stop and not any(a.state == "STOP" for a in actions):
+        actions.append(RunNotify("INSTANCE", "VI_1", "STOP", int(stop[0].split()[-1])))
+        fifo.append(f'INSTANCE "VI_1" STOP {stop[0].split()[-1]}')
+
+    d = setup_dir()
+    try:
+        cfg = load_text(CONFIG.format(d=d)).config
+
+        async def main():
+            n = Notifier()
+            await n.start(cfg)
+            for a in actions:
+                n.handle(a)
+            await n.drain()
+            await asyncio.sleep(0.5)
+            await n.stop()
+
+        asyncio.run(main())
+        deadline = time.monotonic() + 3
+        while len(lines(d / "scripts.out")) < len(run["scripts"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [ln for ln in lines(d / "fifo.out") if not ln.startswith("args ")] == fifo
+        assert sorted(lines(d / "scripts.out")) == sorted(run["scripts"])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
