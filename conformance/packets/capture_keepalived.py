@@ -73,6 +73,8 @@ SPECS: tuple[VectorSpec, ...] = (
     VectorSpec("v3_ipv6_p200_3vip_int0.25", 3, "inet6", 31, 200, 0.25,
                ("2001:db8::101", "2001:db8::102", "2001:db8::103")),
     VectorSpec("v3_ipv6_p255_2vip", 3, "inet6", 32, 255, 1, ("2001:db8::104", "2001:db8::105")),
+    # not in any RFC, but keepalived sends it for an explicit `version 2` on IPv6
+    VectorSpec("v2_ipv6_p100_2vip", 2, "inet6", 33, 100, 1, ("2001:db8::110", "2001:db8::111")),
 )
 
 

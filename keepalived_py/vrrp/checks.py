@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 
 from keepalived_py.vrrp.events import RxMeta
-from keepalived_py.vrrp.packet import IPPROTO_AH, VRRP_TTL, AuthType, VrrpAdvert
+from keepalived_py.vrrp.packet import IPPROTO_AH, VRRP_TTL, AuthType, Family, VrrpAdvert
 from keepalived_py.vrrp.params import VrrpInstanceParams
 
 
@@ -32,7 +32,10 @@ def check_protocol(p: VrrpInstanceParams, adv: VrrpAdvert, meta: RxMeta) -> str 
             return "invalid_authtype"
         if adv.auth_type != p.auth_type:
             return "authtype_mismatch"
-        if p.auth_type == AuthType.PASS and not hmac.compare_digest(adv.auth_data, p.auth_data):
+        # Over IPv6 keepalived sends no password (and its check reads past the message), so
+        # there is nothing to compare: the auth type alone must match.
+        if (p.auth_type == AuthType.PASS and p.family is Family.INET
+                and not hmac.compare_digest(adv.auth_data, p.auth_data)):
             return "auth_failure"
         # RFC 3768 7.1: the interval must match ours (keepalived drops these, to keep two
         # masters from coexisting with different timers).

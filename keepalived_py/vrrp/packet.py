@@ -14,6 +14,11 @@ Wire layout (RFC 5798 5.1; RFC 3768 5.1 differs in the marked fields):
 
 Checksums: v2 covers the VRRP message alone; v3 adds the IPv4 or IPv6 pseudo-header
 (RFC 5798 5.2.8), which is why v3 encoding and checking need the source and destination.
+
+VRRPv2 over IPv6 is not in any RFC, but keepalived 2.2.7 sends it when `version 2` is set
+explicitly on an IPv6 instance: the v2 header (auth type, interval in seconds), IPv6
+addresses, no authentication data, and the checksum the kernel computes for raw IPv6
+sockets (IPV6_CHECKSUM: with the IPv6 pseudo-header). Captured and matched byte for byte.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class VrrpAdvert:
 
     @property
     def family(self) -> Family:
+        """From the addresses; an advert without any is taken as IPv4 (see `encode`)."""
         if self.addresses and self.addresses[0].version == 6:
             return Family.INET6
         return Family.INET
@@ -114,11 +120,11 @@ def pseudo_header(src: IPAddr, dst: IPAddr, length: int) -> bytes:
 
 
 def _message_len(version: int, family: Family, naddr: int) -> int:
-    extra = VRRP_V2_AUTH_LEN if version == 2 else 0
+    extra = VRRP_V2_AUTH_LEN if version == 2 and family is Family.INET else 0
     return VRRP_HEADER_LEN + naddr * family.addr_len + extra
 
 
-def _validate_for_encode(adv: VrrpAdvert) -> Family:
+def _validate_for_encode(adv: VrrpAdvert, src: IPAddr | None) -> Family:
     if adv.version not in (2, 3):
         raise ValueError(f"VRRP version {adv.version} is not 2 or 3")
     for name, value, top in (("vrid", adv.vrid, 255), ("priority", adv.priority, 255),
@@ -128,17 +134,19 @@ def _validate_for_encode(adv: VrrpAdvert) -> Family:
     if len(adv.addresses) > 255:
         raise ValueError("more than 255 addresses")
     family = adv.family
+    if not adv.addresses and src is not None and src.version == 6:
+        family = Family.INET6
     if any(a.version != family.value for a in adv.addresses):
         raise ValueError("addresses of mixed families")
     if adv.version == 2:
-        if family is Family.INET6:
-            raise ValueError("VRRPv2 is IPv4 only (RFC 3768)")
         if adv.advert_int_cs % 100 or not 0 <= adv.advert_int_cs // 100 <= 255:
             raise ValueError(f"VRRPv2 interval {adv.advert_int_cs} cs is not 0..255 whole seconds")
         if not 0 <= adv.auth_type <= 255:
             raise ValueError(f"auth type {adv.auth_type} out of range")
-        if len(adv.auth_data) not in (0, VRRP_V2_AUTH_LEN):
+        if family is Family.INET and len(adv.auth_data) not in (0, VRRP_V2_AUTH_LEN):
             raise ValueError("VRRPv2 authentication data is 8 bytes")
+        if family is Family.INET6 and adv.auth_data:
+            raise ValueError("keepalived's VRRPv2 over IPv6 carries no authentication data")
     else:
         if not 0 <= adv.advert_int_cs <= MAX_ADVERT_INT_CS:
             raise ValueError(f"VRRPv3 interval {adv.advert_int_cs} cs exceeds 12 bits")
@@ -150,25 +158,26 @@ def _validate_for_encode(adv: VrrpAdvert) -> Family:
 def encode(adv: VrrpAdvert, src: IPAddr | None = None, dst: IPAddr | None = None) -> bytes:
     """The VRRP message for `adv`, checksum filled in.
 
-    v3 needs `src` and `dst` for the pseudo-header (for keepalived's unicast checksum
-    compatibility mode pass the multicast group as `dst`). v2 ignores them.
+    v3 (and v2 over IPv6) needs `src` and `dst` for the pseudo-header (for keepalived's
+    unicast checksum compatibility mode pass the multicast group as `dst`); v2 over IPv4
+    ignores them.
     """
-    family = _validate_for_encode(adv)
+    family = _validate_for_encode(adv, src)
     if adv.version == 2:
         word = struct.pack("!BB", adv.auth_type, adv.advert_int_cs // 100)
     else:
         word = struct.pack("!H", adv.advert_int_cs & MAX_ADVERT_INT_CS)
     body = b"".join(a.packed for a in adv.addresses)
-    if adv.version == 2:
+    if adv.version == 2 and family is Family.INET:
         body += adv.auth_data.ljust(VRRP_V2_AUTH_LEN, b"\0")
     head = struct.pack("!BBBB", (adv.version << 4) | adv.type, adv.vrid, adv.priority,
                        len(adv.addresses)) + word
     msg = head + b"\0\0" + body
-    if adv.version == 2:
+    if adv.version == 2 and family is Family.INET:
         csum = inet_checksum(msg)
     else:
         if src is None or dst is None:
-            raise ValueError("VRRPv3 checksum needs source and destination addresses")
+            raise ValueError("this checksum needs source and destination addresses")
         if src.version != family.value:
             raise ValueError(f"source {src} is not {family.name}")
         csum = inet_checksum(pseudo_header(src, dst, len(msg)) + msg)
@@ -190,8 +199,6 @@ def decode(data: bytes, family: Family, src: IPAddr | None = None, dst: IPAddr |
     version, ptype = vers_type >> 4, vers_type & 0x0F
     if version not in (2, 3):
         raise PacketError("vers_err", f"version {version}")
-    if version == 2 and family is Family.INET6:
-        raise PacketError("vers_err", "VRRPv2 received over IPv6")
     if ptype != VRRP_TYPE_ADVERT:
         raise PacketError("invalid_type_rcvd", f"type {ptype}")
     expected = _message_len(version, family, naddr)
@@ -200,7 +207,7 @@ def decode(data: bytes, family: Family, src: IPAddr | None = None, dst: IPAddr |
                           f"{len(data)} bytes but {naddr} addresses need {expected}")
     (checksum,) = struct.unpack("!H", data[6:8])
     if verify_checksum:
-        if version == 2:
+        if version == 2 and family is Family.INET:
             ok = inet_checksum(data) == 0
         elif src is not None and dst is not None:
             if src.version != family.value or dst.version != family.value:
@@ -214,8 +221,9 @@ def decode(data: bytes, family: Family, src: IPAddr | None = None, dst: IPAddr |
     addresses = tuple(ip_address(data[8 + i * alen:8 + (i + 1) * alen]) for i in range(naddr))
     if version == 2:
         auth_type, interval_s = data[4], data[5]
+        auth_data = data[-VRRP_V2_AUTH_LEN:] if family is Family.INET else b""
         return VrrpAdvert(2, vrid, priority, interval_s * 100, addresses, auth_type,
-                          data[-VRRP_V2_AUTH_LEN:], ptype, checksum)
+                          auth_data, ptype, checksum)
     (word,) = struct.unpack("!H", data[4:6])
     return VrrpAdvert(3, vrid, priority, word & MAX_ADVERT_INT_CS, addresses, AuthType.NONE,
                       b"", ptype, checksum)

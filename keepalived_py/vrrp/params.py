@@ -81,18 +81,16 @@ class VrrpInstanceParams:
             problems.append(f"priority {self.priority} not in 1..255")
         if self.version not in (2, 3):
             problems.append(f"version {self.version} is not 2 or 3")
-        if self.version == 2 and self.family is Family.INET6:
-            problems.append("VRRPv2 is IPv4 only; use version 3 for IPv6")
         if self.version == 2 and (self.advert_int_s < 1 or self.advert_int_s != int(self.advert_int_s)):
             problems.append(f"VRRPv2 advert_int {self.advert_int_s} must be whole seconds >= 1")
         if self.version == 3 and not 0.01 <= self.advert_int_s <= 40.95:
             problems.append(f"VRRPv3 advert_int {self.advert_int_s} not in 0.01..40.95")
         if self.auth_type == AuthType.AH and self.family is not Family.INET:
-            problems.append("auth_type AH is IPv4 only")
+            problems.append("Cannot use AH authentication with IPv6")
         if self.auth_type != AuthType.NONE and self.version == 3:
             problems.append("VRRPv3 has no authentication (RFC 5798 9)")
-        if self.version == 3 and self.primary_address is None:
-            problems.append("VRRPv3 needs the source address for its checksum")
+        if (self.version == 3 or self.family is Family.INET6) and self.primary_address is None:
+            problems.append("VRRPv3 and IPv6 need the source address for the checksum")
         if self.state not in ("MASTER", "BACKUP"):
             problems.append(f"state {self.state} is not MASTER or BACKUP")
         if self.old_unicast_checksum not in ("", "never", "always"):
@@ -126,7 +124,10 @@ class VrrpInstanceParams:
 
     @property
     def auth_data(self) -> bytes:
-        """The 8 authentication bytes of a VRRPv2 message: the password for PASS, else 0."""
+        """The authentication bytes of a VRRPv2 message: the password for PASS, else zeros;
+        none over IPv6, where keepalived sends the auth type but no password."""
+        if self.family is Family.INET6:
+            return b""
         return password_bytes(self.auth_pass) if self.auth_type == AuthType.PASS else b"\0" * 8
 
     @property

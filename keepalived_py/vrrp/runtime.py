@@ -133,6 +133,8 @@ class VrrpRuntime:
         self._build_groups(config)
         self._watch = self.loop.create_task(self._watch_links())
         for run in runs:
+            self._clear_leftovers(run)
+        for run in runs:
             self._start_instance(run)
 
     async def stop(self) -> None:
@@ -241,6 +243,13 @@ class VrrpRuntime:
             if ll:
                 return ll[0]
         return addrs[0].ip if addrs else None
+
+    def _clear_leftovers(self, run: Running) -> None:
+        """keepalived at start (not on reload) removes VIPs a crashed predecessor left on a
+        physical interface (vrrp.c: vipset forced, then restore_interface): they must not
+        be used as advert source addresses nor be held by a backup."""
+        for spec in run.plan.addresses.values():
+            self._ops.put_nowait(("remove_address", spec, run.name))
 
     def _start_instance(self, run: Running) -> None:
         self._deliver(run, Start())

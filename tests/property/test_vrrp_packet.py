@@ -23,6 +23,11 @@ adverts_v2 = st.builds(
     auth_type=st.sampled_from([0, 1, 3, 255]),
     auth_data=st.binary(min_size=8, max_size=8),
 )
+adverts_v2_6 = st.builds(
+    VrrpAdvert, version=st.just(2), vrid=st.integers(0, 255), priority=st.integers(0, 255),
+    advert_int_cs=st.integers(0, 255).map(lambda s: s * 100),
+    addresses=st.lists(v6, min_size=1, max_size=10).map(tuple), auth_type=st.sampled_from([0, 1]),
+)
 adverts_v3_4 = st.builds(
     VrrpAdvert, version=st.just(3), vrid=st.integers(0, 255), priority=st.integers(0, 255),
     advert_int_cs=st.integers(0, 4095), addresses=st.lists(v4, max_size=20).map(tuple),
@@ -36,6 +41,11 @@ adverts_v3_6 = st.builds(
 @given(adverts_v2, v4, v4)
 def test_roundtrip_v2(adv, src, dst):
     assert decode(encode(adv, src, dst), Family.INET, src, dst) == adv
+
+
+@given(adverts_v2_6, v6, v6)
+def test_roundtrip_v2_ipv6_as_keepalived_sends_it(adv, src, dst):
+    assert decode(encode(adv, src, dst), Family.INET6, src, dst) == adv
 
 
 @given(adverts_v3_4, v4, v4)

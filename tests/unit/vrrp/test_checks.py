@@ -148,7 +148,7 @@ def test_ah_header_without_ah_config_is_authtype_mismatch():
 
 
 def test_auth_ah_over_ipv6_is_rejected_with_a_clear_message():
-    with pytest.raises(ValueError, match="AH is IPv4 only"):
+    with pytest.raises(ValueError, match="Cannot use AH authentication with IPv6"):
         VrrpInstanceParams("VI_1", "eth0", 51, ip_address("fe80::1"), version=3, family=Family.INET6,
                            auth_type=AuthType.AH, auth_pass="x")
 

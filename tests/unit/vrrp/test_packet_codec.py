@@ -40,9 +40,13 @@ def test_unknown_version():
     assert _reason(bytes(data)) == "vers_err"
 
 
-def test_v2_over_ipv6_is_refused():
-    data = encode(V2)
-    assert _reason(data, Family.INET6, SRC6, DST6) == "vers_err"
+def test_v2_over_ipv6_has_no_auth_data_and_a_pseudo_header_checksum():
+    adv = VrrpAdvert(2, 1, 100, 100, (IPv6Address("2001:db8::1"),))
+    data = encode(adv, SRC6, DST6)
+    assert len(data) == 8 + 16
+    assert decode(data, Family.INET6, SRC6, DST6) == adv
+    assert _reason(data, Family.INET6, IPv6Address("fe80::2"), DST6) == "chk_err"
+    assert _reason(encode(V2), Family.INET6, SRC6, DST6) == "packet_len_err"
 
 
 def test_wrong_type():
@@ -93,7 +97,9 @@ def test_encode_refuses_what_the_wire_cannot_carry():
     with pytest.raises(ValueError):
         encode(VrrpAdvert(2, 1, 100, 150, ()))  # v2 is whole seconds
     with pytest.raises(ValueError):
-        encode(VrrpAdvert(2, 1, 100, 100, (IPv6Address("2001:db8::1"),)))
+        encode(VrrpAdvert(2, 1, 100, 100, (IPv6Address("2001:db8::1"),)))  # needs src/dst
+    with pytest.raises(ValueError):
+        encode(VrrpAdvert(2, 1, 100, 100, (IPv6Address("2001:db8::1"),), 1, b"x" * 8), SRC6, DST6)
     with pytest.raises(ValueError):
         encode(VrrpAdvert(2, 1, 100, 100, (), 256))
     with pytest.raises(ValueError):

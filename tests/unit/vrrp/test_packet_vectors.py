@@ -35,7 +35,8 @@ def _expected(vec: dict, kind: str) -> VrrpAdvert:
         advert_int_cs=round(p["advert_int_s"] * 100),
         addresses=tuple(ip_address(a) for a in p["vips"]),
         auth_type=AuthType[p["auth_type"]] if v2 else AuthType.NONE,
-        auth_data=password_bytes(p["auth_pass"]) if p["auth_type"] == "PASS" else (b"\0" * 8 if v2 else b""),
+        auth_data=(b"" if not v2 or p["family"] == "inet6"
+                   else password_bytes(p["auth_pass"]) if p["auth_type"] == "PASS" else b"\0" * 8),
     )
 
 
@@ -46,6 +47,7 @@ def test_vectors_cover_the_acceptance_matrix():
     assert any(n.startswith("v3_ipv4") for n in names)
     assert any(n.startswith("v3_ipv6") for n in names)
     assert any(n.startswith("v2_ipv4_ah") for n in names)
+    assert any(n.startswith("v2_ipv6") for n in names)
     assert len(VECTORS) >= 10
 
 

@@ -438,3 +438,19 @@ def test_unicast_from_unknown_peer_is_not_a_master():
     lan.run_until(T0 + 10)
     assert sorted(lan.masters()) == ["a", "b"]
     assert lan.instance("a").stats.unicast_src_err > 0
+
+
+def test_v2_over_ipv6_election_as_keepalived_allows_it():
+    def p6(prio: int, host: int, **kw) -> VrrpInstanceParams:
+        return VrrpInstanceParams(name="VI_6", interface="eth0", vrid=53, family=Family.INET6,
+                                  primary_address=ip_address(f"fe80::{host}"), priority=prio, version=2,
+                                  virtual_ipaddress=(ip_address("2001:db8::100"),), **kw)
+
+    lan = lan_of(("a", p6(100, 1, auth_type=1, auth_pass="pw")), ("b", p6(150, 2, auth_type=1, auth_pass="pw")))
+    lan.run_until(T0 + 10)
+    assert lan.masters() == ["b"]
+    # v2 skew whatever the family: (256 - 150) / 256 s
+    assert became_master_at(lan, "b") == [pytest.approx(T0 + 3 + 106 / 256, abs=1e-6)]
+    sent = lan.actions_of("b", SendAdvert)[-1][1]
+    assert len(sent.payloads[0]) == 8 + 16 and sent.advert.auth_type == 1
+    assert lan.instance("a").stats.auth_failure == 0 and lan.instance("a").stats.advert_rcvd > 0
