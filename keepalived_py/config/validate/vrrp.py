@@ -238,14 +238,98 @@ class _Checker:
                 self.err(f"({owner}) duplicate track_bfd {ref.name} - ignoring", where)
             seen.add(ref.name)
 
+    def _family_events(self, st: _Inst) -> None:
+        """The keywords that decide an instance's address family, in file order: keepalived takes
+        the family from the first one and rejects the others that disagree. Scalar keywords are
+        ordered by their lines when the model records them, else before the address blocks."""
+        vi = st.cfg
+        name = vi.name
+        pos = vi.pos
+
+        def at(keyword: str) -> int:
+            found = _kpos(vi, keyword)
+            return found.line if found is not None and found is not pos else 0
+
+        def native(_item: Any) -> None:
+            if st.family == 4:
+                self.err(f"({name}) Cannot specify native_ipv6 with IPv4 addresses", _kpos(vi, "native_ipv6"))
+                return
+            st.family, st.version = 6, 3
+
+        def ipvlan(addr: Any) -> None:
+            if st.family is None or st.family == addr.version:
+                st.family = addr.version
+                if st.saddr is None:
+                    st.saddr = addr.ip
+            else:
+                self.err(f"({name}) ipvlan address[{addr}] MUST match vrrp instance family !!! Skipping...",
+                         _kpos(vi, "use_ipvlan"))
+
+        def source(item: tuple[str, Any]) -> None:
+            keyword, addr = item
+            if st.family is None or st.family == addr.version:
+                st.family = addr.version
+                st.saddr = addr
+            else:
+                self.err(f"Configuration error: VRRP instance[{name}] and src address[{addr}] MUST be of the "
+                         "same family !!! Skipping...", _kpos(vi, keyword))
+
+        def mcast_dst(addr: Any) -> None:
+            if st.family is None or st.family == addr.version:
+                st.family = addr.version
+                st.mcast_dst = addr
+            else:
+                self.err(f"({name}) mcast dest address {addr} MUST match VRRP instance family. Skipping...",
+                         _kpos(vi, "mcast_dst_ip"))
+
+        def version(value: int) -> None:
+            if (st.version is not None and st.version != value) or (value == 2 and st.family == 6):
+                self.err(f"({name}) vrrp_version {value} conflicts with configured or deduced version "
+                         f"{st.version or 0}; ignoring.", _kpos(vi, "version"))
+            else:
+                st.version = value
+
+        def peer(item: Any) -> None:
+            if st.family is None or st.family == item.address.version:
+                st.family = item.address.version
+                st.peers.append(item)
+            else:
+                self.err(f"Configuration error: VRRP instance[{name}] and unicast peer address[{item.address}] "
+                         "MUST be of the same family !!! Skipping...", item.pos or pos)
+
+        def vip(item: Any) -> None:
+            if item.dev is not None and not self.if_exists(item.dev):
+                self.err(f"WARNING - interface {item.dev} for ip address {_addr_text(item.address)} doesn't exist",
+                         item.pos or pos)
+                return
+            if st.family is None or st.family == item.address.version:
+                st.family = item.address.version
+                st.vips.append(item)
+            else:
+                self.err(f"({name}): address family must match VRRP instance [{item.address}] - ignoring",
+                         item.pos or pos)
+
+        events: list[tuple[int, int, Any, Any]] = []
+        if vi.native_ipv6:
+            events.append((at("native_ipv6"), 0, native, None))
+        if vi.use_ipvlan is not None and vi.use_ipvlan.address is not None:
+            events.append((at("use_ipvlan"), 1, ipvlan, vi.use_ipvlan.address))
+        for order, keyword in enumerate(("mcast_src_ip", "unicast_src_ip"), 2):
+            if getattr(vi, keyword) is not None:
+                events.append((at(keyword), order, source, (keyword, getattr(vi, keyword))))
+        if vi.mcast_dst_ip is not None:
+            events.append((at("mcast_dst_ip"), 4, mcast_dst, vi.mcast_dst_ip))
+        if vi.version is not None:
+            events.append((at("version"), 5, version, vi.version))
+        events += [(_line(p), 6, peer, p) for p in vi.unicast_peer]
+        events += [(_line(v), 7, vip, v) for v in vi.virtual_ipaddress]
+        for _line_no, _order, handler, item in sorted(events, key=lambda e: (e[0], e[1])):
+            handler(item)
+
     def _instance(self, vi: VrrpInstance, vmac_names: dict[str, str]) -> _Inst:
         st = _Inst(vi)
         name = vi.name
         pos = vi.pos
-        # address family, in (approximately) keepalived's keyword order
-        if vi.native_ipv6:
-            st.family = 6
-            st.version = 3
         if vi.use_vmac is not None:
             st.vmac = True
             ifn = vi.use_vmac.ifname
@@ -254,14 +338,6 @@ class _Checker:
                          _kpos(vi, "use_vmac"))
             elif ifn is not None:
                 vmac_names[ifn] = name
-        if vi.use_ipvlan is not None and vi.use_ipvlan.address is not None:
-            addr = vi.use_ipvlan.address
-            if st.family is None or st.family == addr.version:
-                st.family = addr.version
-                st.saddr = addr.ip
-            else:
-                self.err(f"({name}) ipvlan address[{addr}] MUST match vrrp instance family !!! Skipping...",
-                         _kpos(vi, "use_ipvlan"))
         if vi.interface is not None:
             if not self.if_exists(vi.interface):
                 self.err(f"WARNING - interface {vi.interface} for vrrp_instance {name} doesn't exist",
@@ -277,50 +353,7 @@ class _Checker:
             elif not self.if_exists(vi.vrf):
                 self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", _kpos(vi, "vrf"))
         self._track_refs(name, vi, pos)
-        for addr in (vi.mcast_src_ip, vi.unicast_src_ip):
-            if addr is None:
-                continue
-            if st.family is None or st.family == addr.version:
-                st.family = addr.version
-                st.saddr = addr
-            else:
-                self.err(f"Configuration error: VRRP instance[{name}] and src address[{addr}] MUST be of the "
-                         "same family !!! Skipping...", pos)
-        if vi.mcast_dst_ip is not None:
-            if st.family is None or st.family == vi.mcast_dst_ip.version:
-                st.family = vi.mcast_dst_ip.version
-                st.mcast_dst = vi.mcast_dst_ip
-            else:
-                self.err(f"({name}) mcast dest address {vi.mcast_dst_ip} MUST match VRRP instance family. "
-                         "Skipping...", pos)
-        if vi.version is not None:
-            if st.version is not None and st.version != vi.version or (vi.version == 2 and st.family == 6):
-                self.err(f"({name}) vrrp_version {vi.version} conflicts with configured or deduced version "
-                         f"{st.version or 0}; ignoring.", pos)
-            else:
-                st.version = vi.version
-        # unicast peers and VIPs carry their lines: take them in file order
-        entries = [(_line(p), 0, p) for p in vi.unicast_peer] + [(_line(v), 1, v) for v in vi.virtual_ipaddress]
-        for _ln, kind, item in sorted(entries, key=lambda e: (e[0], e[1])):
-            if kind == 0:
-                if st.family is None or st.family == item.address.version:
-                    st.family = item.address.version
-                    st.peers.append(item)
-                else:
-                    self.err(f"Configuration error: VRRP instance[{name}] and unicast peer address[{item.address}] "
-                             "MUST be of the same family !!! Skipping...", item.pos or pos)
-                continue
-            vip = item
-            if vip.dev is not None and not self.if_exists(vip.dev):
-                self.err(f"WARNING - interface {vip.dev} for ip address {_addr_text(vip.address)} doesn't exist",
-                         vip.pos or pos)
-                continue
-            if st.family is None or st.family == vip.address.version:
-                st.family = vip.address.version
-                st.vips.append(vip)
-            else:
-                self.err(f"({name}): address family must match VRRP instance [{vip.address}] - ignoring",
-                         vip.pos or pos)
+        self._family_events(st)
         for vip in vi.virtual_ipaddress_excluded:
             if vip.dev is not None and not self.if_exists(vip.dev):
                 self.err(f"WARNING - interface {vip.dev} for ip address {_addr_text(vip.address)} doesn't exist",
