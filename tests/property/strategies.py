@@ -1,21 +1,30 @@
 """Hypothesis strategies derived from the config schema: random valid models of any block.
 
-Each value type maps to a strategy producing values its parser accepts and its writer
-writes back unchanged. Entry types of the area models register here too; a value type with
-no strategy is reported by `uncovered` so the round-trip test can say what it did not try.
+Generic value types (words, numbers, timers, choices, addresses ...) map to strategies that
+produce any value their parser accepts. For a field whose value type is specific to one
+keyword (an address line with options, a route, a script spec ...), the strategy draws from
+the values that field takes in real configurations: Debian's samples, our examples and
+parity cases, and tests/property/corpus/ for keywords none of those use. A field with
+neither is reported in `uncovered`, so the round-trip test can say what it did not try.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
 from keepalived_py.config import schema
-from keepalived_py.config.schema import Model, head_fields, keyword_specs
+from keepalived_py.config.schema import Entries, Model, Nested, head_fields, keyword_specs
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS_DIRS = (Path("/usr/share/doc/keepalived/samples"), ROOT / "examples", ROOT / "conformance" / "configs",
+               ROOT / "tests" / "property" / "corpus")
 
 # words keepalived's tokeniser reads back as themselves
 _WORD_ALPHABET = st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters="_-.:/@+%=",
@@ -68,6 +77,7 @@ register(schema.Address, _address)
 
 
 def for_value_type(vtype: schema.ValueType) -> st.SearchStrategy | None:
+    """The generic strategy registered for this value type (or a base class), else None."""
     for klass in type(vtype).__mro__:
         factory = _BY_TYPE.get(klass)
         if factory is not None:
@@ -76,23 +86,76 @@ def for_value_type(vtype: schema.ValueType) -> st.SearchStrategy | None:
     return None
 
 
+@functools.cache
+def corpus() -> dict[tuple[type, str], tuple[Any, ...]]:
+    """(model class, field) -> the distinct values it takes in the corpus configurations."""
+    from keepalived_py.config import load_config
+
+    found: dict[tuple[type, str], list[Any]] = {}
+    for folder in CORPUS_DIRS:
+        pattern = "keepalived.conf.*" if folder.name == "samples" else "**/*.conf"
+        for path in sorted(folder.glob(pattern)):
+            _collect(load_config(str(path), check_interfaces=False).config, found)
+    return {key: tuple(dict.fromkeys(values)) for key, values in found.items()}
+
+
+def _collect(obj: Model, found: dict[tuple[type, str], list[Any]]) -> None:
+    cls = type(obj)
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    for fname, _vtype, _optional in head_fields(cls):
+        value = getattr(obj, fname)
+        if value is not None:
+            found.setdefault((cls, fname), []).append(value)
+    body = schema.body_field(cls)
+    if body is not None:
+        found.setdefault((cls, body[0]), []).extend(getattr(obj, body[0]))
+    for fname, spec in keyword_specs(cls):
+        value = getattr(obj, fname)
+        if value == defaults[fname]:
+            continue
+        items = value if spec.multi or isinstance(spec.vtype, Entries) else (value,)
+        for item in items:
+            if isinstance(spec.vtype, Nested):
+                _collect(item, found)
+            else:
+                found.setdefault((cls, fname), []).append(item)
+
+
+def _field_strategy(cls: type, fname: str, vtype: schema.ValueType) -> st.SearchStrategy | None:
+    """Generic strategy for the value type, else the field's corpus values."""
+    for klass in type(vtype).__mro__:
+        factory = _BY_TYPE.get(klass)
+        if factory is not None:
+            return factory(vtype)
+    values = corpus().get((cls, fname))
+    if values:
+        return st.sampled_from(values)
+    uncovered.add(f"{cls.__name__}.{fname} ({type(vtype).__name__})")
+    return None
+
+
 def for_model(cls: type[Model], depth: int = 2) -> st.SearchStrategy:
     fields: dict[str, st.SearchStrategy] = {}
     defaults = {f.name: f.default for f in dataclasses.fields(cls)}
     for fname, vtype, optional in head_fields(cls):
-        strat = for_value_type(vtype)
+        strat = _field_strategy(cls, fname, vtype)
         if strat is None:
             continue
         fields[fname] = (st.none() | strat) if optional else strat
+    body = schema.body_field(cls)
+    if body is not None:
+        strat = _field_strategy(cls, body[0], body[1])
+        if strat is not None:
+            fields[body[0]] = st.lists(strat, max_size=3).map(tuple)
     for fname, spec in keyword_specs(cls):
-        strat = _for_spec(spec, depth)
+        strat = _for_spec(cls, fname, spec, depth)
         if strat is None:
             continue
         fields[fname] = st.just(defaults[fname]) | strat
     return st.builds(cls, **fields)
 
 
-def _for_spec(spec: schema.KeywordSpec, depth: int) -> st.SearchStrategy | None:
+def _for_spec(cls: type, fname: str, spec: schema.KeywordSpec, depth: int) -> st.SearchStrategy | None:
     vtype = spec.vtype
     if isinstance(vtype, schema.Nested):
         if depth <= 0:
@@ -100,11 +163,11 @@ def _for_spec(spec: schema.KeywordSpec, depth: int) -> st.SearchStrategy | None:
         inner = for_model(vtype.model, depth - 1)
         return st.lists(inner, max_size=2).map(tuple) if spec.multi else inner
     if isinstance(vtype, schema.Entries):
-        entry = for_value_type(vtype.entry)
+        entry = _field_strategy(cls, fname, vtype.entry)
         if entry is None:
             return None
         return st.lists(entry, max_size=3).map(tuple)
-    strat = for_value_type(vtype)
+    strat = _field_strategy(cls, fname, vtype)
     if strat is None:
         return None
     if spec.alts:
