@@ -26,7 +26,9 @@ class RxMeta:
 
     `ttl` is the IPv4 TTL / IPv6 hop limit (None if not received, as keepalived allows);
     `multicast` says whether it was sent to a multicast group (None: derive from `dst`);
-    `ip_protocol` is the IPv4 protocol (51 when AH-wrapped).
+    `ip_protocol` is the IPv4 protocol (51 when AH-wrapped); `checksum_verified` says the
+    kernel already checked the checksum (IPv6 sockets with IPV6_CHECKSUM, which is all
+    keepalived relies on there), so the instance need not know the true destination.
     """
 
     src: IPAddr
@@ -34,6 +36,7 @@ class RxMeta:
     ttl: int | None = 255
     multicast: bool | None = None
     ip_protocol: int = 112
+    checksum_verified: bool = False
 
     @property
     def is_multicast(self) -> bool:

@@ -422,7 +422,8 @@ class VrrpInstance:
             return None
         p = self.params
         try:
-            return decode(data, p.family, meta.src, meta.dst)
+            return decode(data, p.family, meta.src, meta.dst,
+                          verify_checksum=not meta.checksum_verified)
         except PacketError as err:
             if (err.reason == "chk_err" and p.unicast and p.version == 3
                     and p.family is Family.INET and p.old_unicast_checksum != "never"

@@ -243,3 +243,13 @@ def test_v3_unicast_never_switches_with_never():
     inst = backup(pu)
     inst.handle(PacketReceived(encode(good(pu), PEER, VRRP_MCAST4), meta(dst=ME)), T0 + 1)
     assert_counted_only(inst, "chk_err")
+
+
+def test_checksum_left_to_the_kernel_is_not_checked_again():
+    p = base(version=3)
+    inst = backup(p)
+    data = encode(good(p), PEER, ip_address("224.0.0.99"))  # "wrong" destination in the sum
+    inst.handle(PacketReceived(data, meta(checksum_verified=True)), T0 + 1)
+    assert inst.stats.advert_rcvd == 1 and inst.stats.chk_err == 0
+    inst.handle(PacketReceived(data, meta()), T0 + 2)
+    assert inst.stats.chk_err == 1
