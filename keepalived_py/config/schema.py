@@ -69,7 +69,8 @@ class ValueType:
         if len(args) < self.min_args:
             raise ValueProblem(missing_parameter_message((ctx.keyword, *args)), ConfigErr.MISSING_PARAMETER)
         if self.max_args is not None and len(args) > self.max_args:
-            ctx.warn(f"{ctx.keyword}: extra parameters {' '.join(args[self.max_args:])} ignored")
+            # keepalived's handlers read the words they need and ignore the rest
+            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(args[self.max_args:])} ignored")
 
 
 def missing_parameter_message(words: Sequence[str]) -> str:
@@ -424,7 +425,9 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     if heads:
         _parse_heads(cls, heads, args, ctx, values)
     elif args and stmt is not None:
-        diags.add(ConfigErr.GENERAL_ERROR, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
+        # keepalived's process_stream ignores words after a keyword that opens a block
+        diags.add(getattr(cls, "extra_head_words", ConfigErr.OK),
+                  f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
     body = body_field(cls)
     if body is not None:
         values[body[0]] = _build_body(body[1], children, ctx)

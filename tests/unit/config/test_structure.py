@@ -126,3 +126,9 @@ def test_repeated_global_defs_blocks_merge():
     result = load_text("global_defs {\n router_id a\n}\nglobal_defs {\n notification_email_from x@y\n}\n")
     assert result.config.global_defs.router_id == "a"
     assert result.config.global_defs.notification_email_from == "x@y"
+
+
+def test_extra_words_are_ignored_like_keepalived():
+    result = load_text("global_defs extra {\n  router_id r1 extra words\n}\n")
+    assert result.exit_status == 0
+    assert result.config.global_defs.router_id == "r1"
