@@ -116,6 +116,16 @@ class Daemon(Proc):
         assert self.impl is not None
         return self.impl.stop(self.popen, timeout)
 
+    def wait_pidfiles(self, keys: tuple[str, ...] = ("main", "vrrp"), timeout: float = 15.0) -> bool:
+        """Wait until the daemon has written these pid files (its children are up);
+        False when it exits or the time runs out first."""
+        deadline = time.monotonic() + timeout
+        while not set(keys) <= set(self.pids()):
+            if not self.alive() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
 
 @dataclass
 class Capture:

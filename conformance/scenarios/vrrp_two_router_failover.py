@@ -66,6 +66,8 @@ def check(r: dict) -> list[str]:
     problems = []
     if r.get("initial_master") != "r1":
         problems.append(f"initial master is {r.get('initial_master')}, expected r1")
+    if r.get("holders_before_fault") != ["r1"]:
+        problems.append(f"before the fault the VIP is on {r.get('holders_before_fault')}, expected only r1")
     if not r.get("takeover"):
         problems.append("r2 did not take the VIP over")
     if r.get("takeover_in_window") is not True:
@@ -103,9 +105,11 @@ def _handover(impl: Implementation, ctx: Context, graceful: bool) -> dict:
         r1 = lab.start_daemon("r1", impl, config("r1"))
         first = vips.wait_for(VIP, timeout=15)
         r2 = lab.start_daemon("r2", impl, config("r2"))
-        # r2 must hear r1 and stay backup: wait past its Master_Down_Interval
+        # r2 must be up (its VRRP process wrote its pid file) and then hear r1's adverts
+        # for a while and stay backup; a busy machine can take seconds to start it.
+        r2_up = r2.wait_pidfiles(("main", "vrrp"), timeout=20)
         settle = vips.wait_for(VIP, added=False, after=first.mono if first else None,
-                               timeout=master_down_interval(PRIORITIES["r2"]) + 0.5)
+                               timeout=2.5 * ADVERT_S)
         holders_before = sorted(vips.holders(VIP))
         if graceful:
             t_fault = lab.terminate(r1)  # SIGTERM: goodbye advert, VIP removed
@@ -140,6 +144,7 @@ def _handover(impl: Implementation, ctx: Context, graceful: bool) -> dict:
                 f"{delay}s after the fault")
         return {
             "initial_master": first.node if first else None,
+            "backup_started": r2_up,
             "holders_before_fault": holders_before,
             "vip_removed_before_fault": settle is not None,
             "adverts_before_fault": _advert_facts([a for a in adverts if a.ts < t_fault_wall], ips),
