@@ -197,10 +197,12 @@ class ChildProcess:
                 loop.add_signal_handler(num, self._on_signal, num)
         if self.sock is not None:
             self.channel = await Channel.open(self.sock)
-        run_task = asyncio.ensure_future(entry(self.ctx))
         if self.channel is not None:
-            await self.channel.send(Ready(role=self.ctx.role, pid=os.getpid()))
+            channel = self.channel
+            self.ctx._ready_cb = lambda: self._spawn(
+                channel.send(Ready(role=self.ctx.role, pid=os.getpid())))
             self._spawn(self._receive())
+        run_task = asyncio.ensure_future(entry(self.ctx))
         try:
             status = await run_task
         except Exception:  # noqa: BLE001

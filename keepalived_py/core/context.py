@@ -9,7 +9,8 @@ file, IPC with the parent) and a subsystem's runtime (VRRP, checkers, BFD). A ro
         ctx.on_reload(apply_new_config)   # async (new_config) -> None; raise to refuse
         ctx.on_dump(snapshot_section)     # async (kind) -> str | JSON-able
         ... start sockets/timers from ctx.config ...
-        await ctx.stopped()               # TERM/INT, a Stop message, or the parent gone
+        await ctx.stopped()               # tells the parent "running" (-> READY=1), then
+                                          # waits for TERM/INT, a Stop message, the parent gone
         ... release: VRRP sends priority 0 and removes VIPs unless ctx.options say not ...
         return 0                          # the child's exit status
 """
@@ -44,7 +45,17 @@ class ChildContext:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _reload_hook: ReloadHook | None = None
     _dump_hook: DumpHook | None = None
+    _ready_cb: Callable[[], None] | None = None
+    _ready_sent: bool = False
     reload_count: int = 0
+
+    def mark_ready(self) -> None:
+        """Tell the parent this child runs (its start-up counts toward "Startup complete"
+        and systemd's READY=1). Called by `stopped()`; call it earlier if useful."""
+        if not self._ready_sent:
+            self._ready_sent = True
+            if self._ready_cb is not None:
+                self._ready_cb()
 
     def on_reload(self, hook: ReloadHook) -> None:
         """Register the reconciliation step: called with a validated new config; it must
@@ -64,7 +75,8 @@ class ChildContext:
         self._stop.set()
 
     async def stopped(self) -> None:
-        """Wait until the process is asked to stop."""
+        """Mark the child ready, then wait until the process is asked to stop."""
+        self.mark_ready()
         await self._stop.wait()
 
     async def apply_reload(self, new_config: Any) -> None:
