@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from keepalived_py.scripts.quoting import cmd_str, split_command
 from keepalived_py.scripts.security import (
+    DEFAULT_SCRIPT_USER,
     ScriptCheck,
     ScriptUserError,
     check_script_secure,
@@ -117,6 +118,7 @@ class ScriptRunner:
         self._log = log_fn or log.info
         self._running: dict[int, _Running] = {}
         self._background: set[asyncio.Task] = set()
+        self._default: tuple[int, int] | None = None
 
     @classmethod
     def from_config(cls, config, **kw) -> ScriptRunner:
@@ -128,7 +130,16 @@ class ScriptRunner:
 
     # ------------------------------------------------------------------ preparing
     def default_user(self) -> tuple[int, int]:
-        return default_script_user(self.script_user, self.script_group, self.script_security)
+        """get_default_script_user(), resolved once (keepalived caches it too, and logs
+        "Script user 'keepalived_script' does not exist" once when it falls back)."""
+        if self._default is None:
+            if self.script_user is None:
+                try:
+                    resolve_user(DEFAULT_SCRIPT_USER)
+                except ScriptUserError as e:
+                    self._log(str(e))
+            self._default = default_script_user(self.script_user, self.script_group, self.script_security)
+        return self._default
 
     def user_ids(self, user: str | None = None, group: str | None = None) -> tuple[int, int]:
         """(uid, gid) for a script's own `user [group]`, else the default script user."""

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from keepalived_py.scripts.quoting import cmd_str
 from keepalived_py.scripts.runner import Script, ScriptResult, ScriptRunner
 from keepalived_py.scripts.security import SC_INSECURE, SC_ISSCRIPT, security_violation
 from keepalived_py.vrrp.events import TrackingChanged
@@ -348,14 +349,22 @@ class Trackers:
     # ------------------------------------------------------------------ observing
     def snapshot(self) -> dict:
         scripts = {}
+        init_names = {"init": "INIT", "failed": "INIT/FAILED", "init_reload": "INIT/RELOAD", "done": "unknown"}
         for name, t in self.scripts.items():
+            weight, reverse = getattr(t.model, "weight", (0, False))
+            # the fields and values of keepalived's dump_vscript()
             scripts[name] = {
-                "command": " ".join(t.script.argv), "uid": t.script.uid, "gid": t.script.gid,
-                "interval": t.interval, "timeout": t.timeout, "rise": t.state.rise, "fall": t.state.fall,
-                "result": t.state.result, "init_state": t.state.init_state.value,
-                "status": {None: "INIT", True: "GOOD", False: "BAD"}[t.state.ok],
-                "state": "running" if t.running else "idle", "last_status": t.last_status, "runs": t.runs,
-                "insecure": bool(t.script.flags & SC_INSECURE),
+                "command": cmd_str(t.script.argv), "interval": int(t.interval),
+                "timeout": int(t.model.timeout or 0), "weight": weight, "weight_reverse": reverse,
+                "rise": t.state.rise, "fall": t.state.fall, "result": t.state.result,
+                "insecure": "yes" if t.script.flags & SC_INSECURE else "no",
+                "init_state": init_names[t.state.init_state.value],
+                "status": "GOOD" if t.state.result >= t.state.rise else "BAD",
+                "uid": t.script.uid, "gid": t.script.gid,
+                "state": "running" if t.running else "idle",
+                # ours
+                "reported": {None: None, True: "up", False: "down"}[t.state.ok],
+                "last_status": t.last_status, "runs": t.runs,
             }
         files = {}
         if self.files is not None:

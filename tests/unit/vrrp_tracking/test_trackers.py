@@ -55,6 +55,7 @@ def test_script_rise_fall(tmp_path):
     ev, snap = asyncio.run(main())
     assert {e.name for e in ev} == {"chk"}  # the unused script never runs
     assert snap["scripts"]["chk"]["status"] == "BAD" and "unused" not in snap["scripts"]
+    assert snap["scripts"]["chk"]["init_state"] == "unknown" and snap["scripts"]["chk"]["rise"] == 2
 
 
 def test_init_fail_reports_down_at_once(tmp_path):
