@@ -65,6 +65,7 @@ Usage: {{prog}} [OPTION...]
   -v, --version                Display the version number
   -h, --help                   Display this help message
 """
+# keepalived-py's extra (exact name only): --dump-json prints the parsed config as JSON
 
 
 def _err(text: str) -> None:
@@ -119,6 +120,18 @@ def config_test(opts: Options) -> int:
         for item in result.not_implemented:
             _err(f"  {item}\n")
     return int(result.exit_status)
+
+
+def dump_json(opts: Options) -> int:
+    """--dump-json (keepalived-py extra): the configuration as understood, as JSON on
+    stdout, diagnostics on stderr; exit 0 unless the configuration cannot be run."""
+    from keepalived_py.config.dump import dump_json as to_json
+
+    result = configload.load(opts, check_interfaces=False)
+    for diag in result.diagnostics:
+        _err(f"{diag}\n")
+    print(to_json(result.config))
+    return int(result.exit_status) if result.fatal else EXIT_OK
 
 
 def _set_namespace(name: str, log: Any) -> bool:
@@ -282,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Unexpected argument(s): " + "".join(f"{a} " for a in opts.unexpected))
     if opts.bad:
         return EXIT_FATAL
+    if opts.dump_json:
+        return dump_json(opts)
     if opts.config_test:
         return config_test(opts)
     return run_daemon(opts, [prog, *args])

@@ -65,6 +65,13 @@ LONG_OPTS: dict[str, tuple[str, Arg]] = {
 }
 
 
+# keepalived-py's own long options. Matched only by their exact name, so they never make
+# one of keepalived's abbreviations ambiguous (`--dump` still means --dump-conf).
+EXTRA_LONG_OPTS: dict[str, tuple[str, Arg]] = {
+    "dump-json": ("dump-json", Arg.NONE),
+}
+
+
 def _short_table(spec: str) -> dict[str, Arg]:
     table: dict[str, Arg] = {}
     i = 1 if spec.startswith(":") else 0
@@ -156,6 +163,7 @@ class Options:
     config_test: bool = False
     config_test_log: str | None = None
     config_fd: int | None = None
+    dump_json: bool = False  # keepalived-py extra: print the parsed config as JSON, exit
     signum_name: str | None = None
     # Messages keepalived prints while parsing: `messages` holds all of them in order
     # (stderr); `errors` the ones that make it exit 1, `warnings` the others.
@@ -255,6 +263,8 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
         opts.namespace = value
     elif key == "i":
         opts.config_id = value
+    elif key == "dump-json":
+        opts.dump_json = True
     elif key == "config-fd":
         try:
             opts.config_fd = int(value or "0")
@@ -267,7 +277,7 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
 
 def _match_long(name: str) -> tuple[str | None, str | None]:
     """getopt_long's lookup: exact name, else a unique prefix. (name, error)"""
-    if name in LONG_OPTS:
+    if name in LONG_OPTS or name in EXTRA_LONG_OPTS:
         return name, None
     hits = [n for n in LONG_OPTS if n.startswith(name)]
     if len(hits) == 1:
@@ -299,7 +309,7 @@ def parse_args(argv: list[str]) -> Options:
                 opts.error(f"Unknown option {arg}")
                 i += 1
                 continue
-            key, kind = LONG_OPTS[long_name]
+            key, kind = LONG_OPTS.get(long_name) or EXTRA_LONG_OPTS[long_name]
             value: str | None = None
             if kind is Arg.NONE:
                 if eq:

@@ -128,3 +128,10 @@ def test_facility_and_umask_values():
 def test_double_dash_ends_options():
     o = parse_args(["-n", "--", "-l"])
     assert o.dont_fork and not o.log_console and o.unexpected == ["-l"]
+
+
+def test_dump_json_extra_is_exact_only():
+    assert parse_args(["--dump-json"]).dump_json
+    o = parse_args(["--dump"])  # still keepalived's --dump-conf
+    assert o.dump_conf and not o.dump_json and not o.errors
+    assert parse_args(["--dump-j"]).errors == ["Unknown option --dump-j"]
