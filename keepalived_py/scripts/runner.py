@@ -28,6 +28,7 @@ import ctypes
 import logging
 import os
 import signal
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -54,10 +55,23 @@ except (OSError, AttributeError):  # pragma: no cover - non-Linux
     _prctl = None
 
 
-def _child_setup() -> None:  # pragma: no cover - runs in the forked child
-    # If keepalived dies, we want the script to die (system_call_script, execable scripts)
-    if _prctl is not None:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+def _child_setup(uid: int | None, gid: int | None, pdeathsig: bool) -> Callable[[], None]:
+    """What keepalived's child does between fork() and execve() (set_script_env(), then
+    setpgid(0, 0), then PR_SET_PDEATHSIG, which a uid change would clear). A preexec_fn
+    because uvloop (the children's loop) supports neither user/group nor process_group."""
+
+    def setup() -> None:  # pragma: no cover - runs in the forked child
+        if gid is not None:
+            os.setgid(gid)
+            os.setgroups([gid])
+        if uid is not None:
+            os.setuid(uid)
+        os.setpgid(0, 0)
+        # If keepalived dies, we want the script to die (system_call_script, execable scripts)
+        if pdeathsig and _prctl is not None:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+    return setup
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,15 +186,14 @@ class ScriptRunner:
     # ------------------------------------------------------------------ running
     async def _spawn(self, script: Script, extra_args: Sequence[str]) -> asyncio.subprocess.Process | None:
         argv = list(script.argv) + list(extra_args)
-        same_user = script.uid == os.geteuid() and script.gid == os.getegid()
+        root = os.geteuid() == 0
+        uid = script.uid if script.uid != os.geteuid() else None
+        gid = script.gid if root or script.gid != os.getegid() else None
         kwargs: dict = dict(
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, process_group=0, env=self.env,
-            close_fds=True, restore_signals=True)
-        if not same_user or os.geteuid() == 0:
-            kwargs.update(user=script.uid, group=script.gid, extra_groups=[script.gid])
+            stderr=asyncio.subprocess.DEVNULL, env=self.env, close_fds=True, restore_signals=True,
+            preexec_fn=_child_setup(uid, gid, script.execable))
         if script.execable:
-            kwargs["preexec_fn"] = _child_setup
             program, args = argv[0], argv
         else:
             program, args = "/bin/sh", ["sh", "-c", cmd_str(argv)]
@@ -188,6 +201,10 @@ class ScriptRunner:
             return await asyncio.create_subprocess_exec(program, *args[1:], **kwargs)
         except OSError as e:
             self._log(f"Error exec-ing command '{argv[0]}', error {e.errno}: {e.strerror}")
+            return None
+        except subprocess.SubprocessError:
+            # set_script_env() failed in the child: keepalived's child exits 0
+            self._log(f"Couldn't set uid:gid {script.uid}:{script.gid} for script {argv[0]}")
             return None
 
     def _result(self, script: Script, proc: asyncio.subprocess.Process, killed_with: set[int]) -> ScriptResult:

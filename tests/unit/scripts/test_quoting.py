@@ -51,3 +51,9 @@ def test_cmd_str():
     assert cmd_str(["/bin/echo", "a b", "c"]) == "'/bin/echo' 'a b' 'c'"
     assert cmd_str(["</dev/tcp/127.0.0.1/80"]) == "</dev/tcp/127.0.0.1/80"
     assert cmd_str(["x", "<y"]) == "'x' '<y'"
+
+
+@pytest.fixture(autouse=True)
+def event_loop_kind():
+    """No event loop here."""
+    yield None

@@ -153,3 +153,9 @@ def test_violation_message():
     assert security_violation(SC_ISSCRIPT | SC_INSECURE, False).endswith(" There are insecure scripts.")
     assert security_violation(SC_ISSCRIPT, True) is None
     assert security_violation(SC_SYSTEM, False) is None
+
+
+@pytest.fixture(autouse=True)
+def event_loop_kind():
+    """No event loop here."""
+    yield None

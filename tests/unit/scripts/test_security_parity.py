@@ -77,3 +77,9 @@ def test_violation_matches_keepalived(case, scripts, tmp_path):
     ours = [report.violation] if report.violation else []
     assert ours == theirs, out
     assert (proc.returncode == CONFIG_TEST_SECURITY_EXIT) == bool(ours), out
+
+
+@pytest.fixture(autouse=True)
+def event_loop_kind():
+    """No event loop here."""
+    yield None

@@ -181,3 +181,9 @@ def test_notifier_replays_keepalived(run, tmp_path):
         assert sorted(lines(d / "scripts.out")) == sorted(run["scripts"])
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def event_loop_kind():
+    """One loop is enough for this slow scenario (the others run under both)."""
+    yield "asyncio"

@@ -171,3 +171,9 @@ def test_script_state_is_pure():
         elif isinstance(node, ast.ImportFrom):
             names.add(node.module or "")
     assert names <= {"__future__", "dataclasses", "enum"}
+
+
+@pytest.fixture(autouse=True)
+def event_loop_kind():
+    """No event loop here."""
+    yield None
