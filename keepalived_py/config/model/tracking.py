@@ -65,13 +65,14 @@ class TrackFile(Model):
     block_keyword = "track_file"
 
     name: str = head(Word(), default="")
-    file: str | None = kw(KWord("track file file name missing"))
+    file: str | None = kw(KWord("track file file name missing"),
+                          once="File already set for track file - ignoring {arg}")
     #: (weight, reverse); keepalived's default weight is 1
     weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for track_file {n} must be between "
                                                 "[-254..254] inclusive. Ignoring...",
                                                 "track_file {n} unknown weight option {v}", 1,
                                                 "No weight specified for track file {n} - ignoring"),
-                                  default=(1, False))
+                                  default=(1, False), once="Weight already set for track file - ignoring {arg}")
     #: (value, overwrite): write VALUE to the file at startup if absent (or always, overwrite)
     init_file: tuple[int, bool] | None = kw(InitFile())
 
@@ -84,14 +85,16 @@ class TrackProcess(Model):
 
     name: str = head(Word(), default="")
     #: (process name or path, parameters...)
-    process: tuple[str, ...] | None = kw(ProcessCommand())
+    process: tuple[str, ...] | None = kw(ProcessCommand(),
+                                         once="Process already set for track process - ignoring {arg}")
     #: None: 'exact' when parameters are given, else the name alone is matched
     param_match: str | None = kw(ParamMatch())
     weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for vrrp_track_process {n} must be "
                                                 "between [-254..254] inclusive. Ignoring...",
                                                 "vrrp_track_process {n} unknown weight option {v}", None,
                                                 "No weight specified for track process {n} - ignoring"),
-                                  default=(0, False))
+                                  default=(0, False),
+                                  once="Weight already set for track process - ignoring {arg}")
     quorum: int = kw(KInt(1, 65535, error="Quorum ({v}) for vrrp_track_process {n} must be between "
                                           "[1..65535] inclusive. Ignoring..."), default=1)
     #: None: no maximum

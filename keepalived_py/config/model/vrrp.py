@@ -72,15 +72,18 @@ def _track(kind: str) -> Any:
     return kw(Entries(TrackEntry(kind)))
 
 
-def _notify() -> Any:
-    return kw(NotifyScriptType())
+def _notify(keyword: str, group: bool = False) -> Any:
+    """A notify script keyword; keepalived keeps the first and reports a repeat."""
+    where = "vrrp group: " if group else ""
+    return kw(NotifyScriptType(), once=f"{where}{keyword} script already specified - ignoring {{arg}}")
 
 
 @model
 class VrrpInstance(Model):
     block_keyword = "vrrp_instance"
 
-    name: str = head(Word(), default="")
+    #: "" when missing: keepalived reports "vrrp_instance must have a name" and skips the block
+    name: str = head(Word(), default="", optional=True)
 
     # --- where and how adverts go
     #: MASTER|BACKUP; None: derived from priority (255 -> MASTER)
@@ -91,7 +94,7 @@ class VrrpInstance(Model):
     use_vmac: UseVmac | None = kw(UseVmacType())
     use_vmac_addr: bool = kw(BareFlag(), default=False)
     vmac_xmit_base: bool = kw(BareFlag(), default=False)
-    use_ipvlan: UseIpvlan | None = kw(UseIpvlanType())
+    use_ipvlan: UseIpvlan | None = kw(UseIpvlanType(), once="use_ipvlan already specified")
     native_ipv6: bool = kw(BareFlag(), default=False)
     dont_track_primary: bool = kw(BareFlag(), default=False)
     mcast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
@@ -119,7 +122,8 @@ class VrrpInstance(Model):
                                                             "Must be > 0 - ignoring"))
     #: 2 or 3; None: global vrrp_version (IPv6: always 3)
     version: int | None = kw(KInt(2, 3, signed=True, error="({n}): Version must be either 2 or 3"))
-    authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication))
+    #: a repeated block sets what it says on top of the first (keepalived's handlers just assign)
+    authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication), merge=True)
     virtual_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
     virtual_ipaddress_excluded: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
     promote_secondaries: bool = kw(BareFlag(), default=False)
@@ -147,13 +151,14 @@ class VrrpInstance(Model):
         "({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"))
 
     # --- notification
-    notify_master: NotifyScript | None = _notify()
-    notify_backup: NotifyScript | None = _notify()
-    notify_fault: NotifyScript | None = _notify()
-    notify_stop: NotifyScript | None = _notify()
-    notify_deleted: NotifyDeleted | None = kw(NotifyDeletedType())
-    notify: NotifyScript | None = _notify()
-    notify_master_rx_lower_pri: NotifyScript | None = _notify()
+    notify_master: NotifyScript | None = _notify("notify_master")
+    notify_backup: NotifyScript | None = _notify("notify_backup")
+    notify_fault: NotifyScript | None = _notify("notify_fault")
+    notify_stop: NotifyScript | None = _notify("notify_stop")
+    notify_deleted: NotifyDeleted | None = kw(NotifyDeletedType(),
+                                              once="notify_deleted already specified - ignoring {arg}")
+    notify: NotifyScript | None = _notify("notify")
+    notify_master_rx_lower_pri: NotifyScript | None = _notify("notify_master_rx_lower_pri")
     #: None: global smtp_alert_vrrp / smtp_alert
     smtp_alert: bool | None = kw(OptBool("Invalid vrrp_instance smtp_alert parameter {v}"))
     notify_priority_changes: bool | None = kw(OptBool("({n}) Invalid value '{v}' for notify_priority_changes "
@@ -360,18 +365,20 @@ def round_advert_int(advert_int: float | None, version: int) -> tuple[float, str
 class VrrpSyncGroup(Model):
     block_keyword = "vrrp_sync_group"
 
-    name: str = head(Word(), default="")
-    group: tuple[str, ...] = kw(Entries(NameList()), check=flatten)
+    #: "" when missing: keepalived reports "vrrp_sync_group must have a name - skipping"
+    name: str = head(Word(), default="", optional=True)
+    group: tuple[str, ...] = kw(Entries(NameList()), check=flatten,
+                                once="Group list already specified for sync group")
     track_interface: tuple[TrackRef, ...] = _track("interface")
     track_script: tuple[TrackRef, ...] = _track("script")
     track_file: tuple[TrackRef, ...] = _track("file")
     track_process: tuple[TrackRef, ...] = _track("process")
     track_bfd: tuple[TrackRef, ...] = _track("bfd")
-    notify_master: NotifyScript | None = _notify()
-    notify_backup: NotifyScript | None = _notify()
-    notify_fault: NotifyScript | None = _notify()
-    notify_stop: NotifyScript | None = _notify()
-    notify: NotifyScript | None = _notify()
+    notify_master: NotifyScript | None = _notify("notify_master", group=True)
+    notify_backup: NotifyScript | None = _notify("notify_backup", group=True)
+    notify_fault: NotifyScript | None = _notify("notify_fault", group=True)
+    notify_stop: NotifyScript | None = _notify("notify_stop", group=True)
+    notify: NotifyScript | None = _notify("notify", group=True)
     smtp_alert: bool | None = kw(OptBool("Invalid vrrp_group smtp_alert parameter {v}"))
     notify_priority_changes: bool | None = kw(OptBool("({n}) Invalid value '{v}' for sync group "
                                                       "notify_priority_changes specified"))

@@ -100,16 +100,8 @@ def read_decimal(text: str, lo: float, hi: float, ctx: Ctx, shift: int = 6) -> f
 
 
 class KaValue(ValueType):
-    """A value read as keepalived reads it: a missing parameter gets keepalived's text (it stops
-    there, exit status 2), words after the ones the handler reads are silently ignored."""
-
-    def check_arity(self, args, ctx):
-        if len(args) < self.min_args:
-            raise ValueProblem(f"*** Configuration line starting `{ctx.keyword}` is missing a parameter "
-                               f"after keyword `{ctx.keyword}` at word position {len(args) + 2}",
-                               ConfigErr.MISSING_PARAMETER)
-        if self.max_args is not None and len(args) > self.max_args:
-            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(args[self.max_args:])} ignored")
+    """A value read as keepalived reads it. The base class gives keepalived's missing-parameter
+    stop (exit status 2) and ignores words after the ones the handler reads."""
 
 
 class KWord(KaValue):

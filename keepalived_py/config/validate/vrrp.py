@@ -107,10 +107,25 @@ class _Checker:
         self.diags = env.diagnostics
         self.host = env.interfaces is not None and not _g(config, "dynamic_interfaces", False)
         self.nonexistent = False
+        #: parse-time messages, put in file order by flush()
+        self.pending: list[tuple[ConfigErr, str, SourcePos | None]] | None = []
 
     # ----------------------------------------------------------------- helpers
     def err(self, message: str, pos: SourcePos | None = None, code: ConfigErr = ConfigErr.GENERAL_ERROR) -> None:
-        self.diags.add(code, message, pos)
+        if self.pending is not None:
+            self.pending.append((code, message, pos))
+        else:
+            self.diags.add(code, message, pos)
+
+    def flush(self) -> None:
+        """The parse-time messages in file order, as keepalived reports them while reading (only
+        when they all come from one file: lines of different files do not compare)."""
+        pending, self.pending = self.pending or [], None
+        files = {p.file for _c, _m, p in pending if p is not None}
+        if len(files) == 1:
+            pending.sort(key=lambda item: item[2].line if item[2] is not None else float("inf"))
+        for code, message, pos in pending:
+            self.diags.add(code, message, pos)
 
     def if_exists(self, name: str) -> bool:
         if not self.host:
@@ -133,6 +148,9 @@ class _Checker:
         names: set[str] = set()
         vmac_names: dict[str, str] = {}
         for vi in getattr(cfg, "vrrp_instance", ()):
+            if not vi.name:
+                self.err("vrrp_instance must have a name", vi.pos)
+                continue
             if vi.name in names:
                 self.err(f"vrrp instance {vi.name} already defined", vi.pos)
                 continue
@@ -199,6 +217,9 @@ class _Checker:
         kept: list[VrrpSyncGroup] = []
         names: set[str] = set()
         for sg in groups:
+            if not sg.name:
+                self.err("vrrp_sync_group must have a name - skipping", sg.pos)
+                continue
             if sg.name in names:
                 self.err(f"vrrp sync group {sg.name} already defined", sg.pos)
                 continue
@@ -748,6 +769,7 @@ def _script_state(command: str) -> tuple[bool | None, bool]:
 def validate(config: Any, env: Any) -> None:
     checker = _Checker(config, env)
     insts = checker.parse_phase()
+    checker.flush()
     if checker.nonexistent:
         checker.err("Non-existent interface specified in configuration", code=ConfigErr.BAD_IF)
         return

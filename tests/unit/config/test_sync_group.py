@@ -102,6 +102,16 @@ def test_values():
     assert sg.sync_group_tracking_weight and sg.tracking_weight and not sg.global_tracking
 
 
+def test_repeated_group_and_notify():
+    config, diags = parse_only("vrrp_sync_group G {\n group {\n  A\n }\n group {\n  B\n }\n"
+                               " notify_master /bin/a\n notify_master /bin/b\n}\n")
+    sg = config.vrrp_sync_group[0]
+    assert sg.group == ("A",) and sg.notify_master == NotifyScript("/bin/a")
+    assert [bare(d.message, "G") for d in diags] == [
+        "Group list already specified for sync group",
+        "vrrp group: notify_master script already specified - ignoring /bin/b"]
+
+
 def test_defaults_and_global_tracking():
     config, diags = parse_only("vrrp_sync_group G {\n group {\n  A\n }\n global_tracking\n}\n")
     sg = config.vrrp_sync_group[0]
@@ -184,8 +194,8 @@ def test_sync_group_track_references():
                   " track_interface {\n  eth9\n }\n}\n" + instance("A", 1) + instance("B", 2),
                   interfaces=frozenset({"eth0"}))
     assert texts == [
-        "(keepalived.conf: Line 10) (G) tracked interface eth9 doesn't exist",
         "(keepalived.conf: Line 7) (G) track script nosuch not found, ignoring...",
+        "(keepalived.conf: Line 10) (G) tracked interface eth9 doesn't exist",
         "Non-existent interface specified in configuration",
     ]
 

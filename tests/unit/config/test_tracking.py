@@ -156,6 +156,16 @@ def test_track_file_values():
     assert tf.weight == (1, False) and tf.init_file == (0, False)
 
 
+def test_track_file_and_process_repeats():
+    tf, diags = tfile(" file /run/a\n file /run/b\n weight 2\n weight 3")
+    assert tf.file == "/run/a" and tf.weight == (2, False)
+    assert [d.message for d in diags] == ["File already set for track file - ignoring /run/b",
+                                          "Weight already set for track file - ignoring 3"]
+    tp, diags = process(" process a\n process b")
+    assert tp.process == ("a",) and [d.message for d in diags] == [
+        "Process already set for track process - ignoring b"]
+
+
 def test_vrrp_track_file_is_a_synonym():
     tf, diags = tfile(" file /run/x", keyword="vrrp_track_file")
     assert tf.file == "/run/x" and not diags

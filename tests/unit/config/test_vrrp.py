@@ -302,6 +302,24 @@ def test_unknown_keyword_has_hint_and_line():
     assert d.code == ConfigErr.UNKNOWN_KEYWORD and d.pos.line == 4 and d.hint == "did you mean 'priority'?"
 
 
+def test_repeats_keepalived_takes_once_and_blocks_it_merges():
+    body = ("    notify_backup /bin/a\n    notify_backup /bin/b\n    use_ipvlan x1\n    use_ipvlan x2\n"
+            "    authentication {\n        auth_type PASS\n    }\n    authentication {\n        auth_pass pw\n    }")
+    vi, diags = inst(body)
+    assert vi.notify_backup == NotifyScript("/bin/a") and vi.use_ipvlan == UseIpvlan("x1")
+    assert (vi.authentication.auth_type, vi.authentication.auth_pass) == ("PASS", "pw")
+    assert [bare(d.message, "VI_1") for d in problems(diags)] == [
+        "notify_backup script already specified - ignoring /bin/b", "use_ipvlan already specified"]
+
+
+def test_missing_names():
+    texts, diags = validate_on("vrrp_instance {\n interface eth0\n}\nvrrp_sync_group {\n group {\n  A\n }\n}\n",
+                               interfaces=None)
+    assert texts == ["(keepalived.conf: Line 1) vrrp_instance must have a name",
+                     "(keepalived.conf: Line 4) vrrp_sync_group must have a name - skipping"]
+    assert load_text("vrrp_instance {\n interface eth0\n}\n").exit_status == 5  # not keepalived's exit 2
+
+
 def test_vrrp_version_alias_is_not_a_keepalived_keyword():
     _, diags = inst("    vrrp_version 3")
     assert [d.code for d in problems(diags)] == [ConfigErr.UNKNOWN_KEYWORD]
@@ -593,10 +611,7 @@ def parity_cases() -> list[Path]:
 
 
 #: cases where keepalived-py's -t exit status still differs, and why
-KNOWN_DIFFERENCES = {
-    "missing_parameter.conf": "keepalived exits 2 at once on a keyword without its value (lib/parser.c "
-                              "strvec_slot); the diagnostics have no abort-with-2 class yet",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("path", parity_cases(), ids=lambda p: p.name)
