@@ -137,10 +137,20 @@ class ScriptRunner:
     @classmethod
     def from_config(cls, config, **kw) -> ScriptRunner:
         """From a KeepalivedConfig (global_defs script_user / enable_script_security)."""
+        runner = cls(**kw)
+        runner.configure(config)
+        return runner
+
+    def configure(self, config) -> None:
+        """Take global_defs script_user / enable_script_security from a (new) configuration;
+        running scripts are not affected."""
         gd = getattr(config, "global_defs", None)
         su = getattr(gd, "script_user", None) if gd else None
-        return cls(su.user if su else None, su.group if su else None,
-                   script_security=bool(gd and gd.enable_script_security), **kw)
+        settings = (su.user if su else None, su.group if su else None,
+                    bool(gd and gd.enable_script_security))
+        if settings != (self.script_user, self.script_group, self.script_security):
+            self.script_user, self.script_group, self.script_security = settings
+            self._default = None
 
     # ------------------------------------------------------------------ preparing
     def default_user(self) -> tuple[int, int]:

@@ -131,7 +131,8 @@ class Notifier:
     def prepare(self, config) -> None:
         """Resolve users and check every notify script (check_vrrp_script_security())."""
         if self.runner is None:
-            self.runner = ScriptRunner.from_config(config, log_fn=self._log)
+            self.runner = ScriptRunner(log_fn=self._log)
+        self.runner.configure(config)
         self.script_flags = 0
         self.instances = {i.name: self._prep_holder(i, "vrrp_instance", True)
                           for i in getattr(config, "vrrp_instance", ())}

@@ -104,15 +104,20 @@ class Trackers:
 
     # ------------------------------------------------------------------ events
     def _send(self, kind: str, name: str, ok: bool | None = None, value: int | None = None) -> None:
-        if self._emit is not None:
+        if self._emit is None:
+            return
+        try:
             self._emit(TrackingChanged(kind, name, ok=ok, value=value))
+        except Exception:  # noqa: BLE001 - a consumer's bug must not stop the tracker
+            log.exception("emitting %s %s failed", kind, name)
 
     # ------------------------------------------------------------------ preparing
     def prepare(self, config) -> set[tuple[str, str]]:
         """Resolve users and check the scripts (keepalived does this while loading the
         configuration); returns `disabled`. start() calls it if the runtime did not."""
         if self.runner is None:
-            self.runner = ScriptRunner.from_config(config, log_fn=self._log)
+            self.runner = ScriptRunner(log_fn=self._log)
+        self.runner.configure(config)
         self._config = config
         self._prepared = {}
         self.disabled = set()
