@@ -120,7 +120,7 @@ class VrrpInstance(Model):
     #: seconds; None: 1 second
     advert_int: float | None = kw(KDecimal(0.01, 255, error="({n}) Advert interval ({v}) not valid! "
                                                             "Must be > 0 - ignoring"))
-    #: 2 or 3; None: global vrrp_version (IPv6: always 3)
+    #: 2 or 3; None: global vrrp_version (IPv6: 3; see effective_version)
     version: int | None = kw(KInt(2, 3, signed=True, error="({n}): Version must be either 2 or 3"))
     #: a repeated block sets what it says on top of the first (keepalived's handlers just assign)
     authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication), merge=True)
