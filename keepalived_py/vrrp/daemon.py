@@ -58,6 +58,22 @@ def stats_text(snaps: list[dict]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def sockets_text(runtime: VrrpRuntime) -> str:
+    """Our addition to keepalived.data: what the receive path dropped before any instance
+    saw it (too short to carry a VRID, or a VRID no instance on that interface has)."""
+    c = runtime.counters
+    lines = ["------< VRRP Sockets >------",
+             f" Received = {c.rx_total}",
+             f" Too short = {c.rx_too_short}",
+             f" Unknown VRID = {c.rx_unknown_vrid}",
+             f" Send errors = {c.tx_errors}",
+             f" Netlink errors = {c.netlink_errors}"]
+    for (ifname, family, proto), vs in sorted(runtime.pool.sockets.items()):
+        lines.append(f" Socket {ifname} IPv{family} proto {proto}: rx {vs.stats.rx_packets} "
+                     f"tx {vs.stats.tx_packets} rx errors {vs.stats.rx_errors} tx errors {vs.stats.tx_errors}")
+    return "\n".join(lines) + "\n"
+
+
 def data_text(snaps: list[dict], now_wall: float | None = None) -> str:
     now_wall = time.time() if now_wall is None else now_wall
     lines = ["------< VRRP Topology >------"]
@@ -128,7 +144,7 @@ async def run(ctx: ChildContext) -> int:
         if kind == "json":
             return json_data(snaps)
         if kind == "data":
-            return data_text(snaps)
+            return data_text(snaps) + sockets_text(runtime)
         if kind in ("stats", "stats_clear"):
             text = stats_text(snaps)
             if kind == "stats_clear":

@@ -63,6 +63,7 @@ from keepalived_py.vrrp.sockets import Received, SocketPool, VrrpSocket
 from keepalived_py.vrrp.sync_group import SyncGroup
 
 AH_HEADER_LEN = 24
+DROP_LOG_PER_S = 10
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR,
            "DEBUG": logging.DEBUG}
 
@@ -117,6 +118,7 @@ class VrrpRuntime:
         self._static: list[tuple[str, Any]] = []
         self.config: Any = None
         self._stopping = False
+        self._drop_log: dict[str, tuple[float, int, int]] = {}
 
     # ================================================================== lifecycle
     async def start(self, config: Any) -> None:
@@ -408,7 +410,8 @@ class VrrpRuntime:
             case SendAdvert():
                 self._send_advert(act)
             case Log(message=msg, level=level):
-                self.log.log(_LEVELS.get(level, logging.INFO), msg)
+                if self._log_allowed(msg):
+                    self.log.log(_LEVELS.get(level, logging.INFO), msg)
             case RunNotify():
                 if self.notifier is not None:
                     try:
@@ -438,6 +441,24 @@ class VrrpRuntime:
                         self._ops.put_nowait((op, run.plan.rules[k], name))
             case SendGarp() | SendNa():
                 self._ops.put_nowait(("link_update", act, act.instance))
+
+    def _log_allowed(self, msg: str) -> bool:
+        """Dropped-packet lines are rate limited (DROP_LOG_PER_S per instance and second, then
+        one line saying how many were left out): a flood must not turn into a log flood."""
+        if ") dropped " not in msg:
+            return True
+        name = msg[1:msg.find(")")]
+        now = self.clock.now()
+        start, count, suppressed = self._drop_log.get(name, (now, 0, 0))
+        if now - start >= 1.0:
+            if suppressed:
+                self.log.info(f"({name}) {suppressed} more dropped packet messages suppressed")
+            start, count, suppressed = now, 0, 0
+        if count < DROP_LOG_PER_S:
+            self._drop_log[name] = (start, count + 1, suppressed)
+            return True
+        self._drop_log[name] = (start, count, suppressed + 1)
+        return False
 
     @staticmethod
     def _spec(run: Running | None, ifname: str, addr) -> AddressSpec:
