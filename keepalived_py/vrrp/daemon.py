@@ -19,7 +19,7 @@ from keepalived_py.vrrp.runtime import VrrpRuntime
 _STATE_NUM = {"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3, "STOP": 98}
 
 
-def _optional(module: str, cls: str, log) -> Any:
+def _optional(module: str, cls: str, log, **kw) -> Any:
     try:
         mod = importlib.import_module(f"keepalived_py.vrrp.{module}")
     except ModuleNotFoundError as exc:
@@ -27,7 +27,7 @@ def _optional(module: str, cls: str, log) -> Any:
             raise
         log.info(f"keepalived-py: vrrp {module} not available yet - {module} disabled")
         return None
-    return getattr(mod, cls)()
+    return getattr(mod, cls)(**kw)
 
 
 def stats_text(snaps: list[dict]) -> str:
@@ -128,14 +128,28 @@ async def run(ctx: ChildContext) -> int:
     from keepalived_py.net.pyroute2_adapter import Pyroute2Net
 
     release = not getattr(ctx.options, "dont_release_vrrp", False)
-    notifier = _optional("notify", "Notifier", ctx.log)
+    checker = bool(getattr(ctx.config, "virtual_server", ()))
+    notifier = _optional("notify", "Notifier", ctx.log, checker_running=checker, log_fn=ctx.log.info)
+    trackers = _optional("trackers", "Trackers", ctx.log, log_fn=ctx.log.info)
     if notifier is not None:
         await notifier.start(ctx.config)
     runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release)
-    trackers = _optional("trackers", "Trackers", ctx.log)
+
+    def _disabled(config: Any) -> set[tuple[str, str]]:
+        if trackers is None:
+            return set()
+        disabled = trackers.prepare(config)
+        for part in (trackers, notifier):
+            why = part.security_violation() if part is not None else None
+            if why:
+                ctx.log.warning(why)
+                break
+        return disabled
 
     async def reload(new_config: Any) -> None:
-        await runtime.reload(new_config)
+        await runtime.reload(new_config, _disabled(new_config))
+        if notifier is not None:
+            await notifier.reload(new_config)
         if trackers is not None:
             await trackers.reload(new_config)
 
@@ -156,7 +170,7 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_reload(reload)
     ctx.on_dump(dump)
     try:
-        await runtime.start(ctx.config)
+        await runtime.start(ctx.config, _disabled(ctx.config))
         if trackers is not None:
             await trackers.start(ctx.config, runtime.deliver_tracking)
         await ctx.stopped()

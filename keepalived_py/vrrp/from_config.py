@@ -230,12 +230,15 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
 
 
-def plan_all(config: Any) -> dict[Key, InstancePlan]:
+def plan_all(config: Any, disabled: set[tuple[str, str]] | frozenset = frozenset()) -> dict[Key, InstancePlan]:
     out: dict[Key, InstancePlan] = {}
     for inst in getattr(config, "vrrp_instance", ()):
         if not inst.interface or not inst.virtual_router_id:
             continue  # keepalived rejects these at config time
         plan = plan_instance(inst, config)
+        if disabled:
+            plan = dataclasses.replace(plan, tracked=tuple(
+                o for o in plan.tracked if (o.kind, o.name) not in disabled))
         out.setdefault(plan.key, plan)
     return out
 

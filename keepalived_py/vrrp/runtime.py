@@ -121,11 +121,13 @@ class VrrpRuntime:
         self._drop_log: dict[str, tuple[float, int, int]] = {}
 
     # ================================================================== lifecycle
-    async def start(self, config: Any) -> None:
+    async def start(self, config: Any, disabled: set[tuple[str, str]] = frozenset()) -> None:
+        """`disabled`: (kind, name) of tracked objects the trackers dropped (keepalived
+        removes them from the instances: nothing waits for them)."""
         self.config = config
         self._worker = self.loop.create_task(self._run_ops())
         await self._apply_static(config)
-        plans = plan_all(config)
+        plans = plan_all(config, disabled)
         runs = []
         for key, plan in plans.items():
             run = await self._create(plan)
@@ -167,10 +169,10 @@ class VrrpRuntime:
         with contextlib.suppress(Exception):
             await self.net.close()
 
-    async def reload(self, config: Any) -> None:
+    async def reload(self, config: Any, disabled: set[tuple[str, str]] = frozenset()) -> None:
         """Apply the difference: unchanged instances keep running untouched."""
         old = self.instances
-        plans = plan_all(config)
+        plans = plan_all(config, disabled)
         for key, run in list(old.items()):
             new = plans.get(key)
             if new is None or not new.same_as(run.plan):

@@ -137,3 +137,26 @@ def test_use_vmac(lab, py, implementation):
     assert ads and all(a.src_mac == "00:00:5e:00:01:33" for a in ads), {a.src_mac for a in ads}
     assert la.exec("r1", ["ip", "link", "show", "vrrp.51"], check=False).returncode != 0, \
         "the VMAC interface should be removed on stop"
+
+
+def test_track_script_weight(lab, py, tmp_path):
+    """vrrp_script (another engineer's trackers) feeds the instances: the script failing
+    takes 60 off r1's priority, r2 preempts; the script succeeding again gives it back."""
+    la = lab(TWO_ROUTERS)
+    vips = la.watch_addresses(["r1", "r2"])
+    flag = tmp_path / "r1-ok"
+    flag.write_text("")
+    script = (f"vrrp_script chk {{\n    script \"/usr/bin/test -e {flag}\"\n    interval 1\n"
+              "    weight -60\n    rise 1\n    fall 1\n}\n")
+    conf1 = script + vrrp_conf(prio=150, router_id="r1", extra="    track_script {\n        chk\n    }")
+    r1, r2 = _start_pair(la, py, py, conf1, vrrp_conf(prio=100, router_id="r2"), vips)
+    flag.unlink()
+    t = la.note("script fails")
+    took = vips.wait_for(VIP, node="r2", after=t, timeout=master_down(100) + 5)
+    assert took is not None, r1.output()[-3000:]
+    assert "Changing effective priority from 150 to 90" in r1.output()
+    flag.write_text("")
+    t2 = la.note("script ok")
+    assert vips.wait_for(VIP, node="r1", after=t2, timeout=master_down(150) + 5) is not None, \
+        r1.output()[-3000:]
+    assert vips.wait_for(VIP, node="r2", added=False, after=t2, timeout=3) is not None
