@@ -75,12 +75,24 @@ class Running:
     rx: VrrpSocket | None = None
     tx: VrrpSocket | None = None
     group_joined: Any = None
-    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    timers: dict[str, Any] = field(default_factory=dict)
     sync: SyncGroup | None = None
 
     @property
     def name(self) -> str:
         return self.plan.name
+
+
+class LoopScheduler:
+    """Timers on the event loop, deadlines on the runtime's clock (both monotonic)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock) -> None:
+        self.loop = loop
+        self.clock = clock
+
+    def call_at(self, at: float, callback, *args) -> asyncio.TimerHandle:
+        delay = max(0.0, at - self.clock.now())
+        return self.loop.call_at(self.loop.time() + delay, callback, *args)
 
 
 @dataclass
@@ -95,11 +107,12 @@ class RuntimeCounters:
 class VrrpRuntime:
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
-                 release_on_stop: bool = True) -> None:
+                 release_on_stop: bool = True, scheduler: Any = None) -> None:
         self.net = net
         self.clock = clock
         self.log = log
         self.loop = loop or asyncio.get_running_loop()
+        self.scheduler = scheduler if scheduler is not None else LoopScheduler(self.loop, clock)
         self.sender = sender if sender is not None else PacketSender()
         kw = {"opener": socket_opener} if socket_opener is not None else {}
         self.pool = SocketPool(self.loop, self._on_packet, **kw)
@@ -406,9 +419,7 @@ class VrrpRuntime:
                 if old is not None:
                     old.cancel()
                 if at is not None and not self._stopping:
-                    delay = max(0.0, at - self.clock.now())
-                    run.timers[timer] = self.loop.call_at(self.loop.time() + delay, self._timer_fired,
-                                                          name, timer, at)
+                    run.timers[timer] = self.scheduler.call_at(at, self._timer_fired, name, timer, at)
             case SendAdvert():
                 self._send_advert(act)
             case Log(message=msg, level=level):
