@@ -22,6 +22,8 @@ def to_plain(value: Any) -> Any:
         kind = getattr(type(value), "block_keyword", "") or type(value).__name__
         out["_type"] = kind
         for f in dataclasses.fields(value):
+            if f.name == "kw_pos":
+                continue
             if f.name == "pos":
                 pos = value.pos
                 if pos is not None:

@@ -44,6 +44,7 @@ class Ctx:
     pos: SourcePos | None = None
     keyword: str = ""
     raw: str = ""
+    block: str = ""  # the enclosing block's name (e.g. the instance), for keepalived's "(NAME) " prefix
 
     def warn(self, message: str, code: ConfigErr = ConfigErr.WARNING) -> None:
         self.diagnostics.add(code, message, self.pos)
@@ -355,6 +356,8 @@ class Model:
     """Base of every configuration model: frozen, with its source position (not compared)."""
 
     pos: SourcePos | None = field(default=None, compare=False, repr=False)
+    #: where each keyword of the block stood (keepalived names the keyword's own line)
+    kw_pos: dict[str, SourcePos] | None = field(default=None, compare=False, repr=False)
 
     #: the keyword that opens this block, for messages and the writer
     block_keyword: ClassVar[str] = ""
@@ -424,6 +427,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     heads = cls.__kw_heads__  # type: ignore[attr-defined]
     if heads:
         _parse_heads(cls, heads, args, ctx, values)
+        ctx.block = str(values.get(heads[0][0]) or "")
     elif args and stmt is not None:
         # keepalived's process_stream ignores words after a keyword that opens a block
         diags.add(getattr(cls, "extra_head_words", ConfigErr.OK),
@@ -434,6 +438,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         return cls(pos=pos, **values)
     table = cls.__kw_table__  # type: ignore[attr-defined]
     multis: dict[str, list[Any]] = {}
+    kw_pos: dict[str, SourcePos] = {}
     for child in children:
         word = child.line.words[0]
         entry = table.get(word)
@@ -465,6 +470,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         except ValueProblem as problem:
             diags.add(problem.code, str(problem), cpos)
             continue
+        kw_pos[word] = cpos
         if spec.multi:
             multis.setdefault(fname, []).append(value)
         elif isinstance(spec.vtype, Entries) and fname in values:
@@ -475,14 +481,14 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             values[fname] = value
     for fname, items in multis.items():
         values[fname] = tuple(items)
-    return cls(pos=pos, **values)
+    return cls(pos=pos, kw_pos=kw_pos or None, **values)
 
 
 def _merge(first: Model, again: Model) -> Model:
     """A repeated block: what the repeat sets (differs from the defaults) overrides the first."""
     changes = {}
     for f in dataclasses.fields(again):
-        if f.name == "pos":
+        if f.name in ("pos", "kw_pos"):
             continue
         value = getattr(again, f.name)
         if value != f.default:

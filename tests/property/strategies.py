@@ -104,7 +104,7 @@ def _collect(obj: Model, found: dict[tuple[type, str], list[Any]]) -> None:
     defaults = {f.name: f.default for f in dataclasses.fields(cls)}
     for fname, _vtype, _optional in head_fields(cls):
         value = getattr(obj, fname)
-        if value is not None:
+        if value is not None and value != defaults[fname]:  # a broken case may lack its name
             found.setdefault((cls, fname), []).append(value)
     body = schema.body_field(cls)
     if body is not None:
@@ -141,7 +141,7 @@ def for_model(cls: type[Model], depth: int = 2) -> st.SearchStrategy:
         strat = _field_strategy(cls, fname, vtype)
         if strat is None:
             continue
-        fields[fname] = (st.none() | strat) if optional else strat
+        fields[fname] = (st.just(defaults[fname]) | strat) if optional else strat
     body = schema.body_field(cls)
     if body is not None:
         strat = _field_strategy(cls, body[0], body[1])

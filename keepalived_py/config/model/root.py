@@ -50,7 +50,9 @@ class KeepalivedConfig(Model):
     static_rules: tuple[Rule, ...] = kw(Entries(StaticRuleEntry()))
     bfd_instance: tuple[BfdInstance, ...] = kw(Nested(BfdInstance), multi=True)
     vrrp_script: tuple[VrrpScript, ...] = kw(Nested(VrrpScript), multi=True)
-    vrrp_track_file: tuple[TrackFile, ...] = kw(Nested(TrackFile), multi=True, aliases=("track_file",))
+    # keepalived 2.2.7: track_file is the keyword, vrrp_track_file its older synonym
+    vrrp_track_file: tuple[TrackFile, ...] = kw(Nested(TrackFile), multi=True, name="track_file",
+                                                aliases=("vrrp_track_file",))
     vrrp_track_process: tuple[TrackProcess, ...] = kw(Nested(TrackProcess), multi=True)
     vrrp_sync_group: tuple[VrrpSyncGroup, ...] = kw(Nested(VrrpSyncGroup), multi=True)
     garp_group: tuple[GarpGroup, ...] = kw(Nested(GarpGroup), multi=True)

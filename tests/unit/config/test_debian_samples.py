@@ -39,11 +39,19 @@ def test_the_samples_are_there():
     assert len(sample_paths()) >= 25
 
 
+#: what keepalived 2.2.7 itself reports for a sample (measured with keepalived -t): the
+#: lvs_syncd sample lists sync group members outside a `group { }` block
+KEEPALIVED_REPORTS = {
+    "keepalived.conf.vrrp.lvs_syncd": ["(keepalived.conf.vrrp.lvs_syncd: Line 4) Unknown keyword 'VI_2'",
+                                       "(keepalived.conf.vrrp.lvs_syncd: Line 5) Unknown keyword 'VI_3'"],
+}
+
+
 @pytest.mark.parametrize("path", sample_paths(), ids=lambda p: p.name)
 def test_sample_parses_without_unknown_keywords_or_structure_errors(path: Path):
     result = load_config(str(path), check_interfaces=False)
-    bad = [str(d) for d in result.diagnostics if d.code in STRUCTURAL]
-    assert not bad
+    bad = [str(d).replace(str(SAMPLES) + "/", "") for d in result.diagnostics if d.code in STRUCTURAL]
+    assert bad == KEEPALIVED_REPORTS.get(path.name, [])
 
 
 def vip(text: str):
