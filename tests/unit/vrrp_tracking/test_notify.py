@@ -298,3 +298,35 @@ vrrp_instance VI_1 {{
     n = Notifier()
     n.prepare(cfg)
     assert n.instances["VI_1"].by_state == {}
+
+
+def test_notify_timeout_and_reload(tmp_path):
+    pidfile = tmp_path / "pid"
+    slow = make_script(tmp_path / "slow.sh", f"echo $$ > {pidfile}\nexec sleep 30\n")
+    rec, rec_out = recorder(tmp_path, "rec")
+    inst = """
+vrrp_instance VI_1 {{
+    interface lo
+    virtual_router_id 51
+    virtual_ipaddress {{
+        192.0.2.100
+    }}
+    notify_master {script}
+}}
+"""
+
+    async def main():
+        n = Notifier(notify_timeout=0.3)
+        await n.start(load(inst.format(script=slow)))
+        n.handle(RunNotify("INSTANCE", "VI_1", "MASTER", 100))
+        await n.drain()
+        await asyncio.sleep(3)  # SIGTERM at 0.3 s
+        await n.reload(load(inst.format(script=rec)))
+        n.handle(RunNotify("INSTANCE", "VI_1", "MASTER", 100))
+        await n.drain()
+        assert await wait_file(rec_out, 1) == ["rec "]
+        await n.stop()
+
+    asyncio.run(main())
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pidfile.read_text()), 0)

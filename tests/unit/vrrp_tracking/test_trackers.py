@@ -312,3 +312,55 @@ def test_reload_keeps_unchanged_and_carries_status(tmp_path):
         await tr.stop()
 
     asyncio.run(main())
+
+
+def test_reload_files_and_processes(tmp_path):
+    f1, f2 = tmp_path / "one", tmp_path / "two"
+    f1.write_text("1")
+    f2.write_text("2")
+    top1 = f"track_file t1 {{\n file {f1}\n}}\ntrack_file t2 {{\n file {f2}\n}}\n"
+    cfg1 = config(top1, "track_file {\n t1\n }")
+    cfg2 = config(top1 + "vrrp_track_process tp {\n process no_such_process_kpy\n}\n",
+                  "track_file {\n t2\n }\n track_process {\n tp\n }")
+
+    async def main():
+        ev = Events()
+        tr = Trackers()
+        await tr.start(cfg1, ev)
+        assert ev.of("file", "t1") == [1] and ev.of("file", "t2") == []
+        await tr.reload(cfg2)
+        assert ev.of("file", "t2") == [2] and ev.of("process", "tp") == [False]
+        f1.write_text("9")  # no longer tracked
+        f2.write_text("8")
+        await ev.wait_for(lambda e: e.of("file", "t2")[-1:] == [8])
+        await asyncio.sleep(0.1)
+        assert ev.of("file", "t1") == [1]
+        snap = tr.snapshot()
+        await tr.stop()
+        return snap
+
+    snap = asyncio.run(main())
+    assert set(snap["files"]) == {"t2"} and set(snap["processes"]) == {"tp"}
+
+
+def test_emit_errors_do_not_stop_tracking(tmp_path):
+    f = tmp_path / "w"
+    f.write_text("1")
+    cfg = file_config(f)
+    seen = []
+
+    def emit(ev):
+        seen.append(ev.value)
+        raise RuntimeError("consumer bug")
+
+    async def main():
+        tr = Trackers()
+        await tr.start(cfg, emit)
+        f.write_text("2")
+        deadline = asyncio.get_running_loop().time() + 3
+        while seen[-1:] != [2] and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        await tr.stop()
+
+    asyncio.run(main())
+    assert seen == [1, 2]
