@@ -183,19 +183,28 @@ class VrrpRuntime:
             await self.net.close()
 
     async def reload(self, config: Any, disabled: set[tuple[str, str]] = frozenset()) -> None:
-        """Apply the difference: unchanged instances keep running untouched."""
+        """Apply the difference by key: unchanged instances keep running untouched; removed
+        ones stop (priority 0, addresses released); new ones start. A changed instance is
+        rebuilt but keeps its state as keepalived's reload does: a MASTER stays MASTER, only
+        the addresses, routes and rules the new configuration dropped are removed."""
         old = self.instances
         plans = plan_all(config, disabled)
+        was_master: set[Key] = set()
         for key, run in list(old.items()):
             new = plans.get(key)
-            if new is None or not new.same_as(run.plan):
-                self.log.info(f"({run.name}) removed from the configuration" if new is None
-                              else f"({run.name}) changed by reload: restarting it")
+            if new is not None and new.same_as(run.plan):
+                continue
+            if new is None:
+                self.log.info(f"({run.name}) removed from the configuration - stopping it")
                 self._deliver(run, Stop())
-                self._cancel_timers(run)
-                await self._drain(3.0)
-                await self._destroy(run, remove_vmac=new is None or new.vmac != run.plan.vmac)
-                del old[key]
+            else:
+                if run.machine.state == State.MASTER:
+                    was_master.add(key)
+                    self._release_dropped(run, new)
+            self._cancel_timers(run)
+            await self._drain(3.0)
+            await self._destroy(run, remove_vmac=new is None or new.vmac != run.plan.vmac)
+            del old[key]
         started = []
         for key, plan in plans.items():
             if key in old:
@@ -209,7 +218,21 @@ class VrrpRuntime:
         self._build_groups(config, only=started)
         for run in started:
             self._start_instance(run)
+            if run.plan.key in was_master and run.machine.state == State.BACKUP:
+                run.machine.goto_master(self.clock.now(), forced=True)
+                self._execute(run.machine.take_actions())
         self.config = config
+
+    def _release_dropped(self, run: Running, new: InstancePlan) -> None:
+        for ip, spec in run.plan.addresses.items():
+            if new.addresses.get(ip) != spec:
+                self._ops.put_nowait(("remove_address", spec, run.name))
+        for k, route in run.plan.routes.items():
+            if k not in new.routes:
+                self._ops.put_nowait(("remove_route", route, run.name))
+        for k, rule in run.plan.rules.items():
+            if k not in new.rules:
+                self._ops.put_nowait(("remove_rule", rule, run.name))
 
     # ================================================================== instances
     async def _create(self, plan: InstancePlan) -> Running | None:

@@ -291,3 +291,47 @@ def test_dumps_views():
         assert j[0]["stats"]["advert_sent"] == 1
         await rt.stop()
     run(go())
+
+
+def test_reload_changed_master_stays_master():
+    async def go():
+        r = Rig()
+        extra = "    virtual_ipaddress_excluded {\n        198.51.100.50/32\n    }"
+        rt = await r.start(conf(prio=200, extra=extra))
+        await r.advance(3.7)
+        assert rt.state_of("VI_1") == State.MASTER
+        assert r.net.has("eth0", "198.51.100.50")
+        r.net.calls.clear()
+        before = len(r.adverts())
+        await rt.reload(conf(prio=180))  # priority changed, excluded address dropped
+        await r.settle()
+        assert rt.state_of("VI_1") == State.MASTER
+        assert r.net.has("eth0", "192.0.2.100") and not r.net.has("eth0", "198.51.100.50")
+        removed = [str(c[1].address.ip) for c in r.net.calls if c[0] == "remove_address"]
+        assert removed == ["198.51.100.50"]
+        assert all(p[2] != 0 for _i, p, _a in r.adverts()[before:]), "no goodbye on reload"
+        assert rt.by_name["VI_1"].machine.effective_priority == 180
+        await rt.stop()
+    run(go())
+
+
+def test_sync_group_fault_pulls_members():
+    async def go():
+        r = Rig()
+        text = (CONF.format(prio=255, extra="") +
+                CONF.format(prio=255, extra="").replace("VI_1", "VI_2").replace("eth0", "eth1")
+                .replace("192.0.2.100", "198.51.100.100") +
+                "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n")
+        rt = await r.start(load_text(text).config)
+        assert rt.state_of("VI_1") == rt.state_of("VI_2") == State.MASTER
+        r.net.set_link("eth1", False)
+        await r.settle()
+        assert rt.state_of("VI_2") == State.FAULT and rt.state_of("VI_1") == State.FAULT
+        assert not r.net.has("eth0", "192.0.2.100")
+        r.net.set_link("eth1", True)
+        await r.settle()
+        await r.advance(4.0)
+        assert rt.state_of("VI_1") == rt.state_of("VI_2") == State.MASTER
+        assert r.net.has("eth0", "192.0.2.100") and r.net.has("eth1", "198.51.100.100")
+        await rt.stop()
+    run(go())
