@@ -160,3 +160,35 @@ def test_track_script_weight(lab, py, tmp_path):
     assert vips.wait_for(VIP, node="r1", after=t2, timeout=master_down(150) + 5) is not None, \
         r1.output()[-3000:]
     assert vips.wait_for(VIP, node="r2", added=False, after=t2, timeout=3) is not None
+
+
+def test_notify_and_reload(lab, py, tmp_path):
+    """notify scripts run on state changes (another engineer's notifier, fed by the runtime);
+    a SIGHUP reload that leaves the instance alone does not touch its VIP, one that adds a
+    VIP adds only that one."""
+    la = lab(TWO_ROUTERS)
+    vips = la.watch_addresses(["r1"])
+    out = tmp_path / "notify.log"
+    notify = f"    notify \"/bin/sh -c 'echo $1 $2 $3 >> {out}' sh\""
+    conf = vrrp_conf(prio=255, router_id="r1", extra=notify)
+    r1 = la.start_daemon("r1", py, conf)
+    first = vips.wait_for(VIP, node="r1", timeout=15)
+    assert first is not None
+    assert wait_until(lambda: out.exists() and "INSTANCE VI_1 MASTER" in out.read_text(), 5), \
+        (out.read_text() if out.exists() else "no notify output", r1.output()[-2000:])
+    # reload with the same configuration: nothing happens to the VIP
+    t = la.note("reload same")
+    r1.signal(1)
+    assert wait_until(lambda: r1.output().count("Reloading") >= 1 or "reload" in r1.output().lower(), 5)
+    assert vips.wait_for(VIP, node="r1", added=False, after=t, timeout=2.5) is None
+    # reload with one more VIP: only that one is added
+    conf2 = conf.replace(f"        {VIP}/24", f"        {VIP}/24\n        192.0.2.101/24")
+    r1.conf.write_text(conf2)
+    t2 = la.note("reload more")
+    r1.signal(1)
+    assert vips.wait_for("192.0.2.101", node="r1", after=t2, timeout=5) is not None, r1.output()[-2000:]
+    assert vips.wait_for(VIP, node="r1", added=False, after=t, timeout=0.5) is None
+    t3 = la.terminate(r1)
+    assert r1.wait(10) == 0
+    assert vips.wait_for(VIP, node="r1", added=False, after=t3, timeout=1) is not None
+    assert wait_until(lambda: "INSTANCE VI_1 STOP" in out.read_text(), 3), out.read_text()
