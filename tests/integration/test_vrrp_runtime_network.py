@@ -50,14 +50,16 @@ def test_link_down_fault_and_back(lab, py, which):
     r1, r2 = _start_pair(la, py, py, vrrp_conf(prio=150, router_id="r1", extra=extra),
                          vrrp_conf(prio=100, router_id="r2"), vips)
     ifname = "eth1" if which == "track_interface" else "eth0"
-    t_down = la.link_down("r1", ifname)
+    t_down = la.note("link down next")  # before: the reaction may beat `ip link` returning
+    la.link_down("r1", ifname)
     gone = vips.wait_for(VIP, node="r1", added=False, after=t_down, timeout=2)
     assert gone is not None, r1.output()[-2000:]
     assert gone.mono - t_down < 0.5, "FAULT should follow the netlink event at once"
     assert wait_until(lambda: "Entering FAULT STATE" in r1.output(), 3)
     took = vips.wait_for(VIP, node="r2", after=t_down, timeout=master_down(100) + 3)
     assert took is not None, r2.output()[-2000:]
-    t_up = la.link_up("r1", ifname)
+    t_up = la.note("link up next")
+    la.link_up("r1", ifname)
     back = vips.wait_for(VIP, node="r1", after=t_up, timeout=master_down(150) + 5)
     assert back is not None, r1.output()[-2000:]
     assert vips.wait_for(VIP, node="r2", added=False, after=t_up, timeout=3) is not None
