@@ -156,7 +156,13 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
                   for p in inst.unicast_peer if p.address.version == family)
     check_unicast_src = bool(inst.check_unicast_src or g.vrrp_check_unicast_src
                              or any(p.min_ttl is not None or p.max_ttl is not None for p in inst.unicast_peer))
-    garp_delay = _pick(inst.garp_master_delay, g.vrrp_garp_master_delay)
+    g_rep, g_delay, g_refresh_rep = g.vrrp_garp_master_repeat, g.vrrp_garp_master_delay, g.vrrp_garp_master_refresh_repeat
+    if g.vrrp_min_garp:
+        # keepalived: one GARP/NA, no delay, for the global values still at their defaults
+        g_rep = 1 if g_rep == 5 else g_rep
+        g_delay = 0 if g_delay == 5 else g_delay
+        g_refresh_rep = 0 if g_refresh_rep == 1 else g_refresh_rep
+    garp_delay = _pick(inst.garp_master_delay, g_delay)
     lower_prio_no_advert = _pick(inst.lower_prio_no_advert, _pick(g.vrrp_lower_prio_no_advert, strict))
     higher_prio_send_advert = _pick(inst.higher_prio_send_advert, _pick(g.vrrp_higher_prio_send_advert, strict))
     skip_check = _pick(inst.skip_check_adv_addr, g.vrrp_skip_check_adv_addr)
@@ -207,9 +213,9 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         auth_type=auth_type, auth_pass=auth_pass, unicast_peers=peers,
         check_unicast_src=check_unicast_src, mcast_dst=mcast_dst, old_unicast_checksum=old_csum,
         garp_master_delay_s=float(garp_delay),
-        garp_master_repeat=_pick(inst.garp_master_repeat, g.vrrp_garp_master_repeat),
+        garp_master_repeat=_pick(inst.garp_master_repeat, g_rep),
         garp_master_refresh_s=float(_pick(inst.garp_master_refresh, g.vrrp_garp_master_refresh)),
-        garp_master_refresh_repeat=_pick(inst.garp_master_refresh_repeat, g.vrrp_garp_master_refresh_repeat),
+        garp_master_refresh_repeat=_pick(inst.garp_master_refresh_repeat, g_refresh_rep),
         garp_lower_prio_delay_s=(float(inst.garp_lower_prio_delay) if inst.garp_lower_prio_delay is not None
                                  else (float(g.vrrp_garp_lower_prio_delay)
                                        if g.vrrp_garp_lower_prio_delay is not None else None)),

@@ -142,3 +142,11 @@ def test_static_addresses():
     cfg = load_text("static_ipaddress {\n 203.0.113.1/24 dev eth0\n}\n").config
     specs = static_addresses(cfg)
     assert [(s.ifname, s.address) for s in specs] == [("eth0", ip_interface("203.0.113.1/24"))]
+
+
+def test_vrrp_min_garp():
+    params = _one("virtual_ipaddress {\n 192.0.2.100/24\n}", "    vrrp_min_garp").params(IPv4Address("192.0.2.1"))
+    assert params.garp_master_repeat == 1 and params.garp_master_delay_s == 0
+    params = _one("virtual_ipaddress {\n 192.0.2.100/24\n}",
+                  "    vrrp_garp_master_repeat 3\n    vrrp_min_garp").params(IPv4Address("192.0.2.1"))
+    assert params.garp_master_repeat == 3 and params.garp_master_delay_s == 0
