@@ -257,8 +257,12 @@ class ProcessWatcher:
             deadlines = [next_scan] + [d for q in self.quorums.values() if (d := q.next_deadline()) is not None]
             wait = max(0.0, min(deadlines) - self.clock())
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            # a timer sets the event (asyncio.wait_for on Python 3.11 can lose a cancel)
+            timer = asyncio.get_running_loop().call_later(wait, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
             now = self.clock()
             if now >= next_scan and self.quorums:
                 specs = [q.spec for q in self.quorums.values()]

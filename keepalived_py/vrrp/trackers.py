@@ -5,7 +5,8 @@ Each tracker turns the world into `TrackingChanged` events for the instances
 objects by: "script" (ok), "file" (value), "process" (ok = quorum held). One event per change
 of an object's state, plus its initial state:
 - a script reports nothing until its first result (instances wait in INIT for unweighted
-  ones, keepalived's num_script_init), except with `init_fail`: down from the start;
+  ones, keepalived's num_script_init); `init_fail` changes nothing, as in keepalived 2.2.7
+  (see _init_fail());
 - a file reports the value read at start-up (0 when absent);
 - a process reports whether the quorum holds at start-up.
 
@@ -53,6 +54,15 @@ def _tracked_names(config, attr: str) -> set[str]:
         for ref in getattr(holder, attr, ()) or ():
             names.add(ref.name)
     return names
+
+
+def _init_fail(vs) -> bool:
+    """keepalived 2.2.7 parses init_fail (init_state FAILED) but alloc_track_script() sets
+    init_state back to INIT (INIT_RELOAD) for every script an instance or sync group tracks,
+    and only tracked scripts run: init_fail never takes effect. Checked against keepalived
+    (tests/unit/vrrp_tracking/test_keepalived_differential.py); ScriptState keeps the
+    intended meaning for when that changes."""
+    return False
 
 
 def _script_key(vs) -> tuple:
@@ -167,13 +177,15 @@ class Trackers:
         await self._start_processes(config)
         for vs, script in self._prepared.values():
             if script is not None:
-                self._start_script(vs, script, ScriptState.new(vs.rise, vs.fall, vs.init_fail))
+                self._start_script(vs, script, ScriptState.new(vs.rise, vs.fall, _init_fail(vs)))
 
     async def reload(self, new_config) -> None:
         """Keep unchanged trackers running, start new ones, stop removed ones; a changed
         vrrp_script keeps its status (clear_diff_script). The current state of every
         tracker is reported again afterwards, for instances the reload created."""
         old_scripts = self.scripts
+        old_files = dict(self.file_paths)
+        old_processes = dict(self.process_specs)
         self.scripts = {}
         self.prepare(new_config)
         for name, (vs, script) in self._prepared.items():
@@ -187,26 +199,30 @@ class Trackers:
             if script is None:
                 continue
             if old is not None:
-                state = old.state.reloaded(vs.rise, vs.fall, vs.init_fail)
+                state = old.state.reloaded(vs.rise, vs.fall)
                 if state.ok is not None:
                     self._log(f"VRRP_Script({name}) considered "
                               f"{'successful' if state.ok else 'unsuccessful'} on reload")
             else:
-                state = ScriptState.new(vs.rise, vs.fall, vs.init_fail, reload=True)
+                state = ScriptState.new(vs.rise, vs.fall, _init_fail(vs), reload=True)
             self._start_script(vs, script, state, last_status=old.last_status if old else 0)
         for old in old_scripts.values():
             await self._stop_script(old)
         await self._start_files(new_config, reload=True)
         await self._start_processes(new_config)
+        # new files and processes reported their initial state as they started; the others
+        # (and every script with a status) report theirs again
         for t in self.scripts.values():
             if t.state.ok is not None:
                 self._send(KIND_SCRIPT, t.name, ok=t.state.ok)
         if self.files is not None:
-            for wf in self.files.files.values():
-                self._send(KIND_FILE, wf.name, value=wf.value)
+            for wf in list(self.files.files.values()):
+                if wf.name in old_files and old_files[wf.name] == self.file_paths.get(wf.name):
+                    self._send(KIND_FILE, wf.name, value=wf.value)
         if self.processes is not None:
-            for q in self.processes.quorums.values():
-                self._send(KIND_PROCESS, q.spec.name, ok=q.have_quorum)
+            for q in list(self.processes.quorums.values()):
+                if old_processes.get(q.spec.name) == self.process_specs.get(q.spec.name, False):
+                    self._send(KIND_PROCESS, q.spec.name, ok=q.have_quorum)
 
     async def stop(self) -> None:
         for t in list(self.scripts.values()):
@@ -320,8 +336,7 @@ class Trackers:
             assert self.files is not None
             value = self.files.add(name, resolved)
             self.file_paths[name] = (path, init)
-            if not reload:
-                self._send(KIND_FILE, name, value=value)
+            self._send(KIND_FILE, name, value=value)
 
     def _file_changed(self, name: str, value: int) -> None:
         self._send(KIND_FILE, name, value=value)

@@ -39,6 +39,26 @@ vrrp_script chk {{
     interval 1
     weight -20
 }}
+vrrp_script chk2 {{
+    script "{d}/chk2.sh"
+    interval 1
+    rise 2
+    fall 3
+    weight 10
+}}
+vrrp_script chk3 {{
+    script "{d}/chk3.sh"
+    interval 3
+    timeout 2
+    weight -5
+    init_fail
+}}
+vrrp_script chk4 {{
+    script "{d}/chk4.sh"
+    interval 3
+    timeout 2
+    weight -1
+}}
 track_file tf {{
     file {d}/tf
     weight 2
@@ -57,6 +77,9 @@ vrrp_instance VI_1 {{
     notify {d}/rec.sh
     track_script {{
         chk
+        chk2
+        chk3
+        chk4
     }}
     track_file {{
         tf
@@ -79,6 +102,10 @@ def setup_dir() -> Path:
 
     sc("rec.sh", f'echo "$*" >> {d}/scripts.out\n')
     sc("chk.sh", f"exit $(cat {d}/state)\n")
+    sc("chk2.sh", f"exit $(cat {d}/state2)\n")
+    sc("chk3.sh", "sleep 1\nexit 0\n")
+    sc("chk4.sh", "exec sleep 5\n")
+    (d / "state2").write_text("0")
     sc("reader.sh", f'echo "args $*" >> {d}/fifo.out\nwhile read line; do echo "$line" >> {d}/fifo.out; done < "$1"\n')
     (d / "state").write_text("0")
     (d / "tf").write_text("0\n")
@@ -98,16 +125,20 @@ def run():
     text = CONFIG.format(d=d)
     prios: list[int] = []
     tracking = Tracking((TrackedObject("script", "chk", -20, initially_ok=None),
+                         TrackedObject("script", "chk2", 10, initially_ok=None),
+                         TrackedObject("script", "chk3", -5, initially_ok=None),
+                         TrackedObject("script", "chk4", -1, initially_ok=None),
                          TrackedObject("file", "tf", 2, initially_ok=None)))
+    our_logs: list[str] = []
 
     def on_event(ev):
         tracking.update(ev.kind, ev.name, ev.ok, ev.value)
         p = clamp_priority(100, tracking.total_weight())
-        if not prios or prios[-1] != p:
+        if (prios[-1] if prios else 100) != p:
             prios.append(p)
 
     async def ours(stop: asyncio.Event):
-        tr = Trackers()
+        tr = Trackers(log_fn=our_logs.append)
         await tr.start(load_text(text).config, on_event)
         await stop.wait()
         await tr.stop()
@@ -124,6 +155,10 @@ def run():
             await asyncio.sleep(1)
             (d / "state").write_text("0")
             await asyncio.sleep(2.5)
+            (d / "state2").write_text("1")
+            await asyncio.sleep(4.5)
+            (d / "state2").write_text("0")
+            await asyncio.sleep(3.5)
             await asyncio.to_thread(daemon.stop)
             await asyncio.sleep(1)
             log = daemon.output()
@@ -135,15 +170,28 @@ def run():
         log = asyncio.run(scenario())
         theirs = [int(m) for m in re.findall(r"Changing effective priority from \d+ to (\d+)", log)]
         yield {"dir": d, "log": log, "scripts": lines(d / "scripts.out"), "fifo": lines(d / "fifo.out"),
-               "their_prios": theirs, "our_prios": prios}
+               "their_prios": theirs, "our_prios": prios, "our_logs": our_logs}
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
 
 def test_priorities_match(run):
-    # ours starts at 100 (script up, file 0); keepalived logs only the changes after that
-    assert run["their_prios"] == [80, 90, 110], run["log"]
-    assert run["our_prios"] == [100] + run["their_prios"]
+    # chk2 +10 (first success), chk3's success changes nothing (keepalived 2.2.7 ignores
+    # init_fail), chk4 -1 (timed out at 2 s), chk -20, file +10, chk +20, chk2 -10 (3
+    # failures), chk2 +10 (2 successes)
+    assert run["their_prios"] == [110, 109, 89, 99, 119, 109, 119], run["log"]
+    assert run["our_prios"] == run["their_prios"]
+
+
+def script_lines(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in re.finditer(r"(VRRP_Script\((\w+)\) .*|Script `(\w+)` now returning \d+)$", text, re.M):
+        out.setdefault(m.group(2) or m.group(3), []).append(m.group(1))
+    return out
+
+
+def test_script_log_lines_match(run):
+    assert script_lines("\n".join(run["our_logs"])) == script_lines(run["log"])
 
 
 def test_notifier_replays_keepalived(run, tmp_path):

@@ -58,7 +58,8 @@ def test_script_rise_fall(tmp_path):
     assert snap["scripts"]["chk"]["init_state"] == "unknown" and snap["scripts"]["chk"]["rise"] == 2
 
 
-def test_init_fail_reports_down_at_once(tmp_path):
+def test_init_fail_is_ignored_as_keepalived_2_2_7_does(tmp_path):
+    # alloc_track_script() resets init_state to INIT: the first result is reported as usual
     cfg, state = script_config(tmp_path, "exit $(cat {state})\n", extra="init_fail")
     state.write_text("1")
 
@@ -66,9 +67,9 @@ def test_init_fail_reports_down_at_once(tmp_path):
         ev = Events()
         tr = Trackers()
         await tr.start(cfg, ev)
-        assert ev.of("script", "chk") == [False]  # before any run
-        await asyncio.sleep(0.35)
-        assert ev.of("script", "chk") == [False]  # further failures are not news
+        assert ev.of("script", "chk") == []  # nothing before the first run
+        await ev.wait_for(lambda e: e.of("script", "chk") == [False])
+        assert tr.snapshot()["scripts"]["chk"]["status"] == "BAD"
         state.write_text("0")
         await ev.wait_for(lambda e: e.of("script", "chk") == [False, True])
         await tr.stop()
