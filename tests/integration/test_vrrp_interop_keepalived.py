@@ -70,3 +70,26 @@ def test_interop(lab, implementation, keepalived_impl, version, unicast, py_mast
     assert vips.wait_for(VIP, node="r2", after=released.mono, timeout=mdi2 + 1) is None
     assert vips.holders(VIP) == {"r1"}
     assert r1b.alive() and r2.alive()
+
+
+@pytest.mark.parametrize("auth", ["PASS", "AH"])
+@pytest.mark.parametrize("py_master", [True, False], ids=["py_master", "ka_master"])
+def test_interop_auth(lab, implementation, keepalived_impl, auth, py_master):
+    """VRRPv2 authentication (PASS, and AH with its IP header digest) both ways."""
+    py = implementation("keepalived-py", features=("vrrp",))
+    impl_r1, impl_r2 = (py, keepalived_impl) if py_master else (keepalived_impl, py)
+    la = lab(TWO_ROUTERS)
+    vips = la.watch_addresses(["r1", "r2"])
+    extra = f"    authentication {{\n        auth_type {auth}\n        auth_pass s3cret\n    }}"
+    conf1 = vrrp_conf(prio=150, version=2, router_id="r1", extra=extra)
+    conf2 = vrrp_conf(prio=100, version=2, router_id="r2", extra=extra)
+    r1 = la.start_daemon("r1", impl_r1, conf1)
+    assert vips.wait_for(VIP, node="r1", timeout=15) is not None, r1.output()[-3000:]
+    r2 = la.start_daemon("r2", impl_r2, conf2)
+    assert vips.wait_for(VIP, node="r2", timeout=master_down(100) + 2.5) is None, r2.output()[-3000:]
+    t = la.kill(r1)
+    assert vips.wait_for(VIP, node="r2", after=t, timeout=master_down(100) + 3) is not None, r2.output()[-3000:]
+    t_back = la.note("restart r1")
+    la.start_daemon("r1", impl_r1, conf1, name="again")
+    assert vips.wait_for(VIP, node="r1", after=t_back, timeout=master_down(150) + 10) is not None
+    assert vips.wait_for(VIP, node="r2", added=False, after=t_back, timeout=3) is not None, r2.output()[-3000:]
