@@ -1,12 +1,19 @@
 """VRRP virtual MAC addresses and the macvlan keepalived makes for `use_vmac`.
 
 RFC 5798 7.3: 00-00-5E-00-01-{VRID} for IPv4, 00-00-5E-00-02-{VRID} for IPv6. keepalived
-names the macvlan vrrp.VRID (vrrp6.VRID for IPv6) unless `use_vmac NAME` names it, creates
-it in private mode on the instance's interface, and sends and receives on it (with
-`vmac_xmit_base` it sends on the base interface instead).
+names the macvlan vrrp.VRID (either family; global vmac_prefix replaces "vrrp") unless
+`use_vmac NAME` names it, creates it in private mode on the instance's interface, and sends
+and receives on it (with `vmac_xmit_base` it sends on the base interface instead).
+
+It also sets the sysctls of vrrp_if_config.c set_interface_parameters_sysctl(): on the VMAC
+arp_ignore 1, accept_local 1, rp_filter 0, promote_secondaries 1; on the base interface
+arp_ignore 1 and arp_filter 1 (so the base does not answer ARP for the VIP with its own
+MAC), restored when the last VMAC on it goes.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 
 def vmac_address(vrid: int, family: int) -> bytes:
@@ -15,10 +22,65 @@ def vmac_address(vrid: int, family: int) -> bytes:
     return bytes((0x00, 0x00, 0x5E, 0x00, 0x01 if family == 4 else 0x02, vrid))
 
 
-def vmac_name(vrid: int, family: int, configured: str | None = None) -> str:
+def vmac_name(vrid: int, family: int, configured: str | None = None, prefix: str | None = None) -> str:
     if configured:
         return configured
-    return f"vrrp{'' if family == 4 else '6'}.{vrid}"
+    return f"{prefix or 'vrrp'}.{vrid}"[:15]
+
+
+def _sysctl_path(ifname: str, key: str) -> str:
+    return f"/proc/sys/net/ipv4/conf/{ifname}/{key}"
+
+
+def get_sysctl(ifname: str, key: str) -> int | None:
+    try:
+        with open(_sysctl_path(ifname, key)) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def set_sysctl(ifname: str, key: str, value: int) -> bool:
+    try:
+        with open(_sysctl_path(ifname, key), "w") as f:
+            f.write(str(value))
+    except OSError:
+        return False
+    return True
+
+
+class VmacSysctls:
+    """Sets keepalived's VMAC sysctls and restores the base interface's when done."""
+
+    def __init__(self) -> None:
+        self._base_saved: dict[str, dict[str, int]] = {}
+        self._users: dict[str, int] = {}
+
+    def apply(self, vmac: str, base: str) -> None:
+        for key, value in (("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0),
+                           ("promote_secondaries", 1)):
+            set_sysctl(vmac, key, value)
+        if self._users.get(base):
+            self._users[base] += 1
+            return
+        saved = {}
+        for key in ("arp_ignore", "arp_filter"):
+            old = get_sysctl(base, key)
+            if old is not None and old != 1:
+                saved[key] = old
+                set_sysctl(base, key, 1)
+        self._base_saved[base] = saved
+        self._users[base] = 1
+
+    def release(self, base: str) -> None:
+        n = self._users.get(base, 0)
+        if n > 1:
+            self._users[base] = n - 1
+            return
+        self._users.pop(base, None)
+        for key, old in self._base_saved.pop(base, {}).items():
+            with contextlib.suppress(OSError):
+                set_sysctl(base, key, old)
 
 
 def mac_text(mac: bytes) -> str:

@@ -134,8 +134,8 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
     vmac = None
     if inst.use_vmac is not None:
         mac = vmac_address(inst.virtual_router_id or 1, family)
-        vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_vmac.ifname), mac, ifname,
-                        inst.vmac_xmit_base)
+        vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_vmac.ifname,
+                                  getattr(g, "vmac_prefix", None)), mac, ifname, inst.vmac_xmit_base)
     vip_dev = vmac.name if vmac is not None else ifname
     vips = tuple(v for v in inst.virtual_ipaddress if v.family == family)
     excluded = tuple(inst.virtual_ipaddress_excluded)

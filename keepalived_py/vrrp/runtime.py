@@ -23,6 +23,7 @@ from typing import Any
 from keepalived_py.net.garp import PacketSender, garp_frame
 from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
 from keepalived_py.net.ports import AddressSpec, LinkEvent, NetPort
+from keepalived_py.net.vmac import VmacSysctls
 from keepalived_py.vrrp.actions import (
     Action,
     AddAddresses,
@@ -107,7 +108,7 @@ class RuntimeCounters:
 class VrrpRuntime:
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
-                 release_on_stop: bool = True, scheduler: Any = None) -> None:
+                 release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None) -> None:
         self.net = net
         self.clock = clock
         self.log = log
@@ -132,6 +133,7 @@ class VrrpRuntime:
         self.config: Any = None
         self._stopping = False
         self._drop_log: dict[str, tuple[float, int, int]] = {}
+        self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
 
     # ================================================================== lifecycle
     async def start(self, config: Any, disabled: set[tuple[str, str]] = frozenset()) -> None:
@@ -239,6 +241,7 @@ class VrrpRuntime:
         try:
             if plan.vmac is not None:
                 await self.net.add_macvlan(plan.vmac.name, plan.vmac.base, plan.vmac.mac)
+                self.vmac_sysctls.apply(plan.vmac.name, plan.vmac.base)
             link = await self.net.link(plan.interface)
             xlink = link if plan.xmit_interface == plan.interface else await self.net.link(plan.xmit_interface)
             if link is None or xlink is None:
@@ -309,6 +312,7 @@ class VrrpRuntime:
         if remove_vmac and run.plan.vmac is not None:
             with contextlib.suppress(Exception):
                 await self.net.delete_link(run.plan.vmac.name)
+            self.vmac_sysctls.release(run.plan.vmac.base)
 
     def _rebuild_index(self) -> None:
         self.by_name = {r.name: r for r in self.instances.values()}

@@ -216,3 +216,16 @@ class FakeScheduler:
             cb(*args)
         if end > self.clock.now():
             self.clock.set(end)
+
+
+class FakeSysctls:
+    """Stands in for VmacSysctls: records, never touches /proc/sys of the test host."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str | None]] = []
+
+    def apply(self, vmac: str, base: str) -> None:
+        self.calls.append(("apply", vmac, base))
+
+    def release(self, base: str) -> None:
+        self.calls.append(("release", base, None))

@@ -131,6 +131,9 @@ def test_use_vmac(lab, py, implementation):
     assert ev.ifname == "vrrp.51"
     link = la.exec("r1", ["ip", "-d", "link", "show", "vrrp.51"]).stdout
     assert "00:00:5e:00:01:33" in link and "macvlan" in link, link
+    sysctl = la.exec("r1", "cat /proc/sys/net/ipv4/conf/eth0/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_filter "
+                     "/proc/sys/net/ipv4/conf/vrrp.51/arp_ignore").stdout.split()
+    assert sysctl == ["1", "1", "1"], sysctl  # keepalived's set_interface_parameters
     t = la.terminate(r1)
     assert vips.wait_for(VIP, node="r2", after=t, timeout=3) is not None
     assert r1.wait(10) == 0
@@ -139,6 +142,8 @@ def test_use_vmac(lab, py, implementation):
     assert ads and all(a.src_mac == "00:00:5e:00:01:33" for a in ads), {a.src_mac for a in ads}
     assert la.exec("r1", ["ip", "link", "show", "vrrp.51"], check=False).returncode != 0, \
         "the VMAC interface should be removed on stop"
+    restored = la.exec("r1", "cat /proc/sys/net/ipv4/conf/eth0/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_filter")
+    assert restored.stdout.split() == ["0", "0"], restored.stdout
 
 
 def test_track_script_weight(lab, py, tmp_path):

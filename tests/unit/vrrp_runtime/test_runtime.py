@@ -12,7 +12,7 @@ from keepalived_py.config import load_text
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.packet import VrrpAdvert, build_ipv4, encode, parse_ipv4
 from keepalived_py.vrrp.runtime import VrrpRuntime
-from tests.fakes.net import FakeNet, FakeOpener, FakeScheduler, FakeSender
+from tests.fakes.net import FakeNet, FakeOpener, FakeScheduler, FakeSender, FakeSysctls
 
 LOG = logging.getLogger("test.vrrp_runtime")
 
@@ -43,11 +43,13 @@ class Rig:
         self.opener = FakeOpener()
         self.sender = FakeSender()
         self.sched = FakeScheduler(self.clock)
+        self.sysctls = FakeSysctls()
         self.rt: VrrpRuntime | None = None
 
     async def start(self, config, release: bool = True) -> VrrpRuntime:
         self.rt = VrrpRuntime(self.net, self.clock, LOG, sender=self.sender, socket_opener=self.opener,
-                              scheduler=self.sched, release_on_stop=release)
+                              scheduler=self.sched, release_on_stop=release,
+                              vmac_sysctls=self.sysctls)
         await self.rt.start(config)
         await self.settle()
         return self.rt
@@ -261,6 +263,7 @@ def test_use_vmac_creates_macvlan_and_removes_it():
         assert mac == bytes.fromhex("00005e000133")
         await rt.stop()
         assert ("delete_link", "vrrp.51") in r.net.calls
+        assert r.sysctls.calls == [("apply", "vrrp.51", "eth0"), ("release", "eth0", None)]
     run(go())
 
 
