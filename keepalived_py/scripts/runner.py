@@ -248,40 +248,58 @@ class ScriptRunner:
                 proc.send_signal(sig)
             return True
 
+    @staticmethod
+    async def _exited(waiter: asyncio.Future, timeout: float | None) -> bool:
+        """Whether the process exited within `timeout` (asyncio.wait: unlike wait_for on
+        Python 3.11 it never swallows a cancellation, and it leaves `waiter` running)."""
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+        return bool(done)
+
     async def _wait(self, script: Script, proc: asyncio.subprocess.Process, timeout: float | None,
                     kill_only: bool) -> ScriptResult:
         killed_with: set[int] = set()
+        waiter = asyncio.ensure_future(proc.wait())
         try:
-            if timeout is None:
-                await proc.wait()
-            else:
-                try:
-                    await asyncio.wait_for(asyncio.shield(proc.wait()), timeout)
-                except TimeoutError:
-                    steps = [(signal.SIGKILL, None)] if kill_only else [
-                        (signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, KILL_WAIT)]
-                    for sig, grace in steps:
-                        killed_with.add(sig)
-                        self._killpg(proc, sig)
-                        try:
-                            await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
-                            break
-                        except TimeoutError:
-                            continue
-                    else:
-                        while proc.returncode is None:
-                            try:
-                                await asyncio.wait_for(asyncio.shield(proc.wait()), 10)
-                            except TimeoutError:
-                                self._log(f"Script {script.argv[0]} child (PID {proc.pid}) failed to "
-                                          "terminate after kill")
-                                self._killpg(proc, signal.SIGKILL)
+            if not await self._exited(waiter, timeout):
+                steps = [(signal.SIGKILL, KILL_WAIT)] if kill_only else [
+                    (signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, KILL_WAIT)]
+                for sig, grace in steps:
+                    killed_with.add(sig)
+                    self._killpg(proc, sig)
+                    if await self._exited(waiter, grace):
+                        break
+                else:
+                    while not await self._exited(waiter, 10):
+                        self._log(f"Script {script.argv[0]} child (PID {proc.pid}) failed to terminate after kill")
+                        self._killpg(proc, signal.SIGKILL)
             if proc.returncode == -signal.SIGTERM and signal.SIGTERM in killed_with:
                 # it died of our SIGTERM: make sure any children it created have died too
                 self._killpg(proc, signal.SIGKILL)
-        finally:
-            self._running.pop(proc.pid, None)
+        except asyncio.CancelledError:
+            # the caller gave up on it (a tracker stopped or reloaded): keepalived's
+            # script_killall() - SIGTERM to the group, SIGKILL if still there after 1 s
+            running = self._running.get(proc.pid)
+            if proc.returncode is None and (running is None or running.kill_on_stop):
+                self._killpg(proc, signal.SIGTERM)
+                reaper = asyncio.get_running_loop().create_task(self._reap_killed(proc, waiter))
+                self._background.add(reaper)
+                reaper.add_done_callback(self._background.discard)
+                if running is not None:
+                    running.task = reaper  # stays listed until reaped: stop() waits for it
+            else:
+                self._running.pop(proc.pid, None)
+            raise
+        self._running.pop(proc.pid, None)
         return self._result(script, proc, killed_with)
+
+    async def _reap_killed(self, proc: asyncio.subprocess.Process, waiter: asyncio.Future) -> None:
+        try:
+            if not await self._exited(waiter, STOP_GRACE):
+                self._killpg(proc, signal.SIGKILL)
+                await self._exited(waiter, KILL_WAIT)
+        finally:
+            if proc.returncode is not None:
+                self._running.pop(proc.pid, None)
 
     async def run(self, script: Script, extra_args: Sequence[str] = (), *, timeout: float | None = None,
                   kill_only: bool = False) -> ScriptResult:
@@ -322,7 +340,8 @@ class ScriptRunner:
         """script_killall(): SIGTERM to every running script's group, SIGKILL after `grace`."""
         procs = [r.proc for r in self._running.values() if r.kill_on_stop]
         for proc in procs:
-            if proc.returncode is None:
+            running = self._running.get(proc.pid)
+            if proc.returncode is None and (running is None or running.kill_on_stop):
                 self._killpg(proc, signal.SIGTERM)
         if procs:
             waits = [asyncio.shield(p.wait()) for p in procs]

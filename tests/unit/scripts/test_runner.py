@@ -200,3 +200,31 @@ def test_unknown_user_refused():
     logs = []
     script, _ = ScriptRunner(log_fn=logs.append).prepare("/bin/true", user="no_such_user_kpy")
     assert script is None and logs == ["Script user 'no_such_user_kpy' does not exist"]
+
+
+def test_cancelled_run_kills_the_script(tmp_path):
+    pidfile = tmp_path / "pid"
+    path = script_file(tmp_path, "slow.sh", f"#!/bin/sh\necho $$ > {pidfile}\nsleep 30\n")
+
+    async def main():
+        runner = ScriptRunner()
+        task = asyncio.get_running_loop().create_task(runner.run(Script((path,), *me())))
+        while not pidfile.exists():
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await runner.stop()
+        assert runner.running() == []
+
+    asyncio.run(main())
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail("the cancelled script is still running")
