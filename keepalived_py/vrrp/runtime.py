@@ -132,6 +132,7 @@ class VrrpRuntime:
         self._static: list[tuple[str, Any]] = []
         self.config: Any = None
         self._stopping = False
+        self.log_unknown_vrids = False
         self._drop_log: dict[str, tuple[float, int, int]] = {}
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
 
@@ -153,8 +154,19 @@ class VrrpRuntime:
         self._watch = self.loop.create_task(self._watch_links())
         for run in runs:
             self._clear_leftovers(run)
+        g = getattr(config, "global_defs", None)
+        self.log_unknown_vrids = bool(getattr(g, "log_unknown_vrids", False))
+        delay = float(getattr(g, "vrrp_startup_delay", 0) or 0)
+        if delay > 0:
+            self.log.info(f"Delaying startup for {delay:g} seconds")
+            self.scheduler.call_at(self.clock.now() + delay, self._delayed_start, runs)
+        else:
+            self._delayed_start(runs)
+
+    def _delayed_start(self, runs: list[Running]) -> None:
         for run in runs:
-            self._start_instance(run)
+            if not self._stopping and self.by_name.get(run.name) is run:
+                self._start_instance(run)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -394,6 +406,9 @@ class VrrpRuntime:
         run = self.dispatch.get((pkt.ifname, pkt.family, vrid))
         if run is None:
             self.counters.rx_unknown_vrid += 1
+            if self.log_unknown_vrids and self._log_allowed(f"(*{pkt.ifname}) dropped "):
+                src = f" from {pkt.src}" if pkt.src is not None else ""
+                self.log.info(f"Unknown VRID({vrid}) received on interface({pkt.ifname}){src}. ignoring...")
             return
         if pkt.family == 4:
             event: Event = Ipv4DatagramReceived(bytes(data))

@@ -338,3 +338,18 @@ def test_sync_group_fault_pulls_members():
         assert r.net.has("eth0", "192.0.2.100") and r.net.has("eth1", "198.51.100.100")
         await rt.stop()
     run(go())
+
+
+def test_startup_delay_and_mcast_src_ip():
+    async def go():
+        r = Rig()
+        r.net.addrs["eth0"].append(__import__("ipaddress").ip_interface("192.0.2.9/24"))
+        cfg = load_text("global_defs {\n    vrrp_startup_delay 2\n}\n"
+                        + CONF.format(prio=255, extra="    mcast_src_ip 192.0.2.9")).config
+        rt = await r.start(cfg)
+        assert rt.state_of("VI_1") == State.INIT
+        await r.advance(2.0)
+        assert rt.state_of("VI_1") == State.MASTER
+        assert str(r.adverts()[0][0].src) == "192.0.2.9"
+        await rt.stop()
+    run(go())
