@@ -429,6 +429,12 @@ class VrrpRuntime:
 
     def on_link_event(self, ev: LinkEvent) -> None:
         up = ev.up and not ev.deleted
+        if not ev.deleted:
+            try:
+                if self.pool.rebind(ev.ifname, ev.index):
+                    self.log.info(f"Interface {ev.ifname} re-created (index {ev.index}) - VRRP sockets reopened")
+            except OSError as exc:
+                self.log.error(f"Cannot reopen VRRP sockets on {ev.ifname}: {exc}")
         if self.link_up.get(ev.ifname) == up:
             return
         known = ev.ifname in self.link_up

@@ -215,6 +215,28 @@ class SocketPool:
         if vs.users <= 0 and self.sockets.get(key) is vs:
             self._close(key)
 
+    def rebind(self, ifname: str, ifindex: int) -> int:
+        """The interface was re-created (new index): reopen its sockets in place, rejoin
+        their groups; the instances keep their VrrpSocket objects. Returns how many."""
+        n = 0
+        for vs in list(self.sockets.values()):
+            if vs.ifname != ifname or vs.ifindex == ifindex:
+                continue
+            try:
+                self._loop.remove_reader(vs.sock.fileno())
+            except (ValueError, OSError):
+                pass
+            vs.sock.close()
+            vs.ifindex = ifindex
+            vs.sock = self._opener(ifname, ifindex, vs.family, vs.protocol)
+            groups, vs.groups = vs.groups, {}
+            for group, users in groups.items():
+                vs.join(group)
+                vs.groups[group] = users
+            self._loop.add_reader(vs.sock.fileno(), self._readable, vs)
+            n += 1
+        return n
+
     def get(self, ifname: str, family: int, protocol: int = IPPROTO_VRRP) -> VrrpSocket | None:
         return self.sockets.get((ifname, family, protocol))
 

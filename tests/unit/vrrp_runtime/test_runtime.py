@@ -353,3 +353,23 @@ def test_startup_delay_and_mcast_src_ip():
         assert str(r.adverts()[0][0].src) == "192.0.2.9"
         await rt.stop()
     run(go())
+
+
+def test_recreated_interface_reopens_sockets():
+    async def go():
+        from keepalived_py.net.ports import LinkEvent
+
+        r = Rig()
+        rt = await r.start(conf(prio=255))
+        old = r.sock()
+        rt.on_link_event(LinkEvent("eth0", 1, False, deleted=True))
+        assert rt.state_of("VI_1") == State.FAULT
+        rt.on_link_event(LinkEvent("eth0", 77, True))
+        await r.settle()
+        new = r.sock()
+        assert new is not old and old.closed and new.ifindex == 77
+        assert rt.by_name["VI_1"].rx.sock is new
+        assert rt.state_of("VI_1") == State.MASTER
+        assert new.sent, "adverts go out on the new socket"
+        await rt.stop()
+    run(go())
