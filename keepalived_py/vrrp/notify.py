@@ -23,6 +23,13 @@ is unlinked, then closed. The global notify_fifo's script is run by the checker 
 when there is one (`checker_running`), as keepalived does.
 
 Scripts that check_script_secure() refuses are dropped (check_notify_script_secure()).
+
+Integration (vrrp/runtime.py): `await notifier.start(config)` before the instances start;
+`notifier.handle(action)` for every RunNotify the machines return (synchronous, queues);
+`await notifier.reload(new_config)`; at shutdown, after the instances' STOP actions were
+handled, `await notifier.stop()` (runs what is queued, lets STOP scripts finish).
+The SECURITY VIOLATION condition over all VRRP scripts: scripts/vrrp_check.py, or
+security_violation(trackers.script_flags | notifier.script_flags, runner.script_security).
 """
 
 from __future__ import annotations

@@ -15,6 +15,17 @@ not used"). Scripts that keepalived's check_script_secure() refuses (missing, no
 executable, or insecure with enable_script_security) are disabled: `disabled` lists them,
 and a runtime must not wait for them (keepalived removes them from the instances).
 
+Integration (vrrp/runtime.py):
+    trackers = Trackers(runner)              # one ScriptRunner shared with the Notifier
+    disabled = trackers.prepare(config)      # optional: before building the instances
+    # TrackedObject("script", name, weight, reverse, initially_ok=None) for every tracked
+    # script not in `disabled` (None: no result yet, as keepalived's INIT); files and
+    # processes report their initial state from start() itself
+    await trackers.start(config, emit)       # emit(TrackingChanged) -> instance.handle()
+    ... send Start to the instances ...
+    await trackers.reload(new_config); await trackers.stop()
+emit is called from the event loop (never from a thread); it must not block.
+
 vrrp_script scheduling is keepalived's vrrp_script_thread(): first run at start-up, then
 every `interval` seconds counted from the previous start; the timeout is `timeout` or, if
 unset, `interval`; a run still going when the next is due is skipped ("Track script %s is
@@ -138,6 +149,7 @@ class Trackers:
             # drops the unused ones ("Warning - script %s is not used")
             script = self._prepare_script(vs)
             if vs.name not in used:
+                self._log(f"Warning - script {vs.name} is not used")
                 continue
             self._prepared[vs.name] = (vs, script)
             if script is None:
