@@ -67,6 +67,9 @@ def _child_setup(uid: int | None, gid: int | None, pdeathsig: bool) -> Callable[
         if uid is not None:
             os.setuid(uid)
         os.setpgid(0, 0)
+        # signal_handler_script(): nothing blocked (handlers are reset by execve itself,
+        # SIGPIPE/SIGXFSZ by restore_signals)
+        signal.pthread_sigmask(signal.SIG_SETMASK, ())
         # If keepalived dies, we want the script to die (system_call_script, execable scripts)
         if pdeathsig and _prctl is not None:
             _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

@@ -228,3 +228,20 @@ def test_cancelled_run_kills_the_script(tmp_path):
             return
         time.sleep(0.05)
     pytest.fail("the cancelled script is still running")
+
+
+def test_signal_mask_cleared_and_sigpipe_default(tmp_path):
+    out = tmp_path / "out"
+    path = script_file(tmp_path, "sig.sh", f"#!/bin/sh\ngrep -E '^Sig(Blk|Ign):' /proc/$$/status > {out}\n")
+
+    async def main():
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        try:
+            await ScriptRunner().run(Script((path,), *me()))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    run(main())
+    fields = dict(line.split(":\t") for line in out.read_text().splitlines())
+    assert int(fields["SigBlk"], 16) == 0
+    assert not int(fields["SigIgn"], 16) & (1 << (signal.SIGPIPE - 1))
