@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keepalived_py.scripts.quoting import QuotingError, cmd_str, split_command, split_command_strict
 
@@ -57,3 +59,31 @@ def test_cmd_str():
 def event_loop_kind():
     """No event loop here."""
     yield None
+
+
+plain_words = st.lists(st.text(st.characters(blacklist_characters="'\\", blacklist_categories=("Cs",)),
+                               max_size=8), min_size=1, max_size=6)
+
+
+@given(plain_words)
+def test_single_quoted_words_round_trip(words):
+    # what cmd_str() produces splits back into the same words (no ' or \\ inside)
+    assert split_command(cmd_str(["/x"] + words)) == ["/x"] + words
+
+
+@given(st.text(max_size=40))
+def test_never_raises_anything_else(text):
+    try:
+        words = split_command_strict(text)
+    except QuotingError:
+        return
+    assert all(isinstance(w, str) for w in words)
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
+                min_size=1, max_size=6))
+def test_backslash_escaping_round_trips(words):
+    def esc(w: str) -> str:
+        return "".join("\\" + c if not c.isalnum() else c for c in w)
+    # \\ before a letter or digit would start an escape sequence; those are left bare
+    assert split_command_strict(" ".join(esc(w) for w in words)) == words
