@@ -232,7 +232,7 @@ def test_cancelled_run_kills_the_script(tmp_path):
 
 def test_signal_mask_cleared_and_sigpipe_default(tmp_path):
     out = tmp_path / "out"
-    path = script_file(tmp_path, "sig.sh", f"#!/bin/sh\ngrep -E '^Sig(Blk|Ign):' /proc/$$/status > {out}\n")
+    path = script_file(tmp_path, "sig.sh", f"#!/bin/sh\nexec grep -E '^Sig(Blk|Ign):' /proc/self/status > {out}\n")
 
     async def main():
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
