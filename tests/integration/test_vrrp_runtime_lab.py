@@ -3,6 +3,8 @@ and TERM takeover times (acceptance (a))."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.integration.test_vrrp_runtime_support import (
@@ -43,15 +45,17 @@ def test_takeover_time(lab, py, graceful):
                                  vrrp_conf(prio=100, router_id="r2"), vips, master_down(100))
     t_fault = la.terminate(r1) if graceful else la.kill(r1)
     takeover = vips.wait_for(VIP, node="r2", after=t_fault, timeout=master_down(100) + 5)
-    vips.wait_for(VIP, added=False, node="r2", after=t_fault, timeout=0.5)  # let the pcap catch up
+    time.sleep(1.2)  # tcpdump hands packets over in blocks: let the last ones reach the file
     if graceful:
         assert r1.wait(10) == 0
     frames = cap.stop()
     m = measure(la, frames, takeover, t_fault, la.addr("r1"), prio0=graceful)
     expect = skew(100) if graceful else master_down(100)
-    print(f"takeover {m.delay}s after the {m.reference} (expected {expect}s), {m.after_fault}s after the fault")
-    assert m.delay is not None, f"no takeover or no reference advert: {m}"
-    assert expect - MARGIN <= m.delay <= expect + MARGIN, (m, r2.output()[-2000:])
+    print(f"takeover: first advert {m.advert_delay}s, VIP {m.delay}s after the {m.reference} "
+          f"(expected {expect}s), VIP {m.after_fault}s after the fault")
+    assert m.delay is not None and m.advert_delay is not None, f"no takeover or no reference advert: {m}"
+    assert expect - MARGIN <= m.advert_delay <= expect + MARGIN, (m, r2.output()[-2000:])
+    assert m.delay <= expect + 0.5, m  # and the VIP followed (netlink, as read by this process)
     assert r2.alive()
     if graceful:
         assert vips.holders(VIP) == {"r2"}, "the stopping master kept its VIP"

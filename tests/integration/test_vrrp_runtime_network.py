@@ -80,7 +80,7 @@ def test_v3_fast_adverts(lab, py):
     time.sleep(1.0)
     t = la.kill(r1)
     took = vips.wait_for(VIP, node="r2", after=t, timeout=3)
-    time.sleep(0.2)
+    time.sleep(1.2)  # tcpdump hands packets over in blocks
     frames = cap.stop()
     adverts = [a for a in vrrp_adverts(frames) if a.src == la.addr("r1")]
     gaps = [b.ts - a.ts for a, b in zip(adverts, adverts[1:], strict=False)]
@@ -89,8 +89,9 @@ def test_v3_fast_adverts(lab, py):
     assert gaps and sorted(gaps)[len(gaps) // 2] < 0.12 and max(gaps) < 0.25, gaps
     assert all(a.interval_cs == 10 and a.version == 3 for a in adverts)
     m = measure(la, frames, took, t, la.addr("r1"), prio0=False)
-    print(f"v3 0.1 s: takeover {m.delay}s after the last advert (expected {mdi})")
-    assert m.delay is not None and mdi - 0.05 <= m.delay <= mdi + 0.05, m
+    print(f"v3 0.1 s: takeover advert {m.advert_delay}s, VIP {m.delay}s after the last advert (expected {mdi})")
+    assert m.advert_delay is not None and mdi - 0.05 <= m.advert_delay <= mdi + 0.05, m
+    assert m.delay is not None and m.delay <= mdi + 0.5, m
 
 
 @pytest.mark.parametrize("peer", ["keepalived-py", "keepalived"])

@@ -2,7 +2,11 @@
 
 Timings are measured the way the acceptance states them: from the backup's reference
 advert (the master's last advert before a kill -9, or its priority 0 advert on TERM; pcap
-time) to the VIP appearing on the backup (netlink observer time, same wall clock).
+time) to the backup taking over. Two measures: `delay` to the VIP appearing (netlink
+observer time: read by a thread of the test process, so a stall of the test process on a
+busy machine shows up in it), and `advert_delay` to the new master's first advert (pcap
+time, stamped by the kernel on the bridge: immune to such stalls). The new master sends that
+advert and then adds its VIP, in that order (keepalived's vrrp_state_goto_master).
 """
 
 from __future__ import annotations
@@ -65,24 +69,29 @@ def skew(prio: int, advert: float = 1.0, version: int = 2) -> float:
 
 @dataclass
 class Takeover:
-    delay: float | None  # reference advert -> VIP on the new master
+    delay: float | None  # reference advert -> VIP on the new master (netlink, test process)
     after_fault: float | None  # fault -> VIP on the new master
     reference: str
+    advert_delay: float | None = None  # reference advert -> new master's first advert (pcap)
 
 
 def measure(lab, frames, takeover, t_fault: float, master_ip: str, prio0: bool) -> Takeover:
-    """Delay from the reference advert to `takeover` (an AddrEvent)."""
+    """Delays from the reference advert to `takeover` (an AddrEvent) and to the new
+    master's first advert."""
     t_fault_wall = next(w for m, w, _ in lab.journal if m == t_fault)
     adverts = vrrp_adverts(frames)
     if prio0:
         ref = [a.ts for a in adverts if a.ts >= t_fault_wall - 0.01 and a.src == master_ip and a.priority == 0]
         what = "priority 0 advert"
     else:
+        # the last advert the master sent before it was frozen and killed
         ref = [a.ts for a in adverts if a.ts < t_fault_wall and a.src == master_ip][-1:]
         what = "last advert before the kill"
     if takeover is None or not ref:
         return Takeover(None, None, what)
-    return Takeover(takeover.wall - ref[0], takeover.mono - t_fault, what)
+    first_new = [a.ts for a in adverts if a.ts > ref[0] and a.src != master_ip and a.priority > 0][:1]
+    return Takeover(takeover.wall - ref[0], takeover.mono - t_fault, what,
+                    first_new[0] - ref[0] if first_new else None)
 
 
 def wait_until(pred, timeout: float, step: float = 0.05):
