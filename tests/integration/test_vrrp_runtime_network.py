@@ -200,3 +200,19 @@ def test_notify_and_reload(lab, py, tmp_path):
     assert r1.wait(10) == 0
     assert vips.wait_for(VIP, node="r1", added=False, after=t3, timeout=1) is not None
     assert wait_until(lambda: "INSTANCE VI_1 STOP" in out.read_text(), 3), out.read_text()
+
+
+def test_dont_release_vrrp(lab, py):
+    """-V (--dont-release-vrrp): on TERM the VIP stays and no priority 0 advert is sent."""
+    la = lab(TWO_ROUTERS)
+    vips = la.watch_addresses(["r1"])
+    cap = la.capture("lan", "vrrp")
+    r1 = la.start_daemon("r1", py, vrrp_conf(prio=255, router_id="r1"), extra=("-V",))
+    assert vips.wait_for(VIP, node="r1", timeout=15) is not None
+    t = la.terminate(r1)
+    assert r1.wait(10) == 0
+    assert vips.wait_for(VIP, node="r1", added=False, after=t, timeout=1.5) is None
+    assert vips.holders(VIP) == {"r1"}
+    time.sleep(1.2)
+    frames = cap.stop()
+    assert not [a for a in vrrp_adverts(frames) if a.priority == 0]
