@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_interface
 from typing import Any
 
 from keepalived_py.net.garp import PacketSender, garp_frame
@@ -52,6 +52,7 @@ from keepalived_py.vrrp.events import (
     TrackingChanged,
 )
 from keepalived_py.vrrp.from_config import (
+    IFA_F_NODAD,
     InstancePlan,
     Key,
     plan_all,
@@ -262,6 +263,11 @@ class VrrpRuntime:
             primary = plan.source
             if primary is None:
                 primary = await self._primary_address(plan.key[0], plan.family)
+            if plan.vmac is not None and plan.family == 6 and not plan.vmac.xmit_base and primary is not None:
+                # keepalived's set_link_local_address(): adverts leave the VMAC from a
+                # non-VIP address, the base's link-local (or the configured source)
+                await self.net.add_address(AddressSpec(plan.vmac.name, ip_interface(f"{primary}/64"),
+                                                       flags=IFA_F_NODAD))
             params = plan.params(primary)
         except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the others
             self.log.error(f"({plan.name}) cannot set up: {exc}")
@@ -525,8 +531,6 @@ class VrrpRuntime:
     def _spec(run: Running | None, ifname: str, addr) -> AddressSpec:
         if run is not None and addr in run.plan.addresses:
             return run.plan.addresses[addr]
-        from ipaddress import ip_interface
-
         return AddressSpec(ifname, ip_interface(f"{addr}/{addr.max_prefixlen}"))
 
     def _send_advert(self, act: SendAdvert) -> None:

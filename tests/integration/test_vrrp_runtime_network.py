@@ -216,3 +216,23 @@ def test_dont_release_vrrp(lab, py):
     time.sleep(1.2)
     frames = cap.stop()
     assert not [a for a in vrrp_adverts(frames) if a.priority == 0]
+
+
+def test_use_vmac_ipv6(lab, py, implementation):
+    """IPv6 use_vmac: the VMAC 00:00:5e:00:02:33 carries the link-local source; keepalived
+    as backup hears the adverts and takes over on TERM."""
+    la = lab(TWO_ROUTERS)
+    ka = implementation("keepalived")
+    vips = la.watch_addresses(["r1", "r2"])
+    cap = la.capture("lan", "ip6 proto 112")
+    c1 = vrrp_conf(prio=150, router_id="r1", vips=(f"{VIP6}/64",), extra="    use_vmac")
+    c2 = vrrp_conf(prio=100, router_id="r2", vips=(f"{VIP6}/64",))
+    r1, r2 = _start_pair(la, py, ka, c1, c2, vips, vip=VIP6, mdi2=master_down(100, 1, 3))
+    link = la.exec("r1", ["ip", "-d", "addr", "show", "vrrp.51"]).stdout
+    assert "00:00:5e:00:02:33" in link and "fe80::" in link, link
+    t = la.terminate(r1)
+    assert vips.wait_for(VIP6, node="r2", after=t, timeout=3) is not None, r2.output()[-2000:]
+    time.sleep(1.2)
+    frames = cap.stop()
+    ads = [a for a in vrrp_adverts(frames) if a.src_mac == "00:00:5e:00:02:33"]
+    assert ads and all(a.src.startswith("fe80:") for a in ads)
