@@ -192,6 +192,11 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         weight, reverse = (p.weight if p is not None else (0, False))
         tracked.append(TrackedObject("process", ref.name, weight if ref.weight is None else ref.weight,
                                      reverse if ref.reverse is None else ref.reverse, None))
+    if inst.unicast_fault_no_peer and not peers:
+        # keepalived: "Cannot use unicast without any peers - going to fault state" (a
+        # configuration fault: the instance never leaves FAULT); an object that is down
+        # from the start and never reported does exactly that
+        tracked.append(TrackedObject("config", "unicast_fault_no_peer", 0, False, False))
     for ref in inst.track_bfd:
         tracked.append(TrackedObject("bfd", ref.name, ref.weight or 0, bool(ref.reverse), None))
     garp_interval = g.vrrp_garp_interval

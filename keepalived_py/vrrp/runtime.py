@@ -273,6 +273,8 @@ class VrrpRuntime:
             self.log.error(f"({plan.name}) cannot set up: {exc}")
             return None
         machine = VrrpInstance(params, plan.tracked)
+        if any(o.kind == "config" for o in plan.tracked):
+            self.log.info(f"({plan.name}) Cannot use unicast without any peers - going to fault state")
         run = Running(plan, machine)
         proto = IPPROTO_AH if params.auth_type == AuthType.AH else IPPROTO_VRRP
         group = None if params.unicast else params.mcast_group

@@ -373,3 +373,13 @@ def test_recreated_interface_reopens_sockets():
         assert new.sent, "adverts go out on the new socket"
         await rt.stop()
     run(go())
+
+
+def test_unicast_fault_no_peer():
+    async def go():
+        r = Rig()
+        rt = await r.start(conf(prio=255, extra="    unicast_fault_no_peer\n    unicast_src_ip 192.0.2.1"))
+        assert rt.state_of("VI_1") == State.FAULT
+        assert not r.net.has("eth0", "192.0.2.100")
+        await rt.stop()
+    run(go())
