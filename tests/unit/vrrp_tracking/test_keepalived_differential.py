@@ -116,9 +116,8 @@ def lines(p: Path) -> list[str]:
     return p.read_text().splitlines() if p.exists() else []
 
 
-@pytest.fixture(scope="module")
-def run():
-    keepalived_binary()
+def play(impl: str, *, with_trackers: bool) -> dict:
+    """The scenario against daemon `impl` (with our Trackers watching the same files)."""
     from conformance.lab import Lab, get
 
     d = setup_dir()
@@ -145,9 +144,9 @@ def run():
 
     async def scenario():
         stop = asyncio.Event()
-        task = asyncio.create_task(ours(stop))
+        task = asyncio.create_task(ours(stop)) if with_trackers else None
         with Lab("bridge lan 192.0.2.0/24\nrouter r1 lan\n") as lab:
-            daemon = lab.start_daemon("r1", get("keepalived"), text)
+            daemon = lab.start_daemon("r1", get(impl), text)
             await asyncio.sleep(6)
             (d / "state").write_text("1")
             await asyncio.sleep(2.5)
@@ -163,16 +162,29 @@ def run():
             await asyncio.sleep(1)
             log = daemon.output()
         stop.set()
-        await task
+        if task is not None:
+            await task
         return log
 
     try:
         log = asyncio.run(scenario())
         theirs = [int(m) for m in re.findall(r"Changing effective priority from \d+ to (\d+)", log)]
-        yield {"dir": d, "log": log, "scripts": lines(d / "scripts.out"), "fifo": lines(d / "fifo.out"),
-               "their_prios": theirs, "our_prios": prios, "our_logs": our_logs}
+        return {"dir": d, "log": log, "scripts": lines(d / "scripts.out"), "fifo": lines(d / "fifo.out"),
+                "their_prios": theirs, "our_prios": prios, "our_logs": our_logs}
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def run():
+    keepalived_binary()
+    return play("keepalived", with_trackers=True)
+
+
+@pytest.fixture(scope="module")
+def run_py():
+    """The same scenario with keepalived-py itself (its runtime drives our modules)."""
+    return play("keepalived-py", with_trackers=False)
 
 
 def test_priorities_match(run):
@@ -192,6 +204,24 @@ def script_lines(text: str) -> dict[str, list[str]]:
 
 def test_script_log_lines_match(run):
     assert script_lines("\n".join(run["our_logs"])) == script_lines(run["log"])
+
+
+def _without_args(fifo: list[str]) -> list[str]:
+    return [ln for ln in fifo if not ln.startswith("args ")]
+
+
+def test_keepalived_py_daemon_matches(run, run_py):
+    """Whole daemon: same priorities, same FIFO lines in the same order (keepalived may lose
+    its last line, STOP, when its FIFO reader is killed first), same notify script runs,
+    same VRRP_Script log lines."""
+    assert run_py["their_prios"] == run["their_prios"], run_py["log"]
+    theirs, ours = _without_args(run["fifo"]), _without_args(run_py["fifo"])
+    assert run_py["fifo"][0] == f"args {run_py['dir']}/fifo"
+    if ours[-1:] == ['INSTANCE "VI_1" STOP 119'] and theirs[-1:] != ours[-1:]:
+        ours = ours[:-1]
+    assert ours == theirs
+    assert sorted(run_py["scripts"]) == sorted(run["scripts"])
+    assert script_lines(run_py["log"]) == script_lines(run["log"])
 
 
 def test_notifier_replays_keepalived(run, tmp_path):
