@@ -197,6 +197,9 @@ class Preprocessor:
                 if defining is not None:
                     defining = None
                 continue
+            if defining is None and text == "}":
+                append(Line(_CLOSE, "}", name, index))
+                continue
             if defining is None and not special(text) and not text.startswith("include"):
                 # fast path: nothing but words (most lines of a large configuration)
                 append(Line(tuple(text.split()), text, name, index))
@@ -510,6 +513,7 @@ class Preprocessor:
 # ------------------------------------------------------------------ helpers
 _SPECIAL = re.compile(r'[#!"\\$@~{}]')
 _OPEN = ("{",)
+_CLOSE = ("}",)
 
 
 def _find_brace(text: str) -> int:

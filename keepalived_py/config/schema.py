@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.parser import Stmt
+from keepalived_py.config.support import ACTED_ON
 from keepalived_py.errors import SourcePos
 
 
@@ -383,11 +384,15 @@ def model(cls: type) -> type:
             raw["name"] = raw["name"] or f.name
             spec = KeywordSpec(**raw)
             specs.append((f.name, spec))
-            table[spec.name] = (f.name, spec, _NO_CONST)
+            # precomputed per keyword, so building a large configuration does no string work
+            kind = _NESTED if isinstance(spec.vtype, Nested) else _ENTRIES if isinstance(spec.vtype, Entries) else 0
+            label = f"{getattr(cls, 'block_keyword', '') or 'top level'}.{spec.name}"
+            listed = kind != _NESTED and not spec.implemented and label not in ACTED_ON
+            table[spec.name] = (f.name, spec, _NO_CONST, kind, label if listed else None)
             for alias in spec.aliases + spec.deprecated:
-                table[alias] = (f.name, spec, _NO_CONST)
+                table[alias] = (f.name, spec, _NO_CONST, kind, label if listed else None)
             for alt, const in spec.alts:
-                table[alt] = (f.name, spec, const)
+                table[alt] = (f.name, spec, const, kind, label if listed else None)
     cls.__kw_table__ = table
     cls.__kw_heads__ = tuple(heads)
     cls.__kw_specs__ = tuple(specs)
@@ -396,6 +401,8 @@ def model(cls: type) -> type:
 
 
 _NO_CONST = object()
+_NESTED = 1
+_ENTRIES = 2
 
 
 def keyword_specs(cls: type[Model]) -> tuple[tuple[str, KeywordSpec], ...]:
@@ -445,15 +452,16 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         if entry is None:
             _unknown(cls, child, diags)
             continue
-        fname, spec, const = entry
-        cpos = child.line.pos
+        fname, spec, const, kind, unimplemented = entry
+        line = child.line
+        cpos = SourcePos(line.file, line.lineno)
         ctx.pos = cpos
         ctx.keyword = word
-        ctx.raw = child.line.raw
-        if word in spec.deprecated:
+        ctx.raw = line.raw
+        if spec.deprecated and word in spec.deprecated:
             diags.add(ConfigErr.DEPRECATED, f"\"{word}\" is deprecated. Please use \"{spec.name}\"", cpos)
-        if not spec.implemented and not isinstance(spec.vtype, Nested):
-            usage.not_implemented.append((cpos, f"{cls.block_keyword or 'top level'}.{spec.name}"))
+        if unimplemented is not None:
+            usage.not_implemented.append((cpos, unimplemented))
         if spec.once is not None and fname in values:
             words = child.line.words
             diags.add(ConfigErr.GENERAL_ERROR, spec.once.format(arg=words[1] if len(words) > 1 else ""), cpos)
@@ -473,7 +481,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         kw_pos[word] = cpos
         if spec.multi:
             multis.setdefault(fname, []).append(value)
-        elif isinstance(spec.vtype, Entries) and fname in values:
+        elif kind == _ENTRIES and fname in values:
             values[fname] = values[fname] + value  # a repeated entry block adds to the first
         elif spec.merge and fname in values and values[fname] is not None:
             values[fname] = _merge(values[fname], value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import string
 from dataclasses import dataclass
 
@@ -45,12 +46,14 @@ _US = 1e-6
 def inet_pton(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """An address as inet_pton reads it, the family chosen by a ':' as keepalived does (so no
     IPv6 zone '%eth0', no IPv4 in IPv6 clothing). ValueError if it is not one."""
-    if "%" in text:
-        raise ValueError(text)
-    addr = ipaddress.ip_address(text)
-    if addr.version != (6 if ":" in text else 4):
-        raise ValueError(text)
-    return addr
+    # the C library's own inet_pton, as keepalived calls it (and much faster than parsing
+    # with ipaddress: a large configuration has one per real server)
+    try:
+        if ":" in text:
+            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, text))
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
+    except OSError:
+        raise ValueError(text) from None
 
 
 class KaArity:
