@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conformance.lab import vrrp_adverts
+from conformance.lab import neighbor_adverts, vrrp_adverts
 from tests.integration.test_vrrp_runtime_support import (
     TWO_ROUTERS,
     VIP,
@@ -112,6 +112,8 @@ def test_ipv6(lab, py, implementation, peer):
     mine = [a for a in adverts if a.ts < took.wall and a.vrid == 51 and a.priority == 150]
     assert mine and all(a.version == 3 and a.dst == "ff02::12" and a.ttl == 255 for a in mine)
     assert all(a.src.startswith("fe80:") for a in mine), "IPv6 adverts come from the link-local address"
+    nas = [n for n in neighbor_adverts(frames) if n.target == VIP6 and n.unsolicited and n.ts < took.wall]
+    assert nas and all(n.override and n.src == VIP6 for n in nas), nas  # keepalived's unsolicited NA
     # the other way round: r1 comes back and preempts
     t_back = la.note("restart r1")
     la.start_daemon("r1", py, conf["r1"], name="again")
