@@ -262,7 +262,7 @@ class VrrpRuntime:
                 return None
             primary = plan.source
             if primary is None:
-                primary = await self._primary_address(plan.key[0], plan.family)
+                primary = await self._primary_address(plan.key[0], plan.family, set(plan.addresses))
             if plan.vmac is not None and plan.family == 6 and not plan.vmac.xmit_base and primary is not None:
                 # keepalived's set_link_local_address(): adverts leave the VMAC from a
                 # non-VIP address, the base's link-local (or the configured source)
@@ -299,8 +299,11 @@ class VrrpRuntime:
         machine.take_actions()
         return run
 
-    async def _primary_address(self, ifname: str, family: int):
-        addrs = await self.net.addresses(ifname, family)
+    async def _primary_address(self, ifname: str, family: int, vips: set = frozenset()):
+        """The interface's first address of the family (IPv6: its link-local), never one
+        of the instance's VIPs (a crashed predecessor may have left them: keepalived must
+        not use them as advert source either)."""
+        addrs = [a for a in await self.net.addresses(ifname, family) if a.ip not in vips]
         if family == 6:
             ll = [a.ip for a in addrs if a.ip.is_link_local]
             if ll:

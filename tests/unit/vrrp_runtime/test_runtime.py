@@ -383,3 +383,14 @@ def test_unicast_fault_no_peer():
         assert not r.net.has("eth0", "192.0.2.100")
         await rt.stop()
     run(go())
+
+
+def test_leftover_vip_is_not_the_source():
+    async def go():
+        r = Rig()
+        r.net.addrs["eth0"].insert(0, __import__("ipaddress").ip_interface("192.0.2.100/24"))
+        rt = await r.start(conf(prio=255))
+        assert str(rt.by_name["VI_1"].machine.params.primary_address) == "192.0.2.1"
+        assert str(r.adverts()[0][0].src) == "192.0.2.1"
+        await rt.stop()
+    run(go())
