@@ -265,3 +265,83 @@ def test_notifier_replays_keepalived(run, tmp_path):
 def event_loop_kind():
     """One loop is enough for this slow scenario (the others run under both)."""
     yield "asyncio"
+
+
+SYNC_CONFIG = """
+global_defs {{
+    vrrp_notify_fifo {d}/fifo
+    vrrp_notify_fifo_script {d}/reader.sh
+    script_user root
+    enable_script_security
+}}
+vrrp_script chk {{
+    script "{d}/chk.sh"
+    interval 1
+}}
+vrrp_sync_group G1 {{
+    group {{
+        VI_1
+        VI_2
+    }}
+    notify "{d}/rec.sh group"
+    notify_master "{d}/rec.sh gmaster"
+    notify_fault "{d}/rec.sh gfault"
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    notify "{d}/rec.sh inst"
+    track_script {{
+        chk
+    }}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+vrrp_instance VI_2 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 52
+    priority 90
+    advert_int 1
+    notify "{d}/rec.sh inst"
+    virtual_ipaddress {{
+        192.0.2.101/24
+    }}
+}}
+"""
+
+
+def play_sync(impl: str) -> dict:
+    from conformance.lab import Lab, get
+
+    d = setup_dir()
+    try:
+        with Lab("bridge lan 192.0.2.0/24\nrouter r1 lan\n") as lab:
+            daemon = lab.start_daemon("r1", get(impl), SYNC_CONFIG.format(d=d))
+            time.sleep(6)
+            (d / "state").write_text("1")
+            time.sleep(3)
+            (d / "state").write_text("0")
+            time.sleep(6)
+            daemon.stop()
+            time.sleep(1)
+            log = daemon.output()
+        return {"log": log, "fifo": _without_args(lines(d / "fifo.out")), "scripts": lines(d / "scripts.out")}
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.xfail(reason="sync group notification order (vrrp/sync_group.py, runtime): keepalived "
+                          "writes every member's INSTANCE line before the GROUP line, starts "
+                          "with VI_1, and sends GROUP STOP at shutdown (notify_shutdown)", strict=False)
+def test_sync_group_notifications_match_keepalived():
+    keepalived_binary()
+    theirs, ours = play_sync("keepalived"), play_sync("keepalived-py")
+    # keepalived's FIFO reader can be killed before it reads the STOP lines
+    strip = [ln for ln in ours["fifo"] if " STOP " not in ln]
+    assert strip == [ln for ln in theirs["fifo"] if " STOP " not in ln]
+    assert sorted(ours["scripts"]) == sorted(theirs["scripts"])
