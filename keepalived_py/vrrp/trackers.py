@@ -199,7 +199,8 @@ class Trackers:
         old_files = dict(self.file_paths)
         old_processes = dict(self.process_specs)
         self.scripts = {}
-        self.prepare(new_config)
+        if self._config is not new_config:  # the runtime may have prepared it already
+            self.prepare(new_config)
         for name, (vs, script) in self._prepared.items():
             old = old_scripts.pop(name, None)
             if old is not None and script is not None and _script_key(old.model) == _script_key(vs) \
