@@ -340,20 +340,25 @@ class ScriptRunner:
         return [(pid, r.script.argv) for pid, r in self._running.items()]
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
-        """script_killall(): SIGTERM to every running script's group, SIGKILL after `grace`."""
-        procs = [r.proc for r in self._running.values() if r.kill_on_stop]
+        """script_killall(): SIGTERM to every running script's group, SIGKILL after `grace`
+        (scripts started with kill_on_stop=False are left alone)."""
+        await self.terminate([pid for pid, r in self._running.items() if r.kill_on_stop], grace)
+
+    async def terminate(self, pids: Sequence[int | None], grace: float = STOP_GRACE) -> None:
+        """SIGTERM to these scripts' groups, SIGKILL after `grace`; waits until reaped."""
+        entries = [self._running[p] for p in pids if p is not None and p in self._running]
+        procs = [r.proc for r in entries]
         for proc in procs:
-            running = self._running.get(proc.pid)
-            if proc.returncode is None and (running is None or running.kill_on_stop):
+            if proc.returncode is None:
                 self._killpg(proc, signal.SIGTERM)
         if procs:
-            waits = [asyncio.shield(p.wait()) for p in procs]
+            waits = [asyncio.ensure_future(p.wait()) for p in procs]
             _, pending = await asyncio.wait(waits, timeout=grace)
             if pending:
                 for proc in procs:
                     if proc.returncode is None:
                         self._killpg(proc, signal.SIGKILL)
                 await asyncio.wait(pending, timeout=KILL_WAIT)
-        mine = [r.task for r in self._running.values() if r.kill_on_stop and r.task is not None]
-        if mine:
-            await asyncio.wait(mine, timeout=KILL_WAIT)
+        tasks = [r.task for r in entries if r.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=KILL_WAIT)

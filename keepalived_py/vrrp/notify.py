@@ -91,6 +91,9 @@ class Notifier:
                  notify_timeout: float | None = None, stop_timeout: float = STOP_SCRIPT_TIMEOUT,
                  log_fn: Callable[[str], None] | None = None) -> None:
         self.runner = runner
+        #: a runner given by the caller may be shared (with the Trackers): stop() then ends
+        #: only what the Notifier started
+        self._owns_runner = runner is None
         self.checker_running = checker_running
         self.notify_timeout = notify_timeout
         self.stop_timeout = stop_timeout
@@ -200,9 +203,13 @@ class Notifier:
         self._worker = None
         if self._stop_waits:
             await asyncio.wait(list(self._stop_waits), timeout=self.stop_timeout + 3)
+        fifo_scripts = [f.script_pid for f in self.fifos]
         await self._close_fifos()
         if self.runner is not None:
-            await self.runner.stop()
+            if self._owns_runner:
+                await self.runner.stop()
+            else:
+                await self.runner.terminate(fifo_scripts)
 
     # ------------------------------------------------------------------ FIFOs
     def _fifo_ids(self, fifo_spec) -> tuple[int, int] | None:

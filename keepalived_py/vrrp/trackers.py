@@ -105,6 +105,8 @@ class Trackers:
                  clock: Callable[[], float] = time.monotonic,
                  log_fn: Callable[[str], None] | None = None) -> None:
         self.runner = runner
+        #: a runner given by the caller may be shared (with the Notifier): stop() leaves it be
+        self._owns_runner = runner is None
         self.process_scan_interval = process_scan_interval
         self.file_poll_interval = file_poll_interval
         self.use_inotify = use_inotify
@@ -247,7 +249,7 @@ class Trackers:
         if self.processes is not None:
             await self.processes.close()
             self.processes = None
-        if self.runner is not None:
+        if self.runner is not None and self._owns_runner:
             await self.runner.stop()
 
     # ------------------------------------------------------------------ scripts

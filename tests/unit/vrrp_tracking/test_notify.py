@@ -330,3 +330,50 @@ vrrp_instance VI_1 {{
     asyncio.run(main())
     with pytest.raises(ProcessLookupError):
         os.kill(int(pidfile.read_text()), 0)
+
+
+def test_shared_runner(tmp_path):
+    from keepalived_py.scripts.runner import ScriptRunner
+    from keepalived_py.vrrp.trackers import Trackers
+
+    fifo = tmp_path / "fifo"
+    fifo_out = tmp_path / "fifo.out"
+    reader = make_script(tmp_path / "reader.sh",
+                         f'while read line; do echo "$line" >> {fifo_out}; done < "$1"\n')
+    chk = make_script(tmp_path / "chk.sh", "exit 0\n")
+    cfg = load(f"""
+global_defs {{
+    vrrp_notify_fifo {fifo}
+    vrrp_notify_fifo_script {reader}
+}}
+vrrp_script chk {{
+    script {chk}
+}}
+vrrp_instance VI_1 {{
+    interface lo
+    virtual_router_id 51
+    virtual_ipaddress {{
+        192.0.2.100
+    }}
+    track_script {{
+        chk
+    }}
+}}
+""")
+
+    async def main():
+        runner = ScriptRunner()
+        n = Notifier(runner)
+        tr = Trackers(runner)
+        await n.start(cfg)
+        await tr.start(cfg, lambda ev: None)
+        await asyncio.sleep(0.2)
+        await tr.stop()  # the shared runner, and so the FIFO script, keep going
+        n.handle(RunNotify("INSTANCE", "VI_1", "STOP", 100))
+        await n.drain()
+        got = await wait_file(fifo_out, 1)
+        await n.stop()
+        assert runner.running() == []
+        return got
+
+    assert asyncio.run(main()) == ['INSTANCE "VI_1" STOP 100']
