@@ -128,7 +128,7 @@ def _pick(value, default):
 def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
     g = _g(config)
     family = inst.family
-    version = inst.effective_version(g.vrrp_version)
+    version = inst.effective_version(g.vrrp_version, g.vrrp_strict)
     strict = inst.effective_strict(g.vrrp_strict)
     ifname = inst.interface or ""
     vmac = None
@@ -164,7 +164,8 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         g_refresh_rep = 0 if g_refresh_rep == 1 else g_refresh_rep
     garp_delay = _pick(inst.garp_master_delay, g_delay)
     lower_prio_no_advert = _pick(inst.lower_prio_no_advert, _pick(g.vrrp_lower_prio_no_advert, strict))
-    higher_prio_send_advert = _pick(inst.higher_prio_send_advert, _pick(g.vrrp_higher_prio_send_advert, strict))
+    # strict mode forces it off in keepalived (the model's rule, from vrrp_parser.c)
+    higher_prio_send_advert = inst.effective_higher_prio_send_advert(bool(g.vrrp_higher_prio_send_advert), g.vrrp_strict)
     skip_check = _pick(inst.skip_check_adv_addr, g.vrrp_skip_check_adv_addr)
     old_csum = {"never": "never", "config": "always"}.get(inst.old_unicast_checksum or "", "")
     mcast_dst = inst.mcast_dst_ip
@@ -209,7 +210,7 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         name=inst.name, interface=vip_dev, vrid=inst.virtual_router_id or 0,
         priority=inst.effective_priority, version=version,
         family=Family.INET if family == 4 else Family.INET6,
-        advert_int_s=inst.effective_advert_int(g.vrrp_version), state=inst.effective_state,
+        advert_int_s=inst.effective_advert_int(g.vrrp_version, g.vrrp_strict), state=inst.effective_state,
         nopreempt=not inst.preempt, preempt_delay_s=float(inst.preempt_delay or 0),
         virtual_ipaddress=tuple(v.address.ip for v in vips),
         virtual_ipaddress_excluded=tuple(v.address.ip for v in excluded if v.address.ip not in
@@ -237,7 +238,7 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         source=inst.source_address, tracked=tuple(tracked), addresses=addresses,
         address_no_track=no_track, routes=routes, rules=rules, vmac=vmac,
         unicast_ttl=inst.unicast_ttl if inst.unicast_ttl is not None else 255,
-        accept=inst.effective_accept(g.vrrp_strict), strict=strict,
+        accept=inst.effective_accept(g.vrrp_strict, g.vrrp_version), strict=strict,
         garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
 
 

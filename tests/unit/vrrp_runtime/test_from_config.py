@@ -66,7 +66,9 @@ def test_strict_mode_defaults():
     p = _one("virtual_ipaddress {\n 192.0.2.100/24\n}", "    vrrp_strict")
     params = p.params(IPv4Address("192.0.2.1"))
     assert p.strict and not p.accept
-    assert params.lower_prio_no_advert and params.higher_prio_send_advert
+    # keepalived 2.2.7 vrrp.c: strict mode sets lower_prio_no_advert and forces
+    # higher_prio_send_advert off ("strict mode requires higher_prio_send_advert to be clear")
+    assert params.lower_prio_no_advert and not params.higher_prio_send_advert
 
 
 def test_address_options_kept():
