@@ -1,9 +1,48 @@
 """Which keywords keepalived-py acts on today; `-t` lists every other keyword it meets under
-'parsed, not implemented'. Each runtime issue adds the keywords it really implements
-(a test checks every name here exists in the schema). Names are `block.keyword` as -t
-prints them, where `block` is the keyword that opens the block ('top level' outside any).
+'parsed, not implemented'. Each runtime issue adds the keywords it really implements (a
+test checks every name here exists in the schema). Names are `block.keyword` as -t prints
+them, where `block` is the keyword that opens the block ('top level' outside any).
+
+The VRRP child (keepalived_py/vrrp: from_config.py, runtime.py, trackers.py, notify.py)
+reads the names below. Not yet acted on, so still listed by -t: accept/no_accept (no
+firewall filtering of VIPs), track_bfd (no BFD process), smtp_alert and SMTP, use_ipvlan,
+vrf, garp_extra_if, kernel_rx_buf_size, the checker and BFD blocks.
 """
 
 from __future__ import annotations
 
-ACTED_ON: frozenset[str] = frozenset()
+_VRRP_INSTANCE = """
+state interface virtual_router_id priority advert_int version preempt preempt_delay native_ipv6
+virtual_ipaddress virtual_ipaddress_excluded virtual_routes virtual_rules
+unicast_peer unicast_src_ip mcast_src_ip mcast_dst_ip unicast_ttl unicast_fault_no_peer check_unicast_src
+old_unicast_checksum track_interface track_script track_file track_process dont_track_primary
+use_vmac vmac_xmit_base garp_master_delay garp_master_repeat garp_master_refresh
+garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat lower_prio_no_advert
+higher_prio_send_advert skip_check_adv_addr down_timer_adverts strict_mode notify_priority_changes
+notify_master notify_backup notify_fault notify_stop notify notify_master_rx_lower_pri
+"""
+_GLOBAL_DEFS = """
+vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh
+vrrp_garp_master_refresh_repeat vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat
+vrrp_garp_interval vrrp_gna_interval vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert
+vrrp_skip_check_adv_addr vrrp_check_unicast_src vrrp_down_timer_adverts vrrp_mcast_group4
+vrrp_mcast_group6 vrrp_min_garp vrrp_notify_priority_changes vrrp_startup_delay log_unknown_vrids
+vmac_prefix script_user enable_script_security notify_fifo notify_fifo_script vrrp_notify_fifo
+vrrp_notify_fifo_script
+"""
+_BLOCKS = {
+    "vrrp_instance": _VRRP_INSTANCE,
+    "authentication": "auth_type auth_pass",
+    "global_defs": _GLOBAL_DEFS,
+    "vrrp_script": "script interval timeout weight rise fall user init_fail",
+    "track_file": "file weight init_file",
+    "vrrp_track_process": "process param_match full_command weight quorum quorum_max fork_delay "
+                          "terminate_delay delay",
+    "vrrp_sync_group": "group notify_master notify_backup notify_fault notify_stop notify track_interface "
+                       "track_script track_file track_process",
+    "garp_group": "garp_interval gna_interval interface interfaces",
+    "top level": "static_ipaddress static_routes static_rules",
+}
+
+ACTED_ON: frozenset[str] = frozenset(f"{block}.{name}" for block, names in _BLOCKS.items()
+                                     for name in names.split())
