@@ -1,0 +1,143 @@
+"""Three keepalived-py routers (priorities 150/120/100) on one bridge (issue 6): the highest
+priority wins the election; kill -9 of the master -> the 120 router takes over within its
+Master_Down_Interval + 50 ms (pcap time, as in test_takeover_time); the 150 router restarts
+and preempts back; exactly one holder after convergence. And preempt_delay: a restarted 150
+router with `preempt_delay 3` leaves the VIP alone for 3 s, then takes it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conformance.lab import vrrp_adverts
+from tests.integration.test_vrrp_runtime_support import (
+    VIP,
+    master_down,
+    measure,
+    vrrp_conf,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+MARGIN = 0.05  # the acceptance's +50 ms
+THREE_ROUTERS = """
+bridge lan 192.0.2.0/24
+router r1 lan
+router r2 lan
+router r3 lan
+"""
+PRIO = {"r1": 150, "r2": 120, "r3": 100}
+NODES = ["r1", "r2", "r3"]
+
+
+@pytest.fixture
+def py(implementation):
+    return implementation("keepalived-py", features=("vrrp",))
+
+
+def _conf(node: str, extra: str = "") -> str:
+    return vrrp_conf(prio=PRIO[node], router_id=node, extra=extra)
+
+
+def _elect(la, py, vips):
+    """Start r1, r2, r3 (in that order) and wait until r1 alone holds the VIP, stably."""
+    daemons = {n: la.start_daemon(n, py, _conf(n)) for n in NODES}
+    first = vips.wait_for(VIP, timeout=15)
+    assert first is not None, daemons["r1"].output()[-3000:]
+    assert wait_until(lambda: vips.holders(VIP) == {"r1"}, master_down(150) + 5), \
+        (vips.holders(VIP), daemons["r1"].output()[-3000:])
+    settled = time.monotonic()
+    # the backups hear r1: nobody else takes the VIP for longer than the slowest down interval
+    for n in ("r2", "r3"):
+        assert vips.wait_for(VIP, node=n, after=settled, timeout=master_down(100) + 1.5 if n == "r3" else 0) \
+            is None, daemons[n].output()[-3000:]
+    assert vips.holders(VIP) == {"r1"}
+    return daemons
+
+
+def _one_holder_stays(vips, node: str, since: float, hold: float, dead: str | None = None) -> None:
+    """Only `node` gets the VIP from `since` on. A router killed with -9 (`dead`) keeps its
+    address in its namespace (nothing removes it), but sends nothing: it does not count."""
+    others = [n for n in NODES if n not in (node, dead)]
+    deadline = time.monotonic() + hold
+    while time.monotonic() < deadline:
+        for n in others:
+            assert vips.wait_for(VIP, node=n, after=since, timeout=0) is None, f"{n} took the VIP as well"
+        time.sleep(0.1)
+    assert vips.holders(VIP) - {dead} == {node}
+
+
+def test_three_routers_failover_and_preempt(lab, py):
+    la = lab(THREE_ROUTERS)
+    vips = la.watch_addresses(NODES)
+    cap = la.capture("lan", "vrrp or arp")
+    d = _elect(la, py, vips)
+
+    # kill -9 of the master: the 120 router (shortest remaining down interval) takes over
+    mdi2 = master_down(120)
+    t_kill = la.kill(d["r1"])
+    takeover = vips.wait_for(VIP, node="r2", after=t_kill, timeout=mdi2 + 5)
+    assert takeover is not None, d["r2"].output()[-3000:]
+    _one_holder_stays(vips, "r2", t_kill, 1.2, dead="r1")  # also lets tcpdump hand over its last block
+    frames = cap.stop()
+    m = measure(la, frames, takeover, t_kill, la.addr("r1"), prio0=False)
+    print(f"3 routers: r2 first advert {m.advert_delay}s, VIP {m.delay}s after r1's last advert "
+          f"(expected {mdi2}s)")
+    assert m.delay is not None and m.advert_delay is not None, m
+    assert mdi2 - MARGIN <= m.advert_delay <= mdi2 + MARGIN, (m, d["r2"].output()[-2000:])
+    assert m.delay <= mdi2 + 0.5, m
+    new = [a for a in vrrp_adverts(frames) if a.ts > takeover.wall - 5 and a.src != la.addr("r1")]
+    assert new and {a.src for a in new} == {la.addr("r2")}, "r3 sent adverts: it should stay backup"
+    assert d["r1"].wait(5) is not None
+
+    # the 150 router comes back and preempts; r2 releases; r3 never moves
+    t_back = la.note("restart r1")
+    r1b = la.start_daemon("r1", py, _conf("r1"), name="again")
+    back = vips.wait_for(VIP, node="r1", after=t_back, timeout=master_down(150) + 10)
+    assert back is not None, r1b.output()[-3000:]
+    released = vips.wait_for(VIP, node="r2", added=False, after=t_back, timeout=3)
+    assert released is not None, d["r2"].output()[-3000:]
+    _one_holder_stays(vips, "r1", released.mono, master_down(100) + 1)
+    assert not [e for e in vips.history(VIP) if e.node == "r3"], "r3 held the VIP at some point"
+    assert r1b.alive() and d["r2"].alive() and d["r3"].alive()
+
+
+def test_three_routers_preempt_delay(lab, py):
+    delay = 3.0
+    la = lab(THREE_ROUTERS)
+    vips = la.watch_addresses(NODES)
+    d = _elect(la, py, vips)
+    t_kill = la.kill(d["r1"])
+    assert vips.wait_for(VIP, node="r2", after=t_kill, timeout=master_down(120) + 5) is not None, \
+        d["r2"].output()[-3000:]
+    assert d["r1"].wait(5) is not None
+    cap = la.capture("lan", "vrrp")
+
+    t_start = la.note("restart r1 with preempt_delay")
+    t_start_wall = la.journal[-1][1]
+    r1b = la.start_daemon("r1", py, _conf("r1", extra=f"    preempt_delay {int(delay)}"), name="delayed")
+    # not within the delay from its start
+    early = vips.wait_for(VIP, node="r1", after=t_start, timeout=delay)
+    assert early is None, f"r1 took the VIP {early.mono - t_start:.3f}s after its start, inside preempt_delay"
+    took = vips.wait_for(VIP, node="r1", after=t_start, timeout=master_down(150) + 1 + 3)
+    assert took is not None, r1b.output()[-3000:]
+    released = vips.wait_for(VIP, node="r2", added=False, after=t_start, timeout=3)
+    assert released is not None, d["r2"].output()[-3000:]
+    time.sleep(1.2)  # tcpdump hands packets over in blocks
+    frames = cap.stop()
+    ads = vrrp_adverts(frames)
+    # the delay starts when r1 hears the (lower priority) master: r2's first advert after r1's start
+    ref = [a.ts for a in ads if a.src == la.addr("r2") and a.ts >= t_start_wall][:1]
+    first_r1 = [a.ts for a in ads if a.src == la.addr("r1") and a.ts >= t_start_wall and a.priority == 150][:1]
+    assert ref and first_r1, (ref, first_r1)
+    since_start, since_ref = first_r1[0] - t_start_wall, first_r1[0] - ref[0]
+    upper = delay + master_down(150) + 1
+    print(f"preempt_delay {delay}: r1's first advert {since_start:.3f}s after its start, "
+          f"{since_ref:.3f}s after r2's first advert (bounds {delay}..{upper:.3f}); "
+          f"VIP {took.mono - t_start:.3f}s after start")
+    assert "start preempt delay" in r1b.output(), r1b.output()[-3000:]
+    assert since_start >= delay and since_ref >= delay, (since_start, since_ref)
+    assert since_ref <= upper, (since_ref, r1b.output()[-3000:])
+    assert took.mono - t_start <= upper + (ref[0] - t_start_wall) + 0.5
+    _one_holder_stays(vips, "r1", released.mono, 1.5)
