@@ -248,6 +248,8 @@ class VrrpInstance:
         """Leave INIT once nothing is pending: FAULT, MASTER (owner) or BACKUP."""
         if self.tracking.pending():
             return
+        if self.sync is not None and self.sync.member_init_pending(self):
+            return  # the last member to finish its init brings this one along
         if self.has_own_fault() or (self.sync is not None and not self.sync.may_leave_fault(self)):
             self.wantstate = State.FAULT
             self._set_state(State.FAULT, now, suffix)

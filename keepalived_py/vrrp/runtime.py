@@ -180,6 +180,11 @@ class VrrpRuntime:
                 self._deliver(run, Stop())
             self._cancel_timers(run)
         if self.release_on_stop:
+            # notify_shutdown: every instance's STOP, then every sync group's
+            for group in self.groups.values():
+                if group.members:
+                    self._execute(group.stop())
+        if self.release_on_stop:
             for kind, item in reversed(self._static):
                 self._ops.put_nowait((f"remove_{kind}", item, None))
         await self._drain(3.0)

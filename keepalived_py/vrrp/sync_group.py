@@ -7,7 +7,12 @@
 - a member going FAULT pushes every member to FAULT, and none leaves FAULT until no member
   has a fault of its own;
 - the group's own `track_*` objects are tracked by every member;
-- every group state change runs the group notify ("GROUP name STATE").
+- every group state change runs the group notify ("GROUP name STATE"), after the
+  members' own INSTANCE notifies: the triggering member's, then the others' in member
+  order (vrrp_sync_master/backup/fault call send_group_notifies last);
+- a member does not leave INIT while another member waits for its first tracking result
+  (keepalived's num_member_init); the member that finishes last brings the others along;
+- at shutdown the group sends "GROUP name STOP" (notify_shutdown, after the instances).
 The group wraps its members' `handle`: route a member's events through `handle(member, ...)`.
 """
 
@@ -37,6 +42,10 @@ class SyncGroup:
         if self.state == State.MASTER:
             return True
         return all(o.wantstate == State.MASTER for o in self.members.values() if o is not inst)
+
+    def member_init_pending(self, inst: VrrpInstance) -> bool:
+        """Another member still waits for a first tracking result (num_member_init)."""
+        return any(o.tracking.pending() for o in self.members.values() if o is not inst)
 
     def may_leave_fault(self, inst: VrrpInstance) -> bool:
         return not any(o.has_own_fault() for o in self.members.values() if o is not inst)
@@ -71,6 +80,11 @@ class SyncGroup:
             out += self.handle(name, Start(), now)
         return out
 
+    def stop(self) -> list[Action]:
+        """notify_shutdown: once the members sent their STOP, the group sends its own."""
+        self.state = State.STOP
+        return [RunNotify("GROUP", self.name, State.STOP.value, 0)]
+
     def _collect_others(self, inst: VrrpInstance) -> list[Action]:
         out: list[Action] = []
         for o in self.members.values():
@@ -78,36 +92,42 @@ class SyncGroup:
                 out += o.take_actions()
         return out
 
-    def _set_group_state(self, state: State, out: list[Action]) -> None:
+    def _set_group_state(self, state: State, out: list[Action]) -> bool:
+        """Log the sync; the caller appends the GROUP notify after the members' actions."""
         if self.state == state:
-            return
+            return False
         self.state = state
         out.append(Log(f"VRRP_Group({self.name}) Syncing instances to {state.value} state"))
-        out.append(RunNotify("GROUP", self.name, state.value, 0))
+        return True
 
     def _sync(self, inst: VrrpInstance, before: dict[str, State], now: float) -> list[Action]:
         out: list[Action] = []
         if inst.state == before[inst.name] and inst.state == self.state:
             return out
         others = [o for o in self.members.values() if o is not inst]
+        changed = False
         if inst.state == State.FAULT:
-            self._set_group_state(State.FAULT, out)
+            changed = self._set_group_state(State.FAULT, out)
             for o in others:
                 if o.state in (State.MASTER, State.BACKUP, State.INIT) and o.started:
                     o.enter_fault(now)
                     out += o.take_actions()
         elif inst.state == State.MASTER:
-            self._set_group_state(State.MASTER, out)
+            changed = self._set_group_state(State.MASTER, out)
             for o in others:
                 if o.state in (State.BACKUP, State.INIT) and o.started and not o.tracking.pending():
                     o.goto_master(now, forced=True)
                     out += o.take_actions()
         elif inst.state == State.BACKUP:
-            self._set_group_state(State.BACKUP, out)
+            changed = self._set_group_state(State.BACKUP, out)
             for o in others:
                 if o.state == State.MASTER:
                     o.leave_master(now, State.BACKUP, False)
-                elif o.state == State.FAULT and not o.has_own_fault() and self.may_leave_fault(o):
+                elif (o.state == State.FAULT or (o.state == State.INIT and o.started
+                                                 and not o.tracking.pending())) \
+                        and not o.has_own_fault() and self.may_leave_fault(o):
                     o.leave_fault(now)
                 out += o.take_actions()
+        if changed:
+            out.append(RunNotify("GROUP", self.name, self.state.value, 0))
         return out

@@ -335,9 +335,6 @@ def play_sync(impl: str) -> dict:
         shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.mark.xfail(reason="sync group notification order (vrrp/sync_group.py, runtime): keepalived "
-                          "writes every member's INSTANCE line before the GROUP line, starts "
-                          "with VI_1, and sends GROUP STOP at shutdown (notify_shutdown)", strict=False)
 def test_sync_group_notifications_match_keepalived():
     keepalived_binary()
     theirs, ours = play_sync("keepalived"), play_sync("keepalived-py")
