@@ -33,6 +33,8 @@ IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
 IPV6_RECVHOPLIMIT = getattr(socket, "IPV6_RECVHOPLIMIT", 51)
 IPV6_HOPLIMIT = getattr(socket, "IPV6_HOPLIMIT", 52)
+IPV6_TCLASS = getattr(socket, "IPV6_TCLASS", 67)
+IPTOS_NETCONTROL = 0xC0
 IP_MULTICAST_ALL = 49
 BURST = 64
 RCVBUF = 1 << 20
@@ -171,6 +173,8 @@ def open_vrrp_socket(ifname: str, ifindex: int, family: int, protocol: int = IPP
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, VRRP_TTL)
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, VRRP_TTL)
+            # traffic class 0xc0 (network control), as keepalived sets for IPv6 adverts
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, IPTOS_NETCONTROL)
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ifindex)
             s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
             s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
