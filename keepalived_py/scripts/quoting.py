@@ -20,7 +20,14 @@ _HEX = "0123456789abcdefABCDEF"
 
 
 class QuotingError(ValueError):
-    """The string cannot be split (unmatched quote, or a trailing backslash)."""
+    """The string cannot be split (unmatched quote, or a trailing backslash).
+
+    `missing` is what was left open: the quote character, or a backslash.
+    """
+
+    def __init__(self, message: str, missing: str):
+        super().__init__(message)
+        self.missing = missing
 
 
 def _byte(value: int) -> str:
@@ -69,7 +76,7 @@ def split_command_strict(src: str) -> list[str]:
             if c == "\\":
                 i += 1
                 if i >= n:
-                    raise QuotingError(f"Missing escape char at end: '{src}'")
+                    raise QuotingError(f"Missing escape char at end: '{src}'", "\\")
                 ch, i = _escape(src, i)
                 out.append(ch)
                 continue
@@ -89,7 +96,7 @@ def split_command_strict(src: str) -> list[str]:
             out.append(c)
             i += 1
         if quote:
-            raise QuotingError(f"String '{src}': missing terminating {quote}")
+            raise QuotingError(f"String '{src}': missing terminating {quote}", quote)
         words.append("".join(out))
     return words
 

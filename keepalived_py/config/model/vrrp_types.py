@@ -22,6 +22,7 @@ from typing import Any
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
 from keepalived_py.errors import SourcePos
+from keepalived_py.scripts import quoting
 
 INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
@@ -368,87 +369,9 @@ class UserGroup(KaValue):
         return [_quote(w) for w in value]
 
 
-class UnmatchedQuote(ValueError):
-    """A quote left open in a script line."""
-
-
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-                   "v": "\v"}
-_WHITE = " \t\f\n\r\v"
-
-
-def split_quoted(text: str) -> list[str]:
-    """keepalived's alloc_strvec_quoted_escaped(): words at white space; '...' and "..." quote;
-    a backslash escapes (\\xHH, \\cX, octal, \\a \\b \\E \\f \\n \\r \\t \\v, else the character itself).
-    Raises UnmatchedQuote for a quote left open."""
-    words: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        while i < n and text[i] in _WHITE:
-            i += 1
-        if i >= n:
-            break
-        out: list[str] = []
-        quote = ""
-        while i < n:
-            c = text[i]
-            if c == "\\":
-                i += 1
-                if i >= n:
-                    raise UnmatchedQuote("\\")
-                c = text[i]
-                if c == "x" and i + 1 < n and text[i + 1] in "0123456789abcdefABCDEF":
-                    i += 1
-                    value = 0
-                    while i < n and text[i] in "0123456789abcdefABCDEF":
-                        value = ((value << 4) | int(text[i], 16)) & 0xFF
-                        i += 1
-                    out.append(chr(value))
-                    continue
-                if c == "c" and i + 1 < n:
-                    out.append(chr(ord(text[i + 1]) & 0x1F))
-                    i += 2
-                    continue
-                if "0" <= c <= "7":
-                    value = 0
-                    for _ in range(3):
-                        if i < n and "0" <= text[i] <= "7":
-                            value = ((value << 3) + int(text[i])) & 0xFF
-                            i += 1
-                        else:
-                            break
-                    out.append(chr(value))
-                    continue
-                out.append(_SIMPLE_ESCAPES.get(c, c))
-                i += 1
-                continue
-            if quote:
-                if c == quote:
-                    quote = ""
-                else:
-                    out.append(c)
-                i += 1
-                continue
-            if c in "'\"":
-                quote = c
-                i += 1
-                continue
-            if c in _WHITE:
-                break
-            out.append(c)
-            i += 1
-        if quote:
-            raise UnmatchedQuote(quote)
-        words.append("".join(out))
-    return words
-
-
 def split_command(command: str) -> list[str]:
-    """A script's argv, as set_script_params_array() splits its command word."""
-    try:
-        return split_quoted(command)
-    except UnmatchedQuote:
-        return []
+    """A script's argv, as set_script_params_array() splits its command word ([] if it cannot)."""
+    return quoting.split_command(command) or []
 
 
 def script_words(args, ctx: Ctx) -> list[str]:
@@ -457,14 +380,14 @@ def script_words(args, ctx: Ctx) -> list[str]:
     if not ctx.raw:
         return [ctx.keyword, *args]
     try:
-        return split_quoted(ctx.raw)
-    except UnmatchedQuote as exc:
-        raise ValueProblem(f"String '{ctx.raw}': missing terminating {exc.args[0]}",
+        return quoting.split_command_strict(ctx.raw)
+    except quoting.QuotingError as exc:
+        raise ValueProblem(f"String '{ctx.raw}': missing terminating {exc.missing}",
                            ConfigErr.UNMATCHED_QUOTE) from None
 
 
 def quote_script(command: str) -> str:
-    """A command word that both keepalived's line reader and split_quoted() give back unchanged."""
+    """A command word that both keepalived's line reader and its quoted splitting give back unchanged."""
     if command and not any(c in command for c in " \t{}!#\"'\\"):
         return command
     return '"' + command.replace("\\", "\\\\").replace('"', '\\"') + '"'
