@@ -205,6 +205,19 @@ class Flag(ValueType):
         return [] if value else ["false"]
 
 
+class Present(Flag):
+    """A keyword whose presence turns it on: keepalived's handlers ignore any words after it
+    (`vrrp_strict`, `ha_suspend`, `unicast_fault_no_peer` ...), so `ops off` still sets it."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        return True
+
+    def check_arity(self, args, ctx):
+        return None
+
+
 class Choice(ValueType):
     """One of a fixed set of words; `aliases` map other spellings to a canonical one."""
 

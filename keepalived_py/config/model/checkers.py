@@ -24,6 +24,7 @@ from keepalived_py.config.schema import (
     Int,
     Model,
     Nested,
+    Present,
     Text,
     Timer,
     ValueProblem,
@@ -229,19 +230,6 @@ class WithMissing(ValueType):
 
     def format(self, value):
         return self.inner.format(value)
-
-
-class Present(Flag):
-    """A keyword whose presence sets it: keepalived ignores any words after it (`ha_suspend`, `ops`,
-    `misc_dynamic` ...), so `ops off` still turns it on."""
-
-    max_args = None
-
-    def parse(self, args, ctx):
-        return True
-
-    def check_arity(self, args, ctx):
-        return None
 
 
 class Digest(KaArity, ValueType):

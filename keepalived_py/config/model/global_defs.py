@@ -23,6 +23,7 @@ from keepalived_py.config.schema import (
     Ctx,
     Entries,
     Model,
+    Present,
     ValueProblem,
     ValueType,
     Word,
@@ -136,19 +137,6 @@ class ProcessName(Str):
             ctx.warn(f"Process name {name} more than {PROCESS_NAME_MAX} characters, truncating", GE)
             name = name[:PROCESS_NAME_MAX]
         return name
-
-
-class Present(ValueType):
-    """A keyword that only switches something on; keepalived ignores any words after it."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        return True
-
-    def format(self, value):
-        return []
 
 
 class OptBool(ValueType):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from keepalived_py.config.model.vrrp_types import (
     INT_MAX,
     UINT_MAX,
-    BareFlag,
     InitFile,
     KDecimal,
     KInt,
@@ -21,7 +20,7 @@ from keepalived_py.config.model.vrrp_types import (
     WeightReverse,
     split_command,
 )
-from keepalived_py.config.schema import Model, Word, head, kw, model
+from keepalived_py.config.schema import Model, Present, Word, head, kw, model
 
 _SECS_MAX = UINT_MAX // 1_000_000  # keepalived stores seconds * TIMER_HZ in an unsigned
 
@@ -51,7 +50,7 @@ class VrrpScript(Model):
                         fallback=1), default=1)
     #: (user,) or (user, group); None: global script_user
     user: tuple[str, ...] | None = kw(UserGroup())
-    init_fail: bool = kw(BareFlag(), default=False)
+    init_fail: bool = kw(Present(), default=False)
 
     @property
     def argv(self) -> list[str]:
@@ -108,7 +107,7 @@ class TrackProcess(Model):
     #: sets both fork_delay and terminate_delay (unless they are given)
     delay: float | None = kw(KDecimal(0.000001, 3600, error="delay ({v}) for vrrp_track_process {n} must be "
                                       "between [0.000001..3600] inclusive. Ignoring..."))
-    full_command: bool = kw(BareFlag(), default=False)
+    full_command: bool = kw(Present(), default=False)
 
     @property
     def effective_param_match(self) -> str | None:

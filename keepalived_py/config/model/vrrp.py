@@ -24,7 +24,6 @@ from keepalived_py.config.model.vrrp_types import (
     UINT_MAX,
     AuthPass,
     AuthType,
-    BareFlag,
     GarpExtraIf,
     GarpExtraIfType,
     IfName,
@@ -51,7 +50,7 @@ from keepalived_py.config.model.vrrp_types import (
     flatten,
     warn_with,
 )
-from keepalived_py.config.schema import Entries, Model, Nested, Word, head, kw, model
+from keepalived_py.config.schema import Entries, Model, Nested, Present, Word, head, kw, model
 
 PRIO_OWNER = 255
 PRIO_DEFAULT = 100
@@ -92,21 +91,21 @@ class VrrpInstance(Model):
     #: unicast without interface: the VRF to operate in
     vrf: str | None = kw(IfName("({n}) VRF interface name '{v}' too long - ignoring"))
     use_vmac: UseVmac | None = kw(UseVmacType())
-    use_vmac_addr: bool = kw(BareFlag(), default=False)
-    vmac_xmit_base: bool = kw(BareFlag(), default=False)
+    use_vmac_addr: bool = kw(Present(), default=False)
+    vmac_xmit_base: bool = kw(Present(), default=False)
     use_ipvlan: UseIpvlan | None = kw(UseIpvlanType(), once="use_ipvlan already specified")
-    native_ipv6: bool = kw(BareFlag(), default=False)
-    dont_track_primary: bool = kw(BareFlag(), default=False)
+    native_ipv6: bool = kw(Present(), default=False)
+    dont_track_primary: bool = kw(Present(), default=False)
     mcast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
         IpAddr("Configuration error: VRRP instance[{n}] malformed src address[{v}]. Skipping..."))
     unicast_src_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
         IpAddr("Configuration error: VRRP instance[{n}] malformed src address[{v}]. Skipping..."))
     mcast_dst_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
         IpAddr("({n}) malformed mcast dest address {v}. Skipping...", multicast=True))
-    track_src_ip: bool = kw(BareFlag(), default=False)
+    track_src_ip: bool = kw(Present(), default=False)
     unicast_peer: tuple[UnicastPeer, ...] = kw(Entries(UnicastPeerEntry()))
-    unicast_fault_no_peer: bool = kw(BareFlag(), default=False)
-    check_unicast_src: bool = kw(BareFlag(), default=False)
+    unicast_fault_no_peer: bool = kw(Present(), default=False)
+    check_unicast_src: bool = kw(Present(), default=False)
     #: None: keepalived's default (255 for IPv4 adverts, the kernel's for IPv6)
     unicast_ttl: int | None = kw(KInt(0, 255, error="({n}): TTL '{v}' not valid - must be between 0 & 255"))
     #: 'config' (old VRRPv3 unicast checksum) or 'never' (no detection of old checksums)
@@ -126,17 +125,17 @@ class VrrpInstance(Model):
     authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication), merge=True)
     virtual_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
     virtual_ipaddress_excluded: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
-    promote_secondaries: bool = kw(BareFlag(), default=False)
+    promote_secondaries: bool = kw(Present(), default=False)
     virtual_routes: tuple[RouteOrRule, ...] = kw(Entries(RouteEntry()))
     virtual_rules: tuple[RouteOrRule, ...] = kw(Entries(RuleEntry()))
     #: None: accept unless strict mode (address owner always accepts)
-    accept: bool | None = kw(BareFlag(), alts={"no_accept": False})
+    accept: bool | None = kw(Present(), alts={"no_accept": False})
     #: keepalived sets the flag for any valid <BOOL>, even 'off' (vrrp_parser.c); None: global
     skip_check_adv_addr: bool | None = kw(OptBool("({n}) invalid skip_check_adv_addr {v} specified"),
                                           check=lambda value, ctx: True)
     #: None: global vrrp_strict
     strict_mode: bool | None = kw(OptBool("({n}) invalid strict_mode {v} specified"))
-    preempt: bool = kw(BareFlag(), default=True, alts={"nopreempt": False})
+    preempt: bool = kw(Present(), default=True, alts={"nopreempt": False})
     preempt_delay: float = kw(KDecimal(0, 1000, error="({n}) Preempt_delay not valid! must be between 0-1000",
                                        fallback=0.0), default=0.0)
     debug: int = kw(KInt(0, 4, error="({n}) Debug value '{v}' not valid; must be between 0-4"), default=0)
@@ -147,7 +146,7 @@ class VrrpInstance(Model):
     track_file: tuple[TrackRef, ...] = _track("file")
     track_process: tuple[TrackRef, ...] = _track("process")
     track_bfd: tuple[TrackRef, ...] = _track("bfd")
-    linkbeat_use_polling: bool = kw(BareFlag(), default=False, check=warn_with(
+    linkbeat_use_polling: bool = kw(Present(), default=False, check=warn_with(
         "({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"))
 
     # --- notification
@@ -383,9 +382,9 @@ class VrrpSyncGroup(Model):
     notify_priority_changes: bool | None = kw(OptBool("({n}) Invalid value '{v}' for sync group "
                                                       "notify_priority_changes specified"))
     #: deprecated by keepalived (reported as an error); same effect as sync_group_tracking_weight
-    global_tracking: bool = kw(BareFlag(), default=False, check=warn_with(
+    global_tracking: bool = kw(Present(), default=False, check=warn_with(
         "({n}) global_tracking is deprecated. Use track_interface/script/file on the sync group"))
-    sync_group_tracking_weight: bool = kw(BareFlag(), default=False)
+    sync_group_tracking_weight: bool = kw(Present(), default=False)
 
     @property
     def tracking_weight(self) -> bool:

@@ -215,19 +215,6 @@ class OptBool(KaValue):
         return [] if value else ["false"]
 
 
-class BareFlag(KaValue):
-    """A keyword that only sets a flag; keepalived ignores any words after it."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        return True
-
-    def format(self, value):
-        return []
-
-
 class IfName(KaValue):
     """An interface name; keepalived ignores names of IFNAMSIZ characters or more."""
 
