@@ -530,6 +530,15 @@ class _Words:
         return word
 
 
+def _take_known(words: _Words, table: str, message: str) -> str:
+    """The next word, which must name an entry of an iproute2 table (rt_tables, rt_protos ...);
+    else keepalived's `message` ({text}: the word)."""
+    text = words.take()
+    if rt_lookup(table, text) is None:
+        raise ValueProblem(message.format(text=text))
+    return text
+
+
 def _u32(words: _Words, hi: int, message: str) -> int:
     text = words.take()
     value = _unsigned(text, hi)
@@ -651,25 +660,13 @@ class RouteEntry(ValueType):
                 family = _check_family(family, 6, mix)
                 v["from_"] = parsed[0]
             elif word in ("tos", "dsfield"):
-                text = words.take()
-                if rt_lookup("rt_dsfield", text) is None:
-                    raise ValueProblem(f"TOS value {text} is invalid")
-                v["tos"] = text
+                v["tos"] = _take_known(words, "rt_dsfield", "TOS value {text} is invalid")
             elif word == "table":
-                text = words.take()
-                if rt_lookup("rt_tables", text) is None:
-                    raise ValueProblem(f"Routing table {text} not found for route")
-                v["table"] = text
+                v["table"] = _take_known(words, "rt_tables", "Routing table {text} not found for route")
             elif word == "protocol":
-                text = words.take()
-                if rt_lookup("rt_protos", text) is None:
-                    raise ValueProblem(f"Protocol {text} not found or invalid for route")
-                v["protocol"] = text
+                v["protocol"] = _take_known(words, "rt_protos", "Protocol {text} not found or invalid for route")
             elif word == "scope":
-                text = words.take()
-                if rt_lookup("rt_scopes", text) is None:
-                    raise ValueProblem(f"Scope {text} not found or invalid for route")
-                v["scope"] = text
+                v["scope"] = _take_known(words, "rt_scopes", "Scope {text} not found or invalid for route")
             elif word in ("metric", "priority", "preference"):
                 v["metric"] = _u32(words, U32_MAX, "Invalid metric %s specified for route")
             elif word in ("dev", "oif"):
@@ -1061,10 +1058,7 @@ class RuleEntry(ValueType):
                     raise ValueProblem(f"Invalid rule preference {word} specified")
                 v["preference"] = value
             elif word in ("tos", "dsfield"):
-                text = words.take()
-                if rt_lookup("rt_dsfield", text) is None:
-                    raise ValueProblem(f"TOS value {text} is invalid")
-                v["tos"] = text
+                v["tos"] = _take_known(words, "rt_dsfield", "TOS value {text} is invalid")
             elif word == "fwmark":
                 text = words.take()
                 mark, _, mask = text.strip(" \t").partition("/")
@@ -1092,10 +1086,7 @@ class RuleEntry(ValueType):
                 v["suppress_prefixlength"] = value
                 table_option = True
             elif word in ("suppress_ifgroup", "sup_group"):
-                text = words.take()
-                if rt_lookup("group", text) is None:
-                    raise ValueProblem(f"suppress_group {text} is invalid")
-                v["suppress_ifgroup"] = text
+                v["suppress_ifgroup"] = _take_known(words, "group", "suppress_group {text} is invalid")
                 table_option = True
             elif word in ("dev", "iif"):
                 v["iif"] = words.take()
