@@ -9,8 +9,8 @@ syslog ident, writes and removes its own pid file, and handles the signals itsel
 (TERM/INT stop, HUP reload, USR1/USR2/STATS_CLEAR/JSON dump to its keepalived file).
 From the parent it takes typed messages (reload, dump request, stop) over the socketpair.
 
-The runtime is `keepalived_py.<role>.daemon:run(ctx)` when that module exists, else the
-idle stand-in (core/idle.py). See core/context.py for the interface.
+The runtime is `daemon:run(ctx)` in the role's package (ROLE_PACKAGES) when that module
+exists, else the idle stand-in (core/idle.py). See core/context.py for the interface.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
 _PROCESS_NAMES = {"vrrp": "keepalived_vrr", "check": "keepalived_chk", "bfd": "keepalived_bfd"}
 
+# The package that holds each role's daemon module: the vrrp child's I/O lives in vrrpd/,
+# apart from the pure VRRP core in vrrp/.
+ROLE_PACKAGES = {"vrrp": "vrrpd", "check": "check", "bfd": "bfd"}
+
 RoleEntry = Callable[[ChildContext], Awaitable[int]]
 
 
@@ -65,10 +69,10 @@ def _prctl(option: int, value: Any) -> None:
 
 
 def resolve_role(role: str) -> tuple[RoleEntry, bool]:
-    """(run function, is_real_runtime): `keepalived_py.<role>.daemon:run` if that module
+    """(run function, is_real_runtime): the role package's `daemon:run` if that module
     exists; the idle stand-in only when the module itself is missing (an ImportError
     inside a real runtime is a bug and is raised)."""
-    name = f"keepalived_py.{role}.daemon"
+    name = f"keepalived_py.{ROLE_PACKAGES.get(role, role)}.daemon"
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as exc:

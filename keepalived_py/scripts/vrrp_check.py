@@ -32,8 +32,8 @@ class VrrpScriptsReport:
 
 
 def check_vrrp_scripts(config, checker_running: bool = False) -> VrrpScriptsReport:
-    from keepalived_py.vrrp.notify import Notifier
-    from keepalived_py.vrrp.trackers import Trackers
+    from keepalived_py.track.notify import Notifier
+    from keepalived_py.track.trackers import Trackers
 
     report = VrrpScriptsReport()
     if not getattr(config, "vrrp_instance", ()):

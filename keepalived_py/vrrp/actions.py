@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
+from keepalived_py.track.events import RunNotify
 from keepalived_py.vrrp.packet import VrrpAdvert
 
 IPAddr = IPv4Address | IPv6Address
@@ -90,18 +91,6 @@ class SendNa:
     interface: str
     addresses: tuple[IPv6Address, ...]
     repeat: int
-
-
-@dataclass(frozen=True, slots=True)
-class RunNotify:
-    """keepalived's notify: `kind` INSTANCE or GROUP, `state` MASTER / BACKUP / FAULT / STOP,
-    or an event (MASTER_RX_LOWER_PRI, PRIORITY). The runtime picks notify_<state> and the
-    generic `notify` script ("$kind $name $state $priority") and the FIFO."""
-
-    kind: str
-    name: str
-    state: str
-    priority: int
 
 
 @dataclass(frozen=True, slots=True)

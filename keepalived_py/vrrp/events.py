@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
+from keepalived_py.track.events import TrackingChanged
 from keepalived_py.vrrp.packet import VrrpAdvert
 
 IPAddr = IPv4Address | IPv6Address
@@ -74,17 +75,6 @@ class TimerExpired:
     """A timer the instance asked for with SetTimer has fired."""
 
     timer: str
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingChanged:
-    """A tracked object (`track_script`, `track_interface`, `track_file`, `track_process`,
-    `track_bfd`) reports: `ok` for up/down kinds, `value` for track_file."""
-
-    kind: str
-    name: str
-    ok: bool | None = None
-    value: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

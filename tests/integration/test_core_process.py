@@ -540,7 +540,7 @@ def test_stop_while_children_are_starting(daemons):
 def test_stop_releases_vips_when_the_vrrp_runtime_exists(daemons, kpy_netns):
     import importlib.util
 
-    if importlib.util.find_spec("keepalived_py.vrrp.daemon") is None:
+    if importlib.util.find_spec("keepalived_py.vrrpd.daemon") is None:
         pytest.skip("no VRRP runtime yet: the vrrp child is the idle stand-in")
 
     def vips() -> str:

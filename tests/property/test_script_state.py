@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keepalived_py.vrrp.script_state import InitState, ScriptState
+from keepalived_py.track.script_state import InitState, ScriptState
 
 counts = st.integers(1, 6)
 runs = st.lists(st.booleans(), max_size=60)

@@ -121,7 +121,7 @@ def test_runtime_stop_sends_instance_stops_then_group_stop():
     import asyncio
 
     from keepalived_py.config import load_text
-    from tests.unit.vrrp_runtime.test_runtime import CONF, Rig
+    from tests.unit.vrrpd.test_runtime import CONF, Rig
 
     class Recorder:
         def __init__(self) -> None:

@@ -11,13 +11,13 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from keepalived_py.config import load_text
+from keepalived_py.track.notify import Notifier
+from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrp.actions import RunNotify
-from keepalived_py.vrrp.notify import Notifier
 from keepalived_py.vrrp.params import VrrpInstanceParams
-from keepalived_py.vrrp.trackers import Trackers
 from keepalived_py.vrrp.tracking import TrackedObject
+from tests.unit.track.helpers import Events, config
 from tests.unit.vrrp.lan import Lan
-from tests.unit.vrrp_tracking.helpers import Events, config
 
 T0 = 1000.0
 VIP = ip_address("192.0.2.100")

@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 
 from keepalived_py.scripts.runner import Script, ScriptRunner
 from keepalived_py.scripts.security import ScriptUserError, security_violation
-from keepalived_py.vrrp.actions import RunNotify
+from keepalived_py.track.events import RunNotify
 
-log = logging.getLogger("keepalived_py.vrrp.notify")
+log = logging.getLogger("keepalived_py.track.notify")
 
 STOP_SCRIPT_TIMEOUT = 1.0
 STATES = ("MASTER", "BACKUP", "FAULT", "STOP", "DELETED")

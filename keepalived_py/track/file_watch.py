@@ -30,7 +30,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-log = logging.getLogger("keepalived_py.vrrp.track_file")
+log = logging.getLogger("keepalived_py.track.file")
 
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1

@@ -11,7 +11,7 @@ from keepalived_py.clock import FakeClock
 from keepalived_py.config import load_text
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.packet import VrrpAdvert, build_ipv4, encode, parse_ipv4
-from keepalived_py.vrrp.runtime import VrrpRuntime
+from keepalived_py.vrrpd.runtime import VrrpRuntime
 from tests.fakes.net import FakeNet, FakeOpener, FakeScheduler, FakeSender, FakeSysctls
 
 LOG = logging.getLogger("test.vrrp_runtime")
@@ -281,7 +281,7 @@ def test_unicast_sends_to_each_peer():
 
 
 def test_dumps_views():
-    from keepalived_py.vrrp.daemon import data_text, json_data, stats_text
+    from keepalived_py.vrrpd.daemon import data_text, json_data, stats_text
 
     async def go():
         r = Rig()

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keepalived_py.config import load_text
-from keepalived_py.vrrp.track_file_watch import parse_value, strtol
-from keepalived_py.vrrp.track_process_watch import ProcessQuorum, ProcessSpec, ProcInfo, read_proc
+from keepalived_py.track.file_watch import parse_value, strtol
+from keepalived_py.track.process_watch import ProcessQuorum, ProcessSpec, ProcInfo, read_proc
 
 
 @pytest.mark.parametrize("text, value", [
@@ -162,8 +162,9 @@ def test_with_delays_settles(quorum, steps):
     assert status == q.have_quorum == s.have_quorum(q.count)
 
 
-def test_script_state_is_pure():
-    path = Path(__file__).resolve().parents[3] / "keepalived_py" / "vrrp" / "script_state.py"
+@pytest.mark.parametrize("module", ["script_state", "events"])
+def test_shared_tracking_values_are_pure(module):
+    path = Path(__file__).resolve().parents[3] / "keepalived_py" / "track" / f"{module}.py"
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from keepalived_py.config import load_text
+from keepalived_py.track.notify import Notifier
+from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrp.actions import RunNotify
-from keepalived_py.vrrp.notify import Notifier
-from keepalived_py.vrrp.trackers import Trackers
 from keepalived_py.vrrp.tracking import TrackedObject, Tracking, clamp_priority
 from tests.envcheck import keepalived_binary
 

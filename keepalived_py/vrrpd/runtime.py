@@ -51,7 +51,10 @@ from keepalived_py.vrrp.events import (
     TimerExpired,
     TrackingChanged,
 )
-from keepalived_py.vrrp.from_config import (
+from keepalived_py.vrrp.machine import State, VrrpInstance
+from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
+from keepalived_py.vrrp.sync_group import SyncGroup
+from keepalived_py.vrrpd.plan import (
     IFA_F_NODAD,
     InstancePlan,
     Key,
@@ -59,10 +62,7 @@ from keepalived_py.vrrp.from_config import (
     static_addresses,
     sync_groups,
 )
-from keepalived_py.vrrp.machine import State, VrrpInstance
-from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
-from keepalived_py.vrrp.sockets import Received, SocketPool, VrrpSocket
-from keepalived_py.vrrp.sync_group import SyncGroup
+from keepalived_py.vrrpd.sockets import Received, SocketPool, VrrpSocket
 
 AH_HEADER_LEN = 24
 DROP_LOG_PER_S = 10

@@ -29,7 +29,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-log = logging.getLogger("keepalived_py.vrrp.track_process")
+log = logging.getLogger("keepalived_py.track.process")
 
 SCAN_INTERVAL = 1.0
 UINT_MAX = 2 ** 32 - 1

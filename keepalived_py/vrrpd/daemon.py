@@ -3,31 +3,20 @@
 Starts the runtime on the configuration, wires reload (reconcile by key) and dumps
 (keepalived.data / keepalived.stats / JSON from instance snapshots), waits for the stop
 request, then releases: priority 0 and VIPs removed, unless -V (dont_release_vrrp).
-The trackers (trackers.py) and notifier (notify.py) are another engineer's modules: used when
-they exist, otherwise logged once and skipped.
+Tracking and notify come from keepalived_py.track, shared with the check child.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from typing import Any
 
 from keepalived_py.core.context import ChildContext
-from keepalived_py.vrrp.runtime import VrrpRuntime
+from keepalived_py.track.notify import Notifier
+from keepalived_py.track.trackers import Trackers
+from keepalived_py.vrrpd.runtime import VrrpRuntime
 
 _STATE_NUM = {"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3, "STOP": 98}
-
-
-def _optional(module: str, cls: str, log, **kw) -> Any:
-    try:
-        mod = importlib.import_module(f"keepalived_py.vrrp.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"keepalived_py.vrrp.{module}":
-            raise
-        log.info(f"keepalived-py: vrrp {module} not available yet - {module} disabled")
-        return None
-    return getattr(mod, cls)(**kw)
 
 
 def stats_text(snaps: list[dict]) -> str:
@@ -129,18 +118,15 @@ async def run(ctx: ChildContext) -> int:
 
     release = not getattr(ctx.options, "dont_release_vrrp", False)
     checker = bool(getattr(ctx.config, "virtual_server", ()))
-    notifier = _optional("notify", "Notifier", ctx.log, checker_running=checker, log_fn=ctx.log.info)
-    trackers = _optional("trackers", "Trackers", ctx.log, log_fn=ctx.log.info)
-    if notifier is not None:
-        await notifier.start(ctx.config)
+    notifier = Notifier(checker_running=checker, log_fn=ctx.log.info)
+    trackers = Trackers(log_fn=ctx.log.info)
+    await notifier.start(ctx.config)
     runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release)
 
     def _disabled(config: Any) -> set[tuple[str, str]]:
-        if trackers is None:
-            return set()
         disabled = trackers.prepare(config)
         for part in (trackers, notifier):
-            why = part.security_violation() if part is not None else None
+            why = part.security_violation()
             if why:
                 ctx.log.warning(why)
                 break
@@ -148,10 +134,8 @@ async def run(ctx: ChildContext) -> int:
 
     async def reload(new_config: Any) -> None:
         await runtime.reload(new_config, _disabled(new_config))
-        if notifier is not None:
-            await notifier.reload(new_config)
-        if trackers is not None:
-            await trackers.reload(new_config)
+        await notifier.reload(new_config)
+        await trackers.reload(new_config)
 
     async def dump(kind: str) -> Any:
         snaps = runtime.snapshots()
@@ -171,19 +155,16 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_dump(dump)
     try:
         await runtime.start(ctx.config, _disabled(ctx.config))
-        if trackers is not None:
-            await trackers.start(ctx.config, runtime.deliver_tracking)
+        await trackers.start(ctx.config, runtime.deliver_tracking)
         await ctx.stopped()
     finally:
-        if trackers is not None:
-            try:
-                await trackers.stop()
-            except Exception:  # noqa: BLE001
-                ctx.log.exception("trackers stop failed")
+        try:
+            await trackers.stop()
+        except Exception:  # noqa: BLE001
+            ctx.log.exception("trackers stop failed")
         await runtime.stop()
-        if notifier is not None:
-            try:
-                await notifier.stop()
-            except Exception:  # noqa: BLE001
-                ctx.log.exception("notifier stop failed")
+        try:
+            await notifier.stop()
+        except Exception:  # noqa: BLE001
+            ctx.log.exception("notifier stop failed")
     return 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from keepalived_py.config import load_text
+from keepalived_py.track.notify import Notifier, fifo_line, notify_args
 from keepalived_py.vrrp.actions import RunNotify
-from keepalived_py.vrrp.notify import Notifier, fifo_line, notify_args
 
 
 def make_script(path: Path, body: str) -> str:
@@ -334,7 +334,7 @@ vrrp_instance VI_1 {{
 
 def test_shared_runner(tmp_path):
     from keepalived_py.scripts.runner import ScriptRunner
-    from keepalived_py.vrrp.trackers import Trackers
+    from keepalived_py.track.trackers import Trackers
 
     fifo = tmp_path / "fifo"
     fifo_out = tmp_path / "fifo.out"

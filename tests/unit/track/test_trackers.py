@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from keepalived_py.vrrp.trackers import Trackers
-from tests.unit.vrrp_tracking.helpers import Events, config
+from keepalived_py.track.trackers import Trackers
+from tests.unit.track.helpers import Events, config
 
 
 def make_script(path: Path, body: str) -> str:

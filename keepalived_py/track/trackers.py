@@ -1,7 +1,7 @@
 """The VRRP child's trackers: vrrp_script, track_file and vrrp_track_process.
 
 Each tracker turns the world into `TrackingChanged` events for the instances
-(keepalived_py/vrrp/tracking.py does the arithmetic). Kinds are the ones tracking.py keys
+(keepalived_py/vrrp/tracking.py, the VRRP core, does the arithmetic). Kinds are the ones tracking.py keys
 objects by: "script" (ok), "file" (value), "process" (ok = quorum held). One event per change
 of an object's state, plus its initial state:
 - a script reports nothing until its first result (instances wait in INIT for unweighted
@@ -45,12 +45,12 @@ from dataclasses import dataclass, field
 from keepalived_py.scripts.quoting import cmd_str
 from keepalived_py.scripts.runner import Script, ScriptResult, ScriptRunner
 from keepalived_py.scripts.security import SC_INSECURE, SC_ISSCRIPT, security_violation
-from keepalived_py.vrrp.events import TrackingChanged
-from keepalived_py.vrrp.script_state import ScriptState
-from keepalived_py.vrrp.track_file_watch import POLL_INTERVAL, FileWatcher, init_file, resolve_path
-from keepalived_py.vrrp.track_process_watch import SCAN_INTERVAL, ProcessSpec, ProcessWatcher
+from keepalived_py.track.events import TrackingChanged
+from keepalived_py.track.file_watch import POLL_INTERVAL, FileWatcher, init_file, resolve_path
+from keepalived_py.track.process_watch import SCAN_INTERVAL, ProcessSpec, ProcessWatcher
+from keepalived_py.track.script_state import ScriptState
 
-log = logging.getLogger("keepalived_py.vrrp.trackers")
+log = logging.getLogger("keepalived_py.track.trackers")
 
 KIND_SCRIPT = "script"
 KIND_FILE = "file"
@@ -71,7 +71,7 @@ def _init_fail(vs) -> bool:
     """keepalived 2.2.7 parses init_fail (init_state FAILED) but alloc_track_script() sets
     init_state back to INIT (INIT_RELOAD) for every script an instance or sync group tracks,
     and only tracked scripts run: init_fail never takes effect. Checked against keepalived
-    (tests/unit/vrrp_tracking/test_keepalived_differential.py); ScriptState keeps the
+    (tests/unit/track/test_keepalived_differential.py); ScriptState keeps the
     intended meaning for when that changes."""
     return False
 

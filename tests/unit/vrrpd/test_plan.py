@@ -5,8 +5,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv6Address, ip_interface
 
 from keepalived_py.config import load_text
-from keepalived_py.vrrp.from_config import IFA_F_NODAD, plan_all, static_addresses
 from keepalived_py.vrrp.packet import AuthType, Family
+from keepalived_py.vrrpd.plan import IFA_F_NODAD, plan_all, static_addresses
 
 
 def _plans(text: str):
