@@ -3,7 +3,7 @@
 test checks every name here exists in the schema). Names are `block.keyword` as -t prints
 them, where `block` is the keyword that opens the block ('top level' outside any).
 
-The VRRP child (keepalived_py/vrrp: from_config.py, runtime.py, trackers.py, notify.py)
+The VRRP child (keepalived_py/vrrpd: plan.py, runtime.py; keepalived_py/track: trackers.py, notify.py)
 reads the names below. Not yet acted on, so still listed by -t: accept/no_accept (no
 firewall filtering of VIPs), track_bfd (no BFD process), smtp_alert and SMTP, use_ipvlan,
 vrf, garp_extra_if, kernel_rx_buf_size, the checker and BFD blocks.

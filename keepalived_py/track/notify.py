@@ -24,7 +24,7 @@ when there is one (`checker_running`), as keepalived does.
 
 Scripts that check_script_secure() refuses are dropped (check_notify_script_secure()).
 
-Integration (vrrp/runtime.py): `await notifier.start(config)` before the instances start;
+Integration (vrrpd/runtime.py, vrrpd/daemon.py): `await notifier.start(config)` before the instances start;
 `notifier.handle(action)` for every RunNotify the machines return (synchronous, queues);
 `await notifier.reload(new_config)`; at shutdown, after the instances' STOP actions were
 handled, `await notifier.stop()` (runs what is queued, lets STOP scripts finish).

@@ -15,7 +15,7 @@ not used"). Scripts that keepalived's check_script_secure() refuses (missing, no
 executable, or insecure with enable_script_security) are disabled: `disabled` lists them,
 and a runtime must not wait for them (keepalived removes them from the instances).
 
-Integration (vrrp/runtime.py):
+Integration (vrrpd/runtime.py, vrrpd/daemon.py):
     trackers = Trackers(runner)              # one ScriptRunner shared with the Notifier
     disabled = trackers.prepare(config)      # optional: before building the instances
     # TrackedObject("script", name, weight, reverse, initially_ok=None) for every tracked
