@@ -1,4 +1,8 @@
-"""The block structure of keepalived.conf, parsed by the Lark grammar in grammar/keepalived.lark.
+"""The block structure of keepalived.conf, parsed by the Lark grammar keepalived.lark.
+
+The grammar file ships inside this package (grammar/keepalived.lark at the top of the tree
+links to it); it knows blocks and lines only, the schema (config/schema.py, config/model/)
+knows keywords.
 
 The preprocessor's `Line`s become LINE / OPEN / RBRACE tokens (OPEN: a keyword line
 followed by its '{'); Lark's LALR parser builds a
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import NamedTuple
 
 from lark import Lark, Transformer
@@ -23,7 +27,8 @@ from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.preprocess import Line
 from keepalived_py.errors import ConfigError, SourcePos
 
-GRAMMAR_PATH = Path(__file__).with_name("keepalived.lark")
+#: package data, so an installed wheel has it too (not a path into the source tree)
+GRAMMAR = resources.files(__package__).joinpath("keepalived.lark")
 
 
 class Stmt(NamedTuple):
@@ -133,7 +138,7 @@ class _Input:
 @cache
 def _parser() -> tuple[Lark, _Builder]:
     builder = _Builder()
-    lark = Lark(GRAMMAR_PATH.read_text(), parser="lalr", lexer=_LineLexer, transformer=builder,
+    lark = Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer=_LineLexer, transformer=builder,
                 propagate_positions=False, maybe_placeholders=False)
     return lark, builder
 
