@@ -22,7 +22,7 @@ def to_plain(value: Any) -> Any:
         kind = getattr(type(value), "block_keyword", "") or type(value).__name__
         out["_type"] = kind
         for f in dataclasses.fields(value):
-            if f.name == "kw_pos":
+            if f.name in ("kw_pos", "end_pos", "kw_end"):
                 continue
             if f.name == "pos":
                 pos = value.pos

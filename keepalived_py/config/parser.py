@@ -9,7 +9,9 @@ followed by its '{'); Lark's LALR parser builds a
 tree of `Stmt`s (its callbacks run during the parse, so no intermediate Lark tree is built,
 which keeps a 60k-line configuration fast). Brace errors are recovered the way keepalived
 recovers them, each with a diagnostic: an extra '}' is dropped, a '{' that opens nothing is
-ignored, a block still open at the end of the input is closed.
+ignored, blocks still open at the end of the input are closed (one message, as keepalived
+counts them). Each block keeps the line of its closing '}' for keepalived's end-of-block
+messages.
 """
 
 from __future__ import annotations
@@ -32,10 +34,17 @@ GRAMMAR = resources.files(__package__).joinpath("keepalived.lark")
 
 
 class Stmt(NamedTuple):
-    """A keyword line and, when it opens one, its block of statements."""
+    """A keyword line and, when it opens one, its block of statements.
+
+    `end` is the line of the block's closing '}': keepalived runs a block's end handler
+    (and reads a value block whole) when it reads that line, so the messages it reports
+    there name the '}' line. None for a block still open at the end of the input (keepalived
+    then reports without a line) and for a line that opens no block.
+    """
 
     line: Line
     block: tuple[Stmt, ...] | None = None
+    end: Line | None = None
 
     @property
     def keyword(self) -> str:
@@ -76,7 +85,6 @@ class _LineLexer(Lexer):
         lines: list[Line] = data.lines
         diags: Diagnostics = data.diagnostics
         depth = 0
-        open_lines: list[Line] = []
         count = len(lines)
         index = 0
         while index < count:
@@ -91,23 +99,21 @@ class _LineLexer(Lexer):
                     diags.add(ConfigErr.UNEXPECTED_EOB, "Extra '}' found", line.pos)
                     continue
                 depth -= 1
-                open_lines.pop()
                 yield _Tok("RBRACE", index - 1)
             else:
                 nxt = lines[index + 1].words if index + 1 < count else ()
                 if len(nxt) == 1 and nxt[0] == "{":
                     # a keyword line and the brace that follows it: one OPEN token
                     depth += 1
-                    open_lines.append(line)
                     yield _Tok("OPEN", index)
                     index += 2
                 else:
                     yield _Tok("LINE", index)
                     index += 1
+        if depth:
+            # keepalived's init_data() counts what is still open once the input is read
+            diags.add(ConfigErr.MISSING_EOB, f"There are {depth} missing '}}'s or extra '{{'s")
         while depth:
-            opener = open_lines.pop()
-            diags.add(ConfigErr.MISSING_EOB, f"Missing '}}' at end of block '{' '.join(opener.words)}'",
-                      opener.pos)
             depth -= 1
             yield _Tok("RBRACE", count)
 
@@ -126,7 +132,9 @@ class _Builder(Transformer):
         return Stmt(self.lines[children[0].start_pos], None)
 
     def block(self, children):
-        return Stmt(self.lines[children[0].start_pos], tuple(children[1:-1]))
+        close = children[-1].start_pos
+        end = self.lines[close] if close < len(self.lines) else None
+        return Stmt(self.lines[children[0].start_pos], tuple(children[1:-1]), end)
 
 
 @dataclass(slots=True)

@@ -46,9 +46,16 @@ class Ctx:
     keyword: str = ""
     raw: str = ""
     block: str = ""  # the enclosing block's name (e.g. the instance), for keepalived's "(NAME) " prefix
+    #: the closing '}' of the keyword's own block (its own line when it opens none; None when
+    #: the input ended first): keepalived reads a value block whole, so what it says about the
+    #: block as a whole (e.g. that it is empty) names that line
+    end: SourcePos | None = None
 
     def warn(self, message: str, code: ConfigErr = ConfigErr.WARNING) -> None:
         self.diagnostics.add(code, message, self.pos)
+
+    def warn_at_end(self, message: str, code: ConfigErr = ConfigErr.WARNING) -> None:
+        self.diagnostics.add(code, message, self.end)
 
     def info(self, message: str) -> None:
         self.diagnostics.add(ConfigErr.OK, message, self.pos)
@@ -372,6 +379,11 @@ class Model:
     pos: SourcePos | None = field(default=None, compare=False, repr=False)
     #: where each keyword of the block stood (keepalived names the keyword's own line)
     kw_pos: dict[str, SourcePos] | None = field(default=None, compare=False, repr=False)
+    #: the block's closing '}': keepalived's end-of-block checks report at that line (None
+    #: when the input ended first: keepalived then reports without a line)
+    end_pos: SourcePos | None = field(default=None, compare=False, repr=False)
+    #: the closing '}' of each keyword's own block (value blocks such as `interfaces { }`)
+    kw_end: dict[str, SourcePos] | None = field(default=None, compare=False, repr=False)
 
     #: the keyword that opens this block, for messages and the writer
     block_keyword: ClassVar[str] = ""
@@ -452,13 +464,15 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         # keepalived's process_stream ignores words after a keyword that opens a block
         diags.add(getattr(cls, "extra_head_words", ConfigErr.OK),
                   f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
+    end = _end_pos(stmt)
     body = body_field(cls)
     if body is not None:
         values[body[0]] = _build_body(body[1], children, ctx)
-        return cls(pos=pos, **values)
+        return cls(pos=pos, end_pos=end, **values)
     table = cls.__kw_table__  # type: ignore[attr-defined]
     multis: dict[str, list[Any]] = {}
     kw_pos: dict[str, SourcePos] = {}
+    kw_end: dict[str, SourcePos] = {}
     for child in children:
         word = child.line.words[0]
         entry = table.get(word)
@@ -471,6 +485,11 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         ctx.pos = cpos
         ctx.keyword = word
         ctx.raw = line.raw
+        ctx.end = cpos
+        if child.block is not None:
+            ctx.end = _end_pos(child)
+            if ctx.end is not None:
+                kw_end[word] = ctx.end
         if spec.deprecated and word in spec.deprecated:
             diags.add(ConfigErr.DEPRECATED, f"\"{word}\" is deprecated. Please use \"{spec.name}\"", cpos)
         if unimplemented is not None:
@@ -502,14 +521,23 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             values[fname] = value
     for fname, items in multis.items():
         values[fname] = tuple(items)
-    return cls(pos=pos, kw_pos=kw_pos or None, **values)
+    return cls(pos=pos, kw_pos=kw_pos or None, end_pos=end, kw_end=kw_end or None, **values)
+
+
+def _end_pos(stmt: Stmt | None) -> SourcePos | None:
+    """Where a statement's block closes; a keyword line without a block is its own end."""
+    if stmt is None:
+        return None
+    if stmt.end is not None:
+        return SourcePos(stmt.end.file, stmt.end.lineno)
+    return stmt.line.pos if stmt.block is None else None
 
 
 def _merge(first: Model, again: Model) -> Model:
     """A repeated block: what the repeat sets (differs from the defaults) overrides the first."""
     changes = {}
     for f in dataclasses.fields(again):
-        if f.name in ("pos", "kw_pos"):
+        if f.name in ("pos", "kw_pos", "end_pos", "kw_end"):
             continue
         value = getattr(again, f.name)
         if value != f.default:
