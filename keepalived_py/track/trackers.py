@@ -71,7 +71,7 @@ def _init_fail(vs) -> bool:
     """keepalived 2.2.7 parses init_fail (init_state FAILED) but alloc_track_script() sets
     init_state back to INIT (INIT_RELOAD) for every script an instance or sync group tracks,
     and only tracked scripts run: init_fail never takes effect. Checked against keepalived
-    (tests/unit/track/test_keepalived_differential.py); ScriptState keeps the
+    (tests/integration/test_track_keepalived_differential.py); ScriptState keeps the
     intended meaning for when that changes."""
     return False
 

@@ -106,25 +106,6 @@ def test_environment_passed(tmp_path):
     assert out.read_text() == "hello\n"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch user")
-def test_runs_as_user():
-    import pwd
-    import shutil
-    import tempfile
-    nobody = pwd.getpwnam("nobody")
-    tmp_path = Path(tempfile.mkdtemp(dir="/tmp"))
-    tmp_path.chmod(0o777)
-    out = tmp_path / "out"
-    path = script_file(tmp_path, "id.sh", f"#!/bin/sh\nid -u > {out}\nid -g >> {out}\nid -G >> {out}\n")
-    runner = ScriptRunner("nobody")
-    res = run(runner.run(Script((path,), *runner.default_user())))
-    assert res.ok
-    try:
-        assert out.read_text().split() == [str(nobody.pw_uid), str(nobody.pw_gid), str(nobody.pw_gid)]
-    finally:
-        shutil.rmtree(tmp_path)
-
-
 def test_no_shebang_goes_through_shell(tmp_path):
     out = tmp_path / "out"
     path = script_file(tmp_path, "plain", f"echo ran > {out}\nexit 4\n")

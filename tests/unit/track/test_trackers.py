@@ -135,29 +135,6 @@ def test_missing_script_disabled(tmp_path):
     assert "Disabling track script chk since not found/accessible" in logs
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="ownership checks need root")
-def test_insecure_script_disabled_with_script_security(tmp_path):
-    import shutil
-    import tempfile
-    d = Path(tempfile.mkdtemp(dir="/tmp"))
-    try:
-        d.chmod(0o777)
-        path = make_script(d / "chk.sh", "exit 0\n")
-        top = f'global_defs {{\n script_user root\n enable_script_security\n}}\nvrrp_script chk {{\n script "{path}"\n}}\n'
-        logs = []
-        tr = Trackers(log_fn=logs.append)
-        assert tr.prepare(config(top, "track_script {\n chk\n }")) == {("script", "chk")}
-        assert "Disabling track script chk due to insecure" in logs
-        # without enable_script_security it runs, and keepalived complains
-        top = top.replace(" enable_script_security\n", "")
-        tr = Trackers(log_fn=logs.append)
-        assert tr.prepare(config(top, "track_script {\n chk\n }")) == set()
-        assert tr.security_violation() == ("SECURITY VIOLATION - scripts are being executed but "
-                                           "script_security not enabled. There are insecure scripts.")
-    finally:
-        shutil.rmtree(d)
-
-
 # ---------------------------------------------------------------------------- files
 def file_config(path, extra=""):
     return config(f"track_file tf {{\n file {path}\n {extra}\n}}\n", "track_file {\n tf\n }")

@@ -8,7 +8,6 @@ scripts with the same arguments."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import tempfile
@@ -22,10 +21,9 @@ from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrp.actions import RunNotify
 from keepalived_py.vrrp.tracking import TrackedObject, Tracking, clamp_priority
-from tests.envcheck import keepalived_binary
+from tests.envcheck import keepalived_binary, need_netns
 
-pytestmark = [pytest.mark.root, pytest.mark.keepalived, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")]
+pytestmark = [pytest.mark.root, pytest.mark.keepalived, pytest.mark.slow]
 
 CONFIG = """
 global_defs {{
@@ -177,6 +175,7 @@ def play(impl: str, *, with_trackers: bool) -> dict:
 
 @pytest.fixture(scope="module")
 def run():
+    need_netns()
     keepalived_binary()
     return play("keepalived", with_trackers=True)
 
@@ -184,6 +183,7 @@ def run():
 @pytest.fixture(scope="module")
 def run_py():
     """The same scenario with keepalived-py itself (its runtime drives our modules)."""
+    need_netns()
     return play("keepalived-py", with_trackers=False)
 
 
@@ -261,12 +261,6 @@ def test_notifier_replays_keepalived(run, tmp_path):
         shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.fixture(autouse=True)
-def event_loop_kind():
-    """One loop is enough for this slow scenario (the others run under both)."""
-    yield "asyncio"
-
-
 SYNC_CONFIG = """
 global_defs {{
     vrrp_notify_fifo {d}/fifo
@@ -336,6 +330,7 @@ def play_sync(impl: str) -> dict:
 
 
 def test_sync_group_notifications_match_keepalived():
+    need_netns()
     keepalived_binary()
     theirs, ours = play_sync("keepalived"), play_sync("keepalived-py")
     # keepalived's FIFO reader can be killed before it reads the STOP lines

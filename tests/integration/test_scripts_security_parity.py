@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -12,10 +11,9 @@ import pytest
 
 from keepalived_py.config import load_text
 from keepalived_py.scripts.vrrp_check import CONFIG_TEST_SECURITY_EXIT, check_vrrp_scripts
-from tests.envcheck import keepalived_binary
+from tests.envcheck import keepalived_binary, need_root
 
-pytestmark = [pytest.mark.keepalived,
-              pytest.mark.skipif(os.geteuid() != 0, reason="script ownership checks need root")]
+pytestmark = [pytest.mark.keepalived, pytest.mark.root]
 
 INSTANCE = """
 vrrp_instance VI_1 {{
@@ -32,6 +30,7 @@ vrrp_instance VI_1 {{
 
 @pytest.fixture(scope="module")
 def scripts():
+    need_root()  # script ownership checks: root-owned files in a root-owned directory
     d = Path(tempfile.mkdtemp(dir="/tmp"))
     d.chmod(0o755)
     safe = d / "safe.sh"
@@ -77,9 +76,3 @@ def test_violation_matches_keepalived(case, scripts, tmp_path):
     ours = [report.violation] if report.violation else []
     assert ours == theirs, out
     assert (proc.returncode == CONFIG_TEST_SECURITY_EXIT) == bool(ours), out
-
-
-@pytest.fixture(autouse=True)
-def event_loop_kind():
-    """No event loop here."""
-    yield None
