@@ -142,7 +142,7 @@ class _Rs:
     cfg: RsConfig
     alive: bool = False
     #: in the IPVS table (keepalived's rs->set)
-    set: bool = False
+    in_table: bool = False
     failed: set = field(default_factory=set)
     offsets: dict = field(default_factory=dict)
 
@@ -187,12 +187,12 @@ class Pool:
         for key, rs in vs.rs.items():
             if rs.alive and (vs.quorum_up or not sorry_live):
                 out[key] = real_weight(rs.effective)
-            elif rs.cfg.inhibit and rs.set:
+            elif rs.cfg.inhibit and rs.in_table:
                 out[key] = 0
         if vs.sorry is not None:
             if vs.sorry.alive:
                 out[vs.sorry.cfg.key] = real_weight(vs.sorry.effective)
-            elif vs.sorry.cfg.inhibit and vs.sorry.set:
+            elif vs.sorry.cfg.inhibit and vs.sorry.in_table:
                 out.setdefault(vs.sorry.cfg.key, 0)
         return out
 
@@ -270,7 +270,7 @@ class Pool:
                 out.append(Log(f"{verb} sorry server {vs.sorry.cfg.label} to VS {label}"))
                 out.append(Log(f"Removing alive servers from the pool for VS {label}"))
                 vs.sorry.alive = True
-                vs.sorry.set = True
+                vs.sorry.in_table = True
             self._vs_notifies(vs, init, threshold, weight_sum, out)
 
     def _perform_svr_state(self, vs: _Vs, rs: _Rs, alive: bool, out: list[Decision]) -> None:
@@ -282,7 +282,7 @@ class Pool:
         prep = "of" if inhibit else ("to" if alive else "from")
         out.append(Log(f"{verb}ing service {rs.cfg.label} {prep} VS {vs.cfg.label}"))
         if vs.quorum_up or vs.sorry is None or not vs.sorry.alive:
-            rs.set = alive or inhibit
+            rs.in_table = alive or inhibit
         rs.alive = alive
         self._rs_notifies(vs, rs, out)
         self._update_quorum(vs, False, out)
@@ -299,14 +299,14 @@ class Pool:
                 rs.failed = set(initially_down.get((vs.cfg.key, rs.cfg.key), ()))
                 if not rs.failed and not rs.alive:
                     rs.alive = True
-                    rs.set = True
+                    rs.in_table = True
                     if self.rs_init_notifies:
                         self._rs_notifies(vs, rs, out)
                 elif rs.cfg.inhibit:
-                    rs.set = True
+                    rs.in_table = True
             self._update_quorum(vs, True, out)
             if vs.sorry is not None and vs.sorry.cfg.inhibit:
-                vs.sorry.set = True
+                vs.sorry.in_table = True
             finish()
         return out
 
@@ -372,13 +372,13 @@ class Pool:
             finish = self._tracking(vs, out)
             if vs.sorry is not None:
                 vs.sorry.alive = False
-                vs.sorry.set = False
+                vs.sorry.in_table = False
             for rs in vs.rs.values():
                 prefix = "(inhibited) " if rs.cfg.inhibit and not rs.alive else ""
                 out.append(Log(f"Shutting down {prefix}service {rs.cfg.label} from VS {vs.cfg.label}"))
-                if not rs.set:
+                if not rs.in_table:
                     continue
-                rs.set = False
+                rs.in_table = False
                 if not rs.alive:
                     continue
                 rs.alive = False
