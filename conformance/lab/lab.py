@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -33,6 +32,7 @@ from pathlib import Path
 from .impl import Implementation, PidFiles
 from .observe import AddressObserver
 from .pcap import Frame, read_pcap
+from .poll import WaitTimeout, wait_until
 from .state import PREFIX, RunState, new_run_id, proc_start, same_process
 from .topology import Topology, TopologyError
 
@@ -119,12 +119,11 @@ class Daemon(Proc):
     def wait_pidfiles(self, keys: tuple[str, ...] = ("main", "vrrp"), timeout: float = 15.0) -> bool:
         """Wait until the daemon has written these pid files (its children are up);
         False when it exits or the time runs out first."""
-        deadline = time.monotonic() + timeout
-        while not set(keys) <= set(self.pids()):
-            if not self.alive() or time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
+        try:
+            wait_until(lambda: set(keys) <= set(self.pids()) or not self.alive(), timeout)
+        except WaitTimeout:
+            return False
+        return set(keys) <= set(self.pids())
 
 
 @dataclass
@@ -326,14 +325,19 @@ class Lab:
         proc = self.spawn("sw", argv, what=f"tcpdump-{bridge}")
         cap = Capture(proc, path)
         self.captures.append(cap)
-        deadline = time.monotonic() + ready_timeout
-        while "listening on" not in proc.output():
+
+        def listening() -> bool:
+            # tcpdump reports readiness only on stderr (our log file)
+            if "listening on" in proc.output():
+                return True
             if not proc.alive():
                 raise LabError(f"tcpdump exited: {proc.output().strip()}")
-            if time.monotonic() > deadline:
-                raise LabError("tcpdump did not start listening")
-            # tcpdump reports readiness only on stderr (our log file); wait on it briefly
-            select.select([], [], [], 0.02)
+            return False
+
+        try:
+            wait_until(listening, ready_timeout)
+        except WaitTimeout:
+            raise LabError("tcpdump did not start listening") from None
         return cap
 
     # -- faults ---------------------------------------------------------------------------------

@@ -15,10 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from conformance.lab.poll import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
@@ -37,17 +38,6 @@ vrrp_instance VI_1 {{
 }}
 """
 EMPTY_CONF = "global_defs {\n    router_id test\n}\n"
-
-
-def wait_for(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.02) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {pred}")
-        time.sleep(step)
 
 
 def read_pid(path: Path) -> int | None:
@@ -121,16 +111,16 @@ class Daemon:
         return self.logfile.read_text(errors="replace")
 
     def wait_log(self, text: str, timeout: float = 10.0, after: int = 0) -> str:
-        wait_for(lambda: text in self.log()[after:], timeout)
+        wait_until(lambda: text in self.log()[after:], timeout)
         return self.log()
 
     def wait_ready(self, roles: tuple[str, ...] = ("vrrp",), timeout: float = 15.0) -> None:
         for role in roles:
-            wait_for(lambda r=role: alive(self.child_pid(r)), timeout)
+            wait_until(lambda r=role: alive(self.child_pid(r)), timeout)
         if not self.fork:
             self.wait_log("Startup complete", timeout)
         else:
-            wait_for(lambda: alive(self.parent_pid), timeout)
+            wait_until(lambda: alive(self.parent_pid), timeout)
 
     def signal(self, sig: int) -> None:
         pid = self.parent_pid
@@ -140,7 +130,7 @@ class Daemon:
     def wait_exit(self, timeout: float = 15.0) -> int | None:
         if self.fork:
             pid = self.parent_pid
-            wait_for(lambda: not alive(pid), timeout)
+            wait_until(lambda: not alive(pid), timeout)
             return None
         assert self.proc is not None
         return self.proc.wait(timeout)
@@ -158,7 +148,7 @@ class Daemon:
         elif self.fork and pid and alive(pid) and pid != os.getpid():
             os.kill(pid, signal.SIGTERM)
             with contextlib.suppress(AssertionError):
-                wait_for(lambda: not alive(pid), 10)
+                wait_until(lambda: not alive(pid), 10)
         for role in ("vrrp", "check", "bfd"):
             self.child_pid(role)
         for cpid in self.seen_children:
@@ -245,7 +235,7 @@ def test_daemonises_without_n(daemons):
     vrrp = d.child_pid("vrrp")
     d.signal(signal.SIGTERM)
     d.wait_exit()
-    wait_for(lambda: not any(p.exists() for p in d.pids.values()))
+    wait_until(lambda: not any(p.exists() for p in d.pids.values()))
     assert not alive(vrrp)
 
 
@@ -279,7 +269,7 @@ def test_killed_child_is_respawned_within_a_second(daemons, role, title):
     elapsed = time.monotonic() - t0
     assert elapsed < 1.0, elapsed
     assert f"pid {old} exited due to signal 9 (Killed)" in log
-    new = wait_for(lambda: (p := d.child_pid(role)) != old and alive(p) and p, 5)
+    new = wait_until(lambda: (p := d.child_pid(role)) != old and alive(p) and p, 5)
     assert f"Starting {title} child process, pid={new}" in d.log()
     d.signal(signal.SIGTERM)
     assert d.wait_exit() == 0
@@ -338,15 +328,15 @@ def test_dump_signals_write_keepalived_files(daemons):
     files = {n: d.dir / n for n in ("keepalived_parent.data", "keepalived.data",
                                     "keepalived.stats", "keepalived.json")}
     d.signal(signal.SIGUSR1)
-    wait_for(lambda: files["keepalived_parent.data"].exists() and files["keepalived.data"].exists())
+    wait_until(lambda: files["keepalived_parent.data"].exists() and files["keepalived.data"].exists())
     d.signal(signal.SIGUSR2)
-    wait_for(lambda: files["keepalived.stats"].exists())
+    wait_until(lambda: files["keepalived.stats"].exists())
     d.signal(signal.SIGRTMIN + 2)  # JSON
-    wait_for(lambda: files["keepalived.json"].exists())
+    wait_until(lambda: files["keepalived.json"].exists())
     assert isinstance(json.loads(files["keepalived.json"].read_text()), list)
     files["keepalived.stats"].unlink()
     d.signal(signal.SIGRTMAX - 1)  # STATS_CLEAR
-    wait_for(lambda: files["keepalived.stats"].exists())
+    wait_until(lambda: files["keepalived.stats"].exists())
     log = d.log()
     for line in ("Printing parent data for process(", "Printing VRRP data for process(",
                  "Printing VRRP stats for process(", "Printing VRRP as json for process(",
@@ -355,7 +345,7 @@ def test_dump_signals_write_keepalived_files(daemons):
     # a signal sent straight to the child is handled by the child
     files["keepalived.data"].unlink()
     os.kill(d.child_pid("vrrp"), signal.SIGUSR1)
-    wait_for(lambda: files["keepalived.data"].exists())
+    wait_until(lambda: files["keepalived.data"].exists())
     d.signal(signal.SIGTERM)
     assert d.wait_exit() == 0
 
@@ -463,7 +453,7 @@ def test_children_stop_when_the_parent_is_killed(daemons):
     d.proc.kill()
     d.proc.wait(5)
     for pid in kids:
-        wait_for(lambda p=pid: not alive(p), 5)
+        wait_until(lambda p=pid: not alive(p), 5)
     for role in ("vrrp", "check", "bfd"):
         assert not d.pids[role].exists()
 
@@ -485,7 +475,7 @@ def test_dump_files_follow_keepalived_umask(daemons):
     d.wait_ready()
     d.signal(signal.SIGUSR1)
     data = d.dir / "keepalived.data"
-    wait_for(data.exists)
+    wait_until(data.exists)
     assert data.stat().st_mode & 0o777 == 0o600  # default umask 0177
     assert d.pids["parent"].stat().st_mode & 0o777 == 0o644
     d.signal(signal.SIGTERM)
@@ -515,7 +505,7 @@ def test_backoff_then_reload_starts_exactly_one_child(daemons):
     d.wait_ready()
     first = d.child_pid("vrrp")
     os.kill(first, signal.SIGKILL)
-    second = wait_for(lambda: (p := d.child_pid("vrrp")) != first and alive(p) and p, 5)
+    second = wait_until(lambda: (p := d.child_pid("vrrp")) != first and alive(p) and p, 5)
     before = len(d.log())
     os.kill(second, signal.SIGKILL)  # died within a minute again: 1 s backoff
     d.wait_log("Restart of VRRP process delayed 1 seconds to limit respawn rate", 5, before)
@@ -529,7 +519,7 @@ def test_backoff_then_reload_starts_exactly_one_child(daemons):
 
 def test_stop_while_children_are_starting(daemons):
     d = daemons(EMPTY_CONF, "--all").start()
-    wait_for(lambda: all(d.pids[r].exists() for r in ("vrrp", "check", "bfd")), 15)
+    wait_until(lambda: all(d.pids[r].exists() for r in ("vrrp", "check", "bfd")), 15)
     d.signal(signal.SIGTERM)  # children are still reading their configuration
     assert d.wait_exit(15) == 0
     log = d.log()
@@ -550,7 +540,7 @@ def test_stop_releases_vips_when_the_vrrp_runtime_exists(daemons, kpy_netns):
     d = daemons().start()
     d.wait_ready()
     d.wait_log("(VI_1) Entering MASTER STATE", 20)
-    wait_for(lambda: "192.0.2.1/32" in vips(), 5)
+    wait_until(lambda: "192.0.2.1/32" in vips(), 5)
     d.signal(signal.SIGTERM)
     assert d.wait_exit() == 0
     assert "192.0.2.1/32" not in vips()

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.lab.poll import wait_until
 from tests.envcheck import need_root
-from tests.integration.test_core_process import EMPTY_CONF, Daemon, wait_for
+from tests.integration.test_core_process import EMPTY_CONF, Daemon
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,9 +71,9 @@ def run_with_syslog(tmp_path: Path, extra: tuple[str, ...]) -> tuple[list[str], 
             d.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL, env=d.env, cwd=ROOT)
         for role in ("vrrp", "check", "bfd"):
-            wait_for(lambda r=role: d.child_pid(r), 20)
+            wait_until(lambda r=role: d.child_pid(r), 20)
         if "-G" not in extra:
-            wait_for(lambda: any("Startup complete" in m for m in sink.messages), 20)
+            wait_until(lambda: any("Startup complete" in m for m in sink.messages), 20)
         os.kill(d.proc.pid, signal.SIGTERM)
         status = d.proc.wait(15)
         return sink.close(), d.log(), status

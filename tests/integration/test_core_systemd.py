@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from conformance.lab.poll import wait_until
 from tests.integration.test_core_process import (  # noqa: F401 - kpy_netns is a fixture
     VRRP_CONF,
     Daemon,
     alive,
     kpy_netns,
-    wait_for,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
@@ -135,7 +135,7 @@ def test_unit_command_line_signals_and_notify(tmp_path, unit, kpy_netns):  # noq
             os.kill(vrrp, signal.SIGTERM)
         notify.wait("STOPPING=1")
         assert proc.wait(15) == 0
-        wait_for(lambda: not any(p.exists() for p in d.pids.values()), 5)
+        wait_until(lambda: not any(p.exists() for p in d.pids.values()), 5)
         assert "Stopped Keepalived v2.2.7" in d.log()
         # only the main process talks to systemd (children never see NOTIFY_SOCKET)
         with contextlib.suppress(TimeoutError, OSError):

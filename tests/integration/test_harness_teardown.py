@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from conformance.lab import Lab
+from conformance.lab.poll import wait_until
 from conformance.lab.state import state_dir
 from tests.envcheck import need_netns
 
@@ -54,9 +54,7 @@ def populate(lab: Lab, keepalived: str | None) -> list[int]:
         conf = "vrrp_instance V { interface eth0\n virtual_router_id 9\n priority 100\n" \
                " virtual_ipaddress { 192.0.2.99/24 } }\n"
         d = lab.start_daemon("r1", get("keepalived"), conf)
-        deadline = time.monotonic() + 10
-        while len(d.pids()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(d.pids()) >= 2, 10, what="keepalived's pid files")
     pids = []
     for p in lab.procs:
         pids += p.tree()

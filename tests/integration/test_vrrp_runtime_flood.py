@@ -70,7 +70,7 @@ def _dump_json(la, daemon) -> list[dict]:
     if path.exists():
         path.unlink()
     daemon.signal(int(signal.SIGRTMIN) + 2)
-    assert wait_until(lambda: path.exists() and path.stat().st_size > 0, 5), "no JSON dump"
+    wait_until(lambda: path.exists() and path.stat().st_size > 0, 5, what="the JSON dump")
     time.sleep(0.1)
     return json.loads(path.read_text())
 
@@ -80,7 +80,7 @@ def _dump_data(la, daemon) -> str:
     if path.exists():
         path.unlink()
     daemon.signal(signal.SIGUSR1)
-    assert wait_until(lambda: path.exists() and path.stat().st_size > 0, 5), "no data dump"
+    wait_until(lambda: path.exists() and path.stat().st_size > 0, 5, what="the data dump")
     time.sleep(0.1)
     return path.read_text()
 

@@ -55,7 +55,7 @@ def test_link_down_fault_and_back(lab, py, which):
     gone = vips.wait_for(VIP, node="r1", added=False, after=t_down, timeout=2)
     assert gone is not None, r1.output()[-2000:]
     assert gone.mono - t_down < 0.5, "FAULT should follow the netlink event at once"
-    assert wait_until(lambda: "Entering FAULT STATE" in r1.output(), 3)
+    wait_until(lambda: "Entering FAULT STATE" in r1.output(), 3, what=lambda: r1.output()[-2000:])
     took = vips.wait_for(VIP, node="r2", after=t_down, timeout=master_down(100) + 3)
     assert took is not None, r2.output()[-2000:]
     t_up = la.note("link up next")
@@ -184,12 +184,12 @@ def test_notify_and_reload(lab, py, tmp_path):
     r1 = la.start_daemon("r1", py, conf)
     first = vips.wait_for(VIP, node="r1", timeout=15)
     assert first is not None
-    assert wait_until(lambda: out.exists() and "INSTANCE VI_1 MASTER" in out.read_text(), 5), \
-        (out.read_text() if out.exists() else "no notify output", r1.output()[-2000:])
+    wait_until(lambda: out.exists() and "INSTANCE VI_1 MASTER" in out.read_text(), 5,
+               what=lambda: f"{out.read_text() if out.exists() else 'no notify output'} {r1.output()[-2000:]}")
     # reload with the same configuration: nothing happens to the VIP
     t = la.note("reload same")
     r1.signal(1)
-    assert wait_until(lambda: r1.output().count("Reloading") >= 1 or "reload" in r1.output().lower(), 5)
+    wait_until(lambda: r1.output().count("Reloading") >= 1 or "reload" in r1.output().lower(), 5)
     assert vips.wait_for(VIP, node="r1", added=False, after=t, timeout=2.5) is None
     # reload with one more VIP: only that one is added
     conf2 = conf.replace(f"        {VIP}/24", f"        {VIP}/24\n        192.0.2.101/24")
@@ -201,7 +201,7 @@ def test_notify_and_reload(lab, py, tmp_path):
     t3 = la.terminate(r1)
     assert r1.wait(10) == 0
     assert vips.wait_for(VIP, node="r1", added=False, after=t3, timeout=1) is not None
-    assert wait_until(lambda: "INSTANCE VI_1 STOP" in out.read_text(), 3), out.read_text()
+    wait_until(lambda: "INSTANCE VI_1 STOP" in out.read_text(), 3, what=lambda: out.read_text())
 
 
 def test_dont_release_vrrp(lab, py):

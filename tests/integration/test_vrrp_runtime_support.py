@@ -11,10 +11,10 @@ advert and then adds its VIP, in that order (keepalived's vrrp_state_goto_master
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from conformance.lab import vrrp_adverts
+from conformance.lab.poll import wait_until  # noqa: F401 - the tests import it from here
 
 TWO_ROUTERS = """
 bridge lan 192.0.2.0/24 2001:db8:0:1::/64
@@ -92,14 +92,3 @@ def measure(lab, frames, takeover, t_fault: float, master_ip: str, prio0: bool) 
     first_new = [a.ts for a in adverts if a.ts > ref[0] and a.src != master_ip and a.priority > 0][:1]
     return Takeover(takeover.wall - ref[0], takeover.mono - t_fault, what,
                     first_new[0] - ref[0] if first_new else None)
-
-
-def wait_until(pred, timeout: float, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            return v
-        time.sleep(step)

@@ -45,8 +45,8 @@ def _elect(la, py, vips):
     daemons = {n: la.start_daemon(n, py, _conf(n)) for n in NODES}
     first = vips.wait_for(VIP, timeout=15)
     assert first is not None, daemons["r1"].output()[-3000:]
-    assert wait_until(lambda: vips.holders(VIP) == {"r1"}, master_down(150) + 5), \
-        (vips.holders(VIP), daemons["r1"].output()[-3000:])
+    wait_until(lambda: vips.holders(VIP) == {"r1"}, master_down(150) + 5,
+               what=lambda: f"r1 alone holding the VIP: {vips.holders(VIP)} {daemons['r1'].output()[-3000:]}")
     settled = time.monotonic()
     # the backups hear r1: nobody else takes the VIP for longer than the slowest down interval
     for n in ("r2", "r3"):
@@ -119,7 +119,7 @@ def test_three_routers_preempt_delay(lab, py):
     r1b = la.start_daemon("r1", py, _conf("r1", extra=f"    preempt_delay {int(delay)}"), name="delayed")
     # "started": its VRRP instance is up and listening (a Python start takes 1-2 s here); the
     # delay itself starts when it hears the (lower priority) master's next advert
-    assert wait_until(lambda: "Entering BACKUP STATE" in r1b.output(), 20), r1b.output()[-3000:]
+    wait_until(lambda: "Entering BACKUP STATE" in r1b.output(), 20, what=lambda: r1b.output()[-3000:])
     t_ready = la.note("r1 in BACKUP")
     t_ready_wall = la.journal[-1][1]
     # not within the delay

@@ -1,0 +1,71 @@
+"""Wait until a condition holds, against a deadline: the one polling helper of the lab and
+the tests (tests/integration, tests/unit where a real process or file is awaited).
+
+Why one: a poll that returns on timeout lets a caller forget to check, a poll without a
+final look at the deadline fails a condition that became true during the last sleep, and a
+poll with a fixed number of tries stretches with the machine's load. Here the condition is
+checked once more at the deadline, a timeout raises (an AssertionError, so pytest shows it
+as a failed check) with what was awaited and the last value seen, and the deadline is
+wall-clock seconds on the monotonic clock.
+
+Negative waits ("the VIP must not move for N s") are not polls: watch for the event with a
+timeout instead (AddressObserver.wait_for(..., timeout=N) is None).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+STEP = 0.02  # seconds between looks: short next to any protocol timer we wait for
+
+Describe = str | Callable[[], str] | None
+
+
+class WaitTimeout(AssertionError):
+    """The condition did not hold before the deadline."""
+
+
+def _fail(pred: object, timeout: float, what: Describe, last: object) -> WaitTimeout:
+    text = what() if callable(what) else what
+    return WaitTimeout(f"timed out after {timeout:g} s waiting for {text or getattr(pred, '__name__', pred)}"
+                       f" (last value {last!r})")
+
+
+def wait_until(pred: Callable[[], T], timeout: float = 10.0, *, step: float = STEP,
+               what: Describe = None) -> T:
+    """Call `pred` until it returns something truthy and return that; raise WaitTimeout
+    after `timeout` seconds. Exceptions from `pred` propagate (a way to stop early, e.g.
+    when the process waited on has died). `what` (a string, or a function giving one,
+    called only on failure) says what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _fail(pred, timeout, what, value)
+        time.sleep(min(step, left))
+
+
+async def wait_until_async(pred: Callable[[], T | Awaitable[T]], timeout: float = 10.0, *,
+                           step: float = STEP, what: Describe = None) -> T:
+    """wait_until() for code on an event loop: yields to the loop between looks instead of
+    blocking it. `pred` may be a plain function or return an awaitable."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = pred()
+        if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        left = deadline - loop.time()
+        if left <= 0:
+            raise _fail(pred, timeout, what, value)
+        await asyncio.sleep(min(step, left))
