@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.numbers import INT_MAX, TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Ctx,
     Entries,
@@ -31,11 +33,9 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
+from keepalived_py.config.values import Decimal, GarpExtraIf, GarpExtraIfType, Number, OptBool
 
 GE = ConfigErr.GENERAL_ERROR
-UINT_MAX = 0xFFFFFFFF
-INT_MAX = 0x7FFFFFFF
-TIMER_HZ = 1_000_000
 #: sched_get_priority_max(SCHED_RR) on Linux
 SCHED_RR_MAX = 99
 SCHED_RR_MIN = 1
@@ -43,49 +43,9 @@ SCHED_RR_MIN = 1
 PROCESS_NAME_MAX = 15
 RT_RLIMIT_DEFAULT = 10000
 
-_TRUE = ("on", "true", "yes")
-_FALSE = ("off", "false", "no")
-
-
-def _c_strtol(text: str) -> int | None:
-    """Whole-word decimal like keepalived's read_int/read_unsigned (leading blanks, sign)."""
-    body = text.lstrip(" \t")
-    try:
-        return int(body, 10) if body and body.strip() == body else None
-    except ValueError:
-        return None
-
-
-def read_number(text: str, lo: int, hi: int, keyword: str, message: str | None = None,
-                signed: bool = False) -> int:
-    """keepalived's read_int_strvec/read_unsigned_strvec: INVALID_NUMBER, then the handler's message."""
-    value = _c_strtol(text)
-    if value is None or (not signed and text.lstrip(" \t").startswith("-")) or value < lo or value > hi:
-        raise ValueProblem(message or f"{keyword} '{text}' invalid - ignoring", GE)
-    return value
-
-
-def read_decimal(text: str, lo: float, hi: float, digits: int, keyword: str, message: str | None = None,
-                 ctx: Ctx | None = None) -> float:
-    """keepalived's read_decimal_unsigned_strvec: a decimal with up to `digits` places (rounded)."""
-    body = text.strip()
-    try:
-        if not body or body[0] in "-+" or "e" in body.lower() or body.lower() in ("inf", "nan"):
-            raise ValueError
-        if "." in body and len(body.split(".", 1)[1]) > digits:
-            if ctx is not None:
-                ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
-            raise ValueError
-        value = round(float(body), digits)
-    except ValueError:
-        raise ValueProblem(message or f"{keyword} '{text}' is invalid", GE) from None
-    if value < lo or value > hi:
-        raise ValueProblem(message or f"{keyword} '{text}' is invalid", GE)
-    return value
-
-
-def _fmt_decimal(value: float) -> str:
-    return (f"{value:.6f}".rstrip("0").rstrip(".")) or "0"
+#: the message of keepalived's global <BOOL> keywords for a word that is not one
+_GLOBAL_BOOL = "Invalid value '{v}' for global {kw} specified"
+_VERY_LARGE = "The {kw} is very large - {v} seconds"
 
 
 # --------------------------------------------------------------------------- value types
@@ -139,83 +99,6 @@ class ProcessName(Str):
         return name
 
 
-class OptBool(ValueType):
-    """`KEYWORD [<BOOL>]`: alone means true; keepalived's message for a bad word."""
-
-    min_args = 0
-    max_args = None
-
-    def __init__(self, message: str = "Invalid value '{v}' for global {kw} specified"):
-        self.message = message
-
-    def parse(self, args, ctx):
-        if not args:
-            return True
-        word = args[0].lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-        raise ValueProblem(self.message.format(v=args[0], kw=ctx.keyword), GE)
-
-    def format(self, value):
-        return [] if value else ["false"]
-
-
-class Num(ValueType):
-    """A whole number in [lo, hi] with keepalived's message; `zero_to` replaces 0 with a warning."""
-
-    min_args = 0
-    max_args = None
-
-    def __init__(self, lo: int, hi: int, message: str | None = None, missing: str | None = None,
-                 signed: bool = False, zero_to: tuple[int, str] | None = None, exact_args: bool = False):
-        self.lo, self.hi = lo, hi
-        self.message = message
-        self.missing = missing
-        self.signed = signed or lo < 0
-        self.zero_to = zero_to
-        self.exact_args = exact_args
-
-    def parse(self, args, ctx):
-        if not args:
-            if self.missing is None:
-                raise ValueProblem(f"*** Configuration line starting `{ctx.keyword}` is missing a parameter "
-                                   f"after keyword `{ctx.keyword}` at word position 2", ConfigErr.MISSING_PARAMETER)
-            raise ValueProblem(self.missing.format(kw=ctx.keyword), GE)
-        message = self.message.format(kw=ctx.keyword, v=args[0]) if self.message else None
-        if self.exact_args and len(args) != 1:
-            raise ValueProblem(message or f"{ctx.keyword} invalid", GE)
-        value = read_number(args[0], self.lo, self.hi, ctx.keyword, message, self.signed)
-        if value == 0 and self.zero_to is not None:
-            ctx.warn(self.zero_to[1], GE)
-            value = self.zero_to[0]
-        return value
-
-    def format(self, value):
-        return [str(value)]
-
-
-class Decimal(ValueType):
-    """Seconds with a fraction (keepalived's read_decimal_unsigned_strvec, micro-second resolution)."""
-
-    min_args = 1
-    max_args = None
-
-    def __init__(self, lo: float, hi: float = UINT_MAX / TIMER_HZ, digits: int = 6):
-        self.lo, self.hi, self.digits = lo, hi, digits
-
-    def parse(self, args, ctx):
-        value = read_decimal(args[0], self.lo, self.hi, self.digits, ctx.keyword, ctx=ctx)
-        large = {"vrrp_garp_interval": 1.0, "vrrp_gna_interval": 1.0, "vrrp_startup_delay": 60.0}.get(ctx.keyword)
-        if large is not None and value >= large:
-            ctx.info(f"The {ctx.keyword} is very large - {args[0]} seconds")
-        return value
-
-    def format(self, value):
-        return [_fmt_decimal(value)]
-
-
 @dataclass(frozen=True, slots=True)
 class SmtpServer:
     """`smtp_server HOST [PORT]` (HOST an address or a domain name; port 25 by default)."""
@@ -230,10 +113,13 @@ class SmtpServerType(ValueType):
     def parse(self, args, ctx):
         port = 25
         if len(args) >= 2:
-            value = _c_strtol(args[1])
-            if value is None or not 1 <= value <= 65535:
+            reading = numbers.read_unsigned(args[1], 1, 65535)
+            if reading.value is None:
+                # read by inet_stosockaddr, then again by domain_stosockaddr
+                reading.take(ctx)
+                reading.take(ctx)
                 raise ValueProblem(f"Invalid smtp server {args[0]} {args[1]}", GE)
-            port = value
+            port = reading.value
         return SmtpServer(args[0], port)
 
     def format(self, value):
@@ -350,8 +236,8 @@ class LvsTimeoutsType(ValueType):
                     ctx.warn(f"No value specified for lvs_timeout {word} - ignoring", GE)
                     i += 1
                     continue
-                value = _c_strtol(args[i + 1])
-                if value is None or args[i + 1].lstrip().startswith("-") or not 0 <= value <= LVS_MAX_TIMEOUT:
+                value = numbers.read_unsigned(args[i + 1], 0, LVS_MAX_TIMEOUT).take(ctx)
+                if value is None:
                     ctx.warn(f"Invalid lvs_timeout {word} ({args[i + 1]}) - ignoring", GE)
                 else:
                     values[word] = value
@@ -421,8 +307,8 @@ class LvsSyncDaemonType(ValueType):
                     continue
                 text = args[i + 1]
                 if word == "id":
-                    value = _c_strtol(text)
-                    if value is None or text.lstrip().startswith("-") or not 0 <= value <= 255:
+                    value = numbers.read_unsigned(text, 0, 255).take(ctx)
+                    if value is None:
                         ctx.warn(f"Invalid syncid ({text}) - defaulting to vrid", GE)
                     else:
                         values["syncid"] = value
@@ -438,8 +324,8 @@ class LvsSyncDaemonType(ValueType):
                             values["group"] = addr
                 else:
                     lo, hi = ranges[word]
-                    value = _c_strtol(text)
-                    if value is None or text.lstrip().startswith("-") or not lo <= value <= hi:
+                    value = numbers.read_unsigned(text, lo, hi).take(ctx)
+                    if value is None:
                         ctx.warn(f"Invalid lvs_sync_daemon {word} ({text}) - ignoring", GE)
                     else:
                         values[word] = value
@@ -450,8 +336,8 @@ class LvsSyncDaemonType(ValueType):
                 i += 1
                 continue
             if i == 2:
-                value = _c_strtol(word)
-                if value is None or word.lstrip().startswith("-") or not 0 <= value <= 255:
+                value = numbers.read_unsigned(word, 0, 255).take(ctx)
+                if value is None:
                     ctx.warn(f"Invalid syncid ({word}) - defaulting to vrid", GE)
                 else:
                     ctx.warn("Please use keyword \"id\" before lvs_sync_daemon SYNCID", GE)
@@ -509,7 +395,7 @@ class RtPriority(ValueType):
         process = ctx.keyword.split("_", 1)[0]
         if not args:
             raise ValueProblem(f"No {process} process real-time priority specified", GE)
-        value = _c_strtol(args[0])
+        value = numbers.read_int(args[0]).take(ctx)
         if value is None:
             raise ValueProblem(f"{process} process real-time priority '{args[0]}' invalid", GE)
         if value < SCHED_RR_MIN:
@@ -536,7 +422,10 @@ class NicePriority(ValueType):
         process = ctx.keyword.split("_", 1)[0]
         if not args:
             raise ValueProblem(f"No {process} process priority specified", GE)
-        return read_number(args[0], -20, 19, ctx.keyword, f"Invalid {process} process priority specified", True)
+        value = numbers.read_int(args[0], -20, 19).take(ctx)
+        if value is None:
+            raise ValueProblem(f"Invalid {process} process priority specified", GE)
+        return value
 
     def format(self, value):
         return [str(value)]
@@ -562,10 +451,11 @@ class CpuAffinity(ValueType):
         ncpu = online_cpus()
         cpus = []
         for word in args:
-            value = _c_strtol(word)
-            if value is None or not 0 <= value <= ncpu - 1:
-                raise ValueProblem(f"Invalid cpu_id:{value if value is not None else 0} specified for "
-                                   f"{process} process", GE)
+            value = numbers.read_int(word, 0, ncpu - 1).take(ctx)
+            if value is None:
+                # keepalived names what strtol made of the word, cut to an int
+                cpu = (numbers.strtol(word).value + 2**31) % 2**32 - 2**31
+                raise ValueProblem(f"Invalid cpu_id:{cpu} specified for {process} process", GE)
             cpus.append(value)
         return tuple(cpus)
 
@@ -580,8 +470,8 @@ class RtRlimit(ValueType):
 
     def parse(self, args, ctx):
         process = ctx.keyword.split("_", 1)[0]
-        value = _c_strtol(args[0])
-        if value is None or args[0].lstrip().startswith("-") or not 1 <= value <= UINT_MAX:
+        value = numbers.read_unsigned(args[0], 1, UINT_MAX).take(ctx)
+        if value is None:
             raise ValueProblem(f"Invalid {process} real-time limit - {args[0]}", GE)
         return 2 if value == 1 else value
 
@@ -598,9 +488,11 @@ class MaxAutoPriority(ValueType):
     def parse(self, args, ctx):
         if not args:
             return SCHED_RR_MAX
-        return read_number(args[0], -1, SCHED_RR_MAX, ctx.keyword,
-                           f"max_auto_priority '{args[0]}' must be in [0, {SCHED_RR_MAX}] (or -1 to disable) - ignoring",
-                           True)
+        value = numbers.read_int(args[0], -1, SCHED_RR_MAX).take(ctx)
+        if value is None:
+            raise ValueProblem(f"max_auto_priority '{args[0]}' must be in [0, {SCHED_RR_MAX}] (or -1 to disable) - "
+                               "ignoring", GE)
+        return value
 
     def format(self, value):
         return [str(value)]
@@ -639,37 +531,6 @@ class FlushOnStop(ValueType):
 
     def format(self, value):
         return [] if value == "full" else [value]
-
-
-@dataclass(frozen=True, slots=True)
-class GarpExtraIf:
-    """`vrrp_garp_extra_if [all] SECS`."""
-
-    interval: int
-    all: bool = False
-
-
-class GarpExtraIfType(ValueType):
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        delay = 0
-        every = False
-        for word in args:
-            if word == "all":
-                every = True
-                continue
-            value = _c_strtol(word)
-            if value is None or word.lstrip().startswith("-") or not 1 <= value <= 86400:
-                raise ValueProblem(f"{ctx.keyword} '{word}' invalid - ignoring", GE)
-            delay = value
-        if not delay:
-            raise ValueProblem(f"{ctx.keyword} specified without time - ignoring", GE)
-        return GarpExtraIf(delay, every)
-
-    def format(self, value):
-        return (["all"] if value.all else []) + [str(value.interval)]
 
 
 class OptName(ValueType):
@@ -752,6 +613,7 @@ class RxBufsPolicyType(ValueType):
             raise ValueProblem("vrrp_rx_bufs_policy missing", GE)
         mtu = advert = False
         size = None
+        pending: str | None = None  # the last bad word's message: the keyword's error when nothing is set
         for word in args:
             if word.upper() == "MTU":
                 mtu = True
@@ -759,11 +621,17 @@ class RxBufsPolicyType(ValueType):
                 advert = True
             else:
                 # keepalived reads the size from the first word whatever word this is
-                value = _c_strtol(args[0])
-                if value is None or args[0].lstrip().startswith("-") or value > UINT_MAX:
-                    ctx.warn(f"Invalid vrrp_rx_bufs_policy {word}", GE)
+                value = numbers.read_unsigned(args[0]).take(ctx)
+                if value is None:
+                    if pending is not None:
+                        ctx.warn(pending, GE)
+                    pending = f"Invalid vrrp_rx_bufs_policy {word}"
                 else:
                     size = value
+        if size is None and not (mtu or advert):
+            raise ValueProblem(pending or f"Invalid vrrp_rx_bufs_policy {args[0]}", GE)
+        if pending is not None:
+            ctx.warn(pending, GE)
         if size is not None and (mtu or advert):
             ctx.warn("Cannot set vrrp_rx_bufs_policy size and policy, ignoring policy", GE)
             return RxBufsPolicy(None, size)
@@ -773,8 +641,6 @@ class RxBufsPolicyType(ValueType):
             return RxBufsPolicy("MTU")
         if advert:
             return RxBufsPolicy("ADVERT")
-        if size is None:
-            raise ValueProblem(f"Invalid vrrp_rx_bufs_policy {args[0]}", GE)
         return RxBufsPolicy(None, size)
 
     def format(self, value):
@@ -795,16 +661,9 @@ class UmaskType(ValueType):
         if mask[:1].isdigit():
             if len(args) != 1:
                 raise ValueProblem("Extra parameter(s) to umask option", GE)
-            try:
-                if mask.lower().startswith("0x"):
-                    value = int(mask[2:], 16)
-                elif len(mask) > 1 and mask[0] == "0":
-                    value = int(mask[1:], 8)
-                else:
-                    value = int(mask, 10)
-            except ValueError:
-                raise ValueProblem(f"invalid umask value {mask}", GE) from None
-            if value & ~0o777:
+            c = numbers.strtol(mask, 0)  # keepalived calls strtol itself: no INVALID_NUMBER text
+            value = c.value
+            if c.rest or value < 0 or value & ~0o777:
                 raise ValueProblem(f"invalid umask value {mask}", GE)
             return value
         value = 0
@@ -873,7 +732,7 @@ INCLUDE_CHECK_TYPES = ("read", "match", "wildcard_match", "brace_match")
 
 def _empty_email_block(value: Sequence[str], ctx: Ctx) -> Sequence[str]:
     if not value:
-        ctx.warn("Warning - empty notification_email block", GE)
+        ctx.warn_at_end("Warning - empty notification_email block", GE)
     return value
 
 
@@ -894,31 +753,31 @@ class GlobalDefs(Model):
     notification_email_from: str | None = kw(Str("emailfrom missing - ignoring"))  # keepalived@<host>
     smtp_server: SmtpServer | None = kw(SmtpServerType())
     smtp_helo_name: str | None = kw(Str(""))  # default: host name
-    smtp_connect_timeout: int | None = kw(Num(0, UINT_MAX // TIMER_HZ,
-                                              "smtp_connect_timeout '{v}' must be in [0, 4294] - ignoring",
-                                              zero_to=(1, "smtp_conect_timeout must be greater than 0, setting to 1")))
+    smtp_connect_timeout: int | None = kw(Number(0, UINT_MAX // TIMER_HZ,
+                                              error="smtp_connect_timeout '{v}' must be in [0, 4294] - ignoring",
+                                              zero=(1, "smtp_conect_timeout must be greater than 0, setting to 1")))
     notification_email: tuple[str, ...] = kw(Entries(Word()), check=_empty_email_block)
-    smtp_alert: bool | None = kw(OptBool())
-    smtp_alert_vrrp: bool | None = kw(OptBool())
-    smtp_alert_checker: bool | None = kw(OptBool())
+    smtp_alert: bool | None = kw(OptBool(_GLOBAL_BOOL))
+    smtp_alert_vrrp: bool | None = kw(OptBool(_GLOBAL_BOOL))
+    smtp_alert_checker: bool | None = kw(OptBool(_GLOBAL_BOOL))
     checker_log_all_failures: bool = kw(OptBool("Invalid value for checker_log_all_failures specified"),
                                         default=False)
     no_email_faults: bool = kw(Present(), default=False)
-    no_checker_emails: bool = kw(OptBool(), default=False)
-    rs_init_notifies: bool = kw(OptBool(), default=False)
+    no_checker_emails: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
+    rs_init_notifies: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
 
     # --- startup / shutdown scripts (timeouts default to 10 s when a script is set)
     startup_script: ScriptSpec | None = kw(ScriptSpecType("startup script missing"))
-    startup_script_timeout: int | None = kw(Num(1, 1000, "startup_script_timeout '{v}' must be in [1, 1000] - ignoring",
+    startup_script_timeout: int | None = kw(Number(1, 1000, error="startup_script_timeout '{v}' must be in [1, 1000] - ignoring",
                                                 missing="startup_script_timeout requires value"))
     shutdown_script: ScriptSpec | None = kw(ScriptSpecType("shutdown script missing"))
-    shutdown_script_timeout: int | None = kw(Num(1, 1000,
-                                                 "shutdown_script_timeout '{v}' must be in [1, 1000] - ignoring",
+    shutdown_script_timeout: int | None = kw(Number(1, 1000,
+                                                 error="shutdown_script_timeout '{v}' must be in [1, 1000] - ignoring",
                                                  missing="shutdown_script_timeout requires value"))
 
     # --- scheduling of the child processes
     max_auto_priority: int = kw(MaxAutoPriority(), default=0)
-    min_auto_priority_delay: int = kw(Num(1, 10_000_000, "min_auto_priority_delay '{v}' must be in [1, 10000000] - "
+    min_auto_priority_delay: int = kw(Number(1, 10_000_000, error="min_auto_priority_delay '{v}' must be in [1, 10000000] - "
                                                          "ignoring", missing="min_auto_priority_delay requires delay time"),
                                       default=1_000_000)
     vrrp_priority: int = kw(NicePriority(), default=0)
@@ -952,48 +811,48 @@ class GlobalDefs(Model):
     # --- VRRP protocol defaults
     vrrp_mcast_group4: ipaddress.IPv4Address = kw(McastGroup(4), default=ipaddress.IPv4Address("224.0.0.18"))
     vrrp_mcast_group6: ipaddress.IPv6Address = kw(McastGroup(6), default=ipaddress.IPv6Address("ff02::12"))
-    vrrp_garp_master_delay: int = kw(Num(0, UINT_MAX // TIMER_HZ), default=5)
-    vrrp_garp_master_repeat: int = kw(Num(0, UINT_MAX, zero_to=(1, "vrrp_garp_master_repeat must be greater than 0, "
+    vrrp_garp_master_delay: int = kw(Number(0, UINT_MAX // TIMER_HZ), default=5)
+    vrrp_garp_master_repeat: int = kw(Number(0, UINT_MAX, zero=(1, "vrrp_garp_master_repeat must be greater than 0, "
                                                                    "setting to 1")), default=5)
-    vrrp_garp_master_refresh: int = kw(Num(0, UINT_MAX, "Invalid vrrp_garp_master_refresh '{v}' - ignoring"),
+    vrrp_garp_master_refresh: int = kw(Number(0, UINT_MAX, error="Invalid vrrp_garp_master_refresh '{v}' - ignoring"),
                                        default=0)
-    vrrp_garp_master_refresh_repeat: int = kw(Num(0, UINT_MAX, zero_to=(
+    vrrp_garp_master_refresh_repeat: int = kw(Number(0, UINT_MAX, zero=(
         1, "vrrp_garp_master_refresh_repeat must be greater than 0, setting to 1")), default=1)
-    vrrp_garp_lower_prio_delay: int | None = kw(Num(0, UINT_MAX // TIMER_HZ))  # default: vrrp_garp_master_delay
-    vrrp_garp_lower_prio_repeat: int | None = kw(Num(0, INT_MAX, "Invalid vrrp_garp_lower_prio_repeat '{v}'"))
-    vrrp_down_timer_adverts: int = kw(Num(1, 100, "Invalid vrrp_down_timer_adverts [1:100] '{v}'"), default=3)
-    vrrp_garp_interval: float = kw(Decimal(1 / TIMER_HZ), default=0.0)
-    vrrp_gna_interval: float = kw(Decimal(1 / TIMER_HZ), default=0.0)
+    vrrp_garp_lower_prio_delay: int | None = kw(Number(0, UINT_MAX // TIMER_HZ))  # default: vrrp_garp_master_delay
+    vrrp_garp_lower_prio_repeat: int | None = kw(Number(0, INT_MAX, error="Invalid vrrp_garp_lower_prio_repeat '{v}'"))
+    vrrp_down_timer_adverts: int = kw(Number(1, 100, error="Invalid vrrp_down_timer_adverts [1:100] '{v}'"), default=3)
+    vrrp_garp_interval: float = kw(Decimal(1 / TIMER_HZ, UINT_MAX / TIMER_HZ, large=(1.0, _VERY_LARGE)), default=0.0)
+    vrrp_gna_interval: float = kw(Decimal(1 / TIMER_HZ, UINT_MAX / TIMER_HZ, large=(1.0, _VERY_LARGE)), default=0.0)
     vrrp_min_garp: bool = kw(OptBool("Invalid value for vrrp_min_garp specified"), default=False)
-    vrrp_garp_extra_if: GarpExtraIf | None = kw(GarpExtraIfType(), deprecated=("vrrp_vmac_garp_intvl",))
+    vrrp_garp_extra_if: GarpExtraIf | None = kw(GarpExtraIfType(1), deprecated=("vrrp_vmac_garp_intvl",))
     # None: false, or true under vrrp_strict
     vrrp_lower_prio_no_advert: bool | None = kw(OptBool("Invalid value for vrrp_lower_prio_no_advert specified"))
     vrrp_higher_prio_send_advert: bool | None = kw(OptBool("Invalid value for vrrp_higher_prio_send_advert "
                                                            "specified"))
-    vrrp_version: int = kw(Num(2, 3, "VRRP Error: Version must be either 2 or 3"), default=2)
+    vrrp_version: int = kw(Number(2, 3, error="VRRP Error: Version must be either 2 or 3"), default=2)
     vrrp_check_unicast_src: bool = kw(Present(), default=False)
     vrrp_skip_check_adv_addr: bool = kw(Present(), default=False)
     vrrp_strict: bool = kw(Present(), default=False)
-    vrrp_notify_priority_changes: bool = kw(OptBool(), default=False)
-    vrrp_startup_delay: float = kw(Decimal(0.001), default=0.0)
+    vrrp_notify_priority_changes: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
+    vrrp_startup_delay: float = kw(Decimal(0.001, UINT_MAX / TIMER_HZ, large=(60.0, _VERY_LARGE)), default=0.0)
     log_unknown_vrids: bool = kw(Present(), default=False)
     vmac_prefix: str | None = kw(Str())  # default "vrrp"
     vmac_addr_prefix: str | None = kw(Str())  # default: vmac_prefix
     vrrp_rx_bufs_policy: RxBufsPolicy | None = kw(RxBufsPolicyType())
-    vrrp_rx_bufs_multiplier: int = kw(Num(1, UINT_MAX, "Invalid vrrp_rx_bufs_multiplier {v}",
+    vrrp_rx_bufs_multiplier: int = kw(Number(1, UINT_MAX, error="Invalid vrrp_rx_bufs_multiplier {v}",
                                           missing="Invalid vrrp_rx_bufs_multiplier", exact_args=True), default=3)
 
     # --- firewall
     vrrp_iptables: IptablesChains | None = kw(IptablesType())
     vrrp_ipsets: tuple[str, ...] | None = kw(IpsetsType())
     nftables: str | None = kw(OptName("keepalived", 256, "nftables table name too long - ignoring"))
-    nftables_priority: int = kw(Num(-(2**31), 2**31 - 1, "invalid nftables chain priority '{v}'", signed=True),
+    nftables_priority: int = kw(Number(-(2**31), 2**31 - 1, error="invalid nftables chain priority '{v}'", signed=True),
                                 default=-1)
     nftables_ifindex: bool = kw(Present(), default=False)
     nftables_ipvs: str | None = kw(OptName("keepalived_ipvs", 256, "ipvs nftables table name too long - ignoring"))
-    nftables_ipvs_priority: int = kw(Num(-(2**31), 2**31 - 1, "invalid ipvs nftables chain priority '{v}'",
+    nftables_ipvs_priority: int = kw(Number(-(2**31), 2**31 - 1, error="invalid ipvs nftables chain priority '{v}'",
                                          signed=True), default=-1)
-    nftables_ipvs_start_fwmark: int = kw(Num(1, UINT_MAX, "invalid ipvs nftables start_fwmark priority '{v}'"),
+    nftables_ipvs_start_fwmark: int = kw(Number(1, UINT_MAX, error="invalid ipvs nftables start_fwmark priority '{v}'"),
                                          default=1000)
     nftables_counters: bool = kw(Present(), default=False)
 
@@ -1023,25 +882,25 @@ class GlobalDefs(Model):
     enable_script_security: bool = kw(Present(), default=False)
 
     # --- netlink buffers (0: the system default)
-    vrrp_netlink_cmd_rcv_bufs: int = kw(Num(0, UINT_MAX, "vrrp_netlink_cmd_rcv_bufs size ({v}) invalid",
+    vrrp_netlink_cmd_rcv_bufs: int = kw(Number(0, UINT_MAX, error="vrrp_netlink_cmd_rcv_bufs size ({v}) invalid",
                                             missing="vrrp_netlink_cmd_rcv_bufs size missing"), default=0)
-    vrrp_netlink_cmd_rcv_bufs_force: bool = kw(OptBool(), default=False)
-    vrrp_netlink_monitor_rcv_bufs: int = kw(Num(0, UINT_MAX, "vrrp_netlink_monitor_rcv_bufs size ({v}) invalid",
+    vrrp_netlink_cmd_rcv_bufs_force: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
+    vrrp_netlink_monitor_rcv_bufs: int = kw(Number(0, UINT_MAX, error="vrrp_netlink_monitor_rcv_bufs size ({v}) invalid",
                                                 missing="vrrp_netlink_monitor_rcv_bufs size missing"), default=0)
-    vrrp_netlink_monitor_rcv_bufs_force: bool = kw(OptBool(), default=False)
-    process_monitor_rcv_bufs: int = kw(Num(0, UINT_MAX, "process_monitor_rcv_bufs size ({v}) invalid",
+    vrrp_netlink_monitor_rcv_bufs_force: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
+    process_monitor_rcv_bufs: int = kw(Number(0, UINT_MAX, error="process_monitor_rcv_bufs size ({v}) invalid",
                                            missing="process_monitor_rcv_bufs size missing"), default=0)
-    process_monitor_rcv_bufs_force: bool = kw(OptBool(), default=False)
-    lvs_netlink_cmd_rcv_bufs: int = kw(Num(0, UINT_MAX, "lvs_netlink_cmd_rcv_bufs size ({v}) invalid",
+    process_monitor_rcv_bufs_force: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
+    lvs_netlink_cmd_rcv_bufs: int = kw(Number(0, UINT_MAX, error="lvs_netlink_cmd_rcv_bufs size ({v}) invalid",
                                            missing="lvs_netlink_cmd_rcv_bufs size missing"), default=0)
-    lvs_netlink_cmd_rcv_bufs_force: bool = kw(OptBool(), default=False)
-    lvs_netlink_monitor_rcv_bufs: int = kw(Num(0, UINT_MAX, "lvs_netlink_monitor_rcv_bufs size ({v}) invalid",
+    lvs_netlink_cmd_rcv_bufs_force: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
+    lvs_netlink_monitor_rcv_bufs: int = kw(Number(0, UINT_MAX, error="lvs_netlink_monitor_rcv_bufs size ({v}) invalid",
                                                missing="lvs_netlink_monitor_rcv_bufs size missing"), default=0)
-    lvs_netlink_monitor_rcv_bufs_force: bool = kw(OptBool(), default=False)
+    lvs_netlink_monitor_rcv_bufs_force: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
 
     # --- files, reloads, misc
     umask: int | None = kw(UmaskType())  # default IWGRP|IWOTH (022)
-    random_seed: int | None = kw(Num(0, UINT_MAX, "random_seed {v} invalid"))
+    random_seed: int | None = kw(Number(0, UINT_MAX, error="random_seed {v} invalid"))
     reload_check_config: str | None = kw(OptName("/dev/null"))
     reload_time_file: str | None = kw(Str("reload_time_file invalid", exact=True))
     reload_repeat: bool = kw(Present(), default=False)

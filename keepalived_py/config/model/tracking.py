@@ -7,20 +7,17 @@ trackers/track_file.c) and keepalived.conf(5).
 from __future__ import annotations
 
 from keepalived_py.config.model.vrrp_types import (
-    INT_MAX,
-    UINT_MAX,
     InitFile,
-    KDecimal,
-    KInt,
     KWord,
     ParamMatch,
     ProcessCommand,
     ScriptCommand,
-    UserGroup,
     WeightReverse,
     split_command,
 )
+from keepalived_py.config.numbers import INT_MAX, UINT_MAX
 from keepalived_py.config.schema import Model, Present, Word, head, kw, model
+from keepalived_py.config.values import Decimal, Number, UserGroup
 
 _SECS_MAX = UINT_MAX // 1_000_000  # keepalived stores seconds * TIMER_HZ in an unsigned
 
@@ -34,19 +31,19 @@ class VrrpScript(Model):
     name: str = head(Word(), default="")
     #: the command line (one word of the configuration; split by keepalived's quoting rules)
     script: str | None = kw(ScriptCommand())
-    interval: int = kw(KInt(0, _SECS_MAX, error="({n}): vrrp script interval '{v}' must be between 1 and "
+    interval: int = kw(Number(0, _SECS_MAX, error="({n}): vrrp script interval '{v}' must be between 1 and "
                                                  f"{_SECS_MAX} - ignoring",
                             zero=(1, "({n}): vrrp script interval must be greater than 0, setting to 1")),
                        default=1)
     #: None: keepalived's default (0 = the script may run for up to `interval`)
-    timeout: int | None = kw(KInt(0, _SECS_MAX, error="({n}): vrrp script timeout '{v}' invalid - ignoring",
+    timeout: int | None = kw(Number(0, _SECS_MAX, error="({n}): vrrp script timeout '{v}' invalid - ignoring",
                                   zero=(1, "({n}): vrrp script timeout must be greater than 0, setting to 1")))
     #: (weight, reverse)
     weight: tuple[int, bool] = kw(WeightReverse(-253, 253, "vrrp_script {n} weight {v} must be in [-253, 253]",
                                                 "vrrp_script {n} unknown weight option {v}", None), default=(0, False))
-    rise: int = kw(KInt(1, INT_MAX, error="({n}): vrrp script rise value '{v}' invalid, defaulting to 1",
+    rise: int = kw(Number(1, INT_MAX, error="({n}): vrrp script rise value '{v}' invalid, defaulting to 1",
                         fallback=1), default=1)
-    fall: int = kw(KInt(1, INT_MAX, error="({n}): vrrp script fall value '{v}' invalid, defaulting to 1",
+    fall: int = kw(Number(1, INT_MAX, error="({n}): vrrp script fall value '{v}' invalid, defaulting to 1",
                         fallback=1), default=1)
     #: (user,) or (user, group); None: global script_user
     user: tuple[str, ...] | None = kw(UserGroup())
@@ -94,18 +91,18 @@ class TrackProcess(Model):
                                                 "No weight specified for track process {n} - ignoring"),
                                   default=(0, False),
                                   once="Weight already set for track process - ignoring {arg}")
-    quorum: int = kw(KInt(1, 65535, error="Quorum ({v}) for vrrp_track_process {n} must be between "
+    quorum: int = kw(Number(1, 65535, error="Quorum ({v}) for vrrp_track_process {n} must be between "
                                           "[1..65535] inclusive. Ignoring..."), default=1)
     #: None: no maximum
-    quorum_max: int | None = kw(KInt(0, 65535, error="quorum_max ({v}) for vrrp_track_process {n} must be "
+    quorum_max: int | None = kw(Number(0, 65535, error="quorum_max ({v}) for vrrp_track_process {n} must be "
                                                      "between [0..65535] inclusive. Ignoring..."))
-    fork_delay: float | None = kw(KDecimal(0.000001, 3600, error="fork_delay ({v}) for vrrp_track_process {n} "
+    fork_delay: float | None = kw(Decimal(0.000001, 3600, error="fork_delay ({v}) for vrrp_track_process {n} "
                                            "must be between [0.000001..3600] inclusive. Ignoring..."))
-    terminate_delay: float | None = kw(KDecimal(0.000001, 3600, error="terminate_delay ({v}) for "
+    terminate_delay: float | None = kw(Decimal(0.000001, 3600, error="terminate_delay ({v}) for "
                                                 "vrrp_track_process {n} must be between [0.000001..3600] "
                                                 "inclusive. Ignoring..."))
     #: sets both fork_delay and terminate_delay (unless they are given)
-    delay: float | None = kw(KDecimal(0.000001, 3600, error="delay ({v}) for vrrp_track_process {n} must be "
+    delay: float | None = kw(Decimal(0.000001, 3600, error="delay ({v}) for vrrp_track_process {n} must be "
                                       "between [0.000001..3600] inclusive. Ignoring..."))
     full_command: bool = kw(Present(), default=False)
 

@@ -20,16 +20,10 @@ from keepalived_py.config.model.addresses import (
     VirtualAddressEntry,
 )
 from keepalived_py.config.model.vrrp_types import (
-    INT_MAX,
-    UINT_MAX,
     AuthPass,
     AuthType,
-    GarpExtraIf,
-    GarpExtraIfType,
     IfName,
     IpAddr,
-    KDecimal,
-    KInt,
     KWord,
     NameList,
     NotifyDeleted,
@@ -37,7 +31,6 @@ from keepalived_py.config.model.vrrp_types import (
     NotifyScript,
     NotifyScriptType,
     OldUnicastChecksum,
-    OptBool,
     TrackEntry,
     TrackRef,
     UnicastPeer,
@@ -50,7 +43,9 @@ from keepalived_py.config.model.vrrp_types import (
     flatten,
     warn_with,
 )
+from keepalived_py.config.numbers import INT_MAX, UINT_MAX
 from keepalived_py.config.schema import Entries, Model, Nested, Present, Word, head, kw, model
+from keepalived_py.config.values import Decimal, GarpExtraIf, GarpExtraIfType, Number, OptBool
 
 PRIO_OWNER = 255
 PRIO_DEFAULT = 100
@@ -107,20 +102,20 @@ class VrrpInstance(Model):
     unicast_fault_no_peer: bool = kw(Present(), default=False)
     check_unicast_src: bool = kw(Present(), default=False)
     #: None: keepalived's default (255 for IPv4 adverts, the kernel's for IPv6)
-    unicast_ttl: int | None = kw(KInt(0, 255, error="({n}): TTL '{v}' not valid - must be between 0 & 255"))
+    unicast_ttl: int | None = kw(Number(0, 255, error="({n}): TTL '{v}' not valid - must be between 0 & 255"))
     #: 'config' (old VRRPv3 unicast checksum) or 'never' (no detection of old checksums)
     old_unicast_checksum: str | None = kw(OldUnicastChecksum())
 
     # --- the virtual router
-    virtual_router_id: int | None = kw(KInt(1, 255, error="({n}): VRID '{v}' not valid - must be between 1 & 255"))
+    virtual_router_id: int | None = kw(Number(1, 255, error="({n}): VRID '{v}' not valid - must be between 1 & 255"))
     #: None: 255 if state MASTER, else 100
-    priority: int | None = kw(KInt(1, PRIO_OWNER, error="({n}) Priority not valid! must be between 1 & 255. "
+    priority: int | None = kw(Number(1, PRIO_OWNER, error="({n}) Priority not valid! must be between 1 & 255. "
                                                         "Using default 100", fallback=PRIO_DEFAULT))
     #: seconds; None: 1 second
-    advert_int: float | None = kw(KDecimal(0.01, 255, error="({n}) Advert interval ({v}) not valid! "
+    advert_int: float | None = kw(Decimal(0.01, 255, error="({n}) Advert interval ({v}) not valid! "
                                                             "Must be > 0 - ignoring"))
     #: 2 or 3; None: global vrrp_version (IPv6: 3; see effective_version)
-    version: int | None = kw(KInt(2, 3, signed=True, error="({n}): Version must be either 2 or 3"))
+    version: int | None = kw(Number(2, 3, signed=True, error="({n}): Version must be either 2 or 3"))
     #: a repeated block sets what it says on top of the first (keepalived's handlers just assign)
     authentication: VrrpAuthentication | None = kw(Nested(VrrpAuthentication), merge=True)
     virtual_ipaddress: tuple[VirtualAddress, ...] = kw(Entries(VirtualAddressEntry()))
@@ -136,9 +131,9 @@ class VrrpInstance(Model):
     #: None: global vrrp_strict
     strict_mode: bool | None = kw(OptBool("({n}) invalid strict_mode {v} specified"))
     preempt: bool = kw(Present(), default=True, alts={"nopreempt": False})
-    preempt_delay: float = kw(KDecimal(0, 1000, error="({n}) Preempt_delay not valid! must be between 0-1000",
+    preempt_delay: float = kw(Decimal(0, 1000, error="({n}) Preempt_delay not valid! must be between 0-1000",
                                        fallback=0.0), default=0.0)
-    debug: int = kw(KInt(0, 4, error="({n}) Debug value '{v}' not valid; must be between 0-4"), default=0)
+    debug: int = kw(Number(0, 4, error="({n}) Debug value '{v}' not valid; must be between 0-4"), default=0)
 
     # --- tracking
     track_interface: tuple[TrackRef, ...] = _track("interface")
@@ -167,24 +162,24 @@ class VrrpInstance(Model):
         "lvs_sync_daemon"))
 
     # --- gratuitous ARP / NA and adverts (None: the global vrrp_* setting)
-    garp_master_delay: int | None = kw(KInt(0, _SECS_MAX, error="({n}): garp_master_delay '{v}' invalid - ignoring"))
-    garp_master_repeat: int | None = kw(KInt(0, UINT_MAX, error="({n}): garp_master_repeat '{v}' invalid - ignoring",
+    garp_master_delay: int | None = kw(Number(0, _SECS_MAX, error="({n}): garp_master_delay '{v}' invalid - ignoring"))
+    garp_master_repeat: int | None = kw(Number(0, UINT_MAX, error="({n}): garp_master_repeat '{v}' invalid - ignoring",
                                              zero=(1, "({n}): garp_master_repeat must be greater than 0, "
                                                       "setting to 1")))
-    garp_master_refresh: int | None = kw(KInt(0, UINT_MAX, error="({n}): Invalid garp_master_refresh '{v}' - "
+    garp_master_refresh: int | None = kw(Number(0, UINT_MAX, error="({n}): Invalid garp_master_refresh '{v}' - "
                                                                  "ignoring", fallback=0))
-    garp_master_refresh_repeat: int | None = kw(KInt(0, UINT_MAX, error="({n}): garp_master_refresh_repeat '{v}' "
+    garp_master_refresh_repeat: int | None = kw(Number(0, UINT_MAX, error="({n}): garp_master_refresh_repeat '{v}' "
                                                                         "invalid - ignoring",
                                                      zero=(1, "({n}): garp_master_refresh_repeat must be greater "
                                                               "than 0, setting to 1")))
-    garp_lower_prio_delay: int | None = kw(KInt(0, _SECS_MAX, error="({n}): garp_lower_prio_delay '{v}' invalid - "
+    garp_lower_prio_delay: int | None = kw(Number(0, _SECS_MAX, error="({n}): garp_lower_prio_delay '{v}' invalid - "
                                                                     "ignoring"))
-    garp_lower_prio_repeat: int | None = kw(KInt(0, INT_MAX, error="({n}): Invalid garp_lower_prio_repeat '{v}'"))
-    garp_extra_if: GarpExtraIf | None = kw(GarpExtraIfType(), deprecated=("vmac_garp_intvl",))
-    down_timer_adverts: int | None = kw(KInt(1, 100, error="({n}): Invalid down_timer_adverts [1:100] '{v}'"))
+    garp_lower_prio_repeat: int | None = kw(Number(0, INT_MAX, error="({n}): Invalid garp_lower_prio_repeat '{v}'"))
+    garp_extra_if: GarpExtraIf | None = kw(GarpExtraIfType(0), deprecated=("vmac_garp_intvl",))
+    down_timer_adverts: int | None = kw(Number(1, 100, error="({n}): Invalid down_timer_adverts [1:100] '{v}'"))
     lower_prio_no_advert: bool | None = kw(OptBool("({n}) invalid lower_prio_no_advert {v} specified"))
     higher_prio_send_advert: bool | None = kw(OptBool("({n}) invalid higher_prio_send_advert {v} specified"))
-    kernel_rx_buf_size: int | None = kw(KInt(0, UINT_MAX, error="({n}) invalid kernel_rx_buf_size specified",
+    kernel_rx_buf_size: int | None = kw(Number(0, UINT_MAX, error="({n}) invalid kernel_rx_buf_size specified",
                                              exact_args=True))
 
     # ------------------------------------------------------------------ derived values
@@ -398,9 +393,9 @@ class GarpGroup(Model):
 
     block_keyword = "garp_group"
 
-    garp_interval: float | None = kw(KDecimal(0, INT_MAX / 1_000_000,
+    garp_interval: float | None = kw(Decimal(0, INT_MAX / 1_000_000,
                                               error="garp_group garp_interval '{v}' invalid"))
-    gna_interval: float | None = kw(KDecimal(0, INT_MAX / 1_000_000,
+    gna_interval: float | None = kw(Decimal(0, INT_MAX / 1_000_000,
                                              error="garp_group gna_interval '{v}' invalid"))
     interface: str | None = kw(KWord())
     interfaces: tuple[str, ...] = kw(Entries(NameList()), check=flatten)

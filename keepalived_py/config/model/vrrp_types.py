@@ -1,10 +1,9 @@
 """Value types of the VRRP blocks, with keepalived 2.2.7's own reading rules and messages.
 
-keepalived reads numbers with read_int/read_unsigned/read_decimal_unsigned (lib/parser.c),
-which report a CONFIG_INVALID_NUMBER text first ("number '256' outside range [1, 255]"),
-after which the keyword's handler reports its own CONFIG_GENERAL_ERROR text and either
-ignores the keyword or falls back to a value. The types here give both messages, and
-return the value keepalived would end up with.
+Numbers are read by keepalived_py.config.numbers and the shared value types of
+keepalived_py.config.values (Number, Decimal, OptBool ...), which give keepalived's
+CONFIG_INVALID_NUMBER text, then the handler's own, and return the value keepalived would
+end up with.
 
 Entry types (track_interface, track_script, unicast_peer, ...) parse one line of their
 block into a small frozen value whose `format()` writes a canonical line that parses back
@@ -19,86 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
+from keepalived_py.config.values import say
 from keepalived_py.errors import SourcePos
 from keepalived_py.scripts import quoting
 
-INT_MAX = 2**31 - 1
-INT_MIN = -(2**31)
-UINT_MAX = 2**32 - 1
-TIMER_HZ = 1_000_000
 IFNAMSIZ = 16
-
-_RAISE = object()
-
-
-def block_name(ctx: Ctx) -> str:
-    """The name of the block being read (vrrp_instance VI_1 -> 'VI_1'), when the builder says."""
-    return getattr(ctx, "block", "") or ""
-
-
-def say(template: str, ctx: Ctx, **values: Any) -> str:
-    """keepalived's message: {n} is the block's name; without one, '(NAME) ' and '[NAME]' go."""
-    name = block_name(ctx)
-    text = template.format(n=name, **values)
-    if not name:
-        text = re.sub(r"\(\):? ", "", text).replace("[]", "")
-        text = re.sub(r"  +", " ", text)
-    return text
-
-
-def _fmt(template: str | None, value: str, ctx: Ctx) -> str | None:
-    return say(template, ctx, v=value) if template else None
-
-
-def read_int(text: str, lo: int, hi: int, ctx: Ctx, *, signed: bool) -> int | None:
-    """keepalived's read_int_func/read_unsigned_func: the value, or None after its message."""
-    stripped = text.lstrip(" \t")
-    if not signed and stripped.startswith("-"):
-        ctx.warn(f"negative number '{text}'", ConfigErr.INVALID_NUMBER)
-        return None
-    try:
-        value = int(stripped, 10)
-    except ValueError:
-        ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
-        return None
-    if signed and not INT_MIN <= value <= INT_MAX:
-        ctx.warn(f"number '{text}' outside integer range", ConfigErr.INVALID_NUMBER)
-        return None
-    if not signed and value > UINT_MAX:
-        ctx.warn(f"number '{text}' outside unsigned integer range", ConfigErr.INVALID_NUMBER)
-        return None
-    if value < lo or value > hi:
-        ctx.warn(f"number '{text}' outside range [{lo}, {hi}]", ConfigErr.INVALID_NUMBER)
-        return None
-    return value
-
-
-def read_decimal(text: str, lo: float, hi: float, ctx: Ctx, shift: int = 6) -> float | None:
-    """keepalived's read_decimal_unsigned: up to `shift` decimal places, in [lo, hi]."""
-    if text.startswith("-"):
-        ctx.warn(f"negative number '{text}'", ConfigErr.INVALID_NUMBER)
-        return None
-    whole, dot, frac = text.partition(".")
-    round_up = False
-    if dot and len(frac) > shift:
-        ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
-        round_up = frac[shift] >= "5"
-        frac = frac[:shift]
-    digits = whole + frac.ljust(shift, "0")
-    if not digits.isdigit():
-        ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
-        return None
-    units = int(digits) + (1 if round_up else 0)
-    scale = 10**shift
-    lo_u, hi_u = round(lo * scale), round(hi * scale)
-    if units < lo_u or units > hi_u:
-        ctx.warn(f"number '{text}' outside range [{lo_u // scale}.{lo_u % scale:0{shift}d}, "
-                 f"{hi_u // scale}.{hi_u % scale:0{shift}d}]", ConfigErr.INVALID_NUMBER)
-        return None
-    return units / scale
-
 
 class KaValue(ValueType):
     """A value read as keepalived reads it. The base class gives keepalived's missing-parameter
@@ -121,98 +48,6 @@ class KWord(KaValue):
 
     def format(self, value):
         return [_quote(value)]
-
-
-class KInt(KaValue):
-    """An integer read as keepalived reads it; `error` is the handler's text ({v} = the word).
-
-    On a bad value the keyword is ignored (the field keeps its default), or, with `fallback`,
-    set to the value keepalived falls back to. `zero` = (value, message) for the handlers
-    that accept 0 only to replace it ("must be greater than 0, setting to 1").
-    """
-
-    def __init__(self, lo: int, hi: int, *, signed: bool = False, error: str | None = None,
-                 fallback: Any = _RAISE, zero: tuple[int, str] | None = None, exact_args: bool = False):
-        self.lo, self.hi, self.signed = lo, hi, signed
-        self.error, self.fallback, self.zero = error, fallback, zero
-        self.exact_args = exact_args
-        if exact_args:
-            self.min_args, self.max_args = 0, None
-
-    def parse(self, args, ctx):
-        if self.exact_args and len(args) != 1:
-            raise ValueProblem(say(self.error, ctx, v=" ".join(args)) if self.error else
-                               f"{ctx.keyword}: exactly one value required")
-        value = read_int(args[0], self.lo, self.hi, ctx, signed=self.signed)
-        if value is None:
-            message = _fmt(self.error, args[0], ctx) or f"{ctx.keyword}: invalid value '{args[0]}'"
-            if self.fallback is _RAISE:
-                raise ValueProblem(message)
-            ctx.warn(message, ConfigErr.GENERAL_ERROR)
-            return self.fallback
-        if value == 0 and self.zero is not None:
-            ctx.warn(say(self.zero[1], ctx), ConfigErr.GENERAL_ERROR)
-            return self.zero[0]
-        return value
-
-    def format(self, value):
-        return [str(value)]
-
-
-class KDecimal(KaValue):
-    """Seconds with up to 6 decimal places (keepalived's read_decimal_unsigned with TIMER_HZ)."""
-
-    def __init__(self, lo: float, hi: float, *, error: str | None = None, fallback: Any = _RAISE):
-        self.lo, self.hi, self.error, self.fallback = lo, hi, error, fallback
-
-    def parse(self, args, ctx):
-        value = read_decimal(args[0], self.lo, self.hi, ctx)
-        if value is None:
-            message = _fmt(self.error, args[0], ctx) or f"{ctx.keyword}: invalid value '{args[0]}'"
-            if self.fallback is _RAISE:
-                raise ValueProblem(message)
-            ctx.warn(message, ConfigErr.GENERAL_ERROR)
-            return self.fallback
-        return value
-
-    def format(self, value):
-        text = f"{value:.6f}".rstrip("0").rstrip(".")
-        return [text or "0"]
-
-
-_TRUE = ("on", "true", "yes")
-_FALSE = ("off", "false", "no")
-
-
-def check_true_false(word: str) -> bool | None:
-    """keepalived's check_true_false(): the word as a boolean, or None."""
-    low = word.lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    return None
-
-
-class OptBool(KaValue):
-    """`keyword [<BOOL>]`: alone means true; a word that is not a boolean is the handler's error."""
-
-    min_args = 0
-    max_args = None
-
-    def __init__(self, error: str | None = None):
-        self.error = error
-
-    def parse(self, args, ctx):
-        if not args:
-            return True
-        value = check_true_false(args[0])
-        if value is None:
-            raise ValueProblem(_fmt(self.error, args[0], ctx) or f"{ctx.keyword}: invalid boolean '{args[0]}'")
-        return value
-
-    def format(self, value):
-        return [] if value else ["false"]
 
 
 class IfName(KaValue):
@@ -254,7 +89,7 @@ class IpAddr(KaValue):
         text = args[0]
         addr = inet_stosockaddr(text)
         if addr is None:
-            raise ValueProblem(_fmt(self.error, text, ctx) or f"{ctx.keyword}: invalid address '{text}'")
+            raise ValueProblem(say(self.error or "{kw}: invalid address '{v}'", ctx, v=text))
         if self.multicast:
             is_mc = addr.is_multicast if addr.version == 4 else (
                 addr.is_multicast and (addr.packed[1] & 0x0F) == 2)
@@ -344,18 +179,6 @@ class ScriptCommand(KaValue):
         return [quote_script(value)]
 
 
-class UserGroup(KaValue):
-    """`user USERNAME [GROUPNAME]`."""
-
-    max_args = 2
-
-    def parse(self, args, ctx):
-        return tuple(args[:2])
-
-    def format(self, value):
-        return [_quote(w) for w in value]
-
-
 def split_command(command: str) -> list[str]:
     """A script's argv, as set_script_params_array() splits its command word ([] if it cannot)."""
     return quoting.split_command(command) or []
@@ -441,7 +264,7 @@ class TrackEntry(KaValue):
             if len(args) == 2:
                 raise ValueProblem(say("({n}) weight without value specified for {w} {t} - ignoring", ctx,
                                        w=rules.what, t=name))
-            value = read_int(args[2], rules.lo, rules.hi, ctx, signed=True)
+            value = numbers.read_int(args[2], rules.lo, rules.hi).take(ctx)
             if value is None:
                 if self.kind == "interface":
                     ctx.warn(say("({n}) weight {v} for {t} must be between [-253..253] inclusive. Ignoring...",
@@ -537,7 +360,7 @@ class UnicastPeerEntry(KaValue):
             if i + 1 >= len(args):
                 ctx.warn(say("({n}) {o} is missing a value", ctx, o=args[i]), ConfigErr.GENERAL_ERROR)
                 break
-            value = read_int(args[i + 1], 0, 255, ctx, signed=False)
+            value = numbers.read_unsigned(args[i + 1], 0, 255).take(ctx)
             if value is not None:
                 if args[i] not in ("min_ttl", "max_ttl"):
                     ctx.warn(say("({n}) unknown unicast_peer option {o}", ctx, o=args[i]), ConfigErr.GENERAL_ERROR)
@@ -651,7 +474,7 @@ class UseIpvlanType(KaValue):
         for word in args:
             if word in ("bridge", "private", "vepa"):
                 if mode is not None:
-                    ctx.warn(say("({n}) ipvlan type already specified - ignoring '{{w}}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("({n}) ipvlan type already specified - ignoring '{w}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
                 else:
                     mode = word
                 continue
@@ -661,14 +484,14 @@ class UseIpvlanType(KaValue):
                 addr = None
             if addr is not None:
                 if address is not None:
-                    ctx.warn(say("({n}) ipvlan address already specified - ignoring '{{w}}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
+                    ctx.warn(say("({n}) ipvlan address already specified - ignoring '{w}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
                 else:
                     address = addr
                 continue
             if ifname is not None:
-                ctx.warn(say("({n}) IPVLAN interface already specified - ignoring '{{w}}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
+                ctx.warn(say("({n}) IPVLAN interface already specified - ignoring '{w}'", ctx, w=word), ConfigErr.GENERAL_ERROR)
             elif len(word) >= IFNAMSIZ:
-                ctx.warn(say("({n}) IPVLAN interface name '{{w}}' too long - ignoring", ctx, w=word), ConfigErr.GENERAL_ERROR)
+                ctx.warn(say("({n}) IPVLAN interface name '{w}' too long - ignoring", ctx, w=word), ConfigErr.GENERAL_ERROR)
             else:
                 ifname = word
         return UseIpvlan(ifname, address, mode)
@@ -682,37 +505,6 @@ class UseIpvlanType(KaValue):
         if value.mode:
             words.append(value.mode)
         return words
-
-
-@dataclass(frozen=True, slots=True)
-class GarpExtraIf:
-    """garp_extra_if [all] SECONDS (0 disables)."""
-
-    interval: int
-    all: bool = False
-
-
-class GarpExtraIfType(KaValue):
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        use_all = False
-        interval = None
-        for word in args:
-            if word == "all":
-                use_all = True
-                continue
-            value = read_int(word, 0, 86400, ctx, signed=False)
-            if value is None:
-                raise ValueProblem(say("({n}): {k} '{w}' invalid - ignoring", ctx, k=ctx.keyword, w=word))
-            interval = value
-        if interval is None:
-            raise ValueProblem(say("({n}): {k} specified without time - ignoring", ctx, k=ctx.keyword))
-        return GarpExtraIf(interval, use_all)
-
-    def format(self, value: GarpExtraIf):
-        return (["all"] if value.all else []) + [str(value.interval)]
 
 
 class OldUnicastChecksum(KaValue):
@@ -783,7 +575,7 @@ class WeightReverse(KaValue):
     def parse(self, args, ctx):
         if not args:
             raise ValueProblem(say(self.missing, ctx) if self.missing else f"{ctx.keyword}: missing value")
-        weight = read_int(args[0], self.lo, self.hi, ctx, signed=True)
+        weight = numbers.read_int(args[0], self.lo, self.hi).take(ctx)
         if weight is None:
             if self.fallback is None:
                 raise ValueProblem(say(self.error, ctx, v=args[0]))
@@ -812,19 +604,14 @@ class InitFile(KaValue):
         overwrite = False
         for word in args:
             text = word.lstrip(" \t")
-            if text[:1].isdigit() or text[:1] == "-":
-                try:
-                    number = int(text, 10)
-                    if not INT_MIN <= number <= INT_MAX:
-                        raise ValueError
-                except ValueError:
+            if text[:1] in "0123456789-" and text:
+                number = numbers.read_int(word).take(ctx)
+                if number is None:
                     ctx.warn(say("Track file {n} init value {t} is invalid", ctx, t=text), ConfigErr.GENERAL_ERROR)
                     number = 0
-                else:
-                    if not -254 <= number <= 254:
-                        ctx.warn(say("Track file {n} init value {v} is outside sensible range [-254, 254]", ctx,
-                                     v=number),
-                                 ConfigErr.GENERAL_ERROR)
+                elif not -254 <= number <= 254:
+                    ctx.warn(say("Track file {n} init value {v} is outside sensible range [-254, 254]", ctx,
+                                 v=number), ConfigErr.GENERAL_ERROR)
                 value = number
             elif text == "overwrite":
                 overwrite = True

@@ -12,7 +12,6 @@ from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.loader import load_text
 from keepalived_py.config.model.global_defs import (
     FifoSpec,
-    GarpExtraIf,
     GlobalDefs,
     IptablesChains,
     LvsSyncDaemon,
@@ -22,6 +21,7 @@ from keepalived_py.config.model.global_defs import (
     ScriptUser,
     SmtpServer,
 )
+from keepalived_py.config.values import GarpExtraIf
 from keepalived_py.config.writer import write_config
 
 UPSTREAM = "/work/.mirror/acassen+keepalived/repo"
@@ -285,7 +285,7 @@ BAD = [
     ("tmp_config_directory", "tmp_config_directory missing directory name", ConfigErr.GENERAL_ERROR),
     ("vrrp_rx_bufs_policy MTU ADVERT", "Cannot set both vrrp_rx_bufs_policy MTU and ADVERT, ignoring ADVERT",
      ConfigErr.GENERAL_ERROR),
-    ("vrrp_rx_bufs_multiplier 1 2", "Invalid vrrp_rx_bufs_multiplier 1", ConfigErr.GENERAL_ERROR),
+    ("vrrp_rx_bufs_multiplier 1 2", "Invalid vrrp_rx_bufs_multiplier", ConfigErr.GENERAL_ERROR),  # keepalived -t
     ("smtp_alert maybe", "Invalid value 'maybe' for global smtp_alert specified", ConfigErr.GENERAL_ERROR),
     ("vmac_prefix", "*** Configuration line starting `vmac_prefix` is missing a parameter after keyword "
                     "`vmac_prefix` at word position 2", ConfigErr.MISSING_PARAMETER),

@@ -136,8 +136,10 @@ def test_garp_group_bad_values():
     config, diags = parse_only("garp_group {\n garp_interval -1\n gna_interval x\n}\n")
     assert [d.message for d in diags] == [
         "negative number '-1'", "garp_group garp_interval '-1' invalid",
-        "invalid number 'x'", "garp_group gna_interval 'x' invalid"]
+        "invalid number 'x'"]
     assert config.garp_group[0].garp_interval is None
+    # keepalived reads it with ignore_error: the digits before the garbage (none: 0) stand
+    assert config.garp_group[0].gna_interval == 0.0
 
 
 # --------------------------------------------------------------------------- checks

@@ -278,7 +278,7 @@ class _NamedCtx:
      "Configuration error: VRRP instance malformed src address[x]. Skipping..."),
 ])
 def test_messages_name_their_block_when_the_builder_says(template, expected_named, expected_bare):
-    from keepalived_py.config.model.vrrp_types import say
+    from keepalived_py.config.values import say
 
     assert say(template, _NamedCtx(), v="x") == expected_named
     assert say(template, object(), v="x") == expected_bare

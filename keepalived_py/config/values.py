@@ -1,0 +1,209 @@
+"""Value types that several configuration areas share, read as keepalived's handlers read them.
+
+A keepalived handler reads its word with one of lib/parser.c's readers (keepalived_py.config
+.numbers), which prints a CONFIG_INVALID_NUMBER text; the handler then reports its own
+CONFIG_GENERAL_ERROR text and ignores the keyword, or falls back to a value. `Number` and
+`Decimal` do both, for every area; the handler's text is a template with {kw} (the keyword),
+{v} (the word) and {n} (the enclosing block's name: "({n}) " and "[{n}]" disappear when there
+is none). `OptBool`, `UserGroup` and `GarpExtraIf` are the other types global_defs, the VRRP
+blocks and the checkers have in common.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from keepalived_py.config import numbers
+from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
+
+GE = ConfigErr.GENERAL_ERROR
+#: `fallback` default: a bad value makes the keyword ignored (the field keeps its default)
+RAISE: Any = object()
+_TRUE = ("on", "true", "yes")
+_FALSE = ("off", "false", "no")
+_NAMED = re.compile(r"\(\{n\}\):? |\[\{n\}\]| ?\{n\}")
+
+
+def block_name(ctx: Ctx) -> str:
+    """The name of the block being read (vrrp_instance VI_1 -> 'VI_1'), when the builder says."""
+    return getattr(ctx, "block", "") or ""
+
+
+def say(template: str, ctx: Ctx, **values: Any) -> str:
+    """keepalived's message: {n} is the block's name, {kw} the keyword; without a block name,
+    '({n}) ', '[{n}]' and ' {n}' go."""
+    name = block_name(ctx)
+    if not name:
+        template = _NAMED.sub("", template)
+    return template.format(n=name, kw=getattr(ctx, "keyword", ""), **values)
+
+
+def check_true_false(word: str) -> bool | None:
+    """keepalived's check_true_false(): the word as a boolean, or None."""
+    low = word.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    return None
+
+
+class Number(ValueType):
+    """A whole number read with read_int (`signed`) or read_unsigned, then the handler's `error`.
+
+    On a bad value the keyword is ignored, or with `fallback` set to what keepalived falls
+    back to. `zero` = (value, message) for handlers that accept 0 only to replace it.
+    `missing`: the handler's own text for a keyword without its word (else keepalived's
+    missing-parameter stop); `exact_args`: the handler wants exactly one word (`missing`,
+    else `error`, when not).
+    """
+
+    max_args = None
+
+    def __init__(self, lo: int, hi: int, *, signed: bool = False, error: str = "{kw} '{v}' invalid - ignoring",
+                 fallback: Any = RAISE, zero: tuple[int, str] | None = None, missing: str | None = None,
+                 exact_args: bool = False, base: int = 10):
+        self.lo, self.hi, self.signed, self.base = lo, hi, signed or lo < 0, base
+        self.error, self.fallback, self.zero = error, fallback, zero
+        self.missing, self.exact_args = missing, exact_args
+        if missing is not None or exact_args:
+            self.min_args = 0
+
+    def read(self, word: str, ctx: Ctx) -> int | None:
+        """keepalived's reader alone: the value, or None after its INVALID_NUMBER text."""
+        reader = numbers.read_int if self.signed else numbers.read_unsigned
+        return reader(word, self.lo, self.hi, self.base).take(ctx)
+
+    def parse(self, args, ctx):
+        if len(args) != 1 and (self.exact_args or not args):
+            if self.missing is not None:
+                raise ValueProblem(say(self.missing, ctx), GE)
+            raise ValueProblem(say(self.error, ctx, v=" ".join(args)), GE)
+        value = self.read(args[0], ctx)
+        if value is None:
+            return fail(self.error, self.fallback, args[0], ctx)
+        if value == 0 and self.zero is not None:
+            ctx.warn(say(self.zero[1], ctx), GE)
+            return self.zero[0]
+        return value
+
+    def format(self, value):
+        return [str(value)]
+
+
+class Decimal(ValueType):
+    """A decimal with `digits` places (read_decimal_unsigned_strvec; read_timer when digits is 6):
+    seconds, or milliseconds for BFD. `lo`/`hi` are in the same unit (hi None: TIMER_MAXIMUM
+    micro-seconds); `lenient` is keepalived's ignore_error, which keeps the leading digits of
+    an invalid word when in range; `large` = (threshold, info text) for "is very large" notes."""
+
+    max_args = None
+
+    def __init__(self, lo: float, hi: float | None = None, *, digits: int = numbers.TIMER_HZ_DIGITS,
+                 error: str = "{kw} '{v}' is invalid", fallback: Any = RAISE, lenient: bool = True,
+                 large: tuple[float, str] | None = None):
+        self.lo, self.hi, self.digits = lo, hi, digits
+        self.error, self.fallback, self.lenient, self.large = error, fallback, lenient, large
+
+    def parse(self, args, ctx):
+        hi = numbers.units(self.hi, self.digits) if self.hi is not None else numbers.TIMER_MAXIMUM
+        count = numbers.read_decimal(args[0], numbers.units(self.lo, self.digits), hi, self.digits,
+                                     self.lenient).take(ctx)
+        if count is None:
+            return fail(self.error, self.fallback, args[0], ctx)
+        value = numbers.from_units(count, self.digits)
+        if self.large is not None and value >= self.large[0]:
+            ctx.info(say(self.large[1], ctx, v=args[0]))
+        return value
+
+    def format(self, value):
+        return [numbers.format_decimal(value, self.digits)]
+
+
+def fail(error: str, fallback: Any, word: str, ctx: Ctx) -> Any:
+    """The handler's message for a value its reader refused: ignore the keyword, or fall back."""
+    message = say(error, ctx, v=word)
+    if fallback is RAISE:
+        raise ValueProblem(message, GE)
+    ctx.warn(message, GE)
+    return fallback
+
+
+class OptBool(ValueType):
+    """`keyword [<BOOL>]`: alone means true; a word that is not a boolean is the handler's error."""
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, error: str = "{kw}: invalid boolean '{v}'"):
+        self.error = error
+
+    def parse(self, args, ctx):
+        if not args:
+            return True
+        value = check_true_false(args[0])
+        if value is None:
+            raise ValueProblem(say(self.error, ctx, v=args[0]), GE)
+        return value
+
+    def format(self, value):
+        return [] if value else ["false"]
+
+
+class UserGroup(ValueType):
+    """`user USERNAME [GROUPNAME]` -> (user[, group]); words after the group are ignored.
+
+    `required`: a `user` alone is keepalived's missing-parameter stop; otherwise it is () and
+    the block's check reports it with the script's name (MISC_CHECK)."""
+
+    max_args = None
+
+    def __init__(self, required: bool = True):
+        self.required = required
+        self.min_args = 1 if required else 0
+
+    def parse(self, args, ctx):
+        return tuple(args[:2])
+
+    def format(self, value):
+        return [_quote(w) for w in value]
+
+
+@dataclass(frozen=True, slots=True)
+class GarpExtraIf:
+    """`garp_extra_if [all] SECONDS` (vrrp_instance, 0 disables) and global_defs'
+    `vrrp_garp_extra_if` (1 second at least)."""
+
+    interval: int
+    all: bool = False
+
+
+class GarpExtraIfType(ValueType):
+    """keepalived reads every word: 'all', or the delay (read_unsigned in [lo, 86400])."""
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, lo: int):
+        self.lo = lo
+
+    def parse(self, args, ctx):
+        use_all = False
+        interval = None
+        for word in args:
+            if word == "all":
+                use_all = True
+                continue
+            value = numbers.read_unsigned(word, self.lo, 86400).take(ctx)
+            if value is None:
+                raise ValueProblem(say("({n}): {kw} '{w}' invalid - ignoring", ctx, w=word), GE)
+            interval = value
+        if interval is None:
+            raise ValueProblem(say("({n}): {kw} specified without time - ignoring", ctx), GE)
+        return GarpExtraIf(interval, use_all)
+
+    def format(self, value: GarpExtraIf):
+        return (["all"] if value.all else []) + [str(value.interval)]
