@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from keepalived_py.track.events import RunNotify
+from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.packet import VrrpAdvert
 
 IPAddr = IPv4Address | IPv6Address
@@ -110,5 +111,16 @@ class Log:
     level: str = "INFO"
 
 
+@dataclass(frozen=True, slots=True)
+class PacketDropped:
+    """A received packet failed a check and was counted under `reason`. `message` is the
+    log line; a flood of these must not become a log flood, so runtimes rate-limit them
+    per instance (by type, not by reading the text)."""
+
+    instance: str
+    reason: DropReason
+    message: str
+
+
 Action = (SendAdvert | AddAddresses | RemoveAddresses | AddRoutes | RemoveRoutes | AddRules
-          | RemoveRules | SendGarp | SendNa | RunNotify | SetTimer | Log)
+          | RemoveRules | SendGarp | SendNa | RunNotify | SetTimer | Log | PacketDropped)

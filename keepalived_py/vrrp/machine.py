@@ -30,6 +30,7 @@ from keepalived_py.vrrp.actions import (
     AddRoutes,
     AddRules,
     Log,
+    PacketDropped,
     RemoveAddresses,
     RemoveRoutes,
     RemoveRules,
@@ -40,6 +41,7 @@ from keepalived_py.vrrp.actions import (
     SetTimer,
 )
 from keepalived_py.vrrp.ah import SEQ_MAX, build_ah_datagram, open_ah_datagram
+from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.events import (
     AdvertReceived,
     Event,
@@ -65,6 +67,7 @@ from keepalived_py.vrrp.packet import (
     parse_ipv4,
 )
 from keepalived_py.vrrp.params import PRIO_OWNER, VrrpInstanceParams
+from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.stats import VrrpStats
 from keepalived_py.vrrp.timers import deadline, master_down_us, skew_time_us
 from keepalived_py.vrrp.tracking import TrackedObject, Tracking, clamp_priority
@@ -87,7 +90,10 @@ class VrrpInstance:
     """One vrrp_instance. Mutable, but only through `handle`; everything it wants done in
     the world comes back as actions."""
 
-    def __init__(self, params: VrrpInstanceParams, tracked: tuple[TrackedObject, ...] = ()) -> None:
+    def __init__(self, params: VrrpInstanceParams, tracked: tuple[TrackedObject, ...] = (),
+                 created_at: float | None = None) -> None:
+        """`created_at`: the `now` at creation; keepalived stamps last_transition when it
+        allocates an instance, so the dumps show it before the first state change."""
         self.params = params
         self.name = params.name
         objects = list(tracked)
@@ -111,7 +117,7 @@ class VrrpInstance:
         self.ah_seq = 0  # keepalived's ipsecah_counter: our tx sequence and rx high-water mark
         self.stats = VrrpStats()
         self.started = False
-        self.last_transition: float | None = None
+        self.last_transition: float | None = created_at
         self.sync = None  # set by SyncGroup; duck-typed to avoid an import cycle
         self._out: list[Action] = []
         self._was_fault = bool(self.tracking.faults())
@@ -218,9 +224,9 @@ class VrrpInstance:
                 for dst, payload in zip(dsts, payloads, strict=True))
         self._emit(SendAdvert(self.name, p.interface, adv, p.primary_address, dsts,
                               tuple(payloads), datagrams))
-        self.stats.advert_sent += 1
+        self.stats = self.stats.plus("advert_sent")
         if priority == 0:
-            self.stats.pri_zero_sent += 1
+            self.stats = self.stats.plus("pri_zero_sent")
 
     def _link_update(self, repeat: int) -> None:
         """keepalived's vrrp_send_link_update: GARP / NA for every VIP, `repeat` rounds."""
@@ -276,7 +282,7 @@ class VrrpInstance:
         self.wantstate = State.MASTER
         self._set_state(State.MASTER, now)
         self._send_advert(self.effective_priority)
-        self.stats.become_master += 1
+        self.stats = self.stats.plus("become_master")
         self.master_adver_int_us = p.advert_int_us
         addrs = p.virtual_ipaddress + p.virtual_ipaddress_excluded
         if addrs:
@@ -324,7 +330,7 @@ class VrrpInstance:
         self._notify(to.value)
         self.ms_down_timer_us = self._master_down()
         self._set_timer(ADVERT_TIMER, deadline(now, self.ms_down_timer_us) if to == State.BACKUP else None)
-        self.stats.release_master += 1
+        self.stats = self.stats.plus("release_master")
 
     def enter_fault(self, now: float) -> None:
         """down_instance: to FAULT from any running state."""
@@ -439,8 +445,7 @@ class VrrpInstance:
                         self.old_checksum = True
                         self._log("Setting unicast VRRPv3 checksum to old version")
                     return adv
-            self.stats.count(err.reason)
-            self._log(f"dropped advert from {meta.src}: {err}")
+            self._dropped(DropReason(err.reason), f"dropped advert from {meta.src}: {err}")
             return None
 
     def _open_datagram(self, datagram: bytes, multicast: bool | None) -> tuple[RxMeta, bytes] | None:
@@ -462,8 +467,7 @@ class VrrpInstance:
                 if info.protocol == IPPROTO_AH:
                     raise PacketError("authtype_mismatch", "received AH header but auth type not AH")
         except PacketError as err:
-            self.stats.count(err.reason)
-            self._log(f"dropped datagram: {err}")
+            self._dropped(DropReason(err.reason), f"dropped datagram: {err}")
             return None
         return RxMeta(info.src, info.dst, info.ttl, multicast, info.protocol), vrrp
 
@@ -475,9 +479,12 @@ class VrrpInstance:
             if p.lower_prio_delay_s > 0:
                 self._set_timer(LOWER_PRIO_GARP_TIMER, deadline(now, round(p.lower_prio_delay_s * 1e6)))
 
-    def _drop(self, reason: str, meta: RxMeta) -> None:
-        self.stats.count(reason)
-        self._log(f"dropped advert from {meta.src}: {reason}")
+    def _dropped(self, reason: DropReason, text: str) -> None:
+        self.stats = self.stats.plus(reason.value)
+        self._emit(PacketDropped(self.name, reason, f"({self.name}) {text}"))
+
+    def _drop(self, reason: DropReason, meta: RxMeta) -> None:
+        self._dropped(reason, f"dropped advert from {meta.src}: {reason}")
 
     def _receive(self, adv: VrrpAdvert, meta: RxMeta, now: float) -> None:
         p = self.params
@@ -490,13 +497,13 @@ class VrrpInstance:
         if reason:
             self._drop(reason, meta)
             return
-        self.stats.advert_rcvd += 1
+        self.stats = self.stats.plus("advert_rcvd")
         reason = checks.check_addresses(p, adv, meta, check_addr)
         if reason:
             self._drop(reason, meta)
             return
         if adv.priority == 0:
-            self.stats.pri_zero_rcvd += 1
+            self.stats = self.stats.plus("pri_zero_rcvd")
         if self.state == State.BACKUP:
             self._backup_rx(adv, meta, now)
         else:
@@ -542,7 +549,7 @@ class VrrpInstance:
             elif self.effective_priority == PRIO_OWNER:
                 # RFC: the owner must not see another owner. keepalived reports it and steps
                 # down to 254 so that the two can elect one master.
-                self.stats.owner_conflict += 1
+                self.stats = self.stats.plus("owner_conflict")
                 self._log("CONFIGURATION ERROR: local instance and a remote instance are both "
                           "configured as address owner, please fix - reducing local priority")
                 self.base_priority = self.effective_priority = PRIO_OWNER - 1
@@ -574,17 +581,23 @@ class VrrpInstance:
             self.leave_master(now, State.BACKUP, False)
 
     # ----------------------------------------------------------------- views
-    def snapshot(self) -> dict:
-        """State and counters, for dumps and tests."""
-        return {
-            "name": self.name,
-            "state": self.state.value,
-            "wantstate": self.wantstate.value,
-            "base_priority": self.base_priority,
-            "effective_priority": self.effective_priority,
-            "master_adver_int_us": self.master_adver_int_us,
-            "ms_down_timer_us": self.ms_down_timer_us,
-            "master_saddr": str(self.master_saddr) if self.master_saddr else None,
-            "vipset": self.vipset,
-            "stats": self.stats.as_dict(),
-        }
+    def snapshot(self) -> InstanceSnapshot:
+        """State and counters as one frozen value, for dumps and tests."""
+        p = self.params
+        return InstanceSnapshot(
+            name=self.name, interface=p.interface, vrid=p.vrid, family=p.family,
+            version=p.version, state=self.state, wantstate=self.wantstate,
+            base_priority=self.base_priority, effective_priority=self.effective_priority,
+            advert_int_s=p.advert_int_s, master_adver_int_us=self.master_adver_int_us,
+            ms_down_timer_us=self.ms_down_timer_us, master_saddr=self.master_saddr,
+            master_priority=self.master_priority, last_transition=self.last_transition,
+            vipset=self.vipset, source=p.primary_address, nopreempt=p.nopreempt,
+            preempt_delay_s=p.preempt_delay_s, virtual_ipaddress=p.virtual_ipaddress,
+            virtual_ipaddress_excluded=p.virtual_ipaddress_excluded,
+            unicast_peers=tuple(u.address for u in p.unicast_peers),
+            sync_group=self.sync.name if self.sync is not None else None,
+            stats=self.stats)
+
+    def clear_stats(self) -> None:
+        """keepalived's STATS_CLEAR signal: every counter back to 0."""
+        self.stats = VrrpStats()

@@ -3,14 +3,17 @@
 Counters named after keepalived's are counted where keepalived counts them; a few of
 keepalived's SNMP-only counters (chk_err, vers_err, vrid_err) are always kept here, and
 `unicast_src_err`, `owner_conflict` are ours (keepalived only logs those cases).
+
+The value is frozen: the machine replaces it on every count, so a snapshot can hold the
+counters as they were without copying them.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class VrrpStats:
     advert_rcvd: int = 0
     advert_sent: int = 0
@@ -32,18 +35,13 @@ class VrrpStats:
     unicast_src_err: int = 0
     owner_conflict: int = 0
 
-    def count(self, reason: str) -> None:
-        """Add one to the counter a receive check or PacketError names."""
-        if reason not in self.__dataclass_fields__:
-            raise KeyError(f"no VRRP counter named {reason!r}")
-        setattr(self, reason, getattr(self, reason) + 1)
+    def plus(self, counter: str) -> VrrpStats:
+        """These counters with one more under `counter` (a receive check's or a
+        PacketError's reason, or any other field name)."""
+        if counter not in self.__dataclass_fields__:
+            raise KeyError(f"no VRRP counter named {counter!r}")
+        return replace(self, **{counter: getattr(self, counter) + 1})
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
-
-DROP_REASONS: tuple[str, ...] = (
-    "packet_len_err", "advert_interval_err", "ip_ttl_err", "invalid_type_rcvd", "addr_list_err",
-    "invalid_authtype", "authtype_mismatch", "auth_failure", "chk_err", "vers_err", "vrid_err",
-    "unicast_src_err",
-)

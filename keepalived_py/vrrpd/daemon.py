@@ -8,43 +8,13 @@ Tracking and notify come from keepalived_py.track, shared with the check child.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from keepalived_py.core.context import ChildContext
+from keepalived_py.observe.vrrp import data_text, json_data, stats_text
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.runtime import VrrpRuntime
-
-_STATE_NUM = {"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3, "STOP": 98}
-
-
-def stats_text(snaps: list[dict]) -> str:
-    lines = []
-    for s in snaps:
-        st = s["stats"]
-        lines += [
-            f"VRRP Instance: {s['name']}",
-            "  Advertisements:",
-            f"    Received: {st['advert_rcvd']}",
-            f"    Sent: {st['advert_sent']}",
-            f"  Became master: {st['become_master']}",
-            f"  Released master: {st['release_master']}",
-            "  Packet Errors:",
-            f"    Length: {st['packet_len_err']}",
-            f"    TTL: {st['ip_ttl_err']}",
-            f"    Invalid Type: {st['invalid_type_rcvd']}",
-            f"    Advertisement Interval: {st['advert_interval_err']}",
-            f"    Address List: {st['addr_list_err']}",
-            "  Authentication Errors:",
-            f"    Invalid Type: {st['invalid_authtype']}",
-            f"    Type Mismatch: {st['authtype_mismatch']}",
-            f"    Failure: {st['auth_failure']}",
-            "  Priority Zero:",
-            f"    Received: {st['pri_zero_rcvd']}",
-            f"    Sent: {st['pri_zero_sent']}",
-        ]
-    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def sockets_text(runtime: VrrpRuntime) -> str:
@@ -61,56 +31,6 @@ def sockets_text(runtime: VrrpRuntime) -> str:
         lines.append(f" Socket {ifname} IPv{family} proto {proto}: rx {vs.stats.rx_packets} "
                      f"tx {vs.stats.tx_packets} rx errors {vs.stats.rx_errors} tx errors {vs.stats.tx_errors}")
     return "\n".join(lines) + "\n"
-
-
-def data_text(snaps: list[dict], now_wall: float | None = None) -> str:
-    now_wall = time.time() if now_wall is None else now_wall
-    lines = ["------< VRRP Topology >------"]
-    for s in snaps:
-        lines += [
-            f" VRRP Instance = {s['name']}",
-            f"   State = {s['state']}",
-            f"   Wantstate = {s['wantstate']}",
-            f"   Interface = {s['interface']}",
-            f"   Using src_ip = {s['source']}",
-            f"   Virtual Router ID = {s['vrid']}",
-            f"   Priority = {s['base_priority']}",
-            f"   Effective priority = {s['effective_priority']}",
-            f"   Advert interval = {s['advert_int_s']} sec",
-            f"   VRRP Version = {s['version']}",
-            f"   Master router = {s['master_saddr']}",
-            f"   Master priority = {s.get('master_priority', 0)}",
-            f"   Preempt = {'disabled' if s['nopreempt'] else 'enabled'}",
-            f"   Preempt delay = {s['preempt_delay_s']} secs",
-        ]
-        if s["sync_group"]:
-            lines.append(f"   Sync group = {s['sync_group']}")
-        if s["unicast_peers"]:
-            lines.append(f"   Unicast Peer = {len(s['unicast_peers'])}")
-            lines += [f"     {p}" for p in s["unicast_peers"]]
-        vips = s["virtual_ipaddress"]
-        lines.append(f"   Virtual IP = {len(vips)}")
-        lines += [f"     {v} dev {s['interface']}" for v in vips]
-    return "\n".join(lines) + "\n"
-
-
-def json_data(snaps: list[dict]) -> list[dict]:
-    out = []
-    for s in snaps:
-        out.append({
-            "data": {
-                "iname": s["name"], "ifp_ifname": s["interface"], "vrid": s["vrid"],
-                "base_priority": s["base_priority"], "effective_priority": s["effective_priority"],
-                "vipset": s["vipset"], "state": _STATE_NUM.get(s["state"], 0),
-                "wantstate": _STATE_NUM.get(s["wantstate"], 0), "version": s["version"],
-                "adver_int": s["advert_int_s"], "master_adver_int": s["master_adver_int_us"] / 1e6,
-                "nopreempt": s["nopreempt"], "preempt_delay": s["preempt_delay_s"],
-                "vips": s["virtual_ipaddress"], "evips": s["virtual_ipaddress_excluded"],
-                "unicast_peer": s["unicast_peers"], "last_transition": s.get("last_transition") or 0,
-            },
-            "stats": dict(s["stats"]),
-        })
-    return out
 
 
 async def run(ctx: ChildContext) -> int:
@@ -140,14 +60,13 @@ async def run(ctx: ChildContext) -> int:
     async def dump(kind: str) -> Any:
         snaps = runtime.snapshots()
         if kind == "json":
-            return json_data(snaps)
+            return json_data(snaps, runtime.wall_offset())
         if kind == "data":
-            return data_text(snaps) + sockets_text(runtime)
+            return data_text(snaps, runtime.wall_offset()) + sockets_text(runtime)
         if kind in ("stats", "stats_clear"):
             text = stats_text(snaps)
             if kind == "stats_clear":
-                for r in runtime.instances.values():
-                    r.machine.stats.__init__()
+                runtime.clear_stats()
             return text
         return ""
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_interface
 from typing import Any
@@ -30,6 +33,7 @@ from keepalived_py.vrrp.actions import (
     AddRoutes,
     AddRules,
     Log,
+    PacketDropped,
     RemoveAddresses,
     RemoveRoutes,
     RemoveRules,
@@ -39,6 +43,7 @@ from keepalived_py.vrrp.actions import (
     SendNa,
     SetTimer,
 )
+from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.events import (
     Event,
     InterfaceDown,
@@ -53,7 +58,9 @@ from keepalived_py.vrrp.events import (
 )
 from keepalived_py.vrrp.machine import State, VrrpInstance
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
+from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
+from keepalived_py.vrrpd.drop_log import DropLogLimiter
 from keepalived_py.vrrpd.plan import (
     IFA_F_NODAD,
     InstancePlan,
@@ -65,7 +72,6 @@ from keepalived_py.vrrpd.plan import (
 from keepalived_py.vrrpd.sockets import Received, SocketPool, VrrpSocket
 
 AH_HEADER_LEN = 24
-DROP_LOG_PER_S = 10
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR,
            "DEBUG": logging.DEBUG}
 
@@ -109,9 +115,11 @@ class RuntimeCounters:
 class VrrpRuntime:
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
-                 release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None) -> None:
+                 release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self.net = net
         self.clock = clock
+        self.wall_clock = wall_clock
         self.log = log
         self.loop = loop or asyncio.get_running_loop()
         self.scheduler = scheduler if scheduler is not None else LoopScheduler(self.loop, clock)
@@ -134,7 +142,7 @@ class VrrpRuntime:
         self.config: Any = None
         self._stopping = False
         self.log_unknown_vrids = False
-        self._drop_log: dict[str, tuple[float, int, int]] = {}
+        self._drop_log = DropLogLimiter()
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
 
     # ================================================================== lifecycle
@@ -277,7 +285,7 @@ class VrrpRuntime:
         except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the others
             self.log.error(f"({plan.name}) cannot set up: {exc}")
             return None
-        machine = VrrpInstance(params, plan.tracked)
+        machine = VrrpInstance(params, plan.tracked, created_at=self.clock.now())
         if any(o.kind == "config" for o in plan.tracked):
             self.log.info(f"({plan.name}) Cannot use unicast without any peers - going to fault state")
         run = Running(plan, machine)
@@ -422,7 +430,7 @@ class VrrpRuntime:
         run = self.dispatch.get((pkt.ifname, pkt.family, vrid))
         if run is None:
             self.counters.rx_unknown_vrid += 1
-            if self.log_unknown_vrids and self._log_allowed(f"(*{pkt.ifname}) dropped "):
+            if self.log_unknown_vrids and self._drop_log_allowed(f"*{pkt.ifname}", None):
                 src = f" from {pkt.src}" if pkt.src is not None else ""
                 self.log.info(f"Unknown VRID({vrid}) received on interface({pkt.ifname}){src}. ignoring...")
             return
@@ -487,8 +495,10 @@ class VrrpRuntime:
             case SendAdvert():
                 self._send_advert(act)
             case Log(message=msg, level=level):
-                if self._log_allowed(msg):
-                    self.log.log(_LEVELS.get(level, logging.INFO), msg)
+                self.log.log(_LEVELS.get(level, logging.INFO), msg)
+            case PacketDropped(instance=name, reason=reason, message=msg):
+                if self._drop_log_allowed(name, reason):
+                    self.log.info(msg)
             case RunNotify():
                 if self.notifier is not None:
                     try:
@@ -519,23 +529,14 @@ class VrrpRuntime:
             case SendGarp() | SendNa():
                 self._ops.put_nowait(("link_update", act, act.instance))
 
-    def _log_allowed(self, msg: str) -> bool:
-        """Dropped-packet lines are rate limited (DROP_LOG_PER_S per instance and second, then
-        one line saying how many were left out): a flood must not turn into a log flood."""
-        if ") dropped " not in msg:
-            return True
-        name = msg[1:msg.find(")")]
-        now = self.clock.now()
-        start, count, suppressed = self._drop_log.get(name, (now, 0, 0))
-        if now - start >= 1.0:
-            if suppressed:
-                self.log.info(f"({name}) {suppressed} more dropped packet messages suppressed")
-            start, count, suppressed = now, 0, 0
-        if count < DROP_LOG_PER_S:
-            self._drop_log[name] = (start, count + 1, suppressed)
-            return True
-        self._drop_log[name] = (start, count, suppressed + 1)
-        return False
+    def _drop_log_allowed(self, who: str, reason: DropReason | None) -> bool:
+        """Dropped-packet lines are rate limited (drop_log.py) by who dropped the packet
+        and why; the first line after a window reports what that window left out."""
+        ok, suppressed = self._drop_log.allow((who, reason), self.clock.now())
+        if suppressed:
+            why = f" ({reason})" if reason is not None else ""
+            self.log.info(f"({who}) {suppressed} more dropped packet messages suppressed{why}")
+        return ok
 
     @staticmethod
     def _spec(run: Running | None, ifname: str, addr) -> AddressSpec:
@@ -625,23 +626,20 @@ class VrrpRuntime:
         await self._drain(5.0)
 
     # ================================================================== views
-    def snapshots(self) -> list[dict]:
-        out = []
+    def snapshots(self) -> list[InstanceSnapshot]:
+        """Every instance as the core sees it; the dumps name the configured interface
+        (with use_vmac the core runs on the VMAC)."""
+        return [dataclasses.replace(run.machine.snapshot(), interface=run.plan.key[0])
+                for run in self.instances.values()]
+
+    def wall_offset(self) -> float:
+        """Seconds to add to a time on the runtime's monotonic clock to get wall-clock
+        time (keepalived's dumps print wall-clock timestamps)."""
+        return self.wall_clock() - self.clock.now()
+
+    def clear_stats(self) -> None:
         for run in self.instances.values():
-            snap = run.machine.snapshot()
-            p = run.machine.params
-            snap.update({
-                "interface": run.plan.key[0], "vrid": p.vrid, "family": run.plan.family,
-                "version": p.version, "advert_int_s": p.advert_int_s,
-                "virtual_ipaddress": [str(a) for a in p.virtual_ipaddress],
-                "virtual_ipaddress_excluded": [str(a) for a in p.virtual_ipaddress_excluded],
-                "unicast_peers": [str(u.address) for u in p.unicast_peers],
-                "source": str(p.primary_address) if p.primary_address else None,
-                "nopreempt": p.nopreempt, "preempt_delay_s": p.preempt_delay_s,
-                "sync_group": run.sync.name if run.sync is not None else None,
-            })
-            out.append(snap)
-        return out
+            run.machine.clear_stats()
 
     def state_of(self, name: str) -> State | None:
         run = self.by_name.get(name)

@@ -8,6 +8,7 @@ from ipaddress import ip_address
 import pytest
 
 from keepalived_py.vrrp.actions import SendAdvert
+from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.events import (
     AdvertReceived,
     InterfaceDown,
@@ -26,7 +27,6 @@ from keepalived_py.vrrp.packet import (
     password_bytes,
 )
 from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
-from keepalived_py.vrrp.stats import DROP_REASONS
 
 T0 = 1000.0
 ME = ip_address("192.0.2.1")
@@ -67,7 +67,7 @@ def meta(src=PEER, dst=VRRP_MCAST4, ttl=255, **kw) -> RxMeta:
 def assert_counted_only(inst: VrrpInstance, reason: str, advert_rcvd: int = 0) -> None:
     stats = inst.stats.as_dict()
     assert stats[reason] == 1, stats
-    others = {r: stats[r] for r in DROP_REASONS if r != reason and stats[r]}
+    others = {r: stats[r] for r in DropReason if r != reason and stats[r]}
     assert not others, others
     assert stats["advert_rcvd"] == advert_rcvd
 
@@ -112,7 +112,7 @@ def _case(reason: str):
     raise AssertionError(reason)
 
 
-@pytest.mark.parametrize("reason", DROP_REASONS)
+@pytest.mark.parametrize("reason", DropReason)
 def test_each_drop_reason_is_counted_alone(reason):
     p, data, m, rcvd = _case(reason)
     inst = backup(p)
@@ -128,7 +128,7 @@ def test_the_good_packet_is_accepted():
     inst = backup(p)
     inst.handle(PacketReceived(raw(good(p)), meta()), T0 + 1)
     assert inst.stats.advert_rcvd == 1
-    assert not any(inst.stats.as_dict()[r] for r in DROP_REASONS)
+    assert not any(inst.stats.as_dict()[r] for r in DropReason)
     assert inst.sands == pytest.approx(T0 + 1 + 3 + 156 / 256)
     assert inst.master_saddr == PEER and inst.master_priority == 150
 

@@ -281,15 +281,16 @@ def test_unicast_sends_to_each_peer():
 
 
 def test_dumps_views():
-    from keepalived_py.vrrpd.daemon import data_text, json_data, stats_text
+    from keepalived_py.observe.vrrp import data_text, json_data, stats_text
 
     async def go():
         r = Rig()
         rt = await r.start(conf(prio=255))
         snaps = rt.snapshots()
         assert "VRRP Instance: VI_1" in stats_text(snaps) and "    Sent: 1" in stats_text(snaps)
-        assert " VRRP Instance = VI_1" in data_text(snaps) and "   State = MASTER" in data_text(snaps)
-        j = json_data(snaps)
+        data = data_text(snaps, rt.wall_offset())
+        assert " VRRP Instance = VI_1" in data and "   State = MASTER" in data
+        j = json_data(snaps, rt.wall_offset())
         assert j[0]["data"]["iname"] == "VI_1" and j[0]["data"]["state"] == 2
         assert j[0]["stats"]["advert_sent"] == 1
         await rt.stop()
