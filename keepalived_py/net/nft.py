@@ -99,7 +99,9 @@ def settings_from_config(config: Any) -> FirewallSettings | None:
     and no instance needing it (vrrp.c turns it on for no_accept/strict and use_vmac)."""
     g = _globals(config)
     configured = g.nftables is not None or g.vrrp_iptables is not None
-    needed = any(_filters(i, g) or i.use_vmac is not None for i in _instances(config))
+    # vrrp_complete_instance() looks at accept alone (an owner with no_accept turns it on too)
+    needed = any(not i.effective_accept(g.vrrp_strict, g.vrrp_version) or i.use_vmac is not None
+                 for i in _instances(config))
     if not configured and not needed:
         return None
     return FirewallSettings(table=g.nftables or DEFAULT_TABLE, priority=g.nftables_priority,
