@@ -5,6 +5,7 @@ SO_BINDTODEVICE for bind_if, bind to bindto/bind_port, non-blocking)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -103,7 +104,8 @@ async def connect(target: Target, timeout: float) -> tuple[socket.socket | None,
         return None, Result(Status.TIMEOUT, "connect timeout", detail="connect")
     except OSError as e:
         sock.close()
-        return None, Result(Status.FAILED, f"connect failed: {e.strerror or e}", detail="connect")
+        why = os.strerror(e.errno) if e.errno else str(e)
+        return None, Result(Status.FAILED, f"connect failed: {why}", detail="connect")
     except BaseException:
         sock.close()
         raise
