@@ -8,7 +8,7 @@ APT_STAMP := $(VENV)/.apt-installed
 # and the qemu guest (kernel with IPVS) for the LVS tests.
 APT_PKGS := keepalived ipvsadm tcpdump iproute2 kmod qemu-system-x86 linux-image-amd64 busybox-static nftables
 
-.PHONY: install test unit lint conformance bench clean apt
+.PHONY: install test unit integration lint conformance bench clean apt
 
 install: $(STAMP) $(APT_STAMP)
 
@@ -33,12 +33,33 @@ $(APT_STAMP): Makefile
 apt:
 	rm -f $(APT_STAMP); $(MAKE) $(APT_STAMP)
 
+# Tests run in parallel with pytest-xdist, one file per worker (--dist loadfile: a file's
+# module fixtures, such as one real-keepalived run shared by its tests, run once). Every
+# integration test makes its own namespaces, links and directories under unique names, so
+# files do not collide. Most integration time is spent waiting on protocol timers, not CPU:
+# JOBS=2 suits a 2-core machine; `make test JOBS=0` runs everything in one process.
+JOBS ?= 2
+PYTEST = $(VPY) -m pytest -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS) --dist loadfile)
+# $(call pytest_in,PATHS,OPTIONS): pytest exits 5 when it collected nothing; say so
+# rather than fail without a word.
+define pytest_in
+	@echo "$(PYTEST) $(2) $(1)"; $(PYTEST) $(2) $(1); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests from $(or $(strip $(1)),testpaths) - failing" >&2; fi; \
+	exit $$rc
+endef
+
+# everything: lint, then tests/unit, tests/property and tests/integration in one run
 test: install
 	$(VENV)/bin/ruff check .
-	$(VPY) -m pytest -q
+	$(call pytest_in,,--durations=15)
 
+# no root, no network, no sleeps: under a minute
 unit: install
-	$(VPY) -m pytest -q tests/unit tests/property
+	$(call pytest_in,tests/unit tests/property)
+
+# root, network namespaces, real keepalived, the qemu guest (skips without them, fails in CI)
+integration: install
+	$(call pytest_in,tests/integration,--durations=15)
 
 lint: install
 	$(VENV)/bin/ruff check .
