@@ -40,7 +40,7 @@ async def probe(target: Target, params=None) -> Result:
             return Result(Status.FAILED, f"Bad greeting banner from server {server}", loop.time() - start)
         stage = "helo"
         try:
-            await smtp.helo(helo)
+            await smtp.helo(hostname=helo)
         except aiosmtplib.SMTPHeloError:
             return Result(Status.FAILED, f"Bad HELO response from server {server}", loop.time() - start)
         stage = "quit"
