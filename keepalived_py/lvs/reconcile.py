@@ -1,0 +1,60 @@
+"""Bring the kernel's IPVS table to the plan through an IpvsPort: dump, diff, apply.
+
+The only I/O here is the port's; the decisions are lvs.diff's. The check child calls
+`start()` once (keepalived's start-up order: lvs_timeouts, then lvs_flush, then the table),
+`reconcile()` whenever the desired table changes (a checker result, a reload), and
+`remove()` on stop unless -I (--dont-release-ipvs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from keepalived_py.lvs.diff import Op, Owned, diff, remove_ours
+from keepalived_py.lvs.kernel import IpvsPort, OpFailure, Timeouts
+from keepalived_py.lvs.table import Table
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ops: list[Op] = field(default_factory=list)
+    failures: list[OpFailure] = field(default_factory=list)
+
+
+def timeouts_of(global_defs: Any) -> Timeouts | None:
+    """global_defs' lvs_timeouts as a request, or None when it sets none."""
+    lt = getattr(global_defs, "lvs_timeouts", None) if global_defs is not None else None
+    if lt is None or not (lt.tcp or lt.tcpfin or lt.udp):
+        return None
+    return Timeouts(lt.tcp or 0, lt.tcpfin or 0, lt.udp or 0)
+
+
+async def reconcile(port: IpvsPort, desired: Table, owned: Owned = Owned()) -> Outcome:
+    """Make our part of the kernel table equal `desired`; `owned` names what else is ours."""
+    actual = await port.dump()
+    ops = diff(actual, desired, owned)
+    failures = await port.apply(ops) if ops else []
+    return Outcome(ops, failures)
+
+
+async def remove(port: IpvsPort, owned: Owned) -> Outcome:
+    """Take our entries out of the kernel, leaving everyone else's."""
+    actual = await port.dump()
+    ops = remove_ours(actual, owned)
+    failures = await port.apply(ops) if ops else []
+    return Outcome(ops, failures)
+
+
+async def start(port: IpvsPort, config: Any, desired: Table, owned: Owned = Owned()) -> Outcome:
+    """keepalived's check child at start (not reload): lvs_timeouts, lvs_flush, then the table.
+
+    Without lvs_flush, `owned` (what a predecessor left, if known) is adopted: entries that
+    are still desired are kept and updated in place, the rest of ours removed."""
+    global_defs = getattr(config, "global_defs", None)
+    timeouts = timeouts_of(global_defs)
+    if timeouts is not None:
+        await port.set_timeouts(timeouts)
+    if global_defs is not None and global_defs.lvs_flush:
+        await port.flush()
+    return await reconcile(port, desired, owned)
