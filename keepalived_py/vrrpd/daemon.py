@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
 from keepalived_py.observe.vrrp import data_text, json_data, stats_text
 from keepalived_py.track.notify import Notifier
@@ -37,13 +38,14 @@ async def run(ctx: ChildContext) -> int:
     from keepalived_py.net.pyroute2_adapter import Pyroute2Net
 
     release = not getattr(ctx.options, "dont_release_vrrp", False)
-    checker = bool(getattr(ctx.config, "virtual_server", ()))
+    config: KeepalivedConfig = ctx.config
+    checker = bool(config.virtual_server)
     notifier = Notifier(checker_running=checker, log_fn=ctx.log.info)
     trackers = Trackers(log_fn=ctx.log.info)
-    await notifier.start(ctx.config)
+    await notifier.start(config)
     runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release)
 
-    def _disabled(config: Any) -> set[tuple[str, str]]:
+    def _disabled(config: KeepalivedConfig) -> set[tuple[str, str]]:
         disabled = trackers.prepare(config)
         for part in (trackers, notifier):
             why = part.security_violation()
@@ -52,7 +54,7 @@ async def run(ctx: ChildContext) -> int:
                 break
         return disabled
 
-    async def reload(new_config: Any) -> None:
+    async def reload(new_config: KeepalivedConfig) -> None:
         await runtime.reload(new_config, _disabled(new_config))
         await notifier.reload(new_config)
         await trackers.reload(new_config)
@@ -73,8 +75,8 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_reload(reload)
     ctx.on_dump(dump)
     try:
-        await runtime.start(ctx.config, _disabled(ctx.config))
-        await trackers.start(ctx.config, runtime.deliver_tracking)
+        await runtime.start(config, _disabled(config))
+        await trackers.start(config, runtime.deliver_tracking)
         await ctx.stopped()
     finally:
         try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from keepalived_py.config.model.addresses import Route, Rule, VirtualAddress
 from keepalived_py.config.model.global_defs import GlobalDefs
+from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.config.model.vrrp import VrrpInstance as VrrpInstanceModel
 from keepalived_py.net.ports import AddressSpec
 from keepalived_py.net.pyroute2_adapter import scope_id
@@ -117,7 +118,7 @@ def address_spec(va: VirtualAddress, default_dev: str) -> AddressSpec:
         preferred_lft=va.effective_preferred_lft)
 
 
-def _g(config: Any) -> GlobalDefs:
+def _g(config: KeepalivedConfig) -> GlobalDefs:
     return config.global_defs if config.global_defs is not None else GlobalDefs()
 
 
@@ -125,7 +126,7 @@ def _pick(value, default):
     return default if value is None else value
 
 
-def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
+def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> InstancePlan:
     g = _g(config)
     family = inst.family
     version = inst.effective_version(g.vrrp_version, g.vrrp_strict)
@@ -135,7 +136,7 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
     if inst.use_vmac is not None:
         mac = vmac_address(inst.virtual_router_id or 1, family)
         vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_vmac.ifname,
-                                  getattr(g, "vmac_prefix", None)), mac, ifname, inst.vmac_xmit_base)
+                                  g.vmac_prefix), mac, ifname, inst.vmac_xmit_base)
     vip_dev = vmac.name if vmac is not None else ifname
     vips = tuple(v for v in inst.virtual_ipaddress if v.family == family)
     excluded = tuple(inst.virtual_ipaddress_excluded)
@@ -174,20 +175,20 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
     tracked: list[TrackedObject] = []
     for ref in inst.track_interface:
         tracked.append(TrackedObject("interface", ref.name, ref.weight or 0, bool(ref.reverse)))
-    scripts = {s.name: s for s in getattr(config, "vrrp_script", ())}
+    scripts = {s.name: s for s in config.vrrp_script}
     for ref in inst.track_script:
         s = scripts.get(ref.name)
         weight, reverse = (s.weight if s is not None else (0, False))
         init_ok = None
         tracked.append(TrackedObject("script", ref.name, weight if ref.weight is None else ref.weight,
                                      reverse if ref.reverse is None else ref.reverse, init_ok))
-    files = {f.name: f for f in getattr(config, "vrrp_track_file", ())}
+    files = {f.name: f for f in config.vrrp_track_file}
     for ref in inst.track_file:
         f = files.get(ref.name)
         weight, reverse = (f.weight if f is not None else (1, False))
         tracked.append(TrackedObject("file", ref.name, weight if ref.weight is None else ref.weight,
                                      reverse if ref.reverse is None else ref.reverse, None))
-    procs = {p.name: p for p in getattr(config, "vrrp_track_process", ())}
+    procs = {p.name: p for p in config.vrrp_track_process}
     for ref in inst.track_process:
         p = procs.get(ref.name)
         weight, reverse = (p.weight if p is not None else (0, False))
@@ -202,7 +203,7 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         tracked.append(TrackedObject("bfd", ref.name, ref.weight or 0, bool(ref.reverse), None))
     garp_interval = g.vrrp_garp_interval
     gna_interval = g.vrrp_gna_interval
-    for gg in getattr(config, "garp_group", ()):
+    for gg in config.garp_group:
         if ifname == gg.interface or ifname in gg.interfaces:
             garp_interval = _pick(gg.garp_interval, garp_interval)
             gna_interval = _pick(gg.gna_interval, gna_interval)
@@ -242,9 +243,9 @@ def plan_instance(inst: VrrpInstanceModel, config: Any) -> InstancePlan:
         garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
 
 
-def plan_all(config: Any, disabled: set[tuple[str, str]] | frozenset = frozenset()) -> dict[Key, InstancePlan]:
+def plan_all(config: KeepalivedConfig, disabled: set[tuple[str, str]] | frozenset = frozenset()) -> dict[Key, InstancePlan]:
     out: dict[Key, InstancePlan] = {}
-    for inst in getattr(config, "vrrp_instance", ()):
+    for inst in config.vrrp_instance:
         if not inst.interface or not inst.virtual_router_id:
             continue  # keepalived rejects these at config time
         plan = plan_instance(inst, config)
@@ -255,13 +256,13 @@ def plan_all(config: Any, disabled: set[tuple[str, str]] | frozenset = frozenset
     return out
 
 
-def static_addresses(config: Any) -> list[AddressSpec]:
-    return [address_spec(va, va.dev or "") for va in getattr(config, "static_ipaddress", ()) if va.dev]
+def static_addresses(config: KeepalivedConfig) -> list[AddressSpec]:
+    return [address_spec(va, va.dev or "") for va in config.static_ipaddress if va.dev]
 
 
-def sync_groups(config: Any) -> list[tuple[str, tuple[str, ...], tuple[TrackedObject, ...]]]:
+def sync_groups(config: KeepalivedConfig) -> list[tuple[str, tuple[str, ...], tuple[TrackedObject, ...]]]:
     out = []
-    for sg in getattr(config, "vrrp_sync_group", ()):
+    for sg in config.vrrp_sync_group:
         tracked = tuple(TrackedObject("interface", r.name, r.weight or 0, bool(r.reverse))
                         for r in sg.track_interface)
         out.append((sg.name, tuple(sg.group), tracked))

@@ -3,12 +3,12 @@
 - events in: adverts from the socket pool (sockets.py), link changes (net port events),
   tracker reports (trackers.py, when present), timers (loop.call_at on the clock);
 - actions out: adverts are sent at once on the pool socket; address/route/rule changes and
-  GARP/NA go through one ordered queue (netlink is async, order must hold: a VIP removed
-  after it was added, never before); notify goes to notify.py's Notifier when present.
+  GARP/NA go through one ordered queue of typed ops (ops.py: netlink is async, order must
+  hold: a VIP removed after it was added, never before); notify goes to the Notifier.
 
 Instances are keyed by (interface, vrid, family) as keepalived.conf names them; a reload
-leaves an unchanged instance alone, stops removed ones (priority 0, VIPs released) and starts
-new ones.
+applies the pure diff of reload.py (unchanged instances alone, removed ones stopped,
+changed and new ones started). Dumps read the core's frozen snapshots (snapshots()).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_interface
 from typing import Any
 
+from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.net.garp import PacketSender, garp_frame
 from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
 from keepalived_py.net.ports import AddressSpec, LinkEvent, NetPort
@@ -61,6 +62,18 @@ from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
+from keepalived_py.vrrpd.ops import (
+    AddAddress,
+    AddRoute,
+    AddRule,
+    KernelOp,
+    LinkUpdate,
+    RemoveAddress,
+    RemoveRoute,
+    RemoveRule,
+    describe,
+    undo,
+)
 from keepalived_py.vrrpd.plan import (
     IFA_F_NODAD,
     InstancePlan,
@@ -69,6 +82,7 @@ from keepalived_py.vrrpd.plan import (
     static_addresses,
     sync_groups,
 )
+from keepalived_py.vrrpd.reload import diff
 from keepalived_py.vrrpd.sockets import Received, SocketPool, VrrpSocket
 
 AH_HEADER_LEN = 24
@@ -134,19 +148,19 @@ class VrrpRuntime:
         self.groups: dict[str, SyncGroup] = {}
         self.counters = RuntimeCounters()
         self.link_up: dict[str, bool] = {}
-        self._ops: asyncio.Queue = asyncio.Queue()
+        self._ops: asyncio.Queue[KernelOp] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._watch: asyncio.Task | None = None
         self._garp_tasks: set[asyncio.Task] = set()
-        self._static: list[tuple[str, Any]] = []
-        self.config: Any = None
+        self._static: list[AddAddress | AddRoute | AddRule] = []
+        self.config: KeepalivedConfig | None = None
         self._stopping = False
         self.log_unknown_vrids = False
         self._drop_log = DropLogLimiter()
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
 
     # ================================================================== lifecycle
-    async def start(self, config: Any, disabled: set[tuple[str, str]] = frozenset()) -> None:
+    async def start(self, config: KeepalivedConfig, disabled: set[tuple[str, str]] = frozenset()) -> None:
         """`disabled`: (kind, name) of tracked objects the trackers dropped (keepalived
         removes them from the instances: nothing waits for them)."""
         self.config = config
@@ -163,9 +177,9 @@ class VrrpRuntime:
         self._watch = self.loop.create_task(self._watch_links())
         for run in runs:
             self._clear_leftovers(run)
-        g = getattr(config, "global_defs", None)
-        self.log_unknown_vrids = bool(getattr(g, "log_unknown_vrids", False))
-        delay = float(getattr(g, "vrrp_startup_delay", 0) or 0)
+        g = config.global_defs
+        self.log_unknown_vrids = bool(g is not None and g.log_unknown_vrids)
+        delay = float(g.vrrp_startup_delay or 0) if g is not None else 0.0
         if delay > 0:
             self.log.info(f"Delaying startup for {delay:g} seconds")
             self.scheduler.call_at(self.clock.now() + delay, self._delayed_start, runs)
@@ -193,8 +207,8 @@ class VrrpRuntime:
                 if group.members:
                     self._execute(group.stop())
         if self.release_on_stop:
-            for kind, item in reversed(self._static):
-                self._ops.put_nowait((f"remove_{kind}", item, None))
+            for added in reversed(self._static):
+                self._ops.put_nowait(undo(added))
         await self._drain(3.0)
         for task in list(self._garp_tasks):
             task.cancel()
@@ -210,37 +224,33 @@ class VrrpRuntime:
         with contextlib.suppress(Exception):
             await self.net.close()
 
-    async def reload(self, config: Any, disabled: set[tuple[str, str]] = frozenset()) -> None:
-        """Apply the difference by key: unchanged instances keep running untouched; removed
-        ones stop (priority 0, addresses released); new ones start. A changed instance is
-        rebuilt but keeps its state as keepalived's reload does: a MASTER stays MASTER, only
-        the addresses, routes and rules the new configuration dropped are removed."""
-        old = self.instances
-        plans = plan_all(config, disabled)
+    async def reload(self, config: KeepalivedConfig, disabled: set[tuple[str, str]] = frozenset()) -> None:
+        """Apply the difference by key (reload.py decides it): unchanged instances keep
+        running untouched; removed ones stop (priority 0, addresses released); new ones
+        start; a changed one is rebuilt but a MASTER stays MASTER, giving up only what the
+        new configuration dropped."""
+        delta = diff({key: run.plan for key, run in self.instances.items()}, plan_all(config, disabled))
         was_master: set[Key] = set()
-        for key, run in list(old.items()):
-            new = plans.get(key)
-            if new is not None and new.same_as(run.plan):
-                continue
-            if new is None:
+        for ret in delta.retire:
+            run = self.instances[ret.key]
+            if ret.removed:
                 self.log.info(f"({run.name}) removed from the configuration - stopping it")
                 self._deliver(run, Stop())
-            else:
-                if run.machine.state == State.MASTER:
-                    was_master.add(key)
-                    self._release_dropped(run, new)
+            elif run.machine.state == State.MASTER:
+                was_master.add(ret.key)
+                for op in ret.release:
+                    self._ops.put_nowait(op)
             self._cancel_timers(run)
             await self._drain(3.0)
-            await self._destroy(run, remove_vmac=new is None or new.vmac != run.plan.vmac)
-            del old[key]
+            await self._destroy(run, remove_vmac=ret.remove_vmac)
+            del self.instances[ret.key]
+        for plan in delta.keep:
+            self.instances[plan.key].plan = plan  # same values; the model's new source position
         started = []
-        for key, plan in plans.items():
-            if key in old:
-                old[key].plan = plan  # same values; keep the model's new source position
-                continue
+        for plan in delta.start:
             run = await self._create(plan)
             if run is not None:
-                old[key] = run
+                self.instances[plan.key] = run
                 started.append(run)
         self._rebuild_index()
         self._build_groups(config, only=started)
@@ -250,17 +260,6 @@ class VrrpRuntime:
                 run.machine.goto_master(self.clock.now(), forced=True)
                 self._execute(run.machine.take_actions())
         self.config = config
-
-    def _release_dropped(self, run: Running, new: InstancePlan) -> None:
-        for ip, spec in run.plan.addresses.items():
-            if new.addresses.get(ip) != spec:
-                self._ops.put_nowait(("remove_address", spec, run.name))
-        for k, route in run.plan.routes.items():
-            if k not in new.routes:
-                self._ops.put_nowait(("remove_route", route, run.name))
-        for k, rule in run.plan.rules.items():
-            if k not in new.rules:
-                self._ops.put_nowait(("remove_rule", rule, run.name))
 
     # ================================================================== instances
     async def _create(self, plan: InstancePlan) -> Running | None:
@@ -328,7 +327,7 @@ class VrrpRuntime:
         physical interface (vrrp.c: vipset forced, then restore_interface): they must not
         be used as advert source addresses nor be held by a backup."""
         for spec in run.plan.addresses.values():
-            self._ops.put_nowait(("remove_address", spec, run.name))
+            self._ops.put_nowait(RemoveAddress(spec, run.name))
 
     def _start_instance(self, run: Running) -> None:
         self._deliver(run, Start())
@@ -355,7 +354,7 @@ class VrrpRuntime:
         self.dispatch = {(r.plan.interface, r.plan.family, r.machine.params.vrid): r
                          for r in self.instances.values()}
 
-    def _build_groups(self, config: Any, only: list[Running] | None = None) -> None:
+    def _build_groups(self, config: KeepalivedConfig, only: list[Running] | None = None) -> None:
         for name, members, tracked in sync_groups(config):
             runs = [self.by_name[m] for m in members if m in self.by_name]
             if only is not None and not any(r in only for r in runs):
@@ -508,26 +507,25 @@ class VrrpRuntime:
             case AddAddresses(instance=name, addresses=addrs):
                 run = self.by_name.get(name)
                 for a in addrs:
-                    spec = self._spec(run, act.interface, a)
-                    self._ops.put_nowait(("add_address", spec, name))
+                    self._ops.put_nowait(AddAddress(self._spec(run, act.interface, a), name))
             case RemoveAddresses(instance=name, addresses=addrs):
                 run = self.by_name.get(name)
                 for a in addrs:
-                    self._ops.put_nowait(("remove_address", self._spec(run, act.interface, a), name))
+                    self._ops.put_nowait(RemoveAddress(self._spec(run, act.interface, a), name))
             case AddRoutes(instance=name, routes=keys) | RemoveRoutes(instance=name, routes=keys):
                 run = self.by_name.get(name)
-                op = "add_route" if isinstance(act, AddRoutes) else "remove_route"
+                route_op = AddRoute if isinstance(act, AddRoutes) else RemoveRoute
                 for k in keys:
                     if run is not None and k in run.plan.routes:
-                        self._ops.put_nowait((op, run.plan.routes[k], name))
+                        self._ops.put_nowait(route_op(run.plan.routes[k], name))
             case AddRules(instance=name, rules=keys) | RemoveRules(instance=name, rules=keys):
                 run = self.by_name.get(name)
-                op = "add_rule" if isinstance(act, AddRules) else "remove_rule"
+                rule_op = AddRule if isinstance(act, AddRules) else RemoveRule
                 for k in keys:
                     if run is not None and k in run.plan.rules:
-                        self._ops.put_nowait((op, run.plan.rules[k], name))
+                        self._ops.put_nowait(rule_op(run.plan.rules[k], name))
             case SendGarp() | SendNa():
-                self._ops.put_nowait(("link_update", act, act.instance))
+                self._ops.put_nowait(LinkUpdate(act))
 
     def _drop_log_allowed(self, who: str, reason: DropReason | None) -> bool:
         """Dropped-packet lines are rate limited (drop_log.py) by who dropped the packet
@@ -567,19 +565,33 @@ class VrrpRuntime:
     # ---------------------------------------------------------------- ordered netlink work
     async def _run_ops(self) -> None:
         while True:
-            op, item, name = await self._ops.get()
+            op = await self._ops.get()
             try:
-                if op == "link_update":
-                    self._link_update(item)
-                else:
-                    await getattr(self.net, op)(item)
+                await self._apply_op(op)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
                 self.counters.netlink_errors += 1
-                self.log.error(f"({name}) {op} {item}: {exc}")
+                self.log.error(f"({op.owner}) {describe(op)}: {exc}")
             finally:
                 self._ops.task_done()
+
+    async def _apply_op(self, op: KernelOp) -> None:
+        match op:
+            case AddAddress(spec=spec):
+                await self.net.add_address(spec)
+            case RemoveAddress(spec=spec):
+                await self.net.remove_address(spec)
+            case AddRoute(route=route):
+                await self.net.add_route(route)
+            case RemoveRoute(route=route):
+                await self.net.remove_route(route)
+            case AddRule(rule=rule):
+                await self.net.add_rule(rule)
+            case RemoveRule(rule=rule):
+                await self.net.remove_rule(rule)
+            case LinkUpdate(action=act):
+                self._link_update(act)
 
     async def _drain(self, timeout: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -613,16 +625,12 @@ class VrrpRuntime:
                     await asyncio.sleep(interval)
 
     # ---------------------------------------------------------------- static config
-    async def _apply_static(self, config: Any) -> None:
-        for spec in static_addresses(config):
-            self._static.append(("address", spec))
-            self._ops.put_nowait(("add_address", spec, "static"))
-        for r in getattr(config, "static_routes", ()):
-            self._static.append(("route", r))
-            self._ops.put_nowait(("add_route", r, "static"))
-        for r in getattr(config, "static_rules", ()):
-            self._static.append(("rule", r))
-            self._ops.put_nowait(("add_rule", r, "static"))
+    async def _apply_static(self, config: KeepalivedConfig) -> None:
+        self._static = [AddAddress(spec, "static") for spec in static_addresses(config)]
+        self._static += [AddRoute(r, "static") for r in config.static_routes]
+        self._static += [AddRule(r, "static") for r in config.static_rules]
+        for op in self._static:
+            self._ops.put_nowait(op)
         await self._drain(5.0)
 
     # ================================================================== views

@@ -1,0 +1,84 @@
+"""A reload as a pure difference of instance plans, by key (interface, vrid, family).
+
+`diff(old, new)` decides everything a reload changes; the runtime only applies the result:
+
+- an instance whose plan is unchanged keeps running untouched (`keep`: the new plan, equal
+  but for the model's source position, which the runtime adopts);
+- an instance whose key is gone is retired with no replacement: the runtime stops it
+  (priority 0, addresses released) and removes its VMAC;
+- an instance whose plan changed is retired and replaced (`start`), keeping its state as
+  keepalived's reload does: a MASTER stays MASTER and gives up only `release`, the
+  addresses, routes and rules the new plan no longer has (or has with other options);
+  its VMAC is rebuilt only if the VMAC changed;
+- a new key is started.
+Retirements come in the old configuration's order, starts in the new one's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from keepalived_py.vrrpd.ops import RemoveAddress, RemoveRoute, RemoveRule
+from keepalived_py.vrrpd.plan import InstancePlan, Key
+
+Release = RemoveAddress | RemoveRoute | RemoveRule
+
+
+@dataclass(frozen=True, slots=True)
+class Retire:
+    """An old instance that goes away: removed from the configuration, or changed."""
+
+    old: InstancePlan
+    replacement: InstancePlan | None
+    release: tuple[Release, ...]
+    """What a MASTER must give up because the replacement lacks it (empty when removed:
+    stopping the instance releases everything)."""
+
+    @property
+    def key(self) -> Key:
+        return self.old.key
+
+    @property
+    def removed(self) -> bool:
+        return self.replacement is None
+
+    @property
+    def remove_vmac(self) -> bool:
+        return self.replacement is None or self.replacement.vmac != self.old.vmac
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadDelta:
+    keep: tuple[InstancePlan, ...]
+    retire: tuple[Retire, ...]
+    start: tuple[InstancePlan, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.retire and not self.start
+
+
+def released(old: InstancePlan, new: InstancePlan) -> tuple[Release, ...]:
+    """What `old` installed as MASTER that `new` does not install the same way."""
+    out: list[Release] = [RemoveAddress(spec, old.name) for ip, spec in old.addresses.items()
+                          if new.addresses.get(ip) != spec]
+    out += [RemoveRoute(route, old.name) for k, route in old.routes.items() if k not in new.routes]
+    out += [RemoveRule(rule, old.name) for k, rule in old.rules.items() if k not in new.rules]
+    return tuple(out)
+
+
+def diff(old: Mapping[Key, InstancePlan], new: Mapping[Key, InstancePlan]) -> ReloadDelta:
+    retire: list[Retire] = []
+    kept: set[Key] = set()
+    for key, was in old.items():
+        now = new.get(key)
+        if now is None:
+            retire.append(Retire(was, None, ()))
+        elif now.same_as(was):
+            kept.add(key)
+        else:
+            retire.append(Retire(was, now, released(was, now)))
+    keep = tuple(p for key, p in new.items() if key in kept)
+    start = tuple(p for key, p in new.items() if key not in kept)
+    return ReloadDelta(keep, tuple(retire), start)
