@@ -28,6 +28,7 @@ import aiohttp
 
 from keepalived_py.check.kinds.base import Target, make_socket
 from keepalived_py.check.result import Result, Status
+from keepalived_py.check.spec import success_message
 
 USER_AGENT = "KeepAliveClient"
 _CHUNK = 16384
@@ -83,15 +84,6 @@ def check_body(url, body: bytes, pattern: re.Pattern[bytes] | None) -> str | Non
         if (match is not None) == bool(url.regex_no_match):
             return "Regex match failed"
     return None
-
-
-def success_message(url) -> str:
-    """How keepalived names a success on this url ("<msg> success to <rs> url(<path>)")."""
-    if url.regex:
-        return "Regex match"
-    if url.digest:
-        return "MD5 digest"
-    return "HTTP status code"
 
 
 async def probe(target: Target, params) -> Result:

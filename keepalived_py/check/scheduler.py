@@ -1,0 +1,235 @@
+"""Cadence and timeouts for every checker of the check child, on one event loop.
+
+The scheduler owns the timer heap (when each checker runs next), a bounded number of probes
+in flight, and feeds each result through the pure parts: hysteresis.on_result() for the
+checker, then the quorum Pool for its real server. Decisions (keepalived's log lines, notify
+requests, DestChanged for the IPVS plan) go to `emit`. Time comes from an injected clock
+(`clock.now()`), randomness (warmup) from an injected `rand()`, probes from an injected
+`probe_for(kind)`, so tests run it with a fake clock and fake probes and no sleeping.
+
+Guarantees: a probe that overruns its own timeouts is cut off by an outer guard and counts
+as a timeout; a probe that raises counts as a failure with the exception as its reason; when
+`max_in_flight` probes are running, due checkers queue in order and start as slots free.
+Checkers of a suspended virtual server (ha_suspend) skip their runs, delay_loop apart, as
+keepalived's do. FILE_CHECKs have no runs: `file_value()` reports a tracked file's new value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+
+from keepalived_py.check import hysteresis as hy
+from keepalived_py.check.kinds import probe_for as default_probe_for
+from keepalived_py.check.kinds.base import Resources, Target
+from keepalived_py.check.quorum import Decision, Log, Pool
+from keepalived_py.check.result import Result, Status
+from keepalived_py.check.spec import CheckerSpec
+
+#: the outer guard: a probe gets its own time limit plus this much before it is cut off
+GUARD_SLACK = 1.0
+#: a MISC_CHECK script that ignores SIGTERM is killed 2 s later, reaped up to 2 s after that
+MISC_GUARD = 5.0
+
+
+class Scheduler:
+    def __init__(self, specs: Iterable[CheckerSpec], pool: Pool, *, clock, emit: Callable[[list[Decision]], None],
+                 rand: Callable[[], float] = random.random, resources: Resources | None = None,
+                 probe_for=default_probe_for, max_in_flight: int = 512, log_all: bool = False) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.emit = emit
+        self.rand = rand
+        self.resources = resources or Resources()
+        self.probe_for = probe_for
+        self.max_in_flight = max(1, max_in_flight)
+        self.log_all = log_all
+        self.specs: dict[Hashable, CheckerSpec] = {s.id: s for s in specs}
+        self.states: dict[Hashable, hy.CheckerState] = {}
+        self._heap: list[tuple[float, int, Hashable]] = []
+        self._seq = 0
+        self._waiting: deque[Hashable] = deque()
+        self._running: dict[Hashable, asyncio.Task] = {}
+        self._suspended: set[Hashable] = set()
+        self._wake: asyncio.Event | None = None
+        self._stopped = False
+        self.runs = 0
+
+    # ------------------------------------------------------------------ start-up
+    def start(self, file_values: dict[str, int] | None = None) -> list[Decision]:
+        """Initial checker states, the pool's start (init_services) and every first run
+        (BOOTSTRAP_DELAY + warmup x rand()); FILE_CHECKs take `file_values` (path -> value)."""
+        file_values = file_values or {}
+        now = self.clock.now()
+        down: dict[tuple, set] = {}
+        activating: list[Decision] = []
+        for cid, spec in self.specs.items():
+            if spec.kind is hy.Kind.FILE:
+                state = hy.file_initial(spec.policy, file_values.get(spec.file_path or "", 0))
+                if state.cur_weight:
+                    self.pool.weights(spec.vs_key, spec.rs_key, {cid: state.cur_weight})
+            else:
+                state = hy.initial(spec.policy)
+                self._push(now + hy.first_delay(spec.policy, self.rand()), cid)
+                verb = "Dea" if spec.vs_key in self._suspended else "A"
+                activating.append(Log(f"{verb}ctivating healthchecker for service {spec.policy.rs_label} "
+                                      f"for VS {spec.policy.vs_label}"))
+            self.states[cid] = state
+            if not state.is_up:
+                down.setdefault((spec.vs_key, spec.rs_key), set()).add(cid)
+        out = activating + self.pool.start(down)
+        self.emit(out)
+        return out
+
+    def _push(self, when: float, cid: Hashable) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (when, self._seq, cid))
+        if self._wake is not None:
+            self._wake.set()
+
+    def next_due(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    # ------------------------------------------------------------------ suspension (ha_suspend)
+    def suspend(self, vs_key: Hashable, suspended: bool) -> None:
+        if suspended:
+            self._suspended.add(vs_key)
+        else:
+            self._suspended.discard(vs_key)
+
+    # ------------------------------------------------------------------ running
+    def tick(self) -> int:
+        """Start every checker that is due (up to max_in_flight); returns how many started."""
+        now = self.clock.now()
+        while self._heap and self._heap[0][0] <= now:
+            _, _, cid = heapq.heappop(self._heap)
+            if cid not in self.specs:
+                continue  # removed
+            spec = self.specs[cid]
+            if spec.vs_key in self._suspended:
+                self._push(now + spec.policy.delay_loop, cid)
+                continue
+            self._waiting.append(cid)
+        started = 0
+        while self._waiting and len(self._running) < self.max_in_flight:
+            cid = self._waiting.popleft()
+            if cid in self._running or cid not in self.specs:
+                continue
+            task = asyncio.get_running_loop().create_task(self._run_one(cid))
+            self._running[cid] = task
+            started += 1
+        return started
+
+    def target(self, spec: CheckerSpec, state: hy.CheckerState) -> Target:
+        ep = spec.endpoint
+        url = state.url_it
+        vhost = ep.vhosts[url] if url < len(ep.vhosts) else None
+        return Target(address=ep.address, port=ep.port, timeout=ep.timeout, bindto=ep.bindto,
+                      bind_port=ep.bind_port, bind_if=ep.bind_if, fwmark=ep.fwmark, label=spec.policy.rs_label,
+                      virtualhost=vhost, url_index=url, script_timeout=ep.script_timeout, resources=self.resources)
+
+    def guard(self, spec: CheckerSpec) -> float:
+        ep = spec.endpoint
+        if spec.kind is hy.Kind.MISC:
+            return (ep.script_timeout or ep.timeout) + MISC_GUARD
+        if spec.kind in (hy.Kind.HTTP, hy.Kind.SSL):
+            return ep.timeout * self.resources.http_total_factor + GUARD_SLACK
+        if spec.kind is hy.Kind.SMTP:
+            return ep.timeout * 4 + GUARD_SLACK   # connect, banner, HELO, QUIT
+        return ep.timeout + GUARD_SLACK
+
+    async def _run_one(self, cid: Hashable) -> None:
+        spec = self.specs[cid]
+        started = self.clock.now()
+        try:
+            probe = self.probe_for(spec.kind)
+            try:
+                async with asyncio.timeout(self.guard(spec)):
+                    result = await probe(self.target(spec, self.states[cid]), spec.params)
+            except TimeoutError:
+                result = Result(Status.TIMEOUT, "probe did not finish in time")
+            except Exception as e:  # a bug in a probe must not stop the others
+                result = Result(Status.FAILED, f"probe error: {type(e).__name__}: {e}"[:300])
+            self.runs += 1
+            if cid in self.specs and not self._stopped:
+                self.emit(self.apply(cid, result, started))
+        finally:
+            self._running.pop(cid, None)
+            if self._wake is not None:
+                self._wake.set()
+
+    def apply(self, cid: Hashable, result: Result, started: float) -> list[Decision]:
+        """Feed one result through the hysteresis and the pool; schedule the next run."""
+        spec = self.specs[cid]
+        step = hy.on_result(spec.policy, self.states[cid], result, log_all=self.log_all)
+        self.states[cid] = step.state
+        out: list[Decision] = [Log(text) for text in step.logs]
+        out += self._verdict(spec, step)
+        now = self.clock.now()
+        when = (started if step.from_start else now) + step.delay
+        self._push(max(when, now), cid)
+        return out
+
+    def _verdict(self, spec: CheckerSpec, step: hy.Step) -> list[Decision]:
+        out: list[Decision] = []
+        if step.weight is not None:
+            out += self.pool.weight(spec.vs_key, spec.rs_key, spec.id, step.weight, quiet=step.weight_quiet)
+        if step.verdict is not None:
+            out += self.pool.checker(spec.vs_key, spec.rs_key, spec.id, step.verdict, alpha=spec.policy.alpha)
+        return out
+
+    def file_value(self, path: str, value: int) -> list[Decision]:
+        """A tracked file now holds `value`: every FILE_CHECK on it moves."""
+        out: list[Decision] = []
+        for cid, spec in self.specs.items():
+            if spec.kind is hy.Kind.FILE and spec.file_path == path:
+                step = hy.file_update(spec.policy, self.states[cid], value)
+                self.states[cid] = step.state
+                out += self._verdict(spec, step)
+        if out:
+            self.emit(out)
+        return out
+
+    async def settle(self) -> None:
+        """Wait until no probe is running (tests, and stop())."""
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    async def run(self) -> None:
+        """Run checkers until stop(): start what is due, sleep until the next due time or a
+        freed slot."""
+        self._wake = asyncio.Event()
+        while not self._stopped:
+            self._wake.clear()
+            self.tick()
+            due = self.next_due()
+            if self._waiting and len(self._running) >= self.max_in_flight:
+                timeout = None            # wait for a slot
+            elif due is None:
+                timeout = None
+            else:
+                timeout = max(due - self.clock.now(), 0.0)
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> list[Decision]:
+        """Stop running checks (cancelling those in flight) and clear the pool (clear_services)."""
+        self._stopped = True
+        if self._wake is not None:
+            self._wake.set()
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+        out = self.pool.stop()
+        self.emit(out)
+        return out

@@ -1,0 +1,313 @@
+"""Config -> checker specs (keepalived's inheritance and labels), and the scheduler driven by a
+fake clock with fake probes: cadence, retries, warmup, bounded concurrency, guards."""
+
+from __future__ import annotations
+
+import asyncio
+
+from keepalived_py.check import spec as specmod
+from keepalived_py.check.hysteresis import Kind
+from keepalived_py.check.quorum import DestChanged, Log, Pool
+from keepalived_py.check.result import Result, Status
+from keepalived_py.check.scheduler import Scheduler
+from keepalived_py.clock import FakeClock
+from keepalived_py.config.loader import load_text
+
+CONF = """
+virtual_server 192.0.2.1 80 {
+    delay_loop 10
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    quorum 2
+    sorry_server 192.0.2.99 8080
+    real_server 192.0.2.10 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 2
+            retry 2
+        }
+        HTTP_GET {
+            url {
+              path /health
+              digest 0123456789abcdef0123456789abcdef
+            }
+            url {
+              path /b
+              virtualhost b.example
+            }
+            virtualhost www.example
+        }
+    }
+    real_server 192.0.2.11 8080 {
+        alpha
+        delay_before_retry 4
+        MISC_CHECK {
+            misc_path "/bin/true arg"
+            misc_dynamic
+        }
+        DNS_CHECK {
+            name example.org
+        }
+    }
+}
+virtual_server fwmark 7 {
+    lb_kind DR
+    real_server 192.0.2.20 80 {
+        PING_CHECK {
+            connect_ip 192.0.2.21
+        }
+    }
+}
+"""
+
+
+def build():
+    result = load_text(CONF)
+    assert not result.fatal, result.diagnostics
+    return specmod.build(result.config)
+
+
+def test_labels_ports_and_inheritance():
+    servers, checkers = build()
+    vs1, vs2 = servers
+    assert vs1.label == "[192.0.2.1]:tcp:80" and vs2.label == "FWM 7"
+    assert [r.label for r in vs1.real_servers] == ["[192.0.2.10]:tcp:80", "[192.0.2.11]:tcp:8080"]
+    assert vs1.real_servers[0].key == ("192.0.2.10", 80) and vs1.real_servers[0].weight == 3
+    assert vs2.real_servers[0].label == "[192.0.2.20]:none:0"
+    assert vs1.sorry.key == ("192.0.2.99", 8080)
+    by_kind = {c.kind: c for c in checkers}
+    tcp = by_kind[Kind.TCP]
+    assert (tcp.policy.retry, tcp.policy.delay_loop, tcp.policy.delay_before_retry, tcp.policy.warmup) == (2, 10, 1.0, 10)
+    assert tcp.endpoint.timeout == 2 and tcp.endpoint.port == 80 and tcp.endpoint.address == "192.0.2.10"
+    http = by_kind[Kind.HTTP]
+    assert http.policy.delay_before_retry == 3.0 and http.policy.retry == 1
+    assert http.policy.url_paths == ("/health", "/b")
+    assert http.policy.url_success_msgs == ("MD5 digest", "HTTP status code")
+    assert http.endpoint.vhosts == ("www.example", "b.example") and http.endpoint.timeout == 5
+    misc = by_kind[Kind.MISC]
+    assert misc.policy.retry == 0 and misc.policy.alpha and misc.policy.misc_dynamic
+    assert misc.policy.misc_name == "/bin/true" and misc.policy.delay_before_retry == 4
+    assert misc.endpoint.script_timeout == 10
+    dns = by_kind[Kind.DNS]
+    assert dns.policy.retry == 3 and dns.policy.delay_before_retry == 4  # from the real server
+    ping = by_kind[Kind.PING]
+    assert ping.endpoint.address == "192.0.2.21" and ping.policy.delay_loop == 60
+
+
+class FakeProbes:
+    """Scripted results per checker kind; counts runs and concurrency."""
+
+    def __init__(self, results: dict[Kind, list[Result]], block: asyncio.Event | None = None):
+        self.results = results
+        self.calls: list[tuple[Kind, str, int]] = []
+        self.block = block
+        self.live = 0
+        self.max_live = 0
+
+    def __call__(self, kind):
+        async def probe(target, params):
+            self.calls.append((kind, target.address, target.url_index))
+            self.live += 1
+            self.max_live = max(self.max_live, self.live)
+            try:
+                if self.block is not None:
+                    await self.block.wait()
+                seq = self.results.get(kind) or [Result(Status.OK)]
+                return seq.pop(0) if len(seq) > 1 else seq[0]
+            finally:
+                self.live -= 1
+        return probe
+
+
+def make(results, specs=None, servers=None, **kw):
+    if specs is None:
+        servers, specs = build()
+    clock = FakeClock(0.0)
+    out: list = []
+    probes = FakeProbes(results, kw.pop("block", None))
+    sched = Scheduler(specs, Pool(servers), clock=clock, emit=out.extend, rand=lambda: 0.5,
+                      probe_for=probes, **kw)
+    return sched, clock, out, probes
+
+
+async def advance_to(sched, clock, t):
+    """Run every checker due up to time t, in time order."""
+    while (due := sched.next_due()) is not None and due <= t:
+        clock.set(max(due, clock.now()))
+        sched.tick()
+        await sched.settle()
+    clock.set(max(t, clock.now()))
+
+
+def test_first_runs_after_bootstrap_and_warmup():
+    async def main():
+        sched, clock, out, probes = make({})
+        sched.start()
+        assert "Activating healthchecker for service [192.0.2.10]:tcp:80 for VS [192.0.2.1]:tcp:80" in \
+            [d.text for d in out if isinstance(d, Log)]
+        await advance_to(sched, clock, 5.9)
+        assert probes.calls == []
+        await advance_to(sched, clock, 6.0)       # 1 + 10 x 0.5
+        return probes.calls
+    calls = asyncio.run(main())
+    assert {c[0] for c in calls} == {Kind.TCP, Kind.HTTP, Kind.MISC, Kind.DNS}
+
+
+def test_tcp_retries_delay_before_retry_then_down_and_pool_moves():
+    tcp_fail = Result(Status.FAILED, "refused")
+
+    async def main():
+        sched, clock, out, probes = make({Kind.TCP: [Result(Status.OK), tcp_fail, tcp_fail, tcp_fail, Result(Status.OK)],
+                                          Kind.MISC: [Result(Status.OK, exit_status=0)]})
+        sched.start()
+        await advance_to(sched, clock, 6.0)   # TCP ok; alpha rs .11 goes up via MISC (DNS ok too)
+        await advance_to(sched, clock, 16.0)  # TCP fails: retry 1 at 17, retry 2 at 18 -> down
+        await advance_to(sched, clock, 18.0)
+        tcp_runs = [c for c in probes.calls if c[0] is Kind.TCP]
+        return out, tcp_runs, sched
+    out, tcp_runs, sched = asyncio.run(main())
+    texts = [d.text for d in out if isinstance(d, Log)]
+    assert "TCP_CHECK on service [192.0.2.10]:tcp:80 failed after 2 retries." in texts
+    assert "Removing service [192.0.2.10]:tcp:80 from VS [192.0.2.1]:tcp:80" in texts
+    assert any(isinstance(d, DestChanged) and d.rs == ("192.0.2.10", 80) and d.weight is None for d in out)
+    assert len(tcp_runs) == 4     # t = 6 ok, 16 fail, 17 and 18 retries
+
+
+def test_http_urls_are_checked_in_turn():
+    async def main():
+        sched, clock, out, probes = make({})
+        sched.start()
+        await advance_to(sched, clock, 27.0)
+        return [c for c in probes.calls if c[0] is Kind.HTTP]
+    calls = asyncio.run(main())
+    assert [c[2] for c in calls] == [0, 1, 0]     # t = 6, 16, 26
+
+
+def test_misc_runs_are_timed_from_start_and_dynamic_weight_changes_pool():
+    async def main():
+        sched, clock, out, probes = make({Kind.MISC: [Result(Status.OK, exit_status=0), Result(Status.OK, exit_status=7)]})
+        sched.start()
+        await advance_to(sched, clock, 16.0)
+        return out, sched
+    out, sched = asyncio.run(main())
+    texts = [d.text for d in out if isinstance(d, Log)]
+    assert "Changing weight from 1 to 5 for active service [192.0.2.11]:tcp:8080 of VS [192.0.2.1]:tcp:80" in texts
+    vs_key = sched.specs[next(iter(sched.specs))].vs_key
+    assert sched.pool.destinations(vs_key)[("192.0.2.11", 8080)] == 5
+
+
+def test_bounded_in_flight_and_a_stuck_probe_does_not_stall_others():
+    servers, specs = build()
+    many = []
+    base = next(s for s in specs if s.kind is Kind.TCP)
+    from dataclasses import replace
+    for i in range(50):
+        many.append(replace(base, id=("x", i)))
+
+    async def main():
+        block = asyncio.Event()
+        sched, clock, out, probes = make({}, specs=many, servers=servers, max_in_flight=8, block=block)
+        sched.start()
+        clock.set(6.0)
+        started = sched.tick()
+        assert started == 8 and sched.in_flight == 8
+        await asyncio.sleep(0)
+        assert probes.live == 8
+        assert sched.tick() == 0
+        block.set()
+        await sched.settle()
+        while sched._waiting:
+            sched.tick()
+            await sched.settle()
+        return probes
+    probes = asyncio.run(main())
+    assert probes.max_live == 8 and len(probes.calls) == 50
+
+
+def test_guard_cuts_off_a_hanging_probe():
+    servers, specs = build()
+    tcp = next(s for s in specs if s.kind is Kind.TCP)
+
+    async def main():
+        async def hang(target, params):
+            await asyncio.sleep(3600)
+        sched = Scheduler([tcp], Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                          probe_for=lambda kind: hang)
+        sched.guard = lambda spec: 0.05
+        sched.start()
+        sched.clock.set(1.0)
+        sched.tick()
+        await sched.settle()
+        return sched.states[tcp.id]
+    state = asyncio.run(main())
+    assert not state.is_up
+
+
+def test_probe_exception_is_a_failure():
+    servers, specs = build()
+    tcp = next(s for s in specs if s.kind is Kind.TCP)
+
+    async def main():
+        async def boom(target, params):
+            raise RuntimeError("bug")
+        out: list = []
+        sched = Scheduler([tcp], Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                          probe_for=lambda kind: boom)
+        sched.start()
+        sched.clock.set(1.0)
+        sched.tick()
+        await sched.settle()
+        return out
+    out = asyncio.run(main())
+    assert "TCP_CHECK on service [192.0.2.10]:tcp:80 failed." in [d.text for d in out if isinstance(d, Log)]
+
+
+def test_suspended_virtual_server_skips_runs():
+    async def main():
+        sched, clock, out, probes = make({})
+        vs_key = next(iter(sched.specs.values())).vs_key
+        sched.suspend(vs_key, True)
+        sched.start()
+        await advance_to(sched, clock, 30.0)
+        return [c for c in probes.calls if c[1].startswith("192.0.2.1")]
+    assert asyncio.run(main()) == []
+
+
+def test_stop_clears_the_pool():
+    async def main():
+        sched, clock, out, probes = make({})
+        sched.start()
+        await advance_to(sched, clock, 6.0)
+        return await sched.stop(), sched
+    out, sched = asyncio.run(main())
+    assert all(not sched.pool.destinations(v) for v in sched.pool.table())
+    assert any(isinstance(d, Log) and d.text.startswith("Shutting down service") for d in out)
+
+
+def test_run_loop_with_real_clock_and_quick_probes():
+    """run() sleeps until the next due time and stops cleanly."""
+    from keepalived_py.clock import MonotonicClock
+    servers, specs = build()
+    tcp = next(s for s in specs if s.kind is Kind.TCP)
+    from dataclasses import replace
+    quick = replace(tcp, policy=replace(tcp.policy, delay_loop=0.01, warmup=0.0))
+
+    async def main():
+        calls = []
+
+        async def ok(target, params):
+            calls.append(1)
+            return Result(Status.OK)
+        sched = Scheduler([quick], Pool(servers), clock=MonotonicClock(), emit=lambda d: None,
+                          rand=lambda: 0.0, probe_for=lambda kind: ok)
+        sched.start()
+        import keepalived_py.check.hysteresis as hy
+        sched._heap = [(sched.clock.now(), 0, quick.id)]   # skip the 1 s bootstrap delay
+        assert hy.BOOTSTRAP_DELAY == 1.0
+        task = asyncio.get_running_loop().create_task(sched.run())
+        await asyncio.sleep(0.1)
+        await sched.stop()
+        await task
+        return calls
+    assert len(asyncio.run(main())) >= 3
