@@ -20,12 +20,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_interface
+from ipaddress import IPv4Address, ip_interface
 from typing import Any
 
 from keepalived_py.config.model.root import KeepalivedConfig
-from keepalived_py.net.garp import PacketSender, garp_frame
-from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
+from keepalived_py.net.garp import PacketSender
 from keepalived_py.net.ports import AddressSpec, LinkEvent, NetPort
 from keepalived_py.net.vmac import VmacSysctls
 from keepalived_py.vrrp.actions import (
@@ -62,16 +61,15 @@ from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
+from keepalived_py.vrrpd.kernel_queue import KernelQueue
 from keepalived_py.vrrpd.ops import (
     AddAddress,
     AddRoute,
     AddRule,
-    KernelOp,
     LinkUpdate,
     RemoveAddress,
     RemoveRoute,
     RemoveRule,
-    describe,
     undo,
 )
 from keepalived_py.vrrpd.plan import (
@@ -148,10 +146,9 @@ class VrrpRuntime:
         self.groups: dict[str, SyncGroup] = {}
         self.counters = RuntimeCounters()
         self.link_up: dict[str, bool] = {}
-        self._ops: asyncio.Queue[KernelOp] = asyncio.Queue()
-        self._worker: asyncio.Task | None = None
+        self.kernel = KernelQueue(net, self.sender, log, self.loop, interval_of=self._burst_interval,
+                                  on_error=self._netlink_error)
         self._watch: asyncio.Task | None = None
-        self._garp_tasks: set[asyncio.Task] = set()
         self._static: list[AddAddress | AddRoute | AddRule] = []
         self.config: KeepalivedConfig | None = None
         self._stopping = False
@@ -164,7 +161,7 @@ class VrrpRuntime:
         """`disabled`: (kind, name) of tracked objects the trackers dropped (keepalived
         removes them from the instances: nothing waits for them)."""
         self.config = config
-        self._worker = self.loop.create_task(self._run_ops())
+        self.kernel.start()
         await self._apply_static(config)
         plans = plan_all(config, disabled)
         runs = []
@@ -208,17 +205,13 @@ class VrrpRuntime:
                     self._execute(group.stop())
         if self.release_on_stop:
             for added in reversed(self._static):
-                self._ops.put_nowait(undo(added))
+                self.kernel.put(undo(added))
         await self._drain(3.0)
-        for task in list(self._garp_tasks):
-            task.cancel()
+        self.kernel.cancel_bursts()
         for run in list(self.instances.values()):
             await self._destroy(run, remove_vmac=self.release_on_stop)
         self.instances.clear()
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._worker
+        await self.kernel.stop()
         self.pool.close()
         self.sender.close()
         with contextlib.suppress(Exception):
@@ -239,7 +232,7 @@ class VrrpRuntime:
             elif run.machine.state == State.MASTER:
                 was_master.add(ret.key)
                 for op in ret.release:
-                    self._ops.put_nowait(op)
+                    self.kernel.put(op)
             self._cancel_timers(run)
             await self._drain(3.0)
             await self._destroy(run, remove_vmac=ret.remove_vmac)
@@ -327,7 +320,7 @@ class VrrpRuntime:
         physical interface (vrrp.c: vipset forced, then restore_interface): they must not
         be used as advert source addresses nor be held by a backup."""
         for spec in run.plan.addresses.values():
-            self._ops.put_nowait(RemoveAddress(spec, run.name))
+            self.kernel.put(RemoveAddress(spec, run.name))
 
     def _start_instance(self, run: Running) -> None:
         self._deliver(run, Start())
@@ -507,25 +500,25 @@ class VrrpRuntime:
             case AddAddresses(instance=name, addresses=addrs):
                 run = self.by_name.get(name)
                 for a in addrs:
-                    self._ops.put_nowait(AddAddress(self._spec(run, act.interface, a), name))
+                    self.kernel.put(AddAddress(self._spec(run, act.interface, a), name))
             case RemoveAddresses(instance=name, addresses=addrs):
                 run = self.by_name.get(name)
                 for a in addrs:
-                    self._ops.put_nowait(RemoveAddress(self._spec(run, act.interface, a), name))
+                    self.kernel.put(RemoveAddress(self._spec(run, act.interface, a), name))
             case AddRoutes(instance=name, routes=keys) | RemoveRoutes(instance=name, routes=keys):
                 run = self.by_name.get(name)
                 route_op = AddRoute if isinstance(act, AddRoutes) else RemoveRoute
                 for k in keys:
                     if run is not None and k in run.plan.routes:
-                        self._ops.put_nowait(route_op(run.plan.routes[k], name))
+                        self.kernel.put(route_op(run.plan.routes[k], name))
             case AddRules(instance=name, rules=keys) | RemoveRules(instance=name, rules=keys):
                 run = self.by_name.get(name)
                 rule_op = AddRule if isinstance(act, AddRules) else RemoveRule
                 for k in keys:
                     if run is not None and k in run.plan.rules:
-                        self._ops.put_nowait(rule_op(run.plan.rules[k], name))
+                        self.kernel.put(rule_op(run.plan.rules[k], name))
             case SendGarp() | SendNa():
-                self._ops.put_nowait(LinkUpdate(act))
+                self.kernel.put(LinkUpdate(act))
 
     def _drop_log_allowed(self, who: str, reason: DropReason | None) -> bool:
         """Dropped-packet lines are rate limited (drop_log.py) by who dropped the packet
@@ -563,66 +556,17 @@ class VrrpRuntime:
             self.counters.tx_errors += 1
 
     # ---------------------------------------------------------------- ordered netlink work
-    async def _run_ops(self) -> None:
-        while True:
-            op = await self._ops.get()
-            try:
-                await self._apply_op(op)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                self.counters.netlink_errors += 1
-                self.log.error(f"({op.owner}) {describe(op)}: {exc}")
-            finally:
-                self._ops.task_done()
-
-    async def _apply_op(self, op: KernelOp) -> None:
-        match op:
-            case AddAddress(spec=spec):
-                await self.net.add_address(spec)
-            case RemoveAddress(spec=spec):
-                await self.net.remove_address(spec)
-            case AddRoute(route=route):
-                await self.net.add_route(route)
-            case RemoveRoute(route=route):
-                await self.net.remove_route(route)
-            case AddRule(rule=rule):
-                await self.net.add_rule(rule)
-            case RemoveRule(rule=rule):
-                await self.net.remove_rule(rule)
-            case LinkUpdate(action=act):
-                self._link_update(act)
-
     async def _drain(self, timeout: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._ops.join(), timeout)
+        await self.kernel.drain(timeout)
 
-    def _link_update(self, act: SendGarp | SendNa) -> None:
+    def _burst_interval(self, act: SendGarp | SendNa) -> float:
         run = self.by_name.get(act.instance)
-        interval = 0.0
-        if run is not None:
-            interval = run.plan.garp_interval_s if isinstance(act, SendGarp) else run.plan.gna_interval_s
-        task = self.loop.create_task(self._send_link_update(act, run, interval))
-        self._garp_tasks.add(task)
-        task.add_done_callback(self._garp_tasks.discard)
+        if run is None:
+            return 0.0
+        return run.plan.garp_interval_s if isinstance(act, SendGarp) else run.plan.gna_interval_s
 
-    async def _send_link_update(self, act: SendGarp | SendNa, run: Running | None, interval: float) -> None:
-        ifname = act.interface
-        info = await self.net.link(ifname)
-        if info is None or len(info.mac) != 6:
-            return
-        router = isinstance(act, SendNa) and ipv6_forwarding(ifname)
-        for _ in range(max(1, act.repeat)):
-            for addr in act.addresses:
-                if isinstance(act, SendGarp) and isinstance(addr, IPv4Address):
-                    frame = garp_frame(info.mac, addr)
-                elif isinstance(addr, IPv6Address):
-                    frame = na_frame(info.mac, addr, router)
-                else:
-                    continue
-                self.sender.send(ifname, frame)
-                if interval > 0:
-                    await asyncio.sleep(interval)
+    def _netlink_error(self) -> None:
+        self.counters.netlink_errors += 1
 
     # ---------------------------------------------------------------- static config
     async def _apply_static(self, config: KeepalivedConfig) -> None:
@@ -630,7 +574,7 @@ class VrrpRuntime:
         self._static += [AddRoute(r, "static") for r in config.static_routes]
         self._static += [AddRule(r, "static") for r in config.static_rules]
         for op in self._static:
-            self._ops.put_nowait(op)
+            self.kernel.put(op)
         await self._drain(5.0)
 
     # ================================================================== views

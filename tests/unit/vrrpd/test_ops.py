@@ -50,8 +50,8 @@ def test_runtime_queues_typed_ops_and_names_failures(caplog):
         with caplog.at_level(logging.ERROR, logger="test.vrrp_runtime"):
             rt = await r.start(conf(prio=255, more="static_ipaddress {\n    203.0.113.1/24 dev eth1\n}\n"))
         queued: list = []
-        real_put = rt._ops.put_nowait
-        rt._ops.put_nowait = lambda op: (queued.append(op), real_put(op))  # type: ignore[method-assign]
+        real_put = rt.kernel.put
+        rt.kernel.put = lambda op: (queued.append(op), real_put(op))  # type: ignore[method-assign]
         await rt.stop()
         assert rt.counters.netlink_errors == 2  # the static address and the VIP
         lines = [rec.getMessage() for rec in caplog.records]

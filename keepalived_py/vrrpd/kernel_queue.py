@@ -1,0 +1,120 @@
+"""The vrrp child's one ordered queue of kernel work (ops.py values).
+
+Netlink is async, but order must hold: a VIP is removed after it was added, never before,
+and a GARP / NA burst goes out after the addresses queued before it. One worker task
+applies the ops in order through the NetPort; a failure is counted and logged, and the
+queue goes on. GARP / NA bursts run as their own tasks (they may be paced by
+vrrp_garp_interval / vrrp_gna_interval) so that they never hold up address work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address
+
+from keepalived_py.net.garp import PacketSender, garp_frame
+from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
+from keepalived_py.net.ports import NetPort
+from keepalived_py.vrrp.actions import SendGarp, SendNa
+from keepalived_py.vrrpd.ops import (
+    AddAddress,
+    AddRoute,
+    AddRule,
+    KernelOp,
+    LinkUpdate,
+    RemoveAddress,
+    RemoveRoute,
+    RemoveRule,
+    describe,
+)
+
+
+class KernelQueue:
+    def __init__(self, net: NetPort, sender: PacketSender, log: logging.Logger,
+                 loop: asyncio.AbstractEventLoop, *, interval_of: Callable[[SendGarp | SendNa], float],
+                 on_error: Callable[[], None]) -> None:
+        """`interval_of`: the pause between the frames of a burst, read when it starts
+        (the instance's garp_interval / gna_interval); `on_error`: counts a failed op."""
+        self.net = net
+        self.sender = sender
+        self.log = log
+        self.loop = loop
+        self.interval_of = interval_of
+        self.on_error = on_error
+        self._queue: asyncio.Queue[KernelOp] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+        self._bursts: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        self._worker = self.loop.create_task(self._run())
+
+    def put(self, op: KernelOp) -> None:
+        self._queue.put_nowait(op)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) until everything queued so far is applied."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout)
+
+    def cancel_bursts(self) -> None:
+        for task in list(self._bursts):
+            task.cancel()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._worker
+
+    async def _run(self) -> None:
+        while True:
+            op = await self._queue.get()
+            try:
+                await self._apply(op)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one failed op must not stop the queue
+                self.on_error()
+                self.log.error(f"({op.owner}) {describe(op)}: {exc}")
+            finally:
+                self._queue.task_done()
+
+    async def _apply(self, op: KernelOp) -> None:
+        match op:
+            case AddAddress(spec=spec):
+                await self.net.add_address(spec)
+            case RemoveAddress(spec=spec):
+                await self.net.remove_address(spec)
+            case AddRoute(route=route):
+                await self.net.add_route(route)
+            case RemoveRoute(route=route):
+                await self.net.remove_route(route)
+            case AddRule(rule=rule):
+                await self.net.add_rule(rule)
+            case RemoveRule(rule=rule):
+                await self.net.remove_rule(rule)
+            case LinkUpdate(action=act):
+                task = self.loop.create_task(self._burst(act, self.interval_of(act)))
+                self._bursts.add(task)
+                task.add_done_callback(self._bursts.discard)
+
+    async def _burst(self, act: SendGarp | SendNa, interval: float) -> None:
+        ifname = act.interface
+        info = await self.net.link(ifname)
+        if info is None or len(info.mac) != 6:
+            return
+        router = isinstance(act, SendNa) and ipv6_forwarding(ifname)
+        for _ in range(max(1, act.repeat)):
+            for addr in act.addresses:
+                if isinstance(act, SendGarp) and isinstance(addr, IPv4Address):
+                    frame = garp_frame(info.mac, addr)
+                elif isinstance(addr, IPv6Address):
+                    frame = na_frame(info.mac, addr, router)
+                else:
+                    continue
+                self.sender.send(ifname, frame)
+                if interval > 0:
+                    await asyncio.sleep(interval)
