@@ -1,8 +1,9 @@
 """`NetPort` over pyroute2's async API (AsyncIPRoute). Nothing here blocks the event loop:
 the sync IPRoute wrappers are never used.
 
-Routes and rules arrive as the config models (`Route`, `Rule`) and are translated to
-pyroute2's keyword arguments here, in one place.
+Routes and rules arrive as the config models (`Route`, `Rule`), whose iproute2 names are
+numbers already; `rtnl.py` builds the request keepalived would send, attribute for
+attribute, and pyroute2's socket carries it. Only interface names are resolved here.
 """
 
 from __future__ import annotations
@@ -11,68 +12,40 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
 from pyroute2 import AsyncIPRoute
+from pyroute2.netlink import nlmsg
 from pyroute2.netlink.core import CoreDatagramProtocol
 from pyroute2.netlink.exceptions import NetlinkError
 
 from keepalived_py.net.ports import AddressSpec, IPInterface, LinkEvent, LinkInfo
+from keepalived_py.net.rtnl import Request, route_request, rule_request
 
 log = logging.getLogger(__name__)
 
 EEXIST, ENOENT, ESRCH, EADDRNOTAVAIL, ENODEV = 17, 2, 3, 99, 19
 RTMGRP_LINK = 0x1
-_TABLES = {"main": 254, "local": 255, "default": 253, "unspec": 0}
-_SCOPES = {"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
-_PROTOS = {"kernel": 2, "boot": 3, "static": 4, "keepalived": 18}
-_RULE_ACTIONS = {None: 1, "goto": 2, "nop": 3, "blackhole": 6, "unreachable": 7, "prohibit": 8}
+_HEADER = struct.Struct("=IHHII")  # struct nlmsghdr
 
 
-def table_id(name: str | None) -> int | None:
-    if name is None:
-        return None
-    if name in _TABLES:
-        return _TABLES[name]
-    try:
-        return int(name, 0)
-    except ValueError:
-        return _rt_tables().get(name)
+class _RawRequest(nlmsg):
+    """A request whose payload was built by rtnl.py; pyroute2 fills in the sequence number and
+    port id, sends it and reads the acknowledgement."""
 
+    fields = ()
 
-def _rt_tables() -> dict[str, int]:
-    out: dict[str, int] = {}
-    for path in ("/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables"):
-        try:
-            with open(path) as f:
-                for line in f:
-                    parts = line.split("#", 1)[0].split()
-                    if len(parts) >= 2 and parts[0].isdigit():
-                        out.setdefault(parts[1], int(parts[0]))
-        except OSError:
-            continue
-    return out
+    def __init__(self, request: Request) -> None:
+        super().__init__()
+        self.request = request
 
-
-def scope_id(scope: str | int | None, default: int = 0) -> int:
-    if scope is None:
-        return default
-    if isinstance(scope, int):
-        return scope
-    if scope in _SCOPES:
-        return _SCOPES[scope]
-    try:
-        return int(scope, 0)
-    except ValueError:
-        return default
-
-
-def _prefix(text: str, family: int) -> tuple[str | None, int]:
-    if text in ("default", "any", "all", "default6"):
-        return None, 0
-    net = ipaddress.ip_network(text, strict=False)
-    return str(net.network_address), net.prefixlen
+    def encode(self) -> None:
+        header = self["header"]
+        payload = self.request.payload
+        self.data = bytearray(_HEADER.pack(_HEADER.size + len(payload), header["type"], header["flags"],
+                                           header["sequence_number"], header["pid"]) + payload)
 
 
 class _ReaderTransport(asyncio.DatagramTransport):
@@ -250,115 +223,45 @@ class Pyroute2Net:
             if exc.code not in (EADDRNOTAVAIL, ENOENT, ESRCH, ENODEV):
                 raise
 
-    # ------------------------------------------------------------------ routes
-    async def _route_kwargs(self, route: Any) -> dict[str, Any]:
-        family = route.ip_family
-        kw: dict[str, Any] = {"family": 2 if family == 4 else 10}
-        dst, dst_len = _prefix(route.dst, family)
-        if dst is not None:
-            kw["dst"] = dst
-        kw["dst_len"] = dst_len
-        if route.type:
-            kw["type"] = route.type
-        if route.via is not None:
-            kw["gateway"] = str(route.via)
-        if route.dev:
-            kw["oif"] = await self._index(route.dev)
-        if route.src is not None:
-            kw["prefsrc"] = str(route.src)
-        t = table_id(route.table)
-        if t is not None:
-            kw["table"] = t
-        if route.metric is not None:
-            kw["priority"] = route.metric
-        if route.scope is not None:
-            kw["scope"] = scope_id(route.scope)
-        elif route.via is None and route.dev and not route.nexthops and (route.type in (None, "unicast")):
-            kw["scope"] = 253  # 'ip route add X dev Y' installs a link scope route
-        if route.protocol is not None:
-            kw["proto"] = _PROTOS.get(route.protocol) or int(route.protocol, 0)
-        if route.onlink:
-            kw["flags"] = 4  # RTNH_F_ONLINK
-        if route.nexthops:
-            hops = []
-            for nh in route.nexthops:
-                h: dict[str, Any] = {}
-                if nh.via is not None:
-                    h["gateway"] = str(nh.via)
-                if nh.dev:
-                    h["oif"] = await self._index(nh.dev)
-                if nh.weight:
-                    h["hops"] = nh.weight - 1
-                hops.append(h)
-            kw["multipath"] = hops
-        return kw
+    # ------------------------------------------------------------------ routes and rules
+    async def _send(self, request: Request) -> None:
+        ipr = await self._req()
+        async for _ in await ipr.nlm_request(_RawRequest(request), msg_type=request.type,
+                                             msg_flags=request.flags):
+            pass
+
+    async def _ifindexes(self, names: tuple[str, ...]) -> dict[str, int]:
+        return {name: await self._index(name) for name in names}
 
     async def add_route(self, route: Any) -> None:
-        ipr = await self._req()
+        request = route_request(route, True, await self._ifindexes(route.interfaces()))
         try:
-            await ipr.route("replace" if route.mode is None else "add", **await self._route_kwargs(route))
+            await self._send(request)
         except NetlinkError as exc:
             if exc.code != EEXIST:
                 raise
 
     async def remove_route(self, route: Any) -> None:
-        ipr = await self._req()
         try:
-            kw = await self._route_kwargs(route)
+            ifindex = await self._ifindexes(route.interfaces())
         except LookupError:
-            return
+            return  # its interface is gone, and the route with it
         try:
-            await ipr.route("del", **kw)
+            await self._send(route_request(route, False, ifindex))
         except NetlinkError as exc:
             if exc.code not in (ESRCH, ENOENT, ENODEV):
                 raise
 
-    # ------------------------------------------------------------------ rules
-    def _rule_kwargs(self, rule: Any) -> dict[str, Any]:
-        family = rule.ip_family
-        kw: dict[str, Any] = {"family": 2 if family == 4 else 10}
-        for field_, key in ((rule.from_, "src"), (rule.to, "dst")):
-            if field_ and field_ not in ("all", "any", "default"):
-                addr, plen = _prefix(field_, family)
-                kw[key] = addr
-                kw[f"{key}_len"] = plen
-        t = table_id(rule.table)
-        if rule.action in (None,) and t is not None:
-            kw["table"] = t
-        kw["action"] = _RULE_ACTIONS.get(rule.action, 1)
-        if rule.goto is not None:
-            kw["goto"] = rule.goto
-        if rule.preference is not None:
-            kw["priority"] = rule.preference
-        if rule.fwmark is not None:
-            kw["fwmark"] = rule.fwmark
-        if rule.fwmask is not None:
-            kw["fwmask"] = rule.fwmask
-        if rule.iif:
-            kw["iifname"] = rule.iif
-        if rule.oif:
-            kw["oifname"] = rule.oif
-        if rule.invert:
-            kw["flags"] = 2  # FIB_RULE_INVERT
-        if rule.tos is not None:
-            with contextlib.suppress(ValueError):
-                kw["tos"] = int(rule.tos, 0)
-        if rule.suppress_prefixlength is not None:
-            kw["suppress_prefixlength"] = rule.suppress_prefixlength
-        return kw
-
     async def add_rule(self, rule: Any) -> None:
-        ipr = await self._req()
         try:
-            await ipr.rule("add", **self._rule_kwargs(rule))
+            await self._send(rule_request(rule, True))
         except NetlinkError as exc:
             if exc.code != EEXIST:
                 raise
 
     async def remove_rule(self, rule: Any) -> None:
-        ipr = await self._req()
         try:
-            await ipr.rule("del", **self._rule_kwargs(rule))
+            await self._send(rule_request(rule, False))
         except NetlinkError as exc:
             if exc.code not in (ENOENT, ESRCH):
                 raise

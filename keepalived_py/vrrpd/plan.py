@@ -21,7 +21,6 @@ from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.config.model.vrrp import VrrpInstance as VrrpInstanceModel
 from keepalived_py.net.ports import AddressSpec
-from keepalived_py.net.pyroute2_adapter import scope_id
 from keepalived_py.net.vmac import vmac_address, vmac_name
 from keepalived_py.vrrp.packet import AuthType, Family
 from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
@@ -114,7 +113,7 @@ def address_spec(va: VirtualAddress, default_dev: str) -> AddressSpec:
         flags |= IFA_F_MCAUTOJOIN
     return AddressSpec(
         ifname=va.dev or default_dev, address=va.address, broadcast=va.broadcast,
-        scope=scope_id(va.scope, 0), label=va.label, peer=va.peer, flags=flags,
+        scope=va.scope or 0, label=va.label, peer=va.peer, flags=flags,
         preferred_lft=va.effective_preferred_lft)
 
 

@@ -22,6 +22,13 @@ from keepalived_py.config.model.addresses import (
     interface_message,
     missing_interfaces,
 )
+from keepalived_py.config.model.rules import (
+    FR_ACT_BLACKHOLE,
+    FR_ACT_GOTO,
+    FR_ACT_NOP,
+    FR_ACT_PROHIBIT,
+    FR_ACT_UNREACHABLE,
+)
 from keepalived_py.config.schema import Ctx
 from keepalived_py.config.validate import ValidationEnv
 from keepalived_py.config.writer import write_config
@@ -46,8 +53,8 @@ ADDR = [
     ("192.0.2.1", VirtualAddress(ip("192.0.2.1/32"))),
     ("192.0.2.1/24 brd + dev eth0", VirtualAddress(ip("192.0.2.1/24"), dev="eth0", brd="+")),
     ("192.0.2.1/24 broadcast 192.0.2.255", VirtualAddress(ip("192.0.2.1/24"), brd="192.0.2.255")),
-    ("192.0.2.1/24 brd - scope link", VirtualAddress(ip("192.0.2.1/24"), brd="-", scope="link")),
-    ("192.0.2.1/24 scope 253", VirtualAddress(ip("192.0.2.1/24"), scope="253")),
+    ("192.0.2.1/24 brd - scope link", VirtualAddress(ip("192.0.2.1/24"), brd="-", scope=253)),
+    ("192.0.2.1/24 scope 253", VirtualAddress(ip("192.0.2.1/24"), scope=253)),
     ("192.0.2.1/24 label eth0:1", VirtualAddress(ip("192.0.2.1/24"), label="eth0:1")),
     ("192.0.2.1 peer 192.0.2.2", VirtualAddress(ip("192.0.2.1/32"), peer=ip("192.0.2.2/32"))),
     ("2001:db8::1/64 home -nodad mngtmpaddr noprefixroute autojoin",
@@ -131,31 +138,31 @@ V6 = ipaddress.IPv6Address
 ROUTES = [
     ("192.0.2.0/24 via 10.0.0.1 dev eth0", Route("192.0.2.0/24", via=V4("10.0.0.1"), dev="eth0")),
     ("192.0.2.0/24 dev eth0 src 10.0.0.2 table 100 metric 5 protocol keepalived scope link",
-     Route("192.0.2.0/24", dev="eth0", src=V4("10.0.0.2"), table="100", metric=5, protocol="keepalived",
-           scope="link")),
+     Route("192.0.2.0/24", dev="eth0", src=V4("10.0.0.2"), table=100, metric=5, protocol=18,
+           scope=253)),
     ("to 192.0.2.0/24 oif eth0 priority 7", Route("192.0.2.0/24", dev="eth0", metric=7)),
-    ("blackhole 192.0.2.0/24 no_track", Route("192.0.2.0/24", type="blackhole", no_track=True)),
-    ("unreachable default dev eth0", Route("default", type="unreachable", dev="eth0")),
-    ("prohibit 192.0.2.0/24 dev eth0", Route("192.0.2.0/24", type="prohibit", dev="eth0")),
+    ("blackhole 192.0.2.0/24 no_track", Route("192.0.2.0/24", type=6, no_track=True)),
+    ("unreachable default dev eth0", Route("default", type=7, dev="eth0")),
+    ("prohibit 192.0.2.0/24 dev eth0", Route("192.0.2.0/24", type=8, dev="eth0")),
     ("192.0.2.0/24 dev eth0 tos 0x10 onlink mtu lock 1400 hoplimit 10 advmss 1300 rtt 300ms rttvar lock 20s "
      "reordering 3 window 1000 cwnd 10 ssthresh lock 5 realms 1/2 rto_min 250ms initcwnd 10 initrwnd 20 "
      "features ecn quickack 1 congctl lock cubic fastopen_no_cookie 1 append",
-     Route("192.0.2.0/24", dev="eth0", tos="0x10", onlink=True, mtu=1400, hoplimit=10, advmss=1300, rtt="300ms",
-           rttvar="20s", reordering=3, window=1000, cwnd=10, ssthresh=5, realms="1/2", rto_min="250ms",
+     Route("192.0.2.0/24", dev="eth0", tos=16, onlink=True, mtu=1400, hoplimit=10, advmss=1300, rtt=2400,
+           rttvar=80000, reordering=3, window=1000, cwnd=10, ssthresh=5, realms=0x10002, rto_min=250,
            initcwnd=10, initrwnd=20, features_ecn=True, quickack=1, congctl="cubic", fastopen_no_cookie=1,
            mode="append", locked=frozenset({"mtu", "rttvar", "ssthresh", "congctl"}))),
     ("2001:db8::/64 via 2001:db8:1::1 dev eth0 from 2001:db8:2::/64 pref high expires 100",
-     Route("2001:db8::/64", via=V6("2001:db8:1::1"), dev="eth0", from_="2001:db8:2::/64", pref="high",
+     Route("2001:db8::/64", via=V6("2001:db8:1::1"), dev="eth0", from_="2001:db8:2::/64", pref=1,
            expires=100)),
     ("default dev eth0 inet6", Route("default", dev="eth0", family=6)),
     ("192.0.2.0/24 dev eth0 ttl-propagate disabled prepend", Route("192.0.2.0/24", dev="eth0", ttl_propagate=False,
                                                                    mode="prepend")),
     ("192.0.2.0/24 dev eth0 encap mpls 100/200", Route("192.0.2.0/24", dev="eth0",
-                                                       encap=Encap("mpls", (("label", "100/200"),)))),
+                                                       encap=Encap("mpls", labels=(100, 200)))),
     ("192.0.2.0/24 dev eth0 encap ip id 5 dst 10.0.0.9 ttl 3", Route("192.0.2.0/24", dev="eth0", encap=Encap(
-        "ip", (("id", "5"), ("dst", "10.0.0.9"), ("ttl", "3"))))),
+        "ip", id=5, dst=V4("10.0.0.9"), ttl=3))),
     ("192.0.2.0/24 table 10 no_track nexthop via 10.0.0.1 dev eth0 weight 1 nexthop via 10.0.0.2 onlink weight 256",
-     Route("192.0.2.0/24", table="10", no_track=True, nexthops=(
+     Route("192.0.2.0/24", table=10, no_track=True, nexthops=(
          Nexthop(via=V4("10.0.0.1"), dev="eth0", weight=1), Nexthop(via=V4("10.0.0.2"), onlink=True, weight=256)))),
     ("192.0.2.0/24 dev eth0 vrf blue", Route("192.0.2.0/24", dev="eth0", vrf="blue")),
 ]
@@ -211,7 +218,7 @@ def test_route_messages(line, message, kept):
 
 def test_route_table_number_wraps_like_keepalived():
     result, (route,) = load_block("static_routes", "192.0.2.0/24 dev eth0 table 4294967296")
-    assert route.table == "4294967296" and errs(result) == []
+    assert route.table == 0 and errs(result) == []
     result, entries = load_block("static_rules", "from all table 4294967296 preference 1")
     assert entries == () and any(d.message == "Table 0 is not valid" for d in errs(result))
 
@@ -232,28 +239,28 @@ def test_route_track_group_static_only():
 
 # --------------------------------------------------------------------------- rules
 RULES = [
-    ("from 192.0.2.0/24 table 100 preference 10", Rule(from_="192.0.2.0/24", table="100", preference=10)),
-    ("to 192.0.2.0/24 lookup main priority 11", Rule(to="192.0.2.0/24", table="main", preference=11)),
-    ("from all fwmark 0x10/0xff table 5 order 12", Rule(from_="all", fwmark=16, fwmask=255, table="5",
+    ("from 192.0.2.0/24 table 100 preference 10", Rule(from_="192.0.2.0/24", table=100, preference=10)),
+    ("to 192.0.2.0/24 lookup main priority 11", Rule(to="192.0.2.0/24", table=254, preference=11)),
+    ("from all fwmark 0x10/0xff table 5 order 12", Rule(from_="all", fwmark=16, fwmask=255, table=5,
                                                        preference=12)),
-    ("iif eth0 oif eth1 goto 100 preference 13", Rule(iif="eth0", oif="eth1", action="goto", goto=100,
+    ("iif eth0 oif eth1 goto 100 preference 13", Rule(iif="eth0", oif="eth1", action=FR_ACT_GOTO, goto=100,
                                                       preference=13)),
-    ("dev eth0 nop preference 14", Rule(iif="eth0", action="nop", preference=14)),
+    ("dev eth0 nop preference 14", Rule(iif="eth0", action=FR_ACT_NOP, preference=14)),
     ("not from 10.0.0.0/8 type blackhole preference 15", Rule(from_="10.0.0.0/8", invert=True,
-                                                             action="blackhole", preference=15)),
-    ("from 10.0.0.0/8 unreachable preference 16", Rule(from_="10.0.0.0/8", action="unreachable", preference=16)),
-    ("from 10.0.0.0/8 prohibit preference 17", Rule(from_="10.0.0.0/8", action="prohibit", preference=17)),
+                                                             action=FR_ACT_BLACKHOLE, preference=15)),
+    ("from 10.0.0.0/8 unreachable preference 16", Rule(from_="10.0.0.0/8", action=FR_ACT_UNREACHABLE, preference=16)),
+    ("from 10.0.0.0/8 prohibit preference 17", Rule(from_="10.0.0.0/8", action=FR_ACT_PROHIBIT, preference=17)),
     ("from 2001:db8::/32 uidrange 1000-2000 table 3 preference 18", Rule(from_="2001:db8::/32",
-                                                                         uidrange=(1000, 2000), table="3",
+                                                                         uidrange=(1000, 2000), table=3,
                                                                          preference=18)),
     ("from 10.0.0.0/8 l3mdev preference 19", Rule(from_="10.0.0.0/8", l3mdev=True, preference=19)),
     ("to 10.0.0.0/8 tos 0x10 realms 1/2 sup_pl 8 suppress_ifgroup 0 table 5 preference 20",
-     Rule(to="10.0.0.0/8", tos="0x10", realms="1/2", suppress_prefixlength=8, suppress_ifgroup="0", table="5",
+     Rule(to="10.0.0.0/8", tos=16, realms=0x10002, suppress_prefixlength=8, suppress_ifgroup=0, table=5,
           preference=20)),
     ("to 10.0.0.0/8 ipproto udp sport 10-20 dport 30-40 protocol 18 tunnel-id 7 table 5 preference 21",
-     Rule(to="10.0.0.0/8", ipproto="udp", sport=(10, 20), dport=(30, 40), protocol=18, tunnel_id=7, table="5",
+     Rule(to="10.0.0.0/8", ipproto=17, sport=(10, 20), dport=(30, 40), protocol=18, tunnel_id=7, table=5,
           preference=21)),
-    ("from all table 5 preference 22 no_track inet6", Rule(from_="all", table="5", preference=22, no_track=True,
+    ("from all table 5 preference 22 no_track inet6", Rule(from_="all", table=5, preference=22, no_track=True,
                                                            family=6)),
 ]
 
@@ -327,7 +334,7 @@ def test_missing_interface_helpers():
     assert interface_message(addr, "eth9") == "WARNING - interface eth9 for ip address 192.0.2.1/24 doesn't exist"
     route = Route("default", dev="eth0", nexthops=(Nexthop(dev="eth8"),))
     assert missing_interfaces(route, frozenset({"eth0"})) == ["eth8"]
-    rule = Rule(iif="eth7", table="1", preference=1)
+    rule = Rule(iif="eth7", table=1, preference=1)
     assert interface_message(rule, "eth7") == "WARNING - interface eth7 for rule doesn't exist"
 
 
