@@ -14,7 +14,8 @@ keepalived 2.2.7 keepalived/trackers/track_file.c:
 - init_file VALUE [overwrite] writes "VALUE\\n" at start-up when the file is absent (or is a
   regular file and `overwrite`; never on a reload); "Cannot initialise track file %s - it is
   not a regular file".
-When inotify cannot be used we poll (POLL_INTERVAL); a change then shows up within it.
+When inotify cannot be used we poll (POLL_INTERVAL) on the injected scheduler
+(keepalived_py/clock.py); a change then shows up within it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import stat
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from keepalived_py.clock import Clock, LoopScheduler, MonotonicClock, Scheduler, Timer
 
 log = logging.getLogger("keepalived_py.track.file")
 
@@ -214,14 +217,17 @@ class FileWatcher:
     """Watches track files; calls `on_change(name, value)` when a value changes."""
 
     def __init__(self, on_change: Callable[[str, int], None], *, poll_interval: float = POLL_INTERVAL,
-                 use_inotify: bool = True, log_fn: Callable[[str], None] | None = None) -> None:
+                 use_inotify: bool = True, clock: Clock | None = None, scheduler: Scheduler | None = None,
+                 log_fn: Callable[[str], None] | None = None) -> None:
         self.on_change = on_change
         self.poll_interval = poll_interval
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.scheduler = scheduler
         self.files: dict[str, WatchedFile] = {}
         self._log = log_fn or log.info
         self._inotify: _Inotify | None = None
         self._dir_wds: dict[str, int] = {}
-        self._poll_task: asyncio.Task | None = None
+        self._poll_timer: Timer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         if use_inotify:
             try:
@@ -239,7 +245,9 @@ class FileWatcher:
         if self._inotify is not None:
             self._loop.add_reader(self._inotify.fd, self._on_inotify)
         else:
-            self._poll_task = self._loop.create_task(self._poll())
+            if self.scheduler is None:
+                self.scheduler = LoopScheduler(self._loop, self.clock)
+            self._poll_timer = self.scheduler.call_at(self.clock.now() + self.poll_interval, self._poll)
 
     def add(self, name: str, path: str) -> int | None:
         """Watch `path` (already resolved) for track file `name`; returns its value now."""
@@ -307,25 +315,24 @@ class FileWatcher:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_interval)
-            for wf in list(self.files.values()):
-                sig = self._sig(wf.path)
-                if sig == wf.sig:
-                    continue
-                wf.sig = sig
-                if sig is None:
-                    self._update(wf, 0)
-                else:
-                    self._reread(wf)
+    def _poll(self) -> None:
+        """Without inotify: every poll_interval, reread the files whose stat changed."""
+        assert self.scheduler is not None
+        self._poll_timer = self.scheduler.call_at(self.clock.now() + self.poll_interval, self._poll)
+        for wf in list(self.files.values()):
+            sig = self._sig(wf.path)
+            if sig == wf.sig:
+                continue
+            wf.sig = sig
+            if sig is None:
+                self._update(wf, 0)
+            else:
+                self._reread(wf)
 
     async def close(self) -> None:
-        if self._poll_task is not None:
-            self._poll_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poll_task
-            self._poll_task = None
+        if self._poll_timer is not None:
+            self._poll_timer.cancel()
+            self._poll_timer = None
         if self._inotify is not None:
             if self._loop is not None:
                 self._loop.remove_reader(self._inotify.fd)

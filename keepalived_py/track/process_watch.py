@@ -26,8 +26,10 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from keepalived_py.clock import Clock, LoopScheduler, MonotonicClock, Scheduler, Timer
 
 log = logging.getLogger("keepalived_py.track.process")
 
@@ -203,46 +205,51 @@ def scan(specs: Iterable[ProcessSpec], proc_root: str = "/proc",
     return counts
 
 
-@dataclass
+async def scan_in_thread(specs: list[ProcessSpec]) -> dict[str, int]:
+    """scan() off the event loop: reading /proc for every process takes milliseconds."""
+    return await asyncio.to_thread(scan, specs)
+
+
 class ProcessWatcher:
-    """Scans /proc every `interval` seconds and reports quorum changes via `on_change`."""
+    """Scans /proc every `interval` seconds and reports quorum changes via `on_change`.
 
-    on_change: Callable[[str, bool], None]
-    interval: float = SCAN_INTERVAL
-    clock: Callable[[], float] = field(default=None)  # type: ignore[assignment]
-    scanner: Callable[[list[ProcessSpec]], dict[str, int]] = field(default=None)  # type: ignore[assignment]
-    log_fn: Callable[[str], None] = field(default=None)  # type: ignore[assignment]
-    quorums: dict[str, ProcessQuorum] = field(default_factory=dict)
-    _task: asyncio.Task | None = None
-    _wake: asyncio.Event | None = None
+    Time is the injected `clock` and `scheduler` (keepalived_py/clock.py); `scanner`
+    counts the matching processes (default: scan() in a worker thread), so tests drive a
+    watcher with a FakeScheduler and made-up counts."""
 
-    def __post_init__(self) -> None:
-        if self.clock is None:
-            import time
-            self.clock = time.monotonic
-        if self.scanner is None:
-            self.scanner = scan
-        if self.log_fn is None:
-            self.log_fn = log.info
+    def __init__(self, on_change: Callable[[str, bool], None], *, interval: float = SCAN_INTERVAL,
+                 clock: Clock | None = None, scheduler: Scheduler | None = None,
+                 scanner: Callable[[list[ProcessSpec]], Awaitable[dict[str, int]]] = scan_in_thread,
+                 log_fn: Callable[[str], None] | None = None) -> None:
+        self.on_change = on_change
+        self.interval = interval
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.scheduler = scheduler
+        self.scanner = scanner
+        self.log_fn = log_fn or log.info
+        self.quorums: dict[str, ProcessQuorum] = {}
+        self._scan_timer: Timer | None = None
+        self._delay_timer: tuple[float, Timer] | None = None
+        self._scan_task: asyncio.Task | None = None
+        self._closed = False
 
     async def add(self, specs: list[ProcessSpec]) -> dict[str, bool]:
         """Start tracking `specs`; returns their initial quorum."""
-        counts = await asyncio.to_thread(self.scanner, specs)
+        counts = await self.scanner(specs)
         out = {}
         for s in specs:
             q = ProcessQuorum(s)
             out[s.name] = q.start(counts.get(s.name, 0))
             self.quorums[s.name] = q
-        if self._wake is not None:
-            self._wake.set()
         return out
 
     def remove(self, name: str) -> None:
         self.quorums.pop(name, None)
 
     def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.scheduler is None:
+            self.scheduler = LoopScheduler(asyncio.get_running_loop(), self.clock)
+        self._scan_timer = self.scheduler.call_at(self.clock.now() + self.interval, self._scan_due)
 
     def _report(self, q: ProcessQuorum, up: bool | None) -> None:
         if up is None:
@@ -250,36 +257,55 @@ class ProcessWatcher:
         self.log_fn(f"Quorum {'gained' if up else 'lost'} for tracked process {q.spec.name}")
         self.on_change(q.spec.name, up)
 
-    async def _run(self) -> None:
-        assert self._wake is not None
-        next_scan = self.clock() + self.interval
-        while True:
-            deadlines = [next_scan] + [d for q in self.quorums.values() if (d := q.next_deadline()) is not None]
-            wait = max(0.0, min(deadlines) - self.clock())
-            self._wake.clear()
-            # a timer sets the event (asyncio.wait_for on Python 3.11 can lose a cancel)
-            timer = asyncio.get_running_loop().call_later(wait, self._wake.set)
-            try:
-                await self._wake.wait()
-            finally:
-                timer.cancel()
-            now = self.clock()
-            if now >= next_scan and self.quorums:
-                specs = [q.spec for q in self.quorums.values()]
-                counts = await asyncio.to_thread(self.scanner, specs)
-                now = self.clock()
-                for name, count in counts.items():
-                    q = self.quorums.get(name)
-                    if q is not None:
-                        self._report(q, q.observe(count, now))
-            if now >= next_scan:
-                next_scan = now + self.interval
-            for q in list(self.quorums.values()):
-                self._report(q, q.tick(now))
+    def _scan_due(self) -> None:
+        """Every `interval`: count again (a scan still going makes this one wait its turn)."""
+        if self._closed:
+            return
+        assert self.scheduler is not None
+        self._scan_timer = self.scheduler.call_at(self.clock.now() + self.interval, self._scan_due)
+        if self.quorums and (self._scan_task is None or self._scan_task.done()):
+            self._scan_task = asyncio.get_running_loop().create_task(self._scan())
+
+    async def _scan(self) -> None:
+        specs = [q.spec for q in self.quorums.values()]
+        counts = await self.scanner(specs)
+        if self._closed:
+            return
+        now = self.clock.now()
+        for name, count in counts.items():
+            q = self.quorums.get(name)
+            if q is not None:
+                self._report(q, q.observe(count, now))
+        self._tick()
+
+    def _tick(self) -> None:
+        """Report the quorums whose delay ran out; arm a timer for the next delay."""
+        if self._closed:
+            return
+        now = self.clock.now()
+        for q in list(self.quorums.values()):
+            self._report(q, q.tick(now))
+        deadlines = [d for q in self.quorums.values() if (d := q.next_deadline()) is not None]
+        nxt = min(deadlines) if deadlines else None
+        if self._delay_timer is not None and self._delay_timer[0] != nxt:
+            self._delay_timer[1].cancel()
+            self._delay_timer = None
+        if nxt is not None and self._delay_timer is None:
+            assert self.scheduler is not None
+            self._delay_timer = (nxt, self.scheduler.call_at(nxt, self._delay_over))
+
+    def _delay_over(self) -> None:
+        self._delay_timer = None
+        self._tick()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._closed = True
+        for timer in (self._scan_timer, self._delay_timer[1] if self._delay_timer else None):
+            if timer is not None:
+                timer.cancel()
+        self._scan_timer = self._delay_timer = None
+        if self._scan_task is not None:
+            self._scan_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await self._scan_task
+            self._scan_task = None

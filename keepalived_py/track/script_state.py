@@ -91,3 +91,11 @@ class ScriptState:
         else:
             new = min(rise + (old - self.rise), rise + fall - 1)
         return ScriptState(rise, fall, new, InitState.DONE)
+
+
+def next_run(due: float, interval: float, now: float) -> float:
+    """vrrp_script_thread(): runs start every `interval` seconds counted from the previous
+    start's due time; after a hold-up (a busy loop, a suspended host) the next run is one
+    interval from now, never a burst of runs to catch up."""
+    nxt = due + interval
+    return now + interval if now > nxt else nxt

@@ -31,6 +31,10 @@ every `interval` seconds counted from the previous start; the timeout is `timeou
 unset, `interval`; a run still going when the next is due is skipped ("Track script %s is
 already running, expect idle - skipping run"; keepalived 2.2.7 logs this but starts a
 second copy anyway, which we do not).
+
+Time comes from the injected `clock` and `scheduler` (keepalived_py/clock.py): the runtime
+passes nothing and gets the monotonic clock and the event loop's timers; tests pass a
+FakeScheduler and a fake runner and move time by hand.
 """
 
 from __future__ import annotations
@@ -38,17 +42,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from keepalived_py.clock import Clock, LoopScheduler, MonotonicClock, Scheduler, Timer
 from keepalived_py.scripts.quoting import cmd_str
 from keepalived_py.scripts.runner import Script, ScriptResult, ScriptRunner
 from keepalived_py.scripts.security import SC_INSECURE, SC_ISSCRIPT, security_violation
 from keepalived_py.track.events import TrackingChanged
 from keepalived_py.track.file_watch import POLL_INTERVAL, FileWatcher, init_file, resolve_path
 from keepalived_py.track.process_watch import SCAN_INTERVAL, ProcessSpec, ProcessWatcher
-from keepalived_py.track.script_state import ScriptState
+from keepalived_py.track.script_state import ScriptState, next_run
 
 log = logging.getLogger("keepalived_py.track.trackers")
 
@@ -93,7 +97,10 @@ class _ScriptTracker:
     running: bool = False
     runs: int = 0
     last_result: ScriptResult | None = None
-    task: asyncio.Task | None = field(default=None, repr=False)
+    #: when the current run was due (the next one is due `interval` later)
+    due: float = 0.0
+    stopped: bool = False
+    timer: Timer | None = field(default=None, repr=False)
     run_task: asyncio.Task | None = field(default=None, repr=False)
 
 
@@ -102,7 +109,7 @@ class Trackers:
 
     def __init__(self, runner: ScriptRunner | None = None, *, process_scan_interval: float = SCAN_INTERVAL,
                  file_poll_interval: float = POLL_INTERVAL, use_inotify: bool = True,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Clock | None = None, scheduler: Scheduler | None = None,
                  log_fn: Callable[[str], None] | None = None) -> None:
         self.runner = runner
         #: a runner given by the caller may be shared (with the Notifier): stop() leaves it be
@@ -110,7 +117,9 @@ class Trackers:
         self.process_scan_interval = process_scan_interval
         self.file_poll_interval = file_poll_interval
         self.use_inotify = use_inotify
-        self.clock = clock
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        #: None: the running loop's timers, from start() on
+        self.scheduler = scheduler
         self._log = log_fn or log.info
         self._emit: Emit | None = None
         self.scripts: dict[str, _ScriptTracker] = {}
@@ -185,6 +194,8 @@ class Trackers:
     # ------------------------------------------------------------------ lifecycle
     async def start(self, config, emit: Emit) -> None:
         self._emit = emit
+        if self.scheduler is None:
+            self.scheduler = LoopScheduler(asyncio.get_running_loop(), self.clock)
         if self._config is not config:
             self.prepare(config)
         await self._start_files(config, reload=False)
@@ -260,22 +271,23 @@ class Trackers:
         self.scripts[vs.name] = t
         if state.initial_report is not None:
             self._send(KIND_SCRIPT, vs.name, ok=state.initial_report)
-        t.task = asyncio.get_running_loop().create_task(self._script_loop(t))
+        # the first run at once, as keepalived's start-up
+        t.due = self.clock.now()
+        assert self.scheduler is not None
+        t.timer = self.scheduler.call_at(t.due, self._script_due, t)
 
-    async def _script_loop(self, t: _ScriptTracker) -> None:
-        next_at = self.clock()
-        while True:
-            delay = next_at - self.clock()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_at += t.interval
-            if self.clock() > next_at:  # we were held up: do not run a burst to catch up
-                next_at = self.clock() + t.interval
-            if t.running:
-                self._log(f"Track script {t.name} is already running, expect idle - skipping run")
-                continue
-            t.running = True
-            t.run_task = asyncio.get_running_loop().create_task(self._run_once(t))
+    def _script_due(self, t: _ScriptTracker) -> None:
+        """A run is due: start it unless the previous one is still going; arm the next."""
+        if t.stopped:
+            return
+        assert self.scheduler is not None
+        t.due = next_run(t.due, t.interval, self.clock.now())
+        t.timer = self.scheduler.call_at(t.due, self._script_due, t)
+        if t.running:
+            self._log(f"Track script {t.name} is already running, expect idle - skipping run")
+            return
+        t.running = True
+        t.run_task = asyncio.get_running_loop().create_task(self._run_once(t))
 
     async def _run_once(self, t: _ScriptTracker) -> None:
         try:
@@ -311,11 +323,14 @@ class Trackers:
         self._send(KIND_SCRIPT, t.name, ok=report)
 
     async def _stop_script(self, t: _ScriptTracker) -> None:
-        for task in (t.task, t.run_task):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        t.stopped = True
+        if t.timer is not None:
+            t.timer.cancel()
+        task = t.run_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # ------------------------------------------------------------------ files
     async def _start_files(self, config, reload: bool) -> None:
@@ -326,8 +341,10 @@ class Trackers:
                 continue
             wanted[tf.name] = (tf.file, tf.init_file)
         if self.files is None and wanted:
+            assert self.scheduler is not None
             self.files = FileWatcher(self._file_changed, poll_interval=self.file_poll_interval,
-                                     use_inotify=self.use_inotify, log_fn=self._log)
+                                     use_inotify=self.use_inotify, clock=self.clock,
+                                     scheduler=self.scheduler, log_fn=self._log)
             self.files.start()
         for name in list(self.file_paths):
             if self.file_paths[name] != wanted.get(name):
@@ -370,8 +387,9 @@ class Trackers:
         if not new:
             return
         if self.processes is None:
+            assert self.scheduler is not None
             self.processes = ProcessWatcher(self._process_changed, interval=self.process_scan_interval,
-                                            clock=self.clock, log_fn=self._log)
+                                            clock=self.clock, scheduler=self.scheduler, log_fn=self._log)
             self.processes.start()
         initial = await self.processes.add(new)
         for spec in new:

@@ -5,19 +5,20 @@
 - `FakeRawSocket` / `FakeOpener`: what SocketPool opens, on a socketpair so the event loop
   can watch it; `inject()` delivers a datagram, `sent` records what went out.
 - `FakeSender`: the AF_PACKET sender for GARP/NA frames.
-- `FakeScheduler`: timers on a FakeClock, fired in deadline order by `advance()`.
+- `FakeScheduler` (tests/fakes/clock.py, re-exported): timers on a FakeClock, fired in
+  deadline order by `advance()`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 import socket
 from ipaddress import ip_interface
 from typing import Any
 
 from keepalived_py.net.ports import IFF_RUNNING, IFF_UP, AddressSpec, LinkEvent, LinkInfo
+from tests.fakes.clock import FakeScheduler  # noqa: F401 - the VRRP runtime tests import it from here
 
 
 class FakeNet:
@@ -179,43 +180,6 @@ class FakeSender:
 
     def close(self) -> None:
         pass
-
-
-class _Handle:
-    def __init__(self, sched: FakeScheduler, entry: list) -> None:
-        self._entry = entry
-
-    def cancel(self) -> None:
-        self._entry[3] = None
-
-
-class FakeScheduler:
-    """call_at(at, cb, *args) on a FakeClock; advance() fires what is due, in order."""
-
-    def __init__(self, clock) -> None:
-        self.clock = clock
-        self._heap: list[list] = []
-        self._seq = itertools.count()
-
-    def call_at(self, at: float, callback, *args) -> _Handle:
-        entry = [at, next(self._seq), args, callback]
-        heapq.heappush(self._heap, entry)
-        return _Handle(self, entry)
-
-    def pending(self) -> list[tuple[float, tuple]]:
-        return sorted((e[0], e[2]) for e in self._heap if e[3] is not None)
-
-    def advance(self, seconds: float) -> None:
-        end = self.clock.now() + seconds
-        while self._heap and self._heap[0][0] <= end:
-            at, _seq, args, cb = heapq.heappop(self._heap)
-            if cb is None:
-                continue
-            if at > self.clock.now():
-                self.clock.set(at)
-            cb(*args)
-        if end > self.clock.now():
-            self.clock.set(end)
 
 
 class FakeSysctls:

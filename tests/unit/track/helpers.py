@@ -1,11 +1,11 @@
-"""Plumbing for the tracker tests: configs with sub-second intervals, event collection."""
+"""Plumbing for the tracker tests: configs (with sub-second intervals for the tests with
+real scripts), event collection."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 
+from conformance.lab.poll import wait_until_async
 from keepalived_py.config import load_text
 
 INSTANCE = """
@@ -46,9 +46,5 @@ class Events(list):
         return [(e.ok if e.kind != "file" else e.value) for e in self if e.kind == kind and e.name == name]
 
     async def wait_for(self, pred, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred(self):
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"timed out; events: {list(self)}")
+        """For real scripts, files and processes: until pred(events) holds."""
+        await wait_until_async(lambda: pred(self), timeout, what=lambda: f"events {list(self)}")

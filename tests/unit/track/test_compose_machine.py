@@ -1,5 +1,5 @@
 """Our trackers and notifier composed with the VRRP state machine on the in-memory LAN:
-a real vrrp_script starts failing on the master, its TrackingChanged lowers the priority,
+a vrrp_script (its runs faked, on a fake clock) starts failing on the master, its TrackingChanged lowers the priority,
 the backup takes the VIP over, and the Notifier turns the machines' RunNotify actions into
 keepalived's FIFO lines (the daemon-level test needs the network runtime)."""
 
@@ -16,6 +16,8 @@ from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrp.actions import RunNotify
 from keepalived_py.vrrp.params import VrrpInstanceParams
 from keepalived_py.vrrp.tracking import TrackedObject
+from tests.fakes.clock import FakeClock, FakeScheduler, run_for
+from tests.fakes.scripts import FakeRunner
 from tests.unit.track.helpers import Events, config
 from tests.unit.vrrp.lan import Lan
 
@@ -29,21 +31,19 @@ def params(prio: int, host: int) -> VrrpInstanceParams:
 
 
 def test_failing_script_moves_the_vip(tmp_path: Path):
-    state = tmp_path / "rc"
-    state.write_text("0")
-    chk = tmp_path / "chk.sh"
-    chk.write_text(f"#!/bin/sh\nexit $(cat {state})\n")
-    chk.chmod(0o755)
-    cfg = config(f'vrrp_script chk {{\n script "{chk}"\n weight -60\n}}\n', "track_script {\n chk\n }",
-                 chk=(0.1, None))
+    cfg = config('vrrp_script chk {\n script "/kpy/chk.sh"\n weight -60\n}\n', "track_script {\n chk\n }")
+    status = [0]
 
     async def collect() -> Events:
         ev = Events()
-        tr = Trackers()
+        sched = FakeScheduler(FakeClock(T0))
+        tr = Trackers(FakeRunner(sched.clock, lambda run: status[0]), clock=sched.clock, scheduler=sched)
         await tr.start(cfg, ev)
-        await ev.wait_for(lambda e: e.of("script", "chk") == [True])
-        state.write_text("1")
-        await ev.wait_for(lambda e: e.of("script", "chk") == [True, False])
+        await run_for(sched, 0)
+        assert ev.of("script", "chk") == [True]
+        status[0] = 1
+        await run_for(sched, 1)
+        assert ev.of("script", "chk") == [True, False]
         await tr.stop()
         return ev
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from keepalived_py.config import load_text
 from keepalived_py.track.file_watch import parse_value, strtol
 from keepalived_py.track.process_watch import ProcessQuorum, ProcessSpec, ProcInfo, read_proc
+from keepalived_py.track.script_state import next_run
 
 
 @pytest.mark.parametrize("text, value", [
@@ -160,6 +161,16 @@ def test_with_delays_settles(quorum, steps):
         status = r
     assert q.timer is None
     assert status == q.have_quorum == s.have_quorum(q.count)
+
+
+def test_next_run_counts_from_the_previous_due_time():
+    assert next_run(10.0, 2.0, 10.3) == 12.0  # a late start does not shift the schedule
+    assert next_run(10.0, 2.0, 12.0) == 12.0
+
+
+def test_next_run_after_a_hold_up_is_one_interval_from_now():
+    # no burst of runs to catch up (vrrp_script_thread())
+    assert next_run(10.0, 2.0, 17.5) == 19.5
 
 
 @pytest.mark.parametrize("module", ["script_state", "events"])
