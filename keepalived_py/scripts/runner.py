@@ -123,15 +123,18 @@ class ScriptRunner:
     `script_user`/`script_group`: global_defs script_user (None: keepalived_script if it
     exists, else our own user); `script_security`: enable_script_security; `env`: the
     environment to give scripts (default: ours, as keepalived passes `environ`).
+    `term_grace`: how long a timed-out script has between SIGTERM and SIGKILL (keepalived:
+    2 s; tests shorten it rather than wait).
     """
 
     def __init__(self, script_user: str | None = None, script_group: str | None = None, *,
                  script_security: bool = False, env: Mapping[str, str] | None = None,
-                 log_fn: Callable[[str], None] | None = None) -> None:
+                 log_fn: Callable[[str], None] | None = None, term_grace: float = TERM_GRACE) -> None:
         self.script_user = script_user
         self.script_group = script_group
         self.script_security = script_security
         self.env = dict(env) if env is not None else None
+        self.term_grace = term_grace
         self._log = log_fn or log.info
         self._running: dict[int, _Running] = {}
         self._background: set[asyncio.Task] = set()
@@ -265,7 +268,7 @@ class ScriptRunner:
         try:
             if not await self._exited(waiter, timeout):
                 steps = [(signal.SIGKILL, KILL_WAIT)] if kill_only else [
-                    (signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, KILL_WAIT)]
+                    (signal.SIGTERM, self.term_grace), (signal.SIGKILL, KILL_WAIT)]
                 for sig, grace in steps:
                     killed_with.add(sig)
                     self._killpg(proc, sig)

@@ -1,4 +1,8 @@
-"""ScriptRunner with real subprocesses."""
+"""ScriptRunner with real subprocesses (it is the adapter that starts and kills them).
+
+Grace periods are shortened through the runner's parameters rather than waited for, and
+no test asserts an upper bound on elapsed time: which signal ended a script says whether
+SIGTERM or the later SIGKILL did it, and a loaded machine is slow, not wrong."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from keepalived_py.scripts.runner import Script, ScriptRunner
+from conformance.lab.poll import wait_until, wait_until_async
+from keepalived_py.scripts.runner import TERM_GRACE, Script, ScriptRunner
 
 
 def run(coro):
@@ -26,6 +31,15 @@ def script_file(tmp_path: Path, name: str, body: str, mode: int = 0o755) -> str:
 
 def me() -> tuple[int, int]:
     return os.geteuid(), os.getegid()
+
+
+def gone(pid: int) -> bool:
+    """Dead: no such process, or a zombie (an orphan waits for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1].startswith("Z")
+    except FileNotFoundError:
+        return True
 
 
 def test_exit_status_and_args(tmp_path):
@@ -46,34 +60,27 @@ def test_timeout_sigterm(tmp_path):
     path = script_file(tmp_path, "slow.sh", "#!/bin/sh\nsleep 30\n")
     t0 = time.monotonic()
     res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.3))
+    # SIGTERM, not the SIGKILL TERM_GRACE later
     assert res.timed_out and res.signal == signal.SIGTERM and res.status is None and not res.ok
-    assert time.monotonic() - t0 < 2
+    assert time.monotonic() - t0 >= 0.3
 
 
 def test_timeout_kills_whole_group(tmp_path):
     pidfile = tmp_path / "child.pid"
     path = script_file(tmp_path, "fork.sh", f"#!/bin/sh\nsleep 30 &\necho $! > {pidfile}\nwait\n")
-    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.5))
+    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.3))
     assert res.timed_out
     child = int(pidfile.read_text())
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the script's child survived the timeout")
+    wait_until(lambda: gone(child), 5, what="the script's child killed with its group")
 
 
-@pytest.mark.slow
 def test_timeout_ignoring_sigterm_gets_sigkill(tmp_path):
+    assert TERM_GRACE == 2.0 and ScriptRunner().term_grace == TERM_GRACE  # keepalived's
     path = script_file(tmp_path, "stubborn.sh", "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n")
     t0 = time.monotonic()
-    res = run(ScriptRunner().run(Script((path,), *me()), timeout=0.2))
+    res = run(ScriptRunner(term_grace=0.3).run(Script((path,), *me()), timeout=0.2))
     assert res.timed_out and res.signal == signal.SIGKILL
-    assert 2.0 <= time.monotonic() - t0 < 4
+    assert time.monotonic() - t0 >= 0.2 + 0.3
 
 
 def test_catching_sigterm_keeps_exit_status(tmp_path):
@@ -138,7 +145,7 @@ def test_exec_failure_is_exit_0():
     assert res.status == 0 and logs and logs[0].startswith("Error exec-ing command '/nonexistent/x'")
 
 
-def test_spawn_in_order_and_stop(tmp_path):
+def test_spawn_runs_each_and_stop_terminates(tmp_path):
     out = tmp_path / "out"
     path = script_file(tmp_path, "a.sh", f"#!/bin/sh\necho $1 >> {out}\n")
     slow = script_file(tmp_path, "slow.sh", "#!/bin/sh\nsleep 30\n")
@@ -148,16 +155,14 @@ def test_spawn_in_order_and_stop(tmp_path):
         runner = ScriptRunner()
         for i in range(5):
             await runner.spawn(Script((path,), *me()), [str(i)])
-            await asyncio.sleep(0.05)
         await runner.spawn(Script((slow,), *me()), on_exit=results.append)
         assert len(runner.running()) >= 1
-        t0 = time.monotonic()
-        await runner.stop()
-        assert time.monotonic() - t0 < 2
+        await runner.stop(grace=30)  # SIGTERM ends it: stop() does not wait for the grace
         assert runner.running() == []
+        await wait_until_async(lambda: len(out.read_text().split()) == 5 if out.exists() else False, 5)
 
     run(main())
-    assert out.read_text().split() == ["0", "1", "2", "3", "4"]
+    assert sorted(out.read_text().split()) == ["0", "1", "2", "3", "4"]
     assert results and results[0].signal == signal.SIGTERM
 
 
@@ -190,9 +195,7 @@ def test_cancelled_run_kills_the_script(tmp_path):
     async def main():
         runner = ScriptRunner()
         task = asyncio.get_running_loop().create_task(runner.run(Script((path,), *me())))
-        while not pidfile.exists():
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.05)
+        await wait_until_async(pidfile.exists, 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -201,14 +204,7 @@ def test_cancelled_run_kills_the_script(tmp_path):
 
     asyncio.run(main())
     pid = int(pidfile.read_text())
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    pytest.fail("the cancelled script is still running")
+    wait_until(lambda: gone(pid), 5, what="the cancelled script killed")
 
 
 def test_signal_mask_cleared_and_sigpipe_default(tmp_path):
