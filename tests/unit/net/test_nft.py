@@ -1,7 +1,8 @@
 """The pure half of net/nft.py: which addresses keepalived filters, its layout, the reconcile plan.
 
 The golden listings are `nft -j list ruleset` in a namespace running real keepalived 2.2.7 with
-STRICT_CONF below: after both instances entered MASTER, and after both left it.
+STRICT_CONF below: after both instances entered MASTER, and after both left it; and with
+VMAC_CONF after both entered MASTER.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from typing import Any
 
 from keepalived_py.config import load_text
 from keepalived_py.net.nft import (
+    NftFirewall,
+    filtered_addresses,
+    settings_from_config,
+    vmac_members,
+)
+from keepalived_py.net.nft_reconcile import layout_of, parse_listing, plan
+from keepalived_py.net.nft_ruleset import (
     LL_INDEX,
     LL_NAME,
-    FilteredAddress,
+    VIPS,
+    VMAC,
     FirewallSettings,
     Layout,
-    NftFirewall,
+    Member,
     desired,
-    filtered_addresses,
-    layout_of,
-    parse_listing,
-    plan,
-    settings_from_config,
 )
 
 STRICT_CONF = """
@@ -112,6 +116,74 @@ KEEPALIVED_BACKUP = json.loads(r"""{"nftables": [
 ]}""")
 
 
+VMAC_CONF = """
+global_defs {
+  router_id A
+  vrrp_strict
+}
+vrrp_instance V4 {
+  state BACKUP
+  interface kpnA0
+  use_vmac
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+  version 3
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+  virtual_ipaddress_excluded {
+    2001:db8::100/64
+  }
+}
+vrrp_instance V6 {
+  state BACKUP
+  interface kpnA0
+  use_vmac vrrp6.52
+  dont_track_primary
+  virtual_router_id 52
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    fe80::52/64
+    2001:db8::52/64
+  }
+}
+"""
+
+KEEPALIVED_VMAC_MASTER = json.loads(r"""{"nftables": [
+{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}},
+{"table": {"family": "ip", "name": "keepalived", "handle": 3}},
+{"map": {"family": "ip", "name": "vmac_map", "table": "keepalived", "type": "iface_index", "handle": 2, "map": "iface_index", "elem": [["vrrp.51", "kpnA0"]]}},
+{"set": {"family": "ip", "name": "vips", "table": "keepalived", "type": "ipv4_addr", "handle": 5, "elem": ["192.0.2.100"]}},
+{"chain": {"family": "ip", "table": "keepalived", "name": "out", "handle": 1, "type": "filter", "hook": "output", "prio": -1, "policy": "accept"}},
+{"chain": {"family": "ip", "table": "keepalived", "name": "in", "handle": 4, "type": "filter", "hook": "input", "prio": -1, "policy": "accept"}},
+{"rule": {"family": "ip", "table": "keepalived", "chain": "out", "handle": 3, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "protocol"}}, "right": "igmp"}}, {"match": {"op": "==", "left": {"meta": {"key": "oifkind"}}, "right": "macvlan"}}, {"dup": {"addr": {"payload": {"protocol": "ip", "field": "daddr"}}, "dev": {"map": {"key": {"meta": {"key": "oif"}}, "data": "@vmac_map"}}}}, {"drop": null}]}},
+{"rule": {"family": "ip", "table": "keepalived", "chain": "out", "handle": 7, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": "@vips"}}, {"drop": null}]}},
+{"rule": {"family": "ip", "table": "keepalived", "chain": "in", "handle": 6, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@vips"}}, {"drop": null}]}},
+{"table": {"family": "ip6", "name": "keepalived", "handle": 4}},
+{"map": {"family": "ip6", "name": "vmac_map", "table": "keepalived", "type": "iface_index", "handle": 2, "map": "iface_index", "elem": [["vrrp.51", "kpnA0"], ["vrrp6.52", "kpnA0"]]}},
+{"set": {"family": "ip6", "name": "vmac_set", "table": "keepalived", "type": "iface_index", "handle": 3, "elem": ["vrrp.51", "vrrp6.52"]}},
+{"set": {"family": "ip6", "name": "vips", "table": "keepalived", "type": "ipv6_addr", "handle": 9, "elem": ["2001:db8::52", "2001:db8::100"]}},
+{"set": {"family": "ip6", "name": "neighbor-discovery", "table": "keepalived", "type": "icmpv6_type", "handle": 10, "flags": ["constant"], "elem": ["nd-neighbor-solicit", "nd-neighbor-advert"]}},
+{"set": {"family": "ip6", "name": "vips_link_local_name", "table": "keepalived", "type": ["ipv6_addr", "ifname"], "handle": 17, "elem": [{"concat": ["fe80::52", "vrrp6.52"]}]}},
+{"chain": {"family": "ip6", "table": "keepalived", "name": "out", "handle": 1, "type": "filter", "hook": "output", "prio": -1, "policy": "accept"}},
+{"chain": {"family": "ip6", "table": "keepalived", "name": "in", "handle": 6, "type": "filter", "hook": "input", "prio": -1, "policy": "accept"}},
+{"chain": {"family": "ip6", "table": "keepalived", "name": "in_link_local", "handle": 7}},
+{"chain": {"family": "ip6", "table": "keepalived", "name": "out_link_local", "handle": 8}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "out", "handle": 4, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "icmpv6", "field": "type"}}, "right": "mld2-listener-report"}}, {"match": {"op": "==", "left": {"meta": {"key": "oifkind"}}, "right": "macvlan"}}, {"dup": {"addr": {"payload": {"protocol": "ip6", "field": "daddr"}}, "dev": {"map": {"key": {"meta": {"key": "oif"}}, "data": "@vmac_map"}}}}, {"drop": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "out", "handle": 5, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "icmpv6", "field": "type"}}, "right": "nd-router-solicit"}}, {"match": {"op": "==", "left": {"meta": {"key": "oifkind"}}, "right": "macvlan"}}, {"match": {"op": "==", "left": {"meta": {"key": "oif"}}, "right": "@vmac_set"}}, {"drop": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "out", "handle": 13, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "icmpv6", "field": "type"}}, "right": "@neighbor-discovery"}}, {"accept": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "out", "handle": 14, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "saddr"}}, "right": {"prefix": {"addr": "fe80::", "len": 10}}}}, {"goto": {"target": "out_link_local"}}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "out", "handle": 16, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "saddr"}}, "right": "@vips"}}, {"drop": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "in", "handle": 11, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "icmpv6", "field": "type"}}, "right": "@neighbor-discovery"}}, {"accept": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "in", "handle": 12, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": {"prefix": {"addr": "fe80::", "len": 10}}}}, {"goto": {"target": "in_link_local"}}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "in", "handle": 15, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": "@vips"}}, {"drop": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "in_link_local", "handle": 18, "expr": [{"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip6", "field": "daddr"}}, {"meta": {"key": "iifname"}}]}, "right": "@vips_link_local_name"}}, {"drop": null}]}},
+{"rule": {"family": "ip6", "table": "keepalived", "chain": "out_link_local", "handle": 19, "expr": [{"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip6", "field": "saddr"}}, {"meta": {"key": "oifname"}}]}, "right": "@vips_link_local_name"}}, {"drop": null}]}}
+]}""")
+
+
 def _config(text: str) -> Any:
     return load_text(text).config
 
@@ -156,16 +228,16 @@ def test_strict_vrrpv2_never_accepts():
     cfg = _config(_inst("accept\nvirtual_ipaddress {\n 192.0.2.1\n}", "vrrp_strict"))
     s = settings_from_config(cfg)
     assert s is not None
-    assert filtered_addresses(cfg, s) == {"VI": (FilteredAddress("ip", "vips", "192.0.2.1"),)}
+    assert filtered_addresses(cfg, s) == {"VI": (Member("ip", "vips", "192.0.2.1"),)}
 
 
 def test_vips_then_evips_with_link_local_by_ifindex():
     cfg = _config(STRICT_CONF)
     got = filtered_addresses(cfg, settings_from_config(cfg))
-    assert got["V4"] == (FilteredAddress("ip", "vips", "192.0.2.100"), FilteredAddress("ip", "vips", "192.0.2.101"),
-                         FilteredAddress("ip6", "vips", "2001:db8::100"),
-                         FilteredAddress("ip6", LL_INDEX, ("fe80::100", "kpnA0")))
-    assert got["V6"][0] == FilteredAddress("ip6", LL_INDEX, ("fe80::52", "kpnA0"))
+    assert got["V4"] == (Member("ip", "vips", "192.0.2.100"), Member("ip", "vips", "192.0.2.101"),
+                         Member("ip6", "vips", "2001:db8::100"),
+                         Member("ip6", LL_INDEX, ("fe80::100", "kpnA0")))
+    assert got["V6"][0] == Member("ip6", LL_INDEX, ("fe80::52", "kpnA0"))
 
 
 def test_link_local_by_name_only_with_dont_track_primary_on_own_interface():
@@ -181,7 +253,7 @@ def test_link_local_by_name_only_with_dont_track_primary_on_own_interface():
 
 # ---------------------------------------------------------------- the layout against keepalived's
 
-def _strict_elements(*names: str) -> list[FilteredAddress]:
+def _strict_elements(*names: str) -> list[Member]:
     cfg = _config(STRICT_CONF)
     addrs = filtered_addresses(cfg, settings_from_config(cfg))
     return [a for n in names for a in addrs[n]]
@@ -213,17 +285,17 @@ def test_counters_and_priority_reach_every_rule_and_base_chain():
 
 
 def test_neighbor_discovery_rule_is_sent_with_keepalived_s_nexthdr_match():
-    t = desired(FirewallSettings(), Layout(ip6=True), [])["ip6"]
+    t = desired(FirewallSettings(), Layout(ip6=(VIPS,)), [])["ip6"]
     nd = t.chain("in").rules[0]
     assert nd.send is not None and nd.send[0]["match"]["left"] == {"payload": {"protocol": "ip6", "field": "nexthdr"}}
     assert nd.expr == nd.send[1:]
 
 
 def test_layout_grows_link_local_sets_in_first_use_order():
-    a = FilteredAddress("ip6", LL_NAME, ("fe80::1", "eth0"))
-    b = FilteredAddress("ip6", LL_INDEX, ("fe80::2", "lo"))
+    a = Member("ip6", LL_NAME, ("fe80::1", "eth0"))
+    b = Member("ip6", LL_INDEX, ("fe80::2", "lo"))
     lay = Layout().grow([a]).grow([b, a])
-    assert lay == Layout(ip=False, ip6=True, link_local=(LL_NAME, LL_INDEX))
+    assert lay == Layout(ip=(), ip6=(VIPS, LL_NAME, LL_INDEX))
     rules = desired(FirewallSettings(), lay, [])["ip6"].chain("in_link_local").rules
     assert [r.expr[0]["match"]["right"] for r in rules] == ["@vips_link_local_name", "@vips_link_local"]
 
@@ -302,10 +374,10 @@ class FakeKernel:
             return None
         items: list[dict[str, Any]] = [{"table": {"family": family, "name": name, "handle": 1}}]
         for s in t["sets"].values():
-            body = {k: v for k, v in s.items() if k != "elem"}
+            body = {k: v for k, v in s.items() if k not in ("elem", "kind")}
             if s["elem"]:
                 body["elem"] = list(s["elem"])
-            items.append({"set": body})
+            items.append({s["kind"]: body})
         items += [{"chain": c} for c in t["chains"].values()]
         items += [{"rule": r} for r in t["rules"]]
         return {"nftables": items}
@@ -323,8 +395,8 @@ class FakeKernel:
                     del self.tables[key]
                 continue
             t = self.tables[key]
-            if kind == "set":
-                t["sets"][body["name"]] = {**body, "elem": [e for e in body.get("elem", ())]}
+            if kind in ("set", "map"):
+                t["sets"][body["name"]] = {**body, "elem": [e for e in body.get("elem", ())], "kind": kind}
             elif kind == "chain":
                 t["chains"][body["name"]] = body
             elif kind == "rule":
@@ -388,3 +460,54 @@ def test_reload_drops_removed_addresses_and_keeps_the_table_name():
     vips = kernel.list_table("ip", "keepalived")["nftables"][1]["set"]
     assert vips["elem"] == ["192.0.2.100"]
     assert kernel.list_table("ip", "other") is None
+
+
+# ---------------------------------------------------------------- VMACs
+
+def test_vmac_members_follow_family_other_family_evips_and_disable_local_igmp():
+    cfg = _config(VMAC_CONF)
+    assert vmac_members(cfg) == [
+        Member("ip", "vmac_map", ("vrrp.51", "kpnA0")),
+        Member("ip6", "vmac_map", ("vrrp.51", "kpnA0")), Member("ip6", "vmac_set", "vrrp.51"),
+        Member("ip6", "vmac_map", ("vrrp6.52", "kpnA0")), Member("ip6", "vmac_set", "vrrp6.52")]
+    cfg = _config(VMAC_CONF.replace("vrrp_strict", "vrrp_strict\n  disable_local_igmp"))
+    assert [m.element for m in vmac_members(cfg)] == [("vrrp6.52", "kpnA0"), "vrrp6.52"]
+
+
+def test_vips_of_a_vmac_instance_live_on_the_vmac():
+    cfg = _config(VMAC_CONF)
+    got = filtered_addresses(cfg, settings_from_config(cfg))["V6"]
+    assert got[0] == Member("ip6", LL_NAME, ("fe80::52", "vrrp6.52"))
+
+
+def test_use_vmac_alone_turns_nftables_on():
+    cfg = _config(_inst("use_vmac\nvirtual_ipaddress {\n 192.0.2.1\n}"))
+    assert settings_from_config(cfg) == FirewallSettings()
+
+
+def test_vmac_rules_come_first_when_the_vmac_exists_before_any_master():
+    cfg = _config(VMAC_CONF)
+    members = vmac_members(cfg) + _members(cfg, "V4", "V6")
+    layout = Layout().grow(vmac_members(cfg)).grow(members)
+    assert layout.parts("ip") == (VMAC, VIPS)
+    assert parse_listing(KEEPALIVED_VMAC_MASTER, "keepalived") == desired(FirewallSettings(), layout, members)
+    assert layout_of(parse_listing(KEEPALIVED_VMAC_MASTER, "keepalived")) == layout
+
+
+def test_firewall_with_vmacs_builds_their_part_at_start():
+    kernel = FakeKernel()
+    fw = NftFirewall(kernel)
+    fw.start(_config(VMAC_CONF))
+    assert set(kernel.tables) == {("ip", "keepalived"), ("ip6", "keepalived")}
+    fw.instance_state("V4", "MASTER")
+    fw.instance_state("V6", "MASTER")
+    for fam in ("ip", "ip6"):
+        assert parse_listing(kernel.list_table(fam, "keepalived"), "keepalived")[fam] == \
+            parse_listing(KEEPALIVED_VMAC_MASTER, "keepalived")[fam]
+    fw.stop()
+    assert kernel.tables == {}
+
+
+def _members(cfg: Any, *names: str) -> list[Member]:
+    addrs = filtered_addresses(cfg, settings_from_config(cfg))
+    return [a for n in names for a in addrs[n]]
