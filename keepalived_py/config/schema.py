@@ -6,12 +6,13 @@ A model is a frozen dataclass whose fields carry their keyword in `metadata`:
     class VrrpScript(Model):
         name: str = head(Word())
         script: str | None = kw(Script())
-        interval: float = kw(Timer(), default=1.0)
+        interval: int = kw(Number(1, 3600), default=1)
 
 From that one declaration come the parser (statement -> model, with defaults, ranges and
 'did you mean' for unknown keywords), the writer (model -> keepalived.conf text) and the
 round-trip property tests. A value type turns a statement's words into a Python value and
-back; `ValueProblem` carries a message for the diagnostic keepalived would give.
+back; `ValueProblem` carries a message for the diagnostic keepalived would give. Numbers and
+the value types several areas share are in keepalived_py.config.numbers and .values.
 """
 
 from __future__ import annotations
@@ -131,82 +132,33 @@ class Text(ValueType):
         return [_quote(value)]
 
 
-class Int(ValueType):
-    """A whole number in [lo, hi]; keepalived reports values outside as invalid."""
-
-    def __init__(self, lo: int | None = None, hi: int | None = None, base: int = 10):
-        self.lo, self.hi, self.base = lo, hi, base
-
-    def parse(self, args, ctx):
-        text = args[0]
-        try:
-            value = int(text, self.base)
-        except ValueError:
-            raise ValueProblem(f"{ctx.keyword}: invalid number '{text}'", ConfigErr.INVALID_NUMBER) from None
-        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            raise ValueProblem(f"{ctx.keyword}: value {text} outside range [{self.lo}:{self.hi}]",
-                               ConfigErr.INVALID_NUMBER)
-        return value
-
-    def format(self, value):
-        return [format(value, "x") if self.base == 16 else str(value)]
-
-
-class Timer(ValueType):
-    """Seconds, fractions allowed (keepalived's <TIMER>, micro-second resolution)."""
-
-    def __init__(self, lo: float = 0.0, hi: float | None = None):
-        self.lo, self.hi = lo, hi
-
-    def parse(self, args, ctx):
-        text = args[0]
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueProblem(f"{ctx.keyword}: invalid timer '{text}'", ConfigErr.INVALID_NUMBER) from None
-        if value != value or value < self.lo or (self.hi is not None and value > self.hi):
-            raise ValueProblem(f"{ctx.keyword}: timer {text} outside range [{self.lo}:{self.hi}]",
-                               ConfigErr.INVALID_NUMBER)
-        return round(value, 6)
-
-    def format(self, value):
-        text = f"{value:.6f}".rstrip("0").rstrip(".")
-        return [text or "0"]
-
-
-_TRUE = ("on", "true", "yes")
-_FALSE = ("off", "false", "no")
-
-
-class Bool(ValueType):
-    """<BOOL>: on|off|true|false|yes|no."""
-
-    def parse(self, args, ctx):
-        word = args[0].lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-        raise ValueProblem(f"{ctx.keyword}: invalid boolean '{args[0]}'")
-
-    def format(self, value):
-        return ["true" if value else "false"]
+def check_true_false(word: str) -> bool | None:
+    """keepalived's check_true_false(): on|true|yes or off|false|no, compared case-sensitively as
+    its strcmp() does; None for any other word."""
+    if word in ("on", "true", "yes"):
+        return True
+    if word in ("off", "false", "no"):
+        return False
+    return None
 
 
 class Flag(ValueType):
-    """A keyword alone means True; keepalived also accepts an explicit <BOOL> on many."""
+    """`KEYWORD [<BOOL>]`: the keyword alone means True."""
 
     min_args = 0
+    error = "{kw}: invalid boolean '{v}'"
 
     def parse(self, args, ctx):
         if not args:
             return True
-        word = args[0].lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-        raise ValueProblem(f"{ctx.keyword}: invalid boolean '{args[0]}'")
+        value = check_true_false(args[0])
+        if value is None:
+            raise ValueProblem(self.invalid(args[0], ctx))
+        return value
+
+    def invalid(self, word: str, ctx: Ctx) -> str:
+        """The handler's message for a word that is not a <BOOL>."""
+        return self.error.format(kw=ctx.keyword, v=word)
 
     def format(self, value):
         return [] if value else ["false"]
@@ -263,11 +215,6 @@ class Address(ValueType):
 
     def format(self, value):
         return [str(value)]
-
-
-class Port(Int):
-    def __init__(self) -> None:
-        super().__init__(0, 65535)
 
 
 class Script(ValueType):

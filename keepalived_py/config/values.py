@@ -17,13 +17,11 @@ from typing import Any
 
 from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
-from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
+from keepalived_py.config.schema import Ctx, Flag, ValueProblem, ValueType, _quote
 
 GE = ConfigErr.GENERAL_ERROR
 #: `fallback` default: a bad value makes the keyword ignored (the field keeps its default)
 RAISE: Any = object()
-_TRUE = ("on", "true", "yes")
-_FALSE = ("off", "false", "no")
 _NAMED = re.compile(r"\(\{n\}\):? |\[\{n\}\]| ?\{n\}")
 
 
@@ -39,16 +37,6 @@ def say(template: str, ctx: Ctx, **values: Any) -> str:
     if not name:
         template = _NAMED.sub("", template)
     return template.format(n=name, kw=getattr(ctx, "keyword", ""), **values)
-
-
-def check_true_false(word: str) -> bool | None:
-    """keepalived's check_true_false(): the word as a boolean, or None."""
-    low = word.lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    return None
 
 
 class Number(ValueType):
@@ -132,25 +120,17 @@ def fail(error: str, fallback: Any, word: str, ctx: Ctx) -> Any:
     return fallback
 
 
-class OptBool(ValueType):
-    """`keyword [<BOOL>]`: alone means true; a word that is not a boolean is the handler's error."""
+class OptBool(Flag):
+    """`keyword [<BOOL>]` with the handler's own message for a word that is not a <BOOL>
+    (keepalived ignores words after it)."""
 
-    min_args = 0
     max_args = None
 
-    def __init__(self, error: str = "{kw}: invalid boolean '{v}'"):
+    def __init__(self, error: str = Flag.error):
         self.error = error
 
-    def parse(self, args, ctx):
-        if not args:
-            return True
-        value = check_true_false(args[0])
-        if value is None:
-            raise ValueProblem(say(self.error, ctx, v=args[0]), GE)
-        return value
-
-    def format(self, value):
-        return [] if value else ["false"]
+    def invalid(self, word: str, ctx: Ctx) -> str:
+        return say(self.error, ctx, v=word)
 
 
 class UserGroup(ValueType):

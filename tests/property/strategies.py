@@ -19,7 +19,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from keepalived_py.config import schema
+from keepalived_py.config import schema, values
 from keepalived_py.config.schema import Entries, Model, Nested, head_fields, keyword_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,16 +43,17 @@ def register(vtype_class: type, factory: Callable[[Any], st.SearchStrategy]) -> 
     _BY_TYPE[vtype_class] = factory
 
 
-def _int(v: schema.Int) -> st.SearchStrategy:
-    lo = v.lo if v.lo is not None else -(2**31)
-    hi = v.hi if v.hi is not None else 2**31 - 1
-    return st.integers(lo, hi)
+def _number(v: values.Number) -> st.SearchStrategy:
+    numbers = st.integers(v.lo, v.hi)
+    # a zero the handler replaces (with a warning) does not read back as itself
+    return numbers.filter(lambda n: n != 0) if v.zero is not None else numbers
 
 
-def _timer(v: schema.Timer) -> st.SearchStrategy:
-    hi = int((v.hi if v.hi is not None else 100000.0) * 1_000_000)
-    lo = int(v.lo * 1_000_000)
-    return st.integers(lo, hi).map(lambda micro: round(micro / 1_000_000, 6))
+def _decimal(v: values.Decimal) -> st.SearchStrategy:
+    scale = 10**v.digits
+    hi = round((v.hi if v.hi is not None else 100000.0) * scale)
+    lo = round(v.lo * scale)
+    return st.integers(lo, hi).map(lambda count: round(count / scale, v.digits))
 
 
 def _address(v: schema.Address) -> st.SearchStrategy:
@@ -67,10 +68,9 @@ register(schema.Word, lambda v: WORD)
 register(schema.Words, lambda v: st.lists(WORD, min_size=max(1, v.min_args), max_size=4).map(tuple))
 register(schema.Text, lambda v: SPACED)
 register(schema.Script, lambda v: SPACED)
-register(schema.Int, _int)
-register(schema.Port, _int)
-register(schema.Timer, _timer)
-register(schema.Bool, lambda v: st.booleans())
+register(values.Number, _number)
+register(values.Decimal, _decimal)
+register(values.UserGroup, lambda v: st.lists(WORD, min_size=1, max_size=2).map(tuple))
 register(schema.Flag, lambda v: st.booleans())
 register(schema.Choice, lambda v: st.sampled_from(v.choices))
 register(schema.Address, _address)
@@ -155,6 +155,15 @@ def for_model(cls: type[Model], depth: int = 2) -> st.SearchStrategy:
     return st.builds(cls, **fields)
 
 
+def _check_keeps(spec: schema.KeywordSpec, value: Any) -> bool:
+    from keepalived_py.config.diagnostics import Diagnostics
+
+    try:
+        return spec.check(value, schema.Ctx(Diagnostics())) == value
+    except schema.ValueProblem:
+        return False
+
+
 def _for_spec(cls: type, fname: str, spec: schema.KeywordSpec, depth: int) -> st.SearchStrategy | None:
     vtype = spec.vtype
     if isinstance(vtype, schema.Nested):
@@ -170,6 +179,10 @@ def _for_spec(cls: type, fname: str, spec: schema.KeywordSpec, depth: int) -> st
     strat = _field_strategy(cls, fname, vtype)
     if strat is None:
         return None
+    if spec.check is not None:
+        # a keyword's check may normalise (skip_check_adv_addr: any <BOOL> sets it): only values
+        # it keeps read back as themselves
+        strat = strat.filter(functools.partial(_check_keeps, spec))
     if spec.alts:
         strat = strat | st.sampled_from([const for _name, const in spec.alts])
     if spec.multi:

@@ -54,7 +54,6 @@ register(ck.Regex, lambda v: WORD)
 register(ck.HexString, _hex)
 register(ck.FileWeightType, lambda v: st.builds(ck.FileWeight, st.integers(-ck.WEIGHT_LIMIT, ck.WEIGHT_LIMIT),
                                                 st.booleans()))
-register(ck.UserGroup, lambda v: st.lists(WORD, min_size=1, max_size=2).map(tuple))
 register(lvs.VsTargetType, _target)
 register(lvs.PortHead, lambda v: PORT)
 register(lvs.ServerAddressType, lambda v: st.builds(lvs.ServerAddress, ADDRESS, st.none() | PORT))

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import ipaddress
 
+from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
-from keepalived_py.config.schema import Model, ValueProblem, ValueType, Word, head, kw, model
+from keepalived_py.config.numbers import UINT_MAX
+from keepalived_py.config.schema import (
+    Model,
+    Present,
+    ValueProblem,
+    ValueType,
+    Word,
+    head,
+    kw,
+    model,
+)
+from keepalived_py.config.values import Decimal, Number, say
 
 GE = ConfigErr.GENERAL_ERROR
-UINT_MAX = 0xFFFFFFFF
 BFD_INTERVAL_MAX = UINT_MAX // 1000  # ms (keepalived keeps micro-seconds in 32 bits)
 BFD_TTL_MAX = 255
 BFD_CONTROL_TTL = 255
@@ -34,67 +45,28 @@ class BfdAddress(ValueType):
             return ipaddress.ip_address(text)
         except ValueError:
             if ctx.keyword == "source_ip":
-                raise ValueProblem(f"Configuration error: BFD instance has malformed source address {text}, "
-                                   "ignoring", GE) from None
-            neighbour = "neighbour" if ctx.keyword == "neighbour_ip" else "neighbor"
-            raise ValueProblem(f"Configuration error: BFD instance has malformed {neighbour} address {text}, "
-                               "ignoring instance", GE) from None
+                raise ValueProblem(say("Configuration error: BFD instance {n} has malformed source address {v}, "
+                                       "ignoring", ctx, v=text), GE) from None
+            # keepalived means to say "neighbour" for neighbour_ip, but compares the address word
+            raise ValueProblem(say("Configuration error: BFD instance {n} has malformed neighbor address {v}, "
+                                   "ignoring instance", ctx, v=text), GE) from None
 
     def format(self, value):
         return [str(value)]
 
 
-class Millis(ValueType):
-    """An interval in ms with up to 3 decimals (micro-seconds), in [lo, BFD_INTERVAL_MAX]."""
-
-    max_args = None
-
-    def __init__(self, lo: int):
-        self.lo = lo
-
-    def parse(self, args, ctx):
-        text = args[0]
-        body = text.strip()
-        problem = ValueProblem(f"Configuration error: BFD instance {ctx.keyword} value {text} is not valid "
-                               f"(must be in range [{self.lo}-{BFD_INTERVAL_MAX}]), ignoring", GE)
-        if not body or body[0] in "+-" or not body.replace(".", "", 1).isdigit():
-            raise problem
-        if "." in body and len(body.split(".", 1)[1]) > 3:
-            ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
-            raise problem
-        value = float(body)
-        if value < self.lo or value > BFD_INTERVAL_MAX:
-            raise problem
-        if value > BFD_SENSIBLE_MAX:
-            ctx.info(f"Configuration warning: BFD instance {ctx.keyword} value {text} is larger than max "
-                     f"sensible ({BFD_SENSIBLE_MAX})")
-        return value
-
-    def format(self, value):
-        return [(f"{value:.3f}".rstrip("0").rstrip(".")) or "0"]
+def _millis(lo: int) -> Decimal:
+    """min_rx / min_tx / idle_tx: ms to 3 places (read_decimal_unsigned_strvec without ignore_error)."""
+    return Decimal(lo, BFD_INTERVAL_MAX, digits=3, lenient=False,
+                   error=f"Configuration error: BFD instance {{n}} {{kw}} value {{v}} is not valid (must be in "
+                         f"range [{lo}-{BFD_INTERVAL_MAX}]), ignoring",
+                   large=(BFD_SENSIBLE_MAX + 0.001, "Configuration warning: BFD instance {n} {kw} value {v} is "
+                                                    f"larger than max sensible ({BFD_SENSIBLE_MAX})"))
 
 
-class BfdInt(ValueType):
-    max_args = None
-
-    def __init__(self, lo: int, hi: int, what: str, signed: bool = False):
-        self.lo, self.hi, self.what, self.signed = lo, hi, what, signed
-
-    def parse(self, args, ctx):
-        text = args[0].lstrip(" \t")
-        try:
-            if not self.signed and text.startswith("-"):
-                raise ValueError
-            value = int(text, 10)
-        except ValueError:
-            value = None
-        if value is None or not self.lo <= value <= self.hi:
-            raise ValueProblem(f"Configuration error: BFD instance {self.what} value {args[0]} not valid "
-                               f"(must be in range [{self.lo}-{self.hi}]), ignoring", GE)
-        return value
-
-    def format(self, value):
-        return [str(value)]
+def _number(lo: int, hi: int, what: str) -> Number:
+    return Number(lo, hi, error=f"Configuration error: BFD instance {{n}} {what} value {{v}} not valid (must be in "
+                                f"range [{lo}-{hi}]), ignoring")
 
 
 class BfdWeight(ValueType):
@@ -103,40 +75,21 @@ class BfdWeight(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
-        text = args[0].lstrip(" \t")
-        weight = 0
-        try:
-            value = int(text, 10)
-        except ValueError:
-            value = None
-        if value is None or not -253 <= value <= 253:
-            ctx.warn(f"Configuration error: BFD instance weight value {args[0]} not valid (must be in range "
-                     "[-253-253]), ignoring", GE)
-        else:
-            weight = value
+        weight = numbers.read_int(args[0], -253, 253).take(ctx)
+        if weight is None:
+            ctx.warn(say("Configuration error: BFD instance {n} weight value {v} not valid (must be in range "
+                         "[-253-253]), ignoring", ctx, v=args[0]), GE)
+            weight = 0
         reverse = False
         if len(args) >= 2:
             if args[1] == "reverse":
                 reverse = True
             else:
-                ctx.warn(f"Configuration error: BFD instance unknown weight option {args[1]}", GE)
+                ctx.warn(say("Configuration error: BFD instance {n} unknown weight option {v}", ctx, v=args[1]), GE)
         return (weight, reverse)
 
     def format(self, value):
         return [str(value[0])] + (["reverse"] if value[1] else [])
-
-
-class Flag0(ValueType):
-    """A keyword alone (keepalived ignores words after it)."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        return True
-
-    def format(self, value):
-        return []
 
 
 @model
@@ -146,18 +99,18 @@ class BfdInstance(Model):
     name: str = head(Word(), default="")
     neighbor_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(BfdAddress(), aliases=("neighbour_ip",))
     source_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(BfdAddress())
-    min_rx: float = kw(Millis(1), default=10.0)
-    min_tx: float = kw(Millis(1), default=10.0)
-    idle_tx: float = kw(Millis(1000), default=1000.0)
-    multiplier: int = kw(BfdInt(1, 255, "multiplier"), default=5)
-    passive: bool = kw(Flag0(), default=False)
+    min_rx: float = kw(_millis(1), default=10.0)
+    min_tx: float = kw(_millis(1), default=10.0)
+    idle_tx: float = kw(_millis(1000), default=1000.0)
+    multiplier: int = kw(_number(1, 255, "multiplier"), default=5)
+    passive: bool = kw(Present(), default=False)
     # ttl and hoplimit are the same setting; None: 255 (IPv4) / 64 (IPv6)
-    ttl: int | None = kw(BfdInt(1, BFD_TTL_MAX, "ttl/hoplimit"), aliases=("hoplimit",))
+    ttl: int | None = kw(_number(1, BFD_TTL_MAX, "ttl/hoplimit"), aliases=("hoplimit",))
     # -1 is stored as 255 by keepalived (uint8_t): no hop count checking
-    max_hops: int = kw(BfdInt(-1, BFD_TTL_MAX, "max_hops", signed=True), default=0)
+    max_hops: int = kw(_number(-1, BFD_TTL_MAX, "max_hops"), default=0)
     weight: tuple[int, bool] = kw(BfdWeight(), default=(0, False))
-    vrrp: bool = kw(Flag0(), default=False)
-    checker: bool = kw(Flag0(), default=False)
+    vrrp: bool = kw(Present(), default=False)
+    checker: bool = kw(Present(), default=False)
 
     @property
     def effective_ttl(self) -> int:

@@ -10,37 +10,32 @@ keepalived_py.config.model.lvs.
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
 import string
 from dataclasses import dataclass
 
+from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.model.vrrp_types import ScriptCommand
+from keepalived_py.config.numbers import INT_MAX, TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Choice,
     Ctx,
-    Flag,
-    Int,
     Model,
     Nested,
     Present,
     Text,
-    Timer,
     ValueProblem,
     ValueType,
     Word,
-    Words,
     kw,
     model,
 )
+from keepalived_py.config.values import Decimal, Number, OptBool, UserGroup
 from keepalived_py.errors import SourcePos
 
-UINT_MAX = 2**32 - 1
 #: IPVS_WEIGHT_LIMIT (INT_MAX)
-WEIGHT_LIMIT = 2**31 - 1
-#: keepalived's TIMER_HZ: timers are held in micro-seconds
-_US = 1e-6
+WEIGHT_LIMIT = INT_MAX
 
 
 # --------------------------------------------------------------------------- value types
@@ -57,38 +52,18 @@ def inet_pton(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise ValueError(text) from None
 
 
-class KaArity:
-    """Arity as keepalived's LVS handlers have it: a missing value is the parser's null_strvec
-    (keepalived's text; it stops there), words after the ones a handler reads are ignored."""
-
-    min_args: int
-    max_args: int | None
-
-    def check_arity(self, args, ctx):
-        if len(args) < self.min_args:
-            raise ValueProblem(f"*** Configuration line starting `{ctx.keyword}` is missing a parameter "
-                               f"after keyword `{ctx.keyword}` at word position {len(args) + 2}",
-                               ConfigErr.MISSING_PARAMETER)
-
-
-class LvsFlag(Flag):
-    """<BOOL> or nothing; like every LVS handler, keepalived ignores words after the first."""
-
-    max_args = None
-
-
-class LvsWord(KaArity, Word):
+class LvsWord(Word):
     """One word; words after it are ignored, as keepalived's handlers only read the first."""
 
     max_args = None
 
 
-class LvsAddress(KaArity, ValueType):
+class LvsAddress(ValueType):
     """An IPv4/IPv6 address as keepalived's inet_stosockaddr reads it (family from a ':')."""
 
     max_args = None
 
-    def __init__(self, message: str = "{keyword}: invalid address '{value}'"):
+    def __init__(self, message: str = "{kw}: invalid address '{v}'"):
         self.message = message
 
     def parse(self, args, ctx):
@@ -96,104 +71,14 @@ class LvsAddress(KaArity, ValueType):
         try:
             addr = inet_pton(text)
         except ValueError:
-            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=text)) from None
+            raise ValueProblem(self.message.format(kw=ctx.keyword, v=text)) from None
         return addr
 
     def format(self, value):
         return [str(value)]
 
 
-#: TIMER_MAXIMUM: keepalived's largest timer, in micro-seconds (ULONG_MAX - 1)
-TIMER_MAX_US = 2**64 - 2
-_UNSIGNED = re.compile(r"[ \t]*\+?[0-9]+")
-
-
-def read_unsigned(text: str, lo: int, hi: int, ctx: Ctx) -> int | None:
-    """keepalived's read_unsigned: the number, or None after its INVALID_NUMBER message."""
-    if text.lstrip(" \t").startswith("-"):
-        problem = f"negative number '{text}'"
-    elif not _UNSIGNED.fullmatch(text):
-        problem = f"invalid number '{text}'"
-    elif int(text) > UINT_MAX:
-        problem = f"number '{text}' outside unsigned integer range"
-    elif not lo <= int(text) <= hi:
-        problem = f"number '{text}' outside range [{lo}, {hi}]"
-    else:
-        return int(text)
-    ctx.warn(problem, ConfigErr.INVALID_NUMBER)
-    return None
-
-
-def read_timer(text: str, lo_us: int, hi_us: int, ctx: Ctx) -> float | None:
-    """keepalived's read_timer (read_decimal_unsigned_long with 6 decimal places): seconds, or None
-    after its INVALID_NUMBER message. More than 6 decimals are reported and rounded."""
-    if text.startswith("-"):
-        ctx.warn(f"negative number '{text}'", ConfigErr.INVALID_NUMBER)
-        return None
-    whole, dot, frac = text.partition(".")
-    round_up = False
-    if len(frac) > 6:
-        ctx.warn(f"number '{text}' has too many decimal places", ConfigErr.INVALID_NUMBER)
-        round_up = frac[6] >= "5"
-        frac = frac[:6]
-    digits = whole + frac.ljust(6, "0")
-    if not _UNSIGNED.fullmatch(digits):
-        ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
-        return None
-    micro = int(digits) + (1 if round_up else 0)
-    if micro > 2**64 - 1:
-        ctx.warn(f"number '{text}' outside unsigned decimal range", ConfigErr.INVALID_NUMBER)
-        return None
-    if not lo_us <= micro <= hi_us:
-        ctx.warn(f"number '{text}' outside range [{lo_us // 10**6}.{lo_us % 10**6:06d}, "
-                 f"{hi_us // 10**6}.{hi_us % 10**6:06d}]", ConfigErr.INVALID_NUMBER)
-        return None
-    return round(micro / 10**6, 6)
-
-
-class LvsTimer(KaArity, Timer):
-    """A <TIMER> read as keepalived's read_timer; words after it are ignored, as keepalived does."""
-
-    max_args = None
-
-    def __init__(self, lo: float = 0.0, hi: float | None = None, message: str | None = None):
-        super().__init__(lo, hi)
-        self.message = message
-
-    def parse(self, args, ctx):
-        hi_us = round(self.hi * 10**6) if self.hi is not None else TIMER_MAX_US
-        value = read_timer(args[0], round(self.lo * 10**6), hi_us, ctx)
-        if value is None:
-            message = (self.message or "{keyword}: invalid timer '{value}'").format(keyword=ctx.keyword,
-                                                                                   value=args[0])
-            raise ValueProblem(message)
-        return value
-
-
-class PositiveTimer(LvsTimer):
-    """keepalived's read_timer with a minimum of one micro-second (delay_loop, connect_timeout)."""
-
-    def __init__(self, hi: float | None = None, message: str | None = None):
-        super().__init__(_US, hi, message)
-
-
-class MsgInt(KaArity, Int):
-    """An unsigned number read as keepalived's read_unsigned, then the keyword's own message."""
-
-    max_args = None
-
-    def __init__(self, lo: int | None, hi: int | None, message: str):
-        super().__init__(lo, hi)
-        self.message = message
-
-    def parse(self, args, ctx):
-        value = read_unsigned(args[0], self.lo or 0, self.hi if self.hi is not None else UINT_MAX, ctx)
-        if value is None:
-            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0]))
-        return value
-
-
-class MsgChoice(KaArity, Choice):
+class MsgChoice(Choice):
     """Choice with keepalived's own message for a word it does not know."""
 
     max_args = None
@@ -206,7 +91,7 @@ class MsgChoice(KaArity, Choice):
         try:
             return super().parse(args, ctx)
         except ValueProblem:
-            raise ValueProblem(self.message.format(keyword=ctx.keyword, value=args[0])) from None
+            raise ValueProblem(self.message.format(kw=ctx.keyword, v=args[0])) from None
 
 
 class WithMissing(ValueType):
@@ -232,7 +117,7 @@ class WithMissing(ValueType):
         return self.inner.format(value)
 
 
-class Digest(KaArity, ValueType):
+class Digest(ValueType):
     """An MD5 digest: 32 hex digits (kept in lower case)."""
 
     max_args = None
@@ -408,17 +293,8 @@ class FileWeightType(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
-        text = args[0]
-        if not re.fullmatch(r"[ \t]*[+-]?[0-9]+", text):
-            ctx.warn(f"invalid number '{text}'", ConfigErr.INVALID_NUMBER)
-            weight = WEIGHT_LIMIT + 1
-        else:
-            weight = int(text)
-            if not -(2**63) <= weight < 2**63:
-                ctx.warn(f"number '{text}' outside integer range", ConfigErr.INVALID_NUMBER)
-            elif not -WEIGHT_LIMIT <= weight <= WEIGHT_LIMIT:
-                ctx.warn(f"number '{text}' outside range [{-WEIGHT_LIMIT}, {WEIGHT_LIMIT}]", ConfigErr.INVALID_NUMBER)
-        if not -WEIGHT_LIMIT <= weight <= WEIGHT_LIMIT:
+        weight = numbers.read_int(args[0], -WEIGHT_LIMIT, WEIGHT_LIMIT).take(ctx)
+        if weight is None:
             raise ValueProblem(f"weight for track file must be in [{-WEIGHT_LIMIT}..{WEIGHT_LIMIT}] inclusive. "
                                "Ignoring...")
         reverse = False
@@ -438,19 +314,6 @@ class FileWeightType(ValueType):
         return [str(value.weight)] + (["reverse"] if value.reverse else [])
 
 
-class UserGroup(Words):
-    """user USERNAME [GROUPNAME]."""
-
-    def __init__(self) -> None:
-        super().__init__(1)
-
-    def check_arity(self, args, ctx):
-        return None  # no user: reported with the script's name by validate.lvs
-
-    def parse(self, args, ctx):
-        return tuple(args[:2])
-
-
 # --------------------------------------------------------------------------- checkers
 #: what an unset checker setting falls back to when the real and virtual server leave it unset
 CHECKER_DEFAULTS = {
@@ -463,12 +326,12 @@ CHECKER_DEFAULTS = {
 class CheckerBase(Model):
     """Options every checker but FILE_CHECK/BFD_CHECK has (install_checker_common_keywords(false))."""
 
-    retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"))
-    delay_before_retry: float | None = kw(LvsTimer(0.0, message="Invalid delay_before_retry connection value '{value}'"))
-    warmup: float | None = kw(LvsTimer(0.0, message="Invalid warmup connection value '{value}'"))
-    delay_loop: float | None = kw(PositiveTimer(message="delay_loop '{value}' is invalid - ignoring"))
-    alpha: bool | None = kw(LvsFlag())
-    log_all_failures: bool | None = kw(LvsFlag())
+    retry: int | None = kw(Number(0, UINT_MAX, error="Invalid retry connection value '{v}'"))
+    delay_before_retry: float | None = kw(Decimal(0.0, error="Invalid delay_before_retry connection value '{v}'"))
+    warmup: float | None = kw(Decimal(0.0, error="Invalid warmup connection value '{v}'"))
+    delay_loop: float | None = kw(Decimal(1e-6, error="delay_loop '{v}' is invalid - ignoring"))
+    alpha: bool | None = kw(OptBool())
+    log_all_failures: bool | None = kw(OptBool())
 
 
 @model
@@ -476,14 +339,14 @@ class ConnChecker(CheckerBase):
     """Checkers that connect somewhere (install_checker_common_keywords(true))."""
 
     connect_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        LvsAddress("Invalid connect_ip address {value} - ignoring"))
-    connect_port: int | None = kw(MsgInt(1, 65535, "Invalid checker connect_port '{value}'"))
+        LvsAddress("Invalid connect_ip address {v} - ignoring"))
+    connect_port: int | None = kw(Number(1, 65535, error="Invalid checker connect_port '{v}'"))
     bindto: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        LvsAddress("Invalid bindto address {value} - ignoring"))
-    bind_port: int | None = kw(MsgInt(1, 65535, "Invalid checker bind_port '{value}'"))
+        LvsAddress("Invalid bindto address {v} - ignoring"))
+    bind_port: int | None = kw(Number(1, 65535, error="Invalid checker bind_port '{v}'"))
     bind_if: str | None = kw(LvsWord())
-    connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * _US, "connect_timeout {value} invalid - ignoring"))
-    fwmark: int | None = kw(MsgInt(0, UINT_MAX, "Invalid fwmark connection value '{value}'"))
+    connect_timeout: float | None = kw(Decimal(1e-6, UINT_MAX / TIMER_HZ, error="connect_timeout {v} invalid - ignoring"))
+    fwmark: int | None = kw(Number(0, UINT_MAX, error="Invalid fwmark connection value '{v}'"))
 
 
 @model
@@ -532,14 +395,14 @@ def _nb_get_retry(value: int, ctx: Ctx) -> int:
 class HttpGet(ConnChecker):
     block_keyword = "HTTP_GET"
 
-    retry: int | None = kw(MsgInt(0, UINT_MAX, "Invalid retry connection value '{value}'"),
+    retry: int | None = kw(Number(0, UINT_MAX, error="Invalid retry connection value '{v}'"),
                            aliases=("nb_get_retry",), check=_nb_get_retry)
     virtualhost: str | None = kw(WithMissing(Text(), "HTTP_GET virtualhost name missing"))
     http_protocol: str | None = kw(WithMissing(MsgChoice("1.0", "1.1", "1.0C", aliases={"1.0c": "1.0C"},
-                                                         message="Invalid http_protocol version {value}"),
+                                                         message="Invalid http_protocol version {v}"),
                                                "Missing http_protocol version"))
-    enable_sni: bool | None = kw(LvsFlag())
-    fast_recovery: bool | None = kw(LvsFlag())
+    enable_sni: bool | None = kw(OptBool())
+    fast_recovery: bool | None = kw(OptBool())
     url: tuple[Url, ...] = kw(Nested(Url), multi=True)
 
 
@@ -569,10 +432,10 @@ class MiscCheck(CheckerBase):
 
     #: the command line (one word, quoted if it has arguments), as keepalived takes it
     misc_path: str | None = kw(WithMissing(ScriptCommand(), "misc_path without a script", ConfigErr.OK))
-    misc_timeout: int | None = kw(MsgInt(0, UINT_MAX // 1000000, "Invalid misc_timeout value '{value}'"))
+    misc_timeout: int | None = kw(Number(0, UINT_MAX // 1000000, error="Invalid misc_timeout value '{v}'"))
     misc_dynamic: bool = kw(Present(), default=False)
     #: (user[, group]); () when `user` was given without a name (keepalived reports it)
-    user: tuple[str, ...] | None = kw(UserGroup())
+    user: tuple[str, ...] | None = kw(UserGroup(required=False))
 
 
 DNS_TYPES = ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY")
@@ -593,7 +456,7 @@ class DnsName(LvsWord):
 class DnsCheck(ConnChecker):
     block_keyword = "DNS_CHECK"
 
-    type: str = kw(MsgChoice(*DNS_TYPES, case=False, message="Unknown DNS check type {value} - ignoring"),
+    type: str = kw(MsgChoice(*DNS_TYPES, case=False, message="Unknown DNS check type {v} - ignoring"),
                    default="SOA")
     name: str = kw(DnsName(), default=".", once="DNS_CHECK name already specified - ignoring")
 
@@ -606,9 +469,9 @@ class UdpCheck(ConnChecker):
     payload: str | None = kw(HexString(message="Invalid hex string for UDP_CHECK payload"))
     #: None: no reply needed; "": any reply; else the hex string the reply must match ('x' = any nibble)
     require_reply: str | None = kw(HexString(optional=True, mask=True, message="Invalid hex string for UDP_CHECK reply"))
-    min_reply_length: int = kw(MsgInt(0, 65535, "UDP_CHECK min length {value} not valid - must be between 0 & 65535"),
+    min_reply_length: int = kw(Number(0, 65535, error="UDP_CHECK min length {v} not valid - must be between 0 & 65535"),
                                default=0)
-    max_reply_length: int = kw(MsgInt(0, 65535, "UDP_CHECK max length {value} not valid - must be between 0 & 65535"),
+    max_reply_length: int = kw(Number(0, 65535, error="UDP_CHECK max length {v} not valid - must be between 0 & 65535"),
                                default=255)
 
 
@@ -640,7 +503,7 @@ class BfdCheck(Model):
     block_keyword = "BFD_CHECK"
 
     name: str | None = kw(BfdName())
-    alpha: bool | None = kw(LvsFlag())
+    alpha: bool | None = kw(OptBool())
 
 
 #: every checker model, by its keyword

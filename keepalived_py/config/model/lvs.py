@@ -15,24 +15,19 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.model.checkers import (
-    UINT_MAX,
     WEIGHT_LIMIT,
     BfdCheck,
     DnsCheck,
     FileCheck,
     HttpGet,
-    KaArity,
     LvsAddress,
-    LvsFlag,
-    LvsTimer,
     LvsWord,
     MiscCheck,
     MsgChoice,
-    MsgInt,
     PingCheck,
-    PositiveTimer,
     Present,
     SmtpCheck,
     SslGet,
@@ -40,9 +35,9 @@ from keepalived_py.config.model.checkers import (
     UdpCheck,
     WithMissing,
     inet_pton,
-    read_unsigned,
 )
 from keepalived_py.config.model.vrrp_types import NotifyScript, NotifyScriptType
+from keepalived_py.config.numbers import TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Ctx,
     Model,
@@ -56,6 +51,7 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
+from keepalived_py.config.values import Decimal, Number, OptBool
 from keepalived_py.errors import SourcePos
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -70,19 +66,15 @@ MAX_PERSISTENCE_TIMEOUT = 86400 * 31
 FWMARK_MAX = UINT_MAX
 
 
-def _port_word(word: str | None, ctx: Ctx | None = None) -> int | None:
+def _port_word(word: str | None, ctx: Ctx) -> int | None:
     """A port as keepalived reads it: all zeros means none; otherwise 1..65535 or ValueError
-    (after read_unsigned's message when there is a ctx to report to)."""
+    (after read_unsigned's message)."""
     if word is None or (word and not word.strip("0")):
         return None
-    if ctx is not None:
-        value = read_unsigned(word, 1, 65535, ctx)
-        if value is None:
-            raise ValueError(word)
-        return value
-    if not word.isdigit() or not 1 <= int(word) <= 65535:
+    value = numbers.read_unsigned(word, 1, 65535).take(ctx)
+    if value is None:
         raise ValueError(word)
-    return int(word)
+    return value
 
 
 # --------------------------------------------------------------------------- virtual_server_group
@@ -151,14 +143,15 @@ class VsgEntryType(ValueType):
             raise ValueProblem("*** Configuration line starting `fwmark` is missing a parameter after keyword "
                                "`fwmark` at word position 2", ConfigErr.MISSING_PARAMETER)
         word = args[1]
-        if read_unsigned(word, 0, UINT_MAX, ctx) is None:
+        mark = numbers.read_unsigned(word, 0, UINT_MAX).take(ctx)
+        if mark is None:
             raise ValueProblem(f"fwmark '{word}' must be in [0, {UINT_MAX}] - ignoring")
         family = None
         if len(args) > 2:
             family = args[2]
             if family not in ("inet", "inet6"):
                 raise ValueProblem(f"fwmark '{word}' family {family} unknown - ignoring")
-        return VsgFwmark(int(word), family, ctx.pos)
+        return VsgFwmark(mark, family, ctx.pos)
 
     @staticmethod
     def _range(args, ctx: Ctx) -> VsgRange:
@@ -260,7 +253,7 @@ class VsTarget:
         return "group" if self.group is not None else "fwmark" if self.fwmark is not None else "ip"
 
 
-class VsTargetType(KaArity, ValueType):
+class VsTargetType(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
@@ -271,7 +264,7 @@ class VsTargetType(KaArity, ValueType):
                 raise ValueProblem("virtual_server group requires a name", ConfigErr.MISSING_PARAMETER)
             return VsTarget(group=second)
         if first == "fwmark":
-            mark = read_unsigned(second, 0, FWMARK_MAX, ctx) if second is not None else None
+            mark = numbers.read_unsigned(second, 0, FWMARK_MAX).take(ctx) if second is not None else None
             if mark is None:
                 raise ValueProblem(f"virtual server fwmark '{second or ''}' must be in [0, {FWMARK_MAX}] - ignoring")
             return VsTarget(fwmark=mark)
@@ -304,7 +297,7 @@ class PortHead(ValueType):
         try:
             return _port_word(args[0], ctx)
         except ValueError:
-            raise ValueProblem(self.message.format(value=args[0])) from None
+            raise ValueProblem(self.message.format(v=args[0])) from None
 
     def format(self, value):
         return [str(value)]
@@ -318,7 +311,7 @@ class ServerAddress:
     port: int | None = None
 
 
-class ServerAddressType(KaArity, ValueType):
+class ServerAddressType(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
@@ -347,7 +340,7 @@ class Forwarding:
         return self.tun_type or "ipip"
 
 
-class ForwardingType(KaArity, ValueType):
+class ForwardingType(ValueType):
     """keepalived's svr_forwarding_handler (`server` is 'virtual', 'real' or 'sorry' for messages)."""
 
     max_args = None
@@ -384,7 +377,7 @@ class ForwardingType(KaArity, ValueType):
                 if i + 1 >= len(args):
                     raise ValueProblem(f"Missing port for {who} server gue tunnel.")
                 text = args[i + 1]
-                port = read_unsigned(text, 1, 65535, ctx)
+                port = numbers.read_unsigned(text, 1, 65535).take(ctx)
                 if port is None:
                     raise ValueProblem(f"Invalid gue tunnel port {text} for {who} server.")
                 i += 2
@@ -421,7 +414,7 @@ class PersistenceTimeout(ValueType):
     def parse(self, args, ctx):
         if not args:
             return DEFAULT_PERSISTENCE_TIMEOUT
-        value = read_unsigned(args[0], 1, MAX_PERSISTENCE_TIMEOUT, ctx)
+        value = numbers.read_unsigned(args[0], 1, MAX_PERSISTENCE_TIMEOUT).take(ctx)
         if value is None:
             raise ValueProblem("persistence_timeout invalid")
         return value
@@ -430,7 +423,7 @@ class PersistenceTimeout(ValueType):
         return [str(value)]
 
 
-class Granularity(KaArity, ValueType):
+class Granularity(ValueType):
     """persistence_granularity: an IPv4 netmask or an IPv6 prefix length 1..128, kept as written.
 
     Which one keepalived wants depends on the virtual server's family (validate.lvs checks
@@ -476,20 +469,6 @@ class PersistenceEngine(LvsWord):
         return args[0]
 
 
-class Quorum(MsgInt):
-    """quorum: out of range or not a number -> keepalived says so and uses 1."""
-
-    def __init__(self) -> None:
-        super().__init__(1, UINT_MAX, f"Quorum {{value}} must be in [1, {UINT_MAX}]. Setting to 1.")
-
-    def parse(self, args, ctx):
-        try:
-            return super().parse(args, ctx)
-        except ValueProblem as problem:
-            ctx.warn(str(problem), ConfigErr.GENERAL_ERROR)
-            return 1
-
-
 def _notify_script() -> ValueType:
     """notify_up/notify_down/quorum_up/quorum_down: SCRIPT [username [groupname]]."""
     return NotifyScriptType()
@@ -504,29 +483,29 @@ _CHECKER_FIELDS = ("http_get", "ssl_get", "tcp_check", "smtp_check", "dns_check"
 class RealServer(Model):
     block_keyword = "real_server"
 
-    address: IPAddress | None = head(LvsAddress("Invalid real server ip address/port {value} - skipping"))
-    port: int | None = head(PortHead("Invalid real server ip address/port - port {value} - skipping"),
+    address: IPAddress | None = head(LvsAddress("Invalid real server ip address/port {v} - skipping"))
+    port: int | None = head(PortHead("Invalid real server ip address/port - port {v} - skipping"),
                             optional=True)
     #: None: the virtual server's weight
-    weight: int | None = kw(MsgInt(0, WEIGHT_LIMIT, f"Real server weight {{value}} is outside range 0-{WEIGHT_LIMIT}"))
+    weight: int | None = kw(Number(0, WEIGHT_LIMIT, error=f"Real server weight {{v}} is outside range 0-{WEIGHT_LIMIT}"))
     #: None: the virtual server's lb_kind
     lvs_method: Forwarding | None = kw(ForwardingType("real"))
-    uthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server uthreshold '{value}' - ignoring"))
-    lthreshold: int | None = kw(MsgInt(0, UINT_MAX, "Invalid real_server lthreshold '{value}' - ignoring"))
-    inhibit_on_failure: bool | None = kw(LvsFlag())
+    uthreshold: int | None = kw(Number(0, UINT_MAX, error="Invalid real_server uthreshold '{v}' - ignoring"))
+    lthreshold: int | None = kw(Number(0, UINT_MAX, error="Invalid real_server lthreshold '{v}' - ignoring"))
+    inhibit_on_failure: bool | None = kw(OptBool())
     notify_up: NotifyScript | None = kw(_notify_script(),
                                   once="((null)) notify_up script already specified - ignoring {arg}")
     notify_down: NotifyScript | None = kw(_notify_script(),
                                   once="((null)) notify_down script already specified - ignoring {arg}")
-    alpha: bool | None = kw(LvsFlag())
-    retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
-    delay_before_retry: float | None = kw(LvsTimer(0.0, message="real server delay_before_retry '{value}' invalid - "
+    alpha: bool | None = kw(OptBool())
+    retry: int | None = kw(Number(1, UINT_MAX, error="retry value invalid - {v}"))
+    delay_before_retry: float | None = kw(Decimal(0.0, error="real server delay_before_retry '{v}' invalid - "
                                                            "ignoring"))
-    warmup: float | None = kw(LvsTimer(0.0, message="real server warmup '{value}' invalid - ignoring"))
-    connect_timeout: float | None = kw(PositiveTimer(UINT_MAX * 1e-6,
-                                                     "real server connect_timeout {value} invalid - ignoring"))
-    delay_loop: float | None = kw(PositiveTimer(message="real server delay_loop '{value}' invalid - ignoring"))
-    smtp_alert: bool | None = kw(LvsFlag())
+    warmup: float | None = kw(Decimal(0.0, error="real server warmup '{v}' invalid - ignoring"))
+    connect_timeout: float | None = kw(Decimal(1e-6, UINT_MAX / TIMER_HZ,
+                                                     error="real server connect_timeout {v} invalid - ignoring"))
+    delay_loop: float | None = kw(Decimal(1e-6, error="real server delay_loop '{v}' invalid - ignoring"))
+    smtp_alert: bool | None = kw(OptBool())
     virtualhost: str | None = kw(WithMissing(Text(), "real server virtualhost missing"))
     snmp_name: str | None = kw(SnmpName("real"))
     # health checkers, one field per type (keepalived allows any number of each);
@@ -561,18 +540,18 @@ class VirtualServer(Model):
     block_keyword = "virtual_server"
 
     target: VsTarget | None = head(VsTargetType())
-    ip_family: str | None = kw(MsgChoice("inet", "inet6", message="unknown address family {value}"))
-    retry: int | None = kw(MsgInt(1, UINT_MAX, "retry value invalid - {value}"))
-    delay_before_retry: float | None = kw(LvsTimer(0.0, message="virtual server delay before retry '{value}' invalid - "
+    ip_family: str | None = kw(MsgChoice("inet", "inet6", message="unknown address family {v}"))
+    retry: int | None = kw(Number(1, UINT_MAX, error="retry value invalid - {v}"))
+    delay_before_retry: float | None = kw(Decimal(0.0, error="virtual server delay before retry '{v}' invalid - "
                                                            "ignoring"))
-    warmup: float | None = kw(LvsTimer(0.0, message="virtual server warmup '{value}' invalid - ignoring"))
-    connect_timeout: float = kw(PositiveTimer(UINT_MAX * 1e-6, "virtual server connect_timeout {value} invalid - "
+    warmup: float | None = kw(Decimal(0.0, error="virtual server warmup '{v}' invalid - ignoring"))
+    connect_timeout: float = kw(Decimal(1e-6, UINT_MAX / TIMER_HZ, error="virtual server connect_timeout {v} invalid - "
                                               "ignoring"), default=5.0)
-    delay_loop: float = kw(PositiveTimer(message="virtual server delay loop '{value}' invalid - ignoring"),
+    delay_loop: float = kw(Decimal(1e-6, error="virtual server delay loop '{v}' invalid - ignoring"),
                            default=60.0)
     inhibit_on_failure: bool = kw(Present(), default=False)
     #: None: not given (keepalived warns and uses wlc)
-    lb_algo: str | None = kw(MsgChoice(*SCHEDULERS, message="Invalid lvs_scheduler '{value}' - ignoring"),
+    lb_algo: str | None = kw(MsgChoice(*SCHEDULERS, message="Invalid lvs_scheduler '{v}' - ignoring"),
                              aliases=("lvs_sched",))
     hashed: bool = kw(Present(), default=False)
     ops: bool = kw(Present(), default=False)
@@ -590,9 +569,9 @@ class VirtualServer(Model):
     persistence_timeout: int | None = kw(PersistenceTimeout())
     persistence_granularity: str | None = kw(Granularity())
     #: None: not given (keepalived warns and uses UDP for address services)
-    protocol: str | None = kw(MsgChoice("TCP", "UDP", "SCTP", case=False, message="Unknown protocol {value} - ignoring"))
+    protocol: str | None = kw(MsgChoice("TCP", "UDP", "SCTP", case=False, message="Unknown protocol {v} - ignoring"))
     ha_suspend: bool = kw(Present(), default=False)
-    smtp_alert: bool | None = kw(LvsFlag())
+    smtp_alert: bool | None = kw(OptBool())
     virtualhost: str | None = kw(WithMissing(Text(), "virtual server virtualhost missing"))
     snmp_name: str | None = kw(SnmpName("virtual"))
     alpha: bool = kw(Present(), default=False)
@@ -601,10 +580,11 @@ class VirtualServer(Model):
                                   once="((null)) quorum_up script already specified - ignoring {arg}")
     quorum_down: NotifyScript | None = kw(_notify_script(),
                                   once="((null)) quorum_down script already specified - ignoring {arg}")
-    quorum: int = kw(Quorum(), default=1)
-    hysteresis: int = kw(MsgInt(0, UINT_MAX, f"Hysteresis {{value}} must be in [0, {UINT_MAX}] - ignoring"),
+    quorum: int = kw(Number(1, UINT_MAX, error=f"Quorum {{v}} must be in [1, {UINT_MAX}]. Setting to 1.",
+                                    fallback=1), default=1)
+    hysteresis: int = kw(Number(0, UINT_MAX, error=f"Hysteresis {{v}} must be in [0, {UINT_MAX}] - ignoring"),
                          default=0)
-    weight: int = kw(MsgInt(1, WEIGHT_LIMIT, f"Virtual server weight {{value}} is outside range 1-{WEIGHT_LIMIT}"),
+    weight: int = kw(Number(1, WEIGHT_LIMIT, error=f"Virtual server weight {{v}} is outside range 1-{WEIGHT_LIMIT}"),
                      default=1)
     sorry_server: ServerAddress | None = kw(ServerAddressType())
     sorry_server_inhibit: bool = kw(Present(), default=False)

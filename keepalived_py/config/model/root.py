@@ -23,7 +23,9 @@ from keepalived_py.config.model.static import (
 )
 from keepalived_py.config.model.tracking import TrackFile, TrackProcess, VrrpScript
 from keepalived_py.config.model.vrrp import GarpGroup, VrrpInstance, VrrpSyncGroup
-from keepalived_py.config.schema import Entries, Flag, Int, Model, Nested, Word, kw, model
+from keepalived_py.config.numbers import UINT_MAX
+from keepalived_py.config.schema import Entries, Model, Nested, Present, Word, kw, model
+from keepalived_py.config.values import Number
 
 
 @model
@@ -35,11 +37,12 @@ class KeepalivedConfig(Model):
     # daemon facilities that stand outside global_defs (keepalived.conf(5) 'Global definitions')
     net_namespace: str | None = kw(Word())
     net_namespace_ipvs: str | None = kw(Word())
-    namespace_with_ipsets: bool = kw(Flag(), default=False)
+    # keepalived's handlers for these three set them whatever words follow
+    namespace_with_ipsets: bool = kw(Present(), default=False)
     instance: str | None = kw(Word())
-    use_pid_dir: bool = kw(Flag(), default=False)
-    linkbeat_use_polling: bool = kw(Flag(), default=False)
-    child_wait_time: int = kw(Int(0, 2147483647), default=5)
+    use_pid_dir: bool = kw(Present(), default=False)
+    linkbeat_use_polling: bool = kw(Present(), default=False)
+    child_wait_time: int = kw(Number(0, UINT_MAX, error="Invalid child_wait_time {v}"), default=5)
     global_defs: GlobalDefs | None = kw(Nested(GlobalDefs), merge=True)
     ssl: SslDefs | None = kw(Nested(SslDefs), name="SSL")
     linkbeat_interfaces: tuple[LinkbeatInterface, ...] = kw(Entries(LinkbeatEntry()))

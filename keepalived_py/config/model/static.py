@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.schema import (
     Ctx,
@@ -123,23 +124,12 @@ class UpDownDelay:
         return 0.0 if self.up_delay is None else self.up_delay
 
 
-def _delay(text: str, what: str, name: str) -> float:
-    """keepalived's read_timer: a bad number is a configuration error, then the line is only logged."""
-    body = text.strip()
-    if not body or body[0] in "+-" or not body.replace(".", "", 1).isdigit():
-        raise ValueProblem(f"invalid number '{text}' - Invalid {what} delay {text} for {name}", ConfigErr.INVALID_NUMBER)
-    if "." in body and len(body.split(".", 1)[1]) > 6:
-        raise ValueProblem(f"number '{text}' has too many decimal places - Invalid {what} delay {text} for {name}",
-                           ConfigErr.INVALID_NUMBER)
-    value = round(float(body), 6)
-    if value > MAX_DEBOUNCE:
-        raise ValueProblem(f"number '{text}' outside range [0.000000, 255.000000] - Invalid {what} delay {text} for "
-                           f"{name}", ConfigErr.INVALID_NUMBER)
-    return value
-
-
-def _fmt(value: float) -> str:
-    return (f"{value:.6f}".rstrip("0").rstrip(".")) or "0"
+def _delay(text: str, what: str, name: str, ctx: Ctx) -> float:
+    """keepalived's read_timer in [0, 255] s; on a bad number it only logs, and drops the line."""
+    count = numbers.read_timer(text, 0, round(MAX_DEBOUNCE * numbers.TIMER_HZ)).take(ctx)
+    if count is None:
+        raise ValueProblem(f"Invalid {what} delay {text} for {name}", ConfigErr.OK)
+    return numbers.from_units(count)
 
 
 class UpDownDelayEntry(ValueType):
@@ -153,12 +143,12 @@ class UpDownDelayEntry(ValueType):
             raise ValueProblem(f"No timeouts specified for {name} up/down delays", ConfigErr.OK)
         if len(args) > 3:
             ctx.info(f"Too many parameters for {name} up/down delays")
-        down = _delay(args[1], "down", name)
-        up = _delay(args[2], "up", name) if len(args) >= 3 else None
+        down = _delay(args[1], "down", name, ctx)
+        up = _delay(args[2], "up", name, ctx) if len(args) >= 3 else None
         return UpDownDelay(name, down, up, ctx.pos)
 
     def format(self, value: UpDownDelay) -> list[str]:
-        words = [_quote(value.interface), _fmt(value.down_delay)]
+        words = [_quote(value.interface), numbers.format_decimal(value.down_delay)]
         if value.up_delay is not None:
-            words.append(_fmt(value.up_delay))
+            words.append(numbers.format_decimal(value.up_delay))
         return words

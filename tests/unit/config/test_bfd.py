@@ -73,34 +73,43 @@ def test_vrrp_or_checker_restricts_notifications():
 
 
 BAD = [
-    ("min_rx 0", "Configuration error: BFD instance min_rx value 0 is not valid (must be in range [1-4294967]), "
+    ("min_rx 0", "Configuration error: BFD instance B1 min_rx value 0 is not valid (must be in range [1-4294967]), "
                  "ignoring"),
-    ("min_tx 0.0001", "Configuration error: BFD instance min_tx value 0.0001 is not valid (must be in range "
+    ("min_tx 0.0001", "Configuration error: BFD instance B1 min_tx value 0.0001 is not valid (must be in range "
                       "[1-4294967]), ignoring"),
-    ("idle_tx 999", "Configuration error: BFD instance idle_tx value 999 is not valid (must be in range "
+    ("idle_tx 999", "Configuration error: BFD instance B1 idle_tx value 999 is not valid (must be in range "
                     "[1000-4294967]), ignoring"),
-    ("multiplier 0", "Configuration error: BFD instance multiplier value 0 not valid (must be in range [1-255]), "
+    ("multiplier 0", "Configuration error: BFD instance B1 multiplier value 0 not valid (must be in range [1-255]), "
                      "ignoring"),
-    ("ttl 256", "Configuration error: BFD instance ttl/hoplimit value 256 not valid (must be in range [1-255]), "
+    ("ttl 256", "Configuration error: BFD instance B1 ttl/hoplimit value 256 not valid (must be in range [1-255]), "
                 "ignoring"),
-    ("max_hops -2", "Configuration error: BFD instance max_hops value -2 not valid (must be in range [-1-255]), "
+    ("max_hops -2", "Configuration error: BFD instance B1 max_hops value -2 not valid (must be in range [-1-255]), "
                     "ignoring"),
-    ("weight 254", "Configuration error: BFD instance weight value 254 not valid (must be in range [-253-253]), "
+    ("weight 254", "Configuration error: BFD instance B1 weight value 254 not valid (must be in range [-253-253]), "
                    "ignoring"),
-    ("weight 1 sideways", "Configuration error: BFD instance unknown weight option sideways"),
-    ("source_ip 1.2.3", "Configuration error: BFD instance has malformed source address 1.2.3, ignoring"),
-    ("idle_tx 4294967.295", "Configuration error: BFD instance idle_tx value 4294967.295 is not valid (must be in "
+    ("weight 1 sideways", "Configuration error: BFD instance B1 unknown weight option sideways"),
+    ("source_ip 1.2.3", "Configuration error: BFD instance B1 has malformed source address 1.2.3, ignoring"),
+    ("idle_tx 4294967.295", "Configuration error: BFD instance B1 idle_tx value 4294967.295 is not valid (must be in "
                             "range [1000-4294967]), ignoring"),
 ]
 
 
 def test_too_many_decimals():
+    """keepalived -t: the extra place is reported and rounds; the value stands."""
     result, b = bfd("neighbor_ip 192.0.2.1\nmin_rx 1.0005")
     assert [(d.code, d.message) for d in errs(result)] == [
-        (ConfigErr.INVALID_NUMBER, "number '1.0005' has too many decimal places"),
-        (ConfigErr.GENERAL_ERROR, "Configuration error: BFD instance min_rx value 1.0005 is not valid (must be in "
-                                  "range [1-4294967]), ignoring")]
-    assert b.min_rx == 10.0
+        (ConfigErr.INVALID_NUMBER, "number '1.0005' has too many decimal places")]
+    assert b.min_rx == 1.001
+
+
+def test_invalid_interval_is_not_kept():
+    """BFD reads without ignore_error: leading digits of an invalid word do not stand."""
+    result, b = bfd("neighbor_ip 192.0.2.1\nidle_tx 1500x")
+    assert [(d.code, d.message) for d in errs(result)] == [
+        (ConfigErr.INVALID_NUMBER, "invalid number '1500x'"),
+        (ConfigErr.GENERAL_ERROR, "Configuration error: BFD instance B1 idle_tx value 1500x is not valid (must be in "
+                                  "range [1000-4294967]), ignoring")]
+    assert b.idle_tx == 1000.0
 
 
 @pytest.mark.parametrize("line,message", BAD, ids=[b[0] for b in BAD])

@@ -70,11 +70,22 @@ def test_up_down_delays():
     result = load_text("interface_up_down_delays {\n eth0 0.5\n eth1 1 2.000001\n eth2\n eth3 256\n"
                        " eth4 0.0000001\n}\n")
     delays = result.config.interface_up_down_delays
-    assert delays == (UpDownDelay("eth0", 0.5), UpDownDelay("eth1", 1.0, 2.000001))
+    # as keepalived -t: a 7th decimal place is reported and rounded, the value stands
+    assert delays == (UpDownDelay("eth0", 0.5), UpDownDelay("eth1", 1.0, 2.000001), UpDownDelay("eth4", 0.0))
     assert delays[0].effective_up_delay == 0.0
-    assert [d.code for d in result.diagnostics] == [ConfigErr.OK, ConfigErr.INVALID_NUMBER,
-                                                    ConfigErr.INVALID_NUMBER]
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        (ConfigErr.OK, "No timeouts specified for eth2 up/down delays"),
+        (ConfigErr.INVALID_NUMBER, "number '256' outside range [0.000000, 255.000000]"),
+        (ConfigErr.OK, "Invalid down delay 256 for eth3"),
+        (ConfigErr.INVALID_NUMBER, "number '0.0000001' has too many decimal places")]
     assert load_text(write_config(result.config)).config.interface_up_down_delays == delays
+
+
+def test_up_down_delay_keeps_leading_digits():
+    """keepalived reads these with ignore_error: '1.5x' is 15 micro-seconds, after its message."""
+    result = load_text("interface_up_down_delays {\n eth0 1.5x 3\n}\n")
+    assert result.config.interface_up_down_delays == (UpDownDelay("eth0", 0.000015, 3.0),)
+    assert [d.message for d in result.diagnostics] == ["invalid number '1.5x'"]
 
 
 def test_interface_checks_follow_dynamic_interfaces():
