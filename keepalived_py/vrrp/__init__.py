@@ -1,5 +1,5 @@
 """VRRP, sans-IO core first (packet, ah, checks, machine, timers, tracking, sync_group, stats,
-events, actions, params): nothing here touches a socket, the clock or the kernel.
+snapshot, events, actions, params): nothing here touches a socket, the clock or the kernel.
 
 How a runtime drives it:
 
@@ -15,8 +15,10 @@ If the interface is down at start, deliver InterfaceDown before Start.
 
 Actions (actions.py), executed in order: SendAdvert (payload per destination, or whole
 IPv4 datagrams with AH), Add/RemoveAddresses, Add/RemoveRoutes, Add/RemoveRules,
-SendGarp, SendNa, RunNotify, SetTimer(instance, timer, at | None = cancel), Log.
+SendGarp, SendNa, RunNotify, SetTimer(instance, timer, at | None = cancel), Log,
+PacketDropped (counted under its checks.DropReason; log it, rate limited).
 Keep one timer per (instance, timer name); re-arming replaces it. Route a packet to the
 instance by (interface, VRID, family) with packet.peek_vrid(); unknown VRIDs are the
-runtime's to count or log.
+runtime's to count or log. `inst.snapshot()` is the instance as a frozen value for dumps
+(times in it are the monotonic `now` given to the machine).
 """
