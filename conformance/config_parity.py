@@ -4,7 +4,10 @@ Both run inside one network namespace that has the interfaces the configurations
 (eth0..eth3 and eth0.1), because `keepalived -t` checks that interfaces exist. For every
 file it records the exit status and the diagnostic lines on stderr; exit statuses must
 match (or be listed in DIFFERENCES.md under scenario `config_test_parity`), and the
-diagnostics are shown side by side as a table of differences.
+diagnostics are shown side by side as a table of differences. A file that says
+`# expect: same diagnostics` in its first lines must also give the same set of diagnostic
+lines, line numbers included (keepalived names the file in "(FILE: Line N)" only in some of
+its parses, so the file name is left out of the comparison).
 
     python -m conformance.config_parity [--only SUBSTRING] [-v]
 """
@@ -34,6 +37,8 @@ router r1 lan0 lan1 lan2 lan3
 #: extra interfaces some samples name (the kernel here has no VLAN support: a veth will do)
 EXTRA_INTERFACES = ("eth0.1",)
 _EXPECT = re.compile(r"#\s*expect:\s*keepalived exit (\d+)")
+_SAME = re.compile(r"#\s*expect:\s*same diagnostics")
+_WHERE = re.compile(r"^\((?:[^()]*: )?Line (\d+)\) ")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Case:
     name: str  # stable key: where it comes from and its file name, dots made underscores
     path: Path
     expected: int | None  # the `# expect: keepalived exit N` a file records, if any
+    same_diagnostics: bool = False  # `# expect: same diagnostics`: compare the lines too
 
 
 def collect(only: str | None = None) -> list[Case]:
@@ -50,7 +56,7 @@ def collect(only: str | None = None) -> list[Case]:
     for prefix, folder, pattern in sources:
         for path in sorted(folder.glob(pattern)):
             rel = path.relative_to(folder).as_posix()
-            cases.append(Case(_key(f"{prefix}/{rel}"), path, _expectation(path)))
+            cases.append(Case(_key(f"{prefix}/{rel}"), path, _expectation(path), _wants_same(path)))
     if SAMPLES.is_dir():
         for path in sorted(SAMPLES.glob("keepalived.conf.*")):
             cases.append(Case(_key(f"samples/{path.name}"), path, None))
@@ -61,16 +67,23 @@ def _key(text: str) -> str:
     return text.replace(".", "_")
 
 
-def _expectation(path: Path) -> int | None:
+def _head(path: Path) -> list[str]:
     try:
-        head = path.read_text(errors="replace").splitlines()[:3]
+        return path.read_text(errors="replace").splitlines()[:3]
     except OSError:
-        return None
-    for line in head:
+        return []
+
+
+def _expectation(path: Path) -> int | None:
+    for line in _head(path):
         m = _EXPECT.search(line)
         if m:
             return int(m.group(1))
     return None
+
+
+def _wants_same(path: Path) -> bool:
+    return any(_SAME.search(line) for line in _head(path))
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,23 @@ def table(cases: list[Case], ref: dict[str, Outcome], ours: dict[str, Outcome], 
     return "\n".join(rows)
 
 
+def comparable(lines: tuple[str, ...]) -> set[str]:
+    """Diagnostic lines as a set, "(FILE: Line N) " and "(Line N) " made one form."""
+    return {_WHERE.sub(r"(Line \1) ", line) for line in lines}
+
+
+def diagnostic_mismatches(cases: list[Case], ref: dict[str, Outcome], ours: dict[str, Outcome]) -> list[str]:
+    """Each difference in the diagnostics of the files that expect the same diagnostics."""
+    out = []
+    for case in cases:
+        if not case.same_diagnostics:
+            continue
+        theirs, mine = comparable(ref[case.name].diagnostics), comparable(_ours_only(ours[case.name].diagnostics))
+        out += [f"{case.name}: keepalived only: {line}" for line in sorted(theirs - mine)]
+        out += [f"{case.name}: ours only: {line}" for line in sorted(mine - theirs)]
+    return out
+
+
 def documented_mismatches() -> set[str]:
     """Config keys whose exit status differs on purpose (DIFFERENCES.md, `exit.<key>`)."""
     from conformance.report import load_differences
@@ -162,10 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     print(table(cases, ref, ours, args.verbose))
     bad = mismatches(cases, ref, ours)
     stale = stale_expectations(cases, ref)
+    diag = diagnostic_mismatches(cases, ref, ours)
     print(f"\n{len(cases)} configs, {len(cases) - len(bad)} same exit status, {len(bad)} undocumented mismatches")
     for line in stale:
         print(f"stale expectation: {line}")
-    return 1 if bad or stale else 0
+    for line in diag:
+        print(f"diagnostics differ: {line}")
+    return 1 if bad or stale or diag else 0
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ class _LineLexer(Lexer):
         lines: list[Line] = data.lines
         diags: Diagnostics = data.diagnostics
         depth = 0
+        openers: list[Line] = []
         count = len(lines)
         index = 0
         while index < count:
@@ -99,20 +100,25 @@ class _LineLexer(Lexer):
                     diags.add(ConfigErr.UNEXPECTED_EOB, "Extra '}' found", line.pos)
                     continue
                 depth -= 1
+                openers.pop()
                 yield _Tok("RBRACE", index - 1)
             else:
                 nxt = lines[index + 1].words if index + 1 < count else ()
                 if len(nxt) == 1 and nxt[0] == "{":
                     # a keyword line and the brace that follows it: one OPEN token
                     depth += 1
+                    openers.append(line)
                     yield _Tok("OPEN", index)
                     index += 2
                 else:
                     yield _Tok("LINE", index)
                     index += 1
         if depth:
-            # keepalived's init_data() counts what is still open once the input is read
-            diags.add(ConfigErr.MISSING_EOB, f"There are {depth} missing '}}'s or extra '{{'s")
+            # keepalived's init_data() counts what is still open once the input is read; the
+            # hint says which blocks (a reload refused for this names them)
+            unclosed = ", ".join(f"'{' '.join(o.words)}' at {o.pos}" for o in reversed(openers[-3:]))
+            diags.add(ConfigErr.MISSING_EOB, f"There are {depth} missing '}}'s or extra '{{'s",
+                      hint=f"not closed: {unclosed}")
         while depth:
             depth -= 1
             yield _Tok("RBRACE", count)

@@ -59,7 +59,7 @@ class SslDefs(Model):
 
 def _track_group_members(value, ctx: Ctx):
     if not value:
-        ctx.warn("Warning - track group has empty group block", GE)
+        ctx.warn_at_end(f"Warning - track group {ctx.block} has empty group block", GE)
     return value
 
 

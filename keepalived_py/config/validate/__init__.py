@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keepalived_py.config.diagnostics import Diagnostics
+from keepalived_py.errors import SourcePos
 
 
 def host_interfaces() -> frozenset[str]:
@@ -33,19 +34,20 @@ class ValidationEnv:
 Validator = Callable[[object, ValidationEnv], None]
 
 
-def _validators() -> list[Validator]:
-    validators: list[Validator] = []
-    for name in ("global_defs", "vrrp", "lvs", "bfd"):
-        try:
-            module = __import__(f"keepalived_py.config.validate.{name}", fromlist=["validate"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"keepalived_py.config.validate.{name}":
-                raise
-            continue
-        validators.append(module.validate)
-    return validators
+def keyword_pos(block: object, keyword: str) -> SourcePos | None:
+    """The line of `keyword` in `block` (a keyword handler's message names it), else the
+    block's own line."""
+    positions = getattr(block, "kw_pos", None)
+    if positions:
+        found = positions.get(keyword)
+        if found is not None:
+            return found
+    return getattr(block, "pos", None)
 
 
 def validate(config: object, env: ValidationEnv) -> None:
-    for validator in _validators():
-        validator(config, env)
+    # imported here: the area modules import ValidationEnv and keyword_pos from this one
+    from keepalived_py.config.validate import bfd, global_defs, lvs, vrrp
+
+    for area in (global_defs, vrrp, lvs, bfd):
+        area.validate(config, env)

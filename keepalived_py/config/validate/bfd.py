@@ -1,4 +1,5 @@
-"""Checks of bfd_instance blocks, as keepalived's bfd parser makes them at the end of each block."""
+"""Checks of bfd_instance blocks, as keepalived's bfd parser makes them: the name on the block's
+first line (bfd_handler), the rest at the block's closing '}' (bfd_end_handler)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ def validate(config, env) -> None:
             diags.add(GE, f"Configuration error: BFD instance {name} already configured - ignoring", bfd.pos)
             continue
         names.add(name)
+        end = bfd.end_pos
         if bfd.neighbor_ip is None:
             diags.add(GE, f"Configuration error: BFD instance {name} has no neighbor address set, disabling "
-                      "instance", bfd.pos)
+                      "instance", end)
             continue
         if bfd.source_ip is not None and bfd.source_ip.version != bfd.neighbor_ip.version:
             diags.add(GE, f"Configuration error: BFD instance {name} source address {bfd.source_ip} and neighbor "
-                      f"address {bfd.neighbor_ip} are not of the same family, disabling instance", bfd.pos)
+                      f"address {bfd.neighbor_ip} are not of the same family, disabling instance", end)
             continue
         # keepalived finds a duplicate when the neighbours match and either source is unset or both match
         dup = any(n == bfd.neighbor_ip and (s is None or bfd.source_ip is None or s == bfd.source_ip)
@@ -36,11 +38,11 @@ def validate(config, env) -> None:
         if dup:
             if bfd.source_ip is not None:
                 diags.add(GE, f"Configuration error: BFD instance {name} has duplicate source/neighbor address "
-                          f"{bfd.source_ip}/{bfd.neighbor_ip}, ignoring instance", bfd.pos)
+                          f"{bfd.source_ip}/{bfd.neighbor_ip}, ignoring instance", end)
             else:
                 diags.add(GE, f"Configuration error: BFD instance {name} has duplicate neighbor address "
-                          f"{bfd.neighbor_ip}, ignoring instance", bfd.pos)
+                          f"{bfd.neighbor_ip}, ignoring instance", end)
             continue
         pairs.add((bfd.neighbor_ip, bfd.source_ip))
         if bfd.max_hops & 0xFF > bfd.effective_ttl:  # keepalived keeps max_hops in a uint8_t: -1 is 255
-            diags.add(GE, f"BFD instance {name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit", bfd.pos)
+            diags.add(GE, f"BFD instance {name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit", end)

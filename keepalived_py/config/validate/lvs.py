@@ -5,6 +5,9 @@ order: the end-of-block handlers of the parser (checkers, real servers, virtual 
 groups), link_vsg_to_vs() and validate_check_config(), then the script security check.
 Messages are keepalived's; most are CONFIG_GENERAL_ERROR (so `-t` exits 5), a few are only
 logged (ConfigErr.OK), as keepalived logs them without counting them as config errors.
+What an end-of-block handler reports names the block's closing '}' line (`end_pos`), as
+keepalived's current line is then that one; what a keyword's handler reports names the
+keyword's line.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from keepalived_py.config.model.lvs import (
     VirtualServerGroup,
     VsgRange,
 )
-from keepalived_py.config.validate import ValidationEnv
+from keepalived_py.config.validate import ValidationEnv, keyword_pos
 
 GENERAL = ConfigErr.GENERAL_ERROR
 _PROTO = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp", None: "none"}
@@ -85,11 +88,11 @@ def _check_groups(vsgs, diags) -> dict[str, VirtualServerGroup]:
     groups: dict[str, VirtualServerGroup] = {}
     for vsg in vsgs:
         if not vsg.entries:
-            diags.add(GENERAL, f"virtual server group {vsg.name} has no entries - removing", vsg.pos)
+            diags.add(GENERAL, f"virtual server group {vsg.name} has no entries - removing", vsg.end_pos)
             continue
         if vsg.have_ipv4 and vsg.have_ipv6 and vsg.fwmark_no_family:
             diags.add(GENERAL, f"virtual server group {vsg.name} cannot have IPv4, IPv6 and fwmark without family"
-                               " - removing", vsg.pos)
+                               " - removing", vsg.end_pos)
             continue
         groups.setdefault(vsg.name, vsg)
     return groups
@@ -133,7 +136,7 @@ def _parse_time(vs: VirtualServer, diags, track_files, bfds) -> _Vs:
             state.family = rs.address.version
         elif state.family != rs.address.version:
             diags.add(GENERAL, f"Address family of virtual server and real server {rs.address} don't match - "
-                               "skipping real server.", rs.pos)
+                               "skipping real server.", rs.end_pos)
             continue
         state.rs.append(rs)
 
@@ -145,7 +148,7 @@ def _parse_time(vs: VirtualServer, diags, track_files, bfds) -> _Vs:
                 state.family = sorry.address.version
             elif state.family != sorry.address.version:
                 diags.add(GENERAL, f"Address family of virtual server and sorry server {sorry.address} don't match"
-                                   " - skipping sorry server.", vs.pos)
+                                   " - skipping sorry server.", vs.end_pos)
                 state.sorry = None
     return state
 
@@ -155,9 +158,9 @@ def _check_conn(checker, rs: RealServer, diags) -> bool:
     if checker.connect_ip is not None and checker.bindto is not None \
             and checker.connect_ip.version != checker.bindto.version:
         diags.add(GENERAL, f"bindto address {checker.bindto} does not match address family of connect_ip - skipping",
-                  checker.pos)
+                  keyword_pos(checker, "bindto"))
     if isinstance(dst, ipaddress.IPv6Address) and dst.is_link_local and not checker.bind_if:
-        diags.add(GENERAL, f"Checker link local address {dst} requires a bind_if", checker.pos)
+        diags.add(GENERAL, f"Checker link local address {dst} requires a bind_if", checker.end_pos)
         return False
     return True
 
@@ -170,7 +173,7 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
             urls = 0
             for url in checker.url:
                 if url.path is None:
-                    diags.add(GENERAL, "HTTP/SSL_GET checker url has no path - ignoring", url.pos)
+                    diags.add(GENERAL, "HTTP/SSL_GET checker url has no path - ignoring", url.end_pos)
                     continue
                 urls += 1
                 if url.regex is None and (url.regex_options or url.regex_no_match or url.regex_min_offset
@@ -180,7 +183,7 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
                     diags.add(ConfigErr.OK, f"regex min offset {url.regex_min_offset} > regex_max_offset "
                                             f"{url.regex_max_offset} - ignoring", url.pos)
             if not urls:
-                diags.add(GENERAL, "HTTP/SSL_GET checker has no urls specified - ignoring", checker.pos)
+                diags.add(GENERAL, "HTTP/SSL_GET checker has no urls specified - ignoring", checker.end_pos)
                 continue
             _check_conn(checker, rs, diags)
         elif isinstance(checker, SmtpCheck):
@@ -194,22 +197,24 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
                                    "removing", checker.pos)
                 continue
             if checker.misc_path is None:
-                diags.add(GENERAL, "No script path has been specified for MISC_CHECKER - skipping", checker.pos)
+                diags.add(GENERAL, "No script path has been specified for MISC_CHECKER - skipping",
+                          checker.end_pos)
         elif kind == "FILE_CHECK":
             if checker.track_file is None:
-                diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.pos)
+                diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.end_pos)
             elif not _defined_before(track_files, checker.track_file, checker.pos):
-                diags.add(GENERAL, f"track_file {checker.track_file} not found", checker.pos)
-                diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.pos)
+                diags.add(GENERAL, f"track_file {checker.track_file} not found", keyword_pos(checker, "track_file"))
+                diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.end_pos)
         elif kind == "BFD_CHECK":
             if checker.name is None:
-                diags.add(GENERAL, f"({fmt_rs}) No name has been specified for BFD_CHECKER - skipping", checker.pos)
+                diags.add(GENERAL, f"({fmt_rs}) No name has been specified for BFD_CHECKER - skipping",
+                          checker.end_pos)
             elif not _defined_before(bfds, checker.name, checker.pos):
                 diags.add(GENERAL, f"({fmt_rs}) BFD_CHECK - BFD {checker.name} not configured", checker.pos)
         elif kind == "UDP_CHECK":
             if _check_conn(checker, rs, diags) and checker.min_reply_length > checker.max_reply_length:
                 diags.add(GENERAL, f"UDP_CHECK min_reply length {checker.min_reply_length} > max_reply_length "
-                                   f"{checker.max_reply_length} - will always fail", checker.pos)
+                                   f"{checker.max_reply_length} - will always fail", checker.end_pos)
         else:
             _check_conn(checker, rs, diags)
 

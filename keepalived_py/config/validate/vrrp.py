@@ -36,12 +36,9 @@ from keepalived_py.config.model.vrrp import (
     VrrpSyncGroup,
     round_advert_int,
 )
-from keepalived_py.config.model.vrrp_types import (
-    NotifyDeleted,
-    NotifyScript,
-    TrackRef,
-    split_command,
-)
+from keepalived_py.config.model.vrrp_types import NotifyDeleted, TrackRef
+from keepalived_py.config.validate import keyword_pos
+from keepalived_py.config.values import NotifyScript, split_command
 from keepalived_py.errors import SourcePos
 
 ARPHRD_ETHER = 1
@@ -162,7 +159,7 @@ class _Checker:
         found: dict[str, Any] = {}
         for vs in getattr(self.config, "vrrp_script", ()):
             if not vs.script:
-                self.err(f"No script set for vrrp_script {vs.name} - removing", vs.pos)
+                self.err(f"No script set for vrrp_script {vs.name} - removing", vs.end_pos)
                 continue
             if vs.user and self.host and not _user_ok(vs.user):
                 self.err(f"Unable to set uid/gid for script {vs.script}", vs.pos)
@@ -174,7 +171,7 @@ class _Checker:
         found: dict[str, Any] = {}
         for tf in getattr(self.config, "vrrp_track_file", ()):
             if not tf.file:
-                self.err(f"No file set for track_file {tf.name} - ignoring", tf.pos)
+                self.err(f"No file set for track_file {tf.name} - ignoring", tf.end_pos)
                 continue
             found.setdefault(tf.name, tf)
         return found
@@ -185,7 +182,7 @@ class _Checker:
             if tp.quorum_max is not None and tp.quorum_max and tp.quorum > tp.quorum_max:
                 self.err("Quorum is greater than quorum_max - ignoring", tp.pos)
             if not tp.process:
-                self.err(f"track process '{tp.name}' process name not specified", tp.pos)
+                self.err(f"track process '{tp.name}' process name not specified", tp.end_pos)
                 continue
             found.setdefault(tp.name, tp)
         return found
@@ -198,20 +195,24 @@ class _Checker:
             if gg.interfaces:
                 aggregates += 1
                 index = aggregates
-            names = ([gg.interface] if gg.interface else []) + list(gg.interfaces)
-            for name in names:
+            # `interface X` is checked on its line, an `interfaces { }` block once read whole
+            interfaces_end = (gg.kw_end or {}).get("interfaces")
+            if interfaces_end is not None and not gg.interfaces:
+                self.err("Warning - empty garp_group interfaces block", interfaces_end)
+            named = [(gg.interface, keyword_pos(gg, "interface"))] if gg.interface else []
+            for name, where in named + [(name, interfaces_end) for name in gg.interfaces]:
                 if not self.if_exists(name):
-                    self.err(f"WARNING - interface {name} specified for garp_group doesn't exist", gg.pos)
+                    self.err(f"WARNING - interface {name} specified for garp_group doesn't exist", where)
                     continue
                 if name in used:
-                    self.err(f"garp_group already specified for {name} - ignoring", gg.pos)
+                    self.err(f"garp_group already specified for {name} - ignoring", where)
                     continue
                 used.add(name)
             for value, what in ((gg.garp_interval, "garp_interval"), (gg.gna_interval, "gna_interval")):
                 if value is not None and value >= 1:
                     self.err(f"The {what} is very large - {value:g} seconds", gg.pos, ConfigErr.OK)
             if gg.garp_interval is None and gg.gna_interval is None:
-                self.err(f"garp group {index} does not have any delay set - removing", gg.pos)
+                self.err(f"garp group {index} does not have any delay set - removing", gg.end_pos)
 
     def _sync_groups(self, groups: Iterable[VrrpSyncGroup]) -> list[VrrpSyncGroup]:
         kept: list[VrrpSyncGroup] = []
@@ -224,6 +225,9 @@ class _Checker:
                 self.err(f"vrrp sync group {sg.name} already defined", sg.pos)
                 continue
             names.add(sg.name)
+            group_end = (sg.kw_end or {}).get("group")
+            if group_end is not None and not sg.group:
+                self.err(f"Warning - sync group {sg.name} has empty group block", group_end)
             self._track_refs(sg.name, sg, sg.pos)
             kept.append(sg)
         return kept
@@ -268,12 +272,12 @@ class _Checker:
         pos = vi.pos
 
         def at(keyword: str) -> int:
-            found = _kpos(vi, keyword)
+            found = keyword_pos(vi, keyword)
             return found.line if found is not None and found is not pos else 0
 
         def native(_item: Any) -> None:
             if st.family == 4:
-                self.err(f"({name}) Cannot specify native_ipv6 with IPv4 addresses", _kpos(vi, "native_ipv6"))
+                self.err(f"({name}) Cannot specify native_ipv6 with IPv4 addresses", keyword_pos(vi, "native_ipv6"))
                 return
             st.family, st.version = 6, 3
 
@@ -284,7 +288,7 @@ class _Checker:
                     st.saddr = addr.ip
             else:
                 self.err(f"({name}) ipvlan address[{addr}] MUST match vrrp instance family !!! Skipping...",
-                         _kpos(vi, "use_ipvlan"))
+                         keyword_pos(vi, "use_ipvlan"))
 
         def source(item: tuple[str, Any]) -> None:
             keyword, addr = item
@@ -293,7 +297,7 @@ class _Checker:
                 st.saddr = addr
             else:
                 self.err(f"Configuration error: VRRP instance[{name}] and src address[{addr}] MUST be of the "
-                         "same family !!! Skipping...", _kpos(vi, keyword))
+                         "same family !!! Skipping...", keyword_pos(vi, keyword))
 
         def mcast_dst(addr: Any) -> None:
             if st.family is None or st.family == addr.version:
@@ -301,12 +305,12 @@ class _Checker:
                 st.mcast_dst = addr
             else:
                 self.err(f"({name}) mcast dest address {addr} MUST match VRRP instance family. Skipping...",
-                         _kpos(vi, "mcast_dst_ip"))
+                         keyword_pos(vi, "mcast_dst_ip"))
 
         def version(value: int) -> None:
             if (st.version is not None and st.version != value) or (value == 2 and st.family == 6):
                 self.err(f"({name}) vrrp_version {value} conflicts with configured or deduced version "
-                         f"{st.version or 0}; ignoring.", _kpos(vi, "version"))
+                         f"{st.version or 0}; ignoring.", keyword_pos(vi, "version"))
             else:
                 st.version = value
 
@@ -356,23 +360,23 @@ class _Checker:
             ifn = vi.use_vmac.ifname
             if ifn is not None and ifn in vmac_names:
                 self.err(f"({name}) VRRP instance {vmac_names[ifn]} is already using {ifn} - ignoring name",
-                         _kpos(vi, "use_vmac"))
+                         keyword_pos(vi, "use_vmac"))
             elif ifn is not None:
                 vmac_names[ifn] = name
         if vi.interface is not None:
             if not self.if_exists(vi.interface):
                 self.err(f"WARNING - interface {vi.interface} for vrrp_instance {name} doesn't exist",
-                         _kpos(vi, "interface"))
+                         keyword_pos(vi, "interface"))
             elif self.host and _sys_int(vi.interface, "type") == ARPHRD_LOOPBACK:
                 self.err(f"({name}) cannot use a loopback interface ({vi.interface}) for vrrp - ignoring",
-                         _kpos(vi, "interface"))
+                         keyword_pos(vi, "interface"))
             else:
                 st.ifp = vi.interface
         if vi.vrf is not None:
             if vi.interface is not None:
-                self.err(f"({name}) Cannot specify VRF interface and interface - ignoring", _kpos(vi, "vrf"))
+                self.err(f"({name}) Cannot specify VRF interface and interface - ignoring", keyword_pos(vi, "vrf"))
             elif not self.if_exists(vi.vrf):
-                self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", _kpos(vi, "vrf"))
+                self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", keyword_pos(vi, "vrf"))
         self._track_refs(name, vi, pos)
         self._family_events(st)
         for vip in vi.virtual_ipaddress_excluded:
@@ -389,7 +393,8 @@ class _Checker:
             for dev in (getattr(rule, "iif", None), getattr(rule, "oif", None)):
                 if dev is not None and not self.if_exists(dev):
                     self.err(f"WARNING - interface {dev} for rule doesn't exist", getattr(rule, "pos", None) or pos)
-        # vrrp_end_handler
+        # vrrp_end_handler: at the instance's closing '}'
+        pos = vi.end_pos
         st.vmac_xmit_base = vi.vmac_xmit_base
         if vi.unicast_configured and (st.vmac or vi.use_ipvlan is not None):
             if st.ifp is None:
@@ -705,16 +710,6 @@ class _Checker:
                          f"IPv{a.family} on interface {a.ifp}")
                 had_error = True
         return had_error
-
-
-def _kpos(block: Any, keyword: str) -> SourcePos | None:
-    """Where `keyword` is in `block`, if the model records keyword positions, else the block's line."""
-    positions = getattr(block, "kw_pos", None)
-    if positions:
-        found = positions.get(keyword)
-        if found is not None:
-            return found
-    return getattr(block, "pos", None)
 
 
 def _line(item: Any) -> int:

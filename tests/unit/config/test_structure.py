@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from keepalived_py.config import load_text
-from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.config.parser import parse_lines
+from keepalived_py.config.preprocess import Preprocessor
 from keepalived_py.config.writer import write_config
+from keepalived_py.errors import SourcePos
 
 
 def codes(result):
@@ -44,6 +47,34 @@ def test_missing_closing_brace_is_reported():
     result = load_text("global_defs {\n router_id a\n")
     assert ConfigErr.MISSING_EOB in codes(result)
     assert result.config.global_defs.router_id == "a"
+
+
+def test_missing_closing_braces_are_counted_once_as_keepalived_does():
+    """keepalived's init_data() reports the count, without a line, once the input is read;
+    the hint says which blocks are open (a refused reload names them)."""
+    result = load_text("vrrp_instance V {\n virtual_ipaddress {\n  192.0.2.1\n")
+    (diag,) = [d for d in result.diagnostics if d.code == ConfigErr.MISSING_EOB]
+    assert diag.message == "There are 2 missing '}'s or extra '{'s" and diag.pos is None
+    assert diag.hint == "not closed: 'virtual_ipaddress' at keepalived.conf:2, 'vrrp_instance V' at keepalived.conf:1"
+
+
+def test_blocks_know_their_closing_brace():
+    text = "vrrp_instance V {\n interface eth0\n virtual_ipaddress {\n  192.0.2.1\n\n }\n\n}\nvrrp_script s { interval 2 }\n"
+    config = load_text(text).config
+    (inst,) = config.vrrp_instance
+    assert (inst.pos.line, inst.end_pos.line) == (1, 8)
+    assert inst.kw_end == {"virtual_ipaddress": SourcePos("keepalived.conf", 6)}
+    (script,) = config.vrrp_script
+    assert (script.pos.line, script.end_pos.line) == (9, 9)
+    assert config.vrrp_script[0].kw_end is None  # no keyword of its own opened a block
+
+
+def test_statements_carry_the_closing_line():
+    diags = Diagnostics()
+    lines = Preprocessor(diagnostics=diags).read_text("a {\n b {\n }\n c\n}\nd {\n", "k.conf")
+    first, second = parse_lines(lines, diags)
+    assert first.end.lineno == 5 and first.block[0].end.lineno == 3 and first.block[1].end is None
+    assert second.end is None  # closed by the end of the input
 
 
 def test_stray_opening_brace_is_ignored():
