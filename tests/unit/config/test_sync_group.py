@@ -203,13 +203,13 @@ def test_sync_group_track_references():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("garp_group {\n interface eth0\n}\n", ["(keepalived.conf: Line 1) garp group 0 does not have any delay set - removing"]),
+    ("garp_group {\n interface eth0\n}\n", ["(keepalived.conf: Line 3) garp group 0 does not have any delay set - removing"]),
     ("garp_group {\n garp_interval 1\n interface eth0\n}\n",
      ["(keepalived.conf: Line 1) The garp_interval is very large - 1 seconds"]),
     ("garp_group {\n gna_interval 0.5\n interface eth0\n}\ngarp_group {\n gna_interval 0.5\n interfaces {\n"
-     "  eth0\n }\n}\n", ["(keepalived.conf: Line 5) garp_group already specified for eth0 - ignoring"]),
+     "  eth0\n }\n}\n", ["(keepalived.conf: Line 9) garp_group already specified for eth0 - ignoring"]),
     ("garp_group {\n gna_interval 0.5\n interfaces {\n  eth0\n  eth7\n }\n}\n",
-     ["(keepalived.conf: Line 1) WARNING - interface eth7 specified for garp_group doesn't exist",
+     ["(keepalived.conf: Line 6) WARNING - interface eth7 specified for garp_group doesn't exist",
       "Non-existent interface specified in configuration"]),
 ])
 def test_garp_group_checks(text, expected):

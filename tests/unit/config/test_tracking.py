@@ -233,9 +233,9 @@ def test_end_of_block_checks():
                   "vrrp_track_process p {\n weight 2\n}\nvrrp_track_process q {\n process x\n quorum 5\n"
                   " quorum_max 2\n}\n")
     assert texts == [
-        "(keepalived.conf: Line 1) No script set for vrrp_script s - removing",
-        "(keepalived.conf: Line 4) No file set for track_file f - ignoring",
-        "(keepalived.conf: Line 7) track process 'p' process name not specified",
+        "(keepalived.conf: Line 3) No script set for vrrp_script s - removing",
+        "(keepalived.conf: Line 6) No file set for track_file f - ignoring",
+        "(keepalived.conf: Line 9) track process 'p' process name not specified",
         "(keepalived.conf: Line 10) Quorum is greater than quorum_max - ignoring",
     ]
 

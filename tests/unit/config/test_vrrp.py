@@ -473,7 +473,7 @@ vrrp_script late {
 def test_vrrp_script_without_script_is_removed():
     text = "vrrp_script s {\n interval 2\n}\n" + MIN.format(body="    track_script {\n        s\n    }")
     texts, _ = validate_on(text, interfaces=None)
-    assert texts[0] == "(keepalived.conf: Line 1) No script set for vrrp_script s - removing"
+    assert texts[0] == "(keepalived.conf: Line 3) No script set for vrrp_script s - removing"
     assert "(keepalived.conf: Line 8) (VI_1) track script s not found, ignoring..." in texts
 
 
