@@ -18,6 +18,7 @@ from typing import Any
 from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.schema import Ctx, Flag, ValueProblem, ValueType, _quote
+from keepalived_py.scripts import quoting
 
 GE = ConfigErr.GENERAL_ERROR
 #: `fallback` default: a bad value makes the keyword ignored (the field keeps its default)
@@ -187,3 +188,94 @@ class GarpExtraIfType(ValueType):
 
     def format(self, value: GarpExtraIf):
         return (["all"] if value.all else []) + [str(value.interval)]
+
+
+# --------------------------------------------------------------------------- scripts
+# keepalived reads every script line with notify_script_init (VRRP notify_*, global
+# startup/shutdown and FIFO scripts, LVS notify_up/down ...): the same types serve them all.
+@dataclass(frozen=True, slots=True)
+class NotifyScript:
+    """A notify script: the command (one word, split by keepalived's quoting rules when run)
+    and the optional user and group to run it as."""
+
+    command: str
+    user: str | None = None
+    group: str | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        return split_command(self.command)
+
+
+class NotifyScriptType(ValueType):
+    """`notify_x <STRING>|<QUOTED-STRING> [username [groupname]]`; `missing`: the handler's own
+    text for a keyword without its script."""
+
+    max_args = None
+
+    def __init__(self, missing: str | None = None):
+        self.missing = missing
+        if missing is not None:
+            self.min_args = 0
+
+    def parse(self, args, ctx):
+        words = script_words(args, ctx)[1:]
+        if not words:
+            raise ValueProblem(say(self.missing or "{kw}: no script given", ctx), GE)
+        user = words[1] if len(words) > 1 else None
+        group = words[2] if len(words) > 2 else None
+        if len(words) > 3:
+            ctx.info(f"{ctx.keyword}: extra parameters {' '.join(words[3:])} ignored")
+        return NotifyScript(words[0], user, group)
+
+    def format(self, value):
+        return [quote_script(value.command), *owner_words(value.user, value.group)]
+
+
+class ScriptCommand(ValueType):
+    """vrrp_script `script`: keepalived takes the first (possibly quoted) word as the command line."""
+
+    max_args = None
+
+    def parse(self, args, ctx):
+        words = script_words(args, ctx)[1:]
+        if not words:
+            raise ValueProblem(f"{ctx.keyword}: no script given")
+        if len(words) > 1:
+            ctx.info(f"{ctx.keyword}: words after the command are ignored "
+                     f"(quote the whole command line): {' '.join(words[1:])}")
+        return words[0]
+
+    def format(self, value):
+        return [quote_script(value)]
+
+
+def split_command(command: str) -> list[str]:
+    """A script's argv, as set_script_params_array() splits its command word ([] if it cannot)."""
+    return quoting.split_command(command) or []
+
+
+def script_words(args, ctx: Ctx) -> list[str]:
+    """The words of a script line as keepalived reads them: the raw line again, with both kinds
+    of quotes and backslash escapes (alloc_strvec_quoted_escaped), keyword first."""
+    if not ctx.raw:
+        return [ctx.keyword, *args]
+    try:
+        return quoting.split_command_strict(ctx.raw)
+    except quoting.QuotingError as exc:
+        raise ValueProblem(f"String '{ctx.raw}': missing terminating {exc.missing}",
+                           ConfigErr.UNMATCHED_QUOTE) from None
+
+
+def quote_script(command: str) -> str:
+    """A command word that both keepalived's line reader and its quoted splitting give back unchanged."""
+    if command and not any(c in command for c in " \t{}!#\"'\\"):
+        return command
+    return '"' + command.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def owner_words(user: str | None, group: str | None) -> list[str]:
+    """The optional `[username [groupname]]` words after a script or FIFO name."""
+    if user is None:
+        return []
+    return [_quote(user)] + ([_quote(group)] if group is not None else [])

@@ -6,9 +6,9 @@ import ipaddress
 
 from hypothesis import strategies as st
 
+from keepalived_py.config import values
 from keepalived_py.config.model import checkers as ck
 from keepalived_py.config.model import lvs
-from keepalived_py.config.model import vrrp_types as vt
 from tests.property.strategies import IPV4, IPV6, WORD, for_value_type, register
 
 ADDRESS = IPV4 | IPV6
@@ -68,8 +68,8 @@ register(ck.WithMissing, lambda v: for_value_type(v.inner))
 register(ck.BfdName, lambda v: WORD)
 
 # the VRRP area's script types, used by the LVS models too (registering twice is harmless)
-register(vt.NotifyScriptType, lambda v: st.builds(vt.NotifyScript, WORD, st.none() | WORD).flatmap(
-    lambda n: st.just(n) if n.user is None else st.builds(vt.NotifyScript, st.just(n.command), st.just(n.user),
+register(values.NotifyScriptType, lambda v: st.builds(values.NotifyScript, WORD, st.none() | WORD).flatmap(
+    lambda n: st.just(n) if n.user is None else st.builds(values.NotifyScript, st.just(n.command), st.just(n.user),
                                                           st.none() | WORD)))
-register(vt.ScriptCommand, lambda v: WORD)
+register(values.ScriptCommand, lambda v: WORD)
 register(ck.DnsName, lambda v: st.from_regex(r"[a-z]{2,8}(\.[a-z]{2,8}){0,2}", fullmatch=True))

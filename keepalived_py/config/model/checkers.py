@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
-from keepalived_py.config.model.vrrp_types import ScriptCommand
 from keepalived_py.config.numbers import INT_MAX, TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Choice,
@@ -31,7 +30,7 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, Number, OptBool, UserGroup
+from keepalived_py.config.values import Decimal, Number, OptBool, ScriptCommand, UserGroup
 from keepalived_py.errors import SourcePos
 
 #: IPVS_WEIGHT_LIMIT (INT_MAX)

@@ -33,7 +33,16 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, GarpExtraIf, GarpExtraIfType, Number, OptBool
+from keepalived_py.config.values import (
+    Decimal,
+    GarpExtraIf,
+    GarpExtraIfType,
+    NotifyScript,
+    NotifyScriptType,
+    Number,
+    OptBool,
+    owner_words,
+)
 
 GE = ConfigErr.GENERAL_ERROR
 #: sched_get_priority_max(SCHED_RR) on Linux
@@ -127,39 +136,6 @@ class SmtpServerType(ValueType):
 
 
 @dataclass(frozen=True, slots=True)
-class ScriptSpec:
-    """A script with an optional user and group to run it as (`SCRIPT [username [groupname]]`)."""
-
-    command: str
-    user: str | None = None
-    group: str | None = None
-
-
-class ScriptSpecType(ValueType):
-    """keepalived's notify_script_init: the first word is the command line (quote it if it has
-    spaces), then optional user and group."""
-
-    min_args = 0
-    max_args = None
-
-    def __init__(self, missing: str = "{kw} missing"):
-        self.missing = missing
-
-    def parse(self, args, ctx):
-        if not args:
-            raise ValueProblem(self.missing.format(kw=ctx.keyword), GE)
-        return ScriptSpec(args[0], args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else None)
-
-    def format(self, value):
-        words = [_quote(value.command)]
-        if value.user is not None:
-            words.append(_quote(value.user))
-            if value.group is not None:
-                words.append(_quote(value.group))
-        return words
-
-
-@dataclass(frozen=True, slots=True)
 class FifoSpec:
     """`FIFO_NAME [username [groupname]]` of notify_fifo, vrrp_notify_fifo, lvs_notify_fifo."""
 
@@ -179,12 +155,7 @@ class FifoSpecType(ValueType):
         return FifoSpec(args[0], args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else None)
 
     def format(self, value):
-        words = [_quote(value.name)]
-        if value.user is not None:
-            words.append(_quote(value.user))
-            if value.group is not None:
-                words.append(_quote(value.group))
-        return words
+        return [_quote(value.name), *owner_words(value.user, value.group)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -767,10 +738,10 @@ class GlobalDefs(Model):
     rs_init_notifies: bool = kw(OptBool(_GLOBAL_BOOL), default=False)
 
     # --- startup / shutdown scripts (timeouts default to 10 s when a script is set)
-    startup_script: ScriptSpec | None = kw(ScriptSpecType("startup script missing"))
+    startup_script: NotifyScript | None = kw(NotifyScriptType("startup script missing"))
     startup_script_timeout: int | None = kw(Number(1, 1000, error="startup_script_timeout '{v}' must be in [1, 1000] - ignoring",
                                                 missing="startup_script_timeout requires value"))
-    shutdown_script: ScriptSpec | None = kw(ScriptSpecType("shutdown script missing"))
+    shutdown_script: NotifyScript | None = kw(NotifyScriptType("shutdown script missing"))
     shutdown_script_timeout: int | None = kw(Number(1, 1000,
                                                  error="shutdown_script_timeout '{v}' must be in [1, 1000] - ignoring",
                                                  missing="shutdown_script_timeout requires value"))
@@ -858,11 +829,11 @@ class GlobalDefs(Model):
 
     # --- notify FIFOs
     notify_fifo: FifoSpec | None = kw(FifoSpecType())
-    notify_fifo_script: ScriptSpec | None = kw(ScriptSpecType("No notify_fifo_script specified"))
+    notify_fifo_script: NotifyScript | None = kw(NotifyScriptType("No notify_fifo_script specified"))
     vrrp_notify_fifo: FifoSpec | None = kw(FifoSpecType())
-    vrrp_notify_fifo_script: ScriptSpec | None = kw(ScriptSpecType("No vrrp_notify_fifo_script specified"))
+    vrrp_notify_fifo_script: NotifyScript | None = kw(NotifyScriptType("No vrrp_notify_fifo_script specified"))
     lvs_notify_fifo: FifoSpec | None = kw(FifoSpecType())
-    lvs_notify_fifo_script: ScriptSpec | None = kw(ScriptSpecType("No lvs_notify_fifo_script specified"))
+    lvs_notify_fifo_script: NotifyScript | None = kw(NotifyScriptType("No lvs_notify_fifo_script specified"))
     fifo_write_vrrp_states_on_reload: bool = kw(Present(), default=False)
 
     # --- SNMP and DBus

@@ -36,7 +36,6 @@ from keepalived_py.config.model.checkers import (
     WithMissing,
     inet_pton,
 )
-from keepalived_py.config.model.vrrp_types import NotifyScript, NotifyScriptType
 from keepalived_py.config.numbers import TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Ctx,
@@ -51,7 +50,7 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, Number, OptBool
+from keepalived_py.config.values import Decimal, NotifyScript, NotifyScriptType, Number, OptBool
 from keepalived_py.errors import SourcePos
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

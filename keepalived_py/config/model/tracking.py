@@ -11,13 +11,11 @@ from keepalived_py.config.model.vrrp_types import (
     KWord,
     ParamMatch,
     ProcessCommand,
-    ScriptCommand,
     WeightReverse,
-    split_command,
 )
 from keepalived_py.config.numbers import INT_MAX, UINT_MAX
 from keepalived_py.config.schema import Model, Present, Word, head, kw, model
-from keepalived_py.config.values import Decimal, Number, UserGroup
+from keepalived_py.config.values import Decimal, Number, ScriptCommand, UserGroup, split_command
 
 _SECS_MAX = UINT_MAX // 1_000_000  # keepalived stores seconds * TIMER_HZ in an unsigned
 

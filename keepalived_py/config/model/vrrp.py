@@ -28,8 +28,6 @@ from keepalived_py.config.model.vrrp_types import (
     NameList,
     NotifyDeleted,
     NotifyDeletedType,
-    NotifyScript,
-    NotifyScriptType,
     OldUnicastChecksum,
     TrackEntry,
     TrackRef,
@@ -45,7 +43,15 @@ from keepalived_py.config.model.vrrp_types import (
 )
 from keepalived_py.config.numbers import INT_MAX, UINT_MAX
 from keepalived_py.config.schema import Entries, Model, Nested, Present, Word, head, kw, model
-from keepalived_py.config.values import Decimal, GarpExtraIf, GarpExtraIfType, Number, OptBool
+from keepalived_py.config.values import (
+    Decimal,
+    GarpExtraIf,
+    GarpExtraIfType,
+    NotifyScript,
+    NotifyScriptType,
+    Number,
+    OptBool,
+)
 
 PRIO_OWNER = 255
 PRIO_DEFAULT = 100

@@ -17,11 +17,10 @@ from keepalived_py.config.model.global_defs import (
     LvsSyncDaemon,
     LvsTimeouts,
     RxBufsPolicy,
-    ScriptSpec,
     ScriptUser,
     SmtpServer,
 )
-from keepalived_py.config.values import GarpExtraIf
+from keepalived_py.config.values import GarpExtraIf, NotifyScript
 from keepalived_py.config.writer import write_config
 
 UPSTREAM = "/work/.mirror/acassen+keepalived/repo"
@@ -93,10 +92,10 @@ CASES = [
     ("checker_process_name kc", "checker_process_name", "kc"),
     ("lvs_process_name kc", "checker_process_name", "kc"),
     ("bfd_process_name kb", "bfd_process_name", "kb"),
-    ("startup_script /bin/true", "startup_script", ScriptSpec("/bin/true")),
-    ('startup_script "/bin/echo a b" nobody nogroup', "startup_script", ScriptSpec("/bin/echo a b", "nobody", "nogroup")),
+    ("startup_script /bin/true", "startup_script", NotifyScript("/bin/true")),
+    ('startup_script "/bin/echo a b" nobody nogroup', "startup_script", NotifyScript("/bin/echo a b", "nobody", "nogroup")),
     ("startup_script_timeout 20", "startup_script_timeout", 20),
-    ("shutdown_script /bin/false root", "shutdown_script", ScriptSpec("/bin/false", "root")),
+    ("shutdown_script /bin/false root", "shutdown_script", NotifyScript("/bin/false", "root")),
     ("shutdown_script_timeout 1000", "shutdown_script_timeout", 1000),
     ("max_auto_priority", "max_auto_priority", 99),
     ("max_auto_priority -1", "max_auto_priority", -1),
@@ -157,13 +156,13 @@ CASES = [
     ("vrrp_skip_check_adv_addr", "vrrp_skip_check_adv_addr", True),
     ("vrrp_strict", "vrrp_strict", True),
     ("notify_fifo /run/f", "notify_fifo", FifoSpec("/run/f")),
-    ("notify_fifo_script /bin/x root", "notify_fifo_script", ScriptSpec("/bin/x", "root")),
+    ("notify_fifo_script /bin/x root", "notify_fifo_script", NotifyScript("/bin/x", "root")),
     ("vrrp_notify_fifo /run/v root root", "vrrp_notify_fifo", FifoSpec("/run/v", "root", "root")),
-    ("vrrp_notify_fifo_script /bin/y", "vrrp_notify_fifo_script", ScriptSpec("/bin/y")),
+    ("vrrp_notify_fifo_script /bin/y", "vrrp_notify_fifo_script", NotifyScript("/bin/y")),
     ("vrrp_notify_priority_changes", "vrrp_notify_priority_changes", True),
     ("fifo_write_vrrp_states_on_reload", "fifo_write_vrrp_states_on_reload", True),
     ("lvs_notify_fifo /run/l", "lvs_notify_fifo", FifoSpec("/run/l")),
-    ("lvs_notify_fifo_script /bin/z", "lvs_notify_fifo_script", ScriptSpec("/bin/z")),
+    ("lvs_notify_fifo_script /bin/z", "lvs_notify_fifo_script", NotifyScript("/bin/z")),
     ("snmp_socket udp:1.2.3.4:705", "snmp_socket", "udp:1.2.3.4:705"),
     ("enable_traps", "enable_traps", True),
     ("enable_snmp_vrrp", "enable_snmp_vrrp", True),

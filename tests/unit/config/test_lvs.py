@@ -19,8 +19,8 @@ from keepalived_py.config.model.lvs import (
     VsgRange,
     VsTarget,
 )
-from keepalived_py.config.model.vrrp_types import NotifyScript
 from keepalived_py.config.schema import keyword_specs
+from keepalived_py.config.values import NotifyScript
 from keepalived_py.config.writer import write_config
 
 IP = ipaddress.ip_address

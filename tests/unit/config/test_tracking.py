@@ -9,12 +9,12 @@ import pytest
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.model import KeepalivedConfig
 from keepalived_py.config.model.tracking import TrackFile, TrackProcess, VrrpScript
-from keepalived_py.config.model.vrrp_types import split_command
 from keepalived_py.config.parser import parse_lines
 from keepalived_py.config.preprocess import Preprocessor
 from keepalived_py.config.schema import Usage, build_model
 from keepalived_py.config.validate import ValidationEnv
 from keepalived_py.config.validate import vrrp as vrrp_validate
+from keepalived_py.config.values import split_command
 from keepalived_py.config.writer import write_config
 
 

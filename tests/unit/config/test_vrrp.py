@@ -14,7 +14,6 @@ from keepalived_py.config.model import KeepalivedConfig
 from keepalived_py.config.model.vrrp import VrrpInstance, round_advert_int
 from keepalived_py.config.model.vrrp_types import (
     NotifyDeleted,
-    NotifyScript,
     TrackRef,
     UnicastPeer,
     UseIpvlan,
@@ -25,7 +24,7 @@ from keepalived_py.config.preprocess import Preprocessor
 from keepalived_py.config.schema import Usage, build_model, keyword_specs
 from keepalived_py.config.validate import ValidationEnv
 from keepalived_py.config.validate import vrrp as vrrp_validate
-from keepalived_py.config.values import GarpExtraIf
+from keepalived_py.config.values import GarpExtraIf, NotifyScript
 from keepalived_py.config.writer import write_config
 
 ROOT = Path(__file__).resolve().parents[3]
