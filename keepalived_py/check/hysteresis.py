@@ -162,6 +162,14 @@ def _verdict(state: CheckerState, up: bool, alert: str | None) -> Verdict:
     return Verdict(up=up, was_up=state.is_up, first=not state.has_run, alert=alert)
 
 
+def _settled(state: CheckerState) -> CheckerState:
+    """retry_it = 0, has_run: the same object when nothing changes (the common case of an up
+    checker succeeding again costs no allocation)."""
+    if state.retry_it == 0 and state.has_run:
+        return state
+    return replace(state, retry_it=0, has_run=True)
+
+
 def _moved(state: CheckerState, up: bool, **changes) -> CheckerState:
     return replace(state, is_up=up, has_run=True, **changes)
 
@@ -187,7 +195,7 @@ def _tcp(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
                 logs.append(f"TCP_CHECK on service {p.rs_label} failed.")
             verdict = _verdict(s, False, "=> TCP CHECK failed on service <=")
             new = _moved(s, False)
-        return Step(replace(new, retry_it=0, has_run=True), p.delay_loop, verdict, tuple(logs))
+        return Step(_settled(new), p.delay_loop, verdict, tuple(logs))
     return Step(replace(s, retry_it=s.retry_it + 1, has_run=True), p.delay_before_retry, None, tuple(logs))
 
 
@@ -220,7 +228,7 @@ def _udp_ping(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
                             if p.retry and s.has_run else f"ICMP CHECK on service {p.rs_label} failed.")
             verdict = _verdict(s, False, f"=> {'UDP' if udp else 'ICMP'} CHECK failed on service <=")
             new = _moved(s, False)
-        return Step(replace(new, retry_it=0, has_run=True), p.delay_loop, verdict, tuple(logs))
+        return Step(_settled(new), p.delay_loop, verdict, tuple(logs))
     if s.is_up:
         return Step(replace(s, retry_it=s.retry_it + 1, has_run=True), p.delay_before_retry, None, tuple(logs))
     return Step(replace(s, has_run=True), p.delay_loop, None, tuple(logs))

@@ -145,10 +145,15 @@ class _Rs:
     in_table: bool = False
     failed: set = field(default_factory=set)
     offsets: dict = field(default_factory=dict)
+    #: configured weight + the checkers' offsets (keepalived's effective_weight)
+    effective: int = 0
 
-    @property
-    def effective(self) -> int:
-        return self.cfg.weight + sum(self.offsets.values())
+    def __post_init__(self) -> None:
+        self.effective = self.cfg.weight
+
+    def set_offset(self, cid: Hashable, offset: int) -> None:
+        self.offsets[cid] = offset
+        self.effective = self.cfg.weight + sum(self.offsets.values())
 
 
 @dataclass(slots=True)
@@ -183,18 +188,40 @@ class Pool:
         out: dict[Hashable, int] = {}
         if vs.stopped:
             return out
-        sorry_live = vs.sorry is not None and vs.sorry.alive
+        sorry_live = self._sorry_live(vs)
         for key, rs in vs.rs.items():
-            if rs.alive and (vs.quorum_up or not sorry_live):
-                out[key] = real_weight(rs.effective)
-            elif rs.cfg.inhibit and rs.in_table:
-                out[key] = 0
+            weight = self._dest(rs, vs.quorum_up, sorry_live)
+            if weight is not None:
+                out[key] = weight
         if vs.sorry is not None:
-            if vs.sorry.alive:
-                out[vs.sorry.cfg.key] = real_weight(vs.sorry.effective)
-            elif vs.sorry.cfg.inhibit and vs.sorry.in_table:
-                out.setdefault(vs.sorry.cfg.key, 0)
+            weight = self._sorry_dest(vs)
+            if weight is not None and (weight or vs.sorry.cfg.key not in out):
+                out[vs.sorry.cfg.key] = weight
         return out
+
+    @staticmethod
+    def _sorry_live(vs: _Vs) -> bool:
+        return vs.sorry is not None and vs.sorry.alive
+
+    @staticmethod
+    def _dest(rs: _Rs, quorum_up: bool, sorry_live: bool) -> int | None:
+        """One real server's desired weight (None: not in the table) for a quorum state."""
+        if rs.alive and (quorum_up or not sorry_live):
+            return real_weight(rs.effective)
+        if rs.cfg.inhibit and rs.in_table:
+            return 0
+        return None
+
+    @staticmethod
+    def _sorry_dest(vs: _Vs) -> int | None:
+        sorry = vs.sorry
+        if sorry is None or vs.stopped:
+            return None
+        if sorry.alive:
+            return real_weight(sorry.effective)
+        if sorry.cfg.inhibit and sorry.in_table:
+            return 0
+        return None
 
     def table(self) -> dict[Hashable, dict[Hashable, int]]:
         return {key: self.destinations(key) for key in self._vs}
@@ -213,8 +240,8 @@ class Pool:
     def _weigh_live(vs: _Vs) -> int:
         return sum(real_weight(rs.effective) for rs in vs.rs.values() if rs.alive)
 
-    def _tracking(self, vs: _Vs, out: list[Decision]):
-        """Run a mutation and add DestChanged for every destination that moved."""
+    def _tracking_all(self, vs: _Vs, out: list[Decision]):
+        """Run a mutation touching every server; add DestChanged for each destination that moved."""
         before = self.destinations(vs.cfg.key)
 
         def finish() -> None:
@@ -222,6 +249,30 @@ class Pool:
             for key in before.keys() | after.keys():
                 if before.get(key) != after.get(key):
                     out.append(DestChanged(vs.cfg.key, key, after.get(key)))
+        return finish
+
+    def _tracking(self, vs: _Vs, touched: _Rs, out: list[Decision]):
+        """The same for an event on one real server, in time independent of the number of
+        servers unless the quorum or sorry server state moves (then every server is looked at)."""
+        q0, s0 = vs.quorum_up, self._sorry_live(vs)
+        touched_before = self._dest(touched, q0, s0)
+        sorry_before = self._sorry_dest(vs)
+
+        def finish() -> None:
+            q1, s1 = vs.quorum_up, self._sorry_live(vs)
+            if (q0, s0) != (q1, s1):
+                for rs in vs.rs.values():
+                    if rs is touched:
+                        continue
+                    before, after = self._dest(rs, q0, s0), self._dest(rs, q1, s1)
+                    if before != after:
+                        out.append(DestChanged(vs.cfg.key, rs.cfg.key, after))
+            after = self._dest(touched, q1, s1)
+            if after != touched_before:
+                out.append(DestChanged(vs.cfg.key, touched.cfg.key, after))
+            sorry_after = self._sorry_dest(vs)
+            if vs.sorry is not None and sorry_after != sorry_before:
+                out.append(DestChanged(vs.cfg.key, vs.sorry.cfg.key, sorry_after))
         return finish
 
     def _rs_notifies(self, vs: _Vs, rs: _Rs, out: list[Decision], stopping: bool = False) -> None:
@@ -294,7 +345,7 @@ class Pool:
         out: list[Decision] = []
         initially_down = initially_down or {}
         for vs in self._vs.values():
-            finish = self._tracking(vs, out)
+            finish = self._tracking_all(vs, out)
             for rs in vs.rs.values():
                 rs.failed = set(initially_down.get((vs.cfg.key, rs.cfg.key), ()))
                 if not rs.failed and not rs.alive:
@@ -312,7 +363,9 @@ class Pool:
 
     def weights(self, vs_key: Hashable, rs_key: Hashable, offsets: dict[Hashable, int]) -> None:
         """Set checkers' initial weight offsets before start() (set_effective_weights())."""
-        self._vs[vs_key].rs[rs_key].offsets.update(offsets)
+        rs = self._vs[vs_key].rs[rs_key]
+        for cid, offset in offsets.items():
+            rs.set_offset(cid, offset)
 
     def checker(self, vs_key: Hashable, rs_key: Hashable, cid: Hashable, verdict: Verdict, *,
                 alpha: bool = False, smtp_alert: bool | None = None) -> list[Decision]:
@@ -322,7 +375,7 @@ class Pool:
         rs = vs.rs[rs_key]
         if vs.stopped:
             return out
-        finish = self._tracking(vs, out)
+        finish = self._tracking(vs, rs, out)
         rs_was_alive = rs.alive
         was_up = cid not in rs.failed
         if was_up == verdict.up:
@@ -353,9 +406,9 @@ class Pool:
         rs = vs.rs[rs_key]
         if vs.stopped:
             return out
-        finish = self._tracking(vs, out)
+        finish = self._tracking(vs, rs, out)
         old = real_weight(rs.effective)
-        rs.offsets[cid] = offset
+        rs.set_offset(cid, offset)
         new = real_weight(rs.effective)
         if new != old and not quiet:
             out.append(Log(f"Changing weight from {old} to {new} for {'' if rs.alive else 'in'}active service "
@@ -369,7 +422,7 @@ class Pool:
         service ..." logged, and with omega the down notifies and quorum_down."""
         out: list[Decision] = []
         for vs in self._vs.values():
-            finish = self._tracking(vs, out)
+            finish = self._tracking_all(vs, out)
             if vs.sorry is not None:
                 vs.sorry.alive = False
                 vs.sorry.in_table = False

@@ -7,8 +7,8 @@ requests, DestChanged for the IPVS plan) go to `emit`. Time comes from an inject
 (`clock.now()`), randomness (warmup) from an injected `rand()`, probes from an injected
 `probe_for(kind)`, so tests run it with a fake clock and fake probes and no sleeping.
 
-Guarantees: a probe that overruns its own timeouts is cut off by an outer guard and counts
-as a timeout; a probe that raises counts as a failure with the exception as its reason; when
+Guarantees: a probe that overruns its own timeouts is cut off by an outer guard (a sweep at
+each tick) and counts as a timeout; a probe that raises counts as a failure with the exception as its reason; when
 `max_in_flight` probes are running, due checkers queue in order and start as slots free.
 Checkers of a suspended virtual server (ha_suspend) skip their runs, delay_loop apart, as
 keepalived's do. FILE_CHECKs have no runs: `file_value()` reports a tracked file's new value.
@@ -53,6 +53,10 @@ class Scheduler:
         self._seq = 0
         self._waiting: deque[Hashable] = deque()
         self._running: dict[Hashable, asyncio.Task] = {}
+        #: when each running probe must have finished (the outer guard), and those cut off
+        self._deadline: dict[Hashable, float] = {}
+        self._cut_off: set[Hashable] = set()
+        self._targets: dict[Hashable, tuple[int, Target]] = {}
         self._suspended: set[Hashable] = set()
         self._wake: asyncio.Event | None = None
         self._stopped = False
@@ -108,6 +112,7 @@ class Scheduler:
     def tick(self) -> int:
         """Start every checker that is due (up to max_in_flight); returns how many started."""
         now = self.clock.now()
+        self._watchdog(now)
         while self._heap and self._heap[0][0] <= now:
             _, _, cid = heapq.heappop(self._heap)
             if cid not in self.specs:
@@ -124,10 +129,31 @@ class Scheduler:
                 continue
             task = asyncio.get_running_loop().create_task(self._run_one(cid))
             self._running[cid] = task
+            self._deadline[cid] = now + self.guard(self.specs[cid])
             started += 1
         return started
 
+    def _watchdog(self, now: float) -> None:
+        """Cut off probes that overran their guard (one sweep per tick, not a timer per probe)."""
+        for cid, deadline in list(self._deadline.items()):
+            if deadline <= now and cid in self._running and cid not in self._cut_off:
+                self._cut_off.add(cid)
+                self._running[cid].cancel()
+
+    def next_wakeup(self) -> float | None:
+        """The earliest of the next due run and the next guard deadline."""
+        times = [t for t in (self.next_due(), min(self._deadline.values(), default=None)) if t is not None]
+        return min(times) if times else None
+
     def target(self, spec: CheckerSpec, state: hy.CheckerState) -> Target:
+        cached = self._targets.get(spec.id)
+        if cached is not None and cached[0] == state.url_it:
+            return cached[1]
+        target = self._make_target(spec, state)
+        self._targets[spec.id] = (state.url_it, target)
+        return target
+
+    def _make_target(self, spec: CheckerSpec, state: hy.CheckerState) -> Target:
         ep = spec.endpoint
         url = state.url_it
         vhost = ep.vhosts[url] if url < len(ep.vhosts) else None
@@ -151,9 +177,10 @@ class Scheduler:
         try:
             probe = self.probe_for(spec.kind)
             try:
-                async with asyncio.timeout(self.guard(spec)):
-                    result = await probe(self.target(spec, self.states[cid]), spec.params)
-            except TimeoutError:
+                result = await probe(self.target(spec, self.states[cid]), spec.params)
+            except asyncio.CancelledError:
+                if cid not in self._cut_off or self._stopped:
+                    raise
                 result = Result(Status.TIMEOUT, "probe did not finish in time")
             except Exception as e:  # a bug in a probe must not stop the others
                 result = Result(Status.FAILED, f"probe error: {type(e).__name__}: {e}"[:300])
@@ -162,6 +189,8 @@ class Scheduler:
                 self.emit(self.apply(cid, result, started))
         finally:
             self._running.pop(cid, None)
+            self._deadline.pop(cid, None)
+            self._cut_off.discard(cid)
             if self._wake is not None:
                 self._wake.set()
 
@@ -209,7 +238,7 @@ class Scheduler:
         while not self._stopped:
             self._wake.clear()
             self.tick()
-            due = self.next_due()
+            due = self.next_wakeup()
             if self._waiting and len(self._running) >= self.max_in_flight:
                 timeout = None            # wait for a slot
             elif due is None:

@@ -201,7 +201,8 @@ def test_stop_removes_everything_and_omega_notifies():
     assert not [d for d in pool2.stop() if isinstance(d, (NotifyRs, NotifyVs))]
 
 
-@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from("ab"), st.booleans()), max_size=80),
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from("ab"), st.booleans(),
+                          st.one_of(st.none(), st.integers(-6, 6)), st.booleans()), max_size=80),
        st.booleans(), st.booleans(), st.integers(1, 8), st.integers(0, 3))
 def test_table_follows_checker_states(events, inhibit, sorry_on, quorum, hyst):
     """Any sequence of checker verdicts: a real server is in the pool with its weight exactly
@@ -222,7 +223,11 @@ def test_table_follows_checker_states(events, inhibit, sorry_on, quorum, hyst):
 
     apply(pool.start())
     up = {(i, c): True for i in range(4) for c in "ab"}
-    for i, c, good in events:
+    offsets = {i: 0 for i in range(4)}
+    for i, c, good, offset, quiet in events:
+        if offset is not None:
+            apply(pool.weight("vs", k(10 + i), "m", offset, quiet=quiet))
+            offsets[i] = offset
         was = up[(i, c)]
         apply(pool.checker("vs", k(10 + i), c, Verdict(up=good, was_up=was, first=False)))
         up[(i, c)] = good
@@ -234,7 +239,7 @@ def test_table_follows_checker_states(events, inhibit, sorry_on, quorum, hyst):
     sorry_live = sorry_on and ("192.0.2.99", 80) in table
     for i in range(4):
         if i in alive and (pool.quorum_up("vs") or not sorry_live):
-            assert table[k(10 + i)] == i + 1
+            assert table[k(10 + i)] == max(i + 1 + offsets[i], 0)
         elif inhibit:
             assert table[k(10 + i)] == 0
         else:

@@ -238,6 +238,10 @@ def test_guard_cuts_off_a_hanging_probe():
         sched.start()
         sched.clock.set(1.0)
         sched.tick()
+        await asyncio.sleep(0)
+        assert sched.in_flight == 1 and sched.next_wakeup() == 1.05
+        sched.clock.set(1.05)
+        sched.tick()                  # the sweep cuts the probe off
         await sched.settle()
         return sched.states[tcp.id]
     state = asyncio.run(main())
