@@ -102,11 +102,22 @@ class Scheduler:
         return len(self._running)
 
     # ------------------------------------------------------------------ suspension (ha_suspend)
-    def suspend(self, vs_key: Hashable, suspended: bool) -> None:
+    def suspend(self, vs_key: Hashable, suspended: bool) -> list[Decision]:
+        """ha_suspend: the virtual server's address went away (suspended) or came back
+        (check_api.c update_checker_activity: "Suspending/Activating healthchecker ...")."""
+        if suspended == (vs_key in self._suspended):
+            return []
         if suspended:
             self._suspended.add(vs_key)
         else:
             self._suspended.discard(vs_key)
+        verb = "Suspend" if suspended else "Activat"
+        out: list[Decision] = [Log(f"{verb}ing healthchecker for service {s.policy.rs_label} for VS "
+                                   f"{s.policy.vs_label}")
+                               for s in self.specs.values() if s.vs_key == vs_key and s.kind is not hy.Kind.FILE]
+        if self.states:   # after start(): report; before, start() says "Deactivating"
+            self.emit(out)
+        return out
 
     # ------------------------------------------------------------------ running
     def tick(self) -> int:

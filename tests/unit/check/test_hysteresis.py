@@ -288,3 +288,27 @@ def test_verdicts_alternate_and_follow_results(results, retry, alpha, kind):
     # a checker never stays up after retry + 1 failures in a row
     if run_of_failures > retry + 1 and kind is not h.Kind.SMTP:
         assert not state.is_up
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=80), st.integers(0, 3), st.booleans(), st.integers(1, 3))
+def test_http_up_needs_every_url_and_verdicts_alternate(results, retry, alpha, n_urls):
+    p = policy(h.Kind.HTTP, retry=retry, alpha=alpha, url_paths=tuple(f"/{i}" for i in range(n_urls)),
+               url_success_msgs=("HTTP status code",) * n_urls)
+    state = h.initial(p)
+    goods = 0     # successes since the checker last went down (keepalived re-checks a failed
+    last = None   # url, then the urls in turn; failures of a down checker are not counted)
+    for good in results:
+        step = h.on_result(p, state, OK if good else FAIL)
+        goods += good
+        if step.verdict:
+            assert step.verdict.up == good
+            if good:
+                assert goods >= n_urls or (state.is_up and not state.has_run)
+            else:
+                goods = 0
+            if last is not None:
+                assert last.up != step.verdict.up
+            last = step.verdict
+        state = step.state
+        assert 0 <= state.url_it < n_urls
+        assert step.delay in (p.delay_loop, p.delay_before_retry, max(p.delay_loop, p.delay_before_retry))

@@ -105,6 +105,22 @@ def test_smtp_bad_servers(script, status, prefix):
     assert took < T * 3 + 0.5
 
 
+def test_smtp_slow_but_within_timeout_is_up():
+    async def main():
+        async def handler(r, w):
+            for out in (b"220 hi\r\n", b"250 ok\r\n", b"221 bye\r\n"):
+                if out != b"220 hi\r\n":
+                    await r.readline()
+                await asyncio.sleep(T / 3)
+                w.write(out)
+                await w.drain()
+            w.close()
+        server, port = await tcp_server(handler)
+        async with server:
+            return await smtp.probe(Target("127.0.0.1", port, T), SmtpCheck())
+    assert run(main()).ok
+
+
 def test_smtp_down():
     port = closed_port()
     r = run(smtp.probe(Target("127.0.0.1", port, T), SmtpCheck()))
@@ -148,6 +164,31 @@ def dns_case(mode, **params):
 def test_dns_up():
     r, _ = dns_case("ok")
     assert r.ok, r
+
+
+def test_dns_slow_answer_within_timeout():
+    async def main():
+        loop = asyncio.get_running_loop()
+        holder = {}
+
+        def respond(data):
+            q = dns.message.from_wire(data)
+            wire = dns.message.make_response(q).to_wire()
+            loop.call_later(T / 2, lambda: holder["t"].sendto(wire, holder["addr"]))
+            return []
+        transport, port = await udp_server(respond)
+        holder["t"] = transport
+        orig = transport._protocol.datagram_received
+
+        def capture(data, addr):
+            holder["addr"] = addr
+            orig(data, addr)
+        transport._protocol.datagram_received = capture
+        try:
+            return await dnsk.probe(Target("127.0.0.1", port, T), DnsCheck(name="example.org"))
+        finally:
+            transport.close()
+    assert run(main()).ok
 
 
 def test_dns_rcode_error():

@@ -315,3 +315,21 @@ def test_run_loop_with_real_clock_and_quick_probes():
         await task
         return calls
     assert len(asyncio.run(main())) >= 3
+
+
+def test_suspend_and_resume_log_and_skip():
+    async def main():
+        sched, clock, out, probes = make({})
+        sched.start()
+        vs_key = next(iter(sched.specs.values())).vs_key
+        logs = sched.suspend(vs_key, True)
+        assert "Suspending healthchecker for service [192.0.2.10]:tcp:80 for VS [192.0.2.1]:tcp:80" in \
+            [d.text for d in logs]
+        assert sched.suspend(vs_key, True) == []
+        await advance_to(sched, clock, 20.0)
+        skipped = len(probes.calls)
+        sched.suspend(vs_key, False)
+        await advance_to(sched, clock, 80.0)
+        return skipped, probes.calls
+    skipped, calls = asyncio.run(main())
+    assert skipped == 0 and calls
