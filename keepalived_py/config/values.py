@@ -121,6 +121,27 @@ def fail(error: str, fallback: Any, word: str, ctx: Ctx) -> Any:
     return fallback
 
 
+class OptChoice(ValueType):
+    """`keyword [WORD]`: alone means `default`, else one of `choices`; another word is the
+    handler's `error` (the keyword ignored), or with `fallback` a warning and that value."""
+
+    min_args = 0
+    max_args = None
+
+    def __init__(self, default: Any, *choices: str, error: str, fallback: Any = RAISE):
+        self.default, self.choices, self.error, self.fallback = default, choices, error, fallback
+
+    def parse(self, args, ctx):
+        if not args:
+            return self.default
+        if args[0] in self.choices:
+            return args[0]
+        return fail(self.error, self.fallback, args[0], ctx)
+
+    def format(self, value):
+        return [] if value == self.default else [value]
+
+
 class OptBool(Flag):
     """`keyword [<BOOL>]` with the handler's own message for a word that is not a <BOOL>
     (keepalived ignores words after it)."""

@@ -41,6 +41,7 @@ from keepalived_py.config.values import (
     NotifyScriptType,
     Number,
     OptBool,
+    OptChoice,
     owner_words,
 )
 
@@ -469,41 +470,6 @@ class MaxAutoPriority(ValueType):
         return [str(value)]
 
 
-class DynamicInterfaces(ValueType):
-    """`dynamic_interfaces [allow_if_changes]`: True, or 'allow_if_changes'."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        if not args:
-            return True
-        if args[0] == "allow_if_changes":
-            return "allow_if_changes"
-        ctx.warn(f"Unknown dynamic_interfaces option '{args[0]}'", GE)
-        return True
-
-    def format(self, value):
-        return [] if value is True else [value]
-
-
-class FlushOnStop(ValueType):
-    """`lvs_flush_on_stop [VS]`: 'full' (alone) or 'VS'."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        if not args:
-            return "full"
-        if args[0] == "VS":
-            return "VS"
-        raise ValueProblem(f"Unknown lvs_flush_on_stop type {args[0]}", GE)
-
-    def format(self, value):
-        return [] if value == "full" else [value]
-
-
 class OptName(ValueType):
     """A keyword with an optional word, and a default when the word is absent."""
 
@@ -769,14 +735,16 @@ class GlobalDefs(Model):
     bfd_rlimit_rttime: int = kw(RtRlimit(), default=RT_RLIMIT_DEFAULT, aliases=("bfd_rlimit_rtime",))
 
     # --- interfaces
-    dynamic_interfaces: bool | str = kw(DynamicInterfaces(), default=False)
+    dynamic_interfaces: bool | str = kw(OptChoice(True, "allow_if_changes", error="Unknown dynamic_interfaces option '{v}'",
+                                                             fallback=True), default=False)
     default_interface: str | None = kw(Str("default_interface requires interface name"))  # default eth0
     disable_local_igmp: bool = kw(Present(), default=False)
 
     # --- LVS
     lvs_timeouts: LvsTimeouts | None = kw(LvsTimeoutsType())
     lvs_flush: bool = kw(Present(), default=False)
-    lvs_flush_on_stop: str | None = kw(FlushOnStop(), aliases=("lvs_flush_onstop",))
+    lvs_flush_on_stop: str | None = kw(OptChoice("full", "VS", error="Unknown lvs_flush_on_stop type {v}"),
+                                          aliases=("lvs_flush_onstop",))
     lvs_sync_daemon: LvsSyncDaemon | None = kw(LvsSyncDaemonType())
 
     # --- VRRP protocol defaults

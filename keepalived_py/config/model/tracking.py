@@ -9,13 +9,19 @@ from __future__ import annotations
 from keepalived_py.config.model.vrrp_types import (
     InitFile,
     KWord,
-    ParamMatch,
     ProcessCommand,
     WeightReverse,
 )
 from keepalived_py.config.numbers import INT_MAX, UINT_MAX
 from keepalived_py.config.schema import Model, Present, Word, head, kw, model
-from keepalived_py.config.values import Decimal, Number, ScriptCommand, UserGroup, split_command
+from keepalived_py.config.values import (
+    Decimal,
+    Number,
+    OptChoice,
+    ScriptCommand,
+    UserGroup,
+    split_command,
+)
 
 _SECS_MAX = UINT_MAX // 1_000_000  # keepalived stores seconds * TIMER_HZ in an unsigned
 
@@ -82,7 +88,8 @@ class TrackProcess(Model):
     process: tuple[str, ...] | None = kw(ProcessCommand(),
                                          once="Process already set for track process - ignoring {arg}")
     #: None: 'exact' when parameters are given, else the name alone is matched
-    param_match: str | None = kw(ParamMatch())
+    param_match: str | None = kw(OptChoice("exact", "initial", "partial",
+                                           error="Invalid param_match type {v} - ignoring"))
     weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for vrrp_track_process {n} must be "
                                                 "between [-254..254] inclusive. Ignoring...",
                                                 "vrrp_track_process {n} unknown weight option {v}", None,

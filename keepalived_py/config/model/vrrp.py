@@ -28,7 +28,6 @@ from keepalived_py.config.model.vrrp_types import (
     NameList,
     NotifyDeleted,
     NotifyDeletedType,
-    OldUnicastChecksum,
     TrackEntry,
     TrackRef,
     UnicastPeer,
@@ -51,6 +50,7 @@ from keepalived_py.config.values import (
     NotifyScriptType,
     Number,
     OptBool,
+    OptChoice,
 )
 
 PRIO_OWNER = 255
@@ -110,7 +110,8 @@ class VrrpInstance(Model):
     #: None: keepalived's default (255 for IPv4 adverts, the kernel's for IPv6)
     unicast_ttl: int | None = kw(Number(0, 255, error="({n}): TTL '{v}' not valid - must be between 0 & 255"))
     #: 'config' (old VRRPv3 unicast checksum) or 'never' (no detection of old checksums)
-    old_unicast_checksum: str | None = kw(OldUnicastChecksum())
+    old_unicast_checksum: str | None = kw(OptChoice("config", "never",
+                                                    error="({n}) Unknown old_unicast_chksum mode {v} - ignoring"))
 
     # --- the virtual router
     virtual_router_id: int | None = kw(Number(1, 255, error="({n}): VRID '{v}' not valid - must be between 1 & 255"))

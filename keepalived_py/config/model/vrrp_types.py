@@ -426,23 +426,6 @@ class UseIpvlanType(KaValue):
         return words
 
 
-class OldUnicastChecksum(KaValue):
-    """old_unicast_checksum [never]: 'config' (use the old algorithm) or 'never' (no detection)."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        if not args:
-            return "config"
-        if args[0] == "never":
-            return "never"
-        raise ValueProblem(say("({n}) Unknown old_unicast_chksum mode {v} - ignoring", ctx, v=args[0]))
-
-    def format(self, value):
-        return [] if value == "config" else [value]
-
-
 class VrrpState(KaValue):
     """state MASTER|BACKUP (case sensitive); anything else is BACKUP with keepalived's error."""
 
@@ -540,23 +523,6 @@ class InitFile(KaValue):
 
     def format(self, value):
         return [str(value[0])] + (["overwrite"] if value[1] else [])
-
-
-class ParamMatch(KaValue):
-    """vrrp_track_process param_match [initial|partial]: alone means exact."""
-
-    min_args = 0
-    max_args = None
-
-    def parse(self, args, ctx):
-        if not args:
-            return "exact"
-        if args[0] in ("initial", "partial"):
-            return args[0]
-        raise ValueProblem(f"Invalid param_match type {args[0]} - ignoring")
-
-    def format(self, value):
-        return [] if value == "exact" else [value]
 
 
 class ProcessCommand(KaValue):
