@@ -5,8 +5,9 @@ The request is keepalived's: `GET <path> HTTP/1.0` (1.1 with http_protocol 1.1),
 virtualhost (url, checker, real server, virtual server in that order) or "address:port".
 Success needs a status in the url's status_code ranges (default 200-299), then the MD5
 digest of the body if one is set, then the regex (or its absence with regex_no_match).
-SSL_GET does not verify the server's certificate (keepalived's default without an SSL CA);
-enable_sni sends the virtualhost as SNI.
+SSL_GET never verifies the server's certificate (keepalived does not either, even with an
+SSL CA); tls_context() builds the client context from the SSL block (client certificate and
+key); enable_sni sends the virtualhost as SNI.
 
 Failures carry keepalived's words for the log line "<reason> server <rs>." ("Timeout
 connecting", "HTTP status code error to", "MD5 digest error to", "Regex match failed", ...).
@@ -42,11 +43,24 @@ _unverified: ssl.SSLContext | None = None
 def _default_ssl() -> ssl.SSLContext:
     global _unverified
     if _unverified is None:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        _unverified = ctx
+        _unverified = tls_context()
     return _unverified
+
+
+def tls_context(ssl_defs=None) -> ssl.SSLContext:
+    """SSL_GET's client context from the `SSL { ca certificate key password }` block as
+    keepalived's check_ssl.c builds it: our certificate chain and key (for servers that ask
+    for one), the CA file loaded, but the server's certificate never verified (keepalived
+    sets no SSL_VERIFY_PEER). OSError / ssl.SSLError when a file cannot be loaded."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if ssl_defs is not None:
+        if ssl_defs.certificate:
+            ctx.load_cert_chain(ssl_defs.certificate, ssl_defs.key or None, ssl_defs.password or None)
+        if ssl_defs.ca:
+            ctx.load_verify_locations(ssl_defs.ca)
+    return ctx
 
 
 def compile_regex(url) -> re.Pattern[bytes] | None:

@@ -241,3 +241,23 @@ def test_ssl_get_silent_server_times_out():
             return await http.probe(Target("127.0.0.1", port, T), http_get(Url(path="/"), cls=SslGet))
     r = run(main())
     assert r.status in (Status.TIMEOUT, Status.FAILED) and r.reason
+
+
+def test_ssl_get_client_certificate_from_the_ssl_block(tmp_path):
+    from keepalived_py.config.model.static import SslDefs
+
+    cert, key = self_signed(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    server_ctx.load_verify_locations(cert)
+
+    async def main(client_ctx):
+        server, port = await http_server("ok", tls=server_ctx)
+        async with server:
+            return await http.probe(Target("127.0.0.1", port, T, resources=Resources(ssl_context=client_ctx)),
+                                    http_get(Url(path="/"), cls=SslGet))
+    with_cert = run(main(http.tls_context(SslDefs(certificate=str(cert), key=str(key), ca=str(cert)))))
+    without = run(main(http.tls_context(None)))
+    assert with_cert.ok, with_cert
+    assert without.status is not Status.OK and without.reason
