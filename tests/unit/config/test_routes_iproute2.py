@@ -1,0 +1,121 @@
+"""iproute2 names in routes and rules: read as keepalived 2.2.7 reads /etc/iproute2, resolved to
+numbers once in the config models, and one option table per line kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from keepalived_py.config.diagnostics import Diagnostics
+from keepalived_py.config.model import iproute2
+from keepalived_py.config.model.route_entry import NEXTHOP_OPTIONS, ROUTE_OPTIONS, RouteEntry
+from keepalived_py.config.model.rules import RULE_OPTIONS, RuleEntry
+from keepalived_py.config.schema import Ctx, ValueProblem
+
+
+@pytest.fixture
+def etc(tmp_path, monkeypatch):
+    """A private /etc/iproute2: write files into it, the tables are read afresh."""
+    monkeypatch.setattr(iproute2, "IPROUTE2_DIR", f"{tmp_path}/")
+    monkeypatch.setattr(iproute2, "_cache", {})
+    return tmp_path
+
+
+def parse_route(line: str):
+    return RouteEntry().parse(line.split(), Ctx(Diagnostics()))
+
+
+def parse_rule(line: str):
+    return RuleEntry().parse(line.split(), Ctx(Diagnostics()))
+
+
+def test_names_resolve_to_numbers_in_the_model():
+    route = parse_route("203.0.113.0/24 via 192.0.2.254 dev eth0 table main protocol bird scope link tos 0 "
+                        "realms 0/1 no_track")
+    assert (route.table, route.protocol, route.scope, route.tos, route.realms) == (254, 12, 253, 0, 1)
+    assert route.kernel_protocol == 12
+    assert parse_route("203.0.113.0/24 dev eth0 protocol bird").kernel_protocol == 18
+    rule = parse_rule("from all lookup local ipproto tcp preference 5")
+    assert (rule.table, rule.ipproto, rule.kernel_protocol) == (255, 6, 18)
+    for value in (route.table, route.protocol, route.scope, rule.table, rule.ipproto):
+        assert type(value) is int
+
+
+def test_file_entries_numbers_and_defaults(etc):
+    (etc / "rt_protos").write_text("# comment\n0x20 hexproto\n010 octproto\n200 myproto extra\n"
+                                   "201 myproto # first wins\n12 notbird\n300 toolarge\n-5 negative\n")
+    names = iproute2.names("rt_protos")
+    assert names["hexproto"] == 32 and names["octproto"] == 8
+    assert "toolarge" not in names and "negative" not in names
+    assert names["myproto"] == 201  # '200 myproto extra' has three words: skipped
+    assert names["notbird"] == 12 and "bird" not in names  # a default only where its id is free
+    assert names["static"] == 4
+    assert parse_route("203.0.113.0/24 dev eth0 protocol myproto no_track").protocol == 201
+
+
+def test_dot_d_directories_are_not_read(etc):
+    """keepalived 2.2.7 reads /etc/iproute2/<file> only (checked against the real binary in a
+    private mount namespace: a table in rt_tables.d/ is 'not found')."""
+    (etc / "rt_tables").write_text("100 mine\n")
+    (etc / "rt_tables.d").mkdir()
+    (etc / "rt_tables.d" / "x.conf").write_text("250 dtable\n")
+    assert iproute2.rt_lookup("rt_tables", "mine") == 100
+    assert iproute2.rt_lookup("rt_tables", "dtable") is None
+    with pytest.raises(ValueProblem, match="Routing table dtable not found for route"):
+        parse_route("203.0.113.0/24 dev eth0 table dtable")
+
+
+def test_missing_files_give_the_builtin_names(etc):
+    assert iproute2.rt_lookup("rt_tables", "main") == 254
+    assert iproute2.rt_lookup("rt_scopes", "host") == 254
+    assert iproute2.rt_lookup("rt_realms", "anything") is None
+
+
+@pytest.mark.parametrize("kind,word,value", [
+    ("rt_tables", "4294967295", 4294967295),
+    ("rt_tables", "4294967296", 0),  # low 32 bits, as keepalived keeps them
+    ("rt_tables", "-1", 4294967295),  # C strtoul wraps a '-'
+    ("rt_tables", "0x10", 16),
+    ("rt_scopes", "256", None),
+    ("rt_dsfield", "0x10", 16),
+    ("group", "2147483648", None),
+])
+def test_numbers_as_find_entry_reads_them(kind, word, value):
+    assert iproute2.rt_lookup(kind, word) == value
+
+
+def test_realms_and_types():
+    assert iproute2.realms("1/2") == 0x10002 and iproute2.realms("3") == 3
+    assert iproute2.realms("x/2") is None
+    assert iproute2.format_realms(0x10002) == "1/2" and iproute2.format_realms(3) == "3"
+    assert iproute2.rtn_type("brd") == 3 and iproute2.rtn_type("0x6") == 6 and iproute2.rtn_type("256") is None
+
+
+# keepalived 2.2.7 alloc_route() / parse_nexthops() / alloc_rule() option words
+KEEPALIVED_ROUTE_WORDS = {
+    "inet6", "inet", "src", "as", "via", "gw", "from", "tos", "dsfield", "table", "protocol", "scope", "metric",
+    "priority", "preference", "dev", "oif", "onlink", "encap", "expires", "mtu", "hoplimit", "advmss", "rtt",
+    "rttvar", "reordering", "window", "cwnd", "ssthresh", "realms", "rto_min", "initcwnd", "initrwnd",
+    "features", "quickack", "congctl", "pref", "ttl-propagate", "fastopen_no_cookie", "add", "prepend", "append",
+    "or", "nexthop", "no_track", "vrf"}
+KEEPALIVED_NEXTHOP_WORDS = {"via", "dev", "weight", "onlink", "encap", "realms", "as"}
+KEEPALIVED_RULE_WORDS = {
+    "inet6", "inet", "from", "to", "table", "lookup", "not", "preference", "order", "priority", "tos", "dsfield",
+    "fwmark", "realms", "suppress_prefixlength", "sup_pl", "suppress_ifgroup", "sup_group", "dev", "iif", "oif",
+    "tunnel-id", "uidrange", "l3mdev", "protocol", "ipproto", "sport", "dport", "no_track"}
+
+
+def test_option_tables_cover_keepalived():
+    assert set(ROUTE_OPTIONS) == KEEPALIVED_ROUTE_WORDS
+    assert set(NEXTHOP_OPTIONS) == KEEPALIVED_NEXTHOP_WORDS
+    assert set(RULE_OPTIONS) == KEEPALIVED_RULE_WORDS
+
+
+def test_invalid_number_text_comes_first_as_in_keepalived():
+    diags = Diagnostics()
+    with pytest.raises(ValueProblem, match="Invalid metric x specified for route"):
+        RouteEntry().parse(["203.0.113.0/24", "dev", "eth0", "metric", "x"], Ctx(diags))
+    assert [d.message for d in diags] == ["invalid number 'x'"]
+    diags = Diagnostics()
+    with pytest.raises(ValueProblem, match="unknown route keyword bogus"):
+        RouteEntry().parse(["203.0.113.0/24", "dev", "eth0", "bogus"], Ctx(diags))
+    assert [d.message for d in diags] == ["VRRP parsed invalid IP bogus. skipping IP..."]
