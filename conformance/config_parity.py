@@ -7,7 +7,8 @@ match (or be listed in DIFFERENCES.md under scenario `config_test_parity`), and 
 diagnostics are shown side by side as a table of differences. A file that says
 `# expect: same diagnostics` in its first lines must also give the same set of diagnostic
 lines, line numbers included (keepalived names the file in "(FILE: Line N)" only in some of
-its parses, so the file name is left out of the comparison).
+its parses, so the file name is left out of the comparison, and so are our hints such as
+"(did you mean ...?)").
 
     python -m conformance.config_parity [--only SUBSTRING] [-v]
 """
@@ -39,6 +40,8 @@ EXTRA_INTERFACES = ("eth0.1",)
 _EXPECT = re.compile(r"#\s*expect:\s*keepalived exit (\d+)")
 _SAME = re.compile(r"#\s*expect:\s*same diagnostics")
 _WHERE = re.compile(r"^\((?:[^()]*: )?Line (\d+)\) ")
+#: what our diagnostics add to keepalived's text (Diagnostic.hint), left out of the comparison
+_OUR_HINT = re.compile(r" \((?:did you mean '[^']*'\?|not closed: .*)\)$")
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,9 @@ def table(cases: list[Case], ref: dict[str, Outcome], ours: dict[str, Outcome], 
 
 
 def comparable(lines: tuple[str, ...]) -> set[str]:
-    """Diagnostic lines as a set, "(FILE: Line N) " and "(Line N) " made one form."""
-    return {_WHERE.sub(r"(Line \1) ", line) for line in lines}
+    """Diagnostic lines as a set, "(FILE: Line N) " and "(Line N) " made one form, without
+    the hints we add."""
+    return {_OUR_HINT.sub("", _WHERE.sub(r"(Line \1) ", line)) for line in lines}
 
 
 def diagnostic_mismatches(cases: list[Case], ref: dict[str, Outcome], ours: dict[str, Outcome]) -> list[str]:

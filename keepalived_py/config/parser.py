@@ -5,13 +5,12 @@ links to it); it knows blocks and lines only, the schema (config/schema.py, conf
 knows keywords.
 
 The preprocessor's `Line`s become LINE / OPEN / RBRACE tokens (OPEN: a keyword line
-followed by its '{'); Lark's LALR parser builds a
-tree of `Stmt`s (its callbacks run during the parse, so no intermediate Lark tree is built,
-which keeps a 60k-line configuration fast). Brace errors are recovered the way keepalived
-recovers them, each with a diagnostic: an extra '}' is dropped, a '{' that opens nothing is
-ignored, blocks still open at the end of the input are closed (one message, as keepalived
-counts them). Each block keeps the line of its closing '}' for keepalived's end-of-block
-messages.
+followed by its '{'); Lark's LALR parser builds a tree of `Stmt`s (its callbacks run during
+the parse, so no intermediate Lark tree is built, which keeps a 60k-line configuration
+fast). Brace errors get keepalived's messages, and keepalived's separate count of braces
+decides them: a '{' that opens nothing is ignored (but counted), a '}' at the top level is
+dropped, blocks still open at the end of the input are closed (one message with the count).
+Each block keeps the line of its closing '}' for keepalived's end-of-block messages.
 """
 
 from __future__ import annotations
@@ -84,7 +83,9 @@ class _LineLexer(Lexer):
     def lex(self, data) -> Iterator[_Tok]:
         lines: list[Line] = data.lines
         diags: Diagnostics = data.diagnostics
-        depth = 0
+        depth = 0  # blocks open
+        # keepalived's read_line() counts braces apart from the blocks: a stray '{' counts too
+        braces = 0
         openers: list[Line] = []
         count = len(lines)
         index = 0
@@ -93,11 +94,17 @@ class _LineLexer(Lexer):
             words = line.words
             if len(words) == 1 and words[0] == "{":
                 diags.add(ConfigErr.UNEXPECTED_BOB, "Unexpected '{' - ignoring", line.pos)
+                braces += 1
                 index += 1
             elif len(words) == 1 and words[0] == "}":
                 index += 1
-                if depth == 0:
+                braces -= 1
+                if braces < 0:
                     diags.add(ConfigErr.UNEXPECTED_EOB, "Extra '}' found", line.pos)
+                    braces = 0
+                if depth == 0:
+                    # at the top level keepalived looks '}' up as a keyword
+                    diags.add(ConfigErr.UNKNOWN_KEYWORD, "Unknown keyword '}'", line.pos)
                     continue
                 depth -= 1
                 openers.pop()
@@ -107,18 +114,19 @@ class _LineLexer(Lexer):
                 if len(nxt) == 1 and nxt[0] == "{":
                     # a keyword line and the brace that follows it: one OPEN token
                     depth += 1
+                    braces += 1
                     openers.append(line)
                     yield _Tok("OPEN", index)
                     index += 2
                 else:
                     yield _Tok("LINE", index)
                     index += 1
-        if depth:
-            # keepalived's init_data() counts what is still open once the input is read; the
+        if braces:
+            # keepalived's init_data() counts the braces still open once the input is read; the
             # hint says which blocks (a reload refused for this names them)
             unclosed = ", ".join(f"'{' '.join(o.words)}' at {o.pos}" for o in reversed(openers[-3:]))
-            diags.add(ConfigErr.MISSING_EOB, f"There are {depth} missing '}}'s or extra '{{'s",
-                      hint=f"not closed: {unclosed}")
+            diags.add(ConfigErr.MISSING_EOB, f"There are {braces} missing '}}'s or extra '{{'s",
+                      hint=f"not closed: {unclosed}" if unclosed else None)
         while depth:
             depth -= 1
             yield _Tok("RBRACE", count)

@@ -37,9 +37,11 @@ def test_parsing_goes_on_after_an_unknown_keyword():
 
 
 def test_extra_closing_brace_is_reported_and_dropped():
+    """keepalived 2.2.7 -t: "(Line 4) Extra '}' found" and "(Line 4) Unknown keyword '}'"."""
     result = load_text("global_defs {\n router_id a\n}\n}\n")
-    assert codes(result) == [ConfigErr.UNEXPECTED_EOB]
-    assert result.diagnostics[0].pos.line == 4
+    assert codes(result) == [ConfigErr.UNEXPECTED_EOB, ConfigErr.UNKNOWN_KEYWORD]
+    assert [(d.pos.line, d.message) for d in result.diagnostics] == [
+        (4, "Extra '}' found"), (4, "Unknown keyword '}'")]
     assert result.config.global_defs.router_id == "a"
 
 
@@ -78,8 +80,18 @@ def test_statements_carry_the_closing_line():
 
 
 def test_stray_opening_brace_is_ignored():
+    """keepalived ignores the '{' but its brace count keeps it: one '}' is missing at the end."""
     result = load_text("{\nglobal_defs {\n router_id a\n}\n")
-    assert codes(result) == [ConfigErr.UNEXPECTED_BOB]
+    assert codes(result) == [ConfigErr.UNEXPECTED_BOB, ConfigErr.MISSING_EOB]
+    assert result.config.global_defs.router_id == "a"
+    assert result.diagnostics[-1].message == "There are 1 missing '}'s or extra '{'s"
+
+
+def test_a_closing_brace_that_a_stray_brace_balances_is_not_extra():
+    """keepalived 2.2.7 -t on this: "(Line 5) Unknown keyword '}'" only."""
+    result = load_text("{\nglobal_defs {\n router_id a\n}\n}\n")
+    assert [(d.pos.line, d.message) for d in result.diagnostics if d.code != ConfigErr.OK] == [
+        (1, "Unexpected '{' - ignoring"), (5, "Unknown keyword '}'")]
 
 
 def test_block_keyword_without_block_is_reported():
