@@ -281,7 +281,6 @@ class KeywordSpec:
     multi: bool = False
     alts: tuple[tuple[str, Any], ...] = ()  # other keywords that set this field to a constant
     deprecated: tuple[str, ...] = ()  # aliases that draw keepalived's deprecation warning
-    implemented: bool = False
     block_optional: bool = False  # Nested: the block may be absent (keyword line only)
     check: Callable[[Any, Ctx], Any] | None = None  # extra check/normalisation after parse
     once: str | None = None  # keepalived keeps the first value: message for a repeat ({arg}: its first word)
@@ -295,11 +294,11 @@ BODY = "body"
 
 def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
        multi: bool = False, alts: dict[str, Any] | None = None, deprecated: Sequence[str] = (),
-       implemented: bool = False, block_optional: bool = False,
+       block_optional: bool = False,
        check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None, merge: bool = False) -> Any:
     """A model field set by a keyword (the field's own name unless `name` says otherwise)."""
     spec = dict(name=name, vtype=vtype, aliases=tuple(aliases), multi=multi,
-                alts=tuple((alts or {}).items()), deprecated=tuple(deprecated), implemented=implemented,
+                alts=tuple((alts or {}).items()), deprecated=tuple(deprecated),
                 block_optional=block_optional, check=check, once=once, merge=merge)
     if multi or (isinstance(vtype, Entries) and default is MISSING):
         default = ()
@@ -358,8 +357,8 @@ def model(cls: type) -> type:
             specs.append((f.name, spec))
             # precomputed per keyword, so building a large configuration does no string work
             kind = _NESTED if isinstance(spec.vtype, Nested) else _ENTRIES if isinstance(spec.vtype, Entries) else 0
-            label = f"{getattr(cls, 'block_keyword', '') or 'top level'}.{spec.name}"
-            listed = kind != _NESTED and not spec.implemented and label not in ACTED_ON
+            label = f"{cls.block_keyword or 'top level'}.{spec.name}"
+            listed = kind != _NESTED and label not in ACTED_ON
             table[spec.name] = (f.name, spec, _NO_CONST, kind, label if listed else None)
             for alias in spec.aliases + spec.deprecated:
                 table[alias] = (f.name, spec, _NO_CONST, kind, label if listed else None)
@@ -387,7 +386,7 @@ def head_fields(cls: type[Model]) -> tuple[tuple[str, ValueType, bool], ...]:
 
 def body_field(cls: type[Model]) -> tuple[str, ValueType] | None:
     """(field name, entry type) of a model whose block lines are all entries, else None."""
-    return getattr(cls, "__kw_body__", None)
+    return cls.__kw_body__  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- building
@@ -409,7 +408,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         ctx.block = str(values.get(heads[0][0]) or "")
     elif args and stmt is not None:
         # keepalived's process_stream ignores words after a keyword that opens a block
-        diags.add(getattr(cls, "extra_head_words", ConfigErr.OK),
+        diags.add(cls.extra_head_words,
                   f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
     end = _end_pos(stmt)
     body = body_field(cls)
@@ -510,7 +509,7 @@ def _parse_heads(cls, heads, args, ctx: Ctx, values: dict[str, Any]) -> None:
             ctx.diagnostics.add(problem.code, str(problem), ctx.pos)
         rest = rest[len(take):]
     if rest:
-        code = getattr(cls, "extra_head_words", ConfigErr.OK)
+        code = cls.extra_head_words
         ctx.diagnostics.add(code, f"{ctx.keyword}: extra parameters {' '.join(rest)} ignored", ctx.pos)
 
 

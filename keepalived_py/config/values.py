@@ -26,18 +26,13 @@ RAISE: Any = object()
 _NAMED = re.compile(r"\(\{n\}\):? |\[\{n\}\]| ?\{n\}")
 
 
-def block_name(ctx: Ctx) -> str:
-    """The name of the block being read (vrrp_instance VI_1 -> 'VI_1'), when the builder says."""
-    return getattr(ctx, "block", "") or ""
-
-
 def say(template: str, ctx: Ctx, **values: Any) -> str:
     """keepalived's message: {n} is the block's name, {kw} the keyword; without a block name,
     '({n}) ', '[{n}]' and ' {n}' go."""
-    name = block_name(ctx)
+    name = ctx.block
     if not name:
         template = _NAMED.sub("", template)
-    return template.format(n=name, kw=getattr(ctx, "keyword", ""), **values)
+    return template.format(n=name, kw=ctx.keyword, **values)
 
 
 class Number(ValueType):

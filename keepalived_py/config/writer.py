@@ -13,7 +13,6 @@ from keepalived_py.config.schema import (
     Entries,
     Model,
     Nested,
-    _quote,
     body_field,
     head_fields,
     keyword_specs,
@@ -79,5 +78,3 @@ def _head_words(obj: Model) -> list[str]:
         words.extend(vtype.format(value))
     return words
 
-
-__all__ = ["write_config", "_quote"]

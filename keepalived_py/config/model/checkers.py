@@ -31,7 +31,6 @@ from keepalived_py.config.schema import (
     model,
 )
 from keepalived_py.config.values import Decimal, Number, OptBool, ScriptCommand, UserGroup
-from keepalived_py.errors import SourcePos
 
 #: IPVS_WEIGHT_LIMIT (INT_MAX)
 WEIGHT_LIMIT = INT_MAX
@@ -513,11 +512,6 @@ CHECKER_TYPES: dict[str, type[Model]] = {
 }
 
 Checker = HttpGet | SslGet | TcpCheck | SmtpCheck | DnsCheck | MiscCheck | BfdCheck | UdpCheck | PingCheck | FileCheck
-
-
-def checker_line(checker: Model) -> int:
-    pos: SourcePos | None = checker.pos
-    return pos.line if pos is not None else 0
 
 
 __all__ = [

@@ -262,23 +262,3 @@ def test_round_trip():
     second, _ = parse_only(write_config(first))
     assert (first.vrrp_script, first.vrrp_track_file, first.vrrp_track_process) == \
         (second.vrrp_script, second.vrrp_track_file, second.vrrp_track_process)
-
-
-class _NamedCtx:
-    block = "chk"
-
-
-@pytest.mark.parametrize("template, expected_named, expected_bare", [
-    ("({n}): vrrp script interval '{v}' invalid", "(chk): vrrp script interval 'x' invalid",
-     "vrrp script interval 'x' invalid"),
-    ("vrrp_script {n} weight {v} must be in [-253, 253]", "vrrp_script chk weight x must be in [-253, 253]",
-     "vrrp_script weight x must be in [-253, 253]"),
-    ("Configuration error: VRRP instance[{n}] malformed src address[{v}]. Skipping...",
-     "Configuration error: VRRP instance[chk] malformed src address[x]. Skipping...",
-     "Configuration error: VRRP instance malformed src address[x]. Skipping..."),
-])
-def test_messages_name_their_block_when_the_builder_says(template, expected_named, expected_bare):
-    from keepalived_py.config.values import say
-
-    assert say(template, _NamedCtx(), v="x") == expected_named
-    assert say(template, object(), v="x") == expected_bare
