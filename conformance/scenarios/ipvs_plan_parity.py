@@ -7,7 +7,8 @@ which for each case
    checker-less real servers are alive), waits for its table, stops it (-I leaves the table)
    and dumps it: `ipvsadm -S -n` sorted, and every attribute through the pyroute2 adapter;
 2. reconciles that table to our plan through lvs.diff (adopting it: no ops when they agree)
-   and checks the result, then changes every weight and threshold in place (SetDest only);
+   and checks the result, then changes every weight and threshold in place (SetDest only),
+   deletes one destination per service and finally removes all of ours (foreign stay);
 3. flushes, runs `pre` again and programs our plan from scratch (lvs.reconcile.start, so
    lvs_flush and lvs_timeouts apply), and dumps the same two ways.
 Each case's result is one JSON line after "KPY-LVS-CASE ".
@@ -200,7 +201,7 @@ async def _wait_table(port, want: int, proc: subprocess.Popen, limit_s: float = 
         now = time.monotonic()
         if n != last:
             last, last_change = n, now
-        if (n >= want and now - last_change >= 0.6) or (n > 0 and now - last_change >= 3.0):
+        if (n >= want and now - last_change >= 0.6) or (n > 0 and now - last_change >= 2.0):
             break
         await asyncio.sleep(0.2)
     return time.monotonic() - start
@@ -208,10 +209,10 @@ async def _wait_table(port, want: int, proc: subprocess.Popen, limit_s: float = 
 
 async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
     from keepalived_py.config.loader import load_config
-    from keepalived_py.lvs.diff import SetDest, apply, diff
+    from keepalived_py.lvs.diff import Owned, SetDest, apply, diff
     from keepalived_py.lvs.kernel import Pyroute2Ipvs, Timeouts
     from keepalived_py.lvs.plan import desired_table
-    from keepalived_py.lvs.reconcile import reconcile, start
+    from keepalived_py.lvs.reconcile import reconcile, remove, start
     from keepalived_py.lvs.table import Table
 
     conf = scratch / f"{name}.conf"
@@ -267,6 +268,16 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
         res["edit_failures"] = [repr(f) for f in fails]
         expect = apply(after, [o for o in ops if not any(f.op == o for f in fails)])
         res["edit_ok"] = edited == expect
+        # each of our services loses its first destination (DelDest), then all ours go (DelService)
+        thinner = Table.build((s, ds[1:]) for s, ds in edited.restricted(desired.services))
+        ops = diff(edited, thinner, Owned.of(edited.restricted(desired.services)))
+        fails = await port.apply(ops)
+        thinned = await port.dump()
+        res["delete_failures"] = [repr(f) for f in fails]
+        res["delete_ok"] = bool(ops) and thinned == apply(edited, ops)
+        out = await remove(port, Owned.of(thinned.restricted(desired.services)))
+        res["remove_failures"] = [repr(f) for f in out.failures]
+        res["remove_ok"] = await port.dump() == ka.restricted(set(ka.services) - set(desired.services))
         # 3. our plan from scratch
         await port.flush()
         await port.set_timeouts(Timeouts(*DEFAULT_TIMEOUTS))

@@ -5,7 +5,8 @@ keepalived programs the table from the config, then keepalived-py's plan is appl
 the pyroute2 adapter; both tables are read back (`ipvsadm -S -n` sorted, and every attribute
 through the adapter's dump) and must be equal. Also checked live in the kernel: adopting
 keepalived's table needs no operation, and changing every weight and threshold is done with
-IPVS_CMD_SET_DEST alone.
+IPVS_CMD_SET_DEST alone, deleting destinations and then all our services leaves exactly the
+foreign entries.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def test_plan_matches_keepalived(guest_results: dict[str, dict], case: str) -> N
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_adopting_keepalived_table_and_editing_in_place(guest_results: dict[str, dict], case: str) -> None:
+def test_adopt_edit_delete_and_remove_in_the_kernel(guest_results: dict[str, dict], case: str) -> None:
     r = guest_results.get(case)
     assert r is not None and "error" not in r, r
     assert r["adopt_ok"], r["adopt_ops"]
@@ -76,3 +77,5 @@ def test_adopting_keepalived_table_and_editing_in_place(guest_results: dict[str,
     assert r["edit_all_set"]
     assert r["edit_failures"] == []
     assert r["edit_ok"]
+    assert r["delete_failures"] == [] and r["delete_ok"]
+    assert r["remove_failures"] == [] and r["remove_ok"]
