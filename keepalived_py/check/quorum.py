@@ -232,6 +232,10 @@ class Pool:
     def alive(self, vs_key: Hashable, rs_key: Hashable) -> bool:
         return self._vs[vs_key].rs[rs_key].alive
 
+    def has_server(self, vs_key: Hashable, rs_key: Hashable) -> bool:
+        vs = self._vs.get(vs_key)
+        return vs is not None and rs_key in vs.rs
+
     def weight_sum(self, vs_key: Hashable) -> int:
         return self._weigh_live(self._vs[vs_key])
 

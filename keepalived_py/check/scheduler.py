@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 
 from keepalived_py.check import hysteresis as hy
+from keepalived_py.check import reload as reloading
 from keepalived_py.check.kinds import probe_for as default_probe_for
 from keepalived_py.check.kinds.base import Resources, Target
 from keepalived_py.check.quorum import Decision, Log, Pool
@@ -57,6 +58,8 @@ class Scheduler:
         self._deadline: dict[Hashable, float] = {}
         self._cut_off: set[Hashable] = set()
         self._targets: dict[Hashable, tuple[int, Target]] = {}
+        #: probes of a previous configuration, cancelled by reload(), not yet finished
+        self._orphans: set[asyncio.Task] = set()
         self._suspended: set[Hashable] = set()
         self._wake: asyncio.Event | None = None
         self._stopped = False
@@ -199,9 +202,10 @@ class Scheduler:
             if cid in self.specs and not self._stopped:
                 self.emit(self.apply(cid, result, started))
         finally:
-            self._running.pop(cid, None)
-            self._deadline.pop(cid, None)
-            self._cut_off.discard(cid)
+            if self._running.get(cid) is asyncio.current_task():
+                del self._running[cid]
+                self._deadline.pop(cid, None)
+                self._cut_off.discard(cid)
             if self._wake is not None:
                 self._wake.set()
 
@@ -239,8 +243,47 @@ class Scheduler:
 
     async def settle(self) -> None:
         """Wait until no probe is running (tests, and stop())."""
-        while self._running:
-            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+        while self._running or self._orphans:
+            tasks = list(self._running.values()) + list(self._orphans)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._orphans.difference_update(tasks)
+
+    def reload(self, specs: Iterable[CheckerSpec], servers, file_values: dict[str, int] | None = None) -> list[Decision]:
+        """A new configuration (SIGHUP): checker and server states carried over as keepalived
+        does (reload.py), probes in flight abandoned, every checker scheduled afresh."""
+        new_specs = {s.id: s for s in specs}
+        new_pool = Pool(servers, rs_init_notifies=self.pool.rs_init_notifies,
+                        no_checker_emails=self.pool.no_checker_emails)
+        states = reloading.migrate_states(self.specs, self.states, new_specs, self.pool)
+        file_values = file_values or {}
+        for cid, spec in new_specs.items():
+            if spec.kind is hy.Kind.FILE:
+                value = file_values.get(spec.file_path or "", states[cid].file_value)
+                states[cid] = hy.file_initial(spec.policy, value)
+        for task in self._running.values():
+            task.cancel()
+            self._orphans.add(task)
+        self._running.clear()
+        self._deadline.clear()
+        self._cut_off.clear()
+        self._waiting.clear()
+        self._targets.clear()
+        down: dict[tuple, set] = {}
+        for cid, state in states.items():
+            spec = new_specs[cid]
+            if state.cur_weight:
+                new_pool.weights(spec.vs_key, spec.rs_key, {cid: state.cur_weight})
+            if not state.is_up:
+                down.setdefault((spec.vs_key, spec.rs_key), set()).add(cid)
+        out = reloading.adopt(new_pool, self.pool, down)
+        self.pool, self.specs, self.states = new_pool, new_specs, states
+        self._heap = []
+        now = self.clock.now()
+        for cid, spec in new_specs.items():
+            if spec.kind is not hy.Kind.FILE:
+                self._push(now + hy.first_delay(spec.policy, self.rand()), cid)
+        self.emit(out)
+        return out
 
     async def run(self) -> None:
         """Run checkers until stop(): start what is due, sleep until the next due time or a
@@ -267,9 +310,10 @@ class Scheduler:
         self._stopped = True
         if self._wake is not None:
             self._wake.set()
-        for task in list(self._running.values()):
+        tasks = list(self._running.values()) + list(self._orphans)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         out = self.pool.stop()
         self.emit(out)
         return out
