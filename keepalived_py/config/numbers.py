@@ -80,7 +80,6 @@ class CNumber:
     value: int
     rest: str
     erange: bool = False
-    negative: bool = False
 
 
 def _scan(text: str, base: int) -> tuple[int, str, bool, bool]:
@@ -112,18 +111,18 @@ def strtol(text: str, base: int = 10) -> CNumber:
     magnitude, rest, negative, _ = _scan(text, base)
     value = -magnitude if negative else magnitude
     if value > LONG_MAX:
-        return CNumber(LONG_MAX, rest, True, negative)
+        return CNumber(LONG_MAX, rest, True)
     if value < LONG_MIN:
-        return CNumber(LONG_MIN, rest, True, negative)
-    return CNumber(value, rest, False, negative)
+        return CNumber(LONG_MIN, rest, True)
+    return CNumber(value, rest)
 
 
 def strtoul(text: str, base: int = 10) -> CNumber:
     """C strtoul (= strtoull on 64 bits): a '-' negates modulo 2**64, too large is ULONG_MAX and ERANGE."""
     magnitude, rest, negative, _ = _scan(text, base)
     if magnitude > ULONG_MAX:
-        return CNumber(ULONG_MAX, rest, True, negative)
-    return CNumber((-magnitude) % (ULONG_MAX + 1) if negative else magnitude, rest, False, negative)
+        return CNumber(ULONG_MAX, rest, True)
+    return CNumber((-magnitude) % (ULONG_MAX + 1) if negative else magnitude, rest)
 
 
 def ulong_word(text: str, base: int = 0) -> int | None:
