@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
-from keepalived_py.config.model import KeepalivedConfig
 from keepalived_py.config.model.vrrp import GarpGroup, VrrpSyncGroup
 from keepalived_py.config.model.vrrp_types import TrackRef
-from keepalived_py.config.parser import parse_lines
-from keepalived_py.config.preprocess import Preprocessor
-from keepalived_py.config.schema import Usage, build_model
 from keepalived_py.config.validate import ValidationEnv
 from keepalived_py.config.validate import vrrp as vrrp_validate
 from keepalived_py.config.values import NotifyScript
 from keepalived_py.config.writer import write_config
-
-
-def parse_only(text: str):
-    diags = Diagnostics()
-    lines = Preprocessor(diagnostics=diags).read_text(text, "keepalived.conf")
-    config = build_model(KeepalivedConfig, None, (), parse_lines(lines, diags), diags, Usage(), None)
-    return config, [d for d in diags if d.code != ConfigErr.OK]
-
-
-def bare(message: str, *names: str) -> str:
-    """A message without the block name keepalived puts in it ('(VI_1) ', '[VI_1]', ' chk'), so
-    the tests hold whether or not the builder passes block names to the value types."""
-    for name in names:
-        message = re.sub(rf"\({re.escape(name)}\):? ", "", message)
-        message = message.replace(f"[{name}]", "").replace(f" {name} ", " ")
-    return message
+from tests.unit.config.helpers import bare, parse_only
 
 
 def check(text: str, interfaces=None) -> list[str]:

@@ -10,7 +10,6 @@ import pytest
 
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.loader import load_config, load_text
-from keepalived_py.config.model import KeepalivedConfig
 from keepalived_py.config.model.vrrp import VrrpInstance, round_advert_int
 from keepalived_py.config.model.vrrp_types import (
     NotifyDeleted,
@@ -19,13 +18,12 @@ from keepalived_py.config.model.vrrp_types import (
     UseIpvlan,
     UseVmac,
 )
-from keepalived_py.config.parser import parse_lines
-from keepalived_py.config.preprocess import Preprocessor
-from keepalived_py.config.schema import Usage, build_model, keyword_specs
+from keepalived_py.config.schema import keyword_specs
 from keepalived_py.config.validate import ValidationEnv
 from keepalived_py.config.validate import vrrp as vrrp_validate
 from keepalived_py.config.values import GarpExtraIf, NotifyScript
 from keepalived_py.config.writer import write_config
+from tests.unit.config.helpers import bare, parse_only
 
 ROOT = Path(__file__).resolve().parents[3]
 PARITY = ROOT / "conformance" / "configs" / "vrrp"
@@ -45,26 +43,13 @@ MIN = """vrrp_instance VI_1 {{
 """
 
 
-def parse_only(text: str):
-    """The model and the parser's diagnostics, without the semantic checks."""
-    diags = Diagnostics()
-    lines = Preprocessor(diagnostics=diags).read_text(text, "keepalived.conf")
-    config = build_model(KeepalivedConfig, None, (), parse_lines(lines, diags), diags, Usage(), None)
-    return config, list(diags)
+def _parse(text: str):
+    return parse_only(text, with_info=True)
 
 
 def inst(body: str = "") -> tuple[VrrpInstance, list]:
-    config, diags = parse_only(MIN.format(body=body))
+    config, diags = _parse(MIN.format(body=body))
     return config.vrrp_instance[0], diags
-
-
-def bare(message: str, *names: str) -> str:
-    """A message without the block name keepalived puts in it ('(VI_1) ', '[VI_1]', ' chk'), so
-    the tests hold whether or not the builder passes block names to the value types."""
-    for name in names:
-        message = re.sub(rf"\({re.escape(name)}\):? ", "", message)
-        message = message.replace(f"[{name}]", "").replace(f" {name} ", " ")
-    return message
 
 
 def problems(diags, code=None):
@@ -597,7 +582,7 @@ def test_round_trip_every_field_set():
         "down_timer_adverts 7", "garp_extra_if all 8", "lower_prio_no_advert off", "higher_prio_send_advert",
         "kernel_rx_buf_size 9", "track_script {", "    s weight 0 noreverse", "}", "unicast_peer {",
         "    192.0.2.7 max_ttl 200", "}", "authentication {", "    auth_type AH", "    auth_pass p", "}"))
-    first, diags = parse_only(MIN.format(body=body))
+    first, diags = _parse(MIN.format(body=body))
     assert not problems(diags), [str(d) for d in diags]
     text = write_config(first)
     assert load_text(text).config.vrrp_instance == first.vrrp_instance
