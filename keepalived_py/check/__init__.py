@@ -10,6 +10,8 @@ Layers (pure ones marked; a test asserts they import nothing that does I/O):
   (keepalived's ipwrapper.c).
 - spec.py (pure): the typed configuration -> `VsConfig`s for the pool and `CheckerSpec`s
   (policy + endpoint + config model) with keepalived's inheritance of settings.
+- reload.py (pure): what a SIGHUP carries over (checker states, servers, quorum), as
+  keepalived's clear_diff_services / migrate_checkers.
 - kinds/ (I/O): one module per checker kind, all `async probe(target, params) -> Result`.
 - scheduler.py (I/O glue): cadence, timeouts, bounded probes in flight, results into the
   pure state, decisions out.
@@ -19,7 +21,9 @@ The interface for the IPVS plan (keepalived_py/lvs/):
     servers, specs = spec.build(config)
     pool = quorum.Pool(servers)
     sched = scheduler.Scheduler(specs, pool, clock=..., emit=on_decisions)
+    sched.suspend(vs_key, True)    # ha_suspend VS whose address is absent, before start()
     sched.start(); await sched.run()
+    sched.reload(new_specs, new_servers)   # SIGHUP; sched.file_value(path, n) for FILE_CHECK
 
 - `pool.destinations(vs_key) -> {rs_key: weight}` is the desired destination set of one
   virtual server at any moment; `pool.table()` all of them. A real server is listed with

@@ -60,6 +60,7 @@ class Scheduler:
         self._targets: dict[Hashable, tuple[int, Target]] = {}
         #: probes of a previous configuration, cancelled by reload(), not yet finished
         self._orphans: set[asyncio.Task] = set()
+        self._scripts: dict[Hashable, object] = {}
         self._suspended: set[Hashable] = set()
         self._wake: asyncio.Event | None = None
         self._stopped = False
@@ -72,7 +73,7 @@ class Scheduler:
         file_values = file_values or {}
         now = self.clock.now()
         down: dict[tuple, set] = {}
-        activating: list[Decision] = []
+        activating: list[Decision] = self._prepare_scripts()
         for cid, spec in self.specs.items():
             if spec.kind is hy.Kind.FILE:
                 state = hy.file_initial(spec.policy, file_values.get(spec.file_path or "", 0))
@@ -89,6 +90,27 @@ class Scheduler:
                 down.setdefault((spec.vs_key, spec.rs_key), set()).add(cid)
         out = activating + self.pool.start(down)
         self.emit(out)
+        return out
+
+    def _prepare_scripts(self) -> list[Decision]:
+        """MISC_CHECK scripts are resolved once (user, check_script_secure); a script keepalived
+        would not run takes its checker away, as check_misc_script_security() does."""
+        out: list[Decision] = []
+        self._scripts = {}
+        runner = self.resources.runner
+        if runner is None:
+            return out
+        from keepalived_py.check.kinds.misc import prepare
+        for cid, spec in list(self.specs.items()):
+            if spec.kind is not hy.Kind.MISC:
+                continue
+            script = prepare(runner, spec.params)
+            if script is None:
+                out.append(Log(f"Disabling misc script {spec.params.misc_path} since not found/accessible or "
+                               f"insecure"))
+                del self.specs[cid]
+            else:
+                self._scripts[cid] = script
         return out
 
     def _push(self, when: float, cid: Hashable) -> None:
@@ -173,7 +195,8 @@ class Scheduler:
         vhost = ep.vhosts[url] if url < len(ep.vhosts) else None
         return Target(address=ep.address, port=ep.port, timeout=ep.timeout, bindto=ep.bindto,
                       bind_port=ep.bind_port, bind_if=ep.bind_if, fwmark=ep.fwmark, label=spec.policy.rs_label,
-                      virtualhost=vhost, url_index=url, script_timeout=ep.script_timeout, resources=self.resources)
+                      virtualhost=vhost, url_index=url, script=self._scripts.get(spec.id),
+                      script_timeout=ep.script_timeout, resources=self.resources)
 
     def guard(self, spec: CheckerSpec) -> float:
         ep = spec.endpoint
@@ -251,10 +274,13 @@ class Scheduler:
     def reload(self, specs: Iterable[CheckerSpec], servers, file_values: dict[str, int] | None = None) -> list[Decision]:
         """A new configuration (SIGHUP): checker and server states carried over as keepalived
         does (reload.py), probes in flight abandoned, every checker scheduled afresh."""
-        new_specs = {s.id: s for s in specs}
+        old_specs = self.specs
+        self.specs = {s.id: s for s in specs}
+        prepared = self._prepare_scripts()
+        new_specs = self.specs
         new_pool = Pool(servers, rs_init_notifies=self.pool.rs_init_notifies,
                         no_checker_emails=self.pool.no_checker_emails)
-        states = reloading.migrate_states(self.specs, self.states, new_specs, self.pool)
+        states = reloading.migrate_states(old_specs, self.states, new_specs, self.pool)
         file_values = file_values or {}
         for cid, spec in new_specs.items():
             if spec.kind is hy.Kind.FILE:
@@ -275,8 +301,8 @@ class Scheduler:
                 new_pool.weights(spec.vs_key, spec.rs_key, {cid: state.cur_weight})
             if not state.is_up:
                 down.setdefault((spec.vs_key, spec.rs_key), set()).add(cid)
-        out = reloading.adopt(new_pool, self.pool, down)
-        self.pool, self.specs, self.states = new_pool, new_specs, states
+        out = prepared + reloading.adopt(new_pool, self.pool, down)
+        self.pool, self.states = new_pool, states
         self._heap = []
         now = self.clock.now()
         for cid, spec in new_specs.items():

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[3] / "keepalived_py" / "check"
-PURE = ["result", "hysteresis", "quorum", "spec"]
+PURE = ["result", "hysteresis", "quorum", "spec", "reload"]
 ALLOWED = {"__future__", "dataclasses", "enum", "typing", "collections.abc",
            "keepalived_py.check"} | {f"keepalived_py.check.{m}" for m in PURE}
 FORBIDDEN = ("socket", "asyncio", "subprocess", "selectors", "select", "threading", "logging",

@@ -333,3 +333,29 @@ def test_suspend_and_resume_log_and_skip():
         return skipped, probes.calls
     skipped, calls = asyncio.run(main())
     assert skipped == 0 and calls
+
+
+def test_misc_scripts_are_prepared_once_and_missing_ones_disable_their_checker():
+    from keepalived_py.check.kinds.base import Resources
+    from keepalived_py.scripts.runner import ScriptRunner
+
+    text = CONF.replace('misc_path "/bin/true arg"', 'misc_path "/nonexistent/kpy-check-script"')
+    result = load_text(text)
+    servers, specs = specmod.build(result.config)
+    runner = ScriptRunner(log_fn=lambda _m: None)
+    out: list = []
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                      resources=Resources(runner=runner), probe_for=FakeProbes({}))
+    sched.start()
+    assert not [s for s in sched.specs.values() if s.kind is Kind.MISC]
+    assert any(isinstance(d, Log) and d.text.startswith("Disabling misc script /nonexistent/kpy-check-script")
+               for d in out)
+    servers, specs = build()
+    sched2 = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                       resources=Resources(runner=runner), probe_for=FakeProbes({}))
+    sched2.start()
+    misc = next(s for s in sched2.specs.values() if s.kind is Kind.MISC)
+    target = sched2.target(misc, sched2.states[misc.id])
+    assert target.script is not None and target.script.argv[1:] == ("arg",)
+    assert target.script.argv[0].endswith("/true")      # the resolved path (/bin may be a link)
+    assert target.script_timeout == 10
