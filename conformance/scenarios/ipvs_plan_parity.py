@@ -168,6 +168,14 @@ CASES: dict[str, dict[str, str]] = {
         + _vs("192.0.2.140 80", "    protocol TCP\n    lb_kind NAT\n" + _rs("192.0.2.141", "80"))},
 }
 
+# every example configuration with a virtual server, as shipped (its checkers start as
+# keepalived starts them; the table is read before any of them can fail)
+REPO = Path(__file__).resolve().parents[2]
+for _path in sorted((REPO / "examples").glob("*.conf")):
+    _text = _path.read_text()
+    if "virtual_server" in _text:
+        CASES[f"example_{_path.stem}"] = {"conf": _text}
+
 DEFAULT_TIMEOUTS = (900, 120, 300)
 KEEPALIVED = "/usr/sbin/keepalived"
 
@@ -215,12 +223,19 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
     from keepalived_py.lvs.reconcile import reconcile, remove, start
     from keepalived_py.lvs.table import Table
 
+    t0 = time.monotonic()
+    marks: dict[str, float] = {}
+
+    def mark(what: str) -> None:
+        marks[what] = round(time.monotonic() - t0, 2)
+
     conf = scratch / f"{name}.conf"
     conf.write_text(spec["conf"])
     loaded = load_config(str(conf), check_interfaces=False)
     desired = desired_table(loaded.config)
     port = Pyroute2Ipvs()
-    res: dict = {"case": name, "desired": _lines(desired)}
+    res: dict = {"case": name, "desired": _lines(desired), "seconds": marks}
+    mark("planned")
     try:
         await port.flush()
         await port.set_timeouts(Timeouts(*DEFAULT_TIMEOUTS))
@@ -243,6 +258,7 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 res["ka_exit"] = proc.wait()
+        mark("keepalived_stopped")
         ka = await port.dump()
         res["ka_rules"], res["ka_table"] = _rules(), _lines(ka)
         res["ka_log"] = (scratch / f"{name}.ka.log").read_text(errors="replace")[-4000:]
@@ -278,6 +294,7 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
         out = await remove(port, Owned.of(thinned.restricted(desired.services)))
         res["remove_failures"] = [repr(f) for f in out.failures]
         res["remove_ok"] = await port.dump() == ka.restricted(set(ka.services) - set(desired.services))
+        mark("kernel_ops_checked")
         # 3. our plan from scratch
         await port.flush()
         await port.set_timeouts(Timeouts(*DEFAULT_TIMEOUTS))
@@ -288,6 +305,7 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
         res["py_failures"] = [repr(f) for f in out.failures]
         res["py_timeouts"] = list(dataclasses.astuple(await port.timeouts()))
         res["py_rules"], res["py_table"] = _rules(), _lines(py)
+        mark("ours_done")
     finally:
         await port.close()
     return res

@@ -41,7 +41,7 @@ def guest_results() -> dict[str, dict]:
             out[r["case"]] = r
     for name, r in out.items():
         same = "error" not in r and r["py_rules"] == r["ka_rules"] and r["py_table"] == r["ka_table"]
-        print(f"  {name}: {'match' if same else 'MISMATCH'}")
+        print(f"  {name}: {'match' if same else 'MISMATCH'}  {r.get('seconds', '')}")
     if os.environ.get("KPY_LVS_GUEST_DUMP"):
         Path(os.environ["KPY_LVS_GUEST_DUMP"]).write_text(json.dumps(out, indent=1))
     if not out:
