@@ -549,3 +549,34 @@ def test_stop_leaves_other_tables_alone(namespaces, tmp_path):
         drv.close()
     names = {(i["table"]["family"], i["table"]["name"]) for i in listing(NS_A)["nftables"] if "table" in i}
     assert names == {("inet", "keepalived"), ("ip", "mine")}
+
+
+ATOMIC = r"""
+from keepalived_py.net.nft import NftFirewall
+from keepalived_py.net.nft_libnftables import LibNftables, NftError
+from keepalived_py.net.nft_ruleset import Member
+lib = LibNftables()
+assert lib.list_table("ip6", "keepalived") is None
+fw = NftFirewall(lib)
+from keepalived_py.config import load_text
+import sys
+fw.start(load_text(open(sys.argv[1]).read()).config)
+fw.instance_state("V4", "MASTER")
+before = lib.list_table("ip6", "keepalived")
+fw.addresses["V6"] = (Member("ip6", "vips_link_local", ("fe80::9", "nosuchif0")),)
+try:
+    fw.instance_state("V6", "MASTER")
+except NftError as e:
+    print("refused:", e)
+assert lib.list_table("ip6", "keepalived") == before, "a failed transaction changed the table"
+print("unchanged")
+"""
+
+
+def test_a_refused_transaction_changes_nothing(namespaces, tmp_path):
+    conf = tmp_path / "k.conf"
+    conf.write_text(SCENARIOS[0].conf("a"))
+    r = sh(sys.executable, "-c", ATOMIC, str(conf), ns=NS_A, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "refused:" in r.stdout and "Interface does not exist" in r.stdout, r.stdout
+    assert r.stdout.rstrip().endswith("unchanged")

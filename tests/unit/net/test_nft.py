@@ -511,3 +511,31 @@ def test_firewall_with_vmacs_builds_their_part_at_start():
 def _members(cfg: Any, *names: str) -> list[Member]:
     addrs = filtered_addresses(cfg, settings_from_config(cfg))
     return [a for n in names for a in addrs[n]]
+
+
+def test_reload_to_accept_removes_the_masters_elements_and_keeps_the_table():
+    kernel = FakeKernel()
+    fw = NftFirewall(kernel)
+    fw.start(_config(STRICT_CONF))
+    fw.instance_state("V4", "MASTER")
+    accepting = STRICT_CONF.replace("  vrrp_strict\n", "")  # no strict: both instances accept
+    assert settings_from_config(_config(accepting)) is None
+    fw.reload(_config(accepting))
+    assert parse_listing(kernel.list_table("ip", "keepalived"), "keepalived")["ip"] == \
+        parse_listing(KEEPALIVED_BACKUP, "keepalived")["ip"]
+
+
+def test_respawn_drops_elements_of_an_instance_only_partly_present():
+    kernel = FakeKernel()
+    cfg = _config(STRICT_CONF)
+    first = NftFirewall(kernel)
+    first.start(cfg)
+    first.instance_state("V4", "MASTER")
+    kernel.run([{"delete": {"element": {"family": "ip", "table": "keepalived", "name": "vips",
+                                        "elem": ["192.0.2.101"]}}}])
+    second = NftFirewall(kernel)
+    second.start(cfg)
+    assert second.masters == []
+    for fam in ("ip", "ip6"):
+        got = parse_listing(kernel.list_table(fam, "keepalived"), "keepalived")[fam]
+        assert all(not s.elements for s in got.sets if s.name.startswith("vips")), got
