@@ -131,7 +131,9 @@ class VrrpRuntime:
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.net = net
         self.clock = clock
-        self.wall_clock = wall_clock
+        # keepalived's timer_now(): the monotonic clock plus the realtime offset read once,
+        # so every dump of one transition prints the same timestamp
+        self._wall_offset = wall_clock() - clock.now()
         self.log = log
         self.loop = loop or asyncio.get_running_loop()
         self.scheduler = scheduler if scheduler is not None else LoopScheduler(self.loop, clock)
@@ -586,8 +588,9 @@ class VrrpRuntime:
 
     def wall_offset(self) -> float:
         """Seconds to add to a time on the runtime's monotonic clock to get wall-clock
-        time (keepalived's dumps print wall-clock timestamps)."""
-        return self.wall_clock() - self.clock.now()
+        time (keepalived's dumps print wall-clock timestamps). Read once at start, as
+        keepalived does: a stepped wall clock does not move past transitions."""
+        return self._wall_offset
 
     def clear_stats(self) -> None:
         for run in self.instances.values():

@@ -94,3 +94,23 @@ def test_ctime_us_matches_keepalived_format():
     tm = time.localtime(1796186623)
     assert text == time.strftime("%a %b ", tm) + f"{tm.tm_mday:2d}" + time.strftime(" %H:%M:%S", tm) \
         + f".096005 {tm.tm_year}"
+
+
+def test_wall_offset_is_read_once_like_keepalived():
+    """A wall clock stepped after start (NTP) does not move a past transition, and two
+    dumps of one transition print the same timestamp."""
+    async def go():
+        r = Rig()
+        wall = [5000.0]
+        r.rt = rt = VrrpRuntime(r.net, r.clock, LOG, sender=r.sender, socket_opener=r.opener,
+                                scheduler=r.sched, vmac_sysctls=r.sysctls, wall_clock=lambda: wall[0])
+        await rt.start(conf(prio=255))
+        await r.settle()
+        first = json_data(rt.snapshots(), rt.wall_offset())[0]["data"]["last_transition"]
+        assert first == 5000.0  # MASTER at once (owner), at the start
+        wall[0] += 100.0
+        await r.advance(1.0)
+        again = json_data(rt.snapshots(), rt.wall_offset())[0]["data"]["last_transition"]
+        assert again == first
+        await rt.stop()
+    asyncio.run(go())
