@@ -3,8 +3,8 @@
 Why ctypes: Debian's python3-nftables is a thin ctypes wrapper over the same library, but it
 is installed for Debian's python, not our venv's; the five calls we need are small. Each
 `run` is one nft_run_cmd_from_buffer: libnftables turns the JSON into one netlink batch,
-which the kernel applies as one transaction (all or nothing). The netlink socket belongs to
-the network namespace the process was in when the context was made.
+which the kernel applies as one transaction (all or nothing). It acts in the network
+namespace the calling process is in (the vrrp child, after keepalived's `net_namespace`).
 """
 
 from __future__ import annotations
