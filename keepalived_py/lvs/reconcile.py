@@ -58,3 +58,16 @@ async def start(port: IpvsPort, config: Any, desired: Table, owned: Owned = Owne
     if global_defs is not None and global_defs.lvs_flush:
         await port.flush()
     return await reconcile(port, desired, owned)
+
+
+async def stop(port: IpvsPort, config: Any, owned: Owned, dont_release: bool = False) -> Outcome:
+    """The check child stopping: nothing with -I (--dont-release-ipvs); the whole table with
+    a bare `lvs_flush_on_stop`; otherwise our entries (keepalived's default and 'VS' differ in
+    how they take our services out, not in the table they leave)."""
+    if dont_release:
+        return Outcome()
+    global_defs = getattr(config, "global_defs", None)
+    if global_defs is not None and getattr(global_defs, "lvs_flush_on_stop", None) == "full":
+        await port.flush()
+        return Outcome()
+    return await remove(port, owned)

@@ -10,7 +10,7 @@ from keepalived_py.config.loader import load_text
 from keepalived_py.lvs.diff import AddDest, AddService, DelDest, DelService, Owned, SetDest
 from keepalived_py.lvs.kernel import Timeouts
 from keepalived_py.lvs.plan import LiveState, desired_table, rs_ref
-from keepalived_py.lvs.reconcile import reconcile, remove, start
+from keepalived_py.lvs.reconcile import reconcile, remove, start, stop
 from keepalived_py.lvs.table import Destination, DestKey, Service, ServiceKey, Table
 from tests.fakes.ipvs import FakeIpvs
 
@@ -123,3 +123,17 @@ def test_a_refused_operation_is_reported_and_the_rest_goes_on():
     out = run(start(fake, config, desired_table(config)))
     assert [f.errno for f in out.failures] == [errno.ERANGE]
     assert len(fake.table.destinations(ServiceKey(4, 6, A("192.0.2.1"), 80))) == 1
+
+
+def test_stop_honours_dont_release_and_flush_on_stop():
+    config = load_text(CONF).config
+    desired = desired_table(config)
+    fake = FakeIpvs(Table.build([*FOREIGN, *desired]))
+    run(stop(fake, config, Owned.of(desired), dont_release=True))
+    assert fake.calls == []
+    run(stop(fake, config, Owned.of(desired)))
+    assert fake.table == FOREIGN
+    full = load_text("global_defs {\n    lvs_flush_on_stop\n}\n" + CONF.split("}\n", 2)[2]).config
+    fake = FakeIpvs(Table.build([*FOREIGN, *desired]))
+    run(stop(fake, full, Owned.of(desired)))
+    assert ("flush",) in fake.calls and fake.table == Table()
