@@ -216,8 +216,8 @@ def build(config) -> tuple[list[VsConfig], list[CheckerSpec]]:
             s = vs.sorry_server
             sport = s.port or 0
             method = (vs.sorry_server_lvs_method or vs.forwarding).method
-            if vs.group is None and (method != "NAT" or not sport):
-                sport = 0 if vs.fwmark is not None and method != "NAT" else (sport or vs.port or 0)
+            if vs.group is None and method != "NAT":   # a NAT sorry server keeps its port, or none
+                sport = 0 if vs.fwmark is not None else vs.port or 0
             sorry = RsConfig((str(s.address), sport), f"[{s.address}]:{proto_name(vs)}:{sport}", 1,
                              bool(vs.sorry_server_inhibit))
         servers.append(VsConfig(vkey, vlabel, tuple(rs_cfgs), vs.quorum, vs.hysteresis, vs.omega,

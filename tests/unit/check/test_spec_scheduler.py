@@ -359,3 +359,33 @@ def test_misc_scripts_are_prepared_once_and_missing_ones_disable_their_checker()
     assert target.script is not None and target.script.argv[1:] == ("arg",)
     assert target.script.argv[0].endswith("/true")      # the resolved path (/bin may be a link)
     assert target.script_timeout == 10
+
+
+def test_sorry_server_and_real_server_ports_follow_keepalived():
+    text = """
+virtual_server 192.0.2.1 80 {
+    protocol TCP
+    lb_kind DR
+    sorry_server 192.0.2.99
+    real_server 192.0.2.10 8080 {
+    }
+}
+virtual_server 192.0.2.2 80 {
+    protocol TCP
+    lb_kind NAT
+    sorry_server 192.0.2.99
+    real_server 192.0.2.10 {
+    }
+}
+virtual_server fwmark 3 {
+    lb_kind DR
+    sorry_server 192.0.2.99 99
+    real_server 192.0.2.10 8080 {
+    }
+}
+"""
+    servers, _ = specmod.build(load_text(text).config)
+    dr, nat, fwm = servers
+    assert dr.sorry.key == ("192.0.2.99", 80) and dr.real_servers[0].key == ("192.0.2.10", 80)
+    assert nat.sorry.key == ("192.0.2.99", 0) and nat.real_servers[0].key == ("192.0.2.10", 80)
+    assert fwm.sorry.key == ("192.0.2.99", 0) and fwm.real_servers[0].key == ("192.0.2.10", 0)
