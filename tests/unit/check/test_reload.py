@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from keepalived_py.check import hysteresis as hy
 from keepalived_py.check import reload as rl
 from keepalived_py.check import spec as specmod
@@ -196,3 +199,27 @@ def test_reload_drops_probes_in_flight():
         return sched.pool.table()
     table = asyncio.run(main())
     assert next(iter(table.values())) == {("192.0.2.10", 80): 1}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sets(st.integers(10, 13)), min_size=1, max_size=4), st.booleans(), st.booleans())
+def test_reloading_the_same_configuration_changes_nothing(rounds, alpha, inhibit):
+    extra = ("alpha\n" if alpha else "") + ("inhibit_on_failure" if inhibit else "")
+    text = conf(*(rs(n, weight=n - 9, extra=extra) for n in range(10, 14)))
+
+    async def main():
+        sched, clock, out, probes = make(text)
+        sched.start()
+        t = 0.0
+        for down in rounds:
+            probes.down = {f"192.0.2.{n}" for n in down}
+            t += 10
+            await settle_all(sched, clock, t)
+        before = sched.pool.table()
+        quorum = sched.pool.quorum_up(vs_key(sched))
+        servers, specs = build(text)
+        res = sched.reload(specs, servers)
+        return before, sched.pool.table(), quorum, sched.pool.quorum_up(vs_key(sched)), res
+    before, after, q0, q1, res = asyncio.run(main())
+    assert before == after and q0 == q1
+    assert not [d for d in res if isinstance(d, DestChanged)]
