@@ -31,6 +31,7 @@ from keepalived_py.config.model.iproute2 import (
     rtn_type,
 )
 from keepalived_py.config.model.routes import PREF, PREF_NAMES, Encap, Nexthop, Route
+from keepalived_py.config.numbers import WHITE_SPACE, read_decimal
 from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
 
 #: rtt, rttvar and rto_min: kernel units per millisecond (keepalived's get_time_rtt unit_mult)
@@ -39,25 +40,30 @@ RTT_MIN_MS, RTT_MAX_MS = 200, 120000
 
 
 # --------------------------------------------------------------------------- value readers
-_RTT_RE = re.compile(r"^([0-9]+)(?:\.([0-9]*))?(m?)(s|sec|secs)?$", re.IGNORECASE)
-
-
-def rtt_value(text: str, unit_mult: int) -> int | None:
-    """keepalived's get_time_rtt in kernel units: N (raw units), N[.ddd]s|sec|secs or Nms|msec|msecs
-    (times `unit_mult` units per ms), kept within 200 ms .. 120 s."""
-    m = _RTT_RE.match(text.strip())
-    if not m:
+def rtt_value(text: str, unit_mult: int, ctx: Ctx | None) -> int | None:
+    """keepalived's get_time_rtt in kernel units (`unit_mult` per ms): N raw units, N[.ddd]s|sec|secs
+    or N[...]ms|msec|msecs, read as a decimal (read_decimal_unsigned, its INVALID_NUMBER texts
+    reported) and kept within 200 ms .. 120 s; None where keepalived's reader fails."""
+    body = text.lstrip(WHITE_SPACE)
+    number, shift, raw = body, 0, True
+    unit = next((i for i, c in enumerate(body) if c in "sS"), -1)
+    if unit >= 0:
+        if body[unit:].lower() not in ("s", "sec", "secs"):
+            return None
+        raw = False
+        if unit > 0 and body[unit - 1].lower() == "m":
+            unit -= 1
+        else:
+            shift = 3
+        if unit == 0:
+            return None
+        number = body[:unit]
+    if "e" in number.lower():  # exponential form: keepalived no longer reads it
         return None
-    whole, frac, milli, unit = m.groups()
-    if milli and not unit:
+    value = read_decimal(number, 0, RTT_MAX_MS * unit_mult, shift).take(ctx)
+    if value is None:
         return None
-    decimals = 3 if unit and not milli else 0
-    if frac is not None and len(frac) > decimals:
-        return None
-    value = int(whole) * 10**decimals + int((frac or "").ljust(decimals, "0") or 0)
-    if value > RTT_MAX_MS * unit_mult:
-        return None
-    if unit:
+    if not raw:
         value *= unit_mult
     return min(max(value, RTT_MIN_MS * unit_mult), RTT_MAX_MS * unit_mult)
 
@@ -229,7 +235,7 @@ def _rtt(name: str, message: str) -> Handler:
     def handler(line: _Line, word: str) -> None:
         _lock(line, name)
         text = line.words.take()
-        value = rtt_value(text, RTT_UNITS[name])
+        value = rtt_value(text, RTT_UNITS[name], line.ctx)
         if value is None:
             raise ValueProblem(message.format(text=text))
         line.values[name] = value

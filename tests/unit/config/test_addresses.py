@@ -201,7 +201,8 @@ ROUTE_BAD = [
     ("192.0.2.0/24 no_track nexthop via 10.0.0.1 junk", "Route has trailing nonsense after nexthops - junk", 0),
     ("192.0.2.0/24 dev eth0 encap gre", "Unknown encap type - gre", 0),
     ("192.0.2.0/24 dev eth0 rtt 1e3", "Invalid rtt 1e3 for route", 0),
-    ("192.0.2.0/24 dev eth0 rtt 0.1", "Invalid rtt 0.1 for route", 0),
+    ("192.0.2.0/24 dev eth0 rtt 0.1", "number '0.1' has too many decimal places", 1),  # raw: rounded, kept
+    ("192.0.2.0/24 dev eth0 rtt 5x", "invalid number '5x'", 0),
     ("192.0.2.0/24 dev eth0 rtt 960001", "Invalid rtt 960001 for route", 0),
     ("192.0.2.0/24 dev eth0 rto_min 120001", "Invalid rto_min value 120001 specified for route", 0),
 ]

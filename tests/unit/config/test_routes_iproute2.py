@@ -7,7 +7,12 @@ import pytest
 
 from keepalived_py.config.diagnostics import Diagnostics
 from keepalived_py.config.model import iproute2
-from keepalived_py.config.model.route_entry import NEXTHOP_OPTIONS, ROUTE_OPTIONS, RouteEntry
+from keepalived_py.config.model.route_entry import (
+    NEXTHOP_OPTIONS,
+    ROUTE_OPTIONS,
+    RouteEntry,
+    rtt_value,
+)
 from keepalived_py.config.model.rules import RULE_OPTIONS, RuleEntry
 from keepalived_py.config.schema import Ctx, ValueProblem
 
@@ -119,3 +124,15 @@ def test_invalid_number_text_comes_first_as_in_keepalived():
     with pytest.raises(ValueProblem, match="unknown route keyword bogus"):
         RouteEntry().parse(["203.0.113.0/24", "dev", "eth0", "bogus"], Ctx(diags))
     assert [d.message for d in diags] == ["VRRP parsed invalid IP bogus. skipping IP..."]
+
+
+@pytest.mark.parametrize("text,mult,value", [
+    ("300ms", 8, 2400), ("1.5s", 4, 6000), ("250msec", 1, 250),
+    ("2", 8, 1600),  # raw units, raised to keepalived's minimum of 200 ms
+    ("121s", 8, 960000),  # lowered to its maximum of 120 s
+    ("1.2345s", 1, 1235),  # too many places: rounded on the next digit
+    ("0.1", 8, 1600),
+    ("5m", 8, None), ("1e3", 8, None), ("s", 8, None), ("5sx", 8, None), ("960001", 8, None),
+])
+def test_rtt_values_as_get_time_rtt(text, mult, value):
+    assert rtt_value(text, mult, None) == value
