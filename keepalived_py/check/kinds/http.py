@@ -129,6 +129,7 @@ async def probe(target: Target, params) -> Result:
     pattern = compile_regex(url)
     body = bytearray()
     got_response = False
+    short = False
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
                                          skip_auto_headers=("Accept", "Accept-Encoding"),
@@ -143,7 +144,13 @@ async def probe(target: Target, params) -> Result:
                     return Result(Status.FAILED, "HTTP status code error to", loop.time() - start,
                                   detail=str(status))
                 while True:
-                    chunk = await resp.content.read(_CHUNK)
+                    try:
+                        chunk = await resp.content.read(_CHUNK)
+                    except aiohttp.ClientPayloadError:
+                        # shorter than its Content-Length: keepalived logs the mismatch and
+                        # judges what it received
+                        short = True
+                        break
                     if not chunk:
                         break
                     body += chunk
@@ -165,6 +172,7 @@ async def probe(target: Target, params) -> Result:
     except (aiohttp.ClientError, OSError, ValueError, UnicodeError) as e:
         return Result(Status.FAILED, "Read error with", loop.time() - start, detail=str(e)[:200])
     problem = check_body(url, bytes(body), pattern)
+    detail = f"{status}, body shorter than its content-length ({len(body)} bytes)" if short else str(status)
     if problem:
-        return Result(Status.FAILED, problem, loop.time() - start)
-    return Result(Status.OK, success_message(url), loop.time() - start, detail=str(status))
+        return Result(Status.FAILED, problem, loop.time() - start, detail=detail)
+    return Result(Status.OK, success_message(url), loop.time() - start, detail=detail)

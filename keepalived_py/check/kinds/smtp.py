@@ -5,6 +5,10 @@ are read by aiosmtplib, which refuses lines over 8 KiB ("Response too long"), so
 sending an endless line fails instead of growing a buffer.
 
 Failure reasons are keepalived's, the log line being "SMTP_CHECK <reason>".
+
+Known difference: keepalived 2.2.7 reads a reply's first line only, so a multi-line greeting
+("220-...") fails its check ("Bad greeting banner"); aiosmtplib reads the whole reply and
+such a server passes here.
 """
 
 from __future__ import annotations

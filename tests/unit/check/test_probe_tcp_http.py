@@ -66,6 +66,8 @@ async def http_server(mode: str, seen: list | None = None, tls: ssl.SSLContext |
         try:
             if mode == "ok":
                 w.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
+            elif mode == "short":
+                w.write(b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\n%s" % BODY)
             elif mode == "500":
                 w.write(b"HTTP/1.0 500 Oops\r\nContent-Length: 2\r\n\r\nno")
             elif mode == "slow":
@@ -136,6 +138,11 @@ def test_http_virtualhost_and_http11():
 def test_http_down():
     r = run(http.probe(Target("127.0.0.1", closed_port(), T), http_get(Url(path="/"))))
     assert r.status is Status.FAILED and r.reason == "Connection failed"
+
+
+def test_http_body_shorter_than_content_length_is_judged_on_what_came():
+    r, _, _ = probe_mode("short", Url(path="/", digest=hashlib.md5(BODY).hexdigest()))
+    assert r.ok and "shorter" in r.detail, r
 
 
 def test_http_wrong_status_and_status_ranges():
