@@ -35,6 +35,31 @@ def say(template: str, ctx: Ctx, **values: Any) -> str:
     return template.format(n=name, kw=ctx.keyword, **values)
 
 
+class Str(ValueType):
+    """One word; later words are ignored (keepalived's strvec_slot(strvec, 1)). `missing` is the
+    handler's text when the word is absent (None: keepalived's missing-parameter stop; "":
+    only a note); `exact`: more than one word is that error too."""
+
+    max_args = None
+
+    def __init__(self, missing: str | None = None, *, exact: bool = False):
+        self.missing = missing
+        self.exact = exact
+        self.min_args = 0 if missing is not None else 1
+
+    def parse(self, args, ctx):
+        if self.exact and len(args) > 1 and self.missing:
+            raise ValueProblem(say(self.missing, ctx), GE)
+        if not args:
+            if not self.missing:
+                raise ValueProblem(f"{ctx.keyword} without a value - ignored", ConfigErr.OK)
+            raise ValueProblem(say(self.missing, ctx), GE)
+        return args[0]
+
+    def format(self, value):
+        return [_quote(value)]
+
+
 class Number(ValueType):
     """A whole number read with read_int (`signed`) or read_unsigned, then the handler's `error`.
 

@@ -30,7 +30,7 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, Number, OptBool, ScriptCommand, UserGroup
+from keepalived_py.config.values import Decimal, Number, OptBool, ScriptCommand, Str, UserGroup
 
 #: IPVS_WEIGHT_LIMIT (INT_MAX)
 WEIGHT_LIMIT = INT_MAX
@@ -48,12 +48,6 @@ def inet_pton(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
     except OSError:
         raise ValueError(text) from None
-
-
-class LvsWord(Word):
-    """One word; words after it are ignored, as keepalived's handlers only read the first."""
-
-    max_args = None
 
 
 class LvsAddress(ValueType):
@@ -342,7 +336,7 @@ class ConnChecker(CheckerBase):
     bindto: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
         LvsAddress("Invalid bindto address {v} - ignoring"))
     bind_port: int | None = kw(Number(1, 65535, error="Invalid checker bind_port '{v}'"))
-    bind_if: str | None = kw(LvsWord())
+    bind_if: str | None = kw(Str())
     connect_timeout: float | None = kw(Decimal(1e-6, UINT_MAX / TIMER_HZ, error="connect_timeout {v} invalid - ignoring"))
     fwmark: int | None = kw(Number(0, UINT_MAX, error="Invalid fwmark connection value '{v}'"))
 
@@ -439,7 +433,7 @@ class MiscCheck(CheckerBase):
 DNS_TYPES = ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY")
 
 
-class DnsName(LvsWord):
+class DnsName(Str):
     """DNS_CHECK name, refused (and left unset) when keepalived 2.2.7 sees an empty label. Its test
     also refuses a one-character first label ('a.example'), which we keep for parity."""
 
@@ -477,7 +471,7 @@ class UdpCheck(ConnChecker):
 class FileCheck(Model):
     block_keyword = "FILE_CHECK"
 
-    track_file: str | None = kw(LvsWord())
+    track_file: str | None = kw(Str())
     #: None: the track_file block's own weight
     weight: FileWeight | None = kw(FileWeightType())
 

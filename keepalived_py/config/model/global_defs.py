@@ -42,6 +42,7 @@ from keepalived_py.config.values import (
     Number,
     OptBool,
     OptChoice,
+    Str,
     owner_words,
 )
 
@@ -59,42 +60,6 @@ _VERY_LARGE = "The {kw} is very large - {v} seconds"
 
 
 # --------------------------------------------------------------------------- value types
-class Str(ValueType):
-    """One word; later words are ignored (keepalived's set_value / strvec_slot(1)).
-
-    `missing` is keepalived's message when the word is absent (None: keepalived reads past
-    the end of the line, which stops it: MISSING_PARAMETER here).
-    """
-
-    min_args = 0
-    max_args = None
-
-    def __init__(self, missing: str | None = None, maxlen: int | None = None, too_long: str | None = None,
-                 exact: bool = False):
-        self.missing = missing
-        self.maxlen = maxlen
-        self.too_long = too_long
-        self.exact = exact
-
-    def parse(self, args, ctx):
-        if self.exact and len(args) > 1 and self.missing:
-            raise ValueProblem(self.missing.format(kw=ctx.keyword), GE)
-        if not args:
-            if self.missing == "":
-                raise ValueProblem(f"{ctx.keyword} without a value - ignored", ConfigErr.OK)
-            if self.missing is None:
-                raise ValueProblem(f"*** Configuration line starting `{ctx.keyword}` is missing a parameter "
-                                   f"after keyword `{ctx.keyword}` at word position 2", ConfigErr.MISSING_PARAMETER)
-            raise ValueProblem(self.missing.format(kw=ctx.keyword), GE)
-        if self.maxlen is not None and len(args[0]) > self.maxlen:
-            raise ValueProblem((self.too_long or "{kw} '{v}' too long - ignoring").format(kw=ctx.keyword, v=args[0]),
-                               GE)
-        return args[0]
-
-    def format(self, value):
-        return [_quote(value)]
-
-
 class ProcessName(Str):
     """A process name: more than 15 characters is truncated with an error, as keepalived does."""
 

@@ -24,7 +24,6 @@ from keepalived_py.config.model.checkers import (
     FileCheck,
     HttpGet,
     LvsAddress,
-    LvsWord,
     MiscCheck,
     MsgChoice,
     PingCheck,
@@ -50,7 +49,14 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, NotifyScript, NotifyScriptType, Number, OptBool
+from keepalived_py.config.values import (
+    Decimal,
+    NotifyScript,
+    NotifyScriptType,
+    Number,
+    OptBool,
+    Str,
+)
 from keepalived_py.errors import SourcePos
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -460,7 +466,7 @@ class SnmpName(Word):
             raise ValueProblem(f"{self.server} server snmp_name missing or extra parameters")
 
 
-class PersistenceEngine(LvsWord):
+class PersistenceEngine(Str):
     def parse(self, args, ctx):
         if len(args[0]) > 15:  # IP_VS_PENAME_MAXLEN 16
             ctx.warn(f"persistence_name too long, truncating - {args[0]}", ConfigErr.GENERAL_ERROR)

@@ -22,27 +22,10 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
+from keepalived_py.config.values import Str
 from keepalived_py.errors import SourcePos
 
 GE = ConfigErr.GENERAL_ERROR
-
-
-class SslFile(ValueType):
-    """password / ca / certificate / key of the SSL block (one word; missing: keepalived's message)."""
-
-    min_args = 0
-    max_args = None
-
-    def __init__(self, what: str):
-        self.what = what
-
-    def parse(self, args, ctx):
-        if not args:
-            raise ValueProblem(f"SSL {self.what} missing", GE)
-        return args[0]
-
-    def format(self, value):
-        return [_quote(value)]
 
 
 @model
@@ -51,10 +34,10 @@ class SslDefs(Model):
 
     block_keyword = "SSL"
 
-    password: str | None = kw(SslFile("password"))
-    ca: str | None = kw(SslFile("cafile"))
-    certificate: str | None = kw(SslFile("certfile"))
-    key: str | None = kw(SslFile("keyfile"))
+    password: str | None = kw(Str("SSL password missing"))
+    ca: str | None = kw(Str("SSL cafile missing"))
+    certificate: str | None = kw(Str("SSL certfile missing"))
+    key: str | None = kw(Str("SSL keyfile missing"))
 
 
 def _track_group_members(value, ctx: Ctx):

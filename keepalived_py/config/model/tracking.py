@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from keepalived_py.config.model.vrrp_types import (
     InitFile,
-    KWord,
     ProcessCommand,
     WeightReverse,
 )
@@ -19,6 +18,7 @@ from keepalived_py.config.values import (
     Number,
     OptChoice,
     ScriptCommand,
+    Str,
     UserGroup,
     split_command,
 )
@@ -65,7 +65,7 @@ class TrackFile(Model):
     block_keyword = "track_file"
 
     name: str = head(Word(), default="")
-    file: str | None = kw(KWord("track file file name missing"),
+    file: str | None = kw(Str("track file file name missing"),
                           once="File already set for track file - ignoring {arg}")
     #: (weight, reverse); keepalived's default weight is 1
     weight: tuple[int, bool] = kw(WeightReverse(-254, 254, "Weight ({v}) for track_file {n} must be between "

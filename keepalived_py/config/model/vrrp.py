@@ -24,7 +24,6 @@ from keepalived_py.config.model.vrrp_types import (
     AuthType,
     IfName,
     IpAddr,
-    KWord,
     NameList,
     NotifyDeleted,
     NotifyDeletedType,
@@ -51,6 +50,7 @@ from keepalived_py.config.values import (
     Number,
     OptBool,
     OptChoice,
+    Str,
 )
 
 PRIO_OWNER = 255
@@ -164,7 +164,7 @@ class VrrpInstance(Model):
     smtp_alert: bool | None = kw(OptBool("Invalid vrrp_instance smtp_alert parameter {v}"))
     notify_priority_changes: bool | None = kw(OptBool("({n}) Invalid value '{v}' for notify_priority_changes "
                                                       "specified"))
-    lvs_sync_daemon_interface: str | None = kw(KWord(), check=warn_with(
+    lvs_sync_daemon_interface: str | None = kw(Str(), check=warn_with(
         "({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global "
         "lvs_sync_daemon"))
 
@@ -404,7 +404,7 @@ class GarpGroup(Model):
                                               error="garp_group garp_interval '{v}' invalid"))
     gna_interval: float | None = kw(Decimal(0, INT_MAX / 1_000_000,
                                              error="garp_group gna_interval '{v}' invalid"))
-    interface: str | None = kw(KWord())
+    interface: str | None = kw(Str())
     interfaces: tuple[str, ...] = kw(Entries(NameList()), check=flatten)
 
 

@@ -26,30 +26,7 @@ from keepalived_py.errors import SourcePos
 
 IFNAMSIZ = 16
 
-class KaValue(ValueType):
-    """A value read as keepalived reads it. The base class gives keepalived's missing-parameter
-    stop (exit status 2) and ignores words after the ones the handler reads."""
-
-
-class KWord(KaValue):
-    """One word (keepalived's set_value / strvec_slot(strvec, 1)); with `missing`, a keyword
-    alone is the handler's own error rather than keepalived's missing-parameter stop."""
-
-    def __init__(self, missing: str | None = None):
-        self.missing = missing
-        if missing:
-            self.min_args = 0
-
-    def parse(self, args, ctx):
-        if not args:
-            raise ValueProblem(say(self.missing, ctx) if self.missing else f"{ctx.keyword}: missing value")
-        return args[0]
-
-    def format(self, value):
-        return [_quote(value)]
-
-
-class IfName(KaValue):
+class IfName(ValueType):
     """An interface name; keepalived ignores names of IFNAMSIZ characters or more."""
 
     def __init__(self, error: str = "Interface name '{v}' too long - ignoring"):
@@ -77,7 +54,7 @@ def inet_stosockaddr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return None
 
 
-class IpAddr(KaValue):
+class IpAddr(ValueType):
     """An IP address as inet_stosockaddr() reads it (no prefix length)."""
 
     def __init__(self, error: str | None = None, multicast: bool = False):
@@ -109,7 +86,7 @@ class NotifyDeleted:
     script: NotifyScript | None = None
 
 
-class NotifyDeletedType(KaValue):
+class NotifyDeletedType(ValueType):
     min_args = 0
     max_args = None
 
@@ -156,7 +133,7 @@ _RULES = {
 }
 
 
-class TrackEntry(KaValue):
+class TrackEntry(ValueType):
     """`NAME [weight N [reverse|noreverse]]`, with keepalived's per-kind rules (vrrp_track.c,
     track_file.c)."""
 
@@ -225,7 +202,7 @@ class TrackEntry(KaValue):
         return words
 
 
-class NameList(KaValue):
+class NameList(ValueType):
     """A line of names in a block read with read_value_block (sync group `group`, garp_group
     `interfaces`): every word is a name. The field's `check=flatten` makes one flat tuple."""
 
@@ -264,7 +241,7 @@ class UnicastPeer:
                 self.max_ttl if self.max_ttl is not None else 255)
 
 
-class UnicastPeerEntry(KaValue):
+class UnicastPeerEntry(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
@@ -331,7 +308,7 @@ def parse_vmac_mac(text: str) -> tuple[int, ...] | None:
         return None
 
 
-class UseVmacType(KaValue):
+class UseVmacType(ValueType):
     min_args = 0
     max_args = None
 
@@ -384,7 +361,7 @@ class UseIpvlan:
     mode: str | None = None
 
 
-class UseIpvlanType(KaValue):
+class UseIpvlanType(ValueType):
     min_args = 0
     max_args = None
 
@@ -426,7 +403,7 @@ class UseIpvlanType(KaValue):
         return words
 
 
-class VrrpState(KaValue):
+class VrrpState(ValueType):
     """state MASTER|BACKUP (case sensitive); anything else is BACKUP with keepalived's error."""
 
     def parse(self, args, ctx):
@@ -439,7 +416,7 @@ class VrrpState(KaValue):
         return [value]
 
 
-class AuthPass(KaValue):
+class AuthPass(ValueType):
     """auth_pass: keepalived keeps the first 8 characters."""
 
     def parse(self, args, ctx):
@@ -451,7 +428,7 @@ class AuthPass(KaValue):
         return [_quote(value)]
 
 
-class AuthType(KaValue):
+class AuthType(ValueType):
     def parse(self, args, ctx):
         if args[0] not in ("PASS", "AH"):
             raise ValueProblem(say("({n}) unknown authentication type '{v}'", ctx, v=args[0]))
@@ -461,7 +438,7 @@ class AuthType(KaValue):
         return [value]
 
 
-class WeightReverse(KaValue):
+class WeightReverse(ValueType):
     """`weight N [reverse]` of vrrp_script / track_file / vrrp_track_process: (N, reverse)."""
 
     max_args = None
@@ -495,7 +472,7 @@ class WeightReverse(KaValue):
         return [str(value[0])] + (["reverse"] if value[1] else [])
 
 
-class InitFile(KaValue):
+class InitFile(ValueType):
     """track_file init_file [VALUE] [overwrite]: (value, overwrite)."""
 
     min_args = 0
@@ -525,7 +502,7 @@ class InitFile(KaValue):
         return [str(value[0])] + (["overwrite"] if value[1] else [])
 
 
-class ProcessCommand(KaValue):
+class ProcessCommand(ValueType):
     """vrrp_track_process process NAME [PARAM ...]: the words as a tuple."""
 
     max_args = None
