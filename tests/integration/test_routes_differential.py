@@ -6,7 +6,8 @@ higher priority peer (real keepalived on both sides) has made the instance BACKU
 One configuration carries every route and rule option keepalived.conf(5) lists (table,
 metric, src, via, dev, scope, protocol named and numeric, no_track, realms, tos, mtu and
 the other metrics with lock, onlink, encap, expires, pref, from, blackhole / unreachable /
-prohibit / throw, nexthops and "or", add / append; rule selectors and every action) plus
+prohibit / throw, nexthops and "or", add / append; rule selectors, every action and the
+preference keepalived gives a rule without one) plus
 static routes and rules, so that one daemon start per implementation covers them all. The
 two sides run at the same time in parallel namespaces with the same addresses.
 
@@ -112,6 +113,9 @@ RULES = """
     to 2001:db8:1::/48 fwmark 5 table 200 preference 101 no_track protocol 99
     from 2001:db8:2::/48 uidrange 0-10 prohibit preference 102
     from 2001:db8:3::/48 iif eth1 dport 53-53 ipproto 17 table 1000 preference 103
+    from 192.0.2.118 table 100
+    from 192.0.2.119 table 100
+    from 2001:db8:4::/48 table 100
 """
 
 STATIC = """

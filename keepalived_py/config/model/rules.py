@@ -9,6 +9,7 @@ numbers in the model.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from keepalived_py.config.numbers import WHITE_SPACE, strtoul
 from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
 from keepalived_py.errors import SourcePos
 
+#: the preference keepalived gives the first rule without one (vrrp_iprule.c)
+RULE_START_PRIORITY = 16384
 #: FR_ACT_* (linux/fib_rules.h)
 FR_ACT_TO_TBL, FR_ACT_GOTO, FR_ACT_NOP = 1, 2, 3
 FR_ACT_BLACKHOLE, FR_ACT_UNREACHABLE, FR_ACT_PROHIBIT = 6, 7, 8
@@ -367,6 +370,30 @@ RULE_OPTIONS: dict[str, Handler] = {
 }
 
 
+class _DefaultPreferences:
+    """keepalived's next_rule_priority_ipv4/_ipv6: a rule without preference gets RULE_START_PRIORITY,
+    the next one of its family one less, counted over one configuration load (keepalived resets
+    them on a reload). A load is told apart by its Diagnostics object; only the latest is kept."""
+
+    def __init__(self) -> None:
+        self.load: object | None = None
+        self.next: dict[int, int] = {}
+
+    def take(self, load: object, family: int) -> int:
+        if load is not self.load:
+            self.load, self.next = load, {4: RULE_START_PRIORITY, 6: RULE_START_PRIORITY}
+        value = self.next[family]
+        self.next[family] = value - 1
+        return value
+
+
+_defaults = _DefaultPreferences()
+
+
+def _default_preference(ctx: Ctx, family: int) -> int:
+    return _defaults.take(ctx.diagnostics, family)
+
+
 class RuleEntry(ValueType):
     """One rule line; `static=True` for static_rules (accepts track_group)."""
 
@@ -402,8 +429,10 @@ class RuleEntry(ValueType):
         if rule.track_group is not None and rule.iif is None:
             ctx.warn("Static rule cannot have track_group if dev/iif not specified", GE)
         if rule.preference is None:
-            ctx.warn("Rule has no preference specified - setting to a default. This is probably not what you "
-                     "want.", GE)
+            preference = _default_preference(ctx, rule.ip_family)
+            ctx.warn(f"Rule has no preference specified - setting to {preference}. This is probably not what "
+                     "you want.", GE)
+            rule = dataclasses.replace(rule, preference=preference)
         return rule
 
     def format(self, value: Rule) -> list[str]:

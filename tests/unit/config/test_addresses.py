@@ -275,7 +275,7 @@ def test_rule_options(line, expected):
 
 RULE_BAD = [
     ("from 192.0.2.0/24 table 100",
-     "Rule has no preference specified - setting to a default. This is probably not what you want.", 1),
+     "Rule has no preference specified - setting to 16384. This is probably not what you want.", 1),
     ("from 192.0.2.0/24 preference 1", "No action specified for rule - ignoring", 0),
     ("from 192.0.2.0/24 goto 10 preference 20", "Invalid rule - preference 20 >= goto target 10", 0),
     ("from 192.0.2.0/24 goto 10", "Invalid rule - goto target 10 specified without preference", 0),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from keepalived_py.config.diagnostics import Diagnostics
+from keepalived_py.config.loader import load_text
 from keepalived_py.config.model import iproute2
 from keepalived_py.config.model.route_entry import (
     NEXTHOP_OPTIONS,
@@ -136,3 +137,15 @@ def test_invalid_number_text_comes_first_as_in_keepalived():
 ])
 def test_rtt_values_as_get_time_rtt(text, mult, value):
     assert rtt_value(text, mult, None) == value
+
+
+def test_rules_without_preference_count_down_per_family_and_load():
+    text = ("static_rules {\n from 192.0.2.1 table 1\n from 2001:db8::1 table 1\n from 192.0.2.2 table 1\n"
+            " from 192.0.2.3 table 1 preference 7\n}\n")
+    result = load_text(text)
+    assert [r.preference for r in result.config.static_rules] == [16384, 16384, 16383, 7]
+    assert [d.message for d in result.diagnostics if "preference" in d.message] == [
+        f"Rule has no preference specified - setting to {n}. This is probably not what you want."
+        for n in (16384, 16384, 16383)]
+    again = load_text(text)  # a new load (a reload) starts again, as keepalived resets them
+    assert [r.preference for r in again.config.static_rules] == [16384, 16384, 16383, 7]
