@@ -3,8 +3,8 @@
 The runtime talks to these protocols only; `pyroute2_adapter.py` implements them with
 pyroute2's async API and `tests/fakes/net.py` with recording fakes. Values are plain data:
 an address is an `AddressSpec` (what `ip addr add` would take), routes and rules are the
-config models (`keepalived_py.config.model.addresses.Route` / `Rule`), which the adapter
-translates.
+config models (`keepalived_py.config.model.routes.Route` / `rules.Rule`), whose iproute2
+names are numbers already; only interface names are left for the adapter to resolve.
 """
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.routes import Route
+    from keepalived_py.config.model.rules import Rule
 
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -85,13 +89,21 @@ class NetPort(Protocol):
         """Remove; an address already gone is not an error."""
         ...
 
-    async def add_route(self, route: Any) -> None: ...
+    async def add_route(self, route: Route) -> None:
+        """Install as keepalived does; a route already there is not an error."""
+        ...
 
-    async def remove_route(self, route: Any) -> None: ...
+    async def remove_route(self, route: Route) -> None:
+        """Remove; a route already gone (or its interface) is not an error."""
+        ...
 
-    async def add_rule(self, rule: Any) -> None: ...
+    async def add_rule(self, rule: Rule) -> None:
+        """Install as keepalived does; a rule already there is not an error."""
+        ...
 
-    async def remove_rule(self, rule: Any) -> None: ...
+    async def remove_rule(self, rule: Rule) -> None:
+        """Remove; a rule already gone is not an error."""
+        ...
 
     async def add_macvlan(self, name: str, base: str, mac: bytes, mode: str = "private") -> int:
         """Create (or adopt) a macvlan on `base` with `mac`, set it up; its index."""

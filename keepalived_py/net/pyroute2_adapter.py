@@ -21,6 +21,8 @@ from pyroute2.netlink import nlmsg
 from pyroute2.netlink.core import CoreDatagramProtocol
 from pyroute2.netlink.exceptions import NetlinkError
 
+from keepalived_py.config.model.routes import Route
+from keepalived_py.config.model.rules import Rule
 from keepalived_py.net.ports import AddressSpec, IPInterface, LinkEvent, LinkInfo
 from keepalived_py.net.rtnl import Request, route_request, rule_request
 
@@ -233,7 +235,7 @@ class Pyroute2Net:
     async def _ifindexes(self, names: tuple[str, ...]) -> dict[str, int]:
         return {name: await self._index(name) for name in names}
 
-    async def add_route(self, route: Any) -> None:
+    async def add_route(self, route: Route) -> None:
         request = route_request(route, True, await self._ifindexes(route.interfaces()))
         try:
             await self._send(request)
@@ -241,7 +243,7 @@ class Pyroute2Net:
             if exc.code != EEXIST:
                 raise
 
-    async def remove_route(self, route: Any) -> None:
+    async def remove_route(self, route: Route) -> None:
         try:
             ifindex = await self._ifindexes(route.interfaces())
         except LookupError:
@@ -252,14 +254,14 @@ class Pyroute2Net:
             if exc.code not in (ESRCH, ENOENT, ENODEV):
                 raise
 
-    async def add_rule(self, rule: Any) -> None:
+    async def add_rule(self, rule: Rule) -> None:
         try:
             await self._send(rule_request(rule, True))
         except NetlinkError as exc:
             if exc.code != EEXIST:
                 raise
 
-    async def remove_rule(self, rule: Any) -> None:
+    async def remove_rule(self, rule: Rule) -> None:
         try:
             await self._send(rule_request(rule, False))
         except NetlinkError as exc:

@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from keepalived_py.config.model.addresses import Route, Rule, VirtualAddress
+from keepalived_py.config.model.addresses import VirtualAddress
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.root import KeepalivedConfig
+from keepalived_py.config.model.route_entry import RouteEntry
+from keepalived_py.config.model.routes import Route
+from keepalived_py.config.model.rules import Rule, RuleEntry
 from keepalived_py.config.model.vrrp import VrrpInstance as VrrpInstanceModel
 from keepalived_py.net.ports import AddressSpec
 from keepalived_py.net.vmac import vmac_address, vmac_name
@@ -88,14 +91,10 @@ class InstancePlan:
 
 
 def route_key(route: Route) -> str:
-    from keepalived_py.config.model.addresses import RouteEntry
-
     return " ".join(RouteEntry().format(route))
 
 
 def rule_key(rule: Rule) -> str:
-    from keepalived_py.config.model.addresses import RuleEntry
-
     return " ".join(RuleEntry().format(rule))
 
 

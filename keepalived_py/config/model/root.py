@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from keepalived_py.config.model.addresses import (
-    Route,
-    Rule,
-    StaticAddressEntry,
-    StaticRouteEntry,
-    StaticRuleEntry,
-    VirtualAddress,
-)
+from keepalived_py.config.model.addresses import StaticAddressEntry, VirtualAddress
 from keepalived_py.config.model.bfd import BfdInstance
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.lvs import VirtualServer, VirtualServerGroup
+from keepalived_py.config.model.route_entry import StaticRouteEntry
+from keepalived_py.config.model.routes import Route
+from keepalived_py.config.model.rules import Rule, StaticRuleEntry
 from keepalived_py.config.model.static import (
     LinkbeatEntry,
     LinkbeatInterface,
