@@ -100,14 +100,14 @@ class Scheduler:
         runner = self.resources.runner
         if runner is None:
             return out
-        from keepalived_py.check.kinds.misc import prepare
+        from keepalived_py.check.kinds.misc import prepare_why
         for cid, spec in list(self.specs.items()):
             if spec.kind is not hy.Kind.MISC:
                 continue
-            script = prepare(runner, spec.params)
+            script, why = prepare_why(runner, spec.params)
             if script is None:
-                out.append(Log(f"Disabling misc script {spec.params.misc_path} since not found/accessible or "
-                               f"insecure"))
+                if why:
+                    out.append(Log(why))
                 del self.specs[cid]
             else:
                 self._scripts[cid] = script

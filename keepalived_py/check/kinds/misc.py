@@ -14,10 +14,27 @@ from keepalived_py.check.result import Result, Status
 
 def prepare(runner, params):
     """The runner's Script for a MISC_CHECK (None: keepalived would not run it)."""
+    return prepare_why(runner, params)[0]
+
+
+def prepare_why(runner, params) -> tuple[object | None, str]:
+    """(Script or None, keepalived's reason for disabling it: check_misc_script_security())."""
+    from keepalived_py.scripts.security import SC_EXECUTABLE, SC_INHIBIT, SC_NOTFOUND, SC_SYSTEM
+
     user = params.user or ()
-    script, _check = runner.prepare(params.misc_path, user[0] if user else None,
-                                    user[1] if len(user) > 1 else None)
-    return script
+    script, check = runner.prepare(params.misc_path, user[0] if user else None,
+                                   user[1] if len(user) > 1 else None)
+    if script is not None and check is not None and not check.flags & (SC_EXECUTABLE | SC_SYSTEM):
+        script = None
+    if script is not None:
+        return script, ""
+    flags = check.flags if check is not None else SC_NOTFOUND
+    name = params.misc_path
+    if flags & SC_INHIBIT:
+        return None, f"Disabling misc script {name} due to insecure"
+    if flags & SC_NOTFOUND:
+        return None, f"Disabling misc script {name} since not found/accessible"
+    return None, ""
 
 
 async def probe(target: Target, params) -> Result:

@@ -348,7 +348,7 @@ def test_misc_scripts_are_prepared_once_and_missing_ones_disable_their_checker()
                       resources=Resources(runner=runner), probe_for=FakeProbes({}))
     sched.start()
     assert not [s for s in sched.specs.values() if s.kind is Kind.MISC]
-    assert any(isinstance(d, Log) and d.text.startswith("Disabling misc script /nonexistent/kpy-check-script")
+    assert any(isinstance(d, Log) and d.text == "Disabling misc script /nonexistent/kpy-check-script since not found/accessible"
                for d in out)
     servers, specs = build()
     sched2 = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
