@@ -5,7 +5,7 @@ A model is a frozen dataclass whose fields carry their keyword in `metadata`:
     @model
     class VrrpScript(Model):
         name: str = head(Word())
-        script: str | None = kw(Script())
+        script: str | None = kw(ScriptCommand())
         interval: int = kw(Number(1, 3600), default=1)
 
 From that one declaration come the parser (statement -> model, with defaults, ranges and
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field
 from typing import Any, ClassVar
@@ -106,20 +105,6 @@ class Word(ValueType):
         return [_quote(value)]
 
 
-class Words(ValueType):
-    """All the words after the keyword, as a tuple."""
-
-    def __init__(self, min_args: int = 1):
-        self.min_args = min_args
-        self.max_args = None
-
-    def parse(self, args, ctx):
-        return tuple(args)
-
-    def format(self, value):
-        return [_quote(w) for w in value]
-
-
 class Text(ValueType):
     """The rest of the line as one string (e.g. an email subject)."""
 
@@ -196,41 +181,6 @@ class Choice(ValueType):
 
     def format(self, value):
         return [value]
-
-
-class Address(ValueType):
-    """An IPv4 or IPv6 address (`family` 4 or 6 restricts it)."""
-
-    def __init__(self, family: int | None = None):
-        self.family = family
-
-    def parse(self, args, ctx):
-        try:
-            addr = ipaddress.ip_address(args[0])
-        except ValueError:
-            raise ValueProblem(f"{ctx.keyword}: invalid address '{args[0]}'") from None
-        if self.family and addr.version != self.family:
-            raise ValueProblem(f"{ctx.keyword}: '{args[0]}' is not an IPv{self.family} address")
-        return addr
-
-    def format(self, value):
-        return [str(value)]
-
-
-class Script(ValueType):
-    """A command line: keepalived splits it with shell-like quoting and escapes."""
-
-    max_args = None
-
-    def parse(self, args, ctx):
-        return " ".join(_quote_for_script(a) for a in args)
-
-    def format(self, value):
-        return [value]
-
-
-def _quote_for_script(word: str) -> str:
-    return "'" + word + "'" if any(c in word for c in " \t") else word
 
 
 class Nested(ValueType):

@@ -11,7 +11,9 @@ blocks and the checkers have in common.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +60,59 @@ class Str(ValueType):
 
     def format(self, value):
         return [_quote(value)]
+
+
+def inet_pton(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address as inet_pton reads it, the family chosen by a ':' as keepalived does (so no
+    IPv6 zone '%eth0', no IPv4 in IPv6 clothing). ValueError if it is not one."""
+    # the C library's own inet_pton, as keepalived calls it (and much faster than parsing
+    # with ipaddress: a large configuration has one per real server)
+    try:
+        if ":" in text:
+            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, text))
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
+    except OSError:
+        raise ValueError(text) from None
+
+
+def inet_stosockaddr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """keepalived's inet_stosockaddr(): anything from a '-' or '/' on is dropped (ranges and
+    masks), the family is IPv6 if there is a ':' anywhere, then inet_pton; None if invalid."""
+    cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
+    try:
+        if ":" in text:
+            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, text[:cut]))
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text[:cut]))
+    except OSError:
+        return None
+
+
+class IpAddr(ValueType):
+    """An IP address as inet_stosockaddr() reads it (every area's single address keywords);
+    `multicast`: vrrp_instance's mcast_dst_ip, which must be (link-local) multicast."""
+
+    max_args = None
+
+    def __init__(self, error: str = "{kw}: invalid address '{v}'", multicast: bool = False):
+        self.error = error
+        self.multicast = multicast
+
+    def parse(self, args, ctx):
+        text = args[0]
+        addr = inet_stosockaddr(text)
+        if addr is None:
+            raise ValueProblem(say(self.error, ctx, v=text), GE)
+        if self.multicast:
+            is_mc = addr.is_multicast if addr.version == 4 else (
+                addr.is_multicast and (addr.packed[1] & 0x0F) == 2)
+            if not is_mc:
+                ll = " link-local" if addr.version == 6 else ""
+                raise ValueProblem(say("({n}) mcast_dst_ip {t} not{ll} multicast. Skipping...", ctx, t=text, ll=ll),
+                                   GE)
+        return addr
+
+    def format(self, value):
+        return [str(value)]
 
 
 class Number(ValueType):

@@ -56,26 +56,17 @@ def _decimal(v: values.Decimal) -> st.SearchStrategy:
     return st.integers(lo, hi).map(lambda count: round(count / scale, v.digits))
 
 
-def _address(v: schema.Address) -> st.SearchStrategy:
-    if v.family == 4:
-        return IPV4
-    if v.family == 6:
-        return IPV6
-    return IPV4 | IPV6
-
-
 register(schema.Word, lambda v: WORD)
-register(schema.Words, lambda v: st.lists(WORD, min_size=max(1, v.min_args), max_size=4).map(tuple))
 register(schema.Text, lambda v: SPACED)
-register(schema.Script, lambda v: SPACED)
 register(values.Number, _number)
 register(values.Decimal, _decimal)
 register(values.Str, lambda v: WORD)
+register(values.IpAddr, lambda v: st.sampled_from([ipaddress.ip_address("224.0.0.18"), ipaddress.ip_address("ff02::12")])
+         if v.multicast else IPV4 | IPV6)
 register(values.OptChoice, lambda v: st.sampled_from((v.default, *v.choices)))
 register(values.UserGroup, lambda v: st.lists(WORD, min_size=1, max_size=2).map(tuple))
 register(schema.Flag, lambda v: st.booleans())
 register(schema.Choice, lambda v: st.sampled_from(v.choices))
-register(schema.Address, _address)
 
 
 def for_value_type(vtype: schema.ValueType) -> st.SearchStrategy | None:

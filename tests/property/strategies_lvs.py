@@ -43,7 +43,6 @@ def _hex(v: ck.HexString) -> st.SearchStrategy:
     return (st.just("") | words) if v.min_args == 0 else words
 
 
-register(ck.LvsAddress, lambda v: ADDRESS)
 register(ck.Digest, lambda v: st.text("0123456789abcdef", min_size=32, max_size=32))
 register(ck.StatusCodes, _status)
 register(ck.RegexOptions, lambda v: st.lists(st.sampled_from(ck.REGEX_OPTIONS), min_size=1, max_size=3).map(tuple))

@@ -16,14 +16,13 @@ from keepalived_py.config.numbers import UINT_MAX
 from keepalived_py.config.schema import (
     Model,
     Present,
-    ValueProblem,
     ValueType,
     Word,
     head,
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, Number, say
+from keepalived_py.config.values import Decimal, IpAddr, Number, say
 
 GE = ConfigErr.GENERAL_ERROR
 BFD_INTERVAL_MAX = UINT_MAX // 1000  # ms (keepalived keeps micro-seconds in 32 bits)
@@ -32,27 +31,6 @@ BFD_CONTROL_TTL = 255
 BFD_CONTROL_HOPLIMIT = 64
 BFD_INAME_MAX = 31
 BFD_SENSIBLE_MAX = 10000  # ms: larger intervals draw an informational message
-
-
-class BfdAddress(ValueType):
-    """neighbor_ip / source_ip: an IPv4 or IPv6 address (inet_stosockaddr)."""
-
-    max_args = None
-
-    def parse(self, args, ctx):
-        text = args[0]
-        try:
-            return ipaddress.ip_address(text)
-        except ValueError:
-            if ctx.keyword == "source_ip":
-                raise ValueProblem(say("Configuration error: BFD instance {n} has malformed source address {v}, "
-                                       "ignoring", ctx, v=text), GE) from None
-            # keepalived means to say "neighbour" for neighbour_ip, but compares the address word
-            raise ValueProblem(say("Configuration error: BFD instance {n} has malformed neighbor address {v}, "
-                                   "ignoring instance", ctx, v=text), GE) from None
-
-    def format(self, value):
-        return [str(value)]
 
 
 def _millis(lo: int) -> Decimal:
@@ -97,8 +75,11 @@ class BfdInstance(Model):
     block_keyword = "bfd_instance"
 
     name: str = head(Word(), default="")
-    neighbor_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(BfdAddress(), aliases=("neighbour_ip",))
-    source_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(BfdAddress())
+    neighbor_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(IpAddr(
+        "Configuration error: BFD instance {n} has malformed neighbor address {v}, ignoring instance"),
+        aliases=("neighbour_ip",))
+    source_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(IpAddr(
+        "Configuration error: BFD instance {n} has malformed source address {v}, ignoring"))
     min_rx: float = kw(_millis(1), default=10.0)
     min_tx: float = kw(_millis(1), default=10.0)
     idle_tx: float = kw(_millis(1000), default=1000.0)

@@ -10,7 +10,6 @@ keepalived_py.config.model.lvs.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import string
 from dataclasses import dataclass
 
@@ -30,46 +29,21 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, Number, OptBool, ScriptCommand, Str, UserGroup
+from keepalived_py.config.values import (
+    Decimal,
+    IpAddr,
+    Number,
+    OptBool,
+    ScriptCommand,
+    Str,
+    UserGroup,
+)
 
 #: IPVS_WEIGHT_LIMIT (INT_MAX)
 WEIGHT_LIMIT = INT_MAX
 
 
 # --------------------------------------------------------------------------- value types
-def inet_pton(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """An address as inet_pton reads it, the family chosen by a ':' as keepalived does (so no
-    IPv6 zone '%eth0', no IPv4 in IPv6 clothing). ValueError if it is not one."""
-    # the C library's own inet_pton, as keepalived calls it (and much faster than parsing
-    # with ipaddress: a large configuration has one per real server)
-    try:
-        if ":" in text:
-            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, text))
-        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
-    except OSError:
-        raise ValueError(text) from None
-
-
-class LvsAddress(ValueType):
-    """An IPv4/IPv6 address as keepalived's inet_stosockaddr reads it (family from a ':')."""
-
-    max_args = None
-
-    def __init__(self, message: str = "{kw}: invalid address '{v}'"):
-        self.message = message
-
-    def parse(self, args, ctx):
-        text = args[0]
-        try:
-            addr = inet_pton(text)
-        except ValueError:
-            raise ValueProblem(self.message.format(kw=ctx.keyword, v=text)) from None
-        return addr
-
-    def format(self, value):
-        return [str(value)]
-
-
 class MsgChoice(Choice):
     """Choice with keepalived's own message for a word it does not know."""
 
@@ -331,10 +305,10 @@ class ConnChecker(CheckerBase):
     """Checkers that connect somewhere (install_checker_common_keywords(true))."""
 
     connect_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        LvsAddress("Invalid connect_ip address {v} - ignoring"))
+        IpAddr("Invalid connect_ip address {v} - ignoring"))
     connect_port: int | None = kw(Number(1, 65535, error="Invalid checker connect_port '{v}'"))
     bindto: ipaddress.IPv4Address | ipaddress.IPv6Address | None = kw(
-        LvsAddress("Invalid bindto address {v} - ignoring"))
+        IpAddr("Invalid bindto address {v} - ignoring"))
     bind_port: int | None = kw(Number(1, 65535, error="Invalid checker bind_port '{v}'"))
     bind_if: str | None = kw(Str())
     connect_timeout: float | None = kw(Decimal(1e-6, UINT_MAX / TIMER_HZ, error="connect_timeout {v} invalid - ignoring"))

@@ -43,6 +43,7 @@ from keepalived_py.config.values import (
     OptBool,
     OptChoice,
     Str,
+    inet_stosockaddr,
     owner_words,
 )
 
@@ -306,10 +307,9 @@ class McastGroup(ValueType):
 
     def parse(self, args, ctx):
         text = args[0]
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            raise ValueProblem(f"Can't parse {ctx.keyword} [{text}]. Skipping", GE) from None
+        addr = inet_stosockaddr(text)
+        if addr is None:
+            raise ValueProblem(f"Can't parse {ctx.keyword} [{text}]. Skipping", GE)
         if addr.version != self.family:
             raise ValueProblem(f"{ctx.keyword} [{text}] is not IPv{self.family}. Skipping", GE)
         if not addr.is_multicast:

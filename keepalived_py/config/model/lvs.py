@@ -23,7 +23,6 @@ from keepalived_py.config.model.checkers import (
     DnsCheck,
     FileCheck,
     HttpGet,
-    LvsAddress,
     MiscCheck,
     MsgChoice,
     PingCheck,
@@ -33,7 +32,6 @@ from keepalived_py.config.model.checkers import (
     TcpCheck,
     UdpCheck,
     WithMissing,
-    inet_pton,
 )
 from keepalived_py.config.numbers import TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
@@ -51,11 +49,13 @@ from keepalived_py.config.schema import (
 )
 from keepalived_py.config.values import (
     Decimal,
+    IpAddr,
     NotifyScript,
     NotifyScriptType,
     Number,
     OptBool,
     Str,
+    inet_pton,
 )
 from keepalived_py.errors import SourcePos
 
@@ -488,7 +488,7 @@ _CHECKER_FIELDS = ("http_get", "ssl_get", "tcp_check", "smtp_check", "dns_check"
 class RealServer(Model):
     block_keyword = "real_server"
 
-    address: IPAddress | None = head(LvsAddress("Invalid real server ip address/port {v} - skipping"))
+    address: IPAddress | None = head(IpAddr("Invalid real server ip address/port {v} - skipping"))
     port: int | None = head(PortHead("Invalid real server ip address/port - port {v} - skipping"),
                             optional=True)
     #: None: the virtual server's weight

@@ -21,7 +21,7 @@ from typing import Any
 from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.schema import Ctx, ValueProblem, ValueType, _quote
-from keepalived_py.config.values import NotifyScript, NotifyScriptType, say
+from keepalived_py.config.values import NotifyScript, NotifyScriptType, inet_stosockaddr, say
 from keepalived_py.errors import SourcePos
 
 IFNAMSIZ = 16
@@ -39,43 +39,6 @@ class IfName(ValueType):
 
     def format(self, value):
         return [_quote(value)]
-
-
-def inet_stosockaddr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """keepalived's inet_stosockaddr(): anything from a '-' or '/' on is dropped (ranges and
-    masks), the family is IPv6 if there is a ':', then inet_pton (no %scope)."""
-    cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
-    word = text[:cut]
-    if "%" in word:
-        return None
-    try:
-        return ipaddress.IPv6Address(word) if ":" in text else ipaddress.IPv4Address(word)
-    except ValueError:
-        return None
-
-
-class IpAddr(ValueType):
-    """An IP address as inet_stosockaddr() reads it (no prefix length)."""
-
-    def __init__(self, error: str | None = None, multicast: bool = False):
-        self.error = error
-        self.multicast = multicast
-
-    def parse(self, args, ctx):
-        text = args[0]
-        addr = inet_stosockaddr(text)
-        if addr is None:
-            raise ValueProblem(say(self.error or "{kw}: invalid address '{v}'", ctx, v=text))
-        if self.multicast:
-            is_mc = addr.is_multicast if addr.version == 4 else (
-                addr.is_multicast and (addr.packed[1] & 0x0F) == 2)
-            if not is_mc:
-                ll = " link-local" if addr.version == 6 else ""
-                raise ValueProblem(say("({n}) mcast_dst_ip {t} not{ll} multicast. Skipping...", ctx, t=text, ll=ll))
-        return addr
-
-    def format(self, value):
-        return [str(value)]
 
 
 # --------------------------------------------------------------------------- scripts
