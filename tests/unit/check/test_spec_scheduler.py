@@ -389,3 +389,53 @@ virtual_server fwmark 3 {
     assert dr.sorry.key == ("192.0.2.99", 80) and dr.real_servers[0].key == ("192.0.2.10", 80)
     assert nat.sorry.key == ("192.0.2.99", 0) and nat.real_servers[0].key == ("192.0.2.10", 80)
     assert fwm.sorry.key == ("192.0.2.99", 0) and fwm.real_servers[0].key == ("192.0.2.10", 0)
+
+
+def test_file_check_through_the_scheduler():
+    text = """
+track_file tf1 {
+    file /run/kpy-test-weight
+}
+virtual_server 192.0.2.1 80 {
+    protocol TCP
+    real_server 192.0.2.10 80 {
+        weight 10
+        FILE_CHECK {
+            track_file tf1
+            weight 2
+        }
+    }
+    real_server 192.0.2.11 80 {
+        FILE_CHECK {
+            track_file tf1
+            weight 0
+        }
+    }
+    real_server 192.0.2.12 80 {
+        FILE_CHECK {
+            track_file tf1
+        }
+    }
+}
+"""
+    result = load_text(text)
+    assert not result.fatal, result.diagnostics
+    servers, specs = specmod.build(result.config)
+    assert {s.file_path for s in specs} == {"/run/kpy-test-weight"}
+    out: list = []
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                      probe_for=FakeProbes({}))
+    sched.start({"/run/kpy-test-weight": 0})
+    vs = servers[0].key
+    assert sched.next_due() is None                     # FILE_CHECKs have no runs
+    start = {("192.0.2.10", 80): 10, ("192.0.2.11", 80): 1, ("192.0.2.12", 80): 1}
+    assert sched.pool.destinations(vs) == start
+    sched.file_value("/run/kpy-test-weight", 3)
+    # weight 2: 10 + 3 x 2; weight 0 on .11: a non-zero value is a fault; .12 takes the
+    # track_file's own weight (1): 1 + 3
+    assert sched.pool.destinations(vs) == {("192.0.2.10", 80): 16, ("192.0.2.12", 80): 4}
+    texts = [d.text for d in out if isinstance(d, Log)]
+    assert "Changing weight from 10 to 16 for active service [192.0.2.10]:tcp:80 of VS [192.0.2.1]:tcp:80" in texts
+    assert "Removing service [192.0.2.11]:tcp:80 from VS [192.0.2.1]:tcp:80" in texts
+    sched.file_value("/run/kpy-test-weight", 0)
+    assert sched.pool.destinations(vs) == start
