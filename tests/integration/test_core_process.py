@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -257,17 +258,20 @@ def test_all_starts_every_child_and_none_without_work(daemons):
 
 
 @pytest.mark.parametrize("role,title", [("vrrp", "VRRP"), ("check", "Healthcheck"), ("bfd", "BFD")])
-def test_killed_child_is_respawned_within_a_second(daemons, role, title):
+def test_killed_child_is_respawned_at_once(daemons, role, title):
     d = daemons(EMPTY_CONF, "--all").start()
     d.wait_ready(("vrrp", "check", "bfd"))
     old = d.child_pid(role)
     before = len(d.log())
     os.kill(old, signal.SIGKILL)
-    t0 = time.monotonic()
     d.wait_log(f"{title} child process({old}) died: Respawning", timeout=5, after=before)
     log = d.wait_log(f"Starting {title} child process, pid=", timeout=5, after=before)
-    elapsed = time.monotonic() - t0
-    assert elapsed < 1.0, elapsed
+    # at once: the parent says how long it waits ("delayed 0 seconds" for a first death,
+    # as keepalived; 1 s for a child that dies again within a minute, see
+    # test_backoff_then_reload_starts_exactly_one_child); no elapsed-time bound, which a
+    # loaded machine could break without anything being wrong
+    delays = re.findall(rf"Restart of {title} process delayed (\d+) seconds", log[before:])
+    assert all(int(n) == 0 for n in delays), delays
     assert f"pid {old} exited due to signal 9 (Killed)" in log
     new = wait_until(lambda: (p := d.child_pid(role)) != old and alive(p) and p, 5)
     assert f"Starting {title} child process, pid={new}" in d.log()

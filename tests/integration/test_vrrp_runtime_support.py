@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.lab import vrrp_adverts
+from conformance.lab import read_pcap, vrrp_adverts
 from conformance.lab.poll import wait_until  # noqa: F401 - the tests import it from here
 
 TWO_ROUTERS = """
@@ -65,6 +65,21 @@ def skew(prio: int, advert: float = 1.0, version: int = 2) -> float:
     if version == 3:
         return ((256 - prio) * int(round(advert * 100))) / 25600
     return (256 - prio) / 256
+
+
+#: how late a new master's first advert may be after its down interval: its scheduling
+#: latency on a loaded 2-core machine. The down interval itself is exact on the fake clock
+#: (tests/unit/vrrp) and matches keepalived's (test_vrrp_timing_differential.py).
+LATE = 0.15
+
+
+def stop_capture_after_takeover(cap, master_ip: str, takeover) -> list:
+    """Stop `cap` once the file holds the new master's first advert (tcpdump writes each
+    packet at once, -U, and the file is read as it grows) instead of after a fixed sleep."""
+    if takeover is not None:
+        wait_until(lambda: any(a.src != master_ip and a.priority > 0 for a in vrrp_adverts(read_pcap(cap.path))),
+                   5, what="the new master's first advert in the capture")
+    return cap.stop()
 
 
 @dataclass
