@@ -32,11 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keepalived_py.clock import Clock, LoopScheduler, MonotonicClock, Scheduler, Timer
+from keepalived_py.config import numbers
 
 log = logging.getLogger("keepalived_py.track.file")
 
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
-LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1
 POLL_INTERVAL = 1.0
 
 IN_CLOSE_WRITE = 0x00000008
@@ -49,37 +49,11 @@ IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 _EVENT = struct.Struct("iIII")
 
-_SPACE = " \t\n\v\f\r"
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-
 
 def strtol(text: str) -> tuple[int, bool]:
     """C strtol(text, NULL, 0) on a 64-bit long: (value, overflowed)."""
-    i, n = 0, len(text)
-    while i < n and text[i] in _SPACE:
-        i += 1
-    neg = False
-    if i < n and text[i] in "+-":
-        neg = text[i] == "-"
-        i += 1
-    base = 10
-    if text[i:i + 2].lower() == "0x" and i + 2 < n and text[i + 2].lower() in _DIGITS[:16]:
-        base, i = 16, i + 2
-    elif text[i:i + 1] == "0":
-        base = 8
-    value = 0
-    while i < n:
-        d = _DIGITS.find(text[i].lower())
-        if d < 0 or d >= base:
-            break
-        value = value * base + d
-        i += 1
-    value = -value if neg else value
-    if value > LONG_MAX:
-        return LONG_MAX, True
-    if value < LONG_MIN:
-        return LONG_MIN, True
-    return value, False
+    c = numbers.strtol(text, 0)
+    return c.value, c.erange
 
 
 def parse_value(data: bytes) -> int | None:
