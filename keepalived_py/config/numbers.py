@@ -150,27 +150,22 @@ def read_int(text: str, lo: int = INT_MIN, hi: int = INT_MAX, base: int = 10) ->
 
 def read_unsigned(text: str, lo: int = 0, hi: int = UINT_MAX, base: int = 10) -> Reading:
     """read_unsigned_func: blanks skipped, a '-' refused, strtoul, then the 32-bit and caller's range."""
-    if text.lstrip(WHITE_SPACE).startswith("-"):
-        return Reading(None, (f"negative number '{text}'",))
-    c = strtoul(text.lstrip(WHITE_SPACE), base)
-    if c.rest:
-        return Reading(None, (f"invalid number '{text}'",))
-    if c.erange or c.value > UINT_MAX:
-        return Reading(None, (f"number '{text}' outside unsigned integer range",))
-    if not lo <= c.value <= hi:
-        return Reading(None, (f"number '{text}' outside range [{lo}, {hi}]",))
-    return Reading(c.value)
+    return _unsigned(text, lo, hi, base, UINT_MAX, "unsigned integer range")
 
 
 def read_unsigned64(text: str, lo: int = 0, hi: int = ULONG_MAX, base: int = 10) -> Reading:
     """read_unsigned64_func: as read_unsigned with 64 bits."""
+    return _unsigned(text, lo, hi, base, ULONG_MAX, "unsigned 64 bit range")
+
+
+def _unsigned(text: str, lo: int, hi: int, base: int, limit: int, limit_name: str) -> Reading:
     if text.lstrip(WHITE_SPACE).startswith("-"):
         return Reading(None, (f"negative number '{text}'",))
     c = strtoul(text.lstrip(WHITE_SPACE), base)
     if c.rest:
         return Reading(None, (f"invalid number '{text}'",))
-    if c.erange:
-        return Reading(None, (f"number '{text}' outside unsigned 64 bit range",))
+    if c.erange or c.value > limit:
+        return Reading(None, (f"number '{text}' outside {limit_name}",))
     if not lo <= c.value <= hi:
         return Reading(None, (f"number '{text}' outside range [{lo}, {hi}]",))
     return Reading(c.value)
