@@ -68,6 +68,8 @@ class Policy:
     #: HTTP_GET / SSL_GET: the urls' paths, and what a success on each is called
     url_paths: tuple[str, ...] = ()
     url_success_msgs: tuple[str, ...] = ()
+    #: each url's own virtualhost (the "content_length does not match" line names it)
+    url_vhosts: tuple[str | None, ...] = ()
     fast_recovery: bool = False
     #: MISC_CHECK
     misc_dynamic: bool = False
@@ -89,6 +91,8 @@ class CheckerState:
     failed_url: int | None = None
     #: this checker's contribution to the real server's weight (misc_dynamic, FILE_CHECK)
     cur_weight: int = 0
+    #: HTTP: per url, the last Content-Length - received difference logged (0: none)
+    len_mismatch: tuple[int, ...] = ()
     #: MISC_CHECK: the last exit status acted on
     last_exit: int = 0
     #: FILE_CHECK: the last value read
@@ -295,6 +299,7 @@ def _http(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
     n_urls = max(len(p.url_paths), 1)
     logs: list[str] = []
     verdict = None
+    s = _length_check(p, s, r, logs)
     if r.ok:
         url = s.url_it
         if not s.is_up:
@@ -338,6 +343,28 @@ def _http(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
     if p.fast_recovery and (not new.has_run or (not new.is_up and new.failed_url is None)):
         delay = 0.0
     return Step(new, delay, verdict, tuple(logs))
+
+
+def _length_check(p: Policy, s: CheckerState, r: Result, logs: list[str]) -> CheckerState:
+    """http_handle_response(): a Content-Length that does not match the bytes received is
+    logged the first time each difference is seen for a url."""
+    url = s.url_it
+    seen = s.len_mismatch or (0,) * max(len(p.url_paths), 1)
+    if url >= len(seen):
+        return s
+    if r.length_mismatch is None:
+        if r.ok and seen[url]:
+            return replace(s, len_mismatch=seen[:url] + (0,) + seen[url + 1:])
+        return s
+    length, received = r.length_mismatch
+    diff = length - received
+    if diff == seen[url]:
+        return s
+    vhost = p.url_vhosts[url] if url < len(p.url_vhosts) and p.url_vhosts[url] else ""
+    path = p.url_paths[url] if url < len(p.url_paths) else "/"
+    logs.append(f"http_check for RS {p.rs_label} VS {p.vs_label} url {vhost}{path}: content_length ({length}) "
+                f"does not match received bytes ({received})")
+    return replace(s, len_mismatch=seen[:url] + (diff,) + seen[url + 1:])
 
 
 # --------------------------------------------------------------------------- MISC_CHECK

@@ -33,6 +33,8 @@ class Result:
     signal: int | None = None
     value: int | None = None
     detail: str = ""
+    #: HTTP: (Content-Length, bytes received) when they differ (keepalived logs it)
+    length_mismatch: tuple[int, int] | None = None
 
     @property
     def ok(self) -> bool:

@@ -131,6 +131,7 @@ def _policy(kind: Kind, checker, vs, rs, rs_lbl: str, vs_lbl: str, log_all: bool
     if kind in (Kind.HTTP, Kind.SSL):
         extra["url_paths"] = tuple(u.path or "/" for u in checker.url)
         extra["url_success_msgs"] = tuple(success_message(u) for u in checker.url)
+        extra["url_vhosts"] = tuple(u.virtualhost for u in checker.url)
         extra["fast_recovery"] = bool(checker.fast_recovery)
     if kind is Kind.MISC:
         extra["misc_dynamic"] = bool(checker.misc_dynamic)

@@ -140,6 +140,7 @@ async def probe(target: Target, params) -> Result:
                                    allow_redirects=False, **kwargs) as resp:
                 got_response = True
                 status = resp.status
+                content_length = resp.content_length
                 if not url.accepts(status):
                     return Result(Status.FAILED, "HTTP status code error to", loop.time() - start,
                                   detail=str(status))
@@ -173,6 +174,7 @@ async def probe(target: Target, params) -> Result:
         return Result(Status.FAILED, "Read error with", loop.time() - start, detail=str(e)[:200])
     problem = check_body(url, bytes(body), pattern)
     detail = f"{status}, body shorter than its content-length ({len(body)} bytes)" if short else str(status)
+    mismatch = (content_length, len(body)) if content_length is not None and content_length != len(body) else None
     if problem:
-        return Result(Status.FAILED, problem, loop.time() - start, detail=detail)
-    return Result(Status.OK, success_message(url), loop.time() - start, detail=detail)
+        return Result(Status.FAILED, problem, loop.time() - start, detail=detail, length_mismatch=mismatch)
+    return Result(Status.OK, success_message(url), loop.time() - start, detail=detail, length_mismatch=mismatch)

@@ -312,3 +312,11 @@ def test_http_up_needs_every_url_and_verdicts_alternate(results, retry, alpha, n
         state = step.state
         assert 0 <= state.url_it < n_urls
         assert step.delay in (p.delay_loop, p.delay_before_retry, max(p.delay_loop, p.delay_before_retry))
+
+
+def test_http_content_length_mismatch_logged_once_per_difference():
+    p = policy(h.Kind.HTTP, url_paths=("/a",), url_success_msgs=("HTTP status code",), url_vhosts=("www.example",))
+    short = Result(Status.OK, length_mismatch=(100, 40))
+    d = Driver(p).run(short, short, Result(Status.OK, length_mismatch=(100, 41)), OK, short)
+    line = f"http_check for RS {RS} VS {VS} url www.example/a: content_length (100) does not match received bytes"
+    assert [x for x in d.logs if x.startswith("http_check")] == [f"{line} (40)", f"{line} (41)", f"{line} (40)"]

@@ -143,6 +143,7 @@ def test_http_down():
 def test_http_body_shorter_than_content_length_is_judged_on_what_came():
     r, _, _ = probe_mode("short", Url(path="/", digest=hashlib.md5(BODY).hexdigest()))
     assert r.ok and "shorter" in r.detail, r
+    assert r.length_mismatch == (100, len(BODY))
 
 
 def test_http_wrong_status_and_status_ranges():
