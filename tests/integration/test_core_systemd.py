@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -83,17 +82,21 @@ class NotifySocket:
         self.messages: list[str] = []
 
     def wait(self, needle: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The first message containing `needle` (taken off the list), waiting for it."""
+
+        def found() -> str | None:
             for msg in self.messages:
                 if needle in msg:
                     self.messages.remove(msg)
                     return msg
-            try:
+            try:  # the socket's 0.1 s timeout paces the polling
                 self.messages.append(self.sock.recv(4096).decode())
             except TimeoutError:
-                continue
-        raise AssertionError(f"no sd_notify message with {needle!r}; got {self.messages}")
+                pass
+            return None
+
+        return wait_until(found, timeout, step=0,
+                          what=lambda: f"an sd_notify message with {needle!r}; got {self.messages}")
 
     def close(self) -> None:
         self.sock.close()
