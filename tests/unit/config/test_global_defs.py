@@ -10,9 +10,9 @@ import pytest
 
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.loader import load_text
-from keepalived_py.config.model.global_defs import (
+from keepalived_py.config.model.global_defs import GlobalDefs
+from keepalived_py.config.model.global_types import (
     FifoSpec,
-    GlobalDefs,
     IptablesChains,
     LvsSyncDaemon,
     LvsTimeouts,
