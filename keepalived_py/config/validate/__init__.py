@@ -49,5 +49,7 @@ def validate(config: object, env: ValidationEnv) -> None:
     # imported here: the area modules import ValidationEnv and keyword_pos from this one
     from keepalived_py.config.validate import bfd, global_defs, lvs, vrrp
 
-    for area in (global_defs, vrrp, lvs, bfd):
+    # keepalived -t's order: the parent's global checks, then the checker's, vrrp's and bfd's
+    # configurations (validate_config() in keepalived/core/main.c)
+    for area in (global_defs, lvs, vrrp, bfd):
         area.validate(config, env)

@@ -51,7 +51,7 @@ def validate(config, env) -> None:
                 diags.add(ConfigErr.FATAL, f"unknown interface {delay.interface} specified for up/down delay",
                           delay.pos)
     if host and config.global_defs is not None:
-        _host_checks(gd, diags)
+        _host_checks(gd, env)
 
 
 def _before(first, second) -> bool:
@@ -127,7 +127,25 @@ def default_script_user_fails(gd: GlobalDefs) -> bool:
     return gd.enable_script_security and gd.script_user is None and not _user_exists(DEFAULT_SCRIPT_USER)
 
 
-def _default_script_user(gd: GlobalDefs, diags) -> None:
+#: ValidationEnv.extra key: keepalived looks the default script user up once per run
+_DEFAULT_USER_FAILED = "default_script_user_failed"
+
+
+def default_user_failure(gd: GlobalDefs | None, env) -> tuple[bool, str | None]:
+    """get_default_script_user() for a script with no user of its own: (whether keepalived
+    drops the script, the message to report first). It fails with script security on, no
+    script_user and no keepalived_script user; keepalived tries once per run and reports the
+    failure that once, at the line it is reading (the caller's)."""
+    if gd is None or env.interfaces is None or not default_script_user_fails(gd):
+        return False, None
+    if env.extra.get(_DEFAULT_USER_FAILED):
+        return True, None
+    env.extra[_DEFAULT_USER_FAILED] = True
+    return True, f"Unable to set default user {DEFAULT_SCRIPT_USER} for script"
+
+
+def _default_script_user(gd: GlobalDefs, env) -> None:
+    diags = env.diagnostics
     if not default_script_user_fails(gd):
         return
     users = [("startup", gd.startup_script), ("shutdown", gd.shutdown_script), ("notify_fifo", gd.notify_fifo_script),
@@ -140,12 +158,13 @@ def _default_script_user(gd: GlobalDefs, diags) -> None:
             continue
         if not reported:
             diags.add(GE, f"Unable to set default user {DEFAULT_SCRIPT_USER} for script", gd.pos)
-            reported = True
+            env.extra[_DEFAULT_USER_FAILED] = reported = True
         if what in ("startup", "shutdown"):
             diags.add(GE, f"Invalid {what} script", gd.pos)
 
 
-def _host_checks(gd: GlobalDefs, diags) -> None:
+def _host_checks(gd: GlobalDefs, env) -> None:
+    diags = env.diagnostics
     pos = gd.pos
     if gd.disable_local_igmp and not os.access(IGMP_LINK_LOCAL, os.W_OK):
         diags.add(GE, f"kernel does not support {IGMP_LINK_LOCAL}", pos)
@@ -171,7 +190,7 @@ def _host_checks(gd: GlobalDefs, diags) -> None:
             diags.add(GE, f"config_save_dir {path} exists and is not a directory", pos)
         elif not os.path.exists(path) and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             diags.add(GE, f"Unable to create config_save_dir {path} (error 2 - No such file or directory)", pos)
-    _default_script_user(gd, diags)
+    _default_script_user(gd, env)
     if not gd.enable_script_security:
         scripts = [s for s in (gd.startup_script, gd.shutdown_script) if s is not None]
         if any(_script_path(s.command) for s in scripts):

@@ -29,6 +29,8 @@ from keepalived_py.config.model.lvs import (
     VsgRange,
 )
 from keepalived_py.config.validate import ValidationEnv, keyword_pos
+from keepalived_py.config.validate.global_defs import default_user_failure
+from keepalived_py.config.values import split_command
 
 GENERAL = ConfigErr.GENERAL_ERROR
 _PROTO = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp", None: "none"}
@@ -72,7 +74,7 @@ def validate(config: Any, env: ValidationEnv) -> None:
     for vs in config.virtual_server:
         if vs.target is None:  # keepalived skipped the block
             continue
-        states.append(_parse_time(vs, diags, track_files, bfds))
+        states.append(_parse_time(vs, env, config.global_defs, track_files, bfds))
 
     _link_groups(states, groups, diags)
     for state in states:
@@ -98,7 +100,8 @@ def _check_groups(vsgs, diags) -> dict[str, VirtualServerGroup]:
     return groups
 
 
-def _parse_time(vs: VirtualServer, diags, track_files, bfds) -> _Vs:
+def _parse_time(vs: VirtualServer, env: ValidationEnv, gd, track_files, bfds) -> _Vs:
+    diags = env.diagnostics
     state = _Vs(vs)
     if vs.ip_family is not None:
         family = 4 if vs.ip_family == "inet" else 6
@@ -127,7 +130,7 @@ def _parse_time(vs: VirtualServer, diags, track_files, bfds) -> _Vs:
     for rs in vs.real_server:
         if rs.address is None:  # keepalived skipped the block
             continue
-        _check_checkers(state, rs, diags, track_files, bfds)
+        _check_checkers(state, rs, env, gd, track_files, bfds)
         method = rs.lvs_method or vs.lb_kind
         if method is not None and method.method == "TUN":
             state.rs.append(rs)
@@ -165,7 +168,8 @@ def _check_conn(checker, rs: RealServer, diags) -> bool:
     return True
 
 
-def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> None:
+def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, gd, track_files, bfds) -> None:
+    diags = env.diagnostics
     fmt_rs = state.fmt_rs(rs)
     for checker in rs.checkers:
         kind = checker.block_keyword
@@ -199,6 +203,13 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
             if checker.misc_path is None:
                 diags.add(GENERAL, "No script path has been specified for MISC_CHECKER - skipping",
                           checker.end_pos)
+            elif not checker.user:
+                drop, first = default_user_failure(gd, env)
+                if first:
+                    diags.add(GENERAL, first, checker.end_pos)
+                if drop:
+                    diags.add(GENERAL, f"Unable to set default user for misc script {_cmd_str(checker.misc_path)}"
+                                       " - removing", checker.end_pos)
         elif kind == "FILE_CHECK":
             if checker.track_file is None:
                 diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.end_pos)
@@ -217,6 +228,12 @@ def _check_checkers(state: _Vs, rs: RealServer, diags, track_files, bfds) -> Non
                                    f"{checker.max_reply_length} - will always fail", checker.end_pos)
         else:
             _check_conn(checker, rs, diags)
+
+
+def _cmd_str(command: str) -> str:
+    """keepalived's cmd_str(): each word quoted, but a first word that is a redirection."""
+    words = split_command(command)
+    return " ".join(w if i == 0 and w[:1] in ("<", ">") else f"'{w}'" for i, w in enumerate(words))
 
 
 def _user_exists(user: tuple[str, ...]) -> bool:

@@ -38,6 +38,7 @@ from keepalived_py.config.model.vrrp import (
 )
 from keepalived_py.config.model.vrrp_types import NotifyDeleted, TrackRef
 from keepalived_py.config.validate import keyword_pos
+from keepalived_py.config.validate.global_defs import default_user_failure
 from keepalived_py.config.values import NotifyScript, split_command
 from keepalived_py.errors import SourcePos
 
@@ -124,6 +125,13 @@ class _Checker:
         for code, message, pos in pending:
             self.diags.add(code, message, pos)
 
+    def no_default_user(self, pos: SourcePos | None) -> bool:
+        """A script without a user of its own, when keepalived cannot set the default one."""
+        drop, first = default_user_failure(self.config.global_defs, self.env)
+        if first:
+            self.err(first, pos)
+        return drop
+
     def if_exists(self, name: str) -> bool:
         if not self.host:
             return True
@@ -163,6 +171,9 @@ class _Checker:
                 continue
             if vs.user and self.host and not _user_ok(vs.user):
                 self.err(f"Unable to set uid/gid for script {vs.script}", vs.pos)
+                continue
+            if not vs.user and self.no_default_user(vs.end_pos):
+                self.err(f"Unable to set default user for vrrp script {vs.name} - removing", vs.end_pos)
                 continue
             found.setdefault(vs.name, vs)
         return found

@@ -107,3 +107,30 @@ def test_an_empty_value_block_is_reported_at_its_closing_brace():
     result = load_text("global_defs {\n  notification_email {\n\n  }\n}\n")
     (diag,) = [d for d in result.diagnostics if "notification_email" in d.message]
     assert diag.pos.line == 4
+
+
+def test_scripts_without_a_user_go_at_their_block_end_when_the_default_user_is_missing(monkeypatch):
+    """keepalived_script missing, no script_user, script security on: keepalived says so once,
+    where it first needs the user (the checker's configuration is read before vrrp's)."""
+    from keepalived_py.config.validate import global_defs as global_validate
+
+    monkeypatch.setattr(global_validate, "_user_exists", lambda name: name != "keepalived_script")
+    assert diagnostics(CONFIGS / "global" / "bad_default_script_user.conf", monkeypatch) == {
+        "(Line 17) Unable to set default user keepalived_script for script",
+        "(Line 17) Unable to set default user for misc script '/bin/true' '-x' - removing",
+        "(Line 11) Unable to set default user for vrrp script chk - removing",
+        "Virtual server [192.0.2.1]:tcp:80: no scheduler set, setting default 'wlc'",
+        "Virtual server [192.0.2.1]:tcp:80: no forwarding method set, setting default NAT",
+    }
+
+
+def test_the_default_user_failure_is_reported_once_in_keepalived_order(monkeypatch):
+    from keepalived_py.config.validate import global_defs as global_validate
+
+    monkeypatch.setattr(global_validate, "_user_exists", lambda name: name != "keepalived_script")
+    monkeypatch.setattr(loader_module, "host_interfaces", lambda: INTERFACES)
+    result = load_config(str(CONFIGS / "global" / "bad_default_script_user.conf"))
+    texts = [d.message for d in result.diagnostics]
+    assert texts.count("Unable to set default user keepalived_script for script") == 1
+    assert texts.index("Unable to set default user keepalived_script for script") < texts.index(
+        "Unable to set default user for vrrp script chk - removing")
