@@ -15,6 +15,7 @@ from keepalived_py.core.context import ChildContext
 from keepalived_py.observe.vrrp import data_text, json_data, stats_text
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
+from keepalived_py.vrrpd.mail import VrrpMail
 from keepalived_py.vrrpd.runtime import VrrpRuntime
 
 
@@ -34,6 +35,14 @@ def sockets_text(runtime: VrrpRuntime) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _nft_firewall() -> Any:
+    """The no_accept / vrrp_strict filter over libnftables (made only when a config needs it)."""
+    from keepalived_py.net.nft import NftFirewall
+    from keepalived_py.net.nft_libnftables import LibNftables
+
+    return NftFirewall(LibNftables())
+
+
 async def run(ctx: ChildContext) -> int:
     from keepalived_py.net.pyroute2_adapter import Pyroute2Net
 
@@ -43,7 +52,10 @@ async def run(ctx: ChildContext) -> int:
     notifier = Notifier(checker_running=checker, log_fn=ctx.log.info)
     trackers = Trackers(log_fn=ctx.log.info)
     await notifier.start(config)
-    runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release)
+    detail = bool(getattr(ctx.options, "log_detail", 0))
+    mail = VrrpMail(ctx.log.info, detail_log=ctx.log.info if detail else None)
+    runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release,
+                          firewall_factory=_nft_firewall, mail=mail, log_detail=detail)
 
     def _disabled(config: KeepalivedConfig) -> set[tuple[str, str]]:
         disabled = trackers.prepare(config)
@@ -84,6 +96,10 @@ async def run(ctx: ChildContext) -> int:
         except Exception:  # noqa: BLE001
             ctx.log.exception("trackers stop failed")
         await runtime.stop()
+        try:
+            await mail.close()
+        except Exception:  # noqa: BLE001
+            ctx.log.exception("smtp_alert stop failed")
         try:
             await notifier.stop()
         except Exception:  # noqa: BLE001

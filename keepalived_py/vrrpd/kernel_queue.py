@@ -3,7 +3,9 @@
 Netlink is async, but order must hold: a VIP is removed after it was added, never before,
 and a GARP / NA burst goes out after the addresses queued before it. One worker task
 applies the ops in order through the NetPort; a failure is counted and logged, and the
-queue goes on. GARP / NA bursts run as their own tasks (they may be paced by
+queue goes on. The nftables filter (net/nft.py, blocking libnftables calls) runs in a
+thread from the same queue, so that it is set before the VIPs come and removed after they
+go. GARP / NA bursts run as their own tasks (they may be paced by
 vrrp_garp_interval / vrrp_gna_interval) so that they never hold up address work.
 """
 
@@ -14,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
+from typing import Any
 
 from keepalived_py.net.garp import PacketSender, garp_frame
 from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
@@ -23,6 +26,9 @@ from keepalived_py.vrrpd.ops import (
     AddAddress,
     AddRoute,
     AddRule,
+    FirewallConfig,
+    FirewallState,
+    FirewallStop,
     KernelOp,
     LinkUpdate,
     RemoveAddress,
@@ -47,6 +53,7 @@ class KernelQueue:
         self._queue: asyncio.Queue[KernelOp] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._bursts: set[asyncio.Task] = set()
+        self.firewall: Any = None  # net.nft.NftFirewall, when the configuration needs one
 
     def start(self) -> None:
         self._worker = self.loop.create_task(self._run())
@@ -96,10 +103,29 @@ class KernelQueue:
                 await self.net.add_rule(rule)
             case RemoveRule(rule=rule):
                 await self.net.remove_rule(rule)
+            case FirewallState() | FirewallConfig() | FirewallStop():
+                await self._firewall(op)
             case LinkUpdate(action=act):
                 task = self.loop.create_task(self._burst(act, self.interval_of(act)))
                 self._bursts.add(task)
                 task.add_done_callback(self._bursts.discard)
+
+    async def _firewall(self, op: FirewallState | FirewallConfig | FirewallStop) -> None:
+        fw = self.firewall
+        if fw is None:
+            return
+        match op:
+            case FirewallState(instance=name, state=state):
+                await asyncio.to_thread(fw.instance_state, name, state)
+            case FirewallConfig(config=config, start=True):
+                await asyncio.to_thread(fw.start, config)
+            case FirewallConfig(config=config):
+                await asyncio.to_thread(fw.reload, config)
+            case FirewallStop():
+                await asyncio.to_thread(fw.stop)
+        notes, fw.notes = list(fw.notes), []
+        for note in notes:
+            self.log.info(note)
 
     async def _burst(self, act: SendGarp | SendNa, interval: float) -> None:
         ifname = act.interface

@@ -9,6 +9,7 @@ static_* entries, None at shutdown), used only in error lines.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from keepalived_py.config.model.addresses import Route, Rule
 from keepalived_py.net.ports import AddressSpec
@@ -62,7 +63,38 @@ class LinkUpdate:
         return self.action.instance
 
 
-KernelOp = AddAddress | RemoveAddress | AddRoute | RemoveRoute | AddRule | RemoveRule | LinkUpdate
+@dataclass(frozen=True, slots=True)
+class FirewallState:
+    """An instance's state for the no_accept / vrrp_strict filter (net/nft.py): queued
+    before the VIPs are added on entering MASTER, after they are removed on leaving it,
+    as keepalived's vrrp_handle_accept_mode() is called."""
+
+    instance: str
+    state: str
+
+    @property
+    def owner(self) -> str:
+        return self.instance
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallConfig:
+    """(Re)read the configuration: `start` adopts a predecessor's tables, else a reload."""
+
+    config: Any
+    start: bool
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallStop:
+    """Delete our tables at shutdown (after the VIPs are gone), nothing else."""
+
+    owner: str | None = None
+
+
+KernelOp = (AddAddress | RemoveAddress | AddRoute | RemoveRoute | AddRule | RemoveRule | LinkUpdate
+            | FirewallState | FirewallConfig | FirewallStop)
 
 
 def describe(op: KernelOp) -> str:
@@ -82,6 +114,12 @@ def describe(op: KernelOp) -> str:
             verb = "remove_rule"
         case LinkUpdate(action=item):
             verb = "link_update"
+        case FirewallState(state=item):
+            verb = "firewall"
+        case FirewallConfig(start=start):
+            verb, item = "firewall", "start" if start else "reload"
+        case FirewallStop():
+            verb, item = "firewall", "stop"
     return f"{verb} {item}"
 
 

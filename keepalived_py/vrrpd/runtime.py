@@ -4,7 +4,9 @@
   tracker reports (trackers.py, when present), timers (loop.call_at on the clock);
 - actions out: adverts are sent at once on the pool socket; address/route/rule changes and
   GARP/NA go through one ordered queue of typed ops (ops.py: netlink is async, order must
-  hold: a VIP removed after it was added, never before); notify goes to the Notifier.
+  hold: a VIP removed after it was added, never before); so does the no_accept /
+  vrrp_strict filter (net/nft.py): set before a MASTER's VIPs come, removed after they go;
+  notify goes to the Notifier, and to the mailer (mail.py) for smtp_alert.
 
 Instances are keyed by (interface, vrid, family) as keepalived.conf names them; a reload
 applies the pure diff of reload.py (unchanged instances alone, removed ones stopped,
@@ -27,6 +29,7 @@ from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.net.garp import PacketSender
 from keepalived_py.net.ports import AddressSpec, LinkEvent, NetPort
 from keepalived_py.net.vmac import VmacSysctls
+from keepalived_py.track.events import RunNotify as Notify
 from keepalived_py.vrrp.actions import (
     Action,
     AddAddresses,
@@ -61,6 +64,7 @@ from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
+from keepalived_py.vrrpd.firewall import FirewallFollower
 from keepalived_py.vrrpd.kernel_queue import KernelQueue
 from keepalived_py.vrrpd.ops import (
     AddAddress,
@@ -128,7 +132,10 @@ class VrrpRuntime:
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, firewall_factory: Callable[[], Any] | None = None,
+                 mail: Any = None, log_detail: bool = False) -> None:
+        """`firewall_factory` makes the nftables filter (net/nft.py NftFirewall) the first
+        time a configuration needs one; `mail` (mail.py VrrpMail) hears every notify."""
         self.net = net
         self.clock = clock
         # keepalived's timer_now(): the monotonic clock plus the realtime offset read once,
@@ -157,6 +164,8 @@ class VrrpRuntime:
         self.log_unknown_vrids = False
         self._drop_log = DropLogLimiter()
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
+        self.mail = mail
+        self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
 
     # ================================================================== lifecycle
     async def start(self, config: KeepalivedConfig, disabled: set[tuple[str, str]] = frozenset()) -> None:
@@ -173,6 +182,7 @@ class VrrpRuntime:
                 self.instances[key] = run
                 runs.append(run)
         self._build_groups(config)
+        self._configure_extras(config, start=True)
         self._watch = self.loop.create_task(self._watch_links())
         for run in runs:
             self._clear_leftovers(run)
@@ -199,15 +209,21 @@ class VrrpRuntime:
         for run in list(self.instances.values()):
             if self.release_on_stop:
                 self._deliver(run, Stop())
+            else:
+                # -V: keepalived keeps the VIPs and sends no priority 0 advert, but its
+                # notify_shutdown() still runs every instance's STOP notifies
+                self._execute([Notify("INSTANCE", run.name, State.STOP.value, run.machine.effective_priority)])
             self._cancel_timers(run)
-        if self.release_on_stop:
-            # notify_shutdown: every instance's STOP, then every sync group's
-            for group in self.groups.values():
-                if group.members:
-                    self._execute(group.stop())
-        if self.release_on_stop:
-            for added in reversed(self._static):
-                self.kernel.put(undo(added))
+        # notify_shutdown: every instance's STOP, then every sync group's (with -V too)
+        for group in self.groups.values():
+            if group.members:
+                self._execute(group.stop())
+        # vrrp_terminate_phase1 clears the static entries whatever -V says
+        for added in reversed(self._static):
+            self.kernel.put(undo(added))
+        # firewall_fini(): our tables go, with -V too (after the VIPs, as the filter's
+        # last state change was queued after them)
+        self.firewall.stop()
         await self._drain(3.0)
         self.kernel.cancel_bursts()
         for run in list(self.instances.values()):
@@ -239,6 +255,7 @@ class VrrpRuntime:
             await self._drain(3.0)
             await self._destroy(run, remove_vmac=ret.remove_vmac)
             del self.instances[ret.key]
+        self._configure_extras(config, start=False)
         for plan in delta.keep:
             self.instances[plan.key].plan = plan  # same values; the model's new source position
         started = []
@@ -469,11 +486,26 @@ class VrrpRuntime:
 
     # ================================================================== actions
     def _execute(self, actions: list[Action]) -> None:
+        # the filter follows the instance's state, set before a MASTER's VIPs are added
+        # and removed after a leaving MASTER's VIPs are gone (vrrp_handle_accept_mode)
+        states = self.firewall.states(actions)
+        self.firewall.before(states)
         for act in actions:
             try:
                 self._execute_one(act)
             except Exception:  # noqa: BLE001
                 self.log.exception(f"error executing {type(act).__name__}")
+        self.firewall.after(states)
+
+    def _configure_extras(self, config: KeepalivedConfig, start: bool) -> None:
+        """smtp_alert and the nftables filter follow the configuration (firewall.py)."""
+        if self.mail is not None:
+            try:
+                self.mail.configure(config)
+            except Exception:  # noqa: BLE001
+                self.log.exception("smtp_alert configuration failed")
+        masters = [r.name for r in self.instances.values() if r.machine.state == State.MASTER]
+        self.firewall.configure(config, start, masters)
 
     def _execute_one(self, act: Action) -> None:
         match act:
@@ -494,6 +526,11 @@ class VrrpRuntime:
                 if self._drop_log_allowed(name, reason):
                     self.log.info(msg)
             case RunNotify():
+                if self.mail is not None:
+                    try:
+                        self.mail.notify(act)
+                    except Exception:  # noqa: BLE001
+                        self.log.exception("smtp_alert failed")
                 if self.notifier is not None:
                     try:
                         self.notifier.handle(act)
@@ -521,6 +558,10 @@ class VrrpRuntime:
                         self.kernel.put(rule_op(run.plan.rules[k], name))
             case SendGarp() | SendNa():
                 self.kernel.put(LinkUpdate(act))
+
+    def _filters(self, name: str) -> bool:
+        run = self.by_name.get(name)
+        return run is not None and not run.plan.accept and run.machine.base_priority != 255
 
     def _drop_log_allowed(self, who: str, reason: DropReason | None) -> bool:
         """Dropped-packet lines are rate limited (drop_log.py) by who dropped the packet
