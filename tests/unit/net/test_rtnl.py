@@ -198,3 +198,16 @@ def test_rule_actions(line, action):
         assert a[rtnl.FRA_L3MDEV] == [b"\x01"]
     assert req.flags == rtnl.NLM_F_REQUEST | rtnl.NLM_F_ACK | rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL
     assert rtnl.rule_request(rule(line), False).flags == rtnl.NLM_F_REQUEST | rtnl.NLM_F_ACK
+
+
+def test_the_adapter_frames_the_request_as_is():
+    """pyroute2 sets the sequence number and port id, the adapter's message adds the nlmsghdr."""
+    from keepalived_py.net.pyroute2_adapter import _RawRequest
+
+    req = rtnl.route_request(route("203.0.113.0/24 dev eth0"), True, IFINDEX)
+    msg = _RawRequest(req)
+    msg["header"]["type"], msg["header"]["flags"] = req.type, req.flags
+    msg["header"]["sequence_number"], msg["header"]["pid"] = 7, 9
+    msg.reset()  # as pyroute2's NetlinkRequest does before encoding
+    msg.encode()
+    assert bytes(msg.data) == struct.pack("=IHHII", 16 + len(req.payload), 24, req.flags, 7, 9) + req.payload
