@@ -100,6 +100,29 @@ LVS = """virtual_server 192.0.2.1 80 {
 }
 """
 
+GROUPS = """virtual_server_group G1 {
+  192.0.2.1-x 80
+  192.0.2.1-300 80
+  192.0.2.0/+24 80
+  192.0.2.0/24x 80
+  2001:db8::1-1g 80
+  192.0.2.1-+5 80
+}
+virtual_server group G1 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 192.0.2.2 80 {
+    HTTP_GET {
+      url {
+        path /
+        status_code 200 +201 300-x 4294967496 -1
+      }
+    }
+  }
+}
+"""
+
 DELAYS = """interface_up_down_delays {
   lo 0.0000001
   lo 256
@@ -125,8 +148,8 @@ def _ours(path: str) -> tuple[int, set[tuple[int, str]]]:
     return result.exit_status, {(d.pos.line, d.message) for d in result.errors() if d.pos is not None}
 
 
-@pytest.mark.parametrize("text", [GLOBAL_DEFS, TRACKING, BFD, LVS, DELAYS],
-                         ids=["global_defs", "tracking", "bfd", "lvs", "delays"])
+@pytest.mark.parametrize("text", [GLOBAL_DEFS, TRACKING, BFD, LVS, GROUPS, DELAYS],
+                         ids=["global_defs", "tracking", "bfd", "lvs", "groups", "delays"])
 def test_numbers_read_as_keepalived_reads_them(tmp_path, text):
     need_root()
     path = tmp_path / "keepalived.conf"

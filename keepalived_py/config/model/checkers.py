@@ -110,14 +110,11 @@ class StatusCodes(ValueType):
     def parse(self, args, ctx):
         ranges: list[tuple[int, int]] = []
         for word in args:
-            lo_s, sep, hi_s = word.partition("-")
-            try:
-                lo = int(lo_s)
-                hi = int(hi_s) if sep else lo
-            except ValueError:
-                lo, hi = 0, -1
-            if not (100 <= lo <= 599 and 100 <= hi <= 599 and lo <= hi) or not lo_s.isdigit() \
-                    or (sep and not hi_s.isdigit()):
+            # keepalived: strtoul for the low end, again after a '-' for the high end (into unsigned)
+            low = numbers.strtoul(word)
+            high = numbers.strtoul(low.rest[1:]) if low.rest[:1] == "-" else low
+            lo, hi = low.value & UINT_MAX, high.value & UINT_MAX
+            if high.rest or not (100 <= lo <= 599 and 100 <= hi <= 599 and lo <= hi):
                 ctx.warn(f"Invalid HTTP_GET status code '{word}'", ConfigErr.GENERAL_ERROR)
                 continue
             ranges.append((lo, hi))
@@ -148,15 +145,20 @@ class RegexOptions(ValueType):
 
 
 class RegexStack(ValueType):
-    """regex_stack START MAX (bytes)."""
+    """regex_stack START MAX (bytes); keepalived only logs a bad one."""
 
     min_args = 2
     max_args = 2
 
     def parse(self, args, ctx):
-        if len(args) != 2 or not all(a.isdigit() for a in args):
+        if len(args) != 2:
             raise ValueProblem("regex_stack requires start and max values", ConfigErr.OK)
-        start, end = int(args[0]), int(args[1])
+        start, end = numbers.strtoul(args[0]), numbers.strtoul(args[1])
+        if start.rest:
+            raise ValueProblem("regex_stack invalid start value", ConfigErr.OK)
+        if end.rest:
+            raise ValueProblem("regex_stack invalid max value", ConfigErr.OK)
+        start, end = start.value, end.value
         if start > end:
             raise ValueProblem("regex stack start cannot exceed max value", ConfigErr.OK)
         return (start, end)
@@ -175,9 +177,10 @@ class RegexOffset(ValueType):
     max_args = None
 
     def parse(self, args, ctx):
-        if not args[0].isdigit():
+        offset = numbers.strtoul(args[0])
+        if offset.rest:
             raise ValueProblem(f"Invalid {ctx.keyword} {args[0]} specified", ConfigErr.OK)
-        return int(args[0])
+        return offset.value
 
     def format(self, value):
         return [str(value)]

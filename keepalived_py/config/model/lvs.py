@@ -172,10 +172,10 @@ class VsgEntryType(ValueType):
             raise ValueProblem(f"Invalid virtual server group IP address {text}{extra} - skipping") from None
         bits = start.max_prefixlen
         if "/" in text:
-            mask_text = text.split("/", 1)[1]
-            if not mask_text.isdigit() or not 0 < int(mask_text) <= bits:
+            mask = numbers.strtoul(text.split("/", 1)[1])
+            if mask.rest or not 0 < mask.value <= bits:
                 raise ValueProblem(f"Invalid netmask - {text} - skipping")
-            host = (1 << (bits - int(mask_text))) - 1
+            host = (1 << (bits - mask.value)) - 1
             if int(start) & host:
                 raise ValueProblem(f"Address mask bits not empty - {text} - skipping")
             return VsgRange(start, ipaddress.ip_address(int(start) | host), port, ctx.pos)
@@ -193,13 +193,14 @@ class VsgEntryType(ValueType):
                 raise ValueProblem(f"Address range end is less than address range start - {text} - skipping")
             return VsgRange(start, end, port, ctx.pos)
         # short form: the last octet (IPv4, decimal) or last 16-bit group (IPv6, hex)
-        try:
-            last = int(end_text, 16 if family == 6 else 10)
-        except ValueError:
-            raise ValueProblem(f"Virtual server group range '{text}' has extra characters at end",
-                               ConfigErr.INVALID_NUMBER) from None
+        # keepalived's inet_stor(): strtoul in base 16 (IPv6) or 10
+        end_word = numbers.strtoul(end_text, 16 if family == 6 else 10)
+        if end_word.rest:
+            raise ValueProblem(f"Virtual server group range '{text}' has extra characters at end '{end_word.rest}'",
+                               ConfigErr.INVALID_NUMBER)
+        last = end_word.value
         field_bits = 16 if family == 6 else 8
-        if last >= 1 << field_bits or last < 0:
+        if end_word.erange or last >= 1 << field_bits:
             raise ValueProblem(f"Virtual server group range '{text}' end '{end_text}' too large",
                                ConfigErr.INVALID_NUMBER)
         low = int(start) & ((1 << field_bits) - 1)
