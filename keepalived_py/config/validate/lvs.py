@@ -33,6 +33,8 @@ from keepalived_py.config.validate.global_defs import default_user_failure
 from keepalived_py.config.values import split_command
 
 GENERAL = ConfigErr.GENERAL_ERROR
+#: the connection keywords that make SMTP_CHECK use its own connection beside its host blocks
+_CONN_KEYWORDS = ("connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout")
 _PROTO = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp", None: "none"}
 
 
@@ -191,8 +193,11 @@ def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, gd, track_fi
                 continue
             _check_conn(checker, rs, diags)
         elif isinstance(checker, SmtpCheck):
-            for host in checker.host:
+            for host in checker.host:  # each (deprecated) host block at its own '}'
                 _check_conn(host, rs, diags)
+            # smtp_check_end_handler: the checker's own connection, unless only hosts give one
+            if not checker.host or any(getattr(checker, f) is not None for f in _CONN_KEYWORDS) or checker.fwmark:
+                _check_conn(checker, rs, diags)
         elif isinstance(checker, MiscCheck):
             if checker.user == ():
                 diags.add(GENERAL, f"No user specified for misc checker script '{checker.misc_path or ''}'", checker.pos)

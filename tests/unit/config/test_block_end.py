@@ -62,6 +62,10 @@ LVS = {
     "(Line 49) Address family of virtual server and sorry server 2001:db8::9 don't match - skipping sorry server.",
     "Virtual server [192.0.2.50]:tcp:80: no scheduler set, setting default 'wlc'",
     "Virtual server [192.0.2.50]:tcp:80: no forwarding method set, setting default NAT",
+    "(Line 55) Checker link local address fe80::4 requires a bind_if",
+    "(Line 59) Checker link local address fe80::5 requires a bind_if",
+    "Virtual server [192.0.2.60]:tcp:25: no scheduler set, setting default 'wlc'",
+    "Virtual server [192.0.2.60]:tcp:25: no forwarding method set, setting default NAT",
 }
 
 BFD = {
