@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.lab.poll import wait_until, wait_until_async
 from keepalived_py.config import load_text
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
@@ -248,13 +249,13 @@ def test_notifier_replays_keepalived(run, tmp_path):
             for a in actions:
                 n.handle(a)
             await n.drain()
-            await asyncio.sleep(0.5)
+            # the FIFO's reader script is stopped with the Notifier: let it read every line
+            await wait_until_async(lambda: len(lines(d / "fifo.out")) >= len(fifo) + 1, 5)
             await n.stop()
 
         asyncio.run(main())
-        deadline = time.monotonic() + 3
-        while len(lines(d / "scripts.out")) < len(run["scripts"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(lines(d / "scripts.out")) >= len(run["scripts"]), 5,
+                   what=lambda: f"the notify scripts' lines: {lines(d / 'scripts.out')}")
         assert [ln for ln in lines(d / "fifo.out") if not ln.startswith("args ")] == fifo
         assert sorted(lines(d / "scripts.out")) == sorted(run["scripts"])
     finally:
