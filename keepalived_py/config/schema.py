@@ -231,7 +231,6 @@ class KeywordSpec:
     multi: bool = False
     alts: tuple[tuple[str, Any], ...] = ()  # other keywords that set this field to a constant
     deprecated: tuple[str, ...] = ()  # aliases that draw keepalived's deprecation warning
-    block_optional: bool = False  # Nested: the block may be absent (keyword line only)
     check: Callable[[Any, Ctx], Any] | None = None  # extra check/normalisation after parse
     once: str | None = None  # keepalived keeps the first value: message for a repeat ({arg}: its first word)
     merge: bool = False  # Nested: a repeated block adds its keywords to the first (global_defs)
@@ -244,12 +243,11 @@ BODY = "body"
 
 def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
        multi: bool = False, alts: dict[str, Any] | None = None, deprecated: Sequence[str] = (),
-       block_optional: bool = False,
        check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None, merge: bool = False) -> Any:
     """A model field set by a keyword (the field's own name unless `name` says otherwise)."""
     spec = dict(name=name, vtype=vtype, aliases=tuple(aliases), multi=multi,
                 alts=tuple((alts or {}).items()), deprecated=tuple(deprecated),
-                block_optional=block_optional, check=check, once=once, merge=merge)
+                check=check, once=once, merge=merge)
     if multi or (isinstance(vtype, Entries) and default is MISSING):
         default = ()
     elif default is MISSING:
@@ -283,8 +281,6 @@ class Model:
 
     #: the keyword that opens this block, for messages and the writer
     block_keyword: ClassVar[str] = ""
-    #: how keepalived takes words beyond the block's head fields (most blocks ignore them)
-    extra_head_words: ClassVar[ConfigErr] = ConfigErr.OK
 
 
 def model(cls: type) -> type:
@@ -358,8 +354,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         ctx.block = str(values.get(heads[0][0]) or "")
     elif args and stmt is not None:
         # keepalived's process_stream ignores words after a keyword that opens a block
-        diags.add(cls.extra_head_words,
-                  f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
+        diags.add(ConfigErr.OK, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
     end = _end_pos(stmt)
     body = body_field(cls)
     if body is not None:
@@ -459,15 +454,15 @@ def _parse_heads(cls, heads, args, ctx: Ctx, values: dict[str, Any]) -> None:
             ctx.diagnostics.add(problem.code, str(problem), ctx.pos)
         rest = rest[len(take):]
     if rest:
-        code = cls.extra_head_words
-        ctx.diagnostics.add(code, f"{ctx.keyword}: extra parameters {' '.join(rest)} ignored", ctx.pos)
+        # keepalived ignores words beyond a block's head fields
+        ctx.diagnostics.add(ConfigErr.OK, f"{ctx.keyword}: extra parameters {' '.join(rest)} ignored", ctx.pos)
 
 
 def _parse_value(spec: KeywordSpec, child: Stmt, ctx: Ctx, diags: Diagnostics, usage: Usage) -> Any:
     vtype = spec.vtype
     args = child.line.words[1:]
     if isinstance(vtype, Nested):
-        if child.block is None and not spec.block_optional:
+        if child.block is None:
             diags.add(ConfigErr.MISSING_BOB, f"Missing '{{' at beginning of configuration block {child.keyword}",
                       child.line.pos)
         return build_model(vtype.model, child, args, child.block or (), diags, usage, child.line.pos)
