@@ -76,59 +76,88 @@ def _realms_word(words: Words, message: str) -> int:
     return value
 
 
-def parse_encap(words: Words) -> Encap:
-    """After the word 'encap'."""
+#: keepalived's message for a bad value of an ip/ip6 encap key (its own wording for each)
+_ENCAP_MESSAGES = {
+    ("ip", "id"): "encap id {value} value is invalid",
+    ("ip", "tos"): "dsfield {value} not valid for ip encapsulation",
+    ("ip", "ttl"): "ttl {value} is not valid for ip encapsulation",
+    ("ip", "flags"): "flags {value} is not valid for ip encapsulation",
+    ("ip6", "id"): "id {value} value invalid for IPv6 encapsulation",
+    ("ip6", "tc"): "tc value tc is invalid for ip6 encapsulation",  # sic: keepalived 2.2.7 prints the key
+    ("ip6", "hoplimit"): "Invalid hoplimit {value} specified for ip6 encapsulation",
+    ("ip6", "flags"): "flags {value} is not valid for ip6 encapsulation",
+}
+
+
+def parse_encap(words: Words) -> Encap | None:
+    """After the word 'encap', as keepalived's parse_encap(): a bad value is reported and ends the
+    encap where it stands (its key is read again as a route option, keepalived's cursor does
+    so), the route keeps what was read; an unknown type is reported and skips the next word."""
+    warn = words.ctx.warn
     if not words.more():
-        raise ValueProblem("Missing encap type")
+        warn("Missing encap type", GE)
+        return None
     kind = words.take()
     if kind in ("ip", "ip6"):
-        v6 = kind == "ip6"
-        keys = {"id": "id", "dst": "dst", "src": "src", "flags": "flags",
-                ("tc" if v6 else "tos"): "tos", ("hoplimit" if v6 else "ttl"): "ttl"}
-        values: dict[str, object] = {}
-        while words.i + 1 < len(words.args) and words.peek() in keys:
-            key = words.take()
-            val = words.take()
-            if key in ("dst", "src"):
-                addr = plain_ip(val)
-                if addr is None:
-                    raise ValueProblem(f"Invalid encap {kind} {key} {val}")
-                if addr.version != (6 if v6 else 4):
-                    other = "IPv4" if v6 else "IPv6"
-                    raise ValueProblem(f"{other} address {val} not valid for {kind} encapsulation")
-                values[key] = addr
-            elif keys[key] == "tos":
-                num = rt_lookup("rt_dsfield", val)
-                if num is None:
-                    raise ValueProblem(f"{key} value {val} is invalid for {kind} encapsulation")
-                values["tos"] = num
-            else:
-                hi = {"id": U64_MAX, "ttl": 255, "hoplimit": 255, "flags": 65535}[key]
-                num = unsigned(val, hi, words.ctx)
-                if num is None:
-                    raise ValueProblem(f"{key} {val} is not valid for {kind} encapsulation")
-                values[keys[key]] = num
-        if "dst" not in values and "id" not in values:
-            raise ValueProblem(f"address or id missing for {kind} encapsulation")
-        return Encap(kind, **values)  # type: ignore[arg-type]
-    if kind == "mpls":
+        return _encap_ip(words, kind)
+    if kind in ("mpls", "ila"):
         if not words.more():
-            raise ValueProblem("missing address for MPLS encapsulation")
+            warn("missing address for MPLS encapsulation" if kind == "mpls"
+                 else "missing locator for ILA encapsulation", GE)
+            return Encap(kind)
         val = words.take()
-        if not re.fullmatch(r"\d+(/\d+)*", val):
-            raise ValueProblem(f"invalid mpls address {val} for encapsulation")
-        return Encap(kind, labels=tuple(int(x) for x in val.split("/")))
-    if kind == "ila":
-        if not words.more():
-            raise ValueProblem("missing locator for ILA encapsulation")
-        val = words.take()
+        if kind == "mpls":
+            if not re.fullmatch(r"\d+(/\d+)*", val):
+                warn(f"invalid mpls address {val} for encapsulation", GE)
+                return Encap(kind)
+            return Encap(kind, labels=tuple(int(x) for x in val.split("/")))
         if not re.fullmatch(r"[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){3}", val):
-            raise ValueProblem(f"invalid locator {val} for ila encapsulation")
+            warn(f"invalid locator {val} for ila encapsulation", GE)
+            return Encap(kind)
         locator = 0
         for group in val.split(":"):
             locator = (locator << 16) | int(group, 16)
         return Encap(kind, locator=locator)
-    raise ValueProblem(f"Unknown encap type - {kind}")
+    warn(f"Unknown encap type - {kind}", GE)
+    if words.more():
+        words.take()
+    return None
+
+
+def _encap_ip(words: Words, kind: str) -> Encap:
+    v6 = kind == "ip6"
+    keys = {"id": "id", "dst": "dst", "src": "src", "flags": "flags",
+            ("tc" if v6 else "tos"): "tos", ("hoplimit" if v6 else "ttl"): "ttl"}
+    values: dict[str, object] = {}
+    while words.i + 1 < len(words.args) and words.peek() in keys:
+        key, val = words.args[words.i], words.args[words.i + 1]
+        problem = None
+        if key in ("dst", "src"):
+            addr = plain_ip(val)
+            if addr is None:
+                words.ctx.warn(f"VRRP parsed invalid IP {val}. skipping IP...", GE)
+                problem = f"Invalid encap {kind} {key} {val}"
+            elif addr.version != (6 if v6 else 4):
+                problem = f"{'IPv4' if v6 else 'IPv6'} address {val} not valid for {kind} encapsulation"
+            else:
+                values[key] = addr
+        else:
+            if keys[key] == "tos":
+                num = rt_lookup("rt_dsfield", val)
+            else:
+                hi = {"id": U64_MAX, "ttl": 255, "hoplimit": 255, "flags": 65535}[key]
+                num = unsigned(val, hi, words.ctx)
+            if num is None:
+                problem = _ENCAP_MESSAGES[kind, key].format(value=val)
+            else:
+                values[keys[key]] = num
+        if problem is not None:
+            words.ctx.warn(problem, GE)
+            return Encap(kind, **values)  # type: ignore[arg-type]
+        words.i += 2
+    if "dst" not in values and "id" not in values:
+        words.ctx.warn(f"address or id missing for {kind} encapsulation", GE)
+    return Encap(kind, **values)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- the line parser
@@ -253,7 +282,9 @@ def _dev(line: _Line, word: str) -> None:
 
 
 def _encap(line: _Line, word: str) -> None:
-    line.values["encap"] = parse_encap(line.words)
+    encap = parse_encap(line.words)
+    if encap is not None:
+        line.values["encap"] = encap
 
 
 def _expires(line: _Line, word: str) -> None:
@@ -447,7 +478,9 @@ def _nh_onlink(line: _Line, hop: dict) -> None:
 
 
 def _nh_encap(line: _Line, hop: dict) -> None:
-    hop["encap"] = parse_encap(line.words)
+    encap = parse_encap(line.words)
+    if encap is not None:
+        hop["encap"] = encap
 
 
 def _nh_realms(line: _Line, hop: dict) -> None:

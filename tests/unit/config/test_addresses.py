@@ -199,7 +199,7 @@ ROUTE_BAD = [
     ("192.0.2.0/24 dev eth0 features sack", "feature sack not supported", 1),
     ("192.0.2.0/24 no_track nexthop via 10.0.0.1 weight 0", "Invalid weight 0 specified for route", 0),
     ("192.0.2.0/24 no_track nexthop via 10.0.0.1 junk", "Route has trailing nonsense after nexthops - junk", 0),
-    ("192.0.2.0/24 dev eth0 encap gre", "Unknown encap type - gre", 0),
+    ("192.0.2.0/24 dev eth0 encap gre", "Unknown encap type - gre", 1),  # kept, without encap
     ("192.0.2.0/24 dev eth0 rtt 1e3", "Invalid rtt 1e3 for route", 0),
     ("192.0.2.0/24 dev eth0 rtt 0.1", "number '0.1' has too many decimal places", 1),  # raw: rounded, kept
     ("192.0.2.0/24 dev eth0 rtt 5x", "invalid number '5x'", 0),

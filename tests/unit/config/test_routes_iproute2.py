@@ -149,3 +149,35 @@ def test_rules_without_preference_count_down_per_family_and_load():
         for n in (16384, 16384, 16383)]
     again = load_text(text)  # a new load (a reload) starts again, as keepalived resets them
     assert [r.preference for r in again.config.static_rules] == [16384, 16384, 16383, 7]
+
+
+@pytest.mark.parametrize("line,messages,encap", [
+    # a bad value ends the encap; keepalived's cursor reads its key again as a route word
+    ("192.0.2.0/24 dev eth0 encap ip id x dst 192.0.2.8",
+     ["invalid number 'x'", "encap id x value is invalid", "VRRP parsed invalid IP id. skipping IP...",
+      "unknown route keyword id"], None),
+    ("192.0.2.0/24 dev eth0 encap ip dst 192.0.2.8 tos zz",
+     ["dsfield zz not valid for ip encapsulation", "TOS value zz is invalid"], None),
+    ("2001:db8::/64 dev eth0 encap ip6 dst 2001:db8::1 tc zz",
+     ["tc value tc is invalid for ip6 encapsulation", "VRRP parsed invalid IP tc. skipping IP...",
+      "unknown route keyword tc"], None),
+    # 'src' read again as the route's own, which is valid: the route stays with what the encap had
+    ("encap ip6 dst 2001:db8::1 src 192.0.2.5 192.0.2.0/24 dev eth0",
+     ["IPv4 address 192.0.2.5 not valid for ip6 encapsulation"], "ip6"),
+    ("192.0.2.0/24 dev eth0 encap ip ttl 3", ["address or id missing for ip encapsulation"], "ip"),
+    ("192.0.2.0/24 dev eth0 encap mpls x", ["invalid mpls address x for encapsulation"], "mpls"),
+    ("192.0.2.0/24 encap gre 10.0.0.1 dev eth0", ["Unknown encap type - gre"], "none"),  # skips a word
+])
+def test_encap_errors_as_keepalived(line, messages, encap):
+    diags = Diagnostics()
+    try:
+        route = RouteEntry().parse(line.split(), Ctx(diags))
+    except ValueProblem as problem:
+        route = None
+        diags.add(problem.code, str(problem))
+    assert [d.message for d in diags if "track" not in d.message] == messages
+    if encap is None:
+        assert route is None
+    else:
+        assert route is not None and (route.encap.type if route.encap else "none") == encap
+        assert route.dev == "eth0"
