@@ -197,8 +197,9 @@ def read_decimal(text: str, lo: int, hi: int, digits: int, lenient: bool = False
     elif c.erange:
         return Reading(None, (*problems, f"number '{text}' outside unsigned decimal range"))
     elif not lo <= value <= hi:
-        problems.append(f"number '{text}' outside range [{lo // scale}.{lo % scale:0{digits}d}, "
-                        f"{hi // scale}.{hi % scale:0{digits}d}]")
+        def bound(v: int) -> str:  # C's "%lu.%*.*lu": no places print no fraction ("[0., 960000.]")
+            return f"{v // scale}." + (f"{v % scale:0{digits}d}" if digits else "")
+        problems.append(f"number '{text}' outside range [{bound(lo)}, {bound(hi)}]")
     else:
         return Reading(value, tuple(problems))
     keep = lenient and lo <= value <= hi

@@ -163,7 +163,8 @@ class VirtualAddressEntry(ValueType):
                         continue
                     try:
                         candidate = parse_ip(param, False, None)
-                    except ValueProblem:
+                    except ValueProblem as problem:
+                        ctx.warn(str(problem), GE)  # parse_ipaddress() reports first
                         ctx.warn(f"Invalid peer address {param}", GE)
                         continue
                     if candidate.version != address.version:

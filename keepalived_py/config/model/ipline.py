@@ -51,11 +51,14 @@ def parse_ip(text: str, allow_prefix: bool, ctx: Ctx | None) -> IPInterface:
     return ipaddress.ip_interface((addr, prefix))
 
 
-def plain_ip(text: str) -> IPAddress | None:
-    """An address without prefix, or None."""
+def plain_ip(text: str, ctx: Ctx | None = None) -> IPAddress | None:
+    """An address without prefix, or None after reporting keepalived's "VRRP parsed invalid IP"
+    to `ctx` (parse_ipaddress() reports it before its caller's own message)."""
     try:
         return parse_ip(text, False, None).ip
-    except ValueProblem:
+    except ValueProblem as problem:
+        if ctx is not None:
+            ctx.warn(str(problem), GE)
         return None
 
 

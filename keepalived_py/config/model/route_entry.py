@@ -133,9 +133,8 @@ def _encap_ip(words: Words, kind: str) -> Encap:
         key, val = words.args[words.i], words.args[words.i + 1]
         problem = None
         if key in ("dst", "src"):
-            addr = plain_ip(val)
+            addr = plain_ip(val, words.ctx)
             if addr is None:
-                words.ctx.warn(f"VRRP parsed invalid IP {val}. skipping IP...", GE)
                 problem = f"Invalid encap {kind} {key} {val}"
             elif addr.version != (6 if v6 else 4):
                 problem = f"{'IPv4' if v6 else 'IPv6'} address {val} not valid for {kind} encapsulation"
@@ -200,7 +199,7 @@ def _inet(line: _Line, word: str) -> None:
 
 def _src(line: _Line, word: str) -> None:
     text = line.words.take()
-    addr = plain_ip(text)
+    addr = plain_ip(text, line.ctx)
     if addr is None:
         raise ValueProblem(f"invalid route src address {text}")
     line.settle(addr.version)
@@ -220,7 +219,7 @@ def _via(line: _Line, word: str) -> None:
     if text in ("inet", "inet6"):
         line.settle(6 if text == "inet6" else 4)
         text = line.words.take()
-    addr = plain_ip(text)
+    addr = plain_ip(text, line.ctx)
     if addr is None:
         raise ValueProblem(f"invalid route via address {text}")
     line.settle(addr.version)
@@ -334,7 +333,7 @@ def _or(line: _Line, word: str) -> None:
     if line.nexthops:
         line.ctx.warn("\"or\" route already specified - ignoring subsequent", GE)
         return
-    addr = plain_ip(text)
+    addr = plain_ip(text, line.ctx)
     if addr is None:
         raise ValueProblem(f"Invalid \"or\" address {text}")
     line.nexthops = [Nexthop(via=line.values.pop("via", None)), Nexthop(via=addr)]  # type: ignore[arg-type]
@@ -453,7 +452,7 @@ def _nh_via(line: _Line, hop: dict) -> None:
         if line.family is not None and line.family != fam:
             raise ValueProblem("IPv4/6 mismatch for nexthop")
         line.family = fam
-    addr = plain_ip(text)
+    addr = plain_ip(text, line.ctx)
     if addr is None:
         raise ValueProblem(f"invalid nexthop address {text}")
     if line.family is not None and addr.version != line.family:
