@@ -1,7 +1,8 @@
 """Routes and rules as keepalived 2.2.7 installs them: keepalived and keepalived-py, each the
 MASTER of the same configuration in its own namespace, leave the same `ip route show table
 all` / `ip -6 route show table all` / `ip rule` / `ip -6 rule`; and the same again after a
-higher priority peer (real keepalived on both sides) has made the instance BACKUP.
+higher priority peer (real keepalived on both sides) has made the instance BACKUP, and after
+a graceful stop.
 
 One configuration carries every route and rule option keepalived.conf(5) lists (table,
 metric, src, via, dev, scope, protocol named and numeric, no_track, realms, tos, mtu and
@@ -221,3 +222,8 @@ def test_routes_and_rules_as_keepalived(lab, implementation, keepalived_impl):
     assert backup_k != master_k  # the virtual routes and rules went
     assert any("table 400" in e for e in backup_k["route"])  # the static ones stay
     assert backup_p == backup_k, _diff(backup_k, backup_p) + "\n" + rp.output()[-4000:]
+
+    for d in (rk, rp):  # a graceful stop: what each leaves behind
+        assert d.stop(15) is not None, d.output()[-3000:]
+    stopped_k, stopped_p = settled(la, "rk"), settled(la, "rp")
+    assert stopped_p == stopped_k, _diff(stopped_k, stopped_p) + "\n" + rp.output()[-4000:]
