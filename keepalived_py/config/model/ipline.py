@@ -7,7 +7,8 @@ rules follow keepalived 2.2.7's parse_ipaddress() and parse_route().
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.model.iproute2 import rt_lookup
@@ -145,3 +146,51 @@ class Words:
         if value is None:
             raise ValueProblem(message.format(text=text))
         return value
+
+
+class Line:
+    """What one route or rule line has settled so far; the option handlers of route_entry.py and
+    rules.py update it (`values` become the model's fields)."""
+
+    def __init__(self, words: Words):
+        self.words = words
+        self.ctx = words.ctx
+        self.values: dict[str, object] = {}
+        self.family: int | None = None  # settled by the words so far
+        self.explicit: int | None = None  # given by inet/inet6 (or default6)
+        self.done = False  # keepalived stops reading the line here
+
+    def read(self, options: Mapping[str, Callable[[Any, str], None]], other: Callable[[Any, str], None],
+             static: bool) -> None:
+        """Hand each word to its option's handler (`other` takes a word that is no option), as
+        keepalived's loop over the line does; `track_group` is an option of static lines only."""
+        while self.words.more() and not self.done:
+            word = self.words.take()
+            if word == "track_group" and static:
+                track_group(self, word)
+            else:
+                options.get(word, other)(self, word)
+
+
+def inet(what: str) -> Callable[[Line, str], None]:
+    """The handler of `inet` / `inet6` on a `what` ("route", "rule") line."""
+
+    def handler(line: Line, word: str) -> None:
+        fam = 6 if word == "inet6" else 4
+        if line.family is not None and line.family != fam:
+            raise ValueProblem(f"{word} specified for IPv{10 - fam} {what}")
+        line.family = line.explicit = fam
+        if line.words.more():  # keepalived 2.2.7 steps over the word after inet/inet6
+            line.words.take()
+
+    return handler
+
+
+def track_group(line: Line, word: str) -> None:
+    """`track_group NAME` of a static route or rule; a second one ends the line."""
+    text = line.words.take()
+    if "track_group" in line.values:
+        line.ctx.warn(f"track_group {text} is a duplicate", GE)
+        line.done = True
+        return
+    line.values["track_group"] = text

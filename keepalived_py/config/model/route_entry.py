@@ -16,8 +16,10 @@ from keepalived_py.config.model.ipline import (
     GE,
     U32_MAX,
     U64_MAX,
+    Line,
     Words,
     check_family,
+    inet,
     parse_prefix,
     plain_ip,
     unsigned,
@@ -160,20 +162,14 @@ def _encap_ip(words: Words, kind: str) -> Encap:
 
 
 # --------------------------------------------------------------------------- the line parser
-class _Line:
+class _Line(Line):
     """What one route line has settled so far."""
 
-    def __init__(self, words: Words, static: bool):
-        self.words = words
-        self.ctx = words.ctx
-        self.static = static
-        self.values: dict[str, object] = {}
+    def __init__(self, words: Words):
+        super().__init__(words)
         self.locked: set[str] = set()
-        self.family: int | None = None
-        self.explicit: int | None = None
         self.nexthops: list[Nexthop] = []
         self.dest_text = ""
-        self.done = False
 
     def settle(self, fam: int | None) -> None:
         self.family = check_family(self.family, fam, "Cannot mix IPv4 and IPv6 addresses for route")
@@ -186,15 +182,6 @@ class _Line:
 
 
 Handler = Callable[[_Line, str], None]
-
-
-def _inet(line: _Line, word: str) -> None:
-    fam = 6 if word == "inet6" else 4
-    if line.family is not None and line.family != fam:
-        raise ValueProblem(f"{word} specified for IPv{10 - fam} route")
-    line.family = line.explicit = fam
-    if line.words.more():  # keepalived 2.2.7 steps over the word after inet/inet6
-        line.words.take()
 
 
 def _src(line: _Line, word: str) -> None:
@@ -358,15 +345,6 @@ def _nexthop(line: _Line, word: str) -> None:
         raise ValueProblem(f"Route has trailing nonsense after nexthops - {words.peek()}")
 
 
-def _track_group(line: _Line, word: str) -> None:
-    text = line.words.take()
-    if "track_group" in line.values:
-        line.ctx.warn(f"track_group {text} is a duplicate", GE)
-        line.done = True
-        return
-    line.values["track_group"] = text
-
-
 def _vrf(line: _Line, word: str) -> None:
     line.values["vrf"] = line.words.take()
 
@@ -393,7 +371,7 @@ def _destination(line: _Line, word: str) -> None:
 
 #: every route option keepalived 2.2.7 knows, by its word
 ROUTE_OPTIONS: dict[str, Handler] = {
-    "inet": _inet, "inet6": _inet,
+    "inet": inet("route"), "inet6": inet("route"),
     "src": _src,
     "as": _as,
     "via": _via, "gw": _via,
@@ -508,14 +486,8 @@ class RouteEntry(ValueType):
         self.static = static
 
     def parse(self, args, ctx: Ctx) -> Route:
-        line = _Line(Words(args, ctx), self.static)
-        words = line.words
-        while words.more() and not line.done:
-            word = words.take()
-            if word == "track_group" and self.static:
-                _track_group(line, word)
-            else:
-                ROUTE_OPTIONS.get(word, _destination)(line, word)
+        line = _Line(Words(args, ctx))
+        line.read(ROUTE_OPTIONS, _destination, self.static)
         if "dst" not in line.values:
             raise ValueProblem("Route must have a destination")
         route = Route(family=line.explicit, locked=frozenset(line.locked), nexthops=tuple(line.nexthops),

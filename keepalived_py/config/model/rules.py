@@ -19,9 +19,11 @@ from keepalived_py.config.model.ipline import (
     GE,
     U32_MAX,
     U64_MAX,
+    Line,
     Words,
     check_family,
     family_of,
+    inet,
     parse_prefix,
     unsigned,
 )
@@ -156,18 +158,13 @@ def fwmark(text: str) -> tuple[int, int | None] | None:
 
 
 # --------------------------------------------------------------------------- the line parser
-class _Line:
+class _Line(Line):
     """What one rule line has settled so far."""
 
     def __init__(self, words: Words):
-        self.words = words
-        self.ctx = words.ctx
-        self.values: dict[str, object] = {}
-        self.family: int | None = None
-        self.explicit: int | None = None
+        super().__init__(words)
         self.table_option = False  # realms/suppress_*: only with a table action
         self.have_action = False
-        self.done = False
 
     def set_action(self) -> None:
         if self.have_action:
@@ -177,15 +174,6 @@ class _Line:
 
 
 Handler = Callable[[_Line, str], None]
-
-
-def _inet(line: _Line, word: str) -> None:
-    fam = 6 if word == "inet6" else 4
-    if line.family is not None and line.family != fam:
-        raise ValueProblem(f"{word} specified for IPv{10 - fam} rule")
-    line.family = line.explicit = fam
-    if line.words.more():  # keepalived 2.2.7 steps over the word after inet/inet6
-        line.words.take()
 
 
 def _address(line: _Line, word: str) -> None:
@@ -284,44 +272,23 @@ def _l3mdev(line: _Line, word: str) -> None:
     line.values["l3mdev"] = True
 
 
-def _protocol(line: _Line, word: str) -> None:
-    text = line.words.take()
-    value = unsigned(text, 255, line.ctx)
-    if value is None:
-        line.ctx.warn(f"Invalid protocol {text}", GE)
-    else:
-        line.values["protocol"] = value
+def _reported(name: str | None, read: Callable[[str, _Line], object], message: str) -> Handler:
+    """An option keepalived reports and ignores when its value is bad (the line stays); `name`
+    None: the field is the option's word."""
 
+    def handler(line: _Line, word: str) -> None:
+        text = line.words.take()
+        value = read(text, line)
+        if value is None:
+            line.ctx.warn(message.format(word=word, text=text), GE)
+        else:
+            line.values[name or word] = value
 
-def _ipproto(line: _Line, word: str) -> None:
-    text = line.words.take()
-    value = ipproto(text)
-    if value is None:
-        line.ctx.warn(f"Invalid ipproto {text}", GE)
-    else:
-        line.values["ipproto"] = value
-
-
-def _ports(line: _Line, word: str) -> None:
-    text = line.words.take()
-    rng = port_range(text)
-    if rng is None:
-        line.ctx.warn(f"invalid {word} range {text}", GE)
-    else:
-        line.values[word] = rng
+    return handler
 
 
 def _no_track(line: _Line, word: str) -> None:
     line.values["no_track"] = True
-
-
-def _track_group(line: _Line, word: str) -> None:
-    text = line.words.take()
-    if "track_group" in line.values:
-        line.ctx.warn(f"track_group {text} is a duplicate", GE)
-        line.done = True
-        return
-    line.values["track_group"] = text
 
 
 def _action(line: _Line, word: str) -> None:
@@ -349,7 +316,7 @@ def _action(line: _Line, word: str) -> None:
 
 #: every rule selector and action keepalived 2.2.7 knows, by its word (track_group: static only)
 RULE_OPTIONS: dict[str, Handler] = {
-    "inet": _inet, "inet6": _inet,
+    "inet": inet("rule"), "inet6": inet("rule"),
     "from": _address, "to": _address,
     "table": _table, "lookup": _table,
     "not": _not,
@@ -363,9 +330,10 @@ RULE_OPTIONS: dict[str, Handler] = {
     "tunnel-id": _tunnel_id,
     "uidrange": _uidrange,
     "l3mdev": _l3mdev,
-    "protocol": _protocol,
-    "ipproto": _ipproto,
-    "sport": _ports, "dport": _ports,
+    "protocol": _reported("protocol", lambda text, line: unsigned(text, 255, line.ctx), "Invalid protocol {text}"),
+    "ipproto": _reported("ipproto", lambda text, line: ipproto(text), "Invalid ipproto {text}"),
+    "sport": _reported(None, lambda text, line: port_range(text), "invalid {word} range {text}"),
+    "dport": _reported(None, lambda text, line: port_range(text), "invalid {word} range {text}"),
     "no_track": _no_track,
 }
 
@@ -404,13 +372,7 @@ class RuleEntry(ValueType):
 
     def parse(self, args, ctx: Ctx) -> Rule:
         line = _Line(Words(args, ctx))
-        words = line.words
-        while words.more() and not line.done:
-            word = words.take()
-            if word == "track_group" and self.static:
-                _track_group(line, word)
-            else:
-                RULE_OPTIONS.get(word, _action)(line, word)
+        line.read(RULE_OPTIONS, _action, self.static)
         rule = Rule(family=line.explicit, pos=ctx.pos, **line.values)  # type: ignore[arg-type]
         if rule.action == FR_ACT_GOTO:
             if rule.preference is None:
