@@ -6,7 +6,7 @@ to numbers here, once, while parsing; everything after them (the plan, the netli
 adapter) sees numbers only.
 
 keepalived 2.2.7 reads only /etc/iproute2/<file> itself: not the `<file>.d/` directories
-(iproute2 reads those since 4.4, keepalived only from 2.3) nor /usr/share/iproute2 or
+(iproute2 reads those since 4.4, keepalived only from 2.3.2) nor /usr/share/iproute2 or
 /usr/lib/iproute2. Where the file lacks an id of the built-in defaults (rt_tables,
 rt_protos, rt_scopes), the built-in name is added, as keepalived's add_default() does.
 """
