@@ -108,26 +108,29 @@ def _parse_time(vs: VirtualServer, env: ValidationEnv, gd, track_files, bfds) ->
     if vs.ip_family is not None:
         family = 4 if vs.ip_family == "inet" else 6
         if state.family is not None and state.family != family:
-            diags.add(GENERAL, f"Virtual server specified family {vs.ip_family} conflicts with server family", vs.pos)
+            diags.add(GENERAL, f"Virtual server specified family {vs.ip_family} conflicts with server family",
+                      keyword_pos(vs, "ip_family"))
         else:
             state.family = family
     granularity = vs.persistence_granularity
     if granularity is not None:
         family = state.family or (4 if "." in granularity else 6)
         if family == 6 and ("." in granularity or not 1 <= int(granularity) <= 128):
+            where = keyword_pos(vs, "persistence_granularity")
             diags.add(ConfigErr.INVALID_NUMBER, f"invalid number '{granularity}'" if "." in granularity
-                      else f"number '{granularity}' outside range [1, 128]", vs.pos)
-            diags.add(GENERAL, f"Invalid IPv6 persistence_granularity specified - {granularity}", vs.pos)
+                      else f"number '{granularity}' outside range [1, 128]", where)
+            diags.add(GENERAL, f"Invalid IPv6 persistence_granularity specified - {granularity}", where)
         elif state.family is None:
             state.family = family
     if vs.sorry_server_inhibit and vs.sorry_server is None:
-        diags.add(GENERAL, "Ignoring sorry_server inhibit used before or without sorry_server", vs.pos)
+        diags.add(GENERAL, "Ignoring sorry_server inhibit used before or without sorry_server",
+                  keyword_pos(vs, "sorry_server_inhibit"))
     if vs.sorry_server_lvs_method is not None and vs.sorry_server is None:
-        diags.add(GENERAL, "sorry_server forwarding used without sorry_server", vs.pos)
+        diags.add(GENERAL, "sorry_server forwarding used without sorry_server", keyword_pos(vs, "sorry_server_lvs_method"))
     for flag in ("sh_port", "sh_fallback", "mh_port", "mh_fallback", "hashed"):
         if getattr(vs, flag) and vs.scheduler not in ("sh", "mh"):
             name = flag.replace("_", "-")
-            diags.add(GENERAL, f"{name} only applies to sh scheduler - ignoring", vs.pos)
+            diags.add(GENERAL, f"{name} only applies to sh scheduler - ignoring", keyword_pos(vs, name))
 
     for rs in vs.real_server:
         if rs.address is None:  # keepalived skipped the block

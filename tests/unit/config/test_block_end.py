@@ -138,3 +138,18 @@ def test_the_default_user_failure_is_reported_once_in_keepalived_order(monkeypat
     assert texts.count("Unable to set default user keepalived_script for script") == 1
     assert texts.index("Unable to set default user keepalived_script for script") < texts.index(
         "Unable to set default user for vrrp script chk - removing")
+
+
+def test_keyword_handler_messages_name_the_keyword_line(monkeypatch):
+    """What keepalived's keyword handlers report names the keyword's own line, not the block's
+    first one (keepalived 2.2.7 -t on the same file)."""
+    assert diagnostics(CONFIGS / "lvs" / "keyword_lines.conf", monkeypatch) == {
+        "(Line 6) Ignoring sorry_server inhibit used before or without sorry_server",
+        "(Line 7) sorry_server forwarding used without sorry_server",
+        "(Line 8) number '200' outside range [1, 128]",
+        "(Line 8) Invalid IPv6 persistence_granularity specified - 200",
+        "(Line 9) sh-port only applies to sh scheduler - ignoring",
+        "(Line 10) hashed only applies to sh scheduler - ignoring",
+        "(Line 11) Virtual server specified family inet conflicts with server family",
+        "Virtual server [2001:db8::1]:tcp:80: no forwarding method set, setting default NAT",
+    }
