@@ -190,13 +190,24 @@ class _Checker:
     def _track_processes(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for tp in getattr(self.config, "vrrp_track_process", ()):
-            if tp.quorum_max is not None and tp.quorum_max and tp.quorum > tp.quorum_max:
-                self.err("Quorum is greater than quorum_max - ignoring", tp.pos)
+            self._quorum_order(tp)
             if not tp.process:
                 self.err(f"track process '{tp.name}' process name not specified", tp.end_pos)
                 continue
             found.setdefault(tp.name, tp)
         return found
+
+    def _quorum_order(self, tp: Any) -> None:
+        """keepalived compares quorum and quorum_max in the handler of whichever comes second."""
+        where = tp.kw_pos or {}
+        quorum_at, max_at = where.get("quorum"), where.get("quorum_max")
+        if quorum_at is None or max_at is None or tp.quorum_max is None:
+            return
+        if _before(max_at, quorum_at):
+            if tp.quorum > tp.quorum_max:
+                self.err("Quorum is greater than quorum_max - ignoring", quorum_at)
+        elif (tp.quorum_max or tp.quorum > 1) and tp.quorum_max < tp.quorum:
+            self.err("quorum_max is less than quorum - ignoring", max_at)
 
     def _garp_groups(self, groups: Iterable[GarpGroup]) -> None:
         used: set[str] = set()

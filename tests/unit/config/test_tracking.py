@@ -215,7 +215,18 @@ def test_end_of_block_checks():
         "(keepalived.conf: Line 3) No script set for vrrp_script s - removing",
         "(keepalived.conf: Line 6) No file set for track_file f - ignoring",
         "(keepalived.conf: Line 9) track process 'p' process name not specified",
-        "(keepalived.conf: Line 10) Quorum is greater than quorum_max - ignoring",
+        "(keepalived.conf: Line 13) quorum_max is less than quorum - ignoring",
+    ]
+
+
+def test_quorum_and_quorum_max_are_compared_by_the_second_keyword():
+    """keepalived 2.2.7 -t: the handler of whichever keyword comes second reports, on its line."""
+    texts = check("vrrp_track_process q {\n process x\n quorum_max 2\n quorum 5\n}\n"
+                  "vrrp_track_process r {\n process x\n quorum_max 0\n quorum 1\n}\n"
+                  "vrrp_track_process s {\n process x\n quorum 3\n quorum_max 3\n}\n")
+    assert texts == [
+        "(keepalived.conf: Line 4) Quorum is greater than quorum_max - ignoring",
+        "(keepalived.conf: Line 9) Quorum is greater than quorum_max - ignoring",
     ]
 
 
