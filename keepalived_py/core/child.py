@@ -174,6 +174,11 @@ class ChildProcess:
                 self._spawn(self.reload(msg.config_file, msg.seq))
             elif isinstance(msg, DumpRequest):
                 self._spawn(self._answer_dump(msg))
+            else:  # forwarded to the role (BfdState for the vrrp and check children)
+                try:
+                    self.ctx.deliver(msg)
+                except Exception:  # noqa: BLE001
+                    self.ctx.log.exception(f"{type(msg).__name__} handling failed")
 
     async def _answer_dump(self, msg: DumpRequest) -> None:
         assert self.channel is not None
@@ -205,6 +210,7 @@ class ChildProcess:
             channel = self.channel
             self.ctx._ready_cb = lambda: self._spawn(
                 channel.send(Ready(role=self.ctx.role, pid=os.getpid())))
+            self.ctx._send_cb = lambda msg: self._spawn(channel.send(msg))
             self._spawn(self._receive())
         run_task = asyncio.ensure_future(entry(self.ctx))
         try:

@@ -48,6 +48,24 @@ class ChildContext:
     _ready_cb: Callable[[], None] | None = None
     _ready_sent: bool = False
     reload_count: int = 0
+    _send_cb: Callable[[Any], None] | None = None
+    _message_hook: Callable[[Any], None] | None = None
+
+    def send(self, msg: Any) -> bool:
+        """Queue a typed ipc message to the parent (e.g. the bfd child's BfdState); False
+        when there is no parent channel (a child run by hand)."""
+        if self._send_cb is None:
+            return False
+        self._send_cb(msg)
+        return True
+
+    def on_message(self, hook: Callable[[Any], None]) -> None:
+        """Register the receiver of messages the parent forwards to this role (BfdState)."""
+        self._message_hook = hook
+
+    def deliver(self, msg: Any) -> None:
+        if self._message_hook is not None:
+            self._message_hook(msg)
 
     def mark_ready(self) -> None:
         """Tell the parent this child runs (its start-up counts toward "Startup complete"

@@ -27,6 +27,7 @@ from keepalived_py.core.sdnotify import Notifier, child_environment
 from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal, take_early
 from keepalived_py.ipc.channel import Channel, make_pair
 from keepalived_py.ipc.messages import (
+    BfdState,
     DumpReply,
     DumpRequest,
     IpcError,
@@ -129,6 +130,8 @@ class Supervisor:
         self._done = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seq = 0
+        #: last BfdState per bfd_instance, replayed to a vrrp/check child that (re)starts
+        self.bfd_states: dict[str, BfdState] = {}
 
     # ---------- helpers ----------
     def _spawn_task(self, coro: Any) -> asyncio.Task[Any]:
@@ -191,6 +194,12 @@ class Supervisor:
                 return
             if isinstance(msg, Ready):
                 self._confirmed(child.role)
+                for state in list(self.bfd_states.values()):
+                    self._forward_bfd(state, only=child.role)
+            elif isinstance(msg, BfdState):
+                if child.role == "bfd":
+                    self.bfd_states[msg.name] = msg
+                    self._forward_bfd(msg)
             elif isinstance(msg, ReloadDone):
                 if not msg.ok:
                     self.log.info(f"{ROLE_TITLES[child.role]} child kept its running "
@@ -201,6 +210,14 @@ class Supervisor:
                 fut = child.replies.pop(msg.seq, None)
                 if fut is not None and not fut.done():
                     fut.set_result(msg)
+
+    def _forward_bfd(self, msg: BfdState, only: str | None = None) -> None:
+        """keepalived's bfd event pipes: to the vrrp child and/or the check child."""
+        for role, wanted in (("vrrp", msg.vrrp), ("check", msg.checker)):
+            target = self.children.get(role)
+            if wanted and (only is None or only == role) and target is not None \
+                    and target.alive and target.channel is not None:
+                self._spawn_task(target.channel.send(msg))
 
     async def _watch_child(self, child: Child, proc: Any) -> None:
         returncode = await proc.wait()

@@ -83,13 +83,29 @@ class Stop(Message):
     TYPE: ClassVar[str] = "stop"
 
 
+@dataclass(frozen=True)
+class BfdState(Message):
+    """bfd child -> parent -> vrrp / check child: a bfd_instance went Up or Down
+    (keepalived's bfd_event_t over its event pipes). `vrrp` / `checker` say which processes
+    the instance reports to; `sent_time` is the sender's CLOCK_MONOTONIC, for the
+    "delivered in N usec" detail line."""
+
+    TYPE: ClassVar[str] = "bfd_state"
+    name: str
+    up: bool
+    vrrp: bool = True
+    checker: bool = True
+    sent_time: float = 0.0
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
-    cls.TYPE: cls for cls in (Ready, Reload, ReloadDone, DumpRequest, DumpReply, Stop)
+    cls.TYPE: cls for cls in (Ready, Reload, ReloadDone, DumpRequest, DumpReply, Stop, BfdState)
 }
 
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "role": (str,), "pid": (int,), "seq": (int,), "config_file": (str,), "ok": (bool,),
     "error": (str,), "kind": (str,), "text": (str,),
+    "name": (str,), "up": (bool,), "vrrp": (bool,), "checker": (bool,), "sent_time": (float, int),
 }
 
 

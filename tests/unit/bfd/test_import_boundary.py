@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[3] / "keepalived_py" / "bfd"
-IO_MODULES = {"runtime", "sockets", "daemon"}
+IO_MODULES = {"runtime", "sockets", "daemon", "track"}
 CORE = sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__init__" and p.stem not in IO_MODULES)
 ALLOWED = ({"__future__", "dataclasses", "enum", "ipaddress", "struct", "typing", "collections",
             "collections.abc", "keepalived_py.bfd"} | {f"keepalived_py.bfd.{m}" for m in CORE})

@@ -1,0 +1,35 @@
+"""The receiving end of BfdState in the vrrp (and later check) child.
+
+keepalived's vrrp_handle_bfd_event: an event that repeats the state already known is
+ignored; a change becomes a tracking report (kind "bfd", as vrrp/tracking.py names
+track_bfd objects) for every instance and sync group tracking that bfd_instance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from keepalived_py.ipc.messages import BfdState
+from keepalived_py.track.events import TrackingChanged
+
+
+def bfd_tracking(deliver: Callable[[TrackingChanged], None],
+                 detail_log: Callable[[str], None] | None = None) -> Callable[[Any], None]:
+    """A ctx.on_message hook turning BfdState into TrackingChanged("bfd", name, ok)."""
+    known: dict[str, bool] = {}
+
+    def on_message(msg: Any) -> None:
+        if not isinstance(msg, BfdState):
+            return
+        if detail_log is not None:
+            delivered = max(0, int((time.monotonic() - msg.sent_time) * 1_000_000)) if msg.sent_time else 0
+            detail_log(f"Received BFD event: instance {msg.name} is in state {'Up' if msg.up else 'Down'} "
+                       f"(delivered in {delivered} usec)")
+        if known.get(msg.name) == msg.up:
+            return
+        known[msg.name] = msg.up
+        deliver(TrackingChanged("bfd", msg.name, ok=msg.up))
+
+    return on_message
