@@ -61,6 +61,7 @@ class Scheduler:
         #: probes of a previous configuration, cancelled by reload(), not yet finished
         self._orphans: set[asyncio.Task] = set()
         self._scripts: dict[Hashable, object] = {}
+        self._probes: dict[hy.Kind, object] = {}
         self._suspended: set[Hashable] = set()
         self._wake: asyncio.Event | None = None
         self._stopped = False
@@ -71,6 +72,7 @@ class Scheduler:
         """Initial checker states, the pool's start (init_services) and every first run
         (BOOTSTRAP_DELAY + warmup x rand()); FILE_CHECKs take `file_values` (path -> value)."""
         file_values = file_values or {}
+        self._load_probes()
         now = self.clock.now()
         down: dict[tuple, set] = {}
         activating: list[Decision] = self._prepare_scripts()
@@ -91,6 +93,12 @@ class Scheduler:
         out = activating + self.pool.start(down)
         self.emit(out)
         return out
+
+    def _load_probes(self) -> None:
+        """Import every probe module in use now: an import on the loop while probes run
+        (aiohttp takes a while) would hold their timers up and fail them."""
+        self._probes = {kind: self.probe_for(kind) for kind in {s.kind for s in self.specs.values()}
+                        if kind is not hy.Kind.FILE}
 
     def _prepare_scripts(self) -> list[Decision]:
         """MISC_CHECK scripts are resolved once (user, check_script_secure); a script keepalived
@@ -212,7 +220,7 @@ class Scheduler:
         spec = self.specs[cid]
         started = self.clock.now()
         try:
-            probe = self.probe_for(spec.kind)
+            probe = self._probes.get(spec.kind) or self.probe_for(spec.kind)
             try:
                 result = await probe(self.target(spec, self.states[cid]), spec.params)
             except asyncio.CancelledError:
@@ -276,6 +284,7 @@ class Scheduler:
         does (reload.py), probes in flight abandoned, every checker scheduled afresh."""
         old_specs = self.specs
         self.specs = {s.id: s for s in specs}
+        self._load_probes()
         prepared = self._prepare_scripts()
         new_specs = self.specs
         new_pool = Pool(servers, rs_init_notifies=self.pool.rs_init_notifies,

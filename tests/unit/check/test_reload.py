@@ -190,8 +190,8 @@ def test_reload_drops_probes_in_flight():
         sched.tick()
         await asyncio.sleep(0)
         servers, specs = build(conf(rs(10)))
-        sched.reload(specs, servers)
         sched.probe_for = Probes()
+        sched.reload(specs, servers)
         gate.set()
         await sched.settle()
         assert sched.in_flight == 0

@@ -439,3 +439,24 @@ virtual_server 192.0.2.1 80 {
     assert "Removing service [192.0.2.11]:tcp:80 from VS [192.0.2.1]:tcp:80" in texts
     sched.file_value("/run/kpy-test-weight", 0)
     assert sched.pool.destinations(vs) == start
+
+
+def test_probe_modules_are_imported_before_any_run():
+    servers, specs = build()
+    asked: list = []
+
+    def probe_for(kind):
+        asked.append(kind)
+        return FakeProbes({})(kind)
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                      probe_for=probe_for)
+    sched.start()
+    assert set(asked) == {Kind.TCP, Kind.HTTP, Kind.MISC, Kind.DNS, Kind.PING}
+
+    async def main():
+        n = len(asked)
+        sched.clock.set(100.0)
+        sched.tick()
+        await sched.settle()
+        return len(asked) - n
+    assert asyncio.run(main()) == 0        # runs use what start() loaded
