@@ -5,7 +5,7 @@ boots the guest once and runs `python -m conformance.scenarios.ipvs_plan_parity 
 which for each case
 1. flushes IPVS, runs the case's `pre` shell (foreign entries), starts real keepalived (-C -I,
    checker-less real servers are alive), waits for its table, stops it (-I leaves the table)
-   and dumps it: `ipvsadm -S -n` sorted, and every attribute through the pyroute2 adapter;
+   and dumps it: `ipvsadm -S -n` sorted, and every attribute through the netlink adapter;
 2. reconciles that table to our plan through lvs.diff (adopting it: no ops when they agree)
    and checks the result, then changes every weight and threshold in place (SetDest only),
    deletes one destination per service and finally removes all of ours (foreign stay);
@@ -218,7 +218,7 @@ async def _wait_table(port, want: int, proc: subprocess.Popen, limit_s: float = 
 async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
     from keepalived_py.config.loader import load_config
     from keepalived_py.lvs.diff import Owned, SetDest, apply, diff
-    from keepalived_py.lvs.kernel import Pyroute2Ipvs, Timeouts
+    from keepalived_py.lvs.kernel import NetlinkIpvs, Timeouts
     from keepalived_py.lvs.plan import desired_table
     from keepalived_py.lvs.reconcile import reconcile, remove, start
     from keepalived_py.lvs.table import Table
@@ -233,7 +233,7 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
     conf.write_text(spec["conf"])
     loaded = load_config(str(conf), check_interfaces=False)
     desired = desired_table(loaded.config)
-    port = Pyroute2Ipvs()
+    port = NetlinkIpvs()
     res: dict = {"case": name, "desired": _lines(desired), "seconds": marks}
     mark("planned")
     try:

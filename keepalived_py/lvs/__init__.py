@@ -1,3 +1,3 @@
-"""IPVS for the check child: the table as values (table), keepalived's plan from the config
-(plan) and the reconciling diff (diff) are pure; kernel is the port and its pyroute2 adapter,
-reconcile the glue that dumps, diffs and applies."""
+"""IPVS for the check child. Pure: the table as values (table), keepalived's plan from the
+config (plan), the reconciling diff (diff) and the IPVS netlink codec (netlink). I/O: the
+port and its netlink adapter (kernel), and the glue that dumps, diffs and applies (reconcile)."""

@@ -1,38 +1,33 @@
-"""The IPVS port: what the check child asks of the kernel's IPVS table, and its pyroute2 adapter.
+"""The IPVS port: what the check child asks of the kernel's IPVS table, and its netlink adapter.
 
 `IpvsPort` is narrow on purpose: dump the table, apply typed operations (lvs.diff), flush
-everything (`lvs_flush`), read and set the connection timeouts (`lvs_timeouts`). The adapter
-speaks IPVS generic netlink through pyroute2's async socket (never its sync wrappers on the
-event loop), with these details the kernel and libipvs fix:
-- an edit is IPVS_CMD_SET_SERVICE / IPVS_CMD_SET_DEST; pyroute2's "update" command is a
-  delete, so it is never used here;
-- flags go with mask ~0 (as libipvs does); the kernel reports its own SVC_F_HASHED, dropped;
-- the persistence netmask is a big-endian IPv4 mask, or for IPv6 the prefix length in host
-  order in the same 4 bytes (pyroute2 types the attribute as an IPv4 address);
-- the tunnel port is big-endian on the wire where pyroute2 types it as a host uint16.
-A failed operation does not stop the others: keepalived logs and goes on, so the adapter
-returns each failure with its operation.
+everything (`lvs_flush`), read and set the connection timeouts (`lvs_timeouts`).
+
+`NetlinkIpvs` speaks IPVS generic netlink on its own non-blocking socket, driven by the event
+loop (loop.add_reader: works on uvloop too, which refuses netlink datagram endpoints), with
+the messages of lvs.netlink. It started on pyroute2's IPVS classes; measured in the guest,
+their per-message encoding made 1,000 services x 10 real servers take over five minutes
+where `ipvsadm -R` takes five seconds, so requests are now encoded here (byte-identical to
+pyroute2's, a unit test checks) and sent in batches with one ACK each.
+
+A refused operation does not stop the others: keepalived logs and goes on, so `apply`
+returns each failure with its operation and errno.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import errno
+import itertools
+import os
 import socket
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from keepalived_py.lvs.diff import AddDest, AddService, DelService, Op, SetDest, SetService
-from keepalived_py.lvs.table import (
-    SVC_F_HASHED,
-    Destination,
-    DestKey,
-    Service,
-    ServiceKey,
-    Table,
-)
+from keepalived_py.lvs import netlink as nl
+from keepalived_py.lvs.diff import Op
+from keepalived_py.lvs.table import Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,216 +60,168 @@ class IpvsPort(Protocol):
     async def close(self) -> None: ...
 
 
-# --------------------------------------------------------------------------- encoding (pure)
-AF = {4: socket.AF_INET, 6: socket.AF_INET6}
-FAMILY = {socket.AF_INET: 4, socket.AF_INET6: 6}
+class IpvsError(OSError):
+    """The kernel refused a request that is not an operation on the table (dump, flush, config)."""
 
 
-def netmask_attr(family: int, netmask: int) -> str:
-    """The IPVS_SVC_ATTR_NETMASK value as pyroute2 types it (a dotted quad of the 4 wire bytes)."""
-    raw = struct.pack("!I", netmask) if family == 4 else struct.pack("=I", netmask)
-    return socket.inet_ntoa(raw)
+NETLINK_GENERIC = 16
+SOL_NETLINK = 270
+NETLINK_CAP_ACK = 10      # error replies without a copy of the request
+BATCH = 256               # requests per datagram (each gets its own ACK)
+RCVBUF = 4 << 20
 
 
-def netmask_value(family: int, attr: str) -> int:
-    raw = socket.inet_aton(attr)
-    return struct.unpack("!I" if family == 4 else "=I", raw)[0]
-
-
-def be16(port: int) -> int:
-    """A port in network order, read as a host uint16 (pyroute2's type for IPVS_DEST_ATTR_TUN_PORT)."""
-    return socket.htons(port)
-
-
-def service_fields(svc: Service | ServiceKey, full: bool = True) -> dict[str, Any]:
-    """pyroute2 IPVSService fields for a service (only the key when not `full`)."""
-    key = svc if isinstance(svc, ServiceKey) else svc.key
-    fields: dict[str, Any] = {"af": AF[key.family]}
-    if key.fwmark:
-        fields["fwmark"] = key.fwmark
-    else:
-        fields.update(protocol=key.protocol, addr=str(key.address), port=key.port)
-    if full and isinstance(svc, Service):
-        fields.update(sched_name=svc.scheduler, flags={"flags": svc.flags, "mask": 0xFFFFFFFF},
-                      timeout=svc.timeout, netmask=netmask_attr(key.family, svc.netmask))
-        if svc.pe_name:
-            fields["pe_name"] = svc.pe_name
-    else:
-        fields["netmask"] = netmask_attr(key.family, 0xFFFFFFFF if key.family == 4 else 128)
-    return fields
-
-
-def dest_fields(dest: Destination | DestKey) -> dict[str, Any]:
-    key = dest if isinstance(dest, DestKey) else dest.key
-    fields: dict[str, Any] = {"addr": str(key.address), "port": key.port, "addr_family": AF[key.address.version]}
-    if isinstance(dest, Destination):
-        fields.update(fwd_method=dest.fwd, weight=dest.weight, u_thresh=dest.u_threshold,
-                      l_thresh=dest.l_threshold, tun_type=dest.tun_type, tun_port=be16(dest.tun_port),
-                      tun_flags=dest.tun_flags)
-    return fields
-
-
-def _attrs(nla: Any) -> dict[str, Any]:
-    return {name: value for name, value in nla["attrs"]}
-
-
-def service_from_attrs(a: dict[str, Any]) -> Service:
-    """A dumped IPVS_CMD_ATTR_SERVICE (attribute names without their prefix) as a Service."""
-    family = FAMILY[a["AF"]]
-    if a.get("FWMARK"):
-        key = ServiceKey(family, fwmark=a["FWMARK"])
-    else:
-        key = ServiceKey(family, a["PROTOCOL"], ipaddress.ip_address(a["ADDR"]), a["PORT"])
-    flags = a.get("FLAGS")
-    flag_bits = flags["flags"] if flags is not None else 0
-    return Service(key, a.get("SCHED_NAME", ""), flag_bits & ~SVC_F_HASHED, a.get("TIMEOUT", 0),
-                   netmask_value(family, a.get("NETMASK", "255.255.255.255")), a.get("PE_NAME") or "")
-
-
-def dest_from_attrs(a: dict[str, Any]) -> Destination:
-    key = DestKey(ipaddress.ip_address(a["ADDR"]), a["PORT"])
-    return Destination(key, a.get("FWD_METHOD", 0) & 0x7, a.get("WEIGHT", 0), a.get("U_THRESH", 0),
-                       a.get("L_THRESH", 0), a.get("TUN_TYPE", 0), socket.ntohs(a.get("TUN_PORT", 0)),
-                       a.get("TUN_FLAGS", 0))
-
-
-def _strip(prefix: str, attrs: dict[str, Any]) -> dict[str, Any]:
-    return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in attrs.items()}
-
-
-# --------------------------------------------------------------------------- pyroute2 adapter
-def _socket_class() -> Any:
-    """The async IPVS socket, receiving through loop.add_reader (uvloop refuses AF_NETLINK
-    datagram endpoints), with the config timeouts typed as u32 (pyroute2 says 'hex')."""
-    from pyroute2.ipvs import AsyncIPVS
-    from pyroute2.netlink.core import CoreDatagramProtocol
-    from pyroute2.netlink.generic import ipvs
-
-    from keepalived_py.net.pyroute2_adapter import _ReaderTransport
-
-    class Msg(ipvs.ipvsmsg):
-        nla_map = tuple((n, "uint32") if n.startswith("IPVS_CMD_ATTR_TIMEOUT") else (n, t)
-                        for n, t in ipvs.ipvsmsg.nla_map)
-
-    class LoopNeutralIPVS(AsyncIPVS):
-        async def setup_endpoint(self) -> None:
-            if getattr(self.local, "transport", None) is not None:
-                return
-            protocol = CoreDatagramProtocol(self.connection_lost, self.enqueue, self._error_event, self.status)
-            transport = _ReaderTransport(self.event_loop, self.socket, protocol)
-            protocol.connection_made(transport)
-            self.local.transport, self.local.protocol = transport, protocol
-            await self.bind(ipvs.GENL_NAME, Msg)
-
-    return LoopNeutralIPVS, Msg, ipvs
-
-
-class Pyroute2Ipvs:
-    """The production IpvsPort, one generic netlink socket, requests one at a time."""
+class NetlinkIpvs:
+    """The production IpvsPort. One socket, one request (or batch) at a time."""
 
     def __init__(self) -> None:
-        self._sock: Any = None
+        self._sock: socket.socket | None = None
+        self._family = 0
+        self._seq = itertools.count(1)
         self._lock = asyncio.Lock()
-        self._cls, self._msg, self._ipvs = _socket_class()
 
-    async def _s(self) -> Any:
-        if self._sock is None:
-            sock = self._cls()
-            await sock.setup_endpoint()
+    # ------------------------------------------------------------------ socket
+    async def _open(self) -> socket.socket:
+        if self._sock is not None:
+            return self._sock
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            try:
+                sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+            except OSError:
+                pass
+            sock.bind((0, 0))
+            sock.setblocking(False)
             self._sock = sock
-        return self._sock
+            seq = next(self._seq)
+            got = await self._exchange([(seq, nl.getfamily_request(nl.IPVS_GENL_NAME, seq))])
+            found = [r for r in got[seq] if r.kind == nl.GENL_ID_CTRL]
+            family = nl.family_id(found[0]) if found else None
+            if not family:
+                raise IpvsError(errno.ENOENT, "no IPVS generic netlink family (is ip_vs loaded?)")
+            self._family = family
+            return sock
+        except BaseException:
+            self._sock = None
+            sock.close()
+            raise
 
     async def close(self) -> None:
         if self._sock is not None:
             sock, self._sock = self._sock, None
             sock.close()
 
-    async def _request(self, cmd: int, attrs: list, dump: bool = False) -> list[Any]:
-        from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST
+    async def _wait(self, writable: bool = False) -> None:
+        assert self._sock is not None
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        fd = self._sock.fileno()
 
-        sock = await self._s()
-        msg = self._msg()
-        msg["cmd"] = cmd
-        msg["version"] = self._ipvs.GENL_VERSION
-        msg["attrs"] = attrs
-        flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
-        return [m async for m in await sock.nlm_request(msg, msg_type=sock.prid, msg_flags=flags)]
+        def ready() -> None:
+            if not fut.done():
+                fut.set_result(None)
 
-    def _svc_nla(self, svc: Service | ServiceKey, full: bool = True) -> Any:
-        from pyroute2.ipvs import IPVSService
+        (loop.add_writer if writable else loop.add_reader)(fd, ready)
+        try:
+            await fut
+        finally:
+            (loop.remove_writer if writable else loop.remove_reader)(fd)
 
-        s = IPVSService(**service_fields(svc, full))
-        return s.dump_nla() if full else s.dump_key()
+    async def _send(self, data: bytes) -> None:
+        assert self._sock is not None
+        while True:
+            try:
+                self._sock.send(data)
+                return
+            except BlockingIOError:
+                await self._wait(writable=True)
 
-    def _dest_nla(self, dest: Destination | DestKey) -> Any:
-        from pyroute2.ipvs import IPVSDest
+    async def _recv(self) -> bytes:
+        assert self._sock is not None
+        while True:
+            try:
+                return self._sock.recv(1 << 17)
+            except BlockingIOError:
+                await self._wait()
 
-        d = IPVSDest(**dest_fields(dest))
-        if isinstance(dest, DestKey):
-            for name in ("fwd_method", "weight", "tun_type", "tun_port", "tun_flags", "u_thresh", "l_thresh"):
-                d.pop(name, None)
-        return d.dump_nla()
-
-    async def dump(self) -> Table:
-        async with self._lock:
-            entries = []
-            for m in await self._request(self._ipvs.IPVS_CMD_GET_SERVICE, [], dump=True):
-                raw = m.get_attr("IPVS_CMD_ATTR_SERVICE")
-                if raw is None:
+    async def _exchange(self, requests: list[tuple[int, bytes]]) -> dict[int, list[nl.Reply]]:
+        """Send requests (sequence, bytes) in one datagram and collect every reply to each,
+        up to its ACK, error or end of dump (which is then the last reply in its list)."""
+        await self._send(b"".join(data for _seq, data in requests))
+        pending = {seq for seq, _data in requests}
+        out: dict[int, list[nl.Reply]] = {seq: [] for seq in pending}
+        while pending:
+            for reply in nl.replies(await self._recv()):
+                if reply.seq not in pending:
                     continue
-                svc = service_from_attrs(_strip("IPVS_SVC_ATTR_", _attrs(raw)))
-                dests = []
-                for d in await self._request(self._ipvs.IPVS_CMD_GET_DEST,
-                                             [("IPVS_CMD_ATTR_SERVICE", self._svc_nla(svc.key, full=False))],
-                                             dump=True):
-                    draw = d.get_attr("IPVS_CMD_ATTR_DEST")
-                    if draw is not None:
-                        dests.append(dest_from_attrs(_strip("IPVS_DEST_ATTR_", _attrs(draw))))
-                entries.append((svc, dests))
+                out[reply.seq].append(reply)
+                if reply.kind in (nl.NLMSG_ERROR, nl.NLMSG_DONE):
+                    pending.discard(reply.seq)
+        return out
+
+    async def _request(self, cmd: int, attrs: bytes = b"", dump: bool = False) -> list[nl.Reply]:
+        """One request; its data replies. A refusal raises IpvsError."""
+        await self._open()
+        seq = next(self._seq)
+        flags = nl.NLM_F_REQUEST | (nl.NLM_F_DUMP if dump else nl.NLM_F_ACK)
+        got = (await self._exchange([(seq, nl.message(self._family, cmd, attrs, seq, flags))]))[seq]
+        last = got[-1]
+        if last.kind == nl.NLMSG_ERROR and last.error:
+            raise IpvsError(last.error, os.strerror(last.error))
+        return [r for r in got if r.kind == self._family]
+
+    # ------------------------------------------------------------------ IpvsPort
+    async def dump(self) -> Table:
+        """Every service and its destinations. A service someone else deletes between the
+        two requests is left out (the kernel answers ESRCH for its destinations)."""
+        async with self._lock:
+            services = [nl.decode_service(r.attrs) for r in await self._request(nl.CMD_GET_SERVICE, dump=True)]
+            entries = []
+            for svc in services:
+                try:
+                    got = await self._request(nl.CMD_GET_DEST, nl.service_attrs(svc.key), dump=True)
+                except IpvsError as exc:
+                    if exc.errno in (errno.ESRCH, errno.ENOENT):
+                        continue
+                    raise
+                entries.append((svc, [nl.decode_dest(r.attrs, svc.key.family) for r in got]))
             return Table.build(entries)
 
-    def _encode(self, op: Op) -> tuple[int, list]:
-        i = self._ipvs
-        if isinstance(op, AddService | SetService):
-            cmd = i.IPVS_CMD_NEW_SERVICE if isinstance(op, AddService) else i.IPVS_CMD_SET_SERVICE
-            return cmd, [("IPVS_CMD_ATTR_SERVICE", self._svc_nla(op.service))]
-        if isinstance(op, DelService):
-            return i.IPVS_CMD_DEL_SERVICE, [("IPVS_CMD_ATTR_SERVICE", self._svc_nla(op.key, full=False))]
-        svc = ("IPVS_CMD_ATTR_SERVICE", self._svc_nla(op.service, full=False))
-        if isinstance(op, AddDest | SetDest):
-            cmd = i.IPVS_CMD_NEW_DEST if isinstance(op, AddDest) else i.IPVS_CMD_SET_DEST
-            return cmd, [svc, ("IPVS_CMD_ATTR_DEST", self._dest_nla(op.dest))]
-        return i.IPVS_CMD_DEL_DEST, [svc, ("IPVS_CMD_ATTR_DEST", self._dest_nla(op.key))]
-
     async def apply(self, ops: Sequence[Op]) -> list[OpFailure]:
-        from pyroute2.netlink.exceptions import NetlinkError
-
-        failures = []
+        """Every operation, in order, in batches; the ones the kernel refused, with errno."""
+        failures: list[OpFailure] = []
         async with self._lock:
-            for op in ops:
-                cmd, attrs = self._encode(op)
-                try:
-                    await self._request(cmd, attrs)
-                except NetlinkError as exc:
-                    failures.append(OpFailure(op, exc.code, str(exc)))
+            await self._open()
+            for start in range(0, len(ops), BATCH):
+                chunk = ops[start:start + BATCH]
+                requests = []
+                by_seq: dict[int, Op] = {}
+                for op in chunk:
+                    seq = next(self._seq)
+                    cmd, attrs = nl.op_request(op)
+                    requests.append((seq, nl.message(self._family, cmd, attrs, seq)))
+                    by_seq[seq] = op
+                got = await self._exchange(requests)
+                for seq, op in by_seq.items():
+                    err = got[seq][-1].error if got[seq] else errno.EIO
+                    if err:
+                        failures.append(OpFailure(op, err, os.strerror(err)))
         return failures
 
     async def flush(self) -> None:
         async with self._lock:
-            await self._request(self._ipvs.IPVS_CMD_FLUSH, [])
+            await self._request(nl.CMD_FLUSH)
 
     async def timeouts(self) -> Timeouts:
         async with self._lock:
-            msgs = await self._request(self._ipvs.IPVS_CMD_GET_CONFIG, [])
-        m = msgs[0]
-        return Timeouts(m.get_attr("IPVS_CMD_ATTR_TIMEOUT_TCP") or 0, m.get_attr("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN") or 0,
-                        m.get_attr("IPVS_CMD_ATTR_TIMEOUT_UDP") or 0)
+            got = await self._request(nl.CMD_GET_CONFIG)
+        return Timeouts(*nl.decode_timeouts(got[0].attrs)) if got else Timeouts()
 
     async def set_timeouts(self, timeouts: Timeouts) -> None:
         """As libipvs: values left 0 keep the kernel's current ones."""
         current = await self.timeouts()
-        attrs = [("IPVS_CMD_ATTR_TIMEOUT_TCP", timeouts.tcp or current.tcp),
-                 ("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", timeouts.tcpfin or current.tcpfin),
-                 ("IPVS_CMD_ATTR_TIMEOUT_UDP", timeouts.udp or current.udp)]
         async with self._lock:
-            await self._request(self._ipvs.IPVS_CMD_SET_CONFIG, attrs)
+            await self._request(nl.CMD_SET_CONFIG, nl.timeouts_attrs(timeouts.tcp or current.tcp,
+                                                                     timeouts.tcpfin or current.tcpfin,
+                                                                     timeouts.udp or current.udp))

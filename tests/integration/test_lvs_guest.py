@@ -2,8 +2,8 @@
 
 One guest boot for every case of conformance/scenarios/ipvs_plan_parity.py: per case real
 keepalived programs the table from the config, then keepalived-py's plan is applied through
-the pyroute2 adapter; both tables are read back (`ipvsadm -S -n` sorted, and every attribute
-through the adapter's dump) and must be equal. Also checked live in the kernel: adopting
+the netlink adapter (lvs.kernel); both tables are read back (`ipvsadm -S -n` sorted, and
+every attribute through the adapter's dump) and must be equal. Also checked live in the kernel: adopting
 keepalived's table needs no operation, and changing every weight and threshold is done with
 IPVS_CMD_SET_DEST alone, deleting destinations and then all our services leaves exactly the
 foreign entries.

@@ -1,6 +1,6 @@
 """The IPVS plan and diff are sans-IO: their modules import no I/O, no clock, no pyroute2.
 
-kernel.py (the pyroute2 adapter) and reconcile.py (async glue over the port) are the only
+kernel.py (the netlink adapter) and reconcile.py (async glue over the port) are the only
 modules of keepalived_py/lvs/ allowed to; a new module there must be listed as pure or I/O.
 """
 
@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[3] / "keepalived_py" / "lvs"
-PURE = {"table", "plan", "diff"}
+PURE = {"table", "plan", "diff", "netlink"}
 IO = {"kernel", "reconcile"}
 FORBIDDEN = ("socket", "asyncio", "subprocess", "selectors", "select", "threading", "logging",
              "pyroute2", "uvloop", "time", "os", "signal")
