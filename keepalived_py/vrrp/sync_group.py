@@ -12,6 +12,8 @@
   order (vrrp_sync_master/backup/fault call send_group_notifies last);
 - a member does not leave INIT while another member waits for its first tracking result
   (keepalived's num_member_init); the member that finishes last brings the others along;
+- before its members start, the group takes BACKUP (FAULT when a member has a fault,
+  MASTER when all are address owners) and notifies it first (begin());
 - at shutdown the group sends "GROUP name STOP" (notify_shutdown, after the instances).
 The group wraps its members' `handle`: route a member's events through `handle(member, ...)`.
 """
@@ -74,8 +76,28 @@ class SyncGroup:
             out += self.handle(name, event, now)
         return out
 
+    def begin(self) -> list[Action]:
+        """The group's state before its members start, and its notify (keepalived's
+        vrrp_sync_set_group() then vrrp_init_state(): the groups in BACKUP or FAULT
+        notify before any instance does). MASTER only when every member is an address
+        owner (that group notifies nothing now, nor when its members become MASTER);
+        FAULT when a member already has a fault; still INIT, silent, while a member waits
+        for its first tracking result."""
+        if self.state != State.INIT:
+            return []
+        members = list(self.members.values())
+        owners = all(m.wantstate == State.MASTER and m.base_priority == 255 for m in members)
+        self.state = State.MASTER if members and owners else State.BACKUP
+        if any(m.has_own_fault() for m in members):
+            self.state = State.FAULT
+        elif any(m.tracking.pending() for m in members):
+            self.state = State.INIT  # vrrp_track.c: num_member_init; notified on leaving it
+        if self.state in (State.MASTER, State.INIT):
+            return []
+        return [RunNotify("GROUP", self.name, self.state.value, 0)]
+
     def start(self, now: float) -> list[Action]:
-        out: list[Action] = []
+        out: list[Action] = self.begin()
         for name in self.members:
             out += self.handle(name, Start(), now)
         return out

@@ -196,6 +196,7 @@ class VrrpRuntime:
             self._delayed_start(runs)
 
     def _delayed_start(self, runs: list[Running]) -> None:
+        self._begin_groups(runs)
         for run in runs:
             if not self._stopping and self.by_name.get(run.name) is run:
                 self._start_instance(run)
@@ -266,6 +267,7 @@ class VrrpRuntime:
                 started.append(run)
         self._rebuild_index()
         self._build_groups(config, only=started)
+        self._begin_groups(started)
         for run in started:
             self._start_instance(run)
             if run.plan.key in was_master and run.machine.state == State.BACKUP:
@@ -378,6 +380,12 @@ class VrrpRuntime:
             self.groups[name] = group
             for r in runs:
                 r.sync = group
+
+    def _begin_groups(self, runs: list[Running]) -> None:
+        """vrrp_init_state(): the new sync groups notify their first state before any
+        instance starts."""
+        for group in {id(r.sync): r.sync for r in runs if r.sync is not None}.values():
+            self._execute(group.begin())
 
     # ================================================================== events
     def _deliver(self, run: Running, event: Event) -> None:
