@@ -21,7 +21,7 @@ import errno
 import itertools
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -74,7 +74,9 @@ RCVBUF = 4 << 20
 class NetlinkIpvs:
     """The production IpvsPort. One socket, one request (or batch) at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, connect: Callable[[], socket.socket] | None = None) -> None:
+        """`connect` replaces the kernel's socket (tests: one end of a socketpair)."""
+        self._connect = connect
         self._sock: socket.socket | None = None
         self._family = 0
         self._seq = itertools.count(1)
@@ -84,14 +86,16 @@ class NetlinkIpvs:
     async def _open(self) -> socket.socket:
         if self._sock is not None:
             return self._sock
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+        sock = self._connect() if self._connect is not None else \
+            socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-            try:
-                sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
-            except OSError:
-                pass
-            sock.bind((0, 0))
+            if self._connect is None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+                try:
+                    sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+                except OSError:
+                    pass
+                sock.bind((0, 0))
             sock.setblocking(False)
             self._sock = sock
             seq = next(self._seq)
