@@ -199,3 +199,9 @@ def test_take_reports_invalid_number():
     assert [(d.code, d.message) for d in diags] == [
         (ConfigErr.INVALID_NUMBER, "number '300' outside range [1, 255]")]
     assert read_unsigned("3", 1, 255).take(None) == 3
+
+
+def test_read_decimal_without_places_prints_c_range():
+    """C's "%lu.%*.*lu" with no places prints nothing after the point (route rtt's raw units)."""
+    assert read_decimal("960001", 0, 960000, 0).problems == ("number '960001' outside range [0., 960000.]",)
+    assert read_decimal("5.5", 0, 10, 0) == Reading(6, ("number '5.5' has too many decimal places",))
