@@ -35,6 +35,7 @@ from keepalived_py.config.model.lvs import (
     VirtualServerGroup,
     VsgRange,
 )
+from keepalived_py.lvs.diff import Owned
 from keepalived_py.lvs.table import (
     FWD_MASQ,
     FWD_METHODS,
@@ -421,3 +422,18 @@ def desired_table(config: Any, live: LiveState = LiveState()) -> Table:
             for d in ds:
                 bucket.setdefault(d.key, d)
     return Table.build((services[k], dests[k].values()) for k in services)
+
+
+def possible_entries(config: Any) -> Owned:
+    """Every service and destination key `config` can put in the kernel, whatever the checkers
+    say: what a reload or a respawned check child may treat as ours (with the old config's
+    keys) when it reconciles the table a predecessor left."""
+    services: set[ServiceKey] = set()
+    dests: set[tuple[ServiceKey, DestKey]] = set()
+    for r in resolve_all(config):
+        servers = [*r.servers, *([r.sorry] if r.sorry is not None else [])]
+        for key, _netmask, _entry in _service_keys(r):
+            services.add(key)
+            dests |= {(key, _destination(s, 0, key.port, bool(key.fwmark)).key) for s in servers}
+    return Owned(frozenset(services), frozenset(dests))
+

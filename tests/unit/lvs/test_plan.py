@@ -341,3 +341,18 @@ def test_dr_sorry_server_uses_the_service_port():
     _, dests = only(plan(vs("192.0.2.1 84", "protocol TCP\nlb_kind DR\nsorry_server 192.0.2.9\n"
                                             + rs("192.0.2.2", "", "weight 0"))))
     assert dests[DestKey(A("192.0.2.9"), 84)].fwd == FWD_DROUTE
+
+
+def test_possible_entries_cover_every_live_state():
+    from keepalived_py.lvs.plan import possible_entries
+
+    config = load_text(SORRY + CHECKED.replace("192.0.2.1 80", "192.0.2.1 81")).config
+    owned = possible_entries(config)
+    refs = _refs(SORRY)
+    for live in (LiveState(), LiveState(alive={refs["192.0.2.2"]: False}),
+                 LiveState(alive=dict.fromkeys(refs.values(), False))):
+        t = desired_table(config, live)
+        assert set(t.services) <= owned.services
+        assert {(k, d) for k in t.services for d in t.destinations(k)} <= owned.dests
+    assert (key4("192.0.2.1", 80), DestKey(A("192.0.2.9"), 8080)) in owned.dests   # the sorry server
+    assert (key4("192.0.2.1", 81), DestKey(A("192.0.2.3"), 80)) in owned.dests     # down, not inhibited
