@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from keepalived_py.bfd.track import bfd_tracking
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
 from keepalived_py.observe.vrrp import data_text, json_data, stats_text
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.mail import VrrpMail
+from keepalived_py.vrrpd.process import Knobs, ProcessSettings
 from keepalived_py.vrrpd.runtime import VrrpRuntime
 
 
@@ -66,8 +68,12 @@ async def run(ctx: ChildContext) -> int:
                 break
         return disabled
 
+    procs = ProcessSettings(ctx.log.info)
+
     async def reload(new_config: KeepalivedConfig) -> None:
+        procs.reset()  # standard scheduling while reloading, as keepalived
         await runtime.reload(new_config, _disabled(new_config))
+        procs.apply(Knobs.from_global(new_config.global_defs), reload=True)
         await notifier.reload(new_config)
         await trackers.reload(new_config)
 
@@ -86,9 +92,11 @@ async def run(ctx: ChildContext) -> int:
 
     ctx.on_reload(reload)
     ctx.on_dump(dump)
+    ctx.on_message(bfd_tracking(runtime.deliver_tracking, ctx.log.info if detail else None))
     try:
         await runtime.start(config, _disabled(config))
         await trackers.start(config, runtime.deliver_tracking)
+        procs.apply(Knobs.from_global(config.global_defs))
         await ctx.stopped()
     finally:
         try:

@@ -20,7 +20,7 @@ from keepalived_py.vrrpd.kernel_queue import KernelQueue
 from keepalived_py.vrrpd.ops import FirewallConfig, FirewallState, FirewallStop
 
 MASTER = "MASTER"
-STATES = frozenset({"MASTER", "BACKUP", "FAULT", "STOP"})
+STATES = frozenset({"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"})
 
 
 class FirewallFollower:

@@ -247,7 +247,7 @@ class VrrpRuntime:
             run = self.instances[ret.key]
             if ret.removed:
                 self.log.info(f"({run.name}) removed from the configuration - stopping it")
-                self._deliver(run, Stop())
+                self._delete(run)
             elif run.machine.state == State.MASTER:
                 was_master.add(ret.key)
                 for op in ret.release:
@@ -388,7 +388,7 @@ class VrrpRuntime:
             self._execute(group.begin())
 
     # ================================================================== events
-    def _deliver(self, run: Running, event: Event) -> None:
+    def _deliver(self, run: Running, event: Event) -> list[Action]:
         now = self.clock.now()
         try:
             if run.sync is not None and run.name in run.sync.members:
@@ -397,8 +397,25 @@ class VrrpRuntime:
                 actions = run.machine.handle(event, now)
         except Exception:  # noqa: BLE001 - a bug in one event must not kill the daemon
             self.log.exception(f"({run.name}) error handling {type(event).__name__}")
-            return
+            return []
         self._execute(actions)
+        return actions
+
+    def _delete(self, run: Running) -> None:
+        """An instance gone from the configuration at a reload (vrrp.c clear_diff_vrrp):
+        released like a stop, but its notify says DELETED, not STOP, and an instance in
+        FAULT says nothing unless it has notify_deleted."""
+        was = run.machine.state
+        actions = run.machine.handle(Stop(), self.clock.now())
+        deleted = run.plan.model.notify_deleted or was != State.FAULT
+        out: list[Action] = []
+        for act in actions:
+            if isinstance(act, Notify) and act.kind == "INSTANCE" and act.name == run.name and act.state == "STOP":
+                if deleted:
+                    out.append(Notify("INSTANCE", run.name, "DELETED", act.priority))
+                continue
+            out.append(act)
+        self._execute(out)
 
     def deliver_tracking(self, event: TrackingChanged) -> None:
         """A tracker's report (trackers.py emit): every instance tracking it hears it."""

@@ -203,3 +203,63 @@ def test_unavailable_nftables_is_one_error_line(caplog):
     with caplog.at_level(logging.INFO, logger=LOG.name):
         run(go())
     assert len([m for m in caplog.messages if "nftables unavailable" in m]) == 1
+
+
+TWO = """
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    no_accept
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+"""
+SECOND = """
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+%s
+    virtual_ipaddress {
+        192.0.2.101/24
+    }
+}
+"""
+
+
+def test_instance_removed_at_reload_notifies_deleted_not_stop():
+    """vrrp.c clear_diff_vrrp(): DELETED (the notifier turns it into FAULT for scripts
+    without notify_deleted); its filter elements go after its VIPs."""
+    async def go():
+        r = Rig()
+        rt = await r.start(load_text(TWO + SECOND % "").config)
+        await r.advance(3.7)
+        assert rt.state_of("VI_2") == State.MASTER
+        await rt.reload(load_text(TWO).config)
+        await r.settle()
+        assert ("INSTANCE", "VI_2", "DELETED") in r.notes.seen
+        assert ("INSTANCE", "VI_2", "STOP") not in r.notes.seen
+        tl = r.timeline()
+        assert tl.index(("remove_address", "192.0.2.101")) < tl.index(("fw_state", ("VI_2", "DELETED")))
+        await rt.stop()
+    run(go())
+
+
+def test_instance_in_fault_removed_says_nothing_without_notify_deleted():
+    async def go():
+        for extra, expect in (("", False), ("    notify_deleted", True)):
+            r = Rig()
+            r.net.add_link("eth9", up=False)
+            cfg = TWO + SECOND % f"    track_interface {{\n        eth9\n    }}\n{extra}"
+            rt = await r.start(load_text(cfg).config)
+            assert rt.state_of("VI_2") == State.FAULT
+            await rt.reload(load_text(TWO).config)
+            await r.settle()
+            assert (("INSTANCE", "VI_2", "DELETED") in r.notes.seen) == expect
+            assert ("INSTANCE", "VI_2", "STOP") not in r.notes.seen
+            await rt.stop()
+    run(go())
