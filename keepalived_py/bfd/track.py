@@ -1,8 +1,11 @@
 """The receiving end of BfdState in the vrrp (and later check) child.
 
-keepalived's vrrp_handle_bfd_event: an event that repeats the state already known is
-ignored; a change becomes a tracking report (kind "bfd", as vrrp/tracking.py names
-track_bfd objects) for every instance and sync group tracking that bfd_instance.
+keepalived's vrrp_handle_bfd_event: each event becomes a tracking report (kind "bfd", as
+vrrp/tracking.py names track_bfd objects) for every instance and sync group tracking that
+bfd_instance. Repeats are passed on, not filtered as keepalived does: the parent replays
+the last states to a child once it is ready, and a report that arrived before the
+runtime had its instances must not hide that replay (the tracking core ignores a report
+that changes nothing).
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from keepalived_py.track.events import TrackingChanged
 def bfd_tracking(deliver: Callable[[TrackingChanged], None],
                  detail_log: Callable[[str], None] | None = None) -> Callable[[Any], None]:
     """A ctx.on_message hook turning BfdState into TrackingChanged("bfd", name, ok)."""
-    known: dict[str, bool] = {}
-
     def on_message(msg: Any) -> None:
         if not isinstance(msg, BfdState):
             return
@@ -27,9 +28,6 @@ def bfd_tracking(deliver: Callable[[TrackingChanged], None],
             delivered = max(0, int((time.monotonic() - msg.sent_time) * 1_000_000)) if msg.sent_time else 0
             detail_log(f"Received BFD event: instance {msg.name} is in state {'Up' if msg.up else 'Down'} "
                        f"(delivered in {delivered} usec)")
-        if known.get(msg.name) == msg.up:
-            return
-        known[msg.name] = msg.up
         deliver(TrackingChanged("bfd", msg.name, ok=msg.up))
 
     return on_message
