@@ -3,10 +3,14 @@
 test checks every name here exists in the schema). Names are `block.keyword` as -t prints
 them, where `block` is the keyword that opens the block ('top level' outside any).
 
-The VRRP child (keepalived_py/vrrpd: plan.py, runtime.py; keepalived_py/track: trackers.py, notify.py)
-reads the names below. Not yet acted on, so still listed by -t: accept/no_accept (no
-firewall filtering of VIPs), track_bfd (no BFD process), smtp_alert and SMTP, use_ipvlan,
-vrf, garp_extra_if, kernel_rx_buf_size, the checker and BFD blocks.
+The VRRP child (keepalived_py/vrrpd: plan.py, runtime.py, firewall.py (accept/no_accept,
+vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the subject),
+process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
+keepalived_py/track: trackers.py, notify.py) reads the names below. Not yet acted on, so
+still listed by -t: track_bfd (no BFD process), use_ipvlan, vrf, use_vmac_addr,
+garp_extra_if / vrrp_garp_extra_if, kernel_rx_buf_size, vrrp_rx_bufs_*, promote_secondaries,
+track_src_ip, linkbeat_use_polling, lvs_sync_daemon_interface (no IPVS sync daemon control),
+the checker and BFD blocks.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ use_vmac vmac_xmit_base garp_master_delay garp_master_repeat garp_master_refresh
 garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat lower_prio_no_advert
 higher_prio_send_advert skip_check_adv_addr down_timer_adverts strict_mode notify_priority_changes
 notify_master notify_backup notify_fault notify_stop notify notify_master_rx_lower_pri
+accept smtp_alert notify_deleted
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh
@@ -29,6 +34,11 @@ vrrp_skip_check_adv_addr vrrp_check_unicast_src vrrp_down_timer_adverts vrrp_mca
 vrrp_mcast_group6 vrrp_min_garp vrrp_notify_priority_changes vrrp_startup_delay log_unknown_vrids
 vmac_prefix script_user enable_script_security notify_fifo notify_fifo_script vrrp_notify_fifo
 vrrp_notify_fifo_script
+router_id notification_email notification_email_from smtp_server smtp_helo_name smtp_connect_timeout
+smtp_alert smtp_alert_vrrp no_email_faults
+vrrp_priority vrrp_no_swap vrrp_rt_priority vrrp_rlimit_rttime vrrp_cpu_affinity vrrp_process_name
+max_auto_priority min_auto_priority_delay
+vrrp_iptables nftables nftables_priority nftables_ifindex nftables_counters
 """
 _BLOCKS = {
     "vrrp_instance": _VRRP_INSTANCE,
@@ -39,7 +49,8 @@ _BLOCKS = {
     "vrrp_track_process": "process param_match full_command weight quorum quorum_max fork_delay "
                           "terminate_delay delay",
     "vrrp_sync_group": "group notify_master notify_backup notify_fault notify_stop notify track_interface "
-                       "track_script track_file track_process",
+                       "track_script track_file track_process smtp_alert notify_priority_changes "
+                       "global_tracking sync_group_tracking_weight",
     "garp_group": "garp_interval gna_interval interface interfaces",
     "top level": "static_ipaddress static_routes static_rules",
 }

@@ -230,15 +230,46 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         skip_check_adv_addr=bool(skip_check),
         down_timer_adverts=_pick(inst.down_timer_adverts, g.vrrp_down_timer_adverts),
         dont_track_primary=inst.dont_track_primary,
-        notify_priority_changes=bool(_pick(inst.notify_priority_changes, g.vrrp_notify_priority_changes)),
+        # vrrp.c: the instance's, else its sync group's, else the global one
+        notify_priority_changes=bool(_pick(inst.notify_priority_changes, _pick(
+            next((sg.notify_priority_changes for sg in config.vrrp_sync_group if inst.name in sg.group), None),
+            g.vrrp_notify_priority_changes))),
     )
     return InstancePlan(
         name=inst.name, key=(ifname, inst.virtual_router_id or 0, family), base_params=base,
-        source=inst.source_address, tracked=tuple(tracked), addresses=addresses,
+        source=inst.source_address, tracked=_ignored_weights(inst, config, tracked), addresses=addresses,
         address_no_track=no_track, routes=routes, rules=rules, vmac=vmac,
         unicast_ttl=inst.unicast_ttl if inst.unicast_ttl is not None else 255,
         accept=inst.effective_accept(g.vrrp_strict, g.vrrp_version), strict=strict,
         garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
+
+
+def _ignored_weights(inst: VrrpInstanceModel, config: KeepalivedConfig,
+                     tracked: list[TrackedObject]) -> tuple[TrackedObject, ...]:
+    """vrrp.c vrrp_complete_instance(): a member of a sync group without
+    sync_group_tracking_weight, or an address owner, runs no floating priority: tracked
+    interfaces lose their weight (an owner stops tracking a weighted one), weighted
+    scripts and bfds are dropped, a file of weight 1 (the default) gets 0 and another
+    weighted file is dropped. The validator gives keepalived's messages for these."""
+    sync = next((sg for sg in config.vrrp_sync_group if inst.name in sg.group), None)
+    sync_no_weight = sync is not None and not sync.tracking_weight
+    owner = inst.effective_priority == 255
+    if not (sync_no_weight or owner):
+        return tuple(tracked)
+    out: list[TrackedObject] = []
+    for obj in tracked:
+        if obj.weight and obj.kind == "interface":
+            if sync_no_weight:
+                out.append(dataclasses.replace(obj, weight=0))
+            continue
+        if obj.weight and obj.kind in ("script", "bfd"):
+            continue
+        if obj.weight and obj.kind == "file":
+            if obj.weight == 1:
+                out.append(dataclasses.replace(obj, weight=0))
+            continue
+        out.append(obj)
+    return tuple(out)
 
 
 def plan_all(config: KeepalivedConfig, disabled: set[tuple[str, str]] | frozenset = frozenset()) -> dict[Key, InstancePlan]:

@@ -152,3 +152,51 @@ def test_vrrp_min_garp():
     params = _one("virtual_ipaddress {\n 192.0.2.100/24\n}",
                   "    vrrp_garp_master_repeat 3\n    vrrp_min_garp").params(IPv4Address("192.0.2.1"))
     assert params.garp_master_repeat == 3 and params.garp_master_delay_s == 0
+
+
+def test_sync_group_members_and_owners_run_no_floating_priority():
+    """vrrp.c vrrp_complete_instance(): in a sync group without sync_group_tracking_weight
+    (or as address owner) weighted tracking is neutralised as keepalived does."""
+    from keepalived_py.config import load_text
+    from keepalived_py.vrrpd.plan import plan_all
+
+    def tracked(group_extra: str, prio: int = 100):
+        text = f"""
+vrrp_script chk {{
+    script "/bin/true"
+    weight 10
+}}
+vrrp_script flat {{
+    script "/bin/true"
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority {prio}
+    track_interface {{
+        eth1 weight 20
+        eth2
+    }}
+    track_script {{
+        chk
+        flat
+    }}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+vrrp_sync_group G1 {{
+    group {{
+        VI_1
+    }}
+{group_extra}
+}}
+"""
+        (plan,) = plan_all(load_text(text).config).values()
+        return {(o.kind, o.name): o.weight for o in plan.tracked}
+
+    assert tracked("") == {("interface", "eth1"): 0, ("interface", "eth2"): 0, ("script", "flat"): 0}
+    assert tracked("    sync_group_tracking_weight") == {
+        ("interface", "eth1"): 20, ("interface", "eth2"): 0, ("script", "chk"): 10, ("script", "flat"): 0}
+    # an owner (even with the group's weights kept) stops tracking weighted objects
+    assert tracked("    sync_group_tracking_weight", prio=255) == {("interface", "eth2"): 0, ("script", "flat"): 0}
