@@ -118,6 +118,8 @@ def write_file(path: str, text: str) -> None:
 def render(kind: str, content: Any) -> str:
     """A section as file text: JSON for the JSON dump, text otherwise."""
     if kind == JSON:
+        if isinstance(content, str):  # already keepalived's bytes (observe.vrrp.json_text)
+            return content
         return json.dumps(content if content is not None else [], indent=2) + "\n"
     text = content if isinstance(content, str) else str(content or "")
     return text if not text or text.endswith("\n") else text + "\n"

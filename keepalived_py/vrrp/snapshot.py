@@ -26,6 +26,67 @@ IPAddr = IPv4Address | IPv6Address
 
 
 @dataclass(frozen=True, slots=True)
+class AddressView:
+    """One virtual address with every option keepalived's format_ipaddress() prints but
+    whether it is installed (that is the instance's `vipset`, a moment's fact)."""
+
+    text: str
+    """address[/prefix] as ipaddresstos() prints it (no /32 or /128)"""
+    dev: str
+    base_dev: str | None = None
+    """the VMAC's base interface when `dev` is a VMAC ('dev vrrp.51@eth0')"""
+    broadcast: str | None = None
+    scope: str = "global"
+    label: str | None = None
+    peer: str | None = None
+    flags: tuple[str, ...] = ()
+    """home, -nodad, mngtmpaddr, noprefixroute, autojoin, in keepalived's order"""
+    no_track: bool = False
+    track_group: str | None = None
+    preferred_lft: str | None = None
+    """IPv6 only: 'deprecated', 'preferred_lft forever' or 'preferred_lft N'"""
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSettings:
+    """What the dumps print about an instance that the VRRP core does not need: the
+    configured options as the runtime resolved them (global defaults applied), script
+    commands as the script runner resolved them. The runtime owns these; the core's
+    snapshot carries them so that every view reads one value."""
+
+    vmac_ifname: str = ""
+    strict_mode: bool = False
+    accept: bool = True
+    promote_secondaries: bool = False
+    smtp_alert: bool = False
+    notify_deleted: bool = False
+    garp_delay_s: float = 5.0
+    garp_refresh_s: float = 0.0
+    garp_rep: int = 5
+    garp_refresh_rep: int = 1
+    garp_lower_prio_delay_s: float = 5.0
+    garp_lower_prio_rep: int = 5
+    lower_prio_no_advert: bool = False
+    higher_prio_send_advert: bool = False
+    skip_check_adv_addr: bool = False
+    dont_track_primary: bool = False
+    auth_type: int = 0
+    """keepalived's numbers: 0 none, 1 PASS, 2 AH (always 0 for VRRPv3)"""
+    auth_data: str = ""
+    scripts: tuple[tuple[str, str], ...] = ()
+    """(keepalived's JSON key, cmd_str) for each notify script configured, e.g.
+    ('script_master', "'/usr/bin/true' 'master'")"""
+    vips: tuple[AddressView, ...] = ()
+    evips: tuple[AddressView, ...] = ()
+    vroutes: tuple[str, ...] = ()
+    vrules: tuple[str, ...] = ()
+    track_ifp: tuple[str, ...] = ()
+    track_script: tuple[str, ...] = ()
+    """the tracked scripts' commands (cmd_str)"""
+    track_script_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceSnapshot:
     name: str
     interface: str
@@ -58,3 +119,6 @@ class InstanceSnapshot:
     unicast_peers: tuple[IPAddr, ...]
     sync_group: str | None
     stats: VrrpStats
+    settings: InstanceSettings | None = None
+    """Filled by the runtime (the core has no config beyond its parameters); None only
+    for a bare core snapshot, which the views print with keepalived's defaults."""

@@ -13,7 +13,8 @@ from typing import Any
 from keepalived_py.bfd.track import bfd_tracking
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
-from keepalived_py.observe.vrrp import data_text, json_data, stats_text
+from keepalived_py.observe.vrrp import data_text, json_text, stats_text
+from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.mail import VrrpMail
@@ -78,9 +79,9 @@ async def run(ctx: ChildContext) -> int:
         await trackers.reload(new_config)
 
     async def dump(kind: str) -> Any:
-        snaps = runtime.snapshots()
+        snaps = runtime_snapshots(runtime, notifier, trackers)
         if kind == "json":
-            return json_data(snaps, runtime.wall_offset())
+            return json_text(snaps, runtime.wall_offset())
         if kind == "data":
             return data_text(snaps, runtime.wall_offset()) + sockets_text(runtime)
         if kind in ("stats", "stats_clear"):
