@@ -22,7 +22,9 @@ class DropReason(StrEnum):
     counted under; the codec's PacketError reasons are among them."""
 
     PACKET_LEN = "packet_len_err"
-    ADVERT_INTERVAL = "advert_interval_err"
+    # keepalived 2.2.7 drops these uncounted (advert_interval_err stays 0 in its dumps):
+    # ours, beside its counters, so its dumps stay equal to keepalived's
+    ADVERT_INTERVAL = "interval_mismatch"
     IP_TTL = "ip_ttl_err"
     INVALID_TYPE = "invalid_type_rcvd"
     ADDR_LIST = "addr_list_err"

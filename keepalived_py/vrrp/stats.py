@@ -2,7 +2,9 @@
 
 Counters named after keepalived's are counted where keepalived counts them; a few of
 keepalived's SNMP-only counters (chk_err, vers_err, vrid_err) are always kept here, and
-`unicast_src_err`, `owner_conflict` are ours (keepalived only logs those cases).
+`unicast_src_err`, `owner_conflict` and `interval_mismatch` are ours (keepalived only logs
+those cases: a VRRPv2 advert with another interval is dropped without touching its
+`advert_interval_err`, which therefore stays 0 as in keepalived's dumps).
 
 The value is frozen: the machine replaces it on every count, so a snapshot can hold the
 counters as they were without copying them.
@@ -34,6 +36,7 @@ class VrrpStats:
     vrid_err: int = 0
     unicast_src_err: int = 0
     owner_conflict: int = 0
+    interval_mismatch: int = 0
 
     def plus(self, counter: str) -> VrrpStats:
         """These counters with one more under `counter` (a receive check's or a

@@ -102,7 +102,7 @@ def _case(reason: str):
     if reason == "auth_failure":
         pp = base(auth_type=AuthType.PASS, auth_pass="secret")
         return pp, raw(replace(good(pp), auth_data=password_bytes("wrong"))), meta(), 0
-    if reason == "advert_interval_err":
+    if reason == "interval_mismatch":
         return p, raw(replace(adv, advert_int_cs=200)), meta(), 0
     if reason == "addr_list_err":
         return p, raw(replace(adv, addresses=(VIPS[0], ip_address("192.0.2.199")))), meta(), 1
