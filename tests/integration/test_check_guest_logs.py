@@ -1,0 +1,194 @@
+"""Our checker log lines beside real keepalived 2.2.7's, in the qemu guest (real IPVS): the same
+configuration, the same real servers on loopback, the same story - all up, one listener stops,
+it comes back, stop. Every line operators grep for that keepalived writes, we write too (as a
+multiset: the order between servers depends on timing)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.envcheck import keepalived_binary
+from tests.guestcheck import need_guest
+
+pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+
+CONF = """
+global_defs {
+    router_id kpycheck
+}
+virtual_server 192.0.2.1 8080 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    quorum 2
+    sorry_server 127.0.0.9 8080
+    real_server 127.0.0.2 8080 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+            warmup 0
+        }
+    }
+    real_server 127.0.0.3 8080 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /
+                status_code 200
+            }
+            connect_timeout 1
+            retry 0
+            warmup 0
+        }
+    }
+}
+"""
+
+SCENARIO = r'''
+import asyncio, json, os, re, signal, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+SCRATCH = os.environ.get("KPY_SCRATCH", "/run/kpy")
+CONF = os.path.join(SCRATCH, "check.conf")
+LISTEN = ("import http.server, socketserver, sys\n"
+          "class H(http.server.BaseHTTPRequestHandler):\n"
+          "    def do_GET(self):\n"
+          "        self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers()\n"
+          "        self.wfile.write(b'ok')\n"
+          "    def log_message(self, *a): pass\n"
+          "socketserver.TCPServer.allow_reuse_address = True\n"
+          "http.server.HTTPServer((sys.argv[1], 8080), H).serve_forever()\n")
+
+def listener(addr):
+    """A web server on addr:8080, returned once it accepts connections."""
+    import socket
+    proc = subprocess.Popen([sys.executable, "-c", LISTEN, addr])
+    t0 = time.time()
+    while time.time() - t0 < 60:
+        try:
+            socket.create_connection((addr, 8080), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"listener {addr} did not come up")
+
+def wait_for(get_lines, pattern, since, timeout=60):
+    """Whether a line after the first `since` ones matches, within timeout."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if any(re.search(pattern, l) for l in get_lines()[since:]):
+            return True
+        time.sleep(0.2)
+    return False
+
+def story(get_lines, stop):
+    ok = wait_for(get_lines, r"TCP connection to \[127\.0\.0\.2\]:tcp:8080 success", 0)
+    ok &= wait_for(get_lines, r"Remote Web server \[127\.0\.0\.3\]:tcp:8080 succeed", 0)
+    time.sleep(1.5)
+    mark = len(get_lines())
+    servers["a"].kill(); servers["a"].wait()
+    ok &= wait_for(get_lines, r"Lost quorum", mark)
+    time.sleep(1)
+    mark = len(get_lines())
+    servers["a"] = listener("127.0.0.2")
+    ok &= wait_for(get_lines, r"Gained quorum .* <= 2 ", mark)
+    time.sleep(1.5)
+    stop()
+    return ok
+
+servers = {"a": listener("127.0.0.2"), "b": listener("127.0.0.3")}
+result = {}
+# --- real keepalived
+log_path = "/tmp/ka-check.log"
+with open(log_path, "w") as log:
+    ka = subprocess.Popen(["keepalived", "-n", "-l", "-D", "-C", "-f", CONF, "-p", "/tmp/ka-c.pid",
+                           "-c", "/tmp/ka-c-check.pid", "-r", "/tmp/ka-c-vrrp.pid"],
+                          stdout=log, stderr=subprocess.STDOUT)
+    def ka_lines():
+        return open(log_path, errors="replace").read().splitlines()
+    def ka_stop():
+        ka.send_signal(signal.SIGTERM)
+        ka.wait(20)
+    result["ka_ok"] = story(ka_lines, ka_stop)
+result["ka"] = ka_lines()
+# --- ours
+from keepalived_py.check import spec as specmod
+from keepalived_py.check.quorum import Log, Pool
+from keepalived_py.check.scheduler import Scheduler
+from keepalived_py.clock import MonotonicClock
+from keepalived_py.config.loader import load_text
+import threading
+ours = []
+loaded = load_text(open(CONF).read())
+vss, specs = specmod.build(loaded.config)
+def run_ours():
+    async def main():
+        sched = Scheduler(specs, Pool(vss), clock=MonotonicClock(),
+                          emit=lambda ds: ours.extend(d.text for d in ds if isinstance(d, Log)))
+        sched.start()
+        task = asyncio.get_running_loop().create_task(sched.run())
+        while not stop_flag.is_set():
+            await asyncio.sleep(0.1)
+        await sched.stop()
+        await task
+    asyncio.run(main())
+stop_flag = threading.Event()
+t = threading.Thread(target=run_ours)
+t.start()
+def our_stop():
+    stop_flag.set()
+    t.join(30)
+result["py_ok"] = story(lambda: list(ours), our_stop)
+result["py"] = list(ours)
+for p in servers.values():
+    p.kill()
+print("KPY-CHECK-LOGS " + json.dumps(result))
+'''
+
+#: the lines compared: keepalived's checker and pool lines operators grep for
+PATTERNS = [r"TCP connection to .*", r"TCP_CHECK on service .*", r"Remote Web server .*", r"HTTP_CHECK on .*",
+            r"HTTP status code success to .*", r"(Adding|Removing|Enabling|Disabling) service .*",
+            r"(Gained|Lost) quorum .*", r"Starting with quorum down .*",
+            r"(Adding|Removing|Enabling|Disabling) sorry server .*",
+            r"(Adding|Removing) alive servers .*", r"Activating healthchecker .*", r"Shutting down service .*"]
+
+
+def relevant(lines: list[str]) -> Counter:
+    out: Counter = Counter()
+    for line in lines:
+        for pat in PATTERNS:
+            m = re.search(pat, line)
+            if m:
+                out[m.group(0).strip()] += 1
+                break
+    return out
+
+
+def test_checker_log_lines_match_keepalived():
+    need_guest()
+    keepalived_binary()
+    from conformance.guest import run_in_guest
+
+    res = run_in_guest([f"cd {REPO} && {REPO}/.venv/bin/python $KPY_SCRATCH/scenario.py {REPO}"],
+                       timeout=400, files={"check.conf": CONF, "scenario.py": SCENARIO})
+    line = next((x for x in res.stdout.splitlines() if x.startswith("KPY-CHECK-LOGS ")), None)
+    assert line, f"no result (rc {res.returncode}):\n{res.stdout[-3000:]}\n{res.console[-2000:]}"
+    r = json.loads(line[len("KPY-CHECK-LOGS "):])
+    assert r["ka_ok"], "\n".join(r["ka"])
+    assert r["py_ok"], "\n".join(r["py"])
+    ka, py = relevant(r["ka"]), relevant(r["py"])
+    print("compared lines (count, text):\n" + "\n".join(f"  {n} {t}" for t, n in sorted(ka.items())))
+    assert ka, "\n".join(r["ka"])
+    missing = ka - py
+    extra = py - ka
+    assert not missing and not extra, (f"keepalived only: {dict(missing)}\nours only: {dict(extra)}\n"
+                                       f"keepalived:\n" + "\n".join(r["ka"]) + "\nours:\n" + "\n".join(r["py"]))
