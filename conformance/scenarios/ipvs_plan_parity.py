@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -167,6 +168,89 @@ CASES: dict[str, dict[str, str]] = {
         "conf": "global_defs {\n    router_id lvsguest\n    lvs_flush\n    lvs_timeouts tcp 7200 udp 60\n}\n"
         + _vs("192.0.2.140 80", "    protocol TCP\n    lb_kind NAT\n" + _rs("192.0.2.141", "80"))},
 }
+
+def random_config(seed: int, count: int = 12) -> str:
+    """`count` virtual servers with options drawn at random (seeded: the same text every run),
+    in combinations nobody wrote by hand. Some real servers have an alpha TCP_CHECK against a
+    port nothing listens on: they start down and stay down (inhibit, quorum, sorry server)."""
+    rnd = random.Random(seed)
+    pick = rnd.choice
+    out = [_G]
+    algos = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh")
+    for n in range(count):
+        v6 = rnd.random() < 0.3
+        net = "2001:db8::" if v6 else "192.0.2."
+        vip = f"{net}{(1 if v6 else 150) + n}"
+        kind = pick(["addr", "addr", "addr", "fwmark", "group"])
+        if kind == "addr":
+            head = f"{vip} {pick(['80', '443', '0', '8080'])}"
+        elif kind == "fwmark":
+            head = f"fwmark {100 + seed * 20 + n}"
+        else:
+            name = f"R{seed}_{n}"
+            end = f"{hex(0x10 + n)[2:]}" if v6 else str(200 + n)
+            start = f"{net}{hex(0x8 + n)[2:]}" if v6 else f"{net}{190 + n}"
+            body = f"    {start}-{end} {pick(['80', '0', '53'])}\n"
+            if rnd.random() < 0.5:
+                body += f"    fwmark {300 + seed * 20 + n}{pick(['', ' inet6' if v6 else ' inet'])}\n"
+            out.append(f"virtual_server_group {name} {{\n{body}}}\n")
+            head = f"group {name}"
+        lines = []
+        if rnd.random() < 0.8:
+            lines.append(f"protocol {pick(['TCP', 'UDP', 'SCTP', 'tcp'])}")
+        if v6 and kind == "fwmark":
+            lines.append("ip_family inet6")
+        algo = pick(algos) if rnd.random() < 0.85 else None
+        if algo:
+            lines.append(f"lb_algo {algo}")
+        lines += rnd.sample(["ops", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3",
+                             "hashed"], rnd.randint(0, 3))
+        method = pick(["NAT", "DR", "TUN", "TUN type gue port 6080 csum", "TUN type gre nocsum", None])
+        if method:
+            lines.append(f"lb_kind {method}")
+        if rnd.random() < 0.5:
+            lines.append(f"persistence_timeout {pick(['', '30', '900'])}".rstrip())
+        if rnd.random() < 0.3:
+            lines.append(f"persistence_granularity {pick(['64', '48']) if v6 else pick(['255.255.255.0', '255.255.0.0'])}")
+        if rnd.random() < 0.2:
+            lines.append("persistence_engine sip")
+        if rnd.random() < 0.3:
+            lines.append(f"weight {rnd.randint(1, 9)}")
+        if rnd.random() < 0.2:
+            lines.append("inhibit_on_failure")
+        if rnd.random() < 0.3:
+            lines.append(f"quorum {rnd.randint(1, 8)}")
+            if rnd.random() < 0.5:
+                lines.append(f"hysteresis {rnd.randint(0, 3)}")
+        if rnd.random() < 0.1:
+            lines.append("sorry_server_inhibit")
+        if rnd.random() < 0.35:
+            lines.append(f"sorry_server {net}{(9 if v6 else 249)} {pick(['', '8080'])}".rstrip())
+        rs_net = "2001:db8::" if v6 else "198.51.100."
+        for j in range(rnd.randint(1, 4)):
+            body = []
+            if rnd.random() < 0.4:
+                body.append(f"weight {rnd.randint(0, 5)}")
+            if rnd.random() < 0.3:
+                body.append(f"lvs_method {pick(['NAT', 'DR', 'TUN', 'TUN type gue port 7000 remcsum'])}")
+            if rnd.random() < 0.2:
+                u = rnd.randint(1, 50)
+                body += [f"uthreshold {u}", f"lthreshold {rnd.randint(0, u)}"]
+            if rnd.random() < 0.25:   # starts down and stays down: nothing listens on port 1
+                body.append("TCP_CHECK {\n            connect_port 1\n            connect_timeout 1\n"
+                            "            alpha\n        }")
+            if rnd.random() < 0.15:
+                body.append(f"inhibit_on_failure{pick(['', ' off'])}")
+            port = pick(["", "80", "8080"])
+            out_body = "".join(f"        {b}\n" for b in body)
+            lines.append(f"real_server {rs_net}{(0x20 if v6 else 20) + j} {port} {{\n{out_body}    }}")
+        out.append(f"virtual_server {head} {{\n" + "".join(f"    {x}\n" for x in lines) + "}\n")
+    return "".join(out)
+
+
+for _seed in range(1, 7):
+    CASES[f"random_{_seed}"] = {"conf": random_config(_seed)}
+
 
 # every example configuration with a virtual server, as shipped (its checkers start as
 # keepalived starts them; the table is read before any of them can fail)
