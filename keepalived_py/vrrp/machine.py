@@ -112,6 +112,7 @@ class VrrpInstance:
         self.master_saddr: IPv4Address | IPv6Address | None = None
         self.master_priority = 0
         self.garp_refresh_at: float | None = None
+        self.garp_extra_at: float | None = None
         self.old_checksum = params.old_unicast_checksum == "always"
         self.ip_id = 0  # keepalived numbers its IPv4 adverts itself (AH covers the id)
         self.ah_seq = 0  # keepalived's ipsecah_counter: our tx sequence and rx high-water mark
@@ -240,6 +241,16 @@ class VrrpInstance:
         if v6:
             self._emit(SendNa(self.name, self.params.interface, v6, repeat))
 
+    def _extra_if_update(self) -> None:
+        """garp_extra_if: one GARP / NA on each extra interface (vrrp_send_vmac_update)."""
+        if not self.vipset:
+            return
+        for ifname, addr in self.params.garp_extra_if:
+            if addr.version == 4:
+                self._emit(SendGarp(self.name, ifname, (addr,), 1))
+            else:
+                self._emit(SendNa(self.name, ifname, (addr,), 1))
+
     # ----------------------------------------------------------------- transitions
     def _start(self, now: float) -> None:
         if self.state not in (State.INIT, State.STOP):
@@ -295,6 +306,8 @@ class VrrpInstance:
         self._link_update(p.garp_master_repeat)
         self.garp_refresh_at = (deadline(now, round(p.garp_master_refresh_s * 1e6))
                                 if p.garp_master_refresh_s > 0 else None)
+        self.garp_extra_at = (deadline(now, round(p.garp_extra_if_s * 1e6))
+                              if p.garp_extra_if_s > 0 and p.garp_extra_if else None)
         self._notify("MASTER")
         if p.garp_master_delay_s > 0:
             self._set_timer(GARP_DELAY_TIMER, deadline(now, round(p.garp_master_delay_s * 1e6)))
@@ -383,6 +396,9 @@ class VrrpInstance:
                 if self.garp_refresh_at is not None and now + _EPSILON >= self.garp_refresh_at:
                     self._link_update(p.garp_master_refresh_repeat)
                     self.garp_refresh_at = deadline(now, round(p.garp_master_refresh_s * 1e6))
+                if self.garp_extra_at is not None and now + _EPSILON >= self.garp_extra_at:
+                    self._extra_if_update()
+                    self.garp_extra_at = deadline(now, round(p.garp_extra_if_s * 1e6))
                 self._set_timer(ADVERT_TIMER, deadline(now, p.advert_int_us))
         elif timer == GARP_DELAY_TIMER and self.state == State.MASTER:
             self._link_update(p.garp_master_repeat)

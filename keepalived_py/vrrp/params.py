@@ -64,6 +64,11 @@ class VrrpInstanceParams:
     garp_master_repeat: int = 5
     garp_master_refresh_s: float = 0.0
     garp_master_refresh_repeat: int = 1
+    garp_extra_if_s: float = 0.0
+    garp_extra_if: tuple[tuple[str, IPAddr], ...] = ()
+    """`garp_extra_if`: every garp_extra_if_s seconds while MASTER, one GARP / NA per
+    (interface, address): the first VIP on each VMAC (or, with `all`, each interface)
+    other than the instance's own (vrrp.c vrrp_send_vmac_update)."""
     garp_lower_prio_delay_s: float | None = None
     garp_lower_prio_repeat: int | None = None
     lower_prio_no_advert: bool = False

@@ -3,10 +3,10 @@
 Netlink is async, but order must hold: a VIP is removed after it was added, never before,
 and a GARP / NA burst goes out after the addresses queued before it. One worker task
 applies the ops in order through the NetPort; a failure is counted and logged, and the
-queue goes on. The nftables filter (net/nft.py, blocking libnftables calls) runs in a
-thread from the same queue, so that it is set before the VIPs come and removed after they
-go. GARP / NA bursts run as their own tasks (they may be paced by
-vrrp_garp_interval / vrrp_gna_interval) so that they never hold up address work.
+queue goes on; a GARP / NA burst is handed to link_updates.py, which paces its frames
+per interface without holding up the queue. The nftables filter (net/nft.py, blocking
+libnftables calls) runs in a thread from the same queue, so that it is set before the
+VIPs come and removed after they go.
 """
 
 from __future__ import annotations
@@ -14,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from ipaddress import IPv4Address, IPv6Address
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from keepalived_py.net.garp import PacketSender, garp_frame
-from keepalived_py.net.ndisc import ipv6_forwarding, na_frame
 from keepalived_py.net.ports import NetPort
 from keepalived_py.vrrp.actions import SendGarp, SendNa
 from keepalived_py.vrrpd.ops import (
@@ -39,20 +36,18 @@ from keepalived_py.vrrpd.ops import (
 
 
 class KernelQueue:
-    def __init__(self, net: NetPort, sender: PacketSender, log: logging.Logger,
-                 loop: asyncio.AbstractEventLoop, *, interval_of: Callable[[SendGarp | SendNa], float],
+    def __init__(self, net: NetPort, log: logging.Logger, loop: asyncio.AbstractEventLoop, *,
+                 link_update: Callable[[SendGarp | SendNa], Awaitable[None]],
                  on_error: Callable[[], None]) -> None:
-        """`interval_of`: the pause between the frames of a burst, read when it starts
-        (the instance's garp_interval / gna_interval); `on_error`: counts a failed op."""
+        """`link_update`: sends a GARP / NA burst (link_updates.py, paced per interface);
+        `on_error`: counts a failed op."""
         self.net = net
-        self.sender = sender
         self.log = log
         self.loop = loop
-        self.interval_of = interval_of
+        self.link_update = link_update
         self.on_error = on_error
         self._queue: asyncio.Queue[KernelOp] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
-        self._bursts: set[asyncio.Task] = set()
         self.firewall: Any = None  # net.nft.NftFirewall, when the configuration needs one
 
     def start(self) -> None:
@@ -65,10 +60,6 @@ class KernelQueue:
         """Wait (at most `timeout` s) until everything queued so far is applied."""
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._queue.join(), timeout)
-
-    def cancel_bursts(self) -> None:
-        for task in list(self._bursts):
-            task.cancel()
 
     async def stop(self) -> None:
         if self._worker is not None:
@@ -106,9 +97,7 @@ class KernelQueue:
             case FirewallState() | FirewallConfig() | FirewallStop():
                 await self._firewall(op)
             case LinkUpdate(action=act):
-                task = self.loop.create_task(self._burst(act, self.interval_of(act)))
-                self._bursts.add(task)
-                task.add_done_callback(self._bursts.discard)
+                await self.link_update(act)
 
     async def _firewall(self, op: FirewallState | FirewallConfig | FirewallStop) -> None:
         fw = self.firewall
@@ -126,21 +115,3 @@ class KernelQueue:
         notes, fw.notes = list(fw.notes), []
         for note in notes:
             self.log.info(note)
-
-    async def _burst(self, act: SendGarp | SendNa, interval: float) -> None:
-        ifname = act.interface
-        info = await self.net.link(ifname)
-        if info is None or len(info.mac) != 6:
-            return
-        router = isinstance(act, SendNa) and ipv6_forwarding(ifname)
-        for _ in range(max(1, act.repeat)):
-            for addr in act.addresses:
-                if isinstance(act, SendGarp) and isinstance(addr, IPv4Address):
-                    frame = garp_frame(info.mac, addr)
-                elif isinstance(addr, IPv6Address):
-                    frame = na_frame(info.mac, addr, router)
-                else:
-                    continue
-                self.sender.send(ifname, frame)
-                if interval > 0:
-                    await asyncio.sleep(interval)

@@ -12,6 +12,7 @@ mcast_src_ip / unicast_src_ip says), hence `InstancePlan.params(primary)`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -230,6 +231,7 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         skip_check_adv_addr=bool(skip_check),
         down_timer_adverts=_pick(inst.down_timer_adverts, g.vrrp_down_timer_adverts),
         dont_track_primary=inst.dont_track_primary,
+        **_garp_extra_if(inst, config, vip_dev, vmac, vips + excluded),
         # vrrp.c: the instance's, else its sync group's, else the global one
         notify_priority_changes=bool(_pick(inst.notify_priority_changes, _pick(
             next((sg.notify_priority_changes for sg in config.vrrp_sync_group if inst.name in sg.group), None),
@@ -242,6 +244,53 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         unicast_ttl=inst.unicast_ttl if inst.unicast_ttl is not None else 255,
         accept=inst.effective_accept(g.vrrp_strict, g.vrrp_version), strict=strict,
         garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
+
+
+def our_vmacs(config: KeepalivedConfig) -> frozenset[str]:
+    """The macvlans this configuration makes (keepalived's is_ours interfaces)."""
+    g = _g(config)
+    return frozenset(vmac_name(i.virtual_router_id or 1, i.family, i.use_vmac.ifname, g.vmac_prefix)
+                     for i in config.vrrp_instance if i.use_vmac is not None)
+
+
+def _garp_extra_if(inst: VrrpInstanceModel, config: KeepalivedConfig, own: str, vmac: VmacPlan | None,
+                   vas: tuple[VirtualAddress, ...]) -> dict[str, Any]:
+    """vrrp.c: garp_extra_if, else global vrrp_garp_extra_if; off unless a VIP lives on a
+    VMAC of ours other than the instance's, or (with `all`) on another interface; then the
+    first VIP of each such interface (and of the instance's own with vmac_xmit_base)."""
+    g = _g(config)
+    gx = inst.garp_extra_if if inst.garp_extra_if is not None else g.vrrp_garp_extra_if
+    if gx is None or not gx.interval:
+        return {}
+    ours = our_vmacs(config)
+    devs = [va.dev or own for va in vas]
+    extra_vmac = any(d != own and d in ours for d in devs)
+    extra_if = any(d != own and d not in ours for d in devs)
+    if not extra_vmac and not (extra_if and gx.all):
+        return {}
+    xmit_base = vmac is not None and vmac.xmit_base
+    pairs: dict[str, IPAddr] = {}
+    for va, dev in zip(vas, devs, strict=True):
+        if (dev not in ours and not gx.all) or (dev == own and not xmit_base):
+            continue
+        pairs.setdefault(dev, va.address.ip)
+    return {"garp_extra_if_s": float(gx.interval), "garp_extra_if": tuple(pairs.items())}
+
+
+def garp_delays(config: KeepalivedConfig) -> Callable[[str], tuple[Any, float, float]]:
+    """keepalived's garp_delay per base interface: a garp_group's interfaces share one
+    (its garp_interval / gna_interval, the globals where unset); any other interface has
+    its own with the global vrrp_garp_interval / vrrp_gna_interval. -> (key, garp s, gna s)"""
+    g = _g(config)
+    groups = list(config.garp_group)
+
+    def of(ifname: str) -> tuple[Any, float, float]:
+        for n, gg in enumerate(groups):
+            if ifname == gg.interface or ifname in gg.interfaces:
+                return (("group", n), float(_pick(gg.garp_interval, g.vrrp_garp_interval)),
+                        float(_pick(gg.gna_interval, g.vrrp_gna_interval)))
+        return ("if", ifname), float(g.vrrp_garp_interval), float(g.vrrp_gna_interval)
+    return of
 
 
 def _ignored_weights(inst: VrrpInstanceModel, config: KeepalivedConfig,

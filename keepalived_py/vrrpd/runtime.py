@@ -66,6 +66,8 @@ from keepalived_py.vrrp.sync_group import SyncGroup
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
 from keepalived_py.vrrpd.firewall import FirewallFollower
 from keepalived_py.vrrpd.kernel_queue import KernelQueue
+from keepalived_py.vrrpd.link_updates import LinkUpdates
+from keepalived_py.vrrpd.link_updates import Sender as LinkSender
 from keepalived_py.vrrpd.ops import (
     AddAddress,
     AddRoute,
@@ -80,6 +82,7 @@ from keepalived_py.vrrpd.plan import (
     IFA_F_NODAD,
     InstancePlan,
     Key,
+    garp_delays,
     plan_all,
     static_addresses,
     sync_groups,
@@ -155,8 +158,10 @@ class VrrpRuntime:
         self.groups: dict[str, SyncGroup] = {}
         self.counters = RuntimeCounters()
         self.link_up: dict[str, bool] = {}
-        self.kernel = KernelQueue(net, self.sender, log, self.loop, interval_of=self._burst_interval,
-                                  on_error=self._netlink_error)
+        self.links = LinkUpdates(net, self.sender, clock, self.scheduler, log, self.loop,
+                                 lambda ifname: (("if", ifname), 0.0, 0.0), self._link_sender)
+        self._ranks: dict[str, int] = {}
+        self.kernel = KernelQueue(net, log, self.loop, link_update=self.links.burst, on_error=self._netlink_error)
         self._watch: asyncio.Task | None = None
         self._static: list[AddAddress | AddRoute | AddRule] = []
         self.config: KeepalivedConfig | None = None
@@ -226,7 +231,7 @@ class VrrpRuntime:
         # last state change was queued after them)
         self.firewall.stop()
         await self._drain(3.0)
-        self.kernel.cancel_bursts()
+        self.links.cancel()
         for run in list(self.instances.values()):
             await self._destroy(run, remove_vmac=self.release_on_stop)
         self.instances.clear()
@@ -523,7 +528,9 @@ class VrrpRuntime:
         self.firewall.after(states)
 
     def _configure_extras(self, config: KeepalivedConfig, start: bool) -> None:
-        """smtp_alert and the nftables filter follow the configuration (firewall.py)."""
+        """GARP pacing, smtp_alert and the nftables filter follow the configuration."""
+        self.links.set_delays(garp_delays(config))
+        self._ranks = {inst.name: n for n, inst in enumerate(config.vrrp_instance)}
         if self.mail is not None:
             try:
                 self.mail.configure(config)
@@ -627,11 +634,20 @@ class VrrpRuntime:
     async def _drain(self, timeout: float) -> None:
         await self.kernel.drain(timeout)
 
-    def _burst_interval(self, act: SendGarp | SendNa) -> float:
-        run = self.by_name.get(act.instance)
+    def _link_sender(self, name: str) -> LinkSender | None:
+        """What link_updates.py needs of an instance: its rank, its VIPs' interfaces."""
+        run = self.by_name.get(name)
         if run is None:
-            return 0.0
-        return run.plan.garp_interval_s if isinstance(act, SendGarp) else run.plan.gna_interval_s
+            return None
+        plan = run.plan
+        p = run.machine.params
+        order = {a: i for i, a in enumerate(p.virtual_ipaddress + p.virtual_ipaddress_excluded)}
+        bases = {r.plan.vmac.name: r.plan.vmac.base for r in self.instances.values() if r.plan.vmac is not None}
+        rank = self._ranks.get(name, len(self._ranks))
+        return LinkSender(rank, lambda a: order.get(a, len(order)),
+                          lambda a: plan.addresses[a].ifname if a in plan.addresses else p.interface,
+                          lambda ifname: bases.get(ifname, ifname),
+                          lambda: run.machine.state == State.MASTER and run.machine.vipset)
 
     def _netlink_error(self) -> None:
         self.counters.netlink_errors += 1
