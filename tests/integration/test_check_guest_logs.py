@@ -51,6 +51,15 @@ virtual_server 192.0.2.1 8080 {
             warmup 0
         }
     }
+    real_server 127.0.0.4 8080 {
+        weight 1
+        MISC_CHECK {
+            misc_path "/tmp/kpy-misc.sh"
+            misc_timeout 5
+            misc_dynamic
+            warmup 0
+        }
+    }
 }
 """
 
@@ -90,9 +99,17 @@ def wait_for(get_lines, pattern, since, timeout=60):
         time.sleep(0.2)
     return False
 
+def misc_rc(n):
+    with open("/tmp/kpy-misc.rc", "w") as f:
+        f.write(f"{n}\n")
+
 def story(get_lines, stop):
     ok = wait_for(get_lines, r"TCP connection to \[127\.0\.0\.2\]:tcp:8080 success", 0)
     ok &= wait_for(get_lines, r"Remote Web server \[127\.0\.0\.3\]:tcp:8080 succeed", 0)
+    ok &= wait_for(get_lines, r"Misc check for \[\[127\.0\.0\.4\]:tcp:8080 .* succeeded", 0)
+    mark = len(get_lines())
+    misc_rc(2)                     # misc_dynamic: weight 2 - 2 = 0
+    ok &= wait_for(get_lines, r"Changing weight from 1 to 0", mark)
     time.sleep(1.5)
     mark = len(get_lines())
     servers["a"].kill(); servers["a"].wait()
@@ -106,6 +123,10 @@ def story(get_lines, stop):
     return ok
 
 servers = {"a": listener("127.0.0.2"), "b": listener("127.0.0.3")}
+with open("/tmp/kpy-misc.sh", "w") as f:
+    f.write("#!/bin/sh\nexit $(cat /tmp/kpy-misc.rc)\n")
+os.chmod("/tmp/kpy-misc.sh", 0o755)
+misc_rc(0)
 result = {}
 # --- real keepalived
 log_path = "/tmp/ka-check.log"
@@ -121,7 +142,10 @@ with open(log_path, "w") as log:
     result["ka_ok"] = story(ka_lines, ka_stop)
 result["ka"] = ka_lines()
 # --- ours
+misc_rc(0)
 from keepalived_py.check import spec as specmod
+from keepalived_py.check.kinds.base import Resources
+from keepalived_py.scripts.runner import ScriptRunner
 from keepalived_py.check.quorum import Log, Pool
 from keepalived_py.check.scheduler import Scheduler
 from keepalived_py.clock import MonotonicClock
@@ -132,7 +156,7 @@ loaded = load_text(open(CONF).read())
 vss, specs = specmod.build(loaded.config)
 def run_ours():
     async def main():
-        sched = Scheduler(specs, Pool(vss), clock=MonotonicClock(),
+        sched = Scheduler(specs, Pool(vss), clock=MonotonicClock(), resources=Resources(runner=ScriptRunner()),
                           emit=lambda ds: ours.extend(d.text for d in ds if isinstance(d, Log)))
         sched.start()
         task = asyncio.get_running_loop().create_task(sched.run())
@@ -159,7 +183,8 @@ PATTERNS = [r"TCP connection to .*", r"TCP_CHECK on service .*", r"Remote Web se
             r"HTTP status code success to .*", r"(Adding|Removing|Enabling|Disabling) service .*",
             r"(Gained|Lost) quorum .*", r"Starting with quorum down .*",
             r"(Adding|Removing|Enabling|Disabling) sorry server .*",
-            r"(Adding|Removing) alive servers .*", r"Activating healthchecker .*", r"Shutting down service .*"]
+            r"(Adding|Removing) alive servers .*", r"Activating healthchecker .*", r"Shutting down service .*",
+            r"Misc check for .*", r"Changing weight from .*"]
 
 
 def relevant(lines: list[str]) -> Counter:
