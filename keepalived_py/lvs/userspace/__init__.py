@@ -1,0 +1,1 @@
+"""The userspace IPVS dataplane: balancing where the kernel has no ip_vs (issue 18)."""

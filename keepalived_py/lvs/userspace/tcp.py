@@ -1,0 +1,241 @@
+"""The TCP half of the userspace dataplane: accept on the VIP, connect to the chosen real
+server, copy both ways.
+
+Copy path: asyncio protocols on uvloop (data_received -> transport.write), with each side's
+write-buffer limits pausing the other side's reading, so nothing buffers more than
+`HIGH_WATER` per direction. uvloop's transports read and write in C; the Python work is
+one callback per read. os.splice through a pipe would save the copy into Python bytes but
+needs two pipe fds per connection and a Python callback per chunk as well; it was not
+adopted (conformance/bench/dataplane.py gives the numbers of this path beside HAProxy).
+
+Half-close: a FIN from one side becomes write_eof() on the other; the connection ends when
+both directions are finished. A reset or a vanished peer aborts the other side (RST).
+A connection idle longer than the IPVS tcp timeout is aborted; so is a real server that does
+not accept within `CONNECT_TIMEOUT`. Above `max_conns` open connections per listener, new
+clients are closed at once (IPVS has no such limit; a userspace process has fds).
+
+The real server sees the balancer's address as the source (the kernel's NAT would keep the
+client's): doing otherwise needs IP_TRANSPARENT and policy routing on the real servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+
+from keepalived_py.log import get_logger
+from keepalived_py.lvs.table import PROTO_TCP, ServiceKey
+from keepalived_py.lvs.userspace.balancer import Balancer, Conn
+
+log = get_logger("lvs.userspace")
+
+HIGH_WATER = 256 * 1024
+LOW_WATER = 64 * 1024
+CONNECT_TIMEOUT = 10.0
+MAX_CONNS = 8192
+IP_FREEBIND = 15
+IPV6_FREEBIND = 78
+
+
+def listening_socket(address: str, port: int, kind: int, backlog: int = 1024) -> socket.socket:
+    """A socket on the VIP, bindable before the VIP is on an interface (FREEBIND): a BACKUP
+    router listens too, and starts answering the moment VRRP moves the address to it."""
+    family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+    sock = socket.socket(family, kind)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
+            except OSError:
+                pass
+        else:
+            sock.setsockopt(socket.IPPROTO_IP, IP_FREEBIND, 1)
+        sock.bind((address, port))
+        if kind == socket.SOCK_STREAM:
+            sock.listen(backlog)
+        sock.setblocking(False)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+class _Pipe:
+    """One proxied connection: both transports, and who has finished writing."""
+
+    __slots__ = ("client", "server", "conn", "listener", "client_eof", "server_eof", "last", "closed")
+
+    def __init__(self, listener: TcpListener, client: asyncio.Transport, conn: Conn) -> None:
+        self.listener = listener
+        self.client = client
+        self.server: asyncio.Transport | None = None
+        self.conn = conn
+        self.client_eof = self.server_eof = False
+        self.last = listener.now()
+        self.closed = False
+
+    def finish(self, abort: bool, failed: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for t in (self.client, self.server):
+            if t is not None and not t.is_closing():
+                t.abort() if abort else t.close()
+        self.listener.pipes.discard(self)
+        self.listener.balancer.closed(self.conn, self.listener.now(), failed=failed)
+
+
+class _ClientSide(asyncio.Protocol):
+    def __init__(self, listener: TcpListener) -> None:
+        self.listener = listener
+        self.pipe: _Pipe | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        lst = self.listener
+        if len(lst.pipes) >= lst.max_conns:
+            lst.refused += 1
+            transport.abort()
+            return
+        peer = transport.get_extra_info("peername")
+        sockname = transport.get_extra_info("sockname")
+        conn = lst.balancer.connect(lst.key, ipaddress.ip_address(peer[0]), peer[1],
+                                    ipaddress.ip_address(sockname[0]), lst.now())
+        if conn is None:
+            lst.refused += 1
+            transport.abort()
+            return
+        transport.pause_reading()
+        transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
+        self.pipe = _Pipe(lst, transport, conn)
+        lst.pipes.add(self.pipe)
+        task = asyncio.get_running_loop().create_task(self._connect(self.pipe))
+        lst.tasks.add(task)
+        task.add_done_callback(lst.tasks.discard)
+
+    async def _connect(self, pipe: _Pipe) -> None:
+        loop = asyncio.get_running_loop()
+        host, port = pipe.conn.target
+        try:
+            transport, _ = await asyncio.wait_for(
+                loop.create_connection(lambda: _ServerSide(pipe), host, port), CONNECT_TIMEOUT)
+        except (TimeoutError, OSError) as exc:
+            log.debug("userspace IPVS: %s -> %s:%d failed: %s", self.listener.key, host, port, exc)
+            pipe.finish(abort=True, failed=True)
+            return
+        if pipe.closed:
+            transport.abort()
+            return
+        assert isinstance(transport, asyncio.Transport)
+        transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
+        pipe.server = transport
+        self.listener.balancer.established(pipe.conn)
+        pipe.client.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        pipe = self.pipe
+        if pipe is not None and pipe.server is not None:
+            pipe.server.write(data)
+            pipe.conn.add_in(len(data))
+            pipe.last = self.listener.now()
+
+    def eof_received(self) -> bool:
+        pipe = self.pipe
+        if pipe is None:
+            return False
+        pipe.client_eof = True
+        if pipe.server is not None and pipe.server.can_write_eof() and not pipe.server.is_closing():
+            pipe.server.write_eof()
+        if pipe.server_eof or pipe.server is None:
+            pipe.finish(abort=False)
+            return False
+        return True
+
+    def pause_writing(self) -> None:
+        if self.pipe is not None and self.pipe.server is not None:
+            self.pipe.server.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.pipe is not None and self.pipe.server is not None and not self.pipe.closed:
+            self.pipe.server.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.pipe is not None:
+            self.pipe.finish(abort=exc is not None or not self.pipe.client_eof)
+
+
+class _ServerSide(asyncio.Protocol):
+    def __init__(self, pipe: _Pipe) -> None:
+        self.pipe = pipe
+
+    def data_received(self, data: bytes) -> None:
+        pipe = self.pipe
+        pipe.client.write(data)
+        pipe.conn.add_out(len(data))
+        pipe.last = pipe.listener.now()
+
+    def eof_received(self) -> bool:
+        pipe = self.pipe
+        pipe.server_eof = True
+        if pipe.client.can_write_eof() and not pipe.client.is_closing():
+            pipe.client.write_eof()
+        if pipe.client_eof:
+            pipe.finish(abort=False)
+            return False
+        return True
+
+    def pause_writing(self) -> None:
+        self.pipe.client.pause_reading()
+
+    def resume_writing(self) -> None:
+        if not self.pipe.closed:
+            self.pipe.client.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.pipe.finish(abort=exc is not None or not self.pipe.server_eof)
+
+
+class TcpListener:
+    """A virtual service's TCP socket and its proxied connections."""
+
+    def __init__(self, balancer: Balancer, key: ServiceKey, max_conns: int = MAX_CONNS,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        assert key.protocol == PROTO_TCP and key.address is not None
+        self.balancer = balancer
+        self.key = key
+        self.max_conns = max_conns
+        self.now = now
+        self.pipes: set[_Pipe] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.refused = 0
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        assert self.key.address is not None
+        sock = listening_socket(str(self.key.address), self.key.port, socket.SOCK_STREAM)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _ClientSide(self), sock=sock)
+
+    def sweep(self, idle: float) -> None:
+        """Abort connections idle longer than `idle` seconds."""
+        limit = self.now() - idle
+        for pipe in [p for p in self.pipes if p.last < limit]:
+            pipe.finish(abort=True)
+
+    async def stop(self, abort: bool = True) -> None:
+        """Stop accepting; with `abort`, end every connection too (flush, shutdown). Without,
+        open connections finish on their own, as the kernel's do when a service goes."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if abort:
+            for pipe in list(self.pipes):
+                pipe.finish(abort=True)
+            for task in list(self.tasks):
+                task.cancel()
+        await asyncio.sleep(0)
