@@ -22,6 +22,10 @@ Where keepalived departs from the RFC we follow the RFC and say so:
 - detection: refreshed by every valid packet in Init as well as Up (section 6.8.4);
   keepalived lets an Init session expire one detection time after entering Init;
 - no periodic packets while the peer's Required Min RX is zero (section 6.8.7);
+- a faster transmit interval (entering Up, or a reload lowering min_tx) is used at once,
+  as section 6.8.3 allows; only a slower one waits for the Final. keepalived waits in both
+  cases, so a peer that applies our Poll's interval at once may expire meanwhile (seen
+  at multiplier 1 in the property tests);
 - leaving Up sends a Down packet at once (keepalived waits for the next periodic one,
   up to one transmit interval later; RFC 5880 6.8.7 lets a system send at any time);
 - a pending Poll is not abandoned when a Final must go out: the Final packet goes
@@ -174,6 +178,19 @@ class Session:
         self.final = False
         return Transmit(pkt)
 
+    def _faster_now(self, now: int) -> None:
+        """RFC 5880 6.8.3: only an increase of the transmit interval waits for the Poll
+        Sequence to end; a decrease takes effect at once (the peer computes its detection
+        time from the Desired Min TX it receives with our Poll, so we must keep to it)."""
+        if self.state != State.UP:
+            return
+        target = max(self.cfg.min_tx_us, self.remote_min_rx_us)
+        if target < self.local_tx_us:
+            self.local_tx_us = target
+            self.remote_detect_us = self.cfg.multiplier * target
+            if self.tx_at is not None:
+                self._schedule_tx(now)
+
     def _start_poll(self, out: list[Action]) -> None:
         out.append(Log("detail", f"({self.name}) Starting poll sequence"))
         self.poll = True
@@ -217,6 +234,7 @@ class Session:
                 self._idle_tx()
             if not self.final:
                 self._start_poll(out)
+            self._faster_now(now)
         if cfg.passive and self.state == State.DOWN and self.last_rx is None:
             self.tx_at = None
         elif not cfg.passive and self.tx_at is None and self.state != State.ADMIN_DOWN:
@@ -312,6 +330,7 @@ class Session:
         if state == State.UP:
             if self.cfg.idle_tx_us != self.cfg.min_tx_us and not self.final:
                 self._start_poll(out)
+            self._faster_now(now)
             self.counters.up_events += 1
             out.append(Report(self.name, True))
         elif self.cfg.passive and self.tx_at is None:
