@@ -11,6 +11,8 @@ which for each case
    deletes one destination per service and finally removes all of ours (foreign stay);
 3. flushes, runs `pre` again and programs our plan from scratch (lvs.reconcile.start, so
    lvs_flush and lvs_timeouts apply), and dumps the same two ways.
+A case with "reload" is about the table after a reload: keepalived gets SIGHUP with the new
+text in place; we reconcile the first plan to the second (owning what the first could make).
 Each case's result is one JSON line after "KPY-LVS-CASE ".
 """
 
@@ -169,6 +171,29 @@ CASES: dict[str, dict[str, str]] = {
         + _vs("192.0.2.140 80", "    protocol TCP\n    lb_kind NAT\n" + _rs("192.0.2.141", "80"))},
 }
 
+_RELOAD_FROM = (_G
+    + _vs("192.0.2.160 80", "    protocol TCP\n    lb_algo wlc\n    lb_kind NAT\n"
+          + _rs("192.0.2.161", "80") + _rs("192.0.2.162", "80", "        weight 2\n")
+          + _rs("192.0.2.163", "80", "        weight 3\n"))
+    + _vs("192.0.2.160 81", "    protocol TCP\n    lb_algo rr\n    lb_kind DR\n    persistence_timeout 300\n"
+          + _rs("192.0.2.164"))
+    + _vs("192.0.2.160 82", "    protocol UDP\n    lb_kind NAT\n" + _rs("192.0.2.166", "82"))
+    + "virtual_server_group RG {\n    192.0.2.170-171 80\n}\n"
+    + _vs("group RG", "    protocol TCP\n    lb_kind NAT\n" + _rs("192.0.2.172", "8080"))
+    + _vs("fwmark 50", "    lb_kind DR\n" + _rs("192.0.2.173")))
+_RELOAD_TO = (_G
+    + _vs("192.0.2.160 80", "    protocol TCP\n    lb_algo wrr\n    lb_kind NAT\n"
+          + _rs("192.0.2.161", "80", "        weight 5\n") + _rs("192.0.2.163", "80", "        weight 3\n")
+          + _rs("192.0.2.165", "80", "        uthreshold 10\n"))
+    + _vs("192.0.2.160 81", "    protocol TCP\n    lb_algo rr\n    lb_kind DR\n    persistence_timeout 600\n"
+          "    persistence_granularity 255.255.255.0\n" + _rs("192.0.2.164", "", "        lvs_method TUN\n"))
+    + _vs("192.0.2.160 83", "    protocol TCP\n    lb_kind NAT\n" + _rs("192.0.2.167", "83"))
+    + "virtual_server_group RG {\n    192.0.2.170-173 80\n}\n"
+    + _vs("group RG", "    protocol TCP\n    lb_kind NAT\n" + _rs("192.0.2.172", "8080"))
+    + _vs("fwmark 50", "    lb_algo sh\n    sh-port\n    lb_kind DR\n" + _rs("192.0.2.173")))
+CASES["reload"] = {"conf": _RELOAD_FROM, "reload": _RELOAD_TO}
+
+
 def random_config(seed: int, count: int = 12) -> str:
     """`count` virtual servers with options drawn at random (seeded: the same text every run),
     in combinations nobody wrote by hand. Some real servers have an alpha TCP_CHECK against a
@@ -299,11 +324,26 @@ async def _wait_table(port, want: int, proc: subprocess.Popen, limit_s: float = 
     return time.monotonic() - start
 
 
+async def _wait_change(port, before, proc: subprocess.Popen, limit_s: float = 10.0) -> float:
+    """After a reload: until the table differs from `before` and has been stable for 1 s."""
+    start = last_change = time.monotonic()
+    last = before
+    while time.monotonic() - start < limit_s and proc.poll() is None:
+        now_table = await port.dump()
+        now = time.monotonic()
+        if now_table != last:
+            last, last_change = now_table, now
+        if last != before and now - last_change >= 1.0:
+            break
+        await asyncio.sleep(0.2)
+    return time.monotonic() - start
+
+
 async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
     from keepalived_py.config.loader import load_config
     from keepalived_py.lvs.diff import Owned, SetDest, apply, diff
     from keepalived_py.lvs.kernel import NetlinkIpvs, Timeouts
-    from keepalived_py.lvs.plan import desired_table
+    from keepalived_py.lvs.plan import desired_table, possible_entries
     from keepalived_py.lvs.reconcile import reconcile, remove, start
     from keepalived_py.lvs.table import Table
 
@@ -315,7 +355,10 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
 
     conf = scratch / f"{name}.conf"
     conf.write_text(spec["conf"])
-    loaded = load_config(str(conf), check_interfaces=False)
+    first = loaded = load_config(str(conf), check_interfaces=False)
+    if spec.get("reload"):           # the case is about the table after a reload to this text
+        (scratch / f"{name}.next.conf").write_text(spec["reload"])
+        loaded = load_config(str(scratch / f"{name}.next.conf"), check_interfaces=False)
     desired = desired_table(loaded.config)
     port = NetlinkIpvs()
     res: dict = {"case": name, "desired": _lines(desired), "seconds": marks}
@@ -333,7 +376,13 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
             proc = subprocess.Popen([KEEPALIVED, "-n", "-l", "-D", "-C", "-I", "-f", str(conf),
                                      "-p", f"{d}/pid", "-c", f"{d}/check.pid", "-r", f"{d}/vrrp.pid"],
                                     stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(d)})
-            res["ka_wait_s"] = round(await _wait_table(port, _count(desired) + _count(foreign), proc), 2)
+            want = _count(desired_table(first.config)) + _count(foreign)
+            res["ka_wait_s"] = round(await _wait_table(port, want, proc), 2)
+            if spec.get("reload"):
+                before = await port.dump()
+                conf.write_text(spec["reload"])
+                proc.send_signal(signal.SIGHUP)
+                res["ka_reload_wait_s"] = round(await _wait_change(port, before, proc), 2)
             res["ka_timeouts"] = list(dataclasses.astuple(await port.timeouts()))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -384,7 +433,12 @@ async def _case(name: str, spec: dict[str, str], scratch: Path) -> dict:
         await port.set_timeouts(Timeouts(*DEFAULT_TIMEOUTS))
         if spec.get("pre"):
             _sh(spec["pre"])
-        out = await start(port, loaded.config, desired)
+        if spec.get("reload"):
+            await start(port, first.config, desired_table(first.config))
+            out = await reconcile(port, desired, possible_entries(first.config))
+            res["reload_ops"] = [repr(o) for o in out.ops]
+        else:
+            out = await start(port, loaded.config, desired)
         py = await port.dump()
         res["py_failures"] = [repr(f) for f in out.failures]
         res["py_timeouts"] = list(dataclasses.astuple(await port.timeouts()))

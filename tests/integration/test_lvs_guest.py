@@ -79,3 +79,13 @@ def test_adopt_edit_delete_and_remove_in_the_kernel(guest_results: dict[str, dic
     assert r["edit_ok"]
     assert r["delete_failures"] == [] and r["delete_ok"]
     assert r["remove_failures"] == [] and r["remove_ok"]
+
+
+def test_reload_changes_in_place(guest_results: dict[str, dict]) -> None:
+    """After a reload only what left the config is deleted: the scheduler, persistence and
+    weight changes are sets, the removed real server and virtual server the only deletions."""
+    r = guest_results["reload"]
+    kinds = [op.split("(", 1)[0] for op in r["reload_ops"]]
+    assert kinds.count("DelService") == 1 and "port=82" in next(o for o in r["reload_ops"] if o.startswith("DelService"))
+    assert kinds.count("DelDest") == 1 and "192.0.2.162" in next(o for o in r["reload_ops"] if o.startswith("DelDest"))
+    assert kinds.count("SetService") == 3 and kinds.count("SetDest") == 2
