@@ -222,10 +222,12 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         garp_master_repeat=_pick(inst.garp_master_repeat, g_rep),
         garp_master_refresh_s=float(_pick(inst.garp_master_refresh, g.vrrp_garp_master_refresh)),
         garp_master_refresh_repeat=_pick(inst.garp_master_refresh_repeat, g_refresh_rep),
-        garp_lower_prio_delay_s=(float(inst.garp_lower_prio_delay) if inst.garp_lower_prio_delay is not None
-                                 else (float(g.vrrp_garp_lower_prio_delay)
-                                       if g.vrrp_garp_lower_prio_delay is not None else None)),
-        garp_lower_prio_repeat=_pick(inst.garp_lower_prio_repeat, g.vrrp_garp_lower_prio_repeat),
+        # keepalived: unset -> the global vrrp_garp_lower_prio_* (itself defaulting to the
+        # global garp delay / repeat, not the instance's); strict mode -> 0 (vrrp.c 3204-3217)
+        garp_lower_prio_delay_s=0.0 if strict else float(_pick(inst.garp_lower_prio_delay,
+                                                               _pick(g.vrrp_garp_lower_prio_delay, g_delay))),
+        garp_lower_prio_repeat=0 if strict else _pick(inst.garp_lower_prio_repeat,
+                                                      _pick(g.vrrp_garp_lower_prio_repeat, g_rep)),
         lower_prio_no_advert=bool(lower_prio_no_advert),
         higher_prio_send_advert=bool(higher_prio_send_advert),
         skip_check_adv_addr=bool(skip_check),
