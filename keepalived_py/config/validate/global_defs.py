@@ -27,6 +27,8 @@ from keepalived_py.config.model.addresses import (
     missing_interfaces,
 )
 from keepalived_py.config.model.global_defs import GlobalDefs
+from keepalived_py.config.validate import keyword_pos
+from keepalived_py.errors import SourcePos
 
 GE = ConfigErr.GENERAL_ERROR
 DEFAULT_SCRIPT_USER = "keepalived_script"
@@ -144,23 +146,45 @@ def default_user_failure(gd: GlobalDefs | None, env) -> tuple[bool, str | None]:
     return True, f"Unable to set default user {DEFAULT_SCRIPT_USER} for script"
 
 
+def first_default_user_use(gd: GlobalDefs | None, env, uses: list[SourcePos | None], report) -> bool:
+    """Scripts with no user of their own at `uses` (where keepalived reads each: a notify
+    keyword's line, a script block's '}'): whether keepalived drops them, reporting the
+    failure at the first of them if it is the run's first (`report(message, pos)`)."""
+    if not uses:
+        return False
+    drop, first = default_user_failure(gd, env)
+    if first:
+        known = [p for p in uses if p is not None]
+        one_file = len({p.file for p in known}) == 1
+        report(first, min(known, key=lambda p: p.line) if known and one_file else uses[0])
+    return drop
+
+
+#: global_defs scripts and fifos that take the default user: (keepalived's type word, keyword)
+_GLOBAL_SCRIPT_USERS = (("startup", "startup_script"), ("shutdown", "shutdown_script"),
+                        ("notify_fifo", "notify_fifo_script"), ("vrrp_notify_fifo", "vrrp_notify_fifo_script"),
+                        ("lvs_notify_fifo", "lvs_notify_fifo_script"), ("notify_fifo", "notify_fifo"),
+                        ("vrrp_notify_fifo", "vrrp_notify_fifo"), ("lvs_notify_fifo", "lvs_notify_fifo"))
+
+
 def _default_script_user(gd: GlobalDefs, env) -> None:
+    """The parent reads global_defs first: its scripts and fifos are the first to need the
+    default user, each on its keyword's line, in file order."""
     diags = env.diagnostics
-    if not default_script_user_fails(gd):
+    users = [(what, keyword) for what, keyword in _GLOBAL_SCRIPT_USERS
+             if getattr(gd, keyword) is not None and getattr(gd, keyword).user is None]
+    users.sort(key=lambda item: _line(keyword_pos(gd, item[1])))
+    drop = first_default_user_use(gd, env, [keyword_pos(gd, keyword) for _what, keyword in users],
+                                  lambda message, pos: diags.add(GE, message, pos))
+    if not drop:
         return
-    users = [("startup", gd.startup_script), ("shutdown", gd.shutdown_script), ("notify_fifo", gd.notify_fifo_script),
-             ("vrrp_notify_fifo", gd.vrrp_notify_fifo_script), ("lvs_notify_fifo", gd.lvs_notify_fifo_script),
-             ("notify_fifo", gd.notify_fifo), ("vrrp_notify_fifo", gd.vrrp_notify_fifo),
-             ("lvs_notify_fifo", gd.lvs_notify_fifo)]
-    reported = False
-    for what, spec in users:
-        if spec is None or spec.user is not None:
-            continue
-        if not reported:
-            diags.add(GE, f"Unable to set default user {DEFAULT_SCRIPT_USER} for script", gd.pos)
-            env.extra[_DEFAULT_USER_FAILED] = reported = True
+    for what, keyword in users:
         if what in ("startup", "shutdown"):
-            diags.add(GE, f"Invalid {what} script", gd.pos)
+            diags.add(GE, f"Invalid {what} script", keyword_pos(gd, keyword))
+
+
+def _line(pos: SourcePos | None) -> int:
+    return pos.line if pos is not None else 0
 
 
 def _host_checks(gd: GlobalDefs, env) -> None:

@@ -29,7 +29,7 @@ from keepalived_py.config.model.lvs import (
     VsgRange,
 )
 from keepalived_py.config.validate import ValidationEnv, keyword_pos
-from keepalived_py.config.validate.global_defs import default_user_failure
+from keepalived_py.config.validate.global_defs import first_default_user_use
 from keepalived_py.config.values import split_command
 
 GENERAL = ConfigErr.GENERAL_ERROR
@@ -72,11 +72,13 @@ def validate(config: Any, env: ValidationEnv) -> None:
     track_files = {t.name: t.pos for t in getattr(config, "vrrp_track_file", ())}
     bfds = {b.name: b.pos for b in getattr(config, "bfd_instance", ())}
 
+    no_default_user = first_default_user_use(config.global_defs, env, _default_user_uses(config),
+                                             lambda message, pos: diags.add(GENERAL, message, pos))
     states: list[_Vs] = []
     for vs in config.virtual_server:
         if vs.target is None:  # keepalived skipped the block
             continue
-        states.append(_parse_time(vs, env, config.global_defs, track_files, bfds))
+        states.append(_parse_time(vs, env, no_default_user, track_files, bfds))
 
     _link_groups(states, groups, diags)
     for state in states:
@@ -85,6 +87,21 @@ def validate(config: Any, env: ValidationEnv) -> None:
         _validate_vs(state, diags)
 
     _script_security(config, diags)
+
+
+def _default_user_uses(config: Any) -> list:
+    """Where the checker configuration needs the default script user: quorum_up/quorum_down
+    and notify_up/notify_down without their own user (their keyword's line), MISC_CHECK
+    without one (its '}')."""
+    uses = []
+    for vs in config.virtual_server:
+        uses += [keyword_pos(vs, k) for k in ("quorum_up", "quorum_down")
+                 if getattr(vs, k) is not None and getattr(vs, k).user is None]
+        for rs in vs.real_server:
+            uses += [keyword_pos(rs, k) for k in ("notify_up", "notify_down")
+                     if getattr(rs, k) is not None and getattr(rs, k).user is None]
+            uses += [c.end_pos for c in rs.checkers if isinstance(c, MiscCheck) and c.misc_path and not c.user]
+    return uses
 
 
 # --------------------------------------------------------------------------- parse time
@@ -102,7 +119,7 @@ def _check_groups(vsgs, diags) -> dict[str, VirtualServerGroup]:
     return groups
 
 
-def _parse_time(vs: VirtualServer, env: ValidationEnv, gd, track_files, bfds) -> _Vs:
+def _parse_time(vs: VirtualServer, env: ValidationEnv, no_default_user: bool, track_files, bfds) -> _Vs:
     diags = env.diagnostics
     state = _Vs(vs)
     if vs.ip_family is not None:
@@ -135,7 +152,7 @@ def _parse_time(vs: VirtualServer, env: ValidationEnv, gd, track_files, bfds) ->
     for rs in vs.real_server:
         if rs.address is None:  # keepalived skipped the block
             continue
-        _check_checkers(state, rs, env, gd, track_files, bfds)
+        _check_checkers(state, rs, env, no_default_user, track_files, bfds)
         method = rs.lvs_method or vs.lb_kind
         if method is not None and method.method == "TUN":
             state.rs.append(rs)
@@ -173,7 +190,8 @@ def _check_conn(checker, rs: RealServer, diags) -> bool:
     return True
 
 
-def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, gd, track_files, bfds) -> None:
+def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, no_default_user: bool, track_files,
+                    bfds) -> None:
     diags = env.diagnostics
     fmt_rs = state.fmt_rs(rs)
     for checker in rs.checkers:
@@ -211,13 +229,9 @@ def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, gd, track_fi
             if checker.misc_path is None:
                 diags.add(GENERAL, "No script path has been specified for MISC_CHECKER - skipping",
                           checker.end_pos)
-            elif not checker.user:
-                drop, first = default_user_failure(gd, env)
-                if first:
-                    diags.add(GENERAL, first, checker.end_pos)
-                if drop:
-                    diags.add(GENERAL, f"Unable to set default user for misc script {_cmd_str(checker.misc_path)}"
-                                       " - removing", checker.end_pos)
+            elif not checker.user and no_default_user:
+                diags.add(GENERAL, f"Unable to set default user for misc script {_cmd_str(checker.misc_path)}"
+                                   " - removing", checker.end_pos)
         elif kind == "FILE_CHECK":
             if checker.track_file is None:
                 diags.add(GENERAL, "FILE_CHECK has no track_file specified - ignoring", checker.end_pos)

@@ -38,10 +38,13 @@ from keepalived_py.config.model.vrrp import (
 )
 from keepalived_py.config.model.vrrp_types import NotifyDeleted, TrackRef
 from keepalived_py.config.validate import keyword_pos
-from keepalived_py.config.validate.global_defs import default_user_failure
+from keepalived_py.config.validate.global_defs import first_default_user_use
 from keepalived_py.config.values import NotifyScript, split_command
 from keepalived_py.errors import SourcePos
 
+#: an instance's notify script keywords (a sync group has all but the last)
+_NOTIFY_KEYWORDS = ("notify_backup", "notify_master", "notify_fault", "notify_stop", "notify",
+                    "notify_master_rx_lower_pri")
 ARPHRD_ETHER = 1
 ARPHRD_LOOPBACK = 772
 IFF_MULTICAST = 0x1000
@@ -105,6 +108,8 @@ class _Checker:
         self.diags = env.diagnostics
         self.host = env.interfaces is not None and not _g(config, "dynamic_interfaces", False)
         self.nonexistent = False
+        #: keepalived cannot set the default script user: scripts without their own user go
+        self.no_default_user = False
         #: parse-time messages, put in file order by flush()
         self.pending: list[tuple[ConfigErr, str, SourcePos | None]] | None = []
 
@@ -125,13 +130,6 @@ class _Checker:
         for code, message, pos in pending:
             self.diags.add(code, message, pos)
 
-    def no_default_user(self, pos: SourcePos | None) -> bool:
-        """A script without a user of its own, when keepalived cannot set the default one."""
-        drop, first = default_user_failure(self.config.global_defs, self.env)
-        if first:
-            self.err(first, pos)
-        return drop
-
     def if_exists(self, name: str) -> bool:
         if not self.host:
             return True
@@ -143,6 +141,8 @@ class _Checker:
     # ----------------------------------------------------------------- phase 1
     def parse_phase(self) -> list[_Inst]:
         cfg = self.config
+        self.no_default_user = first_default_user_use(getattr(cfg, "global_defs", None), self.env,
+                                                      self._default_user_uses(), self.err)
         self.scripts = self._vrrp_scripts()
         self.files = self._track_files()
         self.processes = self._track_processes()
@@ -172,11 +172,24 @@ class _Checker:
             if vs.user and self.host and not _user_ok(vs.user):
                 self.err(f"Unable to set uid/gid for script {vs.script}", vs.pos)
                 continue
-            if not vs.user and self.no_default_user(vs.end_pos):
+            if not vs.user and self.no_default_user:
                 self.err(f"Unable to set default user for vrrp script {vs.name} - removing", vs.end_pos)
                 continue
             found.setdefault(vs.name, vs)
         return found
+
+    def _default_user_uses(self) -> list[SourcePos | None]:
+        """Where the vrrp configuration needs the default script user: each notify script
+        without its own user (its keyword's line) and each vrrp_script without one (its '}')."""
+        cfg = self.config
+        uses = [vs.end_pos for vs in getattr(cfg, "vrrp_script", ()) if vs.script and not vs.user]
+        for block in (*getattr(cfg, "vrrp_instance", ()), *getattr(cfg, "vrrp_sync_group", ())):
+            for keyword in (*_NOTIFY_KEYWORDS, "notify_deleted"):
+                script = getattr(block, keyword, None)
+                script = getattr(script, "script", None) if isinstance(script, NotifyDeleted) else script
+                if isinstance(script, NotifyScript) and script.user is None:
+                    uses.append(keyword_pos(block, keyword))
+        return uses
 
     def _track_files(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -477,8 +490,7 @@ class _Checker:
         notifies: list[NotifyScript] = []
         for st in insts:
             vi = st.cfg
-            for attr in ("notify_backup", "notify_master", "notify_fault", "notify_stop", "notify",
-                         "notify_master_rx_lower_pri"):
+            for attr in _NOTIFY_KEYWORDS:
                 script = getattr(vi, attr)
                 if script is not None:
                     notifies.append(script)

@@ -153,3 +153,40 @@ def test_keyword_handler_messages_name_the_keyword_line(monkeypatch):
         "(Line 11) Virtual server specified family inet conflicts with server family",
         "Virtual server [2001:db8::1]:tcp:80: no forwarding method set, setting default NAT",
     }
+
+
+NO_DEFAULT_USER = [
+    ("global/bad_default_script_user_notify.conf", {
+        "(Line 32) Unable to set default user keepalived_script for script",
+        "(Line 32) Unable to set default user for misc script '/bin/true' - removing",
+        "(Line 10) Unable to set default user for vrrp script chk - removing",
+        "Sync group SG has only 1 virtual router(s) - this probably isn't what you want",
+        "Virtual server [192.0.2.1]:tcp:80: no scheduler set, setting default 'wlc'",
+        "Virtual server [192.0.2.1]:tcp:80: no forwarding method set, setting default NAT",
+    }),
+    ("global/bad_default_script_user_startup.conf", {
+        "(Line 6) Unable to set default user keepalived_script for script",
+        "(Line 6) Invalid startup script",
+    }),
+    ("vrrp/bad_default_script_user_notify.conf", {
+        "(Line 13) Unable to set default user keepalived_script for script",
+    }),
+]
+
+
+@pytest.mark.parametrize("name, expected", NO_DEFAULT_USER)
+def test_the_default_user_is_first_needed_where_keepalived_reads_it(name, expected, monkeypatch):
+    """The first script without a user of its own, in keepalived's reading order (global_defs,
+    then the checker's configuration, then vrrp's; file order within each), says why."""
+    from keepalived_py.config.validate import global_defs as global_validate
+
+    monkeypatch.setattr(global_validate, "_user_exists", lambda name: name != "keepalived_script")
+    assert diagnostics(CONFIGS / name, monkeypatch) == expected
+
+
+def test_nothing_is_said_when_the_default_user_exists(monkeypatch):
+    from keepalived_py.config.validate import global_defs as global_validate
+
+    monkeypatch.setattr(global_validate, "_user_exists", lambda name: True)
+    texts = diagnostics(CONFIGS / "global" / "bad_default_script_user_notify.conf", monkeypatch)
+    assert not any("default user" in t for t in texts)
