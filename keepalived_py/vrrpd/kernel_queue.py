@@ -28,6 +28,7 @@ from keepalived_py.vrrpd.ops import (
     FirewallStop,
     KernelOp,
     LinkUpdate,
+    Mark,
     RemoveAddress,
     RemoveRoute,
     RemoveRule,
@@ -98,6 +99,8 @@ class KernelQueue:
                 await self._firewall(op)
             case LinkUpdate(action=act):
                 await self.link_update(act)
+            case Mark(done=done):
+                done()
 
     async def _firewall(self, op: FirewallState | FirewallConfig | FirewallStop) -> None:
         fw = self.firewall

@@ -8,6 +8,7 @@ static_* entries, None at shutdown), used only in error lines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,8 +94,17 @@ class FirewallStop:
     owner: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Call `done()` once everything queued before is applied (a master transition's
+    timers are armed from then on, as keepalived re-arms them after the work)."""
+
+    done: Callable[[], None]
+    owner: str | None = None
+
+
 KernelOp = (AddAddress | RemoveAddress | AddRoute | RemoveRoute | AddRule | RemoveRule | LinkUpdate
-            | FirewallState | FirewallConfig | FirewallStop)
+            | FirewallState | FirewallConfig | FirewallStop | Mark)
 
 
 def describe(op: KernelOp) -> str:
@@ -120,6 +130,8 @@ def describe(op: KernelOp) -> str:
             verb, item = "firewall", "start" if start else "reload"
         case FirewallStop():
             verb, item = "firewall", "stop"
+        case Mark():
+            verb, item = "mark", ""
     return f"{verb} {item}"
 
 

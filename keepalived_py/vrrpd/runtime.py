@@ -59,7 +59,7 @@ from keepalived_py.vrrp.events import (
     TimerExpired,
     TrackingChanged,
 )
-from keepalived_py.vrrp.machine import State, VrrpInstance
+from keepalived_py.vrrp.machine import ADVERT_TIMER, GARP_DELAY_TIMER, State, VrrpInstance
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
@@ -73,6 +73,7 @@ from keepalived_py.vrrpd.ops import (
     AddRoute,
     AddRule,
     LinkUpdate,
+    Mark,
     RemoveAddress,
     RemoveRoute,
     RemoveRule,
@@ -91,6 +92,7 @@ from keepalived_py.vrrpd.reload import diff
 from keepalived_py.vrrpd.sockets import Received, SocketPool, VrrpSocket
 
 AH_HEADER_LEN = 24
+_ANCHORED = frozenset({ADVERT_TIMER, GARP_DELAY_TIMER})
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR,
            "DEBUG": logging.DEBUG}
 
@@ -103,6 +105,7 @@ class Running:
     tx: VrrpSocket | None = None
     group_joined: Any = None
     timers: dict[str, Any] = field(default_factory=dict)
+    deferred: dict[str, float] = field(default_factory=dict)  # timers armed after the work
     sync: SyncGroup | None = None
 
     @property
@@ -170,6 +173,7 @@ class VrrpRuntime:
         self._drop_log = DropLogLimiter()
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
         self.mail = mail
+        self._anchoring: set[str] = set()
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
 
     # ================================================================== lifecycle
@@ -447,6 +451,7 @@ class VrrpRuntime:
         for handle in run.timers.values():
             handle.cancel()
         run.timers.clear()
+        run.deferred.clear()
 
     # ---------------------------------------------------------------- packets
     def _on_packet(self, pkt: Received) -> None:
@@ -520,12 +525,29 @@ class VrrpRuntime:
         # and removed after a leaving MASTER's VIPs are gone (vrrp_handle_accept_mode)
         states = self.firewall.states(actions)
         self.firewall.before(states)
+        # a master transition (VIPs and GARP/NA in one batch): keepalived re-arms its advert
+        # and garp_delay timers once the addresses are set and the frames sent, so their
+        # time counts from then (vrrp_state_master_tx)
+        adding = {a.instance for a in actions if isinstance(a, AddAddresses)}
+        self._anchoring = {a.instance for a in actions if isinstance(a, SendGarp | SendNa)} & adding
         for act in actions:
             try:
                 self._execute_one(act)
             except Exception:  # noqa: BLE001
                 self.log.exception(f"error executing {type(act).__name__}")
         self.firewall.after(states)
+        anchoring, self._anchoring = self._anchoring, set()
+        for name in anchoring:
+            self.kernel.put(Mark(lambda n=name, t0=self.clock.now(): self._arm_deferred(n, t0), name))
+
+    def _arm_deferred(self, name: str, t0: float) -> None:
+        run = self.by_name.get(name)
+        if run is None or self._stopping:
+            return
+        shift = max(0.0, self.clock.now() - t0)
+        for timer, at in run.deferred.items():
+            run.timers[timer] = self.scheduler.call_at(at + shift, self._timer_fired, name, timer, at + shift)
+        run.deferred.clear()
 
     def _configure_extras(self, config: KeepalivedConfig, start: bool) -> None:
         """GARP pacing, smtp_alert and the nftables filter follow the configuration."""
@@ -548,7 +570,10 @@ class VrrpRuntime:
                 old = run.timers.pop(timer, None)
                 if old is not None:
                     old.cancel()
-                if at is not None and not self._stopping:
+                run.deferred.pop(timer, None)
+                if at is not None and name in self._anchoring and timer in _ANCHORED:
+                    run.deferred[timer] = at
+                elif at is not None and not self._stopping:
                     run.timers[timer] = self.scheduler.call_at(at, self._timer_fired, name, timer, at)
             case SendAdvert():
                 self._send_advert(act)
