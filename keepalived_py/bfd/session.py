@@ -157,6 +157,13 @@ class Session:
     def _schedule_tx(self, now: int) -> None:
         self.tx_at = now + self.jittered(self.local_tx_us)
 
+    def _hasten_tx(self, now: int) -> None:
+        """After the interval shrank: the next packet no later than the new interval
+        allows, and never later than it was already due (the peer's detection time is
+        running on the old rate)."""
+        if self.tx_at is not None:
+            self.tx_at = min(self.tx_at, now + self.jittered(self.local_tx_us))
+
     def _idle_tx(self) -> None:
         self.local_tx_us = max(self.cfg.idle_tx_us, self.remote_min_rx_us)
 
@@ -188,8 +195,7 @@ class Session:
         if target < self.local_tx_us:
             self.local_tx_us = target
             self.remote_detect_us = self.cfg.multiplier * target
-            if self.tx_at is not None:
-                self._schedule_tx(now)
+            self._hasten_tx(now)
 
     def _start_poll(self, out: list[Action]) -> None:
         out.append(Log("detail", f"({self.name}) Starting poll sequence"))
@@ -283,8 +289,8 @@ class Session:
             self.remote_tx_us = max(self.cfg.min_rx_us, self.remote_min_tx_us)
         self.detect_us = self.remote_mult * self.remote_tx_us
         self.remote_detect_us = self.cfg.multiplier * self.local_tx_us
-        if self.local_tx_us < old_local_tx and self.tx_at is not None:
-            self._schedule_tx(now)
+        if self.local_tx_us < old_local_tx:
+            self._hasten_tx(now)
         if self.detect_us != old_detect:
             out.append(Log("info", f"{'':{len(self.name) + 2}} Detection time is {self.detect_us} us "
                                    f"(was {old_detect} us)"))
