@@ -65,6 +65,8 @@ class InstancePlan:
     garp_interval_s: float
     gna_interval_s: float
     model: VrrpInstanceModel = field(compare=False)
+    #: the socket receive buffer share: ("size", bytes), ("mtu", multiplier) or None
+    rx_buf: tuple[str, int] | None = None
 
     @property
     def interface(self) -> str:
@@ -245,7 +247,31 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         address_no_track=no_track, routes=routes, rules=rules, vmac=vmac,
         unicast_ttl=inst.unicast_ttl if inst.unicast_ttl is not None else 255,
         accept=inst.effective_accept(g.vrrp_strict, g.vrrp_version), strict=strict,
-        garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst)
+        garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst,
+        rx_buf=_rx_buf(inst, g, family, version, auth_type, len(vips)))
+
+
+def _rx_buf(inst: VrrpInstanceModel, g: GlobalDefs, family: int, version: int, auth: AuthType,
+            nvips: int) -> tuple[str, int] | None:
+    """vrrp_scheduler.c: kernel_rx_buf_size, else vrrp_rx_bufs_policy's size, ADVERT
+    (multiplier x the advert's length: vrrp_adv_len) or MTU (multiplier x the MTU)."""
+    if inst.kernel_rx_buf_size:
+        return "size", inst.kernel_rx_buf_size
+    pol = g.vrrp_rx_bufs_policy
+    if pol is None:
+        return None
+    if pol.size:
+        return "size", pol.size
+    mult = g.vrrp_rx_bufs_multiplier
+    if pol.policy == "ADVERT":
+        if family == 4:
+            length = 8 + (8 if version == 2 else 0) + 4 * nvips + 20 + (24 if auth == AuthType.AH else 0)
+        else:
+            length = 8 + 16 * nvips
+        return "size", mult * length
+    if pol.policy == "MTU":
+        return "mtu", mult
+    return None
 
 
 def our_vmacs(config: KeepalivedConfig) -> frozenset[str]:

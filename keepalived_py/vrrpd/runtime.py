@@ -106,11 +106,26 @@ class Running:
     group_joined: Any = None
     timers: dict[str, Any] = field(default_factory=dict)
     deferred: dict[str, float] = field(default_factory=dict)  # timers armed after the work
+    rx_buf: int = 0  # this instance's share of its socket's receive buffer
     sync: SyncGroup | None = None
 
     @property
     def name(self) -> str:
         return self.plan.name
+
+
+def _rx_buf_bytes(plan: InstancePlan) -> int:
+    """The plan's receive buffer share in bytes (MTU policy: read the interface's MTU)."""
+    if plan.rx_buf is None:
+        return 0
+    kind, n = plan.rx_buf
+    if kind == "mtu":
+        try:
+            with open(f"/sys/class/net/{plan.interface}/mtu") as f:
+                return n * int(f.read().strip())
+        except (OSError, ValueError):
+            return 0
+    return n
 
 
 class LoopScheduler:
@@ -314,7 +329,8 @@ class VrrpRuntime:
         proto = IPPROTO_AH if params.auth_type == AuthType.AH else IPPROTO_VRRP
         group = None if params.unicast else params.mcast_group
         run.group_joined = group
-        run.rx = self.pool.acquire(plan.interface, link.index, plan.family, proto, group)
+        run.rx_buf = _rx_buf_bytes(plan)
+        run.rx = self.pool.acquire(plan.interface, link.index, plan.family, proto, group, run.rx_buf)
         if plan.xmit_interface != plan.interface:
             run.tx = self.pool.acquire(plan.xmit_interface, xlink.index, plan.family, proto)
         else:
@@ -358,7 +374,7 @@ class VrrpRuntime:
     async def _destroy(self, run: Running, remove_vmac: bool) -> None:
         self._cancel_timers(run)
         if run.rx is not None:
-            self.pool.release(run.rx, run.group_joined)
+            self.pool.release(run.rx, run.group_joined, run.rx_buf)
         if run.tx is not None and run.tx is not run.rx:
             self.pool.release(run.tx)
         run.rx = run.tx = None

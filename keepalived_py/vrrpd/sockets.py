@@ -19,6 +19,7 @@ starve timers: the loop returns to its timer queue between bursts.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 from collections.abc import Callable
@@ -70,6 +71,7 @@ class VrrpSocket:
     sock: socket.socket
     groups: dict[IPAddr, int] = field(default_factory=dict)  # group -> users
     users: int = 0
+    rx_buf: int = 0  # the sum of its instances' receive buffer shares (0: RCVBUF)
     stats: SocketStats = field(default_factory=SocketStats)
 
     def join(self, group: IPAddr) -> None:
@@ -195,7 +197,10 @@ class SocketPool:
         self.sockets: dict[tuple[str, int, int], VrrpSocket] = {}
 
     def acquire(self, ifname: str, ifindex: int, family: int, protocol: int = IPPROTO_VRRP,
-                group: IPAddr | None = None) -> VrrpSocket:
+                group: IPAddr | None = None, rx_buf: int = 0) -> VrrpSocket:
+        """`rx_buf`: this instance's share of the receive buffer (kernel_rx_buf_size or
+        vrrp_rx_bufs_policy); keepalived sizes a shared socket to the sum of its
+        instances' shares, and leaves it alone when that is 0 (we keep RCVBUF then)."""
         key = (ifname, family, protocol)
         vs = self.sockets.get(key)
         if vs is not None and vs.ifindex != ifindex:  # interface re-created: new socket
@@ -207,13 +212,24 @@ class SocketPool:
             self.sockets[key] = vs
             self._loop.add_reader(sock.fileno(), self._readable, vs)
         vs.users += 1
+        if rx_buf:
+            vs.rx_buf += rx_buf
+            self._set_rx_buf(vs)
         if group is not None:
             vs.join(group)
         return vs
 
-    def release(self, vs: VrrpSocket, group: IPAddr | None = None) -> None:
+    @staticmethod
+    def _set_rx_buf(vs: VrrpSocket) -> None:
+        with contextlib.suppress(OSError):  # keepalived logs it and goes on
+            vs.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, vs.rx_buf or RCVBUF)
+
+    def release(self, vs: VrrpSocket, group: IPAddr | None = None, rx_buf: int = 0) -> None:
         if group is not None:
             vs.leave(group)
+        if rx_buf and vs.users > 1:
+            vs.rx_buf = max(0, vs.rx_buf - rx_buf)
+            self._set_rx_buf(vs)
         vs.users -= 1
         key = (vs.ifname, vs.family, vs.protocol)
         if vs.users <= 0 and self.sockets.get(key) is vs:
@@ -237,6 +253,8 @@ class SocketPool:
             for group, users in groups.items():
                 vs.join(group)
                 vs.groups[group] = users
+            if vs.rx_buf:
+                self._set_rx_buf(vs)
             self._loop.add_reader(vs.sock.fileno(), self._readable, vs)
             n += 1
         return n
