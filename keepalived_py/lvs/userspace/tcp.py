@@ -25,6 +25,7 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable
+from typing import cast
 
 from keepalived_py.log import get_logger
 from keepalived_py.lvs.table import PROTO_TCP, ServiceKey
@@ -96,7 +97,7 @@ class _ClientSide(asyncio.Protocol):
         self.pipe: _Pipe | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)     # uvloop's are not subclasses
         lst = self.listener
         if len(lst.pipes) >= lst.max_conns:
             lst.refused += 1
@@ -131,7 +132,7 @@ class _ClientSide(asyncio.Protocol):
         if pipe.closed:
             transport.abort()
             return
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)
         transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
         pipe.server = transport
         self.listener.balancer.established(pipe.conn)
