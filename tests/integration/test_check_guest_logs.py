@@ -1,7 +1,8 @@
 """Our checker log lines beside real keepalived 2.2.7's, in the qemu guest (real IPVS): the same
-configuration, the same real servers on loopback, the same story - all up, one listener stops,
-it comes back, stop. Every line operators grep for that keepalived writes, we write too (as a
-multiset: the order between servers depends on timing)."""
+configuration, the same real servers on loopback, the same story - all up, servers stop, they
+come back, stop. Every line operators grep for that keepalived writes, we write too (as a
+multiset: the order between servers depends on timing). Two stories: TCP/HTTP/MISC with quorum
+and a sorry server; SMTP/DNS/UDP/PING."""
 
 from __future__ import annotations
 
@@ -187,10 +188,10 @@ PATTERNS = [r"TCP connection to .*", r"TCP_CHECK on service .*", r"Remote Web se
             r"Misc check for .*", r"Changing weight from .*"]
 
 
-def relevant(lines: list[str]) -> Counter:
+def relevant(lines: list[str], patterns: list[str] = PATTERNS) -> Counter:
     out: Counter = Counter()
     for line in lines:
-        for pat in PATTERNS:
+        for pat in patterns:
             m = re.search(pat, line)
             if m:
                 out[m.group(0).strip()] += 1
@@ -213,6 +214,199 @@ def test_checker_log_lines_match_keepalived():
     ka, py = relevant(r["ka"]), relevant(r["py"])
     print("compared lines (count, text):\n" + "\n".join(f"  {n} {t}" for t, n in sorted(ka.items())))
     assert ka, "\n".join(r["ka"])
+    missing = ka - py
+    extra = py - ka
+    assert not missing and not extra, (f"keepalived only: {dict(missing)}\nours only: {dict(extra)}\n"
+                                       f"keepalived:\n" + "\n".join(r["ka"]) + "\nours:\n" + "\n".join(r["py"]))
+
+
+CONF_PROTOCOLS = """
+global_defs {
+    router_id kpycheck2
+}
+virtual_server 192.0.2.1 8080 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.5 8080 {
+        SMTP_CHECK {
+            helo_name probe.example
+            connect_timeout 2
+            retry 0
+            warmup 0
+        }
+    }
+    real_server 127.0.0.6 8080 {
+        DNS_CHECK {
+            type A
+            name example.org
+            connect_timeout 2
+            retry 0
+            warmup 0
+        }
+    }
+    real_server 127.0.0.7 8080 {
+        UDP_CHECK {
+            payload 6b7079
+            require_reply 6b7079
+            connect_timeout 2
+            retry 0
+            warmup 0
+        }
+    }
+    real_server 127.0.0.8 8080 {
+        PING_CHECK {
+            connect_timeout 2
+            retry 0
+            warmup 0
+        }
+    }
+}
+"""
+
+#: SMTP, DNS and UDP servers on loopback in the guest; the same story for keepalived and us:
+#: all up, the three stop, they return, stop
+SCENARIO_PROTOCOLS = r'''
+import asyncio, json, os, re, signal, subprocess, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+SCRATCH = os.environ.get("KPY_SCRATCH", "/run/kpy")
+CONF = os.path.join(SCRATCH, "protocols.conf")
+SERVE = r"""
+import socket, socketserver, sys
+kind, addr = sys.argv[1], sys.argv[2]
+if kind == "smtp":
+    class H(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.wfile.write(b"220 hi\r\n"); self.rfile.readline()
+            self.wfile.write(b"250 ok\r\n"); self.rfile.readline()
+            self.wfile.write(b"221 bye\r\n")
+    socketserver.TCPServer.allow_reuse_address = True
+    socketserver.TCPServer((addr, 8080), H).serve_forever()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, 8080))
+open("/tmp/kpy-ready-" + kind, "w").close()
+while True:
+    data, peer = s.recvfrom(2048)
+    if kind == "dns":
+        data = data[:2] + b"\x81\x80" + data[4:]
+    s.sendto(data, peer)
+"""
+
+def start(kind, addr):
+    ready = "/tmp/kpy-ready-" + kind
+    if os.path.exists(ready):
+        os.unlink(ready)
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, kind, addr])
+    t0 = time.time()
+    import socket
+    while time.time() - t0 < 60:
+        if kind == "smtp":
+            try:
+                socket.create_connection((addr, 8080), timeout=1).close()
+                return proc
+            except OSError:
+                pass
+        elif os.path.exists(ready):
+            return proc
+        time.sleep(0.1)
+    raise SystemExit(f"{kind} server did not come up")
+
+ADDRS = {"smtp": "127.0.0.5", "dns": "127.0.0.6", "udp": "127.0.0.7"}
+servers = {k: start(k, a) for k, a in ADDRS.items()}
+
+def wait_for(get_lines, pattern, since, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if any(re.search(pattern, l) for l in get_lines()[since:]):
+            return True
+        time.sleep(0.2)
+    return False
+
+def story(get_lines, stop):
+    ok = wait_for(get_lines, r"Remote SMTP server \[127\.0\.0\.5\]:tcp:8080 succeed", 0)
+    ok &= wait_for(get_lines, r"UDP connection to \[127\.0\.0\.7\]:tcp:8080 success", 0)
+    ok &= wait_for(get_lines, r"ICMP connection to \[127\.0\.0\.8\]:tcp:8080 success", 0)
+    time.sleep(2.5)                  # DNS logs nothing on success: give it its first runs
+    mark = len(get_lines())
+    for k in list(servers):
+        servers[k].kill(); servers[k].wait()
+    ok &= wait_for(get_lines, r"SMTP_CHECK .*127\.0\.0\.5", mark)
+    ok &= wait_for(get_lines, r"DNS_CHECK \(\[127\.0\.0\.6\]", mark)
+    ok &= wait_for(get_lines, r"UDP_CHECK on service \[127\.0\.0\.7\]", mark)
+    mark = len(get_lines())
+    for k, a in ADDRS.items():
+        servers[k] = start(k, a)
+    ok &= wait_for(get_lines, r"Adding service \[127\.0\.0\.5\]", mark)
+    ok &= wait_for(get_lines, r"Adding service \[127\.0\.0\.6\]", mark)
+    ok &= wait_for(get_lines, r"Adding service \[127\.0\.0\.7\]", mark)
+    time.sleep(1.5)
+    stop()
+    return ok
+
+result = {}
+log_path = "/tmp/ka-protocols.log"
+with open(log_path, "w") as log:
+    ka = subprocess.Popen(["keepalived", "-n", "-l", "-D", "-C", "-f", CONF, "-p", "/tmp/ka-p.pid",
+                           "-c", "/tmp/ka-p-check.pid", "-r", "/tmp/ka-p-vrrp.pid"],
+                          stdout=log, stderr=subprocess.STDOUT)
+    def ka_lines():
+        return open(log_path, errors="replace").read().splitlines()
+    def ka_stop():
+        ka.send_signal(signal.SIGTERM)
+        ka.wait(20)
+    result["ka_ok"] = story(ka_lines, ka_stop)
+result["ka"] = ka_lines()
+from keepalived_py.check import spec as specmod
+from keepalived_py.check.quorum import Log, Pool
+from keepalived_py.check.scheduler import Scheduler
+from keepalived_py.clock import MonotonicClock
+from keepalived_py.config.loader import load_text
+ours = []
+vss, specs = specmod.build(load_text(open(CONF).read()).config)
+stop_flag = threading.Event()
+def run_ours():
+    async def main():
+        sched = Scheduler(specs, Pool(vss), clock=MonotonicClock(),
+                          emit=lambda ds: ours.extend(d.text for d in ds if isinstance(d, Log)))
+        sched.start()
+        task = asyncio.get_running_loop().create_task(sched.run())
+        while not stop_flag.is_set():
+            await asyncio.sleep(0.1)
+        await sched.stop()
+        await task
+    asyncio.run(main())
+t = threading.Thread(target=run_ours)
+t.start()
+def our_stop():
+    stop_flag.set()
+    t.join(30)
+result["py_ok"] = story(lambda: list(ours), our_stop)
+result["py"] = list(ours)
+for p in servers.values():
+    p.kill()
+print("KPY-CHECK-LOGS " + json.dumps(result))
+'''
+
+PROTOCOL_PATTERNS = [r"Remote SMTP server .*", r"SMTP_CHECK .*", r"DNS_CHECK .*", r"UDP connection to .*",
+                     r"UDP_CHECK on service .*", r"ICMP connection to .*", r"ICMP CHECK on service .*"]
+
+
+def test_protocol_checker_log_lines_match_keepalived():
+    need_guest()
+    keepalived_binary()
+    from conformance.guest import run_in_guest
+
+    res = run_in_guest([f"cd {REPO} && {REPO}/.venv/bin/python $KPY_SCRATCH/scenario.py {REPO}"],
+                       timeout=400, files={"protocols.conf": CONF_PROTOCOLS, "scenario.py": SCENARIO_PROTOCOLS})
+    line = next((x for x in res.stdout.splitlines() if x.startswith("KPY-CHECK-LOGS ")), None)
+    assert line, f"no result (rc {res.returncode}):\n{res.stdout[-3000:]}\n{res.console[-2000:]}"
+    r = json.loads(line[len("KPY-CHECK-LOGS "):])
+    assert r["ka_ok"], "\n".join(r["ka"])
+    assert r["py_ok"], "\n".join(r["py"])
+    patterns = PATTERNS + PROTOCOL_PATTERNS
+    ka, py = relevant(r["ka"], patterns), relevant(r["py"], patterns)
+    print("compared lines (count, text):\n" + "\n".join(f"  {n} {t}" for t, n in sorted(ka.items())))
     missing = ka - py
     extra = py - ka
     assert not missing and not extra, (f"keepalived only: {dict(missing)}\nours only: {dict(extra)}\n"
