@@ -146,7 +146,12 @@ def play(impl: str, *, with_trackers: bool) -> dict:
         task = asyncio.create_task(ours(stop)) if with_trackers else None
         with Lab("bridge lan 192.0.2.0/24\nrouter r1 lan\n") as lab:
             daemon = lab.start_daemon("r1", get(impl), text)
-            await asyncio.sleep(6)
+            # the steps below are timed from the daemon being up (Python start-up takes 1-4 s
+            # on a loaded machine): by then + 4 s every script has its first result (chk4
+            # times out at 2 s), before chk starts failing
+            await asyncio.to_thread(wait_until, lambda: "Entering BACKUP STATE" in daemon.output(), 30,
+                                    what=lambda: daemon.output()[-2000:])
+            await asyncio.sleep(4)
             (d / "state").write_text("1")
             await asyncio.sleep(2.5)
             (d / "tf").write_text("5\n")
@@ -317,7 +322,10 @@ def play_sync(impl: str) -> dict:
     try:
         with Lab("bridge lan 192.0.2.0/24\nrouter r1 lan\n") as lab:
             daemon = lab.start_daemon("r1", get(impl), SYNC_CONFIG.format(d=d))
-            time.sleep(6)
+            # from both instances being MASTER (a Python start-up takes 1-4 s when loaded)
+            wait_until(lambda: all(f"({i}) Entering MASTER STATE" in daemon.output() for i in ("VI_1", "VI_2")),
+                       30, what=lambda: daemon.output()[-2000:])
+            time.sleep(1)
             (d / "state").write_text("1")
             time.sleep(3)
             (d / "state").write_text("0")
