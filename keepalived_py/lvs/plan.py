@@ -18,6 +18,11 @@ ipvs_group_cmd), including what a reader may not expect:
 - tunnel type/port/flags reach the kernel only for TUN (libipvs sends them only then);
 - a down real server with inhibit_on_failure stays with weight 0; while the quorum is down and
   a sorry server is configured, the sorry server (weight 1) replaces the alive real servers.
+
+Not modelled (the config models keep no keyword order): keepalived takes sh-port/mh-* only
+when lb_algo came earlier in the block, and a persistence_granularity before
+persistence_timeout sets 360 that the later keyword overrides; here the block's final values
+count, as if lb_algo came first.
 """
 
 from __future__ import annotations
