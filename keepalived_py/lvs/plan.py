@@ -20,9 +20,9 @@ ipvs_group_cmd), including what a reader may not expect:
   a sorry server is configured, the sorry server (weight 1) replaces the alive real servers.
 
 Not modelled (the config models keep no keyword order): keepalived takes sh-port/mh-* only
-when lb_algo came earlier in the block, and a persistence_granularity before
-persistence_timeout sets 360 that the later keyword overrides; here the block's final values
-count, as if lb_algo came first.
+when lb_algo came earlier in the block, and reads persistence_granularity as IPv4 or IPv6
+by the family known when it meets it; here the block's final values count, as if lb_algo and
+the address family came first.
 """
 
 from __future__ import annotations
