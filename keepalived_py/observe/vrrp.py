@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from keepalived_py.vrrp.machine import State
+from keepalived_py.vrrp.packet import Family
 from keepalived_py.vrrp.snapshot import AddressView, InstanceSettings, InstanceSnapshot
 
 # keepalived's VRRP_STATE_* numbers, as keepalived.json writes "state" / "wantstate"
@@ -65,43 +66,127 @@ def stats_text(snaps: Sequence[InstanceSnapshot]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def data_text(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> str:
-    """The '------< VRRP Topology >------' section of keepalived.data."""
-    lines = ["------< VRRP Topology >------"]
-    for s in snaps:
-        lines += [
-            f" VRRP Instance = {s.name}",
-            f"   State = {s.state.value}",
-            f"   Wantstate = {s.wantstate.value}",
-            f"   Interface = {s.interface}",
-            f"   Using src_ip = {s.source}",
+STATE_WORDS: dict[State, str] = {State.INIT: "INIT", State.BACKUP: "BACKUP", State.MASTER: "MASTER",
+                                 State.FAULT: "FAULT", State.STOP: "STOP"}
+
+
+def _stamp(us: int) -> str:
+    sec, usec = divmod(us, 1_000_000)
+    return f"{sec}.{usec:06d} ({ctime_us(us)})"
+
+
+def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
+    """One instance of keepalived.data's VRRP Topology, in vrrp_data.c dump_vrrp()'s order.
+    Lines about keepalived's internals we do not have (socket fds) are left out."""
+    c = _settings(s)
+    v6 = s.family is not Family.INET
+    out = [f" VRRP Instance = {s.name}", f"   VRRP Version = {s.version}"]
+    if s.sync_group:
+        out.append(f"   Sync group = {s.sync_group}")
+    if v6:
+        out.append("   Using Native IPv6")
+    out.append(f"   State = {STATE_WORDS[s.state]}")
+    if s.state == State.BACKUP:
+        # no master heard yet: keepalived's inet_ntop fails on the empty address -> "(null)"
+        master = "(null)" if s.master_saddr is None else str(s.master_saddr)
+        out += [f"   Master router = {master}", f"   Master priority = {s.master_priority}"]
+        if s.version == 3:
+            out.append(f"   Master advert int = {s.master_adver_int_us / 1e6:.2f} sec")
+    if s.unicast_peers:
+        out += ["   Flags:", "     Using unicast"]
+    else:
+        out.append("   Flags: none")
+    out += [f"   Wantstate = {STATE_WORDS[s.wantstate]}",
+            "   Number of config faults = 0",
+            f"   Number of interface and track script faults = {s.num_script_if_fault}",
+            f"   Number of track scripts init = {s.num_script_init}"]
+    transition = wall_us(s.last_transition, wall_offset)
+    if transition is not None:
+        out.append(f"   Last transition = {_stamp(transition)}")
+    sands = wall_us(s.sands, wall_offset)
+    out.append("   Read timeout = DISABLED" if sands is None else f"   Read timeout = {_stamp(sands)}")
+    out.append(f"   Master down timer = {s.ms_down_timer_us} usecs")
+    if c.vmac_ifname:
+        out.append(f"   Use VMAC, i/f name {c.vmac_ifname}, is_up = true, xmit_base = false")
+    out.append(f"   Interface = {s.interface}")
+    if c.dont_track_primary:
+        out.append("   VRRP interface tracking disabled")
+    if c.skip_check_adv_addr:
+        out.append("   Skip checking advert IP addresses")
+    if c.strict_mode:
+        out.append("   Enforcing strict VRRP compliance")
+    src = "(none)" if s.source is None else str(s.source)
+    out.append(f"   Using src_ip = {src}{' (from configuration)' if c.source_from_config else ''}")
+    if c.mcast_dst is not None:
+        out.append(f"   Multicast address {c.mcast_dst}")
+    out += [f"   Gratuitous ARP delay = {int(c.garp_delay_s)}",
+            f"   Gratuitous ARP repeat = {c.garp_rep}",
+            f"   Gratuitous ARP refresh = {int(c.garp_refresh_s)}",
+            f"   Gratuitous ARP refresh repeat = {c.garp_refresh_rep}",
+            f"   Gratuitous ARP lower priority delay = {int(c.garp_lower_prio_delay_s)}",
+            f"   Gratuitous ARP lower priority repeat = {c.garp_lower_prio_rep}",
+            f"   Down timer adverts = {c.down_timer_adverts}",
+            "   Send advert after receive lower priority advert = "
+            f"{'false' if c.lower_prio_no_advert else 'true'}",
+            "   Send advert after receive higher priority advert = "
+            f"{'true' if c.higher_prio_send_advert else 'false'}",
             f"   Virtual Router ID = {s.vrid}",
             f"   Priority = {s.base_priority}",
             f"   Effective priority = {s.effective_priority}",
-            f"   Advert interval = {s.advert_int_s} sec",
-            f"   VRRP Version = {s.version}",
-        ]
-        if s.state == State.BACKUP:
-            # keepalived's vrrp_print_data: the master's view only while BACKUP
-            lines += [f"   Master router = {s.master_saddr}",
-                      f"   Master priority = {s.master_priority}"]
-            if s.version == 3:
-                lines.append(f"   Master advert int = {s.master_adver_int_us / 1e6:.2f} sec")
-        transition = wall_us(s.last_transition, wall_offset)
-        if transition is not None:
-            sec, usec = divmod(transition, 1_000_000)
-            lines.append(f"   Last transition = {sec}.{usec:06d} ({ctime_us(transition)})")
-        lines += [
-            f"   Preempt = {'disabled' if s.nopreempt else 'enabled'}",
-            f"   Preempt delay = {s.preempt_delay_s} secs",
-        ]
-        if s.sync_group:
-            lines.append(f"   Sync group = {s.sync_group}")
-        if s.unicast_peers:
-            lines.append(f"   Unicast Peer = {len(s.unicast_peers)}")
-            lines += [f"     {p}" for p in s.unicast_peers]
-        lines.append(f"   Virtual IP = {len(s.virtual_ipaddress)}")
-        lines += [f"     {v} dev {s.interface}" for v in s.virtual_ipaddress]
+            f"   Total priority = {s.total_priority if s.total_priority is not None else s.effective_priority}"]
+    if s.version == 2:
+        out.append(f"   Advert interval = {int(s.advert_int_s)} sec")
+    else:
+        out.append(f"   Advert interval = {round(s.advert_int_s * 1000)} milli-sec")
+    if s.state == State.BACKUP and s.version == 3:
+        out.append(f"   Master advert interval = {s.master_adver_int_us // 1000} milli-sec")
+    out += [f"   Accept = {'enabled' if c.accept else 'disabled'}",
+            f"   Preempt = {'disabled' if s.nopreempt else 'enabled'}"]
+    if s.preempt_delay_s:
+        out.append(f"   Preempt delay = {s.preempt_delay_s:g} secs")
+    out.append(f"   Promote_secondaries = {'enabled' if c.promote_secondaries else 'disabled'}")
+    if c.auth_type:
+        out.append(f"   Authentication type = {'IPSEC_AH' if c.auth_type == 2 else 'SIMPLE_PASSWORD'}")
+        if c.auth_type != 2:
+            out.append(f"   Password = {c.auth_data}")
+    elif s.version == 2:
+        out.append("   Authentication type = none")
+    if c.vips:
+        out.append(f"   Virtual IP ({len(c.vips)}):")
+        out += [f"     {format_address(a, s.vipset)}" for a in c.vips]
+    if c.evips:
+        out.append("   Virtual IP Excluded :")
+        out += [f"     {format_address(a, s.vipset)}" for a in c.evips]
+    if s.unicast_peers:
+        if c.unicast_ttl is not None and c.unicast_ttl != -1:
+            out.append(f"   Unicast TTL = {c.unicast_ttl}")
+        out += [f"   Check unicast src : {'yes' if c.check_unicast_src else 'no'}", "   Unicast Peer :"]
+        out += [f"     {p} min_ttl 0 max_ttl 255" for p in s.unicast_peers]
+    if c.vroutes:
+        out.append("   Virtual Routes :")
+        out += [f"     {r}" for r in c.vroutes]
+    if c.vrules:
+        out.append("   Virtual Rules :")
+        out += [f"     {r}" for r in c.vrules]
+    for kind, title, sep in (("interface", "Tracked interfaces", ""), ("script", "Tracked scripts", ""),
+                             ("file", "Tracked files", ""), ("process", "Tracked processes", ","),
+                             ("bfd", "Tracked BFDs", "")):
+        items = [t for t in c.tracked if t.kind == kind]
+        if items:
+            out.append(f"   {title} :")
+            out += [f"     {t.name}{sep} weight {t.weight}{' reverse' if t.reverse else ''}" for t in items]
+    out += [f"   Using smtp notification = {'yes' if c.smtp_alert else 'no'}",
+            f"   Notify deleted = {'Deleted' if c.notify_deleted else 'Fault'}"]
+    out += [f"   {n.word} state transition script = {n.command}, uid:gid {n.uid}:{n.gid}" for n in c.scripts]
+    out.append(f"   Notify priority changes = {'true' if c.notify_priority_changes else 'false'}")
+    return out
+
+
+def data_text(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> str:
+    """The '------< VRRP Topology >------' section of keepalived.data (vrrp_data.c)."""
+    lines = ["------< VRRP Topology >------"]
+    for s in snaps:
+        lines += instance_lines(s, wall_offset)
     return "\n".join(lines) + "\n"
 
 
@@ -170,7 +255,7 @@ def json_objects(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> list[
             "wantstate": STATE_NUMBERS[s.wantstate], "version": s.version,
             "smtp_alert": c.smtp_alert, "notify_deleted": c.notify_deleted,
         }
-        d.update(c.scripts)
+        d.update((n.key, n.command) for n in c.scripts)
         for key, values in (("vips", [format_address(a, s.vipset) for a in c.vips]),
                             ("evips", [format_address(a, s.vipset) for a in c.evips]),
                             ("vroutes", list(c.vroutes)), ("vrules", list(c.vrules)),

@@ -19,15 +19,22 @@ from keepalived_py.config.model.route_entry import RouteEntry
 from keepalived_py.config.model.routes import Route
 from keepalived_py.config.model.rules import RuleEntry
 from keepalived_py.scripts.quoting import cmd_str
-from keepalived_py.vrrp.snapshot import AddressView, InstanceSettings, InstanceSnapshot
+from keepalived_py.vrrp.snapshot import (
+    AddressView,
+    InstanceSettings,
+    InstanceSnapshot,
+    NotifyView,
+    TrackedView,
+)
 
 # keepalived's rt_scopes names (get_rttables_scope)
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 FOREVER = 0xFFFFFFFF
 # the JSON keys of vrrp_json.c's script fields, in its order, with where our Notifier keeps them
-SCRIPT_KEYS = (("script_backup", "BACKUP"), ("script_master", "MASTER"), ("script_fault", "FAULT"),
-               ("script_stop", "STOP"), ("script_deleted", "DELETED"), ("script", "generic"),
-               ("script_master_rx_lower_pri", "rx_lower_pri"))
+SCRIPT_KEYS = (("script_backup", "BACKUP", "Backup"), ("script_master", "MASTER", "Master"),
+               ("script_fault", "FAULT", "Fault"), ("script_stop", "STOP", "Stop"),
+               ("script_deleted", "DELETED", "Deleted"), ("script", "generic", "Generic"),
+               ("script_master_rx_lower_pri", "rx_lower_pri", "Master rx lower pri"))
 
 
 def address_text(iface: IPv4Interface | IPv6Interface) -> str:
@@ -79,11 +86,11 @@ def settings_for(plan: Any, params: Any, config: Any, notify_scripts: Any = None
     evips = tuple(address_view(v, dev, base) for v in model.virtual_ipaddress_excluded)
     scripts = []
     if notify_scripts is not None:
-        for key, where in SCRIPT_KEYS:
+        for key, where, word in SCRIPT_KEYS:
             script = (getattr(notify_scripts, where, None) if where in ("generic", "rx_lower_pri")
                       else notify_scripts.by_state.get(where))
             if script is not None:
-                scripts.append((key, script.display))
+                scripts.append(NotifyView(key, word, script.display, script.uid, script.gid))
     cmds = script_commands or {}
     track_names = tuple(r.name for r in model.track_script if r.name in cmds)
     auth_type = int(params.auth_type)
@@ -110,7 +117,19 @@ def settings_for(plan: Any, params: Any, config: Any, notify_scripts: Any = None
         vrules=tuple(_line(r) for r in plan.rules.values()),
         # keepalived does not track the instance's own interface a second time
         track_ifp=tuple(r.name for r in model.track_interface if r.name not in (ifname, dev)),
-        track_script=tuple(cmds[n] for n in track_names), track_script_names=track_names)
+        track_script=tuple(cmds[n] for n in track_names), track_script_names=track_names,
+        tracked=tuple(TrackedView(t.kind, t.name, t.weight, t.reverse) for t in plan.tracked
+                      if t.kind != "config" and not (t.kind == "interface" and t.name in (ifname, dev))),
+        mcast_dst=None if params.unicast else str(params.mcast_dst or _default_group(config, family)),
+        down_timer_adverts=params.down_timer_adverts, source_from_config=plan.source is not None,
+        notify_priority_changes=params.notify_priority_changes, unicast_ttl=plan.unicast_ttl,
+        check_unicast_src=params.check_unicast_src)
+
+
+def _default_group(config: Any, family: int) -> str:
+    g = getattr(config, "global_defs", None)
+    value = getattr(g, "vrrp_mcast_group4" if family == 4 else "vrrp_mcast_group6", None)
+    return str(value) if value is not None else ("224.0.0.18" if family == 4 else "ff02::12")
 
 
 def _line(entry: Any) -> str:

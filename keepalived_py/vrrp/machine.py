@@ -612,7 +612,10 @@ class VrrpInstance:
             virtual_ipaddress_excluded=p.virtual_ipaddress_excluded,
             unicast_peers=tuple(u.address for u in p.unicast_peers),
             sync_group=self.sync.name if self.sync is not None else None,
-            stats=self.stats)
+            stats=self.stats, sands=self.sands,
+            total_priority=self.base_priority + self.tracking.total_weight(),
+            num_script_if_fault=len(self.tracking.faults()),
+            num_script_init=len(self.tracking.pending()))
 
     def clear_stats(self) -> None:
         """keepalived's STATS_CLEAR signal: every counter back to 0."""

@@ -48,6 +48,27 @@ class AddressView:
 
 
 @dataclass(frozen=True, slots=True)
+class NotifyView:
+    """A notify script: keepalived's JSON key ('script_master'), the dump's word
+    ('Master'), the command as cmd_str() shows it, and the user it runs as."""
+
+    key: str
+    word: str
+    command: str
+    uid: int = 0
+    gid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedView:
+    kind: str
+    """interface, script, file, process, bfd"""
+    name: str
+    weight: int
+    reverse: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceSettings:
     """What the dumps print about an instance that the VRRP core does not need: the
     configured options as the runtime resolved them (global defaults applied), script
@@ -73,9 +94,8 @@ class InstanceSettings:
     auth_type: int = 0
     """keepalived's numbers: 0 none, 1 PASS, 2 AH (always 0 for VRRPv3)"""
     auth_data: str = ""
-    scripts: tuple[tuple[str, str], ...] = ()
-    """(keepalived's JSON key, cmd_str) for each notify script configured, e.g.
-    ('script_master', "'/usr/bin/true' 'master'")"""
+    scripts: tuple[NotifyView, ...] = ()
+    """each notify script configured, in vrrp_json.c's order"""
     vips: tuple[AddressView, ...] = ()
     evips: tuple[AddressView, ...] = ()
     vroutes: tuple[str, ...] = ()
@@ -84,6 +104,15 @@ class InstanceSettings:
     track_script: tuple[str, ...] = ()
     """the tracked scripts' commands (cmd_str)"""
     track_script_names: tuple[str, ...] = ()
+    tracked: tuple[TrackedView, ...] = ()
+    """every tracked object with its weight, as keepalived.data lists them"""
+    mcast_dst: str | None = None
+    """None for unicast"""
+    down_timer_adverts: int = 3
+    source_from_config: bool = False
+    notify_priority_changes: bool = False
+    unicast_ttl: int | None = None
+    check_unicast_src: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +148,12 @@ class InstanceSnapshot:
     unicast_peers: tuple[IPAddr, ...]
     sync_group: str | None
     stats: VrrpStats
+    sands: float | None = None
+    """Monotonic time of the instance's next timer (keepalived's 'Read timeout')."""
+    total_priority: int | None = None
+    """base priority plus every tracked weight, before clamping to 1..254"""
+    num_script_if_fault: int = 0
+    num_script_init: int = 0
     settings: InstanceSettings | None = None
     """Filled by the runtime (the core has no config beyond its parameters); None only
     for a bare core snapshot, which the views print with keepalived's defaults."""

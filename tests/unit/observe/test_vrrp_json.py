@@ -79,8 +79,10 @@ def test_key_tree_order_and_forms_as_keepalived_writes_them():
     # the other family's excluded address is still listed (keepalived keeps evips of both)
     assert data["evips"] == ["192.0.2.150/24 dev eth0 scope global",
                              "2001:db8::5/64 dev eth0 scope global preferred_lft forever"]
+    # the lower-priority GARP values fall back to the global garp delay/repeat (5, 5), not
+    # the instance's garp_master_* (keepalived's vrrp.c; the lab test found this)
     assert (data["garp_delay"], data["garp_rep"], data["garp_lower_prio_delay"],
-            data["garp_lower_prio_rep"]) == (2, 3, 2, 3)
+            data["garp_lower_prio_rep"]) == (2, 3, 5, 5)
     assert data["nopreempt"] is True and data["accept"] == 1
     # %g doubles: whole seconds come out as integers, as in keepalived's file
     assert '"adver_int":1,' in text and '"garp_delay":2,' in text
@@ -120,3 +122,65 @@ def test_address_line_options_in_format_ipaddress_order():
 def test_strings_escaped_as_json_writer():
     from keepalived_py.observe.vrrp import _jstr
     assert _jstr("'/usr/bin/x' \"a\"\t") == '"\'\\/usr\\/bin\\/x\' \\"a\\"\\t"'
+
+
+KA_TOPOLOGY_MASTER = """\
+ VRRP Instance = VI_1
+   VRRP Version = 2
+   State = MASTER
+   Flags: none
+   Wantstate = MASTER
+   Number of config faults = 0
+   Number of interface and track script faults = 0
+   Number of track scripts init = 0
+   Last transition = *
+   Read timeout = *
+   Master down timer = 3609375 usecs
+   Interface = eth0
+   Using src_ip = 192.0.2.1
+   Multicast address 224.0.0.18
+   Gratuitous ARP delay = 2
+   Gratuitous ARP repeat = 3
+   Gratuitous ARP refresh = 0
+   Gratuitous ARP refresh repeat = 1
+   Gratuitous ARP lower priority delay = 5
+   Gratuitous ARP lower priority repeat = 5
+   Down timer adverts = 3
+   Send advert after receive lower priority advert = true
+   Send advert after receive higher priority advert = false
+   Virtual Router ID = 51
+   Priority = 100
+   Effective priority = 100
+   Total priority = 100
+   Advert interval = 1 sec
+   Accept = enabled
+   Preempt = disabled
+   Promote_secondaries = disabled
+   Authentication type = SIMPLE_PASSWORD
+   Password = secret12
+   Virtual IP (1):
+     192.0.2.100/24 brd 192.0.2.255 dev eth0 scope global label eth0:vip set
+   Virtual IP Excluded :
+     192.0.2.150/24 dev eth0 scope global set
+     2001:db8::5/64 dev eth0 scope global preferred_lft forever set
+   Using smtp notification = no
+   Notify deleted = Fault
+   Notify priority changes = false
+"""
+
+
+def test_data_topology_lines_in_dump_vrrp_order():
+    """The order and words of keepalived 2.2.7's dump_vrrp() (checked against its
+    keepalived.data for a like config; socket fds left out), times masked."""
+    from keepalived_py.observe.vrrp import data_text
+    rt, snaps = _run(EXTRA, advance=5.0)
+    lines = data_text(snaps, rt.wall_offset()).splitlines()[1:]
+    masked = [ln.split(" = ")[0] + " = *" if ln.startswith(("   Last transition", "   Read timeout")) else ln
+              for ln in lines]
+    assert "\n".join(masked) + "\n" == KA_TOPOLOGY_MASTER
+
+
+def test_backup_that_heard_no_master_prints_null_as_keepalived():
+    from keepalived_py.observe.vrrp import data_text
+    rt, snaps = _run("", advance=0.5)
+    assert "   Master router = (null)\n   Master priority = 0\n" in data_text(snaps, rt.wall_offset())
