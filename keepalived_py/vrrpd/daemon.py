@@ -104,6 +104,7 @@ async def run(ctx: ChildContext) -> int:
             await trackers.stop()
         except Exception:  # noqa: BLE001
             ctx.log.exception("trackers stop failed")
+        mail.shutdown()
         await runtime.stop()
         try:
             await mail.close()

@@ -155,8 +155,10 @@ def test_failover_mails_through_the_runtime_to_an_smtp_server():
             for _ in range(10):
                 await asyncio.sleep(0)
             assert rt.state_of("VI_1") == State.MASTER
-            await rt.stop()
             await mail.alerter.drain(5)
+            mail.shutdown()  # as the daemon does: keepalived delivers no "Stopping" mail
+            await rt.stop()
+            await mail.close()
         finally:
             server.close()
         return handler.envelopes
@@ -166,6 +168,5 @@ def test_failover_mails_through_the_runtime_to_an_smtp_server():
                 for e in envelopes]
     # mails go in parallel: their arrival order is the server's
     assert sorted(subjects) == sorted(["Subject: [LB1] VRRP Instance VI_1 - Entering BACKUP state",
-                                       "Subject: [LB1] VRRP Instance VI_1 - Entering MASTER state",
-                                       "Subject: [LB1] VRRP Instance VI_1 - Stopping"])
+                                       "Subject: [LB1] VRRP Instance VI_1 - Entering MASTER state"])
     assert all(e.mail_from == "kpy@example.org" and e.rcpt_tos == ["ops@example.org"] for e in envelopes)
