@@ -57,7 +57,9 @@ def test_reload_interval_change_polls_and_stays_up(lab, implementation, keepaliv
     wait_until(lambda: any(f.src == a1 and f.pkt is not None and f.pkt.desired_min_tx_us == 100_000
                            and f.pkt.state == State.UP and not f.pkt.poll and f.ts > t_reload
                            for f in frames()), 10, what="the new interval in use")
-    time.sleep(1.0)
+    # a few packets at the new rate, to measure it
+    wait_until(lambda: sum(1 for f in frames() if f.src == a1 and f.pkt is not None and f.ts > t_reload
+                           and f.pkt.desired_min_tx_us == 100_000 and not f.pkt.poll) > 8, 10)
     got = [f for f in bfd_frames(cap.stop()) if f.ts > t_reload and f.pkt is not None]
     ours = [f for f in got if f.src == a1]
     assert all(f.pkt.state == State.UP for f in got), "the session went down across the reload"

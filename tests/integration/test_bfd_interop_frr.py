@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,14 @@ import pytest
 from conformance.lab.pcap import read_pcap
 from conformance.lab.poll import wait_until
 from keepalived_py.bfd.packet import Diag, State
-from tests.integration.test_bfd_support import TWO, bfd_conf, bfd_frames, both_up, settled
+from tests.integration.test_bfd_support import (
+    TWO,
+    bfd_conf,
+    bfd_frames,
+    both_up,
+    expired_down_seen,
+    settled,
+)
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -100,7 +106,7 @@ def test_interop_frr(lab, implementation, v6):
         assert peer["receive-interval"] == 50 and peer["transmit-interval"] == 50, peer
         assert peer["remote-receive-interval"] == 50 and peer["remote-detect-multiplier"] == 3, peer
         la.kill(bfdd)
-        time.sleep(1.0)
+        wait_until(lambda: expired_down_seen(frames(), a1), 5, what="our Down")
         got = bfd_frames(cap.stop())
         last_heard = max(f.ts for f in got if f.src == a2)
         before = [f for f in got if f.ts <= last_heard]

@@ -72,3 +72,9 @@ def settled(frames: list[BfdFrame], src: str) -> list[BfdFrame]:
     mine = [f for f in frames if f.src == src and f.pkt is not None and f.pkt.state == State.UP]
     last_pf = max((i for i, f in enumerate(mine) if f.pkt.poll or f.pkt.final), default=-1)
     return [f for f in mine[last_pf + 1:]]
+
+
+def expired_down_seen(frames: list[BfdFrame], src: str) -> bool:
+    """`src` has sent Down with diagnostic 1 (Control Detection Time Expired)."""
+    return any(f.src == src and f.pkt is not None and f.pkt.state == State.DOWN and f.pkt.diag == 1
+               for f in frames)
