@@ -21,13 +21,12 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from ipaddress import IPv4Address, ip_interface
+from ipaddress import ip_interface
 from typing import Any
 
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.net.garp import PacketSender
-from keepalived_py.net.ports import AddressSpec, LinkEvent, NetPort
+from keepalived_py.net.ports import AddressSpec, NetPort
 from keepalived_py.net.vmac import VmacSysctls
 from keepalived_py.track.events import RunNotify as Notify
 from keepalived_py.vrrp.actions import (
@@ -46,14 +45,9 @@ from keepalived_py.vrrp.actions import (
     SendNa,
     SetTimer,
 )
-from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.events import (
     Event,
     InterfaceDown,
-    InterfaceUp,
-    Ipv4DatagramReceived,
-    PacketReceived,
-    RxMeta,
     Start,
     Stop,
     TimerExpired,
@@ -89,67 +83,16 @@ from keepalived_py.vrrpd.plan import (
     sync_groups,
 )
 from keepalived_py.vrrpd.reload import diff
-from keepalived_py.vrrpd.sockets import Received, SocketPool, VrrpSocket
+from keepalived_py.vrrpd.running import LoopScheduler, Running, RuntimeCounters, rx_buf_bytes
+from keepalived_py.vrrpd.sockets import SocketPool
+from keepalived_py.vrrpd.wire import WireMixin
 
-AH_HEADER_LEN = 24
 _ANCHORED = frozenset({ADVERT_TIMER, GARP_DELAY_TIMER})
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR,
            "DEBUG": logging.DEBUG}
 
 
-@dataclass
-class Running:
-    plan: InstancePlan
-    machine: VrrpInstance
-    rx: VrrpSocket | None = None
-    tx: VrrpSocket | None = None
-    group_joined: Any = None
-    timers: dict[str, Any] = field(default_factory=dict)
-    deferred: dict[str, float] = field(default_factory=dict)  # timers armed after the work
-    rx_buf: int = 0  # this instance's share of its socket's receive buffer
-    sync: SyncGroup | None = None
-
-    @property
-    def name(self) -> str:
-        return self.plan.name
-
-
-def _rx_buf_bytes(plan: InstancePlan) -> int:
-    """The plan's receive buffer share in bytes (MTU policy: read the interface's MTU)."""
-    if plan.rx_buf is None:
-        return 0
-    kind, n = plan.rx_buf
-    if kind == "mtu":
-        try:
-            with open(f"/sys/class/net/{plan.interface}/mtu") as f:
-                return n * int(f.read().strip())
-        except (OSError, ValueError):
-            return 0
-    return n
-
-
-class LoopScheduler:
-    """Timers on the event loop, deadlines on the runtime's clock (both monotonic)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, clock) -> None:
-        self.loop = loop
-        self.clock = clock
-
-    def call_at(self, at: float, callback, *args) -> asyncio.TimerHandle:
-        delay = max(0.0, at - self.clock.now())
-        return self.loop.call_at(self.loop.time() + delay, callback, *args)
-
-
-@dataclass
-class RuntimeCounters:
-    rx_total: int = 0
-    rx_too_short: int = 0
-    rx_unknown_vrid: int = 0
-    tx_errors: int = 0
-    netlink_errors: int = 0
-
-
-class VrrpRuntime:
+class VrrpRuntime(WireMixin):
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
@@ -329,7 +272,7 @@ class VrrpRuntime:
         proto = IPPROTO_AH if params.auth_type == AuthType.AH else IPPROTO_VRRP
         group = None if params.unicast else params.mcast_group
         run.group_joined = group
-        run.rx_buf = _rx_buf_bytes(plan)
+        run.rx_buf = rx_buf_bytes(plan)
         run.rx = self.pool.acquire(plan.interface, link.index, plan.family, proto, group, run.rx_buf)
         if plan.xmit_interface != plan.interface:
             run.tx = self.pool.acquire(plan.xmit_interface, xlink.index, plan.family, proto)
@@ -469,72 +412,6 @@ class VrrpRuntime:
         run.timers.clear()
         run.deferred.clear()
 
-    # ---------------------------------------------------------------- packets
-    def _on_packet(self, pkt: Received) -> None:
-        self.counters.rx_total += 1
-        data = pkt.data
-        if pkt.family == 4:
-            if len(data) < 20:
-                self.counters.rx_too_short += 1
-                return
-            off = (data[0] & 0x0F) * 4
-            if pkt.protocol == IPPROTO_AH:
-                off += AH_HEADER_LEN
-            if len(data) < off + 2:
-                self.counters.rx_too_short += 1
-                return
-            vrid = data[off + 1]
-        else:
-            if len(data) < 2:
-                self.counters.rx_too_short += 1
-                return
-            vrid = data[1]
-        run = self.dispatch.get((pkt.ifname, pkt.family, vrid))
-        if run is None:
-            self.counters.rx_unknown_vrid += 1
-            if self.log_unknown_vrids and self._drop_log_allowed(f"*{pkt.ifname}", None):
-                src = f" from {pkt.src}" if pkt.src is not None else ""
-                self.log.info(f"Unknown VRID({vrid}) received on interface({pkt.ifname}){src}. ignoring...")
-            return
-        if pkt.family == 4:
-            event: Event = Ipv4DatagramReceived(bytes(data))
-        else:
-            dst = pkt.dst if pkt.dst is not None else run.machine.params.mcast_group
-            event = PacketReceived(bytes(data), RxMeta(pkt.src, dst, pkt.hoplimit, None, IPPROTO_VRRP))
-        self._deliver(run, event)
-
-    # ---------------------------------------------------------------- links
-    async def _watch_links(self) -> None:
-        try:
-            async for ev in self.net.link_events():
-                self.on_link_event(ev)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001
-            self.log.exception("link monitor failed")
-
-    def on_link_event(self, ev: LinkEvent) -> None:
-        up = ev.up and not ev.deleted
-        if not ev.deleted:
-            try:
-                if self.pool.rebind(ev.ifname, ev.index):
-                    self.log.info(f"Interface {ev.ifname} re-created (index {ev.index}) - VRRP sockets reopened")
-            except OSError as exc:
-                self.log.error(f"Cannot reopen VRRP sockets on {ev.ifname}: {exc}")
-        if self.link_up.get(ev.ifname) == up:
-            return
-        known = ev.ifname in self.link_up
-        self.link_up[ev.ifname] = up
-        if not known:
-            return
-        self.log.info(f"Netlink reports {ev.ifname} {'up' if up else 'down'}")
-        event = InterfaceUp(ev.ifname) if up else InterfaceDown(ev.ifname)
-        for run in list(self.instances.values()):
-            tracks = ev.ifname == run.plan.interface or any(
-                o.kind == "interface" and o.name == ev.ifname for o in run.plan.tracked)
-            if tracks:
-                self._deliver(run, event)
-
     # ================================================================== actions
     def _execute(self, actions: list[Action]) -> None:
         # the filter follows the instance's state, set before a MASTER's VIPs are added
@@ -636,40 +513,11 @@ class VrrpRuntime:
         run = self.by_name.get(name)
         return run is not None and not run.plan.accept and run.machine.base_priority != 255
 
-    def _drop_log_allowed(self, who: str, reason: DropReason | None) -> bool:
-        """Dropped-packet lines are rate limited (drop_log.py) by who dropped the packet
-        and why; the first line after a window reports what that window left out."""
-        ok, suppressed = self._drop_log.allow((who, reason), self.clock.now())
-        if suppressed:
-            why = f" ({reason})" if reason is not None else ""
-            self.log.info(f"({who}) {suppressed} more dropped packet messages suppressed{why}")
-        return ok
-
     @staticmethod
     def _spec(run: Running | None, ifname: str, addr) -> AddressSpec:
         if run is not None and addr in run.plan.addresses:
             return run.plan.addresses[addr]
         return AddressSpec(ifname, ip_interface(f"{addr}/{addr.max_prefixlen}"))
-
-    def _send_advert(self, act: SendAdvert) -> None:
-        run = self.by_name.get(act.instance)
-        if run is None or run.tx is None:
-            return
-        sock = run.tx
-        ok = True
-        if act.datagrams:
-            for dgram, dst in zip(act.datagrams, act.dsts, strict=False):
-                ok &= sock.send_datagram(dgram, dst)
-        elif sock.family == 4:
-            src = act.src if act.src is not None else IPv4Address(0)
-            ttl = run.plan.unicast_ttl if run.machine.params.unicast else 255
-            for payload, dst in zip(act.payloads, act.dsts, strict=True):
-                ok &= sock.send_v4(src, dst, payload, ttl)
-        else:
-            for payload, dst in zip(act.payloads, act.dsts, strict=True):
-                ok &= sock.send_v6(act.src, dst, payload)
-        if not ok:
-            self.counters.tx_errors += 1
 
     # ---------------------------------------------------------------- ordered netlink work
     async def _drain(self, timeout: float) -> None:

@@ -1,0 +1,128 @@
+"""The VRRP runtime's wire edges (a mixin of VrrpRuntime): datagrams in, dispatched by
+(interface, family, VRID); adverts out on the instance's socket; link changes in.
+
+Why apart: runtime.py keeps the instances' lifecycle and the action executor; this is the
+part that reads and writes packets and link state, with its counters and rate-limited
+drop lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from ipaddress import IPv4Address
+
+from keepalived_py.net.ports import LinkEvent
+from keepalived_py.vrrp.actions import SendAdvert
+from keepalived_py.vrrp.checks import DropReason
+from keepalived_py.vrrp.events import (
+    Event,
+    InterfaceDown,
+    InterfaceUp,
+    Ipv4DatagramReceived,
+    PacketReceived,
+    RxMeta,
+)
+from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP
+from keepalived_py.vrrpd.sockets import Received
+
+AH_HEADER_LEN = 24
+
+
+class WireMixin:
+    """Needs of the host class: counters, dispatch, by_name, instances, link_up, pool,
+    clock, log, log_unknown_vrids, _drop_log and _deliver()."""
+
+    # ---------------------------------------------------------------- packets
+    def _on_packet(self, pkt: Received) -> None:
+        self.counters.rx_total += 1
+        data = pkt.data
+        if pkt.family == 4:
+            if len(data) < 20:
+                self.counters.rx_too_short += 1
+                return
+            off = (data[0] & 0x0F) * 4
+            if pkt.protocol == IPPROTO_AH:
+                off += AH_HEADER_LEN
+            if len(data) < off + 2:
+                self.counters.rx_too_short += 1
+                return
+            vrid = data[off + 1]
+        else:
+            if len(data) < 2:
+                self.counters.rx_too_short += 1
+                return
+            vrid = data[1]
+        run = self.dispatch.get((pkt.ifname, pkt.family, vrid))
+        if run is None:
+            self.counters.rx_unknown_vrid += 1
+            if self.log_unknown_vrids and self._drop_log_allowed(f"*{pkt.ifname}", None):
+                src = f" from {pkt.src}" if pkt.src is not None else ""
+                self.log.info(f"Unknown VRID({vrid}) received on interface({pkt.ifname}){src}. ignoring...")
+            return
+        if pkt.family == 4:
+            event: Event = Ipv4DatagramReceived(bytes(data))
+        else:
+            dst = pkt.dst if pkt.dst is not None else run.machine.params.mcast_group
+            event = PacketReceived(bytes(data), RxMeta(pkt.src, dst, pkt.hoplimit, None, IPPROTO_VRRP))
+        self._deliver(run, event)
+
+    # ---------------------------------------------------------------- links
+    async def _watch_links(self) -> None:
+        try:
+            async for ev in self.net.link_events():
+                self.on_link_event(ev)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            self.log.exception("link monitor failed")
+
+    def on_link_event(self, ev: LinkEvent) -> None:
+        up = ev.up and not ev.deleted
+        if not ev.deleted:
+            try:
+                if self.pool.rebind(ev.ifname, ev.index):
+                    self.log.info(f"Interface {ev.ifname} re-created (index {ev.index}) - VRRP sockets reopened")
+            except OSError as exc:
+                self.log.error(f"Cannot reopen VRRP sockets on {ev.ifname}: {exc}")
+        if self.link_up.get(ev.ifname) == up:
+            return
+        known = ev.ifname in self.link_up
+        self.link_up[ev.ifname] = up
+        if not known:
+            return
+        self.log.info(f"Netlink reports {ev.ifname} {'up' if up else 'down'}")
+        event = InterfaceUp(ev.ifname) if up else InterfaceDown(ev.ifname)
+        for run in list(self.instances.values()):
+            tracks = ev.ifname == run.plan.interface or any(
+                o.kind == "interface" and o.name == ev.ifname for o in run.plan.tracked)
+            if tracks:
+                self._deliver(run, event)
+
+    def _drop_log_allowed(self, who: str, reason: DropReason | None) -> bool:
+        """Dropped-packet lines are rate limited (drop_log.py) by who dropped the packet
+        and why; the first line after a window reports what that window left out."""
+        ok, suppressed = self._drop_log.allow((who, reason), self.clock.now())
+        if suppressed:
+            why = f" ({reason})" if reason is not None else ""
+            self.log.info(f"({who}) {suppressed} more dropped packet messages suppressed{why}")
+        return ok
+
+    def _send_advert(self, act: SendAdvert) -> None:
+        run = self.by_name.get(act.instance)
+        if run is None or run.tx is None:
+            return
+        sock = run.tx
+        ok = True
+        if act.datagrams:
+            for dgram, dst in zip(act.datagrams, act.dsts, strict=False):
+                ok &= sock.send_datagram(dgram, dst)
+        elif sock.family == 4:
+            src = act.src if act.src is not None else IPv4Address(0)
+            ttl = run.plan.unicast_ttl if run.machine.params.unicast else 255
+            for payload, dst in zip(act.payloads, act.dsts, strict=True):
+                ok &= sock.send_v4(src, dst, payload, ttl)
+        else:
+            for payload, dst in zip(act.payloads, act.dsts, strict=True):
+                ok &= sock.send_v6(act.src, dst, payload)
+        if not ok:
+            self.counters.tx_errors += 1
