@@ -135,6 +135,16 @@ def topology(la, daemon) -> list[str]:
     return out
 
 
+def stats_file(la, daemon, sig: int) -> list[str]:
+    """keepalived.stats after `sig` (USR2, or STATS_CLEAR: printed, then cleared)."""
+    path = la.workdir / f"{daemon.node}-{daemon.what}" / "tmp" / "keepalived.stats"
+    path.unlink(missing_ok=True)
+    daemon.signal(sig)
+    assert wait_until(lambda: path.exists() and "Priority Zero" in path.read_text(), 5), f"no stats from {daemon.what}"
+    time.sleep(0.1)
+    return path.read_text().splitlines()
+
+
 def scenario(la, high, low) -> dict[str, dict]:
     """The scripted sequence with `high` on r1 (150) and `low` on r2 (100); the dumps by role."""
     vips = la.watch_addresses(["r1", "r2"])
@@ -143,6 +153,8 @@ def scenario(la, high, low) -> dict[str, dict]:
     assert vips.wait_for(VIP, node="r1", timeout=15) is not None
     lo = la.start_daemon("r2", low, CONF.format(rid="r2", prio=100), name=f"{low.name}-l")
     time.sleep(master_down(100) + 1)
+    # a loaded CI machine may start the Python daemon late: wait until it has heard the master
+    assert wait_until(lambda: dump(la, lo)["data"]["master_priority"] == 150, 10)
     inject(la)
     time.sleep(0.5)
     out["master"], out["backup"] = dump(la, h), dump(la, lo)
@@ -158,6 +170,10 @@ def scenario(la, high, low) -> dict[str, dict]:
     assert vips.wait_for(VIP, node="r1", after=t, timeout=15) is not None
     time.sleep(1.0)
     out["released"], out["preempted"] = dump(la, lo), dump(la, h2)
+    # keepalived.stats, then STATS_CLEAR (prints, then zeroes), then the counters again
+    out["stats"] = stats_file(la, lo, signal.SIGUSR2)
+    out["stats_clear"] = stats_file(la, lo, int(signal.SIGRTMAX) - 1)
+    out["cleared"] = dump(la, lo)
     for d in (lo, h2):
         la.terminate(d)
     vips.stop()
@@ -203,3 +219,14 @@ def test_json_dumps_equal_keepalived_in_both_roles(lab, implementation):
     # keepalived.data's VRRP Topology, line for line (but times and socket fds)
     assert py_high["master_data"] == ka_high["master_data"]
     assert ka_high["backup_data"] == py_high["backup_data"]
+    # keepalived.stats of the low router (released): same lines but the advert counts
+    # (which keep moving); STATS_CLEAR writes the same and then every counter is 0
+    for key in ("stats", "stats_clear"):
+        want, got = py_high[key], ka_high[key]
+        assert len(want) == len(got) and want[:2] == got[:2]
+        assert [w for w, g in zip(want, got, strict=True) if w != g and not w.startswith(("    Received", "    Sent"))] \
+            == [], (want, got)
+    for run in (ka_high, py_high):
+        cleared = run["cleared"]["stats"]
+        assert cleared["release_master"] == 0 and cleared["pri_zero_rcvd"] == 0 and cleared["ip_ttl_err"] == 0
+        assert run["stats"][4] == "  Became master: 1"
