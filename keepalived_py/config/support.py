@@ -9,8 +9,8 @@ process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py) reads the names below. Not yet acted on, so
 still listed by -t: track_bfd (no BFD process), use_ipvlan, vrf, use_vmac_addr,
 promote_secondaries,
-track_src_ip, linkbeat_use_polling, lvs_sync_daemon_interface (no IPVS sync daemon control),
-the checker and BFD blocks.
+track_src_ip, linkbeat_use_polling, the checker and BFD blocks. (syncd.py drives the IPVS
+sync daemon for lvs_sync_daemon / lvs_sync_daemon_interface.)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ use_vmac vmac_xmit_base garp_master_delay garp_master_repeat garp_master_refresh
 garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat lower_prio_no_advert
 higher_prio_send_advert skip_check_adv_addr down_timer_adverts strict_mode notify_priority_changes
 notify_master notify_backup notify_fault notify_stop notify notify_master_rx_lower_pri
-accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size
+accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh
@@ -39,7 +39,7 @@ smtp_alert smtp_alert_vrrp no_email_faults
 vrrp_priority vrrp_no_swap vrrp_rt_priority vrrp_rlimit_rttime vrrp_cpu_affinity vrrp_process_name
 max_auto_priority min_auto_priority_delay
 vrrp_iptables nftables nftables_priority nftables_ifindex nftables_counters vrrp_garp_extra_if
-vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier
+vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier lvs_sync_daemon
 """
 _BLOCKS = {
     "vrrp_instance": _VRRP_INSTANCE,

@@ -8,11 +8,13 @@ Tracking and notify come from keepalived_py.track, shared with the check child.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from keepalived_py.bfd.track import bfd_tracking
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
+from keepalived_py.observe.status import vrrp_view
 from keepalived_py.observe.vrrp import data_text, json_text, stats_text
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
@@ -82,6 +84,9 @@ async def run(ctx: ChildContext) -> int:
         snaps = runtime_snapshots(runtime, notifier, trackers)
         if kind == "json":
             return json_text(snaps, runtime.wall_offset())
+        if kind == "snapshot":  # the parent's metrics endpoint and control socket
+            return vrrp_view(snaps, runtime.wall_offset(), trackers=trackers.snapshot(),
+                             sockets=dataclasses.asdict(runtime.counters))
         if kind == "data":
             return data_text(snaps, runtime.wall_offset()) + sockets_text(runtime)
         if kind in ("stats", "stats_clear"):

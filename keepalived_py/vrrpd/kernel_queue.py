@@ -32,6 +32,7 @@ from keepalived_py.vrrpd.ops import (
     RemoveAddress,
     RemoveRoute,
     RemoveRule,
+    Syncd,
     describe,
 )
 
@@ -50,6 +51,7 @@ class KernelQueue:
         self._queue: asyncio.Queue[KernelOp] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self.firewall: Any = None  # net.nft.NftFirewall, when the configuration needs one
+        self.syncd: Any = None  # syncd.NetlinkSyncd, when lvs_sync_daemon is configured
 
     def start(self) -> None:
         self._worker = self.loop.create_task(self._run())
@@ -101,6 +103,9 @@ class KernelQueue:
                 await self.link_update(act)
             case Mark(done=done):
                 done()
+            case Syncd(cmd=cmd, attrs=attrs):
+                if self.syncd is not None:
+                    await self.syncd(cmd, attrs)
 
     async def _firewall(self, op: FirewallState | FirewallConfig | FirewallStop) -> None:
         fw = self.firewall

@@ -95,6 +95,15 @@ class FirewallStop:
 
 
 @dataclass(frozen=True, slots=True)
+class Syncd:
+    """An IPVS sync daemon command (syncd.py): generic netlink `cmd` with `attrs`."""
+
+    cmd: int
+    attrs: bytes
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Mark:
     """Call `done()` once everything queued before is applied (a master transition's
     timers are armed from then on, as keepalived re-arms them after the work)."""
@@ -104,7 +113,7 @@ class Mark:
 
 
 KernelOp = (AddAddress | RemoveAddress | AddRoute | RemoveRoute | AddRule | RemoveRule | LinkUpdate
-            | FirewallState | FirewallConfig | FirewallStop | Mark)
+            | FirewallState | FirewallConfig | FirewallStop | Mark | Syncd)
 
 
 def describe(op: KernelOp) -> str:
@@ -132,6 +141,8 @@ def describe(op: KernelOp) -> str:
             verb, item = "firewall", "stop"
         case Mark():
             verb, item = "mark", ""
+        case Syncd(cmd=cmd):
+            verb, item = "lvs_sync_daemon", "start" if cmd == 9 else "stop"
     return f"{verb} {item}"
 
 

@@ -85,6 +85,7 @@ from keepalived_py.vrrpd.plan import (
 from keepalived_py.vrrpd.reload import diff
 from keepalived_py.vrrpd.running import LoopScheduler, Running, RuntimeCounters, rx_buf_bytes
 from keepalived_py.vrrpd.sockets import SocketPool
+from keepalived_py.vrrpd.syncd import NetlinkSyncd, SyncdFollower
 from keepalived_py.vrrpd.wire import WireMixin
 
 _ANCHORED = frozenset({ADVERT_TIMER, GARP_DELAY_TIMER})
@@ -97,7 +98,7 @@ class VrrpRuntime(WireMixin):
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
                  wall_clock: Callable[[], float] = time.time, firewall_factory: Callable[[], Any] | None = None,
-                 mail: Any = None, log_detail: bool = False) -> None:
+                 mail: Any = None, log_detail: bool = False, syncd_factory: Any = NetlinkSyncd) -> None:
         """`firewall_factory` makes the nftables filter (net/nft.py NftFirewall) the first
         time a configuration needs one; `mail` (mail.py VrrpMail) hears every notify."""
         self.net = net
@@ -132,6 +133,7 @@ class VrrpRuntime(WireMixin):
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
         self.mail = mail
         self._anchoring: set[str] = set()
+        self.syncd = SyncdFollower(self.kernel, syncd_factory)
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
 
     # ================================================================== lifecycle
@@ -170,6 +172,7 @@ class VrrpRuntime(WireMixin):
 
     async def stop(self) -> None:
         self._stopping = True
+        self.syncd.stop()  # vrrp_terminate_phase1: before the instances are released
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -429,6 +432,7 @@ class VrrpRuntime(WireMixin):
             except Exception:  # noqa: BLE001
                 self.log.exception(f"error executing {type(act).__name__}")
         self.firewall.after(states)
+        self.syncd.states(states)
         anchoring, self._anchoring = self._anchoring, set()
         for name in anchoring:
             self.kernel.put(Mark(lambda n=name, t0=self.clock.now(): self._arm_deferred(n, t0), name))
@@ -453,6 +457,7 @@ class VrrpRuntime(WireMixin):
                 self.log.exception("smtp_alert configuration failed")
         masters = [r.name for r in self.instances.values() if r.machine.state == State.MASTER]
         self.firewall.configure(config, start, masters)
+        self.syncd.configure(config, start)
 
     def _execute_one(self, act: Action) -> None:
         match act:
