@@ -8,7 +8,6 @@ vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py) reads the names below. Not yet acted on, so
 still listed by -t: track_bfd (no BFD process), use_ipvlan, vrf, use_vmac_addr,
-promote_secondaries,
 track_src_ip, linkbeat_use_polling, the checker and BFD blocks. (syncd.py drives the IPVS
 sync daemon for lvs_sync_daemon / lvs_sync_daemon_interface.)
 """
@@ -25,6 +24,7 @@ garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat lower_pr
 higher_prio_send_advert skip_check_adv_addr down_timer_adverts strict_mode notify_priority_changes
 notify_master notify_backup notify_fault notify_stop notify notify_master_rx_lower_pri
 accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
+promote_secondaries
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh

@@ -83,5 +83,31 @@ class VmacSysctls:
                 set_sysctl(base, key, old)
 
 
+class PromoteSecondaries:
+    """`promote_secondaries` of a vrrp_instance (vrrp.c): keepalived sets the interface's
+    net.ipv4.conf.IF.promote_secondaries to 1 when it was 0, so that removing a VIP that is
+    the primary address of its subnet does not take the secondaries with it, and sets it
+    back to 0 when the last instance using it goes."""
+
+    def __init__(self) -> None:
+        self._users: dict[str, int] = {}
+
+    def apply(self, ifname: str) -> None:
+        if self._users.get(ifname):
+            self._users[ifname] += 1
+            return
+        if get_sysctl(ifname, "promote_secondaries") == 0 and set_sysctl(ifname, "promote_secondaries", 1):
+            self._users[ifname] = 1
+
+    def release(self, ifname: str) -> None:
+        n = self._users.get(ifname, 0)
+        if n > 1:
+            self._users[ifname] = n - 1
+        elif n == 1:
+            del self._users[ifname]
+            with contextlib.suppress(OSError):
+                set_sysctl(ifname, "promote_secondaries", 0)
+
+
 def mac_text(mac: bytes) -> str:
     return ":".join(f"{b:02x}" for b in mac)

@@ -27,7 +27,7 @@ from typing import Any
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.net.garp import PacketSender
 from keepalived_py.net.ports import AddressSpec, NetPort
-from keepalived_py.net.vmac import VmacSysctls
+from keepalived_py.net.vmac import PromoteSecondaries, VmacSysctls
 from keepalived_py.track.events import RunNotify as Notify
 from keepalived_py.vrrp.actions import (
     Action,
@@ -98,7 +98,8 @@ class VrrpRuntime(WireMixin):
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
                  wall_clock: Callable[[], float] = time.time, firewall_factory: Callable[[], Any] | None = None,
-                 mail: Any = None, log_detail: bool = False, syncd_factory: Any = NetlinkSyncd) -> None:
+                 mail: Any = None, log_detail: bool = False, syncd_factory: Any = NetlinkSyncd,
+                 promote: Any = None) -> None:
         """`firewall_factory` makes the nftables filter (net/nft.py NftFirewall) the first
         time a configuration needs one; `mail` (mail.py VrrpMail) hears every notify."""
         self.net = net
@@ -132,6 +133,7 @@ class VrrpRuntime(WireMixin):
         self._drop_log = DropLogLimiter()
         self.vmac_sysctls = vmac_sysctls if vmac_sysctls is not None else VmacSysctls()
         self.mail = mail
+        self.promote = promote if promote is not None else PromoteSecondaries()
         self._anchoring: set[str] = set()
         self.syncd = SyncdFollower(self.kernel, syncd_factory)
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
@@ -272,6 +274,8 @@ class VrrpRuntime(WireMixin):
         if any(o.kind == "config" for o in plan.tracked):
             self.log.info(f"({plan.name}) Cannot use unicast without any peers - going to fault state")
         run = Running(plan, machine)
+        if plan.model.promote_secondaries and plan.family == 4:
+            self.promote.apply(plan.interface)
         proto = IPPROTO_AH if params.auth_type == AuthType.AH else IPPROTO_VRRP
         group = None if params.unicast else params.mcast_group
         run.group_joined = group
@@ -329,6 +333,8 @@ class VrrpRuntime(WireMixin):
         if run.sync is not None:
             run.sync.members.pop(run.name, None)
             run.sync = None
+        if run.plan.model.promote_secondaries and run.plan.family == 4:
+            self.promote.release(run.plan.interface)
         if remove_vmac and run.plan.vmac is not None:
             with contextlib.suppress(Exception):
                 await self.net.delete_link(run.plan.vmac.name)

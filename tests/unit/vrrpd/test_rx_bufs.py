@@ -62,3 +62,29 @@ def test_policy_shares():
     assert share("    vrrp_rx_bufs_policy ADVERT") == ("size", 3 * 40)
     assert share("    vrrp_rx_bufs_policy MTU\n    vrrp_rx_bufs_multiplier 4") == ("mtu", 4)
     assert share("    vrrp_rx_bufs_policy MTU", "    kernel_rx_buf_size 7000") == ("size", 7000)
+
+
+class Promote:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def apply(self, ifname: str) -> None:
+        self.calls.append(("apply", ifname))
+
+    def release(self, ifname: str) -> None:
+        self.calls.append(("release", ifname))
+
+
+def test_promote_secondaries_set_for_the_instance_and_given_back():
+    async def go():
+        clock = FakeClock()
+        net = FakeNet()
+        net.add_link("eth0", addrs=("192.0.2.1/24",))
+        promote = Promote()
+        rt = VrrpRuntime(net, clock, logging.getLogger("t"), sender=FakeSender(), socket_opener=FakeOpener(),
+                         scheduler=FakeScheduler(clock), vmac_sysctls=FakeSysctls(), promote=promote)
+        await rt.start(conf(("A", 51, "    promote_secondaries"), ("B", 52, "")))
+        assert promote.calls == [("apply", "eth0")]
+        await rt.stop()
+        assert promote.calls == [("apply", "eth0"), ("release", "eth0")]
+    asyncio.run(go())
