@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 APT_STAMP := $(VENV)/.apt-installed
 # Debian packages the tests need: the reference keepalived, ipvsadm, packet capture,
 # and the qemu guest (kernel with IPVS) for the LVS tests.
-APT_PKGS := keepalived ipvsadm tcpdump iproute2 kmod qemu-system-x86 linux-image-amd64 busybox-static nftables frr
+APT_PKGS := keepalived ipvsadm tcpdump iproute2 kmod qemu-system-x86 linux-image-amd64 busybox-static nftables frr haproxy
 
 .PHONY: install test unit integration lint conformance bench clean apt
 

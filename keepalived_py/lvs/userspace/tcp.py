@@ -69,7 +69,7 @@ def listening_socket(address: str, port: int, kind: int, backlog: int = 1024) ->
 class _Pipe:
     """One proxied connection: both transports, and who has finished writing."""
 
-    __slots__ = ("client", "server", "conn", "listener", "client_eof", "server_eof", "last", "closed")
+    __slots__ = ("client", "server", "conn", "listener", "client_eof", "server_eof", "last", "closed", "early")
 
     def __init__(self, listener: TcpListener, client: asyncio.Transport, conn: Conn) -> None:
         self.listener = listener
@@ -79,6 +79,9 @@ class _Pipe:
         self.client_eof = self.server_eof = False
         self.last = listener.now()
         self.closed = False
+        #: what the client sent before the real server accepted (uvloop may deliver one read
+        #: although reading was paused in connection_made); bounded by that pause
+        self.early: list[bytes] = []
 
     def finish(self, abort: bool, failed: bool = False) -> None:
         if self.closed:
@@ -136,23 +139,36 @@ class _ClientSide(asyncio.Protocol):
         transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
         pipe.server = transport
         self.listener.balancer.established(pipe.conn)
+        for data in pipe.early:
+            transport.write(data)
+            pipe.conn.add_in(len(data))
+        pipe.early.clear()
+        if pipe.client_eof and transport.can_write_eof():
+            transport.write_eof()
         pipe.client.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         pipe = self.pipe
-        if pipe is not None and pipe.server is not None:
-            pipe.server.write(data)
-            pipe.conn.add_in(len(data))
-            pipe.last = self.listener.now()
+        if pipe is None or pipe.closed:
+            return
+        if pipe.server is None:
+            pipe.early.append(data)
+            pipe.client.pause_reading()
+            return
+        pipe.server.write(data)
+        pipe.conn.add_in(len(data))
+        pipe.last = self.listener.now()
 
     def eof_received(self) -> bool:
         pipe = self.pipe
         if pipe is None:
             return False
         pipe.client_eof = True
-        if pipe.server is not None and pipe.server.can_write_eof() and not pipe.server.is_closing():
+        if pipe.server is None:          # passed on once the real server accepts
+            return True
+        if pipe.server.can_write_eof() and not pipe.server.is_closing():
             pipe.server.write_eof()
-        if pipe.server_eof or pipe.server is None:
+        if pipe.server_eof:
             pipe.finish(abort=False)
             return False
         return True
@@ -176,6 +192,8 @@ class _ServerSide(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         pipe = self.pipe
+        if pipe.closed:
+            return
         pipe.client.write(data)
         pipe.conn.add_out(len(data))
         pipe.last = pipe.listener.now()

@@ -404,3 +404,21 @@ def test_udp_sessions():
                 t.close()
             await port.close()
     run(main)
+
+
+def test_client_that_speaks_first_and_half_closes_before_the_server_accepted():
+    async def main() -> None:
+        vport, rport = free_port(), free_port()
+        async with Backends(rport):
+            port, _key = await dataplane("rr", vport, rport)
+            try:
+                for i in range(6):
+                    reader, writer = await asyncio.open_connection("127.0.0.1", vport)
+                    writer.write(b"ping%d" % i)
+                    writer.write_eof()
+                    got = await asyncio.wait_for(reader.read(), 5)
+                    assert got == b"%s\nping%dbye\n" % (b"r3 r2 r1".split()[i % 3], i)
+                    writer.close()
+            finally:
+                await port.close()
+    run(main)
