@@ -1,0 +1,79 @@
+"""The check child's role: `run(ctx)` (picked up by core/child.py as ROLE_PACKAGES["check"]).
+
+Chooses the IPVS backend (--lvs-backend kernel|userspace|auto: auto takes the kernel's IPVS
+when its generic netlink family answers, else the userspace dataplane; said once), runs a
+CheckRuntime on the configuration, wires reload (validated by the parent first; a reload that
+fails here keeps the running table, core/child.py says so) and the keepalived_check.data
+dump, waits for the stop request, then stops the checkers and releases our table unless -I.
+A respawned child (ctx.start_count > 0) adopts the table its predecessor left (the runtime
+treats every key the configuration can make as ours and reconciles instead of flushing).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+from keepalived_py.check.dump import data_text
+from keepalived_py.check.runtime import CheckRuntime
+from keepalived_py.core.context import ChildContext
+from keepalived_py.lvs.kernel import IpvsPort
+
+_PR_SET_NAME = 15
+
+
+def make_port(prefer: str | None, log) -> IpvsPort:
+    """The IpvsPort for `prefer` ("kernel", "userspace", None/"auto"): the userspace package's
+    choose_backend() when it is there, else the kernel's netlink IPVS."""
+    prefer = None if prefer in (None, "", "auto") else prefer
+    try:
+        from keepalived_py.lvs.userspace.port import choose_backend
+    except ImportError:
+        choose_backend = None
+    if choose_backend is not None:
+        return choose_backend(prefer)
+    if prefer == "userspace":
+        log("IPVS backend: userspace asked for but not available; using the kernel's")
+    from keepalived_py.lvs.kernel import NetlinkIpvs
+    return NetlinkIpvs()
+
+
+def _set_process_name(config: Any, log) -> None:
+    """checker_process_name (or keepalived_ipvs with process_names), as keepalived's
+    set_process_name; the framework already names us keepalived_chk otherwise."""
+    g = getattr(config, "global_defs", None)
+    if g is None:
+        return
+    name = g.checker_process_name or ("keepalived_ipvs" if getattr(g, "process_names", False) else None)
+    if not name:
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+    except (OSError, AttributeError):
+        log(f"Unable to set process name to {name}")
+
+
+async def run(ctx: ChildContext) -> int:
+    log = ctx.log.info
+    _set_process_name(ctx.config, log)
+    port = make_port(getattr(ctx.options, "lvs_backend", None), log)
+    runtime = CheckRuntime(port, ctx.clock, log, dont_release=bool(getattr(ctx.options, "dont_release_ipvs", False)))
+
+    async def reload(new_config: Any) -> None:
+        await runtime.reload(new_config)
+
+    async def dump(kind: str) -> Any:
+        if kind == "data":
+            return data_text(runtime)
+        if kind == "json":
+            return []
+        return ""
+
+    ctx.on_reload(reload)
+    ctx.on_dump(dump)
+    try:
+        await runtime.start(ctx.config)
+        await ctx.stopped()
+    finally:
+        await runtime.stop()
+    return 0
