@@ -69,6 +69,7 @@ LONG_OPTS: dict[str, tuple[str, Arg]] = {
 # one of keepalived's abbreviations ambiguous (`--dump` still means --dump-conf).
 EXTRA_LONG_OPTS: dict[str, tuple[str, Arg]] = {
     "dump-json": ("dump-json", Arg.NONE),
+    "lvs-backend": ("lvs-backend", Arg.REQUIRED),
 }
 
 
@@ -164,6 +165,7 @@ class Options:
     config_test_log: str | None = None
     config_fd: int | None = None
     dump_json: bool = False  # keepalived-py extra: print the parsed config as JSON, exit
+    lvs_backend: str = "auto"  # keepalived-py extra: kernel | userspace | auto (check child)
     signum_name: str | None = None
     # Messages keepalived prints while parsing: `messages` holds all of them in order
     # (stderr); `errors` the ones that make it exit 1, `warnings` the others.
@@ -265,6 +267,11 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
         opts.config_id = value
     elif key == "dump-json":
         opts.dump_json = True
+    elif key == "lvs-backend":
+        if value in ("kernel", "userspace", "auto"):
+            opts.lvs_backend = value
+        else:
+            opts.error(f"{shown}: invalid value '{value}' (kernel, userspace or auto)")
     elif key == "config-fd":
         try:
             opts.config_fd = int(value or "0")
