@@ -288,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FATAL
         print(num)
         return EXIT_OK
+    if opts.action is Action.STATUS:
+        from keepalived_py.core.control import status_command
+
+        return status_command(opts)
     if opts.action is Action.GENHASH:
         _err("genhash mode (-T/--genhash) is not implemented in keepalived-py yet\n")
         return EXIT_FATAL

@@ -119,6 +119,8 @@ class ChildProcess:
             configload.network_namespace(cfg, self.ctx.options))
 
     async def section(self, kind: str) -> Any:
+        if kind == dumps.SNAPSHOT:  # asked at every scrape / --status: no log line
+            return await self.ctx.dump(kind)
         line = dumps.PRINT_LINES.get((self.ctx.role, kind))
         if line is None:
             return None
@@ -186,7 +188,7 @@ class ChildProcess:
             content = await self.section(msg.kind)
         except Exception as exc:  # noqa: BLE001
             content = f"(dump failed: {exc})"
-        if msg.kind == dumps.JSON:
+        if msg.kind in (dumps.JSON, dumps.SNAPSHOT):
             reply = DumpReply(seq=msg.seq, kind=msg.kind, json=content)
         else:
             reply = DumpReply(seq=msg.seq, kind=msg.kind, text=str(content or ""))

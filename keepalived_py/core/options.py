@@ -70,6 +70,10 @@ LONG_OPTS: dict[str, tuple[str, Arg]] = {
 EXTRA_LONG_OPTS: dict[str, tuple[str, Arg]] = {
     "dump-json": ("dump-json", Arg.NONE),
     "lvs-backend": ("lvs-backend", Arg.REQUIRED),
+    "metrics-listen": ("metrics-listen", Arg.REQUIRED),
+    "control-socket": ("control-socket", Arg.REQUIRED),
+    "status": ("status", Arg.NONE),
+    "json": ("json", Arg.NONE),
 }
 
 
@@ -126,6 +130,7 @@ class Action(Enum):
     HELP = "help"
     SIGNUM = "signum"
     GENHASH = "genhash"
+    STATUS = "status"
 
 
 @dataclass
@@ -166,6 +171,10 @@ class Options:
     config_fd: int | None = None
     dump_json: bool = False  # keepalived-py extra: print the parsed config as JSON, exit
     lvs_backend: str = "auto"  # keepalived-py extra: kernel | userspace | auto (check child)
+    # keepalived-py extras (observe/): Prometheus endpoint, control socket, --status [--json]
+    metrics_listen: str | None = None
+    control_socket: str | None = None  # None: observe.control.DEFAULT_SOCKET
+    json_output: bool = False
     signum_name: str | None = None
     # Messages keepalived prints while parsing: `messages` holds all of them in order
     # (stderr); `errors` the ones that make it exit 1, `warnings` the others.
@@ -272,6 +281,14 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
             opts.lvs_backend = value
         else:
             opts.error(f"{shown}: invalid value '{value}' (kernel, userspace or auto)")
+    elif key == "metrics-listen":
+        opts.metrics_listen = value
+    elif key == "control-socket":
+        opts.control_socket = value
+    elif key == "status":
+        opts.action = Action.STATUS
+    elif key == "json":
+        opts.json_output = True
     elif key == "config-fd":
         try:
             opts.config_fd = int(value or "0")

@@ -132,6 +132,10 @@ class Supervisor:
         self._seq = 0
         #: last BfdState per bfd_instance, replayed to a vrrp/check child that (re)starts
         self.bfd_states: dict[str, BfdState] = {}
+        #: for the metrics endpoint / control socket (core/control.py)
+        self.reloads = 0
+        self.reload_failures = 0
+        self.observers: Any = None
 
     # ---------- helpers ----------
     def _spawn_task(self, coro: Any) -> asyncio.Task[Any]:
@@ -308,6 +312,8 @@ class Supervisor:
             verdict = reloading.judge(self.config, result, self.opts)
         for line in verdict.lines:
             self.log.info(line)
+        if not verdict.ok:
+            self.reload_failures += 1
         if not verdict.ok or self.stopping:
             self.tracker.busy = False
             self.notifier.ready(status=verdict.reason or "Reload abandoned")
@@ -315,6 +321,7 @@ class Supervisor:
                 self._spawn_task(self.reload())
             return
         self.result, self.config = result, result.config
+        self.reloads += 1
         if self.opts.dump_conf:
             self.log_config_dump()
         running = {r for r, c in self.children.items() if c.alive}
@@ -361,6 +368,24 @@ class Supervisor:
         except Exception as exc:  # noqa: BLE001
             text += f"(configuration dump unavailable: {exc})\n"
         return text
+
+    async def ask(self, role: str, kind: str, timeout: float) -> DumpReply | None:
+        """One DumpRequest to `role`'s child; None when it runs not or answers not in time."""
+        child = self.children.get(role)
+        if child is None or not child.alive or child.channel is None:
+            return None
+        self._seq += 1
+        seq = self._seq
+        fut: asyncio.Future[DumpReply] = asyncio.get_running_loop().create_future()
+        child.replies[seq] = fut
+        if not await child.channel.send(DumpRequest(seq=seq, kind=kind)):
+            child.replies.pop(seq, None)
+            return None
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            child.replies.pop(seq, None)
+            return None
 
     async def dump(self, kind: str) -> None:
         """USR1: parent + every child's data; USR2/STATS_CLEAR/JSON: the VRRP child's."""
@@ -419,7 +444,14 @@ class Supervisor:
         if not roles and not self.stopping:
             self.log.info("Warning - keepalived has no configuration to run")
             self._complete()
-        await self._done.wait()
+        from keepalived_py.core.control import ParentObservers
+
+        self.observers = ParentObservers(self)
+        await self.observers.start()
+        try:
+            await self._done.wait()
+        finally:
+            await self.observers.close()
         await self.stop_children()
         return self.exit_status
 

@@ -16,7 +16,8 @@ from keepalived_py.errors import KeepalivedPyError
 #: Largest encoded message (a data dump of a large configuration fits comfortably).
 MAX_MESSAGE = 8 * 1024 * 1024
 
-DUMP_KINDS = ("data", "stats", "stats_clear", "json")
+#: "snapshot": the child's state as plain data, for the metrics endpoint and --status
+DUMP_KINDS = ("data", "stats", "stats_clear", "json", "snapshot")
 
 
 class IpcError(KeepalivedPyError):

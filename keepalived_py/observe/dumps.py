@@ -23,6 +23,9 @@ DATA = "data"
 STATS = "stats"
 STATS_CLEAR = "stats_clear"
 JSON = "json"
+#: not a file: the child's state as plain data over ipc (observe/status.py), for the
+#: metrics endpoint and the control socket
+SNAPSHOT = "snapshot"
 
 # (role, kind) -> file name, as keepalived's processes name them
 FILE_NAMES: dict[tuple[str, str], str] = {
