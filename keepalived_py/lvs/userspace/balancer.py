@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -150,7 +151,8 @@ class Balancer:
     def __init__(self, rand: Callable[[], int] = lambda: 0) -> None:
         self.services: dict[ServiceKey, ServiceState] = {}
         self.timeouts = (TCP_TIMEOUT, TCPFIN_TIMEOUT, UDP_TIMEOUT)
-        self.lingering: list[Conn] = []
+        #: lingering connections by how long they linger: each deque is in expiry order
+        self.lingering: dict[float, deque[Conn]] = {}
         self.rand = rand
 
     # ------------------------------------------------------------------ table
@@ -249,7 +251,7 @@ class Balancer:
     def connect(self, key: ServiceKey, saddr: IPAddress, sport: int, daddr: IPAddress,
                 now: float) -> Conn | None:
         """A real server for a new connection, or None (no service, nobody available)."""
-        self.expire(now)
+        self._expire_conns(now)
         st = self.services.get(key)
         if st is None:
             return None
@@ -259,6 +261,10 @@ class Balancer:
         if svc.flags & SVC_F_PERSISTENT:
             snet = client_net(saddr, svc.netmask)
             template = st.templates.get(snet)
+            if template is not None and template.controlled == 0 and template.expires <= now:
+                del st.templates[snet]
+                template.dest.persistent -= 1
+                template = None
             if template is not None and template.dest in st.dests:
                 dest = template.dest
                 template.expires = max(template.expires, now + svc.timeout)
@@ -304,7 +310,7 @@ class Balancer:
         conn.expires = now + linger
         self._end_control(conn, now)
         if linger > 0:
-            self.lingering.append(conn)
+            self.lingering.setdefault(linger, deque()).append(conn)
         else:
             self._release(conn)
 
@@ -322,16 +328,14 @@ class Balancer:
         conn.dest.inactive -= 1
         conn.dest.update_overload()
 
+    def _expire_conns(self, now: float) -> None:
+        for queue in self.lingering.values():
+            while queue and queue[0].expires is not None and queue[0].expires <= now:
+                self._release(queue.popleft())
+
     def expire(self, now: float) -> None:
         """Connections whose linger ended and unused templates go; thresholds follow."""
-        if self.lingering:
-            keep = []
-            for c in self.lingering:
-                if c.expires is not None and c.expires <= now:
-                    self._release(c)
-                else:
-                    keep.append(c)
-            self.lingering = keep
+        self._expire_conns(now)
         for st in self.services.values():
             if st.templates:
                 stale = [n for n, t in st.templates.items() if t.controlled == 0 and t.expires <= now]
@@ -339,4 +343,5 @@ class Balancer:
                     st.templates.pop(n).dest.persistent -= 1
 
     def live(self) -> Iterable[Conn]:
-        return iter(self.lingering)
+        """The lingering connections (inactive, after their proxy finished)."""
+        return (c for q in self.lingering.values() for c in q)
