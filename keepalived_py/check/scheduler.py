@@ -317,6 +317,9 @@ class Scheduler:
         for cid, spec in new_specs.items():
             if spec.kind is not hy.Kind.FILE:
                 self._push(now + hy.first_delay(spec.policy, self.rand()), cid)
+                verb = "Dea" if spec.vs_key in self._suspended else "A"
+                out.append(Log(f"{verb}ctivating healthchecker for service {spec.policy.rs_label} "
+                               f"for VS {spec.policy.vs_label}"))
         self.emit(out)
         return out
 
