@@ -125,7 +125,7 @@ class MetricsServer:
             await self._send(writer, _response(408))
             return
         except asyncio.LimitOverrunError:
-            await self._send(writer, _response(431))
+            await self._send(writer, _response(431), reader)
             return
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
@@ -138,11 +138,20 @@ class MetricsServer:
         self.served += 1
         await self._send(writer, _response(200, body, CONTENT_TYPE, head_only))
 
-    async def _send(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+    async def _send(self, writer: asyncio.StreamWriter, data: bytes,
+                    unread: asyncio.StreamReader | None = None) -> None:
+        """Answer and close. With `unread` (a request we stopped reading), first take in
+        what the client is still sending, a bounded amount for a bounded time, so closing
+        does not reset the connection before the client has read our answer."""
         try:
             writer.write(data)
             await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
-        except (TimeoutError, ConnectionError):
+            if unread is not None:
+                writer.write_eof()
+                for _ in range(16):
+                    if not await asyncio.wait_for(unread.read(MAX_HEAD), 1.0):
+                        break
+        except (TimeoutError, ConnectionError, OSError):
             pass
         finally:
             writer.close()
