@@ -234,6 +234,9 @@ class KeywordSpec:
     check: Callable[[Any, Ctx], Any] | None = None  # extra check/normalisation after parse
     once: str | None = None  # keepalived keeps the first value: message for a repeat ({arg}: its first word)
     merge: bool = False  # Nested: a repeated block adds its keywords to the first (global_defs)
+    #: the keepalived release that added the keyword when it is newer than 2.2.7 (2.2.7
+    #: rejects it as unknown): -t notes it once per load, see newer_keyword_note()
+    since: str | None = None
 
 
 HEAD = "head"
@@ -243,11 +246,13 @@ BODY = "body"
 
 def kw(vtype: ValueType, *, default: Any = MISSING, name: str | None = None, aliases: Sequence[str] = (),
        multi: bool = False, alts: dict[str, Any] | None = None, deprecated: Sequence[str] = (),
-       check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None, merge: bool = False) -> Any:
-    """A model field set by a keyword (the field's own name unless `name` says otherwise)."""
+       check: Callable[[Any, Ctx], Any] | None = None, once: str | None = None, merge: bool = False,
+       since: str | None = None) -> Any:
+    """A model field set by a keyword (the field's own name unless `name` says otherwise);
+    `since` marks a keyword keepalived added after 2.2.7 (its release, e.g. "2.3.3")."""
     spec = dict(name=name, vtype=vtype, aliases=tuple(aliases), multi=multi,
                 alts=tuple((alts or {}).items()), deprecated=tuple(deprecated),
-                check=check, once=once, merge=merge)
+                check=check, once=once, merge=merge, since=since)
     if multi or (isinstance(vtype, Entries) and default is MISSING):
         default = ()
     elif default is MISSING:
@@ -326,6 +331,13 @@ def keyword_specs(cls: type[Model]) -> tuple[tuple[str, KeywordSpec], ...]:
     return cls.__kw_specs__  # type: ignore[attr-defined]
 
 
+def newer_keywords(cls: type[Model]) -> frozenset[str]:
+    """The keywords of `cls` that keepalived added after 2.2.7 (declared with `since`), so
+    checks against 2.2.7's keyword lists can leave them out."""
+    table = cls.__kw_table__  # type: ignore[attr-defined]
+    return frozenset(word for word, entry in table.items() if entry[1].since is not None)
+
+
 def head_fields(cls: type[Model]) -> tuple[tuple[str, ValueType, bool], ...]:
     return cls.__kw_heads__  # type: ignore[attr-defined]
 
@@ -341,6 +353,15 @@ class Usage:
     """Which keywords a configuration used, for `-t`'s 'parsed, not implemented' list."""
 
     not_implemented: list[tuple[SourcePos, str]] = field(default_factory=list)
+    #: newer-than-2.2.7 keywords already noted in this load (the note is given once per keyword)
+    newer_noted: set[str] = field(default_factory=set)
+
+
+def newer_keyword_note(keyword: str, since: str) -> str:
+    """-t's note for a keyword keepalived 2.2.7 does not know. Informational (class OK): a
+    config that uses one is a config 2.2.7 rejects, and keepalived-py runs it as the newer
+    keepalived would, so it does not change the exit status."""
+    return f"'{keyword}' is a keepalived {since} keyword, not in 2.2.7 - accepted"
 
 
 def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], children: Sequence[Stmt],
@@ -383,6 +404,9 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
                 kw_end[word] = ctx.end
         if spec.deprecated and word in spec.deprecated:
             diags.add(ConfigErr.DEPRECATED, f"\"{word}\" is deprecated. Please use \"{spec.name}\"", cpos)
+        if spec.since is not None and word not in usage.newer_noted:
+            usage.newer_noted.add(word)
+            diags.add(ConfigErr.OK, newer_keyword_note(word, spec.since), cpos)
         if unimplemented is not None:
             usage.not_implemented.append((cpos, unimplemented))
         if spec.once is not None and fname in values:

@@ -29,7 +29,7 @@ def write_config(config: Model) -> str:
 
 
 def _defaults(cls: type) -> dict[str, Any]:
-    cached = getattr(cls, "__kw_defaults__", None)
+    cached = cls.__dict__.get("__kw_defaults__")  # its own: a subclass model (SslUrl) adds fields
     if cached is None:
         cached = {f.name: f.default for f in dataclasses.fields(cls)}
         cls.__kw_defaults__ = cached

@@ -22,7 +22,7 @@ from keepalived_py.config.schema import (
     kw,
     model,
 )
-from keepalived_py.config.values import Decimal, IpAddr, Number, say
+from keepalived_py.config.values import Decimal, IpAddr, Number, OptBool, say
 
 GE = ConfigErr.GENERAL_ERROR
 BFD_INTERVAL_MAX = UINT_MAX // 1000  # ms (keepalived keeps micro-seconds in 32 bits)
@@ -85,6 +85,9 @@ class BfdInstance(Model):
     idle_tx: float = kw(_millis(1000), default=1000.0)
     multiplier: int = kw(_number(1, 255, "multiplier"), default=5)
     passive: bool = kw(Present(), default=False)
+    #: multi-hop BFD (RFC 5883, port 4784); newer than 2.2.7
+    multihop: bool = kw(OptBool("Configuration error: BFD instance {n} multihop setting not valid - {v}"),
+                        default=False, since="2.2.8")
     # ttl and hoplimit are the same setting; None: 255 (IPv4) / 64 (IPv6)
     ttl: int | None = kw(_number(1, BFD_TTL_MAX, "ttl/hoplimit"), aliases=("hoplimit",))
     # -1 is stored as 255 by keepalived (uint8_t): no hop count checking

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from keepalived_py.config import numbers
 from keepalived_py.config.diagnostics import ConfigErr
+from keepalived_py.config.model.newer_types import SniName
 from keepalived_py.config.numbers import INT_MAX, TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Choice,
@@ -373,11 +374,24 @@ class HttpGet(ConnChecker):
     enable_sni: bool | None = kw(OptBool())
     fast_recovery: bool | None = kw(OptBool())
     url: tuple[Url, ...] = kw(Nested(Url), multi=True)
+    #: SNI with this name ("" alone: the default name); newer than 2.2.7
+    sni_name: str | None = kw(SniName(), since="main (after 2.4.3)")
+
+
+@model
+class SslUrl(Url):
+    """url { ... } of SSL_GET: also tls_compliant (newer than 2.2.7)."""
+
+    tls_compliant: bool | None = kw(OptBool("Invalid tls_compliant option {v}"), since="2.2.8")
 
 
 @model
 class SslGet(HttpGet):
     block_keyword = "SSL_GET"
+
+    url: tuple[Url, ...] = kw(Nested(SslUrl), multi=True)
+    #: close the TLS connection with a close_notify (newer than 2.2.7)
+    tls_compliant: bool | None = kw(OptBool("Invalid tls_compliant option {v}"), since="2.2.8")
 
 
 @model

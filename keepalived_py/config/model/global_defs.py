@@ -41,6 +41,7 @@ from keepalived_py.config.model.global_types import (
     SnmpSocket,
     UmaskType,
 )
+from keepalived_py.config.model.newer_types import PathArg
 from keepalived_py.config.numbers import INT_MAX, TIMER_HZ, UINT_MAX
 from keepalived_py.config.schema import (
     Ctx,
@@ -253,3 +254,42 @@ class GlobalDefs(Model):
     tmp_config_directory: str | None = kw(Str("{kw} missing directory name"))
     data_use_instance: bool = kw(OptBool("Invalid value '{v}' for global date_use_instance specified"),
                                  default=False)
+
+    # --- keywords of newer keepalived releases (2.2.7 rejects them; see docs/newer-keywords.md)
+    #: seconds after boot before the VRRP instances start (the longer of it and
+    #: vrrp_startup_delay wins; see effective_startup_delay)
+    vrrp_delay_after_boot: float | None = kw(Decimal(0.001, UINT_MAX / TIMER_HZ,
+                                                     error="vrrp_delay_after_boot '{v}' is invalid"), since="2.4.0")
+    #: an address owner (priority 255) drops the adverts it receives (instances' default);
+    #: upstream's message names the keyword and the value the other way round
+    vrrp_owner_ignore_adverts: bool = kw(OptBool("Invalid value '{kw}' for global {v} specified"), default=False,
+                                         since="2.3.3")
+    v3_checksum_as_v2: bool = kw(Present(), default=False, since="2.2.8")
+    json_version: int = kw(Number(1, 2, error="Invalid JSON version", missing="{kw} requires version"),
+                           default=1, since="2.2.8")
+    #: where USR1 / USR2 / the JSON signal write (a path ending in '/' is a folder; a relative
+    #: one is in the temporary folder): see observe/dumps.py
+    state_dump_file: str | None = kw(PathArg("{kw} requires a non-empty path", non_empty=True), since="2.3.3")
+    stats_dump_file: str | None = kw(PathArg("{kw} requires a non-empty path", non_empty=True), since="2.3.3")
+    json_dump_file: str | None = kw(PathArg("{kw} requires a non-empty path", non_empty=True), since="2.3.3")
+    iproute_usr_dir: str | None = kw(PathArg("{kw} requires path"), since="2.3.2")
+    iproute_etc_dir: str | None = kw(PathArg("{kw} requires path"), since="2.3.2")
+    use_symlink_paths: bool = kw(OptBool("Invalid value '{v}' for global use_symlink_path specified"),
+                                 default=False, since="2.3.0")
+    set_supplementary_groups: bool = kw(OptBool("Invalid set_supplementary_groups parameter {v}"), default=False,
+                                        since="main (after 2.4.3)")
+    dbus_no_interface_name: str | None = kw(Str("dbus_no_interface_name missing - ignoring"), since="2.3.0")
+    #: seconds (1 ms .. 30 s)
+    snmp_vs_stats_update_interval: float | None = kw(Decimal(0.001, 30, error="snmp stats vs update interval '{v}' "
+                                                                             "invalid - ignoring"), since="2.3.0")
+    snmp_rs_stats_update_interval: float | None = kw(Decimal(0.001, 30, error="snmp stats vs update interval '{v}' "
+                                                                             "invalid - ignoring"), since="2.3.0")
+
+    def effective_startup_delay(self, uptime_s: float) -> float:
+        """Seconds the VRRP instances wait at start: vrrp_startup_delay, or what is left of
+        vrrp_delay_after_boot at `uptime_s` seconds since boot when that is longer (so a
+        restart long after boot does not wait)."""
+        delay = float(self.vrrp_startup_delay or 0)
+        if self.vrrp_delay_after_boot is not None and uptime_s < self.vrrp_delay_after_boot:
+            delay = max(delay, self.vrrp_delay_after_boot - uptime_s)
+        return delay

@@ -19,6 +19,7 @@ from keepalived_py.config.model.addresses import (
     VirtualAddress,
     VirtualAddressEntry,
 )
+from keepalived_py.config.model.newer_types import AuthHmac, OptPriority
 from keepalived_py.config.model.vrrp_types import (
     AuthPass,
     AuthType,
@@ -189,6 +190,22 @@ class VrrpInstance(Model):
     kernel_rx_buf_size: int | None = kw(Number(0, UINT_MAX, error="({n}) invalid kernel_rx_buf_size specified",
                                              exact_args=True))
 
+    # --- keywords of newer keepalived releases (2.2.7 rejects them; docs/newer-keywords.md)
+    #: an address owner drops the adverts it receives; None: on under strict mode, else the
+    #: global vrrp_owner_ignore_adverts (see effective_owner_ignore_adverts)
+    owner_ignore_adverts: bool | None = kw(OptBool("({n}) invalid {kw} {v} specified"), since="2.3.3")
+    #: allow an instance without VIPs (no warning; VRRPv3 too); cleared under strict mode
+    no_virtual_ipaddress: bool = kw(Present(), default=False, since="2.2.8")
+    #: VRRPv3 over IPv4 with the VRRPv2 checksum (no pseudo-header); None: the global one
+    v3_checksum_as_v2: bool | None = kw(OptBool("({n}) invalid v3_checksum_as_v2 {v} specified"), since="2.2.8")
+    #: a nopreempt master whose timers ran late steps down when another router may have taken
+    #: over: the highest priority of the others (alone: 254)
+    timer_expired_backup: int | None = kw(OptPriority(), since="2.2.8")
+    #: upstream's first name for timer_expired_backup (it says to replace it)
+    thread_timer_expired: int | None = kw(OptPriority(), since="2.3.2", check=warn_with(
+        "({n}) thread_timer_expired - please replace with keyword 'timer_expired_backup'"))
+    auth_hmac: AuthHmac | None = kw(Nested(AuthHmac), merge=True, since="2.4.0")
+
     # ------------------------------------------------------------------ derived values
     @property
     def unicast_configured(self) -> bool:
@@ -315,6 +332,22 @@ class VrrpInstance(Model):
         if self.effective_strict(global_strict):
             return True
         return self.lower_prio_no_advert if self.lower_prio_no_advert is not None else global_value
+
+    def effective_owner_ignore_adverts(self, global_value: bool = False, global_strict: bool = False) -> bool:
+        """Whether received adverts are dropped (upstream vrrp_complete_instance): only for an
+        address owner (priority 255); unset, on under strict mode, else the global setting;
+        an explicit 'false' on an address owner is forced on (upstream reports it)."""
+        if self.effective_priority != PRIO_OWNER:
+            return False
+        if self.owner_ignore_adverts is None:
+            return True if self.effective_strict(global_strict) else global_value
+        return True
+
+    @property
+    def effective_timer_expired_backup(self) -> int:
+        """timer_expired_backup (or its first name); 0: off. Upstream needs nopreempt for it."""
+        value = self.timer_expired_backup if self.timer_expired_backup is not None else self.thread_timer_expired
+        return value if value is not None and not self.preempt else 0
 
     def effective_higher_prio_send_advert(self, global_value: bool = False, global_strict: bool = False) -> bool:
         if self.effective_strict(global_strict):

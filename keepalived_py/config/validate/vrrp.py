@@ -558,7 +558,12 @@ class _Checker:
             st.family = 4
         if not st.version:
             st.version = int(_g(self.config, "vrrp_version", 2))
-        if not st.vips:
+        allow_no_vips = vi.no_virtual_ipaddress  # newer than 2.2.7 (upstream VRRP_FLAG_ALLOW_NO_VIPS)
+        if allow_no_vips and strict:
+            self.err(f"{n} no_virtual_ipaddress and strict mode incompatible, clearing no_virtual_ipaddress",
+                     code=ConfigErr.WARNING)
+            allow_no_vips = False
+        if not st.vips and not allow_no_vips:
             if st.version == 3 or strict:
                 self.err(f"{n} No VIP specified; at least one is required")
                 return False
@@ -636,6 +641,8 @@ class _Checker:
         down_timer = vi.down_timer_adverts or int(_g(self.config, "vrrp_down_timer_adverts", 3))
         if down_timer != 3 and strict:
             self.err(f"{n} down_timer_adverts is incompatible with strict mode - resetting")
+        if nopreempt is False and (vi.timer_expired_backup or vi.thread_timer_expired):
+            self.err(f"{n} expired_timer_backup requires nopreempt - resetting")
         if vi.accept and not owner and strict and st.version == 2:
             self.err(f"{n} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting")
         if st.unicast and st.mcast_dst is not None:
@@ -649,6 +656,10 @@ class _Checker:
                 self.err(f"{n} Strict mode requires no lower priority advert. resetting")
             if vi.higher_prio_send_advert:
                 self.err(f"{n} strict mode requires higher_prio_send_advert to be clear. resetting")
+        if vi.owner_ignore_adverts is True and priority != PRIO_OWNER:
+            self.err(f"{n} ignoring owner_ignore_adverts since priority is not {PRIO_OWNER}")
+        elif vi.owner_ignore_adverts is False and priority == PRIO_OWNER:
+            self.err(f"{n} strict_mode with priority {PRIO_OWNER} requires owner_ignore_adverts")
         _interval, message = round_advert_int(vi.advert_int, st.version)
         if message:
             self.err(f"{n} {message}")
@@ -676,7 +687,7 @@ class _Checker:
             elif (not same_if or vip.address.version != st.family) and vi.use_vmac_addr:
                 self.err(f"{n} use_vmac_addr specified and use_vmac specified for VIP/eVIP "
                          f"{_addr_text(vip.address)}")
-        if not st.vips:
+        if not st.vips and not allow_no_vips:
             if st.version == 3 or st.family == 6 or strict:
                 self.err(f"{n} No VIP specified; at least one is required")
                 return False
