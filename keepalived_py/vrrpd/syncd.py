@@ -40,7 +40,8 @@ class SyncdConfig:
 def syncd_config(config: Any) -> SyncdConfig | None:
     """global lvs_sync_daemon, else the first vrrp_instance lvs_sync_daemon_interface (the
     parser's rule: the global one wins, later ones are ignored); None when its instance does
-    not exist (keepalived clears the config then). syncid defaults to the instance's VRID."""
+    not exist (keepalived clears the config then). syncid defaults to the named instance's
+    VRID, to 0 with lvs_sync_daemon_interface (seen on keepalived 2.2.7 in the guest)."""
     g = config.global_defs
     sd = g.lvs_sync_daemon if g is not None else None
     insts = {i.name: i for i in config.vrrp_instance}
@@ -52,7 +53,9 @@ def syncd_config(config: Any) -> SyncdConfig | None:
                            (inst.virtual_router_id or 0), sd.maxlen, sd.port, sd.ttl, sd.group)
     for inst in config.vrrp_instance:
         if inst.lvs_sync_daemon_interface:
-            return SyncdConfig(inst.lvs_sync_daemon_interface, inst.name, inst.virtual_router_id or 0)
+            # the instance keyword names no instance, so vrrp.c's "syncid = VRID" default
+            # (given to lvs_sync_daemon's named instance) does not apply: syncid 0
+            return SyncdConfig(inst.lvs_sync_daemon_interface, inst.name, 0)
     return None
 
 

@@ -81,7 +81,8 @@ def test_config_from_global_and_instance():
     cfg = syncd_config(conf(glob="    lvs_sync_daemon eth0 VI_1 id 7 port 8849 group 224.0.0.82"))
     assert (cfg.ifname, cfg.instance, cfg.syncid, cfg.port, str(cfg.group)) == ("eth0", "VI_1", 7, 8849,
                                                                                 "224.0.0.82")
-    assert syncd_config(conf("    lvs_sync_daemon_interface eth0")).syncid == 51  # the VRID
+    assert syncd_config(conf(glob="    lvs_sync_daemon eth0 VI_1")).syncid == 51  # the VRID
+    assert syncd_config(conf("    lvs_sync_daemon_interface eth0")).syncid == 0  # as keepalived 2.2.7
     assert syncd_config(conf()) is None
     from keepalived_py.vrrpd.syncd import STATE_MASTER, start_attrs
     a = nl.parse_attrs(nl.parse_attrs(start_attrs(cfg, STATE_MASTER))[CMD_ATTR_DAEMON])
