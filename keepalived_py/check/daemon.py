@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets
 from keepalived_py.check.dump import data_text
 from keepalived_py.check.runtime import CheckRuntime
 from keepalived_py.core.context import ChildContext
@@ -59,7 +60,21 @@ async def run(ctx: ChildContext) -> int:
     port = make_port(getattr(ctx.options, "lvs_backend", None), log)
     runtime = CheckRuntime(port, ctx.clock, log, dont_release=bool(getattr(ctx.options, "dont_release_ipvs", False)))
 
+    watch: AddressWatch | None = None
+
+    async def watch_addresses(config: Any) -> None:
+        """ha_suspend needs the host's addresses: watched from the first config using it."""
+        nonlocal watch
+        if watch is None and ha_suspend_targets(config):
+            watch = AddressWatch(runtime.addresses_changed)
+            try:
+                runtime.addresses = await watch.start()
+            except OSError as exc:
+                log(f"Unable to follow the host's addresses for ha_suspend: {exc}")
+                watch = None
+
     async def reload(new_config: Any) -> None:
+        await watch_addresses(new_config)
         await runtime.reload(new_config)
 
     async def dump(kind: str) -> Any:
@@ -72,8 +87,11 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_reload(reload)
     ctx.on_dump(dump)
     try:
-        await runtime.start(ctx.config)
+        await watch_addresses(ctx.config)
+        await runtime.start(ctx.config, watch.addresses if watch is not None else None)
         await ctx.stopped()
     finally:
+        if watch is not None:
+            watch.close()
         await runtime.stop()
     return 0

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from keepalived_py.check import addrwatch
 from keepalived_py.check import spec as specmod
 from keepalived_py.check.kinds import probe_for as default_probe_for
 from keepalived_py.check.kinds.base import Resources
@@ -109,6 +110,8 @@ class CheckRuntime:
         self._run_task: asyncio.Task | None = None
         self.reconciles = 0
         self.failures = 0
+        self.addresses: set[str] | None = None
+        self._suspended_keys: set = set()
 
     # ------------------------------------------------------------------ views
     @property
@@ -176,9 +179,10 @@ class CheckRuntime:
         servers, specs = specmod.build(config)
         return servers, specs
 
-    async def start(self, config: Any) -> None:
+    async def start(self, config: Any, addresses: set[str] | None = None) -> None:
         """Scripts and FIFOs, the pool's start, the kernel (lvs_timeouts, lvs_flush, our
-        table adopted), then the checkers."""
+        table adopted), then the checkers. `addresses`: the host's addresses, for ha_suspend
+        (None: nothing is suspended)."""
         servers, specs = self._build(config)
         gd = config.global_defs
         self.config = config
@@ -190,6 +194,8 @@ class CheckRuntime:
                                    max_in_flight=self.max_in_flight,
                                    log_all=bool(gd and gd.checker_log_all_failures))
         self.log("Initializing ipvs")
+        self.addresses = addresses
+        self._apply_suspension()
         self.scheduler.start()
         self._dirty = False
         desired = self.desired()
@@ -224,13 +230,25 @@ class CheckRuntime:
         self.scheduler.log_all = bool(gd and gd.checker_log_all_failures)
         self._dirty = True
         self.scheduler.reload(specs, servers)
+        self._apply_suspension()
         self._kick()
         await self.sync()
 
-    def suspend(self, vs_key: Hashable, suspended: bool) -> None:
-        """ha_suspend: checks of `vs_key` pause while its address is not ours."""
+    def _apply_suspension(self) -> None:
+        """ha_suspend: checkers of a virtual server whose address is not on this host are
+        suspended (update_checker_activity); the others run."""
         assert self.scheduler is not None
-        self.scheduler.suspend(vs_key, suspended)
+        targets = addrwatch.ha_suspend_targets(self.config)
+        off = addrwatch.suspended(targets, self.addresses) if self.addresses is not None else set()
+        for key in set(targets) | self._suspended_keys:
+            self.scheduler.suspend(key, key in off)
+        self._suspended_keys = off
+
+    def addresses_changed(self, addresses: set[str]) -> None:
+        """The host's addresses changed (an address watch)."""
+        self.addresses = addresses
+        if self.scheduler is not None:
+            self._apply_suspension()
 
     async def stop(self) -> None:
         """The checkers stop, the pool clears (its lines, omega notifies), then our table
