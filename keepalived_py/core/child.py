@@ -116,7 +116,11 @@ class ChildProcess:
         return dumps.DumpNaming.current(
             bool(configload.global_setting(cfg, "data_use_instance", False)),
             configload.instance_name(cfg),
-            configload.network_namespace(cfg, self.ctx.options))
+            configload.network_namespace(cfg, self.ctx.options),
+            # keepalived 2.3.3's *_dump_file (newer than 2.2.7)
+            configload.global_setting(cfg, "state_dump_file", None),
+            configload.global_setting(cfg, "stats_dump_file", None),
+            configload.global_setting(cfg, "json_dump_file", None))
 
     async def section(self, kind: str) -> Any:
         if kind == dumps.SNAPSHOT:  # asked at every scrape / --status: no log line

@@ -160,7 +160,9 @@ class Supervisor:
         return dumps.DumpNaming.current(
             bool(configload.global_setting(self.config, "data_use_instance", False)),
             configload.instance_name(self.config),
-            configload.network_namespace(self.config, self.opts))
+            configload.network_namespace(self.config, self.opts),
+            # keepalived 2.3.3's state_dump_file (newer than 2.2.7): keepalived_parent.data's place
+            configload.global_setting(self.config, "state_dump_file", None))
 
     # ---------- children ----------
     async def start_child(self, role: str) -> Child:

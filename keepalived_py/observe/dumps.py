@@ -72,11 +72,40 @@ class DumpNaming:
     data_use_instance: bool = False
     instance_name: str | None = None
     network_namespace: str | None = None
+    #: global_defs state_dump_file / stats_dump_file / json_dump_file (keepalived 2.3.3,
+    #: newer than 2.2.7): None keeps keepalived's name in the temporary folder
+    state_file: str | None = None
+    stats_file: str | None = None
+    json_file: str | None = None
 
     @classmethod
     def current(cls, data_use_instance: bool = False, instance_name: str | None = None,
-                network_namespace: str | None = None) -> DumpNaming:
-        return cls(tmp_dir(), data_use_instance, instance_name, network_namespace)
+                network_namespace: str | None = None, state_file: str | None = None,
+                stats_file: str | None = None, json_file: str | None = None) -> DumpNaming:
+        return cls(tmp_dir(), data_use_instance, instance_name, network_namespace, state_file, stats_file,
+                   json_file)
+
+
+#: what each process adds to a configured state_dump_file name (keepalived_check.data ...)
+_DATA_SUFFIX = {"vrrp": "", "check": "_check", "bfd": "_bfd", "parent": "_parent"}
+
+
+def _insert(name: str, text: str) -> str:
+    """`text` before the last '.' of a file name (at its end when it has none)."""
+    dot = name.rfind(".")
+    return name + text if dot < 0 else name[:dot] + text + name[dot:]
+
+
+def configured_place(path: str, default_name: str, tmp: str) -> tuple[str, str]:
+    """(folder, file name) for a *_dump_file path, upstream's open_dump_file() rule: a path
+    ending in '/' is a folder for the usual name; an absolute one names its folder, a relative
+    one lives in the temporary folder (only its last part is used)."""
+    if path.startswith("/"):
+        folder = path if path.endswith("/") else path[:path.rfind("/")]
+    else:
+        folder = tmp
+    name = default_name if path.endswith("/") else path.rsplit("/", 1)[-1]
+    return folder.rstrip("/") or "/", name
 
 
 def file_for(role: str, kind: str, naming: DumpNaming) -> str | None:
@@ -84,13 +113,21 @@ def file_for(role: str, kind: str, naming: DumpNaming) -> str | None:
     name = FILE_NAMES.get((role, kind))
     if name is None:
         return None
+    folder = naming.tmp
+    configured = {DATA: naming.state_file, STATS: naming.stats_file, STATS_CLEAR: naming.stats_file,
+                  JSON: naming.json_file}.get(kind)
+    if configured:
+        if kind == DATA:  # a template: each process adds its part
+            folder, name = configured_place(configured, "keepalived.data", naming.tmp)
+            name = _insert(name, _DATA_SUFFIX.get(role, ""))
+        else:
+            folder, name = configured_place(configured, name, naming.tmp)
     if (kind == DATA and naming.data_use_instance
             and (naming.instance_name or naming.network_namespace)):
-        stem, dot, ext = name.rpartition(".")
         ns = naming.network_namespace or ""
         sep = "_" if naming.instance_name and naming.network_namespace else ""
-        name = f"{stem}.{ns}{sep}{naming.instance_name or ''}{dot}{ext}"
-    return os.path.join(naming.tmp, name)
+        name = _insert(name, f".{ns}{sep}{naming.instance_name or ''}")
+    return os.path.join(folder, name)
 
 
 def current_umask() -> int:

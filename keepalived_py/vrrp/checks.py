@@ -35,6 +35,7 @@ class DropReason(StrEnum):
     VERSION = "vers_err"
     VRID = "vrid_err"
     UNICAST_SRC = "unicast_src_err"
+    OWNER_IGNORED = "owner_ignored"  # keepalived 2.3.3 owner_ignore_adverts (a drop, no error)
 
 
 def check_protocol(p: VrrpInstanceParams, adv: VrrpAdvert, meta: RxMeta) -> DropReason | None:

@@ -77,6 +77,9 @@ class VrrpInstanceParams:
     down_timer_adverts: int = 3
     dont_track_primary: bool = False
     notify_priority_changes: bool = False
+    owner_ignore_adverts: bool = False
+    """keepalived 2.3.3's owner_ignore_adverts: an address owner (effective priority 255) drops
+    every advert it receives, so another router's adverts cannot make it step down."""
 
     def __post_init__(self) -> None:
         problems = []

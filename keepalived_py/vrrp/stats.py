@@ -37,6 +37,7 @@ class VrrpStats:
     unicast_src_err: int = 0
     owner_conflict: int = 0
     interval_mismatch: int = 0
+    owner_ignored: int = 0  # ours: adverts an address owner dropped (owner_ignore_adverts)
 
     def plus(self, counter: str) -> VrrpStats:
         """These counters with one more under `counter` (a receive check's or a

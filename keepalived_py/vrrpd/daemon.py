@@ -16,6 +16,7 @@ from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
 from keepalived_py.observe.status import vrrp_view
 from keepalived_py.observe.vrrp import data_text, json_text, stats_text
+from keepalived_py.observe.vrrp_json_v2 import JSON_VERSION_2, json_text_v2, track_process_objects
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
@@ -83,7 +84,12 @@ async def run(ctx: ChildContext) -> int:
     async def dump(kind: str) -> Any:
         snaps = runtime_snapshots(runtime, notifier, trackers)
         if kind == "json":
-            return json_text(snaps, runtime.wall_offset())
+            text = json_text(snaps, runtime.wall_offset())
+            g = ctx.config.global_defs
+            if g is not None and g.json_version == JSON_VERSION_2:  # keepalived 2.2.8's form
+                state = trackers.snapshot()["processes"]
+                text = json_text_v2(text, track_process_objects(ctx.config.vrrp_track_process, state))
+            return text
         if kind == "snapshot":  # the parent's metrics endpoint and control socket
             return vrrp_view(snaps, runtime.wall_offset(), trackers=trackers.snapshot(),
                              sockets=dataclasses.asdict(runtime.counters))

@@ -240,6 +240,8 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         notify_priority_changes=bool(_pick(inst.notify_priority_changes, _pick(
             next((sg.notify_priority_changes for sg in config.vrrp_sync_group if inst.name in sg.group), None),
             g.vrrp_notify_priority_changes))),
+        # keepalived 2.3.3 (newer than 2.2.7): the owner drops received adverts
+        owner_ignore_adverts=inst.effective_owner_ignore_adverts(g.vrrp_owner_ignore_adverts, g.vrrp_strict),
     )
     return InstancePlan(
         name=inst.name, key=(ifname, inst.virtual_router_id or 0, family), base_params=base,

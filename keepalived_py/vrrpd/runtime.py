@@ -159,7 +159,8 @@ class VrrpRuntime(WireMixin):
             self._clear_leftovers(run)
         g = config.global_defs
         self.log_unknown_vrids = bool(g is not None and g.log_unknown_vrids)
-        delay = float(g.vrrp_startup_delay or 0) if g is not None else 0.0
+        # vrrp_startup_delay, or what is left of vrrp_delay_after_boot (keepalived 2.4.0) since boot
+        delay = g.effective_startup_delay(time.clock_gettime(time.CLOCK_BOOTTIME)) if g is not None else 0.0
         if delay > 0:
             self.log.info(f"Delaying startup for {delay:g} seconds")
             self.scheduler.call_at(self.clock.now() + delay, self._delayed_start, runs)
