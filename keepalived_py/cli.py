@@ -302,7 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     if opts.dump_json:
         return dump_json(opts)
     if opts.config_test:
-        return config_test(opts)
+        status = config_test(opts)
+        if opts.reload_preview:
+            from keepalived_py.core.control import preview_command
+
+            return preview_command(opts, status)
+        return status
     return run_daemon(opts, [prog, *args])
 
 

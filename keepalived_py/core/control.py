@@ -196,11 +196,37 @@ class ParentObservers:
     async def _status(self, _request: dict[str, Any]) -> dict[str, Any]:
         return {"view": await self.view()}
 
+    async def _preview(self, request: dict[str, Any]) -> dict[str, Any]:
+        """What a HUP with request["config_file"] would change (nothing is applied)."""
+        from keepalived_py.core import configload
+        from keepalived_py.observe.preview import vrrp_preview
+        from keepalived_py.vrrpd.plan import plan_all
+
+        path = request.get("config_file")
+        if not isinstance(path, str) or not path:
+            return {"error": "preview: config_file missing"}
+        loop = asyncio.get_running_loop()
+        from keepalived_py.core import reload as reloading
+
+        result = await loop.run_in_executor(None, configload.load, self.sup.opts, path)
+        verdict = reloading.judge(self.sup.config, result, self.sup.opts)  # what reload() decides
+        if not verdict.ok:
+            return {"error": "a HUP would keep the running configuration: "
+                             + "; ".join(verdict.lines[:5] or [verdict.reason])}
+        view = await self.view()
+        states = {i["name"]: i["state"] for i in (view.get("vrrp") or {}).get("instances", [])}
+        running = self.sup.config
+        preview: dict[str, Any] = {"config_file": path, "running_config": self.sup.opts.conf_file}
+        if configload.roles_to_run(running, self.sup.opts).count("vrrp") or \
+                configload.roles_to_run(result.config, self.sup.opts).count("vrrp"):
+            preview["vrrp"] = vrrp_preview(plan_all(running), plan_all(result.config), states)
+        return {"preview": preview}
+
     async def start(self) -> None:
         opts = self.sup.opts
         log = self.sup.log
         path = control_path(opts, self.sup.paths.parent)
-        self.control = ControlServer(path, {"status": self._status}, log)
+        self.control = ControlServer(path, {"status": self._status, "preview": self._preview}, log)
         try:
             await self.control.start()
         except OSError as exc:
@@ -254,4 +280,41 @@ def status_command(opts: Any, out: Any = None, err: Any = None) -> int:
         out.write(json.dumps(view, indent=2, sort_keys=True) + "\n")
     else:
         out.write(status_table(view, time.time()))
+    return 0
+
+
+def preview_command(opts: Any, test_status: int, out: Any = None, err: Any = None) -> int:
+    """`keepalived-py -t -f NEW.conf --reload-preview`: after the config test, ask the
+    running daemon what a HUP with NEW.conf would change, and print it."""
+    import sys
+
+    from keepalived_py.core import pidfile
+    from keepalived_py.observe.preview import preview_text
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if test_status == 4:  # keepalived -t: cannot run at all
+        return test_status
+    path = control_path(opts, pidfile.resolve(opts).parent)
+    if os.geteuid() != 0:
+        err.write(f"keepalived-py --reload-preview: permission denied: only root may ask the daemon "
+                  f"(control socket {path})\n")
+        return 1
+    try:
+        reply = query(path, {"cmd": "preview", "config_file": os.path.abspath(opts.conf_file)}, timeout=60)
+    except (FileNotFoundError, ConnectionRefusedError):
+        err.write(f"keepalived-py --reload-preview: no keepalived-py daemon is running "
+                  f"(nothing answers on {path})\n")
+        return 1
+    except (OSError, ValueError) as exc:
+        err.write(f"keepalived-py --reload-preview: {path}: {exc}\n")
+        return 1
+    if not reply.get("ok") or "error" in reply:
+        err.write(f"keepalived-py --reload-preview: {reply.get('error', 'refused')}\n")
+        return 1
+    preview = reply.get("preview") or {}
+    if getattr(opts, "json_output", False):
+        out.write(json.dumps(preview, indent=2) + "\n")
+    else:
+        out.write(preview_text(preview))
     return 0

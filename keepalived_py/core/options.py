@@ -74,6 +74,7 @@ EXTRA_LONG_OPTS: dict[str, tuple[str, Arg]] = {
     "control-socket": ("control-socket", Arg.REQUIRED),
     "status": ("status", Arg.NONE),
     "json": ("json", Arg.NONE),
+    "reload-preview": ("reload-preview", Arg.NONE),
 }
 
 
@@ -175,6 +176,7 @@ class Options:
     metrics_listen: str | None = None
     control_socket: str | None = None  # None: observe.control.DEFAULT_SOCKET
     json_output: bool = False
+    reload_preview: bool = False  # with -t: what a HUP with this file would change
     signum_name: str | None = None
     # Messages keepalived prints while parsing: `messages` holds all of them in order
     # (stderr); `errors` the ones that make it exit 1, `warnings` the others.
@@ -289,6 +291,8 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
         opts.action = Action.STATUS
     elif key == "json":
         opts.json_output = True
+    elif key == "reload-preview":
+        opts.reload_preview = True
     elif key == "config-fd":
         try:
             opts.config_fd = int(value or "0")
