@@ -62,6 +62,7 @@ from keepalived_py.vrrp.packet import (
     AuthType,
     Family,
     VrrpAdvert,
+    checksum_as_v2,
     decode,
     encode,
     parse_ipv4,
@@ -212,7 +213,10 @@ class VrrpInstance:
         for dst in dsts:
             # keepalived's pre-1.3.6 unicast checksum: pseudo-header with the mcast group
             csum_dst = VRRP_MCAST4 if (self.old_checksum and p.family is Family.INET) else dst
-            payloads.append(encode(adv, p.primary_address, csum_dst))
+            payload = encode(adv, p.primary_address, csum_dst)
+            if p.v3_checksum_as_v2 and p.version == 3 and p.family is Family.INET:
+                payload = checksum_as_v2(payload)
+            payloads.append(payload)
         datagrams: tuple[bytes, ...] = ()
         if p.family is Family.INET:
             self.ip_id = (self.ip_id + 1) & 0xFFFF or 1
@@ -446,8 +450,9 @@ class VrrpInstance:
             return None
         p = self.params
         try:
+            as_v2 = p.v3_checksum_as_v2 and p.version == 3 and p.family is Family.INET
             return decode(data, p.family, meta.src, meta.dst,
-                          verify_checksum=not meta.checksum_verified)
+                          verify_checksum=not (meta.checksum_verified or as_v2))
         except PacketError as err:
             if (err.reason == "chk_err" and p.unicast and p.version == 3
                     and p.family is Family.INET and p.old_unicast_checksum != "never"

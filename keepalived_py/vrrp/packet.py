@@ -110,6 +110,13 @@ def inet_checksum(data: bytes, initial: int = 0) -> int:
     return ~total & 0xFFFF
 
 
+def checksum_as_v2(message: bytes) -> bytes:
+    """An encoded VRRPv3 IPv4 message with the checksum over the message alone, no
+    pseudo-header (keepalived 2.2.8's v3_checksum_as_v2, for peers that check it that way)."""
+    body = message[:6] + b"\0\0" + message[8:]
+    return message[:6] + struct.pack("!H", inet_checksum(body)) + message[8:]
+
+
 def pseudo_header(src: IPAddr, dst: IPAddr, length: int) -> bytes:
     """RFC 5798 5.2.8: IPv4 (RFC 768 style) or IPv6 (RFC 8200 8.1) pseudo-header."""
     if src.version != dst.version:

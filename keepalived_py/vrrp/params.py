@@ -78,6 +78,9 @@ class VrrpInstanceParams:
     dont_track_primary: bool = False
     notify_priority_changes: bool = False
     owner_ignore_adverts: bool = False
+    v3_checksum_as_v2: bool = False
+    """keepalived 2.2.8: VRRPv3 over IPv4 sends the checksum without the pseudo-header and
+    does not verify received checksums."""
     """keepalived 2.3.3's owner_ignore_adverts: an address owner (effective priority 255) drops
     every advert it receives, so another router's adverts cannot make it step down."""
 

@@ -23,11 +23,19 @@ from keepalived_py.config.support import ACTED_ON
 from keepalived_py.config.writer import write_config
 from keepalived_py.observe import dumps
 from keepalived_py.observe.vrrp_json_v2 import json_text_v2, track_process_objects
+from keepalived_py.vrrp.actions import SendAdvert
 from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.events import PacketReceived, RxMeta, Start
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.machine import VrrpInstance as Machine
-from keepalived_py.vrrp.packet import VRRP_MCAST4, VrrpAdvert, encode
+from keepalived_py.vrrp.packet import (
+    VRRP_MCAST4,
+    VrrpAdvert,
+    checksum_as_v2,
+    encode,
+    inet_checksum,
+    pseudo_header,
+)
 from keepalived_py.vrrp.params import VrrpInstanceParams
 
 UPSTREAM = "/work/.mirror/acassen+keepalived/repo"
@@ -325,6 +333,48 @@ def test_an_owner_below_255_after_tracking_receives_adverts_again():
     assert inst.stats.owner_ignored == 0 and inst.stats.advert_rcvd == 1
 
 
+# --------------------------------------------------------------------------- v3_checksum_as_v2
+def _v3(as_v2: bool, priority: int = 100) -> tuple[Machine, list]:
+    p = VrrpInstanceParams("VI_1", "eth0", 51, ME, priority=priority, version=3, virtual_ipaddress=(VIP,),
+                           v3_checksum_as_v2=as_v2)
+    inst = Machine(p)
+    out = inst.handle(Start(), T0)
+    return inst, out
+
+
+def _v3_advert(payload_fn) -> PacketReceived:
+    adv = VrrpAdvert(version=3, vrid=51, priority=150, advert_int_cs=100, addresses=(VIP,))
+    return PacketReceived(payload_fn(encode(adv, PEER, VRRP_MCAST4)), RxMeta(PEER, VRRP_MCAST4, 255))
+
+
+def test_v3_checksum_as_v2_sends_the_checksum_without_pseudo_header():
+    for as_v2 in (True, False):
+        _inst, out = _v3(as_v2, priority=255)
+        (send,) = [a for a in out if isinstance(a, SendAdvert)]
+        (payload,) = send.payloads
+        assert (inet_checksum(payload) == 0) is as_v2
+        assert (inet_checksum(pseudo_header(ME, VRRP_MCAST4, len(payload)) + payload) == 0) is not as_v2
+
+
+def test_v3_checksum_as_v2_accepts_the_v2_style_checksum():
+    inst, _ = _v3(True)
+    inst.handle(_v3_advert(checksum_as_v2), T0 + 1)
+    assert inst.stats.advert_rcvd == 1 and inst.stats.chk_err == 0
+    plain, _ = _v3(False)
+    plain.handle(_v3_advert(checksum_as_v2), T0 + 1)
+    assert plain.stats.chk_err == 1 and plain.stats.advert_rcvd == 0
+
+
+def test_v3_checksum_as_v2_instance_setting_overrides_the_global_one():
+    from keepalived_py.vrrpd.plan import plan_instance
+
+    text = ("global_defs {{\n v3_checksum_as_v2\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n"
+            " version 3\n{}\n virtual_ipaddress {{\n 192.0.2.1/24\n }}\n}}\n")
+    for extra, expected in (("", True), (" v3_checksum_as_v2 false", False)):
+        cfg = load_text(text.format(extra)).config
+        assert plan_instance(cfg.vrrp_instance[0], cfg).base_params["v3_checksum_as_v2"] is expected
+
+
 # --------------------------------------------------------------------------- no_virtual_ipaddress
 def test_no_virtual_ipaddress_allows_an_instance_without_vips():
     base = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n version 3\n%s}\n"
@@ -437,8 +487,9 @@ def test_acted_on_newer_keywords_are_not_listed_by_t():
     acted = {"global_defs.vrrp_delay_after_boot", "global_defs.vrrp_owner_ignore_adverts",
              "global_defs.json_version", "global_defs.state_dump_file", "global_defs.stats_dump_file",
              "global_defs.json_dump_file", "vrrp_instance.owner_ignore_adverts",
-             "vrrp_instance.no_virtual_ipaddress"}
+             "vrrp_instance.no_virtual_ipaddress", "vrrp_instance.v3_checksum_as_v2",
+             "global_defs.v3_checksum_as_v2"}
     assert acted <= ACTED_ON and not acted & listed
     # the parsed-only ones are listed
-    assert {"vrrp_instance.v3_checksum_as_v2", "vrrp_instance.timer_expired_backup", "auth_hmac.key",
+    assert {"vrrp_instance.timer_expired_backup", "auth_hmac.key",
             "global_defs.iproute_usr_dir", "SSL_GET.tls_compliant", "bfd_instance.multihop"} <= listed
