@@ -12,7 +12,8 @@ from tests.envcheck import keepalived_binary
 from tests.guestcheck import need_guest
 from tests.integration.test_check_guest_logs import PATTERNS, REPO, relevant
 
-pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow]
+# one guest boot per test, and the guest is shared: it may first wait for another run to finish
+pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 CONF = """
 global_defs {

@@ -16,7 +16,8 @@ import pytest
 from tests.envcheck import keepalived_binary
 from tests.guestcheck import need_guest
 
-pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow]
+# one guest boot per test, and the guest is shared: it may first wait for another run to finish
+pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
 
