@@ -12,7 +12,7 @@ track_src_ip, linkbeat_use_polling, the checker and BFD blocks. (syncd.py drives
 sync daemon for lvs_sync_daemon / lvs_sync_daemon_interface.)
 
 Keywords of newer keepalived releases (docs/newer-keywords.md): the VRRP / dump ones named
-below are acted on; timer_expired_backup, auth_hmac and the checker, BFD,
+below are acted on; auth_hmac and the checker, BFD,
 SNMP, DBus and iproute ones are parsed only, so -t lists them.
 """
 
@@ -29,7 +29,7 @@ higher_prio_send_advert skip_check_adv_addr down_timer_adverts strict_mode notif
 notify_master notify_backup notify_fault notify_stop notify notify_master_rx_lower_pri
 accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
 promote_secondaries
-owner_ignore_adverts no_virtual_ipaddress v3_checksum_as_v2
+owner_ignore_adverts no_virtual_ipaddress v3_checksum_as_v2 timer_expired_backup thread_timer_expired
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh

@@ -70,7 +70,7 @@ from keepalived_py.vrrp.packet import (
 from keepalived_py.vrrp.params import PRIO_OWNER, VrrpInstanceParams
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.stats import VrrpStats
-from keepalived_py.vrrp.timers import deadline, master_down_us, skew_time_us
+from keepalived_py.vrrp.timers import deadline, late_takeover_us, master_down_us, skew_time_us
 from keepalived_py.vrrp.tracking import TrackedObject, Tracking, clamp_priority
 
 ADVERT_TIMER = "advert"
@@ -396,6 +396,12 @@ class VrrpInstance:
                 self._log("Receive advertisement timeout")
                 self.goto_master(now)
             elif self.state == State.MASTER:
+                if p.timer_expired_backup and now + _EPSILON >= self.sands + late_takeover_us(
+                        p.version, p.advert_int_us, p.timer_expired_backup) / 1e6:
+                    # upstream's vrrp_thread_timeout_handler: we ran late, another router took over
+                    self._log(f"VRRP thread timer expired {now - self.sands:.6f} seconds ago")
+                    self.leave_master(now, State.BACKUP, send_prio_zero=False)
+                    return
                 self._send_advert(self.effective_priority)
                 if self.garp_refresh_at is not None and now + _EPSILON >= self.garp_refresh_at:
                     self._link_update(p.garp_master_refresh_repeat)

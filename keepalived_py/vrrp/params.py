@@ -79,6 +79,9 @@ class VrrpInstanceParams:
     notify_priority_changes: bool = False
     owner_ignore_adverts: bool = False
     v3_checksum_as_v2: bool = False
+    timer_expired_backup: int = 0
+    """keepalived 2.2.8 (nopreempt only): the highest priority of the other routers; a MASTER
+    whose advert timer fires so late that one of them has taken over goes BACKUP. 0: off."""
     """keepalived 2.2.8: VRRPv3 over IPv4 sends the checksum without the pseudo-header and
     does not verify received checksums."""
     """keepalived 2.3.3's owner_ignore_adverts: an address owner (effective priority 255) drops

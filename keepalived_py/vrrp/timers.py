@@ -44,3 +44,12 @@ def master_down_us(version: int, priority: int, master_adver_int_us: int,
 def deadline(now: float, us: int) -> float:
     """The clock value `us` microseconds after `now`."""
     return now + us / TIMER_HZ
+
+
+def late_takeover_us(version: int, advert_int_us: int, other_priority: int) -> int:
+    """keepalived 2.2.8's timer_expired_backup: how late past its due time a MASTER's advert
+    may be before a router of `other_priority` has taken over. Upstream allows 3 intervals
+    plus that router's skew after the last advert sent, i.e. 2 intervals plus the skew
+    after the one now due (integer microseconds, as vrrp_thread_timeout_handler)."""
+    skew = (256 - other_priority) * TIMER_HZ // 256 if version == 2 else (256 - other_priority) * advert_int_us // 256
+    return 2 * advert_int_us + skew

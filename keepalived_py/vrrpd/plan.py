@@ -243,6 +243,7 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         # keepalived 2.3.3 (newer than 2.2.7): the owner drops received adverts
         owner_ignore_adverts=inst.effective_owner_ignore_adverts(g.vrrp_owner_ignore_adverts, g.vrrp_strict),
         v3_checksum_as_v2=_pick(inst.v3_checksum_as_v2, g.v3_checksum_as_v2),
+        timer_expired_backup=inst.effective_timer_expired_backup,
     )
     return InstancePlan(
         name=inst.name, key=(ifname, inst.virtual_router_id or 0, family), base_params=base,

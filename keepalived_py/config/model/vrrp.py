@@ -347,7 +347,9 @@ class VrrpInstance(Model):
     def effective_timer_expired_backup(self) -> int:
         """timer_expired_backup (or its first name); 0: off. Upstream needs nopreempt for it."""
         value = self.timer_expired_backup if self.timer_expired_backup is not None else self.thread_timer_expired
-        return value if value is not None and not self.preempt else 0
+        # nopreempt itself is cleared for an address owner and for initial state MASTER
+        nopreempt = not self.preempt and self.effective_priority != PRIO_OWNER and self.state != "MASTER"
+        return value if value is not None and nopreempt else 0
 
     def effective_higher_prio_send_advert(self, global_value: bool = False, global_strict: bool = False) -> bool:
         if self.effective_strict(global_strict):

@@ -25,7 +25,7 @@ from keepalived_py.observe import dumps
 from keepalived_py.observe.vrrp_json_v2 import json_text_v2, track_process_objects
 from keepalived_py.vrrp.actions import SendAdvert
 from keepalived_py.vrrp.checks import DropReason
-from keepalived_py.vrrp.events import PacketReceived, RxMeta, Start
+from keepalived_py.vrrp.events import PacketReceived, RxMeta, Start, TimerExpired
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.machine import VrrpInstance as Machine
 from keepalived_py.vrrp.packet import (
@@ -392,6 +392,44 @@ def test_timer_expired_backup_needs_nopreempt():
     vi, problems = _inst("timer_expired_backup\n", 100)
     assert "(VI_1) expired_timer_backup requires nopreempt - resetting" in problems
     assert vi.effective_timer_expired_backup == 0
+    vi, problems = _inst("nopreempt\n timer_expired_backup\n", 100)
+    assert problems == [] and vi.effective_timer_expired_backup == 254
+    vi, _ = _inst("nopreempt\n timer_expired_backup 100\n state MASTER\n", 100)
+    assert vi.effective_timer_expired_backup == 0  # nopreempt cleared for initial state MASTER
+
+
+def _late_master(version: int, other: int) -> Machine:
+    p = VrrpInstanceParams("VI_1", "eth0", 51, ME, priority=100, version=version, virtual_ipaddress=(VIP,),
+                           nopreempt=True, timer_expired_backup=other)
+    inst = Machine(p)
+    inst.handle(Start(), T0)
+    inst.handle(TimerExpired("advert"), inst.sands)  # no master heard: takes over
+    assert inst.state == State.MASTER
+    return inst
+
+
+@pytest.mark.parametrize("version,other,late", [
+    (2, 254, 2 + 2 / 256),        # 2 intervals + the other's skew (v2: seconds)
+    (2, 200, 2 + 56 / 256),
+    (3, 200, 2 + 56 / 256),       # v3: skew scales with the 1 s interval
+])
+def test_timer_expired_backup_steps_down_when_the_advert_timer_fired_too_late(version, other, late):
+    on_time = _late_master(version, other)
+    sent = on_time.stats.advert_sent
+    on_time.handle(TimerExpired("advert"), on_time.sands + late - 0.001)
+    assert on_time.state == State.MASTER and on_time.stats.advert_sent == sent + 1
+    too_late = _late_master(version, other)
+    sent = too_late.stats.advert_sent
+    out = too_late.handle(TimerExpired("advert"), too_late.sands + late)
+    assert too_late.state == State.BACKUP and too_late.stats.advert_sent == sent  # no advert, no priority 0
+    assert not [a for a in out if isinstance(a, SendAdvert)]
+    assert too_late.stats.release_master == 1
+
+
+def test_without_timer_expired_backup_a_late_master_stays():
+    inst = _late_master(2, 0)
+    inst.handle(TimerExpired("advert"), inst.sands + 60)
+    assert inst.state == State.MASTER
 
 
 # --------------------------------------------------------------------------- vrrp_delay_after_boot
@@ -488,8 +526,9 @@ def test_acted_on_newer_keywords_are_not_listed_by_t():
              "global_defs.json_version", "global_defs.state_dump_file", "global_defs.stats_dump_file",
              "global_defs.json_dump_file", "vrrp_instance.owner_ignore_adverts",
              "vrrp_instance.no_virtual_ipaddress", "vrrp_instance.v3_checksum_as_v2",
-             "global_defs.v3_checksum_as_v2"}
+             "global_defs.v3_checksum_as_v2", "vrrp_instance.timer_expired_backup",
+             "vrrp_instance.thread_timer_expired"}
     assert acted <= ACTED_ON and not acted & listed
     # the parsed-only ones are listed
-    assert {"vrrp_instance.timer_expired_backup", "auth_hmac.key",
+    assert {"auth_hmac.key",
             "global_defs.iproute_usr_dir", "SSL_GET.tls_compliant", "bfd_instance.multihop"} <= listed
