@@ -286,6 +286,9 @@ class Model:
 
     #: the keyword that opens this block, for messages and the writer
     block_keyword: ClassVar[str] = ""
+    #: a block without a name of its own whose messages carry the enclosing block's name
+    #: (upstream's auth_hmac handlers print the instance's)
+    inherits_block_name: ClassVar[bool] = False
 
 
 def model(cls: type) -> type:
@@ -365,7 +368,7 @@ def newer_keyword_note(keyword: str, since: str) -> str:
 
 
 def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], children: Sequence[Stmt],
-                diags: Diagnostics, usage: Usage, pos: SourcePos | None) -> Model:
+                diags: Diagnostics, usage: Usage, pos: SourcePos | None, parent_block: str = "") -> Model:
     """A model from a block statement: head words from `args`, keywords from `children`."""
     values: dict[str, Any] = {}
     ctx = Ctx(diags, pos, stmt.keyword if stmt is not None else "")
@@ -373,9 +376,12 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     if heads:
         _parse_heads(cls, heads, args, ctx, values)
         ctx.block = str(values.get(heads[0][0]) or "")
-    elif args and stmt is not None:
-        # keepalived's process_stream ignores words after a keyword that opens a block
-        diags.add(ConfigErr.OK, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
+    else:
+        if cls.inherits_block_name:
+            ctx.block = parent_block
+        if args and stmt is not None:
+            # keepalived's process_stream ignores words after a keyword that opens a block
+            diags.add(ConfigErr.OK, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
     end = _end_pos(stmt)
     body = body_field(cls)
     if body is not None:
@@ -489,7 +495,7 @@ def _parse_value(spec: KeywordSpec, child: Stmt, ctx: Ctx, diags: Diagnostics, u
         if child.block is None:
             diags.add(ConfigErr.MISSING_BOB, f"Missing '{{' at beginning of configuration block {child.keyword}",
                       child.line.pos)
-        return build_model(vtype.model, child, args, child.block or (), diags, usage, child.line.pos)
+        return build_model(vtype.model, child, args, child.block or (), diags, usage, child.line.pos, ctx.block)
     if isinstance(vtype, Entries):
         return _build_entries(vtype, child, args, ctx)
     if child.block is not None:

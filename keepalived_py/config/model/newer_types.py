@@ -148,6 +148,7 @@ class AuthHmac(Model):
     with it (support.py keeps it listed as parsed, not implemented)."""
 
     block_keyword = "auth_hmac"
+    inherits_block_name = True
 
     key: tuple[HmacKey, ...] = kw(HmacKeyType(), multi=True, since="2.4.0")
     #: None: upstream picks the first key

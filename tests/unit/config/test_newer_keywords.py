@@ -249,10 +249,10 @@ def test_global_value_errors_are_upstreams(line, message):
     ("owner_ignore_adverts maybe", "(VI_1) invalid owner_ignore_adverts maybe specified"),
     ("timer_expired_backup 255", "(VI_1) timer_expired_backup highest_other_priority not valid! must be "
                                  "between 1 & 254"),
-    ("auth_hmac {\n key 1 short\n }", "auth_hmac key 1 length 5 not in range [32, 64]"),
-    ("auth_hmac {\n key 256 " + KEY32 + "\n }", "auth_hmac key id '256' must be between 1 and 255"),
-    ("auth_hmac {\n mode strict\n }", "auth_hmac mode 'strict' must be enforce, permissive or receive-only"),
-    ("auth_hmac {\n time_window 301\n }", "auth_hmac time_window '301' must be between 1 and 300 seconds"),
+    ("auth_hmac {\n key 1 short\n }", "(VI_1) auth_hmac key 1 length 5 not in range [32, 64]"),
+    ("auth_hmac {\n key 256 " + KEY32 + "\n }", "(VI_1) auth_hmac key id '256' must be between 1 and 255"),
+    ("auth_hmac {\n mode strict\n }", "(VI_1) auth_hmac mode 'strict' must be enforce, permissive or receive-only"),
+    ("auth_hmac {\n time_window 301\n }", "(VI_1) auth_hmac time_window '301' must be between 1 and 300 seconds"),
 ])
 def test_instance_value_errors_are_upstreams(line, message):
     result = load_text(f"vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n {line}\n"
