@@ -27,6 +27,9 @@ from typing import Any
 from keepalived_py.observe.http import MetricsServer, parse_listen
 
 SNAPSHOT_TIMEOUT = 2.0
+#: children asked for their state; the check child's part is read by the views when it
+#: answers with one (its dump hook's "snapshot" kind), ignored until then
+SNAPSHOT_ROLES = ("vrrp", "check")
 REQUEST_TIMEOUT = 5.0
 MAX_REQUEST = 64 * 1024
 
@@ -189,9 +192,14 @@ class ParentObservers:
                 "time": time.time()}
 
     async def view(self) -> dict[str, Any]:
-        reply = await self.sup.ask("vrrp", "snapshot", SNAPSHOT_TIMEOUT)
-        vrrp = reply.json if reply is not None and isinstance(reply.json, dict) else None
-        return {"vrrp": vrrp, "parent": self.parent_view()}
+        """{"vrrp": ..., "check": ..., "parent": ...}: each child's snapshot (None when it does
+        not run, answer in time, or answer with a dict), asked at once."""
+        roles = SNAPSHOT_ROLES
+        replies = await asyncio.gather(*(self.sup.ask(r, "snapshot", SNAPSHOT_TIMEOUT) for r in roles))
+        out: dict[str, Any] = {r: (rep.json if rep is not None and isinstance(rep.json, dict) else None)
+                               for r, rep in zip(roles, replies, strict=True)}
+        out["parent"] = self.parent_view()
+        return out
 
     async def _status(self, _request: dict[str, Any]) -> dict[str, Any]:
         return {"view": await self.view()}
