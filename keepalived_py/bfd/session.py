@@ -177,6 +177,17 @@ class Session:
             required_min_rx_us=self.cfg.min_rx_us, poll=self.poll and not self.final,
             final=self.final)
 
+    def timer_lines(self) -> list[str]:
+        """keepalived's bfd_dump_timers, logged with -D when the peer's timers change."""
+        pad = " " * (len(self.name) + 2)
+        up = self.state == State.UP
+        return [f"({self.name}) ---------------< Session parameters >--------------",
+                f"{pad}          min_tx  min_rx  tx_intv  mult  detect_time",
+                f"{pad} local  {self.cfg.min_tx_us if up else self.cfg.idle_tx_us:8d} {self.cfg.min_rx_us:7d} "
+                f"{self.local_tx_us:8d} {self.cfg.multiplier:5d} {self.detect_us:12d}",
+                f"{pad} remote {self.remote_min_tx_us:8d} {self.remote_min_rx_us:7d} "
+                f"{self.remote_tx_us:8d} {self.remote_mult:5d} {self.remote_detect_us:12d}"]
+
     def _transmit(self) -> Transmit:
         pkt = self.build()
         self.counters.tx += 1
@@ -271,6 +282,7 @@ class Session:
         out: list[Action] = []
         self.counters.rx += 1
         old_local_tx, old_detect = self.local_tx_us, self.detect_us
+        old_remote = (self.remote_min_rx_us, self.remote_min_tx_us, self.remote_mult)
         self.remote_discr = pkt.my_discr
         self.remote_state = pkt.state
         self.remote_diag = pkt.diag
@@ -291,6 +303,9 @@ class Session:
         self.remote_detect_us = self.cfg.multiplier * self.local_tx_us
         if self.local_tx_us < old_local_tx:
             self._hasten_tx(now)
+        if (old_remote != (self.remote_min_rx_us, self.remote_min_tx_us, self.remote_mult)
+                or old_local_tx != self.local_tx_us):
+            out.extend(Log("detail", line) for line in self.timer_lines())
         if self.detect_us != old_detect:
             out.append(Log("info", f"{'':{len(self.name) + 2}} Detection time is {self.detect_us} us "
                                    f"(was {old_detect} us)"))

@@ -86,3 +86,9 @@ def test_interop_keepalived(lab, implementation, keepalived_impl, v6, killed):
     assert delay <= DETECT + SLACK, delay
     if survivor == a1:
         assert "(b1) Entering Up state" in out1 and "(b1) Expired after" in out1, out1[-3000:]
+        assert ("(b1) Entering Down state (Local diagnostic - Control Detection Time Expired, "
+                "Remote diagnostic - No Diagnostic)") in out1
+    # the -D timer dump, as keepalived writes it on both sides
+    for out, name in ((out1, "b1"), (out2, "b2")):
+        assert f"({name}) ---------------< Session parameters >--------------" in out
+        assert " " * (len(name) + 12) + "min_tx  min_rx  tx_intv  mult  detect_time" in out

@@ -273,3 +273,18 @@ def test_reconfigure_while_down_applies_without_poll_state_change():
     cfg = SessionConfig("fast", min_tx_us=50 * MS, min_rx_us=50 * MS, idle_tx_us=2000 * MS, multiplier=3)
     s.reconfigure(cfg, 0)
     assert s.local_tx_us == 2000 * MS and s.state == State.DOWN
+
+
+def test_timer_dump_lines_when_the_peer_timers_change():
+    s = session()
+    actions = s.receive(peer(State.DOWN, desired_min_tx_us=1000 * MS), 0)
+    detail = [a.text for a in of(Log, actions) if a.level == "detail"]
+    pad = " " * len("(fast)")  # keepalived's "%*s" with strlen(iname) + 2
+    assert detail[:4] == [
+        "(fast) ---------------< Session parameters >--------------",
+        pad + "          min_tx  min_rx  tx_intv  mult  detect_time",
+        pad + " local   1000000   50000  1000000     3      3000000",
+        pad + " remote  1000000   50000  1000000     3      3000000",
+    ]
+    again = s.receive(peer(State.DOWN, desired_min_tx_us=1000 * MS), 1)
+    assert not any("Session parameters" in a.text for a in of(Log, again))
