@@ -71,3 +71,27 @@ def test_reload_interval_change_polls_and_stays_up(lab, implementation, keepaliv
     gaps = [b.ts - a.ts for a, b in zip(after, after[1:], strict=False)]
     assert gaps and 0.075 - 0.01 <= sum(gaps) / len(gaps) <= 0.100 + 0.01, gaps
     assert "Reloading" in r1.output()
+
+
+def test_passive_waits_for_the_peer_and_idle_tx_is_advertised(lab, implementation, keepalived_impl):
+    py = implementation("keepalived-py", features=("bfd",))
+    la = lab(TWO)
+    a1, a2 = la.addr("r1"), la.addr("r2")
+    cap = la.capture("lan", "udp port 3784")
+    r1 = la.start_daemon("r1", py, bfd_conf("b1", a2, a1, extra="    passive\n    idle_tx 2000\n"))
+    assert r1.wait_pidfiles(("main", "bfd")), r1.output()[-3000:]
+
+    def frames():
+        return bfd_frames(read_pcap(cap.path)) if cap.path.exists() else []
+
+    time.sleep(2.5)  # a passive session sends nothing, whatever the wait
+    assert not [f for f in frames() if f.src == a1], "a passive session spoke first"
+    t_peer = time.time()
+    la.start_daemon("r2", keepalived_impl, bfd_conf("b2", a1, a2))
+    wait_until(lambda: len(settled(frames(), a1)) > 5, 20, what="Up with intervals agreed")
+    ours = [f for f in frames() if f.src == a1 and f.pkt is not None]
+    first_peer = min(f.ts for f in frames() if f.src == a2)
+    assert ours[0].ts >= first_peer >= t_peer - 0.5
+    before_up = [f for f in ours if f.pkt.state != State.UP]
+    assert before_up and all(f.pkt.desired_min_tx_us == 2_000_000 for f in before_up)
+    assert all(f.pkt.desired_min_tx_us == 50_000 for f in ours if f.pkt.state == State.UP)
