@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from keepalived_py.vrrp.machine import State
@@ -314,3 +314,34 @@ def json_text(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> str:
 def json_data(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> list[dict[str, Any]]:
     """keepalived.json as a reader (an exporter, a test) gets it after json.loads."""
     return json.loads(json_text(snaps, wall_offset))
+
+
+def scripts_text(scripts: Mapping[str, Mapping[str, Any]], snaps: Sequence[InstanceSnapshot]) -> str:
+    """keepalived.data's '------< VRRP Scripts >------' (vrrp_data.c dump_vscript()), from
+    the trackers' view of each vrrp_script (Trackers.snapshot()["scripts"], in config order)
+    and the instances tracking it, with the weight each applies."""
+    if not scripts:
+        return ""
+    lines = ["------< VRRP Scripts >------"]
+    for name, s in scripts.items():
+        reverse = " reverse" if s.get("weight_reverse") else ""
+        lines += [f" VRRP Script = {name}",
+                  f"   Command = {s['command']}",
+                  f"   Interval = {s['interval']} sec",
+                  f"   Timeout = {s['timeout']} sec",
+                  f"   Weight = {s['weight']}{reverse}",
+                  f"   Rise = {s['rise']}",
+                  f"   Fall = {s['fall']}",
+                  f"   Result = {s['result']}",
+                  f"   Insecure = {s['insecure']}",
+                  f"   Init state = {s['init_state']}",
+                  f"   Status = {s['status']}",
+                  f"   Script uid:gid = {s['uid']}:{s['gid']}",
+                  "   VRRP instances :"]
+        users = [(snap.name, t) for snap in snaps if snap.settings is not None
+                 for t in snap.settings.tracked if t.kind == "script" and t.name == name]
+        if users:
+            lines.append("   Tracking instances :")
+            lines += [f"     {iname}, weight {t.weight}{' reverse' if t.reverse else ''}" for iname, t in users]
+        lines.append(f"   State = {s['state']}")
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from keepalived_py.bfd.track import bfd_tracking
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
 from keepalived_py.observe.status import vrrp_view
-from keepalived_py.observe.vrrp import data_text, json_text, stats_text
+from keepalived_py.observe.vrrp import data_text, json_text, scripts_text, stats_text
 from keepalived_py.observe.vrrp_json_v2 import JSON_VERSION_2, json_text_v2, track_process_objects
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
@@ -94,7 +94,8 @@ async def run(ctx: ChildContext) -> int:
             return vrrp_view(snaps, runtime.wall_offset(), trackers=trackers.snapshot(),
                              sockets=dataclasses.asdict(runtime.counters))
         if kind == "data":
-            return data_text(snaps, runtime.wall_offset()) + sockets_text(runtime)
+            return (data_text(snaps, runtime.wall_offset())
+                    + scripts_text(trackers.snapshot().get("scripts", {}), snaps) + sockets_text(runtime))
         if kind in ("stats", "stats_clear"):
             text = stats_text(snaps)
             if kind == "stats_clear":

@@ -116,23 +116,27 @@ def dump(la, daemon) -> dict:
     return json.loads(path.read_text())[0]
 
 
-def topology(la, daemon) -> list[str]:
-    """keepalived.data's VRRP Topology section, times masked, keepalived's socket fds out."""
+def data_sections(la, daemon) -> dict[str, list[str]]:
+    """keepalived.data's sections by title, times masked, keepalived's socket fds out."""
     path = la.workdir / f"{daemon.node}-{daemon.what}" / "tmp" / "keepalived.data"
     path.unlink(missing_ok=True)
     daemon.signal(signal.SIGUSR1)
     assert wait_until(lambda: path.exists() and "Topology" in path.read_text(), 5), f"no data from {daemon.what}"
     time.sleep(0.2)
-    lines = path.read_text().split("------< VRRP Topology >------\n", 1)[1].splitlines()
-    out = []
-    for line in lines:
+    out: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in path.read_text().splitlines():
         if line.startswith("------<"):
-            break
+            current = out.setdefault(line, [])
+            continue
         if line.startswith(("   Last transition", "   Read timeout")):
             line = line.split(" = ")[0] + " = *"
         if not line.startswith("   fd_in "):
-            out.append(line)
+            current.append(line)
     return out
+
+
+TOPOLOGY, SCRIPTS = "------< VRRP Topology >------", "------< VRRP Scripts >------"
 
 
 def stats_file(la, daemon, sig: int) -> list[str]:
@@ -158,7 +162,7 @@ def scenario(la, high, low) -> dict[str, dict]:
     inject(la)
     time.sleep(0.5)
     out["master"], out["backup"] = dump(la, h), dump(la, lo)
-    out["master_data"], out["backup_data"] = topology(la, h), topology(la, lo)
+    out["master_data"], out["backup_data"] = data_sections(la, h), data_sections(la, lo)
     t = time.monotonic()
     la.terminate(h)
     assert vips.wait_for(VIP, node="r2", after=t, timeout=10) is not None
@@ -216,9 +220,10 @@ def test_json_dumps_equal_keepalived_in_both_roles(lab, implementation):
     for role in ("backup", "took_over", "released"):
         problems += differences(py_high[role], ka_high[role], role)  # the low router's: keepalived's is py_high's
     assert problems == [], "\n".join(problems)
-    # keepalived.data's VRRP Topology, line for line (but times and socket fds)
-    assert py_high["master_data"] == ka_high["master_data"]
-    assert ka_high["backup_data"] == py_high["backup_data"]
+    # keepalived.data's VRRP Topology and VRRP Scripts, line for line (but times and fds)
+    for section in (TOPOLOGY, SCRIPTS):
+        assert py_high["master_data"][section] == ka_high["master_data"][section]
+        assert ka_high["backup_data"][section] == py_high["backup_data"][section]
     # keepalived.stats of the low router (released): same lines but the advert counts
     # (which keep moving); STATS_CLEAR writes the same and then every counter is 0
     for key in ("stats", "stats_clear"):

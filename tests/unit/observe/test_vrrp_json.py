@@ -184,3 +184,18 @@ def test_backup_that_heard_no_master_prints_null_as_keepalived():
     from keepalived_py.observe.vrrp import data_text
     rt, snaps = _run("", advance=0.5)
     assert "   Master router = (null)\n   Master priority = 0\n" in data_text(snaps, rt.wall_offset())
+
+
+def test_scripts_section_as_dump_vscript():
+    from keepalived_py.observe.vrrp import scripts_text
+    rt, snaps = _run("", advance=1.0)  # an instance that tracks no script
+    scripts = {"chk": {"command": "'/usr/bin/true'", "interval": 1, "timeout": 0, "weight": 0,
+                       "weight_reverse": False, "rise": 1, "fall": 1, "result": 1, "insecure": "no",
+                       "init_state": "unknown", "status": "GOOD", "uid": 0, "gid": 0, "state": "idle"}}
+    text = scripts_text(scripts, snaps)
+    assert text.splitlines() == [
+        "------< VRRP Scripts >------", " VRRP Script = chk", "   Command = '/usr/bin/true'",
+        "   Interval = 1 sec", "   Timeout = 0 sec", "   Weight = 0", "   Rise = 1", "   Fall = 1",
+        "   Result = 1", "   Insecure = no", "   Init state = unknown", "   Status = GOOD",
+        "   Script uid:gid = 0:0", "   VRRP instances :", "   State = idle"]
+    assert scripts_text({}, snaps) == ""
