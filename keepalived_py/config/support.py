@@ -7,8 +7,8 @@ The VRRP child (keepalived_py/vrrpd: plan.py, runtime.py, firewall.py (accept/no
 vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the subject),
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py) reads the names below. Not yet acted on, so
-still listed by -t: track_bfd (no BFD process), use_ipvlan, vrf, use_vmac_addr,
-track_src_ip, linkbeat_use_polling, the checker and BFD blocks. (syncd.py drives the IPVS
+still listed by -t: track_bfd (its default weight is not yet bfd_instance's), use_ipvlan, vrf, use_vmac_addr,
+track_src_ip, linkbeat_use_polling, the checker blocks, bfd_instance's weight. (syncd.py drives the IPVS
 sync daemon for lvs_sync_daemon / lvs_sync_daemon_interface.)
 
 Keywords of newer keepalived releases (docs/newer-keywords.md): the VRRP / dump ones named
@@ -60,6 +60,8 @@ _BLOCKS = {
                        "track_script track_file track_process smtp_alert notify_priority_changes "
                        "global_tracking sync_group_tracking_weight",
     "garp_group": "garp_interval gna_interval interface interfaces",
+    # the bfd child (keepalived_py/bfd); `weight` is not yet track_bfd's default (vrrpd/plan.py)
+    "bfd_instance": "neighbor_ip source_ip min_rx min_tx idle_tx multiplier passive ttl max_hops vrrp checker",
     "top level": "static_ipaddress static_routes static_rules",
 }
 
