@@ -195,7 +195,8 @@ def test_cancelled_run_kills_the_script(tmp_path):
     async def main():
         runner = ScriptRunner()
         task = asyncio.get_running_loop().create_task(runner.run(Script((path,), *me())))
-        await wait_until_async(pidfile.exists, 5)
+        # the shell creates the file before echo writes to it: wait for the pid itself
+        await wait_until_async(lambda: pidfile.exists() and pidfile.read_text().strip(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

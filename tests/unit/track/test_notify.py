@@ -306,7 +306,7 @@ vrrp_instance VI_1 {{
         await n.start(cfg)
         n.handle(RunNotify("INSTANCE", "VI_1", "MASTER", 100))
         await n.drain()
-        await wait_until_async(pidfile.exists, 5)
+        await wait_until_async(lambda: pidfile.exists() and pidfile.read_text().strip(), 5)
         await n.stop()
 
     asyncio.run(main())
@@ -358,7 +358,8 @@ vrrp_instance VI_1 {{
         await n.start(load(inst.format(script=slow)))
         n.handle(RunNotify("INSTANCE", "VI_1", "MASTER", 100))
         await n.drain()
-        await wait_until_async(lambda: pidfile.exists() and gone(int(pidfile.read_text())), 5,
+        await wait_until_async(lambda: (pid := pidfile.read_text().strip() if pidfile.exists() else "")
+                               and gone(int(pid)), 5,
                                what="the notify script killed at its notify_timeout (0.3 s)")
         await n.reload(load(inst.format(script=rec)))
         n.handle(RunNotify("INSTANCE", "VI_1", "MASTER", 100))
