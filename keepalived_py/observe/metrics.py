@@ -96,15 +96,16 @@ def _vrrp_families(vrrp: Mapping[str, Any]) -> list[Metric]:
                                "Tracked objects currently holding the instance in FAULT", labels=COMMON)
     states = {"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3, "STOP": 98}
     for inst in vrrp.get("instances", []):
-        labels = [inst["name"], inst["interface"], str(inst["vrid"])]
+        intf = inst.get("ifp") or inst["interface"]
+        labels = [inst["name"], intf, str(inst["vrid"])]
         for line in inst.get("vips", []):
-            ip, intf = _vip_words(line, inst["interface"])
-            state.add_metric([inst["name"], intf, str(inst["vrid"]), ip], inst["state_number"])
+            ip, dev = _vip_words(line, intf)
+            state.add_metric([inst["name"], dev, str(inst["vrid"]), ip], inst["state_number"])
         if not inst.get("vips"):
             state.add_metric([*labels, ""], inst["state_number"])
         for line in inst.get("evips", []):
-            ip, intf = _vip_words(line, inst["interface"])
-            excluded.add_metric([inst["name"], intf, str(inst["vrid"]), ip], inst["state_number"])
+            ip, dev = _vip_words(line, intf)
+            excluded.add_metric([inst["name"], dev, str(inst["vrid"]), ip], inst["state_number"])
         stats = inst.get("stats", {})
         for name, key, _ in EXPORTER_COUNTERS:
             counters[name].add_metric(labels, stats.get(key, 0))

@@ -30,6 +30,8 @@ def instance_record(s: InstanceSnapshot, wall_offset: float) -> dict[str, Any]:
         [str(a) for a in s.virtual_ipaddress_excluded]
     return {
         "name": s.name, "interface": s.interface, "vrid": s.vrid, "family": int(s.family),
+        # keepalived's ifp_ifname (the VMAC with use_vmac): keepalived-exporter's "intf"
+        "ifp": (c.vmac_ifname if c is not None else "") or s.interface,
         "version": s.version, "state": STATE_WORDS[s.state], "state_number": STATE_NUMBERS[s.state],
         "wantstate": STATE_WORDS[s.wantstate],
         "base_priority": s.base_priority, "effective_priority": s.effective_priority,

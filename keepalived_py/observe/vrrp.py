@@ -108,7 +108,9 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
     out.append(f"   Master down timer = {s.ms_down_timer_us} usecs")
     if c.vmac_ifname:
         out.append(f"   Use VMAC, i/f name {c.vmac_ifname}, is_up = true, xmit_base = false")
-    out.append(f"   Interface = {s.interface}")
+        out.append(f"   Interface = {c.vmac_ifname}, vmac on {s.interface}")
+    else:
+        out.append(f"   Interface = {s.interface}")
     if c.dont_track_primary:
         out.append("   VRRP interface tracking disabled")
     if c.skip_check_adv_addr:
@@ -237,7 +239,8 @@ def json_objects(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> list[
         d: dict[str, Any] = {
             "iname": s.name, "dont_track_primary": int(c.dont_track_primary),
             "skip_check_adv_addr": int(c.skip_check_adv_addr), "strict_mode": int(c.strict_mode),
-            "vmac_ifname": c.vmac_ifname, "ifp_ifname": s.interface,
+            # keepalived's vrrp->ifp: the VMAC when the instance runs on one
+            "vmac_ifname": c.vmac_ifname, "ifp_ifname": c.vmac_ifname or s.interface,
             "master_priority": s.master_priority,
             "last_transition": F6(transition or 0),
             "garp_delay": G(c.garp_delay_s), "garp_refresh": int(c.garp_refresh_s),

@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from ipaddress import IPv4Interface, IPv6Interface
 from typing import Any
 
-from keepalived_py.config.model.route_entry import RouteEntry
 from keepalived_py.config.model.routes import Route
-from keepalived_py.config.model.rules import RuleEntry
+from keepalived_py.observe.iproute_text import format_route, format_rule
 from keepalived_py.scripts.quoting import cmd_str
 from keepalived_py.vrrp.snapshot import (
     AddressView,
@@ -133,10 +132,8 @@ def _default_group(config: Any, family: int) -> str:
 
 
 def _line(entry: Any) -> str:
-    """A route or rule as one line in the config's words (keepalived's format_iproute /
-    format_iprule print their own wording for the less common options)."""
-    words = RouteEntry().format(entry) if isinstance(entry, Route) else RuleEntry().format(entry)
-    return " ".join(words)
+    """A route or rule as keepalived's format_iproute() / format_iprule() print it."""
+    return format_route(entry) if isinstance(entry, Route) else format_rule(entry)
 
 
 def script_commands(trackers: Any) -> dict[str, str]:

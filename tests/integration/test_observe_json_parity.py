@@ -74,6 +74,12 @@ vrrp_instance VI_1 {{
     track_script {{
         chk
     }}
+    virtual_routes {{
+        198.51.100.0/24 via 192.0.2.254 dev eth0
+    }}
+    virtual_rules {{
+        from 192.0.2.100 table 100
+    }}
     notify_master "/bin/true master"
 }}
 """
