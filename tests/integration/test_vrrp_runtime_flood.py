@@ -116,12 +116,14 @@ def test_flood(lab, implementation):
     # waits master_down(100) = 3.6 s before it takes over (asserted above that it did not)
     assert len(ads) >= SECONDS and abs(mean - 1.0) <= 0.03, gaps
     assert all(0.7 <= g <= 1.3 for g in gaps), gaps
-    # every drop counted under its reason, on both routers
+    # every drop counted under its reason, on both routers, where keepalived's dump files
+    # show that reason: length and TTL in keepalived.json, unknown VRID in keepalived.data.
+    # Garbage (vers_err) and bad checksums (chk_err) are SNMP-only counters in keepalived:
+    # keepalived.json now lists exactly vrrp_json.c's counters, so no dump file shows them
     for d in (r1, r2):
         stats = _dump_json(la, d)[0]["stats"]
         data = _dump_data(la, d)
         unknown = int(data.split("Unknown VRID = ")[1].split()[0])
-        got = {"garbage": stats["vers_err"], "truncated": stats["packet_len_err"],
-               "checksum": stats["chk_err"], "ttl": stats["ip_ttl_err"], "vrid": unknown}
+        got = {"truncated": stats["packet_len_err"], "ttl": stats["ip_ttl_err"], "vrid": unknown}
         print(d.node, got)
-        assert got == sent, (d.node, got, sent)
+        assert got == {k: sent[k] for k in got}, (d.node, got, sent)
