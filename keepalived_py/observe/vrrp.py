@@ -92,8 +92,12 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
         out += [f"   Master router = {master}", f"   Master priority = {s.master_priority}"]
         if s.version == 3:
             out.append(f"   Master advert int = {s.master_adver_int_us / 1e6:.2f} sec")
-    if s.unicast_peers:
-        out += ["   Flags:", "     Using unicast"]
+    if s.unicast_peers or c.any_flag:
+        out.append("   Flags:")
+        if s.unicast_peers:
+            out.append("     Using unicast")
+        elif c.unicast_configured:
+            out.append("     Unicast config option specified but using multicast")
     else:
         out.append("   Flags: none")
     out += [f"   Wantstate = {STATE_WORDS[s.wantstate]}",
@@ -120,7 +124,7 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
     src = "(none)" if s.source is None else str(s.source)
     out.append(f"   Using src_ip = {src}{' (from configuration)' if c.source_from_config else ''}")
     if c.mcast_dst is not None:
-        out.append(f"   Multicast address {c.mcast_dst}")
+        out.append(f"   Multicast address {c.mcast_dst}" + (f", ifindex {c.mcast_ifindex}" if v6 else ""))
     out += [f"   Gratuitous ARP delay = {int(c.garp_delay_s)}",
             f"   Gratuitous ARP repeat = {c.garp_rep}",
             f"   Gratuitous ARP refresh = {int(c.garp_refresh_s)}",
@@ -164,6 +168,7 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
             out.append(f"   Unicast TTL = {c.unicast_ttl}")
         out += [f"   Check unicast src : {'yes' if c.check_unicast_src else 'no'}", "   Unicast Peer :"]
         out += [f"     {p} min_ttl 0 max_ttl 255" for p in s.unicast_peers]
+        out.append(f"   Unicast checksum compatibility = {c.unicast_chksum_compat}")
     if c.vroutes:
         out.append("   Virtual Routes :")
         out += [f"     {r}" for r in c.vroutes]

@@ -11,6 +11,7 @@ and from the prepared scripts (keepalived prints the command it resolved, e.g. /
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import Mapping
 from ipaddress import IPv4Interface, IPv6Interface
 from typing import Any
@@ -122,7 +123,23 @@ def settings_for(plan: Any, params: Any, config: Any, notify_scripts: Any = None
         mcast_dst=None if params.unicast else str(params.mcast_dst or _default_group(config, family)),
         down_timer_adverts=params.down_timer_adverts, source_from_config=plan.source is not None,
         notify_priority_changes=params.notify_priority_changes, unicast_ttl=plan.unicast_ttl,
-        check_unicast_src=params.check_unicast_src)
+        check_unicast_src=params.check_unicast_src,
+        # the vrrp->flags bits keepalived sets from configuration (include/vrrp.h)
+        any_flag=bool(model.unicast_configured or params.unicast or vmac is not None
+                      or params.dont_track_primary or params.skip_check_adv_addr
+                      or plan.source is not None or params.check_unicast_src
+                      or model.promote_secondaries or params.nopreempt or model.track_src_ip),
+        unicast_configured=bool(model.unicast_configured),
+        unicast_chksum_compat={"never": "never", "always": "config"}.get(params.old_unicast_checksum, "no"),
+        mcast_ifindex=_ifindex(dev) if family == 6 else 0)
+
+
+def _ifindex(name: str) -> int:
+    """The interface's index (keepalived prints the IPv6 group's scope id); 0 if unknown."""
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        return 0
 
 
 def _default_group(config: Any, family: int) -> str:

@@ -113,6 +113,11 @@ class InstanceSettings:
     notify_priority_changes: bool = False
     unicast_ttl: int | None = None
     check_unicast_src: bool = False
+    any_flag: bool = False
+    """keepalived's vrrp->flags is not 0 (the data dump then says "Flags:", not "Flags: none")"""
+    unicast_configured: bool = False
+    unicast_chksum_compat: str = "no"
+    mcast_ifindex: int = 0
 
 
 @dataclass(frozen=True, slots=True)

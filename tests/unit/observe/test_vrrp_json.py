@@ -128,7 +128,7 @@ KA_TOPOLOGY_MASTER = """\
  VRRP Instance = VI_1
    VRRP Version = 2
    State = MASTER
-   Flags: none
+   Flags:
    Wantstate = MASTER
    Number of config faults = 0
    Number of interface and track script faults = 0
@@ -171,7 +171,8 @@ KA_TOPOLOGY_MASTER = """\
 
 def test_data_topology_lines_in_dump_vrrp_order():
     """The order and words of keepalived 2.2.7's dump_vrrp() (checked against its
-    keepalived.data for a like config; socket fds left out), times masked."""
+    keepalived.data for a like config; socket fds left out), times masked. 'Flags:' with
+    nothing after it: nopreempt sets a flag bit, and only unicast ones are named."""
     from keepalived_py.observe.vrrp import data_text
     rt, snaps = _run(EXTRA, advance=5.0)
     lines = data_text(snaps, rt.wall_offset()).splitlines()[1:]
