@@ -182,10 +182,11 @@ print("KPY-CHECK-LOGS " + json.dumps(result))
 
 #: the lines compared: keepalived's checker and pool lines operators grep for
 PATTERNS = [r"TCP connection to .*", r"TCP_CHECK on service .*", r"Remote Web server .*", r"HTTP_CHECK on .*",
-            r"HTTP status code success to .*", r"(Adding|Removing|Enabling|Disabling) service .*",
+            r"HTTP status code success to .*", r"(Adding|Removing|Enabling|Disabling) (\(inhibited\) )?service .*",
             r"(Gained|Lost) quorum .*", r"Starting with quorum down .*",
             r"(Adding|Removing|Enabling|Disabling) sorry server .*",
-            r"(Adding|Removing) alive servers .*", r"Activating healthchecker .*", r"Shutting down service .*",
+            r"(Adding|Removing) alive servers .*", r"Activating healthchecker .*",
+            r"Shutting down (\(inhibited\) )?service .*",
             r"Misc check for .*", r"Changing weight from .*"]
 
 
