@@ -1,6 +1,6 @@
-"""`python -m conformance.bench`: run every benchmark."""
+"""`python -m conformance.bench` (`make bench`): the whole bench, see runner.py."""
 
-from conformance.bench import config_parse
+from conformance.bench import runner
 
 if __name__ == "__main__":
-    raise SystemExit(config_parse.main())
+    raise SystemExit(runner.main())

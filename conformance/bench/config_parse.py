@@ -31,14 +31,19 @@ def virtual_servers(count: int = 1000, reals: int = 10) -> str:
     return "".join(out)
 
 
-def vrrp_instances(count: int = 1000, interface: str = "eth0") -> str:
+def vrrp_instances(count: int = 1000, interface: str = "eth0", extra_interfaces: tuple[str, ...] = ()) -> str:
+    """`count` instances; with `extra_interfaces`, instance i runs on the (i // 255)-th of
+    (interface, *extra_interfaces), so no two share a VRID on one interface (keepalived
+    rejects that) as long as there are count / 255 interfaces."""
+    ifaces = (interface, *extra_interfaces)
     out = ["global_defs {\n    router_id bench\n}\n"]
     for i in range(count):
         vrid = i % 255 + 1
-        out.append(f"vrrp_instance VI_{i} {{\n    state BACKUP\n    interface {interface}\n"
+        iface = ifaces[min(i // 255, len(ifaces) - 1)]
+        out.append(f"vrrp_instance VI_{i} {{\n    state BACKUP\n    interface {iface}\n"
                    f"    virtual_router_id {vrid}\n    priority 100\n    advert_int 1\n"
                    f"    authentication {{\n        auth_type PASS\n        auth_pass p{i % 100}\n    }}\n"
-                   f"    virtual_ipaddress {{\n        203.0.113.{i % 250 + 1}/32 dev {interface}\n    }}\n}}\n")
+                   f"    virtual_ipaddress {{\n        203.0.113.{i % 250 + 1}/32 dev {iface}\n    }}\n}}\n")
     return "".join(out)
 
 
@@ -61,6 +66,25 @@ proc = subprocess.run([sys.argv[1], "-t", "-f", sys.argv[2]], capture_output=Tru
 elapsed = time.perf_counter() - start
 print(f"{elapsed:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {proc.returncode}")
 """
+
+
+_WRAP_ARGV = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True)
+elapsed = time.perf_counter() - start
+print(f"{elapsed:.6f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {proc.returncode}")
+"""
+
+
+def time_process(argv: list[str], prefix: tuple[str, ...] | list[str] = ()) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS KiB, exit code) of `argv`, timed by a wrapper process of its
+    own (started under `prefix`, e.g. `ip netns exec NS`) so that neither the wrapper's
+    start-up nor the prefix's is counted and RUSAGE_CHILDREN holds argv's peak alone."""
+    out = subprocess.run([*prefix, sys.executable, "-c", _WRAP_ARGV, *argv], check=True,
+                         capture_output=True, text=True)
+    elapsed, rss, code = out.stdout.split()
+    return float(elapsed), int(rss), int(code)
 
 
 def run_ours(path: str) -> tuple[float, float, int]:
