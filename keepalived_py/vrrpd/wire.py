@@ -30,7 +30,7 @@ AH_HEADER_LEN = 24
 
 class WireMixin:
     """Needs of the host class: counters, dispatch, by_name, instances, link_up, pool,
-    clock, log, log_unknown_vrids, _drop_log and _deliver()."""
+    links, clock, log, log_unknown_vrids, _drop_log and _deliver()."""
 
     # ---------------------------------------------------------------- packets
     def _on_packet(self, pkt: Received) -> None:
@@ -78,6 +78,7 @@ class WireMixin:
 
     def on_link_event(self, ev: LinkEvent) -> None:
         up = ev.up and not ev.deleted
+        self.links.forget_link(ev.ifname)  # its MAC is looked up again for the next GARP
         if not ev.deleted:
             try:
                 if self.pool.rebind(ev.ifname, ev.index):
