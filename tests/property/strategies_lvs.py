@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from keepalived_py.config import values
 from keepalived_py.config.model import checkers as ck
 from keepalived_py.config.model import lvs
+from keepalived_py.config.model import newer_types as nt
 from tests.property.strategies import IPV4, IPV6, WORD, for_value_type, register
 
 ADDRESS = IPV4 | IPV6
@@ -72,3 +73,12 @@ register(values.NotifyScriptType, lambda v: st.builds(values.NotifyScript, WORD,
                                                           st.none() | WORD)))
 register(values.ScriptCommand, lambda v: WORD)
 register(ck.DnsName, lambda v: st.from_regex(r"[a-z]{2,8}(\.[a-z]{2,8}){0,2}", fullmatch=True))
+
+# value types of keywords newer than keepalived 2.2.7 (config/model/newer_types.py)
+register(nt.PathArg, lambda v: WORD)
+register(nt.OptPriority, lambda v: st.integers(1, 254))
+register(nt.SniName, lambda v: st.just("") | WORD)
+register(nt.HmacKeyType, lambda v: st.builds(
+    nt.HmacKey, st.integers(1, 255),
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=nt.HMAC_KEY_MIN, max_size=nt.HMAC_KEY_MAX)
+    | st.binary(min_size=nt.HMAC_KEY_MIN, max_size=nt.HMAC_KEY_MAX).map(lambda b: "hex:" + b.hex())))
