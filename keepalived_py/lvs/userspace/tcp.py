@@ -11,7 +11,9 @@ adopted (conformance/bench/dataplane.py gives the numbers of this path beside HA
 Half-close: a FIN from one side becomes write_eof() on the other; the connection ends when
 both directions are finished. A reset or a vanished peer aborts the other side (RST).
 A connection idle longer than the IPVS tcp timeout is aborted; so is a real server that does
-not accept within `CONNECT_TIMEOUT`. Above `max_conns` open connections per listener, new
+not accept within `CONNECT_TIMEOUT`. A side whose reading is paused (its peer is not reading)
+cannot see its own peer's reset: such a connection ends at the idle timeout, as the kernel's
+entry would. Above `max_conns` open connections per listener, new
 clients are closed at once (IPVS has no such limit; a userspace process has fds).
 
 The real server sees the balancer's address as the source (the kernel's NAT would keep the
