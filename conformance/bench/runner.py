@@ -6,7 +6,7 @@ Runs every case for both implementations (alternating, so a change of load on th
 machine hits both), prints one markdown table (min / median / max per implementation, the
 ratio of medians keepalived-py / keepalived) and writes the same numbers, the load average
 before and after and the raw samples as JSON under bench-results/ (not committed). The full
-run takes about 8-12 minutes on a 2-core machine, `--quick` about 3 (fewer repetitions, no
+run takes about 12-15 minutes on a 2-core machine, `--quick` about 3 (fewer repetitions, no
 v2 failover, sizes 1 and 255 only). Needs root (network namespaces), keepalived and tcpdump.
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 from conformance.lab import Lab, get
 from conformance.lab.impl import REPO
 
-from . import config_parse, vrrp_cases
+from . import config_parse, profile, vrrp_cases
 from .stats import Metric, summarize, table
 
 IMPLS = ("keepalived", "keepalived-py")
@@ -52,8 +52,8 @@ class Plan:
     dataplane: bool
 
 
-FULL = Plan(name="full", failover_reps=3, failover_configs=((1.0, 2, (4,)), (0.1, 3, (4, 6))), launch_reps=5,
-            sizes=(1, 50, 255), steady_reps=2, window=10.0, check_reps=3, dataplane=True)
+FULL = Plan(name="full", failover_reps=2, failover_configs=((1.0, 2, (4,)), (0.1, 3, (4, 6))), launch_reps=5,
+            sizes=(1, 50, 255), steady_reps=2, window=12.0, check_reps=3, dataplane=True)
 QUICK = Plan(name="quick", failover_reps=1, failover_configs=((0.1, 3, (4, 6)),), launch_reps=3,
              sizes=(1, 255), steady_reps=1, window=6.0, check_reps=2, dataplane=False)
 
@@ -76,7 +76,7 @@ def check_configs(tmp: Path) -> dict[str, Path]:
     return {"small": small, "large": large}
 
 
-def check_case(plan: Plan, metrics: dict[str, Metric]) -> None:
+def check_case(plan: Plan, metrics: dict[str, Metric], prof_dir: Path | None = None) -> None:
     """`-t` (config test) on the small and large configs, the whole process timed, in a
     namespace that has the configs' interface."""
     with tempfile.TemporaryDirectory(prefix="kpy-bench-t-") as tmp, Lab(vrrp_cases.ONE) as lab:
@@ -94,6 +94,14 @@ def check_case(plan: Plan, metrics: dict[str, Metric]) -> None:
                     mt.add(impl, elapsed)
                     mr.add(impl, rss_kib)
                     _log(f"  {impl} -t {name}: {elapsed * 1000:.0f} ms, {rss_kib / 1024:.0f} MiB, exit {code}")
+            spy = Path(sys.executable).parent / "py-spy"
+            if prof_dir is not None and spy.exists():
+                # collapsed stacks (one line per stack and its sample count): greppable
+                out = prof_dir / f"py-spy-t-{name}.txt"
+                r = subprocess.run(["ip", "netns", "exec", lab.ns("r1"), str(spy), "record", "-r", "500", "-f", "raw",
+                                    "-o", str(out), "--", *get("keepalived-py").argv_prefix(), "-t", "-f", str(path)],
+                                   capture_output=True, text=True, timeout=120)
+                _log(f"  profile {out.name}: {'ok' if out.exists() else r.stderr.strip()[-300:]}")
 
 
 def _guard(what: str, fn: Callable[[], None], errors: list[str]) -> None:
@@ -133,7 +141,7 @@ def run(plan: Plan, out_dir: Path, profile: bool) -> int:
     for impl in IMPLS:
         _guard(f"launch/stop {impl}", lambda impl=impl: vrrp_cases.launch_and_stop(
             get(impl), plan.launch_reps, metrics, _log), errors)
-    _guard("-t", lambda: check_case(plan, metrics), errors)
+    _guard("-t", lambda: check_case(plan, metrics, prof_dir), errors)
     for advert, version, fams in plan.failover_configs:
         for rep in range(plan.failover_reps):
             for impl in IMPLS:
@@ -157,6 +165,8 @@ def run(plan: Plan, out_dir: Path, profile: bool) -> int:
                 raise RuntimeError(r.stderr[-2000:])
         _guard("dataplane (conformance/bench/dataplane.py)", dp, errors)
 
+    if prof_dir is not None:
+        summarize_profiles(prof_dir)
     load1, minutes = load(), (time.monotonic() - t0) / 60
     rows = sorted(metrics.values(), key=_order)
     text = table(rows)
@@ -179,17 +189,19 @@ def run(plan: Plan, out_dir: Path, profile: bool) -> int:
     return 1 if errors else 0
 
 
-_ORDER = ("launch", "SIGTERM ->", "`ip netns", "`-t`", "failover SIGTERM", "failover kill", "advert interval",
-          "CPU", "PSS", "reload")
+def summarize_profiles(prof_dir: Path) -> None:
+    """Beside each collapsed-stack profile, its top frames (profile.render) as *.top."""
+    for raw in sorted(prof_dir.glob("*.txt")):
+        raw.with_suffix(".top").write_text(profile.render(raw.read_text()))
 
 
-def _order(m: Metric) -> tuple[int, str]:
-    for i, prefix in enumerate(_ORDER):
-        if m.case.startswith(prefix):
-            # sizes in numeric order within a kind
-            digits = "".join(c for c in m.case.rsplit(",", 1)[-1] if c.isdigit())
-            return i, f"{m.case.rsplit(',', 1)[0]}{int(digits or 0):06d}"
-    return len(_ORDER), m.case
+_ORDER = ("launch", "SIGTERM ->", "`ip netns", "`-t`", "failover SIGTERM", "failover kill",
+          "advert interval deviation p50", "advert interval deviation p99", "CPU", "PSS", "reload")
+
+
+def _order(m: Metric) -> int:
+    """Rows grouped by kind; within a kind, in the order measured (sizes ascending)."""
+    return next((i for i, prefix in enumerate(_ORDER) if m.case.startswith(prefix)), len(_ORDER))
 
 
 def _version() -> str:

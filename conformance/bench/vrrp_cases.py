@@ -39,6 +39,7 @@ ONE = "bridge lan 192.0.2.0/24 2001:db8:0:1::/64\nrouter r1 lan\n"
 VIP4, VIP6 = "192.0.2.100", "2001:db8:0:1::100"
 PRIO_MASTER, PRIO_BACKUP = 150, 100
 RELOAD_NEW_VIP = "198.51.100.1"
+SETTLE = 8.0  # seconds from the last VIP up to the steady-state window
 VRRP_BPF = "ip proto 112 or ip6 proto 112"  # tcpdump's `vrrp` is IPv4 only
 
 Log = Callable[[str], None]
@@ -238,7 +239,9 @@ def steady(impl: Implementation, count: int, window: float, metrics: dict[str, M
         d = lab.start_daemon("r1", impl, many_config(count))
         wait_until(lambda: len({e.ip for e in obs.events if e.added} & set(vips)) == count,
                    master_down_interval(PRIO_BACKUP, 1.0, 2) + 60, what=f"{count} VIPs up")
-        time.sleep(1.5)
+        # past the start-up transient: keepalived's second gratuitous ARP burst (garp_master_delay
+        # 5 s) costs it ~60% of a core for 2-4 s at 255 instances and delays adverts
+        time.sleep(SETTLE)
         cap = lab.capture("lan", VRRP_BPF)
         cpu0, _pss, _n = _tree_stats(d)
         w0 = time.monotonic()

@@ -119,3 +119,16 @@ def test_metric_scales_and_table():
     assert j["ratio"] == pytest.approx(2.0)
     assert j["impls"]["keepalived"]["values"] == pytest.approx([1.0, 2.0, 3.0])
     assert j["impls"]["keepalived-py"]["min"] == pytest.approx(4.0)
+
+
+def test_top_frames_from_collapsed_stacks():
+    from conformance.bench.profile import render, top_frames
+
+    text = "main;parse;lex 6\nmain;parse 2\nmain;build;parse 2\nbogus line\n"
+    total, rows = top_frames(text, 3)
+    assert total == 10
+    assert rows[0] == (1.0, 0.0, "main")
+    assert rows[1] == (1.0, 0.4, "parse")  # counted once per sample, also below build
+    assert rows[2] == (0.6, 0.6, "lex")
+    assert top_frames("") == (0, [])
+    assert render(text).splitlines()[0] == "10 samples; inclusive / self share of the samples"
