@@ -55,7 +55,11 @@ except OSError as e:
 """
 
 
-def conf(node: str, prio: int, no_accept: bool = True) -> str:
+def conf(node: str, prio: int, no_accept: bool = True, kind: str = "no_accept") -> str:
+    """`kind` no_accept: the instance keyword; strict: global vrrp_strict (VRRPv2: a
+    non-owner does not accept). Without `no_accept` the filtering is off."""
+    if kind == "strict":
+        return vrrp_conf(prio=prio, router_id=node, global_extra="    vrrp_strict\n" if no_accept else "")
     return vrrp_conf(prio=prio, router_id=node, extra="    no_accept" if no_accept else "")
 
 
@@ -80,13 +84,13 @@ def observe(la) -> dict:
     return {"r1": firewall(la, "r1"), "r2": firewall(la, "r2"), "reach": reach(la)}
 
 
-def scenario(la, impl) -> dict[str, dict]:
+def scenario(la, impl, kind: str) -> dict[str, dict]:
     obs: dict[str, dict] = {}
     vips = la.watch_addresses(["r1", "r2"])
     for node in ("r1", "r2"):
         listener = la.spawn(node, [sys.executable, "-c", LISTENER, str(PORT)], what="listener")
         wait_until(lambda p=listener: "ready" in p.output(), 10, what="listener")
-    r1 = la.start_daemon("r1", impl, conf("r1", 150))
+    r1 = la.start_daemon("r1", impl, conf("r1", 150, kind=kind))
     assert vips.wait_for(VIP, node="r1", timeout=15) is not None, r1.output()[-3000:]
     wait_until(lambda: firewall(la, "r1")[1], 5, what=lambda: f"r1's VIP filtered: {r1.output()[-2000:]}")
     obs["master"] = observe(la)
@@ -101,13 +105,13 @@ def scenario(la, impl) -> dict[str, dict]:
     time.sleep(0.5)
     obs["respawn"] = observe(la)
 
-    r2 = la.start_daemon("r2", impl, conf("r2", 100))
+    r2 = la.start_daemon("r2", impl, conf("r2", 100, kind=kind))
     time.sleep(master_down(100) + 1.0)
     assert vips.holders(VIP) == {"r1"}, r2.output()[-3000:]
     obs["pair"] = observe(la)
 
     assert r1.conf is not None
-    r1.conf.write_text(conf("r1", 150, no_accept=False))
+    r1.conf.write_text(conf("r1", 150, no_accept=False, kind=kind))
     r1.signal(signal.SIGHUP)
     wait_until(lambda: "Reload" in r1.output().split("Reloading")[-1], 10, what=lambda: r1.output()[-2000:])
     time.sleep(1.5)
@@ -125,11 +129,12 @@ def scenario(la, impl) -> dict[str, dict]:
     return obs
 
 
-def test_no_accept_filtering_matches_keepalived(lab, implementation, keepalived_impl):
+@pytest.mark.parametrize("kind", ["no_accept", "strict"])
+def test_no_accept_filtering_matches_keepalived(lab, implementation, keepalived_impl, kind):
     need_nftables()
     py = implementation("keepalived-py", features=("vrrp",))
-    ka = scenario(lab(TOPOLOGY), keepalived_impl)
-    ours = scenario(lab(TOPOLOGY), py)
+    ka = scenario(lab(TOPOLOGY), keepalived_impl, kind)
+    ours = scenario(lab(TOPOLOGY), py, kind)
 
     print("keepalived:", json.dumps(ka))
     print("keepalived-py:", json.dumps(ours))
