@@ -111,6 +111,8 @@ class CheckRuntime:
         self.reconciles = 0
         self.failures = 0
         self.addresses: set[str] | None = None
+        #: a reload has happened (keepalived's dumps show 'reloaded')
+        self.reloaded = False
         self._suspended_keys: set = set()
 
     # ------------------------------------------------------------------ views
@@ -230,6 +232,7 @@ class CheckRuntime:
         self.scheduler.log_all = bool(gd and gd.checker_log_all_failures)
         self._dirty = True
         self.scheduler.reload(specs, servers)
+        self.reloaded = True
         self._apply_suspension()
         self._kick()
         await self.sync()

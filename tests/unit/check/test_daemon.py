@@ -68,8 +68,9 @@ def test_run_start_reload_stop(monkeypatch, dont_release):
         await ctx.apply_reload(config("real_server 198.51.100.11 80 {\n}"))
         new = port.ops()[n:]
         assert len(new) == 1 and isinstance(new[0], AddDest) and str(new[0].dest.key.address) == "198.51.100.11"
-        assert "Printing" not in (await ctx.dump("data"))
-        assert "RS = [198.51.100.11]:tcp:80, alive, weight 1" in await ctx.dump("data")
+        data = await ctx.dump("data")
+        assert data.startswith("------< LVS Topology >------\n") and " VS VIP = 192.0.2.1, VPORT = 80" in data
+        assert "   RIP = 198.51.100.11, RPORT = 80, WEIGHT = 1 EFF WEIGHT = 1" in data
         ctx.request_stop()
         assert await task == 0
         assert (len(port.table) == 1) is dont_release

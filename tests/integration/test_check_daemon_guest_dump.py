@@ -1,0 +1,121 @@
+"""keepalived_check.data's LVS Topology section (SIGUSR1) beside real keepalived 2.2.7's, in
+the qemu guest: the same configuration, one real server up and one down, after the checks
+have settled; the section's lines must be equal (our checker summary after it is ours)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.envcheck import keepalived_binary
+from tests.guestcheck import need_guest
+
+pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow, pytest.mark.timeout(900)]
+
+REPO = Path(__file__).resolve().parents[2]
+
+CONF = """global_defs {
+    router_id kpydump
+}
+virtual_server 192.0.2.10 80 {
+    delay_loop 2
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    persistence_timeout 50
+    quorum 1
+    hysteresis 0
+    sorry_server 192.0.2.15 8080
+    real_server 192.0.2.11 8080 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+    real_server 192.0.2.12 8080 {
+        weight 2
+        inhibit_on_failure
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+}
+virtual_server fwmark 9 {
+    delay_loop 3
+    lb_algo sh
+    sh-port
+    lb_kind DR
+    real_server 192.0.2.13 {
+        uthreshold 100
+        TCP_CHECK {
+            connect_port 8080
+        }
+    }
+}
+"""
+
+DRIVER = r'''
+import json, os, signal, socket, subprocess, sys, time
+impls = json.loads(sys.argv[1]); conf = sys.argv[2]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.11", 8080)); s.listen(64)
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("192.0.2.13", 8080)); t.listen(64)
+for name, argv in impls:
+    subprocess.run(["ipvsadm", "-C"])
+    d = f"/tmp/dump-{name}"; os.makedirs(d + "/tmp", exist_ok=True)
+    env = dict(os.environ, TMPDIR=d + "/tmp")
+    p = subprocess.Popen(argv + ["-n", "-l", "-C", "-f", conf, "-p", d + "/k.pid", "-c", d + "/c.pid"],
+                         stdout=open(d + "/log", "w"), stderr=subprocess.STDOUT, env=env)
+    end = time.time() + 90
+    while time.time() < end and "192.0.2.11:8080" not in subprocess.run(["ipvsadm", "-Sn"], capture_output=True, text=True).stdout:
+        time.sleep(0.5)
+    time.sleep(8)
+    p.send_signal(signal.SIGUSR1)
+    path = d + "/tmp/keepalived_check.data"
+    end = time.time() + 30
+    while time.time() < end and not os.path.exists(path):
+        time.sleep(0.5)
+    time.sleep(2)
+    data = open(path).read() if os.path.exists(path) else ""
+    p.send_signal(signal.SIGTERM); p.wait(30)
+    print("KPY-DUMP " + json.dumps({"impl": name, "data": data, "log": open(d + "/log").read()[-3000:]}), flush=True)
+'''
+
+SETUP = ("ip link add kpydm0 type dummy && ip addr add 192.0.2.1/24 dev kpydm0 && ip link set kpydm0 up && "
+         "for n in 11 12 13 15; do ip addr add 192.0.2.$n/24 dev kpydm0; done")
+
+
+def topology(data: str) -> list[str]:
+    out, inside = [], False
+    for line in data.splitlines():
+        if line.startswith("------<"):
+            inside = line.startswith("------< LVS Topology")
+        if inside:
+            out.append(line)
+    return out
+
+
+def test_lvs_topology_section_matches_keepalived():
+    need_guest()
+    ka = keepalived_binary()
+    from conformance.guest import run_in_guest
+
+    impls = [("keepalived", [ka]), ("keepalived-py", [str(REPO / ".venv" / "bin" / "keepalived-py")])]
+    import shlex
+    cmd = f"python3 -u $KPY_SCRATCH/dump.py {shlex.quote(json.dumps(impls))} $KPY_SCRATCH/k.conf"
+    res = run_in_guest([SETUP, cmd], timeout=400, files={"dump.py": DRIVER, "k.conf": CONF}, keep_going=True)
+    got = {}
+    for line in res.steps[1].output.splitlines():
+        if line.startswith("KPY-DUMP "):
+            r = json.loads(line[len("KPY-DUMP "):])
+            got[r["impl"]] = r
+    assert set(got) == {"keepalived", "keepalived-py"}, res.stdout[-3000:]
+    ka_lines, py_lines = topology(got["keepalived"]["data"]), topology(got["keepalived-py"]["data"])
+    assert ka_lines, got["keepalived"]
+    Path("/tmp/kpy-dump-compare.json").write_text(json.dumps({"ka": ka_lines, "py": py_lines}, indent=1))
+    assert py_lines == ka_lines
