@@ -24,6 +24,7 @@ from keepalived_py.config.model.route_entry import RouteEntry
 from keepalived_py.config.model.routes import Route
 from keepalived_py.config.model.rules import Rule, RuleEntry
 from keepalived_py.config.model.vrrp import VrrpInstance as VrrpInstanceModel
+from keepalived_py.config.model.vrrp import VrrpSyncGroup
 from keepalived_py.net.ports import AddressSpec
 from keepalived_py.net.vmac import vmac_address, vmac_name
 from keepalived_py.vrrp.packet import AuthType, Family
@@ -173,35 +174,12 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
     mcast_dst = inst.mcast_dst_ip
     if mcast_dst is None:
         mcast_dst = g.vrrp_mcast_group4 if family == 4 else g.vrrp_mcast_group6
-    tracked: list[TrackedObject] = []
-    for ref in inst.track_interface:
-        tracked.append(TrackedObject("interface", ref.name, ref.weight or 0, bool(ref.reverse)))
-    scripts = {s.name: s for s in config.vrrp_script}
-    for ref in inst.track_script:
-        s = scripts.get(ref.name)
-        weight, reverse = (s.weight if s is not None else (0, False))
-        init_ok = None
-        tracked.append(TrackedObject("script", ref.name, weight if ref.weight is None else ref.weight,
-                                     reverse if ref.reverse is None else ref.reverse, init_ok))
-    files = {f.name: f for f in config.vrrp_track_file}
-    for ref in inst.track_file:
-        f = files.get(ref.name)
-        weight, reverse = (f.weight if f is not None else (1, False))
-        tracked.append(TrackedObject("file", ref.name, weight if ref.weight is None else ref.weight,
-                                     reverse if ref.reverse is None else ref.reverse, None))
-    procs = {p.name: p for p in config.vrrp_track_process}
-    for ref in inst.track_process:
-        p = procs.get(ref.name)
-        weight, reverse = (p.weight if p is not None else (0, False))
-        tracked.append(TrackedObject("process", ref.name, weight if ref.weight is None else ref.weight,
-                                     reverse if ref.reverse is None else ref.reverse, None))
+    tracked: list[TrackedObject] = tracked_objects(config, inst)
     if inst.unicast_fault_no_peer and not peers:
         # keepalived: "Cannot use unicast without any peers - going to fault state" (a
         # configuration fault: the instance never leaves FAULT); an object that is down
         # from the start and never reported does exactly that
         tracked.append(TrackedObject("config", "unicast_fault_no_peer", 0, False, False))
-    for ref in inst.track_bfd:
-        tracked.append(TrackedObject("bfd", ref.name, ref.weight or 0, bool(ref.reverse), None))
     garp_interval = g.vrrp_garp_interval
     gna_interval = g.vrrp_gna_interval
     for gg in config.garp_group:
@@ -370,10 +348,28 @@ def static_addresses(config: KeepalivedConfig) -> list[AddressSpec]:
     return [address_spec(va, va.dev or "") for va in config.static_ipaddress if va.dev]
 
 
+def tracked_objects(config: KeepalivedConfig, holder: VrrpInstanceModel | VrrpSyncGroup) -> list[TrackedObject]:
+    """The track_* lines of an instance or a sync group, each with the tracked object's own
+    `weight [reverse]` unless the line gives its own (keepalived's alloc_track_*; a sync
+    group's objects are added to every member, sync_group_tracking_init())."""
+    tracked = [TrackedObject("interface", ref.name, ref.weight or 0, bool(ref.reverse))
+               for ref in holder.track_interface]
+    # kind -> (the config's objects by name, the default weight of a name not found)
+    kinds = (("script", holder.track_script, {s.name: s for s in config.vrrp_script}, (0, False)),
+             ("file", holder.track_file, {f.name: f for f in config.vrrp_track_file}, (1, False)),
+             ("process", holder.track_process, {p.name: p for p in config.vrrp_track_process}, (0, False)),
+             ("bfd", holder.track_bfd, {b.name: b for b in config.bfd_instance}, (0, False)))
+    for kind, refs, objects, missing in kinds:
+        for ref in refs:
+            obj = objects.get(ref.name)
+            weight, reverse = obj.weight if obj is not None else missing
+            tracked.append(TrackedObject(kind, ref.name, weight if ref.weight is None else ref.weight,
+                                         reverse if ref.reverse is None else ref.reverse, None))
+    return tracked
+
+
 def sync_groups(config: KeepalivedConfig) -> list[tuple[str, tuple[str, ...], tuple[TrackedObject, ...]]]:
     out = []
     for sg in config.vrrp_sync_group:
-        tracked = tuple(TrackedObject("interface", r.name, r.weight or 0, bool(r.reverse))
-                        for r in sg.track_interface)
-        out.append((sg.name, tuple(sg.group), tracked))
+        out.append((sg.name, tuple(sg.group), tuple(tracked_objects(config, sg))))
     return out

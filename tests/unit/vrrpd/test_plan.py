@@ -200,3 +200,78 @@ vrrp_sync_group G1 {{
         ("interface", "eth1"): 20, ("interface", "eth2"): 0, ("script", "chk"): 10, ("script", "flat"): 0}
     # an owner (even with the group's weights kept) stops tracking weighted objects
     assert tracked("    sync_group_tracking_weight", prio=255) == {("interface", "eth2"): 0, ("script", "flat"): 0}
+
+
+BFD_AND_GROUP = """
+bfd_instance B1 {
+    neighbor_ip 192.0.2.2
+    weight -30 reverse
+}
+bfd_instance B2 {
+    neighbor_ip 192.0.2.3
+}
+vrrp_script S1 {
+    script "/bin/true"
+    weight 10
+}
+vrrp_track_file F1 {
+    file /tmp/kpy-test-track-file
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+vrrp_instance VI_3 {
+    interface eth2
+    virtual_router_id 53
+    track_bfd {
+        B1
+        B2 weight 20
+    }
+    virtual_ipaddress {
+        203.0.113.100/24
+    }
+}
+vrrp_instance VI_2 {
+    interface eth1
+    virtual_router_id 52
+    virtual_ipaddress {
+        198.51.100.100/24
+    }
+}
+vrrp_sync_group G1 {
+    group {
+        VI_1
+        VI_2
+    }
+    track_script {
+        S1
+    }
+    track_file {
+        F1 weight 0
+    }
+    track_bfd {
+        B1
+    }
+}
+"""
+
+
+def test_track_bfd_takes_the_bfd_instance_weight_unless_the_line_gives_one():
+    plans = {p.name: p for p in _plans(BFD_AND_GROUP).values()}
+    tracked = {(o.kind, o.name): (o.weight, o.reverse) for o in plans["VI_3"].tracked}
+    assert tracked[("bfd", "B1")] == (-30, True)  # alloc_track_bfd: the instance's weight
+    assert tracked[("bfd", "B2")] == (20, False)
+
+
+def test_sync_group_tracks_every_kind_with_the_objects_weights():
+    from keepalived_py.config import load_text
+    from keepalived_py.vrrpd.plan import sync_groups
+
+    ((name, members, tracked),) = sync_groups(load_text(BFD_AND_GROUP).config)
+    assert (name, members) == ("G1", ("VI_1", "VI_2"))
+    assert {(o.kind, o.name): (o.weight, o.reverse) for o in tracked} == {
+        ("script", "S1"): (10, False), ("file", "F1"): (0, False), ("bfd", "B1"): (-30, True)}
