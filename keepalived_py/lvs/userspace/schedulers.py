@@ -11,8 +11,9 @@ including what a reader may not expect:
   (sed / nq count active + 1 only); weight 0 or the OVERLOAD flag (u_threshold) = no new
   connections;
 - sh and dh fill 256 buckets (sh: `weight` consecutive buckets per destination, dh: one),
-  hashed with 2654435761 on the host-order address (IPv6 folded by xor of its 32-bit words);
-- mh is Maglev with the kernel's table of 65521 entries, its fixed hsiphash keys
+  indexed by the kernel's hash_32 (top 8 bits of x * 0x61C88647) of the host-order address
+  (IPv6 folded by xor of its 32-bit words), plus the source port for sh-port;
+- mh is Maglev with the kernel's default table of 4093 entries, its fixed hsiphash keys
   (SipHash-1-3) and its turns = (last_weight / gcd) >> rshift;
 - lblc / lblcr remember per destination address (the VIP the client reached) for 24 hours.
 """
@@ -32,9 +33,10 @@ SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq"
 #: sysctl lblc_expiration / lblcr_expiration default (24 h)
 LOCALITY_EXPIRATION = 24 * 60 * 60.0
 HASH_TAB_SIZE = 256
-MH_TAB_SIZE = 65521
+#: primes[CONFIG_IP_VS_MH_TAB_INDEX - 8] with the default index 12
+MH_TAB_SIZE = 4093
 MH_TAB_BITS = 6
-GOLDEN = 2654435761
+GOLDEN_RATIO_32 = 0x61C88647
 U32 = 0xFFFFFFFF
 U64 = 0xFFFFFFFFFFFFFFFF
 
@@ -105,6 +107,11 @@ class Request:
     daddr: IPAddress | None = None
     now: float = 0.0
     rand: Callable[[], int] = field(default=lambda: 0)
+
+
+def hash_32(value: int, bits: int = 8) -> int:
+    """linux/hash.h hash_32: the top `bits` bits of value * GOLDEN_RATIO_32 (32-bit)."""
+    return ((value * GOLDEN_RATIO_32) & U32) >> (32 - bits)
 
 
 def fold(addr: IPAddress) -> int:
@@ -440,7 +447,7 @@ class DestinationHashing(_Buckets):
 
     def schedule(self, dests: Sequence[DestState], req: Request) -> DestState | None:
         addr = req.daddr if req.daddr is not None else req.saddr
-        d = self.buckets[(fold(addr) * GOLDEN) & (HASH_TAB_SIZE - 1)]
+        d = self.buckets[hash_32(fold(addr))]
         return d if d is not None and d.usable() else None
 
 
@@ -452,7 +459,7 @@ class SourceHashing(_Buckets):
 
     def _hash(self, req: Request, offset: int) -> int:
         port = req.sport if self.flags & SVC_F_SCHED2 else 0
-        return ((offset + port + fold(req.saddr)) * GOLDEN) & (HASH_TAB_SIZE - 1)
+        return (offset + hash_32((port + fold(req.saddr)) & U32)) & (HASH_TAB_SIZE - 1)
 
     def schedule(self, dests: Sequence[DestState], req: Request) -> DestState | None:
         ihash = self._hash(req, 0)

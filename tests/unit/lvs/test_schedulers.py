@@ -12,13 +12,12 @@ from hypothesis import strategies as st
 
 from keepalived_py.lvs.table import SVC_F_SCHED1, SVC_F_SCHED2, DestKey
 from keepalived_py.lvs.userspace.schedulers import (
-    GOLDEN,
-    HASH_TAB_SIZE,
     SCHEDULERS,
     Change,
     DestState,
     Request,
     fold,
+    hash_32,
     hsiphash32,
     make,
 )
@@ -153,11 +152,13 @@ def test_twos_picks_the_less_loaded_of_two_weighted_random_choices():
 
 
 # ---------------------------------------------------------------------------- hashing
-def test_sh_bucket_of_an_address_is_the_kernels_multiplicative_hash():
-    assert (fold(A("127.0.0.1")) * GOLDEN) & 255 == 177
+def test_sh_bucket_of_an_address_is_the_kernels_hash_32():
+    # 0x7f000001 * 0x61c88647 = 0x9ac88647 (mod 2**32): top byte 0x9a
+    assert hash_32(fold(A("127.0.0.1"))) == 0x9A == 154
     ds = dests(1, 1, 1)
-    assert run("sh", ds, 3, req=Request(A("127.0.0.1"))) == "aaa"   # bucket 177 -> 177 % 3 == 0
-    assert run("sh", ds, 1, req=Request(A("127.0.0.2"))) == "abc"[((2 * GOLDEN + 0x7F000000 * GOLDEN) & 255) % 3]
+    assert run("sh", ds, 3, req=Request(A("127.0.0.1"))) == "bbb"   # bucket 154 -> 154 % 3 == 1
+    assert hash_32(fold(A("127.0.0.2"))) == 0xFC                    # 252 % 3 == 0
+    assert run("sh", ds, 1, req=Request(A("127.0.0.2"))) == "a"
 
 
 def test_sh_buckets_follow_weights_and_fallback():
@@ -186,7 +187,7 @@ def test_dh_hashes_the_destination_address_one_bucket_each():
     sched = setup("dh", ds)
     assert Counter(names(sched.buckets, ds)) == {"a": 128, "b": 128}
     vip = A("203.0.113.7")
-    expect = "ab"[((fold(vip) * GOLDEN) & (HASH_TAB_SIZE - 1)) % 2]
+    expect = "ab"[hash_32(fold(vip)) % 2]
     assert run("dh", ds, 2, req=Request(A("127.0.0.1"), daddr=vip)) == expect * 2
 
 
@@ -199,15 +200,15 @@ def test_mh_table_is_full_weighted_and_stable():
     ds = dests(1, 1, 2)
     sched = setup("mh", ds)
     got = Counter(names(sched.lookup, ds))
-    assert sum(got.values()) == 65521
+    assert sum(got.values()) == 4093
     # Maglev with turns 1:1:2 fills close to 1:1:2
-    assert abs(got["c"] / 65521 - 0.5) < 0.02 and abs(got["a"] - got["b"]) < 0.02 * 65521
+    assert abs(got["c"] / 4093 - 0.5) < 0.02 and abs(got["a"] - got["b"]) < 0.03 * 4093
     before = list(sched.lookup)
     extra = DestState(DestKey(A("192.0.2.99"), 80), 1)
     ds.insert(0, extra)
     sched.changed(ds, Change("add", 0, extra))
     moved = sum(1 for x, y in zip(before, sched.lookup, strict=True) if x is not y and y is not extra)
-    assert moved < 0.05 * 65521        # consistent hashing: few entries change owner
+    assert moved < 0.05 * 4093         # consistent hashing: few entries change owner
 
 
 def test_mh_quiesced_keeps_its_slots_and_fallback_walks_on():

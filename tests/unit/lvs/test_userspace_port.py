@@ -26,7 +26,7 @@ from keepalived_py.lvs.table import (
 )
 from keepalived_py.lvs.userspace import tcp
 from keepalived_py.lvs.userspace.port import UserspaceIpvs
-from keepalived_py.lvs.userspace.schedulers import GOLDEN, Change, DestState, Request, fold, make
+from keepalived_py.lvs.userspace.schedulers import Change, DestState, Request, fold, hash_32, make
 
 A = ipaddress.ip_address
 BACKENDS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")     # added in this order: the kernel lists them reversed
@@ -161,7 +161,7 @@ def test_sh_chooses_by_source_address_bucket():
         got.extend(await sequence("sh", SOURCES, False))
     run(main)
     pattern = ["r3"] * 3 + ["r2"] * 2 + ["r1"]          # weights fill consecutive buckets
-    assert got == [pattern[((fold(A(s)) * GOLDEN) & 255) % 6] for s in SOURCES]
+    assert got == [pattern[hash_32(fold(A(s))) % 6] for s in SOURCES]
 
 
 def _model(sched: str, sources: list[str], rport: int, flags: int = 0) -> list[str]:
