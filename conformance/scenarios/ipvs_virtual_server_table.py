@@ -105,9 +105,10 @@ def run(impls: list[Implementation], ctx: Context) -> dict[str, dict]:
     for n, impl in enumerate(impls):
         files[f"impl{n}.conf"] = CONFIG
         commands.append("ipvsadm -C\n" + daemon_script(
-            impl, f"impl{n}", f"impl{n}.conf", ready=READY,
+            impl, f"impl{n}", f"impl{n}.conf", ready=READY, ready_timeout_s=180,
             probes={"table": "ipvsadm -Ln"}, after_stop={"after-stop": "ipvsadm -Ln"}))
-    res = run_in_guest(commands, timeout=60 + 100 * len(impls), files=files, keep_going=True)
+    # a Python daemon (parent, then the check child) takes over a minute to start under TCG
+    res = run_in_guest(commands, timeout=60 + 220 * len(impls), files=files, keep_going=True)
     ctx.log(f"guest: boot {res.boot_seconds and round(res.boot_seconds, 1)}s, total {res.seconds:.1f}s")
     if res.steps[0].returncode != 0:
         raise RuntimeError(f"guest setup failed ({res.steps[0].returncode}): {res.steps[0].output}"
