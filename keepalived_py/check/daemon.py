@@ -15,7 +15,7 @@ import ctypes
 from typing import Any
 
 from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets
-from keepalived_py.check.dump import data_text
+from keepalived_py.check.dump import data_text, snapshot
 from keepalived_py.check.runtime import CheckRuntime
 from keepalived_py.core.context import ChildContext
 from keepalived_py.lvs.kernel import IpvsPort
@@ -80,6 +80,8 @@ async def run(ctx: ChildContext) -> int:
     async def dump(kind: str) -> Any:
         if kind == "data":
             return data_text(runtime)
+        if kind == "snapshot":
+            return snapshot(runtime)
         if kind == "json":
             return []
         return ""

@@ -71,6 +71,9 @@ def test_run_start_reload_stop(monkeypatch, dont_release):
         data = await ctx.dump("data")
         assert data.startswith("------< LVS Topology >------\n") and " VS VIP = 192.0.2.1, VPORT = 80" in data
         assert "   RIP = 198.51.100.11, RPORT = 80, WEIGHT = 1 EFF WEIGHT = 1" in data
+        snap = await ctx.dump("snapshot")
+        assert snap["virtual_servers"][0]["destinations"] == [
+            {"address": "198.51.100.10", "port": 80, "weight": 1}, {"address": "198.51.100.11", "port": 80, "weight": 1}]
         ctx.request_stop()
         assert await task == 0
         assert (len(port.table) == 1) is dont_release
