@@ -58,7 +58,8 @@ async def run(ctx: ChildContext) -> int:
     log = ctx.log.info
     _set_process_name(ctx.config, log)
     port = make_port(getattr(ctx.options, "lvs_backend", None), log)
-    runtime = CheckRuntime(port, ctx.clock, log, dont_release=bool(getattr(ctx.options, "dont_release_ipvs", False)))
+    runtime = CheckRuntime(port, ctx.clock, log, dont_release=bool(getattr(ctx.options, "dont_release_ipvs", False)),
+                           log_detail=bool(getattr(ctx.options, "log_detail", 0)))
 
     watch: AddressWatch | None = None
 

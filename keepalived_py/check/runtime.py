@@ -88,7 +88,8 @@ class CheckRuntime:
     def __init__(self, port: IpvsPort, clock: Any, log: Callable[[str], None], *,
                  runner: ScriptRunner | None = None, notifier: CheckNotifier | None = None,
                  probe_for: Callable = default_probe_for, rand: Callable[[], float] = random.random,
-                 dont_release: bool = False, run_checkers: bool = True, max_in_flight: int = 512) -> None:
+                 dont_release: bool = False, run_checkers: bool = True, max_in_flight: int = 512,
+                 log_detail: bool = False) -> None:
         self.port = port
         self.clock = clock
         self.log = log
@@ -99,6 +100,7 @@ class CheckRuntime:
         self.dont_release = dont_release
         self.run_checkers = run_checkers
         self.max_in_flight = max_in_flight
+        self.log_detail = log_detail
         self.config: Any = None
         self.scheduler: Scheduler | None = None
         #: the last table we asked the port for, and old configurations' keys after a reload
@@ -248,7 +250,12 @@ class CheckRuntime:
         self._suspended_keys = off
 
     def addresses_changed(self, addresses: set[str]) -> None:
-        """The host's addresses changed (an address watch)."""
+        """The host's addresses changed (an address watch). With -D, keepalived names each
+        change of an ha_suspend virtual server's address ("Netlink reflector reports ...")."""
+        if self.log_detail and self.config is not None and self.addresses is not None:
+            for addr in sorted(set(addrwatch.ha_suspend_targets(self.config).values())):
+                if (addr in addresses) != (addr in self.addresses):
+                    self.log(f"Netlink reflector reports IP {addr} {'added' if addr in addresses else 'removed'}")
         self.addresses = addresses
         if self.scheduler is not None:
             self._apply_suspension()

@@ -62,11 +62,12 @@ def test_suspension_follows_the_address():
         cfg = load_text(CONF).config
         lines: list[str] = []
         rt = CheckRuntime(FakeIpvs(), FakeClock(), lines.append, probe_for=Probes(), rand=lambda: 0.0,
-                          run_checkers=False)
+                          run_checkers=False, log_detail=True)
         await rt.start(cfg, addresses={"192.0.2.7"})
         assert "Deactivating healthchecker for service [198.51.100.10]:tcp:80 for VS [192.0.2.1]:tcp:80" in lines
         assert "Activating healthchecker for service [198.51.100.11]:tcp:80 for VS [192.0.2.2]:tcp:80" in lines
         rt.addresses_changed({"192.0.2.7", "192.0.2.1"})
+        assert "Netlink reflector reports IP 192.0.2.1 added" in lines
         assert lines[-1] == "Activating healthchecker for service [198.51.100.10]:tcp:80 for VS [192.0.2.1]:tcp:80"
         rt.addresses_changed({"192.0.2.7"})
         assert lines[-1] == "Suspending healthchecker for service [198.51.100.10]:tcp:80 for VS [192.0.2.1]:tcp:80"
