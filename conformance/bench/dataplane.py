@@ -109,7 +109,7 @@ async def _userspace(vports: tuple[int, int, int], rports: tuple[int, int, int])
 
 
 def _haproxy_config(vports: tuple[int, int, int], rports: tuple[int, int, int]) -> str:
-    out = ["global", "    nbthread 1", "    maxconn 100000", "defaults", "    mode tcp",
+    out = ["global", "    nbthread 1", "    maxconn 8000", "defaults", "    mode tcp",
            "    timeout connect 5s", "    timeout client 60s", "    timeout server 60s"]
     for i, (v, r) in enumerate(zip(vports, rports, strict=True)):
         out += [f"listen l{i}", f"    bind {VIP}:{v}", f"    server s{i} {HOST_BACKEND}:{r}"]
