@@ -91,7 +91,7 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_dump(dump)
     try:
         await watch_addresses(ctx.config)
-        await runtime.start(ctx.config, watch.addresses if watch is not None else None)
+        await runtime.start(ctx.config, set(watch.addresses) if watch is not None else None)  # a copy: the watch mutates its own
         await ctx.stopped()
     finally:
         if watch is not None:
