@@ -6,7 +6,7 @@ Runs every case for both implementations (alternating, so a change of load on th
 machine hits both), prints one markdown table (min / median / max per implementation, the
 ratio of medians keepalived-py / keepalived) and writes the same numbers, the load average
 before and after and the raw samples as JSON under bench-results/ (not committed). The full
-run takes about 12-15 minutes on a 2-core machine, `--quick` about 3 (fewer repetitions, no
+run takes about 8-10 minutes on a 2-core machine, `--quick` about 3.5 (fewer repetitions, no
 v2 failover, sizes 1 and 255 only). Needs root (network namespaces), keepalived and tcpdump.
 """
 
