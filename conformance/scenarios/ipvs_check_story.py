@@ -81,6 +81,14 @@ CASES: dict[str, tuple[str, str, str]] = {
         GLOBAL + _vs("fwmark 7", "    lb_algo wlc\n    lb_kind DR", _rs("192.0.2.11", "") + _rs("192.0.2.12", ""))
         + _vs("192.0.2.10 83", "    lb_algo sh\n    lb_kind DR\n    protocol TCP", _rs("192.0.2.13", " 83")),
         "192.0.2.11"),
+    "group_alpha": (
+        GLOBAL + "virtual_server_group G1 {\n    192.0.2.30-31 80\n}\n"
+        + _vs("group G1", "    lb_algo rr\n    lb_kind NAT\n    protocol TCP",
+              _rs("192.0.2.11", body="alpha") + _rs("192.0.2.12", body="weight 2")),
+        GLOBAL + "virtual_server_group G1 {\n    192.0.2.30-32 80\n}\n"
+        + _vs("group G1", "    lb_algo rr\n    lb_kind NAT\n    protocol TCP",
+              _rs("192.0.2.11", body="alpha") + _rs("192.0.2.12", body="weight 3")),
+        "192.0.2.12"),
 }
 
 STAGES = ("start", "down", "up", "hup", "stop")
@@ -212,7 +220,8 @@ def check(r: dict) -> list[str]:
             continue
         if not c.get("start"):
             problems.append(f"{case}: nothing programmed at start")
-        if c.get("stop"):
+        # keepalived may leave a group's emptied services (DIFFERENCES.md); destinations never
+        if any(not line.startswith("-A ") for line in c.get("stop") or ()):
             problems.append(f"{case}: SIGTERM left {c['stop']}")
         if c.get("start") == c.get("down"):
             problems.append(f"{case}: the table did not change when a listener stopped")
@@ -227,7 +236,7 @@ def summary(r: dict) -> str:
 @scenario("ipvs_check_story", features=("ipvs",), needs=("guest",), batch=True, check=check, summary=summary)
 def run(impls: list[Implementation], ctx: Context) -> dict[str, dict]:
     """Checker daemons on the same configurations (NAT rr removal, inhibit_on_failure wrr,
-    quorum + sorry server, DR fwmark): sorted `ipvsadm -S -n` after start, a listener down,
+    quorum + sorry server, DR fwmark, a group with an alpha server): sorted `ipvsadm -S -n` after start, a listener down,
     back, a SIGHUP with a changed configuration, SIGTERM. One guest boot."""
     order = sorted(impls, key=lambda i: i.name != "keepalived")
     results, res = run_story([(i.name, i.argv_prefix()) for i in order])

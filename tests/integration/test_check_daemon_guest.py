@@ -21,6 +21,12 @@ pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow, pytest.mark
 REPO = Path(__file__).resolve().parents[2]
 
 
+#: (case, stage) where keepalived-py differs on purpose (conformance/DIFFERENCES.md):
+#: keepalived 2.2.7 leaves the virtual_server_group's services, emptied, at SIGTERM after this
+#: story (its reload extended the group's range); keepalived-py removes every service it made
+KNOWN = {("group_alpha", "stop")}
+
+
 @pytest.fixture(scope="module")
 def story() -> dict[str, dict]:
     need_guest()
@@ -44,6 +50,10 @@ def test_same_table_at_every_stage(story: dict[str, dict], case: str) -> None:
     assert ka["tables"]["start"], f"keepalived programmed nothing:\n{ka['log']}"
     assert ka["tables"]["start"] != ka["tables"]["down"], "the story did not move keepalived's table"
     for stage in STAGES:
+        if (case, stage) in KNOWN:
+            assert py["tables"][stage] == [], py["tables"][stage]
+            assert ka["tables"][stage] and all(line.startswith("-A ") for line in ka["tables"][stage])
+            continue
         assert py["tables"][stage] == ka["tables"][stage], (
             f"{case} after {stage}:\nkeepalived:\n  " + "\n  ".join(ka["tables"][stage])
             + "\nkeepalived-py:\n  " + "\n  ".join(py["tables"][stage]) + f"\nour log:\n{py['log']}")
