@@ -14,6 +14,7 @@ one JSON line. It is never a network port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import socket
 import stat
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from keepalived_py.observe.http import MetricsServer, parse_listen
@@ -42,6 +43,24 @@ def control_path(opts: Any, parent_pidfile: str) -> str:
         return str(given)
     stem, ext = os.path.splitext(parent_pidfile)
     return (stem if ext == ".pid" else parent_pidfile) + ".ctl"
+
+
+# sun_path holds 108 bytes with its terminating NUL
+_SUN_PATH_MAX = 107
+
+
+@contextlib.contextmanager
+def reachable(path: str) -> Iterator[str]:
+    """`path` as bind()/connect() can take it: a path longer than sun_path goes through the
+    directory's /proc/self/fd entry (the socket file still lands beside the pid file)."""
+    if len(os.fsencode(path)) <= _SUN_PATH_MAX:
+        yield path
+        return
+    fd = os.open(os.path.dirname(path) or ".", os.O_PATH | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{fd}/{os.path.basename(path)}"
+    finally:
+        os.close(fd)
 
 
 def _peer_uid(sock: socket.socket) -> int | None:
@@ -67,7 +86,8 @@ class ControlServer:
         self._clear_stale()
         old = os.umask(0o177)
         try:
-            self.server = await asyncio.start_unix_server(self._client, self.path, limit=MAX_REQUEST)
+            with reachable(self.path) as where:
+                self.server = await asyncio.start_unix_server(self._client, where, limit=MAX_REQUEST)
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)
@@ -84,7 +104,8 @@ class ControlServer:
             raise OSError(f"{self.path} exists and is not a socket")
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            probe.connect(self.path)
+            with reachable(self.path) as where:
+                probe.connect(where)
         except OSError:
             os.unlink(self.path)
         else:
@@ -140,7 +161,8 @@ def query(path: str, request: dict[str, Any], timeout: float = 10.0) -> dict[str
     (PermissionError)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
-        s.connect(path)
+        with reachable(path) as where:
+            s.connect(where)
         try:
             s.sendall(json.dumps(request).encode() + b"\n")
         except BrokenPipeError:
