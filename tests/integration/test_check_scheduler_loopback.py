@@ -5,6 +5,7 @@ their cadence, failed ones leave the pool, nothing stalls (acceptance 2 of issue
 from __future__ import annotations
 
 import asyncio
+import collections
 import socket
 import time
 
@@ -118,5 +119,10 @@ def test_hundreds_of_tcp_checks_with_bad_servers_mixed_in(monkeypatch):
     # 300 healthy servers every ~0.2 s for ~1.8 s after warm-up: many runs despite 60 servers
     # that hold a slot for 0.3 s each time and 40 that refuse
     assert runs > 300 * 4, runs
-    removed = [d for d in decisions if getattr(d, "text", "").startswith("Removing service")]
-    assert len(removed) == 100
+    removed = collections.Counter(
+        int(d.text.split()[2].rsplit(":", 1)[1]) for d in decisions
+        if getattr(d, "text", "").startswith("Removing service"))
+    # every bad server goes exactly once; a healthy one may time out once on a loaded machine
+    # (0.3 s connect timeout), but it is back in the table above
+    bad = set(hole_ports) | set(closed)
+    assert {p: removed[p] for p in bad} == dict.fromkeys(bad, 1), removed

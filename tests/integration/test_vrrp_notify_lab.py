@@ -198,9 +198,16 @@ def _group_steps(la, impl, outs: dict[str, Path]) -> dict[str, list[str]]:
     assert vips.wait_for(VIP, node="r1", after=t2, timeout=master_down(150) + 5) is not None, r1.output()[-3000:]
     assert vips.wait_for(VIP2, node="r1", after=t2, timeout=3) is not None, r1.output()[-3000:]
     time.sleep(1.5)
-    for r in (r1, r2):
-        r.signal(signal.SIGTERM)
-        assert r.wait(15) == 0, r.output()[-3000:]
+    # r1 stops first (priority 0): r2 takes the group over before it is stopped too, however
+    # fast r1's own shutdown is (keepalived's took longer than r2's skew time, ours need not)
+    t3 = la.note("r1 stops")
+    r1.signal(signal.SIGTERM)
+    assert r1.wait(15) == 0, r1.output()[-3000:]
+    assert vips.wait_for(VIP, node="r2", after=t3, timeout=master_down(100) + 3) is not None, r2.output()[-3000:]
+    assert vips.wait_for(VIP2, node="r2", after=t3, timeout=3) is not None, r2.output()[-3000:]
+    wait_until(lambda: lines(outs["r2"])[-1:] == ['GROUP "G1" MASTER 0'], 5, what=lambda: lines(outs["r2"]))
+    r2.signal(signal.SIGTERM)
+    assert r2.wait(15) == 0, r2.output()[-3000:]
     time.sleep(0.5)
     return {n: lines(p) for n, p in outs.items()}
 
