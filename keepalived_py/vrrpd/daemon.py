@@ -24,6 +24,10 @@ from keepalived_py.vrrpd.mail import VrrpMail
 from keepalived_py.vrrpd.process import Knobs, ProcessSettings
 from keepalived_py.vrrpd.runtime import VrrpRuntime
 
+# VrrpStats fields keepalived's data / stats / JSON files leave out
+EXTRA_DROPS = ("chk_err", "vers_err", "vrid_err", "unicast_src_err", "owner_conflict",
+               "interval_mismatch", "owner_ignored")
+
 
 def sockets_text(runtime: VrrpRuntime) -> str:
     """Our addition to keepalived.data: what the receive path dropped before any instance
@@ -38,6 +42,12 @@ def sockets_text(runtime: VrrpRuntime) -> str:
     for (ifname, family, proto), vs in sorted(runtime.pool.sockets.items()):
         lines.append(f" Socket {ifname} IPv{family} proto {proto}: rx {vs.stats.rx_packets} "
                      f"tx {vs.stats.tx_packets} rx errors {vs.stats.rx_errors} tx errors {vs.stats.tx_errors}")
+    # per instance, the drops keepalived counts but writes to no dump file (SNMP-only or log
+    # only there): bad checksum, version, VRID, unicast source, owner conflict ...
+    for name in sorted(runtime.by_name):
+        st = runtime.by_name[name].machine.stats
+        counts = " ".join(f"{k} {getattr(st, k)}" for k in EXTRA_DROPS)
+        lines.append(f" Instance {name} drops: {counts}")
     return "\n".join(lines) + "\n"
 
 

@@ -116,14 +116,16 @@ def test_flood(lab, implementation):
     # waits master_down(100) = 3.6 s before it takes over (asserted above that it did not)
     assert len(ads) >= SECONDS and abs(mean - 1.0) <= 0.03, gaps
     assert all(0.7 <= g <= 1.3 for g in gaps), gaps
-    # every drop counted under its reason, on both routers, where keepalived's dump files
-    # show that reason: length and TTL in keepalived.json, unknown VRID in keepalived.data.
-    # Garbage (vers_err) and bad checksums (chk_err) are SNMP-only counters in keepalived:
-    # keepalived.json now lists exactly vrrp_json.c's counters, so no dump file shows them
+    # every drop counted under its reason, on both routers: length and TTL in keepalived.json
+    # as keepalived counts them; garbage (vers_err) and bad checksums (chk_err), which
+    # keepalived keeps for SNMP only, and unknown VRIDs in our own keepalived.data section
     for d in (r1, r2):
         stats = _dump_json(la, d)[0]["stats"]
         data = _dump_data(la, d)
         unknown = int(data.split("Unknown VRID = ")[1].split()[0])
-        got = {"truncated": stats["packet_len_err"], "ttl": stats["ip_ttl_err"], "vrid": unknown}
+        words = data.split(" Instance VI_1 drops: ")[1].split("\n")[0].split()
+        extra = {k: int(v) for k, v in zip(words[::2], words[1::2], strict=True)}
+        got = {"truncated": stats["packet_len_err"], "ttl": stats["ip_ttl_err"], "vrid": unknown,
+               "garbage": extra["vers_err"], "checksum": extra["chk_err"]}
         print(d.node, got)
         assert got == {k: sent[k] for k in got}, (d.node, got, sent)
