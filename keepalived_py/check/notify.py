@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import os
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import Any
 
 from keepalived_py.check import spec as specmod
 from keepalived_py.check.quorum import NotifyRs, NotifyVs, SmtpAlert
 from keepalived_py.scripts.runner import Script, ScriptRunner
+from keepalived_py.track.fifo import NotifyFifo, close_fifos, open_fifo, write_fifos
 from keepalived_py.track.smtp_alert import (
     MailSettings,
     SmtpAlerter,
@@ -34,14 +32,6 @@ from keepalived_py.track.smtp_alert import (
 
 STOP_SCRIPT_TIMEOUT = 1.0
 
-
-@dataclass
-class _Fifo:
-    label: str          # "" for notify_fifo, "lvs_" for lvs_notify_fifo
-    name: str
-    fd: int = -1
-    created: bool = False
-    script_pid: int | None = None
 
 
 class CheckNotifier:
@@ -58,7 +48,7 @@ class CheckNotifier:
         self.vs_scripts: dict[Hashable, tuple[Script | None, Script | None]] = {}
         self.vs_labels: dict[Hashable, str] = {}
         self.rs_labels: dict[tuple[Hashable, Hashable], str] = {}
-        self.fifos: list[_Fifo] = []
+        self.fifos: list[NotifyFifo] = []
         self._fifo_specs: tuple = ()
         self.settings: MailSettings | None = None
         self.alerter: Any = None
@@ -205,41 +195,15 @@ class CheckNotifier:
     async def _open_fifos(self) -> None:
         self.fifos = []
         for label, spec, script in self._fifo_specs:
-            fifo = _Fifo(label, spec.name)
-            try:
-                os.mkfifo(spec.name, 0o644)
-                fifo.created = True
-            except OSError as e:
-                if e.errno != errno.EEXIST:
-                    self._log(f"Unable to create {label}notify fifo {spec.name}")
-                    continue
-            if script is not None:
-                fifo.script_pid = await self.runner.spawn(
-                    script, [spec.name], on_exit=lambda _r, lbl=label: self._log(f"{lbl}notify fifo script terminated"))
-            try:
-                fifo.fd = os.open(spec.name, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW)
-            except OSError as e:
-                self._log(f"Unable to open {label}notify fifo {spec.name} - errno {e.errno}")
-                if fifo.created:
-                    with contextlib.suppress(OSError):
-                        os.unlink(spec.name)
-                continue
-            self.fifos.append(fifo)
+            fifo = await open_fifo(label, spec.name, script, self.runner, self._log,
+                                   f"{label}notify fifo script terminated")
+            if fifo is not None:
+                self.fifos.append(fifo)
 
     async def _close_fifos(self) -> None:
-        for fifo in self.fifos:
-            if fifo.created:
-                with contextlib.suppress(OSError):
-                    os.unlink(fifo.name)
-            if fifo.fd != -1:
-                os.close(fifo.fd)
-                fifo.fd = -1
+        close_fifos(self.fifos)
         self.fifos = []
 
     def _write_fifos(self, line: str) -> None:
-        data = line.encode("utf-8", "surrogateescape")
-        for fifo in self.fifos:
-            with contextlib.suppress(OSError):
-                os.write(fifo.fd, data)
-        if self.fifos:
+        if write_fifos(self.fifos, line):
             self.lines_written += 1

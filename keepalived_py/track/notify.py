@@ -36,15 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keepalived_py.scripts.runner import Script, ScriptRunner
 from keepalived_py.scripts.security import ScriptUserError, security_violation
 from keepalived_py.track.events import RunNotify
+from keepalived_py.track.fifo import NotifyFifo, close_fifos, open_fifo, write_fifos
 
 log = logging.getLogger("keepalived_py.track.notify")
 
@@ -75,14 +74,6 @@ class _Scripts:
     notify_deleted: bool = False
 
 
-@dataclass
-class _Fifo:
-    label: str  # "" for notify_fifo, "vrrp_" for vrrp_notify_fifo
-    name: str
-    fd: int = -1
-    created: bool = False
-    script_pid: int | None = None
-
 
 class Notifier:
     """Runs notify scripts and writes FIFO lines for RunNotify actions, in order."""
@@ -100,7 +91,7 @@ class Notifier:
         self._log = log_fn or log.info
         self.instances: dict[str, _Scripts] = {}
         self.groups: dict[str, _Scripts] = {}
-        self.fifos: list[_Fifo] = []
+        self.fifos: list[NotifyFifo] = []
         self.script_flags = 0
         self.last_state: dict[tuple[str, str], str] = {}
         self.lines_written = 0
@@ -228,57 +219,18 @@ class Notifier:
             if ids is None:
                 self._log(f"Invalid user/group for {label} fifo {spec.name} - ignoring")
                 continue
-            fifo = _Fifo(label, spec.name)
-            failed = False
-            try:
-                os.mkfifo(spec.name, 0o644)
-                fifo.created = True
-                uid, gid = ids
-                if (uid, gid) != (os.geteuid(), os.getegid()):
-                    try:
-                        os.chown(spec.name, uid if uid != os.geteuid() else -1,
-                                 gid if gid != os.getegid() else -1)
-                    except OSError:
-                        self._log(f"Failed to set uid:gid for fifo {spec.name}")
-            except OSError as e:
-                if e.errno != errno.EEXIST:
-                    self._log(f"Unable to create {label}notify fifo {spec.name}")
-                    failed = True
-            if failed:
-                continue
-            if script is not None:
-                # vrrp.c vrrp_notify_fifo_script_exit() serves both FIFOs of the vrrp process
-                fifo.script_pid = await self.runner.spawn(
-                    script, [spec.name], on_exit=lambda _r: self._log("vrrp notify fifo script terminated"))
-            try:
-                fifo.fd = os.open(spec.name, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW)
-            except OSError as e:
-                self._log(f"Unable to open {label}notify fifo {spec.name} - errno {e.errno}")
-                if fifo.created:
-                    with contextlib.suppress(OSError):
-                        os.unlink(spec.name)
-                continue
-            self.fifos.append(fifo)
+            # vrrp.c vrrp_notify_fifo_script_exit() serves both FIFOs of the vrrp process
+            fifo = await open_fifo(label, spec.name, script, self.runner, self._log,
+                                   "vrrp notify fifo script terminated", ids)
+            if fifo is not None:
+                self.fifos.append(fifo)
 
     async def _close_fifos(self) -> None:
-        for fifo in self.fifos:
-            # unlink first, so that a script that reopens the FIFO when it closes cannot
-            if fifo.created:
-                with contextlib.suppress(OSError):
-                    os.unlink(fifo.name)
-            if fifo.fd != -1:
-                os.close(fifo.fd)
-                fifo.fd = -1
+        close_fifos(self.fifos)
         self.fifos = []
 
     def _write_fifos(self, line: str) -> None:
-        data = line.encode("utf-8", "surrogateescape")
-        for fifo in self.fifos:
-            if fifo.fd == -1:
-                continue
-            with contextlib.suppress(OSError):
-                os.write(fifo.fd, data)
-        if self.fifos:
+        if write_fifos(self.fifos, line):
             self.lines_written += 1
 
     # ------------------------------------------------------------------ notifying
