@@ -319,7 +319,10 @@ class Lab:
         if bridge not in self.topology.bridges:
             raise KeyError(f"no bridge {bridge!r}")
         path = self.workdir / f"capture-{bridge}-{len(self.captures)}.pcap"
-        argv = ["tcpdump", "-i", bridge, "-w", str(path), "-U", "-Z", "root", "-n"]
+        # --immediate-mode: without it libpcap's TPACKET_V3 ring hands frames over a block at
+        # a time (up to a second late), and the frames of the last second before stop() were
+        # lost with the block: a resigning master's priority-0 advert went missing that way
+        argv = ["tcpdump", "-i", bridge, "-w", str(path), "-U", "--immediate-mode", "-Z", "root", "-n"]
         if bpf:
             argv += bpf.split()
         proc = self.spawn("sw", argv, what=f"tcpdump-{bridge}")
