@@ -175,6 +175,11 @@ class NetlinkIpvs:
             raise IpvsError(last.error, os.strerror(last.error))
         return [r for r in got if r.kind == self._family]
 
+    async def command(self, cmd: int, attrs: bytes = b"") -> None:
+        """One command of the IPVS family outside the IpvsPort (the vrrp child's sync
+        daemon start/stop) and its ACK; a refusal raises IpvsError."""
+        await self._request(cmd, attrs)
+
     # ------------------------------------------------------------------ IpvsPort
     async def dump(self) -> Table:
         """Every service and its destinations. A service someone else deletes between the

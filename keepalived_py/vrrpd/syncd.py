@@ -97,7 +97,7 @@ class NetlinkSyncd:
         self._ipvs = NetlinkIpvs()
 
     async def __call__(self, cmd: int, attrs: bytes) -> None:
-        await self._ipvs._request(cmd, attrs)  # one request, its ACK; a refusal raises
+        await self._ipvs.command(cmd, attrs)
 
     async def close(self) -> None:
         await self._ipvs.close()
