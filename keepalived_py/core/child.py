@@ -175,7 +175,7 @@ class ChildProcess:
                 self.ctx.request_stop()
                 return
             if isinstance(msg, Stop):
-                self.ctx.request_stop()
+                self.ctx.request_stop(release=msg.release)
             elif isinstance(msg, Reload):
                 self._spawn(self.reload(msg.config_file, msg.seq))
             elif isinstance(msg, DumpRequest):

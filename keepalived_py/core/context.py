@@ -41,6 +41,15 @@ class ChildContext:
     #: 0 for the first start, then +1 for each respawn: a respawned runtime adopts or
     #: cleans what its predecessor left (VIPs, IPVS entries) instead of assuming a clean slate
     start_count: int = 0
+    #: True when this child replaces a predecessor whose work is still in place: a respawn
+    #: after a crash, or an in-place restart (re-exec of the parent). The role adopts the
+    #: VIPs, routes and IPVS entries it finds and resumes (MASTER stays MASTER) instead of
+    #: starting from a clean slate.
+    resume: bool = False
+    #: False once the parent asked this child to stop WITHOUT releasing (Stop(release=False),
+    #: an in-place restart): leave VIPs, routes, IPVS as they are, send no priority-0 advert,
+    #: run no notify, just exit. Read it after `await ctx.stopped()`.
+    release: bool = True
     clock: Clock = field(default_factory=MonotonicClock)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _reload_hook: ReloadHook | None = None
@@ -89,7 +98,11 @@ class ChildContext:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def request_stop(self) -> None:
+    def request_stop(self, release: bool = True) -> None:
+        """Ask the role to stop; release=False (an in-place restart) sticks: a later plain
+        stop request cannot turn a quiet exit back into a releasing one."""
+        if not release:
+            self.release = False
         self._stop.set()
 
     async def stopped(self) -> None:

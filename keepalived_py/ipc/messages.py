@@ -79,9 +79,12 @@ class DumpReply(Message):
 
 @dataclass(frozen=True)
 class Stop(Message):
-    """Parent -> child: stop cleanly (same as SIGTERM)."""
+    """Parent -> child: stop cleanly (same as SIGTERM). release=False (an in-place
+    restart): leave VIPs, routes and IPVS as they are, no priority-0 advert, exit quietly;
+    the successor starts with resume=True and adopts them."""
 
     TYPE: ClassVar[str] = "stop"
+    release: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "role": (str,), "pid": (int,), "seq": (int,), "config_file": (str,), "ok": (bool,),
     "error": (str,), "kind": (str,), "text": (str,),
     "name": (str,), "up": (bool,), "vrrp": (bool,), "checker": (bool,), "sent_time": (float, int),
+    "release": (bool,),
 }
 
 
