@@ -15,10 +15,12 @@ import ctypes
 from typing import Any
 
 from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets
-from keepalived_py.check.dump import data_text, snapshot
+from keepalived_py.check.dump import data_text
 from keepalived_py.check.runtime import CheckRuntime
 from keepalived_py.core.context import ChildContext
 from keepalived_py.lvs.kernel import IpvsPort
+from keepalived_py.observe import ipvs_counters
+from keepalived_py.observe.check import check_view
 
 _PR_SET_NAME = 15
 
@@ -82,7 +84,7 @@ async def run(ctx: ChildContext) -> int:
         if kind == "data":
             return data_text(runtime)
         if kind == "snapshot":
-            return snapshot(runtime)
+            return check_view(runtime, await ipvs_counters.read(port))
         if kind == "json":
             return []
         return ""

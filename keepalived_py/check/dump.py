@@ -190,22 +190,3 @@ def data_text(runtime: Any) -> str:
         lines.append(f" {s.policy.rs_label} {s.kind.name} {'up' if state is None or state.is_up else 'down'}")
     return "\n".join(lines) + "\n"
 
-
-def snapshot(runtime: Any) -> dict:
-    """The check child's part of the parent's state view (--status, metrics): each virtual
-    server's quorum and destinations, with the reconcile counters."""
-    out: dict = {"reconciles": runtime.reconciles, "ipvs_failures": runtime.failures, "virtual_servers": []}
-    if runtime.config is None or runtime.scheduler is None:
-        return out
-    pool = runtime.pool
-    for vs in runtime.config.virtual_server:
-        key = specmod.vs_key(vs)
-        try:
-            dests = pool.destinations(key)
-            quorum_up = pool.quorum_up(key)
-        except KeyError:
-            continue
-        out["virtual_servers"].append({
-            "name": specmod.vs_label(vs), "quorum_up": quorum_up, "weight_sum": pool.weight_sum(key),
-            "destinations": [{"address": a, "port": p, "weight": w} for (a, p), w in sorted(dests.items())]})
-    return out

@@ -66,6 +66,9 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._stopped = False
         self.runs = 0
+        #: per checker: (last probe's duration, sum of durations, probes) in seconds, for the
+        #: metrics view (observe/check.py)
+        self.latency: dict[Hashable, tuple[float, float, int]] = {}
 
     # ------------------------------------------------------------------ start-up
     def start(self, file_values: dict[str, int] | None = None) -> list[Decision]:
@@ -230,6 +233,9 @@ class Scheduler:
             except Exception as e:  # a bug in a probe must not stop the others
                 result = Result(Status.FAILED, f"probe error: {type(e).__name__}: {e}"[:300])
             self.runs += 1
+            took = self.clock.now() - started
+            _, total, count = self.latency.get(cid, (0.0, 0.0, 0))
+            self.latency[cid] = (took, total + took, count + 1)
             if cid in self.specs and not self._stopped:
                 self.emit(self.apply(cid, result, started))
         finally:
@@ -312,6 +318,7 @@ class Scheduler:
                 down.setdefault((spec.vs_key, spec.rs_key), set()).add(cid)
         out = prepared + reloading.adopt(new_pool, self.pool, down)
         self.pool, self.states = new_pool, states
+        self.latency = {cid: v for cid, v in self.latency.items() if cid in new_specs}
         self._heap = []
         now = self.clock.now()
         for cid, spec in new_specs.items():

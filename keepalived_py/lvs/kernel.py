@@ -181,21 +181,30 @@ class NetlinkIpvs:
         await self._request(cmd, attrs)
 
     # ------------------------------------------------------------------ IpvsPort
-    async def dump(self) -> Table:
-        """Every service and its destinations. A service someone else deletes between the
-        two requests is left out (the kernel answers ESRCH for its destinations)."""
+    async def dump_raw(self) -> list[tuple[bytes, list[bytes]]]:
+        """Each service's reply attributes with its destinations' (counters included): dump()
+        decodes the table from them, observe/ipvs_counters.py the kernel's counters. A service
+        someone else deletes between the two requests is left out (ESRCH for its dests)."""
         async with self._lock:
-            services = [nl.decode_service(r.attrs) for r in await self._request(nl.CMD_GET_SERVICE, dump=True)]
-            entries = []
-            for svc in services:
+            out = []
+            for r in await self._request(nl.CMD_GET_SERVICE, dump=True):
+                key = nl.decode_service(r.attrs).key
                 try:
-                    got = await self._request(nl.CMD_GET_DEST, nl.service_attrs(svc.key), dump=True)
+                    got = await self._request(nl.CMD_GET_DEST, nl.service_attrs(key), dump=True)
                 except IpvsError as exc:
                     if exc.errno in (errno.ESRCH, errno.ENOENT):
                         continue
                     raise
-                entries.append((svc, [nl.decode_dest(r.attrs, svc.key.family) for r in got]))
-            return Table.build(entries)
+                out.append((r.attrs, [d.attrs for d in got]))
+            return out
+
+    async def dump(self) -> Table:
+        """Every service and its destinations."""
+        entries = []
+        for svc_attrs, dest_attrs in await self.dump_raw():
+            svc = nl.decode_service(svc_attrs)
+            entries.append((svc, [nl.decode_dest(d, svc.key.family) for d in dest_attrs]))
+        return Table.build(entries)
 
     async def apply(self, ops: Sequence[Op]) -> list[OpFailure]:
         """Every operation, in order, in batches; the ones the kernel refused, with errno."""
