@@ -293,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return status_command(opts)
     if opts.action is Action.GENHASH:
-        _err("genhash mode (-T/--genhash) is not implemented in keepalived-py yet\n")
-        return EXIT_FATAL
+        from keepalived_py.check.genhash import main_from_keepalived
+
+        return main_from_keepalived(args, os.path.basename(prog))
     if opts.unexpected:
         print("Unexpected argument(s): " + "".join(f"{a} " for a in opts.unexpected))
     if opts.bad:
