@@ -409,11 +409,31 @@ class VrrpInstance:
                 if self.garp_extra_at is not None and now + _EPSILON >= self.garp_extra_at:
                     self._extra_if_update()
                     self.garp_extra_at = deadline(now, round(p.garp_extra_if_s * 1e6))
-                self._set_timer(ADVERT_TIMER, deadline(now, p.advert_int_us))
+                self._set_timer(ADVERT_TIMER, self._next_advert(now))
         elif timer == GARP_DELAY_TIMER and self.state == State.MASTER:
             self._link_update(p.garp_master_repeat)
         elif timer == LOWER_PRIO_GARP_TIMER and self.state == State.MASTER:
             self._link_update(p.lower_prio_repeat)
+
+    def _next_advert(self, now: float) -> float:
+        """The MASTER's next advert deadline: one interval after the one just served, not
+        after the moment it was served, so a loop that wakes a little late every time does
+        not stretch every interval (keepalived re-arms from time_now and drifts; a
+        deliberate difference, conformance/DIFFERENCES.md). When the loop ran so late that
+        that deadline has passed too, re-anchor to now: a catch-up burst of adverts tells a
+        BACKUP nothing, and one interval from the late advert is what it expects next."""
+        assert self.sands is not None
+        nxt = deadline(self.sands, self.params.advert_int_us)
+        if nxt <= now + _EPSILON:
+            nxt = deadline(now, self.params.advert_int_us)
+        return nxt
+
+    def rebase_timer(self, timer: str, at: float) -> None:
+        """The runtime armed `timer` later than asked (runtime._arm_deferred: a master
+        transition's advert counts from when its addresses were set, as keepalived's
+        vrrp_state_master_tx): the deadline it will really fire at becomes the anchor."""
+        if timer == ADVERT_TIMER and self.sands is not None:
+            self.sands = at
 
     # ----------------------------------------------------------------- tracking
     def _tracking(self, kind: str, name: str, ok: bool | None, value: int | None, now: float) -> None:

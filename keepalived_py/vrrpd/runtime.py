@@ -53,6 +53,7 @@ from keepalived_py.vrrp.events import (
     TimerExpired,
     TrackingChanged,
 )
+from keepalived_py.vrrp.lateness import LatenessHistogram
 from keepalived_py.vrrp.machine import ADVERT_TIMER, GARP_DELAY_TIMER, State, VrrpInstance
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
@@ -135,6 +136,11 @@ class VrrpRuntime(WireMixin):
         self.mail = mail
         self.promote = promote if promote is not None else PromoteSecondaries()
         self._anchoring: set[str] = set()
+        # send time minus deadline (lateness.py): MASTER adverts, and master-down expiries
+        # (the BACKUP's timer that sends its first advert as MASTER)
+        self.lateness_advert = LatenessHistogram()
+        self.lateness_master_down = LatenessHistogram()
+        self._due: tuple[str, float, bool] | None = None
         self.syncd = SyncdFollower(self.kernel, syncd_factory)
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
 
@@ -406,6 +412,10 @@ class VrrpRuntime(WireMixin):
             return
         run.timers.pop(timer, None)
         now = max(self.clock.now(), at)
+        if timer == ADVERT_TIMER:
+            # the advert this timer sends (MASTER: the next one; BACKUP: master down, the
+            # first as MASTER) is timed against `at` when it goes out (_execute_one)
+            self._due = (name, at, run.machine.state == State.MASTER)
         try:
             if run.sync is not None and run.name in run.sync.members:
                 actions = run.sync.handle(run.name, TimerExpired(timer), now)
@@ -413,8 +423,10 @@ class VrrpRuntime(WireMixin):
                 actions = run.machine.handle(TimerExpired(timer), now)
         except Exception:  # noqa: BLE001
             self.log.exception(f"({name}) error in timer {timer}")
+            self._due = None
             return
         self._execute(actions)
+        self._due = None
 
     def _cancel_timers(self, run: Running) -> None:
         for handle in run.timers.values():
@@ -450,6 +462,7 @@ class VrrpRuntime(WireMixin):
             return
         shift = max(0.0, self.clock.now() - t0)
         for timer, at in run.deferred.items():
+            run.machine.rebase_timer(timer, at + shift)
             run.timers[timer] = self.scheduler.call_at(at + shift, self._timer_fired, name, timer, at + shift)
         run.deferred.clear()
 
@@ -481,6 +494,11 @@ class VrrpRuntime(WireMixin):
                 elif at is not None and not self._stopping:
                     run.timers[timer] = self.scheduler.call_at(at, self._timer_fired, name, timer, at)
             case SendAdvert():
+                due = self._due
+                if due is not None and due[0] == act.instance:
+                    self._due = None
+                    late = self.clock.now() - due[1]
+                    (self.lateness_advert if due[2] else self.lateness_master_down).observe(late)
                 self._send_advert(act)
             case Log(message=msg, level=level):
                 self.log.log(_LEVELS.get(level, logging.INFO), msg)

@@ -1,0 +1,55 @@
+"""The runtime times each advert against its deadline: a loop that wakes late every time
+neither stretches the intervals (the deadlines stay on the start + k * interval grid) nor
+goes unmeasured (the lateness histograms count each advert and master-down expiry)."""
+
+from __future__ import annotations
+
+import pytest
+
+from keepalived_py.vrrp.machine import State
+from tests.unit.vrrpd.test_runtime import Rig, conf, run
+
+LATE = 0.00025  # every timer callback runs this long after its deadline
+
+
+class LateClock:
+    """The runtime's view of time: the scheduler's fake clock, read LATE after each wake."""
+
+    def __init__(self, base) -> None:
+        self.base = base
+
+    def now(self) -> float:
+        return self.base.now() + LATE
+
+
+def test_master_adverts_stay_on_the_grid_and_lateness_is_counted():
+    async def go():
+        r = Rig()
+        rt = await r.start(conf(prio=255))
+        assert rt.state_of("VI_1") == State.MASTER
+        start = rt.by_name["VI_1"].machine.sands - 1.0
+        rt.clock = LateClock(r.clock)
+        for k in range(1, 21):
+            await r.advance(1.0)
+            assert rt.by_name["VI_1"].machine.sands == pytest.approx(start + (k + 1) * 1.0, abs=1e-9)
+        v = rt.lateness_advert.view()
+        assert v.count == 20
+        assert v.sum == pytest.approx(20 * LATE, rel=1e-3)
+        assert 0.0002 <= v.quantile(0.5) <= 0.0003
+        assert rt.lateness_master_down.view().count == 0
+        await rt.stop()
+    run(go())
+
+
+def test_master_down_expiry_is_counted_apart():
+    async def go():
+        r = Rig()
+        rt = await r.start(conf(prio=100))
+        rt.clock = LateClock(r.clock)
+        await r.advance(3.7)  # Master_Down_Interval 3.609 s
+        assert rt.state_of("VI_1") == State.MASTER
+        md = rt.lateness_master_down.view()
+        assert md.count == 1 and md.sum == pytest.approx(LATE, rel=1e-3)
+        assert rt.lateness_advert.view().count == 0
+        await rt.stop()
+    run(go())
