@@ -26,8 +26,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CollectorRegistry,
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
+
+from keepalived_py.observe.check_metrics import check_families
 
 __all__ = ["CONTENT_TYPE", "exposition", "families"]
 
@@ -125,7 +133,22 @@ def _vrrp_families(vrrp: Mapping[str, Any]) -> list[Metric]:
                          wanted, drops, faults]
     out += _tracker_families(vrrp.get("trackers") or {})
     out += _socket_families(vrrp.get("sockets") or {})
+    out += _lateness_families(vrrp.get("lateness") or {})
     return out
+
+
+def _lateness_families(lateness: Mapping[str, Any]) -> list[Metric]:
+    """The vrrp child's send lateness (vrrp/lateness.py, issue 16): seconds from a
+    deadline to the advert it sent, kind advert (MASTER) or master_down (BACKUP expiry)."""
+    hist = HistogramMetricFamily("keepalived_vrrp_send_lateness_seconds",
+                                 "Seconds from an advert's deadline to its send", labels=["kind"])
+    for kind, h in sorted(lateness.items()):
+        run, buckets = 0, []
+        for le, n in zip([*h["bounds"], "+Inf"], h["counts"], strict=True):
+            run += n
+            buckets.append((le if isinstance(le, str) else repr(float(le)), run))
+        hist.add_metric([kind], buckets, sum_value=h["sum"])
+    return [hist] if lateness else []
 
 
 def _tracker_families(trackers: Mapping[str, Any]) -> list[Metric]:
@@ -186,13 +209,15 @@ def _parent_families(parent: Mapping[str, Any]) -> list[Metric]:
 
 
 def families(view: Mapping[str, Any]) -> list[Metric]:
-    """Metric families for `view` = {"vrrp": vrrp_view or None (no answer), "parent": ...}."""
+    """Metric families for `view` = {"vrrp": vrrp_view or None (no answer), "check":
+    observe/check.py's check_view or None, "parent": ...}."""
     vrrp = view.get("vrrp")
     up = GaugeMetricFamily("keepalived_up", "Status")
     up.add_metric([], 1 if vrrp is not None else 0)
     out: list[Metric] = [up]
     if vrrp is not None:
         out += _vrrp_families(vrrp)
+    out += check_families(view.get("check"))
     out += _parent_families(view.get("parent") or {})
     return out
 

@@ -101,8 +101,10 @@ async def run(ctx: ChildContext) -> int:
                 text = json_text_v2(text, track_process_objects(ctx.config.vrrp_track_process, state))
             return text
         if kind == "snapshot":  # the parent's metrics endpoint and control socket
-            return vrrp_view(snaps, runtime.wall_offset(), trackers=trackers.snapshot(),
+            view = vrrp_view(snaps, runtime.wall_offset(), trackers=trackers.snapshot(),
                              sockets=dataclasses.asdict(runtime.counters))
+            view["lateness"] = runtime.lateness_views()
+            return view
         if kind == "data":
             return (data_text(snaps, runtime.wall_offset())
                     + scripts_text(trackers.snapshot().get("scripts", {}), snaps) + sockets_text(runtime))

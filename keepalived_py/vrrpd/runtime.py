@@ -593,6 +593,16 @@ class VrrpRuntime(WireMixin):
         keepalived does: a stepped wall clock does not move past transitions."""
         return self._wall_offset
 
+    def lateness_views(self) -> dict[str, dict[str, Any]]:
+        """The send-lateness histograms as plain data (metrics, bench): per-bucket counts,
+        the last one above every bound."""
+        out = {}
+        for kind, hist in (("advert", self.lateness_advert), ("master_down", self.lateness_master_down)):
+            v = hist.view()
+            out[kind] = {"bounds": list(v.bounds), "counts": list(v.counts), "count": v.count,
+                         "sum": v.sum, "max": v.max}
+        return out
+
     def clear_stats(self) -> None:
         for run in self.instances.values():
             run.machine.clear_stats()
