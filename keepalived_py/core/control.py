@@ -28,7 +28,7 @@ from typing import Any
 from keepalived_py.observe.http import MetricsServer, parse_listen
 
 SNAPSHOT_TIMEOUT = 2.0
-#: children asked for their state; the check child's part is read by the views when it
+#: children asked for their state (observe/status.py vrrp_view, observe/check.py check_view);
 #: answers with one (its dump hook's "snapshot" kind), ignored until then
 SNAPSHOT_ROLES = ("vrrp", "check")
 REQUEST_TIMEOUT = 5.0

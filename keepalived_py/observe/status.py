@@ -3,8 +3,8 @@
 The metrics endpoint and the control socket run in the parent; they ask the vrrp child
 for a "snapshot" over ipc and get `vrrp_view()`'s dict: JSON-able, versioned, built from
 the same `InstanceSnapshot` values as keepalived's dumps (so a number in a scrape is the
-number in keepalived.json). A check child adds its own "check" part the same way later;
-views read parts they know and ignore others.
+number in keepalived.json). The check child adds its own "check" part the same way
+(observe/check.py); views read parts they know and ignore others.
 
 Pure: wall-clock times come in as arguments.
 """
@@ -79,6 +79,35 @@ def _short_vip(line: str) -> str:
     return line.split(" ", 1)[0]
 
 
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def check_rows(check: Mapping[str, Any]) -> list[str]:
+    """The virtual servers: one row per real server with its health and weight (effective,
+    and the configured one when they differ), and whether IPVS has it."""
+    rows = [("VIRTUAL SERVER", "QUORUM", "REAL SERVER", "HEALTH", "WEIGHT", "IPVS", "CHECKERS")]
+    for vs in check.get("virtual_servers", []):
+        quorum = f"{'up' if vs.get('quorum_up') else 'DOWN'} ({vs.get('weight_sum', 0)}/{vs.get('quorum', 1)})"
+        first = True
+        for rs in vs.get("real_servers", []):
+            weight = str(rs.get("weight"))
+            if rs.get("configured_weight") != rs.get("weight"):
+                weight += f" ({rs.get('configured_weight')})"
+            checkers = ",".join(f"{c['kind']}:{'up' if c.get('up') else 'down'}" for c in rs.get("checkers", []))
+            rows.append((vs["name"] if first else "", quorum if first else "", rs["name"],
+                         "up" if rs.get("alive") else "DOWN", weight,
+                         "in" if rs.get("in_table") else "-", checkers or "-"))
+            first = False
+        if first:
+            rows.append((vs["name"], quorum, "-", "-", "-", "-", "-"))
+    lines = _columns(rows)
+    if len(rows) == 1:
+        lines.append("(no virtual servers)")
+    return lines
+
+
 def status_table(view: Mapping[str, Any], now_wall: float) -> str:
     """The --status text: one row per instance; VIPs by address (the full lines are in
     --json)."""
@@ -92,10 +121,16 @@ def status_table(view: Mapping[str, Any], now_wall: float) -> str:
         vips = ",".join(_short_vip(v) for v in inst.get("vips", [])) or "-"
         rows.append((inst["name"], inst["state"], f"{inst['effective_priority']} ({inst['base_priority']})",
                      inst["interface"], str(inst["vrid"]), master, vips, _ago(since)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    if len(rows) == 1:
+    check = view.get("check")
+    lines: list[str] = []
+    if len(rows) > 1 or check is None:
+        lines = _columns(rows)
+    if len(rows) == 1 and check is None:
         lines.append("(no VRRP instances)" if view.get("vrrp") is not None else "(no VRRP child running)")
+    if check is not None:
+        if lines:
+            lines.append("")
+        lines += check_rows(check)
     parent = view.get("parent") or {}
     if parent:
         lines.append("")
