@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+from keepalived_py.bfd.track import bfd_checking
 from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets
 from keepalived_py.check.dump import data_text
 from keepalived_py.check.runtime import CheckRuntime
@@ -91,6 +92,7 @@ async def run(ctx: ChildContext) -> int:
 
     ctx.on_reload(reload)
     ctx.on_dump(dump)
+    ctx.on_message(bfd_checking(runtime.bfd_event, log if getattr(ctx.options, "log_detail", 0) else None))
     try:
         await watch_addresses(ctx.config)
         await runtime.start(ctx.config, set(watch.addresses) if watch is not None else None)  # a copy: the watch mutates its own

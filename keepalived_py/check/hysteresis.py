@@ -48,6 +48,11 @@ class Kind(enum.Enum):
     PING = "PING_CHECK"
     MISC = "MISC_CHECK"
     FILE = "FILE_CHECK"
+    BFD = "BFD_CHECK"
+
+
+#: kinds without runs, moved by events: a tracked file's value, the bfd child's reports
+EVENT_DRIVEN = frozenset({Kind.FILE, Kind.BFD})
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from keepalived_py.check import addrwatch
 from keepalived_py.check import spec as specmod
+from keepalived_py.check.kinds import bfd as bfd_kind
 from keepalived_py.check.kinds import probe_for as default_probe_for
 from keepalived_py.check.kinds.base import Resources
 from keepalived_py.check.notify import CheckNotifier
@@ -116,6 +117,9 @@ class CheckRuntime:
         #: a reload has happened (keepalived's dumps show 'reloaded')
         self.reloaded = False
         self._suspended_keys: set = set()
+        #: the bfd child's last report per bfd_instance (BFD_CHECK), heard again at start and reload
+        self.bfd_states: dict[str, bool] = {}
+        self._stopping = False
 
     # ------------------------------------------------------------------ views
     @property
@@ -201,6 +205,8 @@ class CheckRuntime:
         self.addresses = addresses
         self._apply_suspension()
         self.scheduler.start()
+        self.log("Activating BFD healthchecker")
+        self._replay_bfd()
         self._dirty = False
         desired = self.desired()
         try:
@@ -234,6 +240,7 @@ class CheckRuntime:
         self.scheduler.log_all = bool(gd and gd.checker_log_all_failures)
         self._dirty = True
         self.scheduler.reload(specs, servers)
+        self._replay_bfd()
         self.reloaded = True
         self._apply_suspension()
         self._kick()
@@ -260,10 +267,22 @@ class CheckRuntime:
         if self.scheduler is not None:
             self._apply_suspension()
 
+    def bfd_event(self, name: str, up: bool) -> None:
+        """The bfd child says a bfd_instance is Up or Down: its BFD_CHECKs follow (kinds/bfd.py)."""
+        self.bfd_states[name] = up
+        if self.scheduler is not None and not self._stopping:
+            self._emit(bfd_kind.deliver(self.scheduler.specs, self.scheduler.states, self.pool, name, up))
+
+    def _replay_bfd(self) -> None:
+        """Reports heard before a start or reload reach the (new) BFD_CHECKs."""
+        for name, up in list(self.bfd_states.items()):
+            self.bfd_event(name, up)
+
     async def stop(self) -> None:
         """The checkers stop, the pool clears (its lines, omega notifies), then our table
         leaves the kernel unless -I."""
         self._accepting = False
+        self._stopping = True
         if self._sync_task is not None:
             await asyncio.gather(self._sync_task, return_exceptions=True)
         if self.scheduler is not None:

@@ -84,6 +84,8 @@ class Scheduler:
                 state = hy.file_initial(spec.policy, file_values.get(spec.file_path or "", 0))
                 if state.cur_weight:
                     self.pool.weights(spec.vs_key, spec.rs_key, {cid: state.cur_weight})
+            elif spec.kind in hy.EVENT_DRIVEN:   # BFD_CHECK: the bfd child's reports move it
+                state = hy.initial(spec.policy)
             else:
                 state = hy.initial(spec.policy)
                 self._push(now + hy.first_delay(spec.policy, self.rand()), cid)
@@ -101,7 +103,7 @@ class Scheduler:
         """Import every probe module in use now: an import on the loop while probes run
         (aiohttp takes a while) would hold their timers up and fail them."""
         self._probes = {kind: self.probe_for(kind) for kind in {s.kind for s in self.specs.values()}
-                        if kind is not hy.Kind.FILE}
+                        if kind not in hy.EVENT_DRIVEN}
 
     def _prepare_scripts(self) -> list[Decision]:
         """MISC_CHECK scripts are resolved once (user, check_script_secure); a script keepalived
@@ -150,7 +152,7 @@ class Scheduler:
         verb = "Suspend" if suspended else "Activat"
         out: list[Decision] = [Log(f"{verb}ing healthchecker for service {s.policy.rs_label} for VS "
                                    f"{s.policy.vs_label}")
-                               for s in self.specs.values() if s.vs_key == vs_key and s.kind is not hy.Kind.FILE]
+                               for s in self.specs.values() if s.vs_key == vs_key and s.kind not in hy.EVENT_DRIVEN]
         if self.states:   # after start(): report; before, start() says "Deactivating"
             self.emit(out)
         return out
@@ -322,7 +324,7 @@ class Scheduler:
         self._heap = []
         now = self.clock.now()
         for cid, spec in new_specs.items():
-            if spec.kind is not hy.Kind.FILE:
+            if spec.kind not in hy.EVENT_DRIVEN:
                 self._push(now + hy.first_delay(spec.policy, self.rand()), cid)
                 verb = "Dea" if spec.vs_key in self._suspended else "A"
                 out.append(Log(f"{verb}ctivating healthchecker for service {spec.policy.rs_label} "

@@ -27,7 +27,7 @@ from keepalived_py.check.quorum import RsConfig, VsConfig
 _KIND_OF = {
     "TCP_CHECK": Kind.TCP, "HTTP_GET": Kind.HTTP, "SSL_GET": Kind.SSL, "SMTP_CHECK": Kind.SMTP,
     "DNS_CHECK": Kind.DNS, "UDP_CHECK": Kind.UDP, "PING_CHECK": Kind.PING, "MISC_CHECK": Kind.MISC,
-    "FILE_CHECK": Kind.FILE,
+    "FILE_CHECK": Kind.FILE, "BFD_CHECK": Kind.BFD,
 }
 _DEFAULT_RETRY = {Kind.MISC: 0, Kind.DNS: 3}
 
@@ -170,11 +170,13 @@ def _smtp_alert_default(global_defs) -> bool | None:
 
 def build(config) -> tuple[list[VsConfig], list[CheckerSpec]]:
     """The pool's virtual servers and every checker to run, from a KeepalivedConfig. A real
-    server's checkers are in configuration order; BFD_CHECK is left to the bfd child."""
+    server's checkers are in configuration order (a BFD_CHECK runs on a known bfd_instance, once per real server)."""
     gd = getattr(config, "global_defs", None)
     log_all = bool(gd and gd.checker_log_all_failures)
     alert_default = _smtp_alert_default(gd)
     track_files = {t.name: t for t in getattr(config, "vrrp_track_file", ())}
+    # check_data->track_bfds: the bfd_instances reporting to the checker process
+    bfds = {b.name for b in getattr(config, "bfd_instance", ()) if b.checker or not b.vrrp}
     servers: list[VsConfig] = []
     checkers: list[CheckerSpec] = []
     for vs in config.virtual_server:
@@ -187,10 +189,15 @@ def build(config) -> tuple[list[VsConfig], list[CheckerSpec]]:
             rkey = rs_key(vs, rs)
             rlabel = rs_label(vs, rs)
             ids: list[tuple] = []
+            monitored: set[str] = set()
             for n, chk in enumerate(rs.checkers):
                 kind = _KIND_OF.get(chk.block_keyword)
-                if kind is None:  # BFD_CHECK
+                if kind is None:
                     continue
+                if kind is Kind.BFD:   # a known instance, once per real server (check_bfd.c)
+                    if chk.name not in bfds or chk.name in monitored:
+                        continue
+                    monitored.add(chk.name)
                 conns = [None] + list(getattr(chk, "host", ()) if kind is Kind.SMTP else ())
                 for m, conn in enumerate(conns):
                     cid = (vkey, rkey, n, m)

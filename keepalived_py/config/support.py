@@ -62,6 +62,8 @@ _BLOCKS = {
     "garp_group": "garp_interval gna_interval interface interfaces",
     # the bfd child (keepalived_py/bfd); `weight` is not yet track_bfd's default (vrrpd/plan.py)
     "bfd_instance": "neighbor_ip source_ip min_rx min_tx idle_tx multiplier passive ttl max_hops vrrp checker",
+    # the check child follows the bfd child's reports (check/kinds/bfd.py)
+    "BFD_CHECK": "name alpha",
     "top level": "static_ipaddress static_routes static_rules",
 }
 
