@@ -123,6 +123,7 @@ class VrrpInstance:
         self.sync = None  # set by SyncGroup; duck-typed to avoid an import cycle
         self._out: list[Action] = []
         self._was_fault = bool(self.tracking.faults())
+        self.resuming = False  # listening before resuming as MASTER (begin_resume)
 
     # ----------------------------------------------------------------- entry point
     def handle(self, event: Event, now: float) -> list[Action]:
@@ -386,13 +387,73 @@ class VrrpInstance:
             self._notify("STOP")
         self.started = False
 
+    # ----------------------------------------------------------------- resume (issue 16)
+    def begin_resume(self, now: float, listen_us: int) -> None:
+        """Instead of Start, for an instance whose predecessor (a crashed or restarted vrrp
+        child) was MASTER and left its addresses: listen `listen_us` for another router
+        speaking for the VRID, sending nothing, then resume as MASTER without a transition
+        (vrrpd/adopt.py decides when this is safe). Internally BACKUP so adverts are heard;
+        the addresses found are ours (vipset), so a fallback releases them."""
+        if self.state not in (State.INIT, State.STOP):
+            return
+        self.started = True
+        self.resuming = True
+        self.state = State.BACKUP
+        self.wantstate = State.MASTER
+        self.vipset = True
+        self.master_adver_int_us = self.params.advert_int_us
+        self._log(f"Resuming: addresses of the previous vrrp process in place, listening "
+                  f"{listen_us / 1e6:g}s for another master")
+        self._set_timer(ADVERT_TIMER, deadline(now, listen_us))
+
+    def _resume_master(self, now: float) -> None:
+        """MASTER again, as before the restart: an advert at once and every advert_int from
+        it; the addresses, routes and rules are (re)asserted (adding what is present is a
+        no-op) but no GARP burst and no notify: nothing changed on the network."""
+        p = self.params
+        self.resuming = False
+        self.wantstate = State.MASTER
+        self.state = State.MASTER
+        self.last_transition = now
+        self._log("Resumed MASTER STATE (addresses adopted, no transition)")
+        self._send_advert(self.effective_priority)
+        addrs = p.virtual_ipaddress + p.virtual_ipaddress_excluded
+        if addrs:
+            self._emit(AddAddresses(self.name, p.interface, addrs))
+        if p.virtual_routes:
+            self._emit(AddRoutes(self.name, p.virtual_routes))
+        if p.virtual_rules:
+            self._emit(AddRules(self.name, p.virtual_rules))
+        self.vipset = True
+        self.garp_refresh_at = (deadline(now, round(p.garp_master_refresh_s * 1e6))
+                                if p.garp_master_refresh_s > 0 else None)
+        self.garp_extra_at = (deadline(now, round(p.garp_extra_if_s * 1e6))
+                              if p.garp_extra_if_s > 0 and p.garp_extra_if else None)
+        self._set_timer(ADVERT_TIMER, deadline(now, p.advert_int_us))
+
+    def resume_fallback(self, now: float, why: str) -> None:
+        """Resuming is unsafe after all: do what keepalived does at start - release what
+        the predecessor left (no priority 0: we never spoke) and start as BACKUP."""
+        if not self.resuming:
+            return
+        self.resuming = False
+        self._log(f"{why} - not resuming MASTER: releasing the addresses found and starting "
+                  f"as keepalived does")
+        self.vipset = True
+        self._restore_interface(False)
+        self.state = State.INIT
+        self.wantstate = State.MASTER if self.base_priority == PRIO_OWNER else State.BACKUP
+        self._enter_running(now, " (init)")
+
     # ----------------------------------------------------------------- timers
     def _timer(self, timer: str, now: float) -> None:
         p = self.params
         if timer == ADVERT_TIMER:
             if self.sands is None or now + _EPSILON < self.sands:
                 return  # stale: re-armed or cancelled since
-            if self.state == State.BACKUP:
+            if self.state == State.BACKUP and self.resuming:
+                self._resume_master(now)
+            elif self.state == State.BACKUP:
                 self._log("Receive advertisement timeout")
                 self.goto_master(now)
             elif self.state == State.MASTER:
@@ -444,6 +505,8 @@ class VrrpInstance:
         was, self._was_fault = self._was_fault, fault
         if not self.started:
             return
+        if self.resuming and fault:
+            self.resume_fallback(now, f"{kind} {name} failed")
         if self.state == State.INIT:
             self._enter_running(now, "")
         elif fault and not was:
@@ -561,6 +624,11 @@ class VrrpInstance:
 
     def _backup_rx(self, adv: VrrpAdvert, meta: RxMeta, now: float) -> None:
         p = self.params
+        if self.resuming:
+            # another router speaks for this VRID: its mastership is not ours to resume
+            self.resume_fallback(now, f"advert from {meta.src} (priority {adv.priority}) heard")
+            if self.state != State.BACKUP:
+                return
         delay_on = p.preempt_delay_s > 0 and (self.preempt_time is None or self.preempt_time > now)
         if adv.priority == 0:
             # RFC 3768 6.4.2: Master_Down_Timer = Skew_Time

@@ -20,6 +20,7 @@ from keepalived_py.observe.vrrp_json_v2 import JSON_VERSION_2, json_text_v2, tra
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
+from keepalived_py.vrrpd.adopt import StateFile
 from keepalived_py.vrrpd.mail import VrrpMail
 from keepalived_py.vrrpd.process import Knobs, ProcessSettings
 from keepalived_py.vrrpd.runtime import VrrpRuntime
@@ -70,8 +71,13 @@ async def run(ctx: ChildContext) -> int:
     await notifier.start(config)
     detail = bool(getattr(ctx.options, "log_detail", 0))
     mail = VrrpMail(ctx.log.info, detail_log=ctx.log.info if detail else None)
+    # restarts without a failover (issue 16): a respawned or restarted child resumes its
+    # predecessor's MASTER instances, judged on what it left and on the state file
+    # (vrrpd/adopt.py) kept beside the vrrp pid file
+    state_file = StateFile.beside(ctx.pid_file) if ctx.pid_file else None
     runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release,
-                          firewall_factory=_nft_firewall, mail=mail, log_detail=detail)
+                          firewall_factory=_nft_firewall, mail=mail, log_detail=detail,
+                          resume=bool(getattr(ctx, "resume", False)), state_file=state_file)
 
     def _disabled(config: KeepalivedConfig) -> set[tuple[str, str]]:
         disabled = trackers.prepare(config)
@@ -129,7 +135,8 @@ async def run(ctx: ChildContext) -> int:
         except Exception:  # noqa: BLE001
             ctx.log.exception("trackers stop failed")
         mail.shutdown()
-        await runtime.stop()
+        # Stop(release=False), an in-place restart: the successor adopts what runs
+        await runtime.stop(quiet=not getattr(ctx, "release", True))
         try:
             await mail.close()
         except Exception:  # noqa: BLE001

@@ -26,6 +26,8 @@ class Running:
     deferred: dict[str, float] = field(default_factory=dict)  # timers armed after the work
     rx_buf: int = 0  # this instance's share of its socket's receive buffer
     sync: SyncGroup | None = None
+    resume: bool = False  # resumes its predecessor's MASTER state (resume.py)
+    digest: str = ""  # its parameters' digest, for the state file (adopt.py)
 
     @property
     def name(self) -> str:

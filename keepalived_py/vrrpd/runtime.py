@@ -58,6 +58,7 @@ from keepalived_py.vrrp.machine import ADVERT_TIMER, GARP_DELAY_TIMER, State, Vr
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP, AuthType
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
+from keepalived_py.vrrpd.adopt import StateFile, config_digest
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
 from keepalived_py.vrrpd.firewall import FirewallFollower
 from keepalived_py.vrrpd.kernel_queue import KernelQueue
@@ -84,6 +85,7 @@ from keepalived_py.vrrpd.plan import (
     sync_groups,
 )
 from keepalived_py.vrrpd.reload import diff
+from keepalived_py.vrrpd.resume import ResumeMixin
 from keepalived_py.vrrpd.running import LoopScheduler, Running, RuntimeCounters, rx_buf_bytes
 from keepalived_py.vrrpd.sockets import SocketPool
 from keepalived_py.vrrpd.syncd import NetlinkSyncd, SyncdFollower
@@ -94,15 +96,17 @@ _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ER
            "DEBUG": logging.DEBUG}
 
 
-class VrrpRuntime(WireMixin):
+class VrrpRuntime(WireMixin, ResumeMixin):
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
                  wall_clock: Callable[[], float] = time.time, firewall_factory: Callable[[], Any] | None = None,
                  mail: Any = None, log_detail: bool = False, syncd_factory: Any = NetlinkSyncd,
-                 promote: Any = None) -> None:
+                 promote: Any = None, resume: bool = False, state_file: StateFile | None = None) -> None:
         """`firewall_factory` makes the nftables filter (net/nft.py NftFirewall) the first
-        time a configuration needs one; `mail` (mail.py VrrpMail) hears every notify."""
+        time a configuration needs one; `mail` (mail.py VrrpMail) hears every notify.
+        `resume`: a predecessor's MASTER instances may be resumed (resume.py), judged on
+        what it left and on `state_file`, which this runtime keeps for its successor."""
         self.net = net
         self.clock = clock
         # keepalived's timer_now(): the monotonic clock plus the realtime offset read once,
@@ -143,6 +147,8 @@ class VrrpRuntime(WireMixin):
         self._due: tuple[str, float, bool] | None = None
         self.syncd = SyncdFollower(self.kernel, syncd_factory)
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
+        self.resume = resume
+        self.state_file = state_file
 
     # ================================================================== lifecycle
     async def start(self, config: KeepalivedConfig, disabled: set[tuple[str, str]] = frozenset()) -> None:
@@ -159,10 +165,16 @@ class VrrpRuntime(WireMixin):
                 self.instances[key] = run
                 runs.append(run)
         self._build_groups(config)
+        await self._resume_decisions(runs)
         self._configure_extras(config, start=True)
         self._watch = self.loop.create_task(self._watch_links())
         for run in runs:
-            self._clear_leftovers(run)
+            if not run.resume:
+                self._clear_leftovers(run)
+        for run in runs:
+            if run.resume:  # no startup delay: the predecessor's adverts have stopped
+                self._begin_resume(run)
+        runs = [run for run in runs if not run.resume]
         g = config.global_defs
         self.log_unknown_vrids = bool(g is not None and g.log_unknown_vrids)
         # vrrp_startup_delay, or what is left of vrrp_delay_after_boot (keepalived 2.4.0) since boot
@@ -172,6 +184,7 @@ class VrrpRuntime(WireMixin):
             self.scheduler.call_at(self.clock.now() + delay, self._delayed_start, runs)
         else:
             self._delayed_start(runs)
+        self.write_state()
 
     def _delayed_start(self, runs: list[Running]) -> None:
         self._begin_groups(runs)
@@ -179,13 +192,35 @@ class VrrpRuntime(WireMixin):
             if not self._stopping and self.by_name.get(run.name) is run:
                 self._start_instance(run)
 
-    async def stop(self) -> None:
+    async def stop(self, quiet: bool = False) -> None:
+        """`quiet` (Stop(release=False), an in-place restart): leave everything as it is -
+        VIPs, routes, rules, static entries, the filter, the sync daemon - send nothing
+        and notify nothing; the successor resumes (resume.py)."""
         self._stopping = True
-        self.syncd.stop()  # vrrp_terminate_phase1: before the instances are released
+        if not quiet:
+            self.syncd.stop()  # vrrp_terminate_phase1: before the instances are released
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._watch
+        if quiet:
+            self.log.info("Stopping without releasing: addresses, routes and rules stay for the next vrrp process")
+            for run in self.instances.values():
+                self._cancel_timers(run)
+        else:
+            self._release_all()
+        await self._drain(3.0)
+        self.links.cancel()
+        for run in list(self.instances.values()):
+            await self._destroy(run, remove_vmac=self.release_on_stop and not quiet)
+        self.instances.clear()
+        await self.kernel.stop()
+        self.pool.close()
+        self.sender.close()
+        with contextlib.suppress(Exception):
+            await self.net.close()
+
+    def _release_all(self) -> None:
         for run in list(self.instances.values()):
             if self.release_on_stop:
                 self._deliver(run, Stop())
@@ -204,16 +239,6 @@ class VrrpRuntime(WireMixin):
         # firewall_fini(): our tables go, with -V too (after the VIPs, as the filter's
         # last state change was queued after them)
         self.firewall.stop()
-        await self._drain(3.0)
-        self.links.cancel()
-        for run in list(self.instances.values()):
-            await self._destroy(run, remove_vmac=self.release_on_stop)
-        self.instances.clear()
-        await self.kernel.stop()
-        self.pool.close()
-        self.sender.close()
-        with contextlib.suppress(Exception):
-            await self.net.close()
 
     async def reload(self, config: KeepalivedConfig, disabled: set[tuple[str, str]] = frozenset()) -> None:
         """Apply the difference by key (reload.py decides it): unchanged instances keep
@@ -253,6 +278,7 @@ class VrrpRuntime(WireMixin):
                 run.machine.goto_master(self.clock.now(), forced=True)
                 self._execute(run.machine.take_actions())
         self.config = config
+        self.write_state()
 
     # ================================================================== instances
     async def _create(self, plan: InstancePlan) -> Running | None:
@@ -281,6 +307,7 @@ class VrrpRuntime(WireMixin):
         if any(o.kind == "config" for o in plan.tracked):
             self.log.info(f"({plan.name}) Cannot use unicast without any peers - going to fault state")
         run = Running(plan, machine)
+        run.digest = config_digest(params)
         if plan.model.promote_secondaries and plan.family == 4:
             self.promote.apply(plan.interface)
         proto = IPPROTO_AH if params.auth_type == AuthType.AH else IPPROTO_VRRP
@@ -374,6 +401,7 @@ class VrrpRuntime(WireMixin):
     # ================================================================== events
     def _deliver(self, run: Running, event: Event) -> list[Action]:
         now = self.clock.now()
+        resuming = run.machine.resuming
         try:
             if run.sync is not None and run.name in run.sync.members:
                 actions = run.sync.handle(run.name, event, now)
@@ -383,6 +411,8 @@ class VrrpRuntime(WireMixin):
             self.log.exception(f"({run.name}) error handling {type(event).__name__}")
             return []
         self._execute(actions)
+        if resuming:
+            self._resumed(run, resuming)
         return actions
 
     def _delete(self, run: Running) -> None:
@@ -416,6 +446,7 @@ class VrrpRuntime(WireMixin):
             # the advert this timer sends (MASTER: the next one; BACKUP: master down, the
             # first as MASTER) is timed against `at` when it goes out (_execute_one)
             self._due = (name, at, run.machine.state == State.MASTER)
+        resuming = run.machine.resuming
         try:
             if run.sync is not None and run.name in run.sync.members:
                 actions = run.sync.handle(run.name, TimerExpired(timer), now)
@@ -427,6 +458,8 @@ class VrrpRuntime(WireMixin):
             return
         self._execute(actions)
         self._due = None
+        if resuming:
+            self._resumed(run, resuming)
 
     def _cancel_timers(self, run: Running) -> None:
         for handle in run.timers.values():
@@ -452,6 +485,8 @@ class VrrpRuntime(WireMixin):
                 self.log.exception(f"error executing {type(act).__name__}")
         self.firewall.after(states)
         self.syncd.states(states)
+        if states:
+            self.write_state()
         anchoring, self._anchoring = self._anchoring, set()
         for name in anchoring:
             self.kernel.put(Mark(lambda n=name, t0=self.clock.now(): self._arm_deferred(n, t0), name))
