@@ -67,5 +67,42 @@ _BLOCKS = {
     "top level": "static_ipaddress static_routes static_rules",
 }
 
-ACTED_ON: frozenset[str] = frozenset(f"{block}.{name}" for block, names in _BLOCKS.items()
-                                     for name in names.split())
+# The check child (keepalived_py/check: spec.py (inheritance, endpoints), hysteresis.py,
+# quorum.py, notify.py, kinds/*; keepalived_py/lvs/plan.py (the IPVS table)) reads these.
+# Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service),
+# snmp_name, sni_name, tls_compliant, url.regex_stack, the SSL block (SSL_GET's client
+# context is never built from it), a SMTP_CHECK host block's alpha / retry / delay_loop /
+# delay_before_retry / warmup / log_all_failures (only its connection options are used),
+# PING_CHECK.connect_port (ICMP has no port), checker_priority / checker_no_swap /
+# checker_rt_priority / checker_cpu_affinity / checker_rlimit_rttime, the lvs_netlink_*
+# buffers, nftables_ipvs* and SNMP.
+_CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
+                   "delay_loop fwmark log_all_failures retry warmup")
+_CHECK_BLOCKS = {
+    "virtual_server": "protocol lb_algo lb_kind delay_loop persistence_timeout persistence_granularity "
+                      "persistence_engine ops sh-port sh-fallback mh-port mh-fallback flag-1 flag-2 flag-3 "
+                      "ip_family sorry_server sorry_server_inhibit sorry_server_lvs_method quorum quorum_up "
+                      "quorum_down hysteresis alpha omega inhibit_on_failure retry connect_timeout "
+                      "delay_before_retry warmup weight virtualhost ha_suspend smtp_alert",
+    "real_server": "weight inhibit_on_failure notify_up notify_down smtp_alert uthreshold lthreshold lvs_method "
+                   "alpha retry connect_timeout delay_before_retry delay_loop warmup virtualhost",
+    "TCP_CHECK": _CHECKER_COMMON,
+    "HTTP_GET": _CHECKER_COMMON + " enable_sni fast_recovery http_protocol virtualhost",
+    "SSL_GET": _CHECKER_COMMON + " enable_sni fast_recovery http_protocol virtualhost",
+    "url": "path digest status_code virtualhost regex regex_max_offset regex_min_offset regex_no_match "
+           "regex_options",
+    "SMTP_CHECK": _CHECKER_COMMON + " helo_name",
+    "host": "bind_if bind_port bindto connect_ip connect_port connect_timeout fwmark",
+    "DNS_CHECK": _CHECKER_COMMON + " name type",
+    "UDP_CHECK": _CHECKER_COMMON + " payload require_reply min_reply_length max_reply_length",
+    "PING_CHECK": _CHECKER_COMMON.replace(" connect_port", ""),
+    "MISC_CHECK": "alpha delay_before_retry delay_loop log_all_failures misc_dynamic misc_path misc_timeout "
+                  "retry user warmup",
+    "FILE_CHECK": "track_file weight",
+    "global_defs": "checker_process_name smtp_alert_checker checker_log_all_failures no_checker_emails "
+                   "rs_init_notifies lvs_timeouts lvs_flush lvs_flush_on_stop lvs_notify_fifo "
+                   "lvs_notify_fifo_script",
+}
+
+ACTED_ON: frozenset[str] = frozenset(f"{block}.{name}" for blocks in (_BLOCKS, _CHECK_BLOCKS)
+                                     for block, names in blocks.items() for name in names.split())
