@@ -8,7 +8,7 @@ APT_STAMP := $(VENV)/.apt-installed
 # and the qemu guest (kernel with IPVS) for the LVS tests.
 APT_PKGS := keepalived ipvsadm tcpdump iproute2 kmod qemu-system-x86 linux-image-amd64 busybox-static nftables frr haproxy
 
-.PHONY: install test unit integration lint conformance bench clean apt
+.PHONY: install test unit integration lint conformance bench clean apt demo
 
 install: $(STAMP) $(APT_STAMP)
 
@@ -69,6 +69,12 @@ conformance: install
 
 bench: install
 	$(VPY) -m conformance.bench
+
+# as root: a narrated netns lab (two keepalived-py routers sharing a VIP and balancing HTTP
+# over three web servers; the MASTER killed, a web server stopped and back), torn down at
+# the end or on Ctrl-C. `make demo DEMO_ARGS=--keep-logs` keeps the daemons' logs.
+demo: install
+	$(VPY) -m keepalived_py.demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

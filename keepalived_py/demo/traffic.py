@@ -1,0 +1,76 @@
+"""What the client saw, and the numbers the demo reports from it (pure: no I/O, no clock).
+
+Every request is `(start, ok, who)`: its start on the monotonic clock, whether it got a web
+server's answer, and the server's name or the failure's reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Request:
+    start: float
+    ok: bool
+    who: str
+
+
+def parse(line: str) -> Request | None:
+    """One client line (`1234.5678 ok web1` / `1234.5678 fail timeout`), None if garbled."""
+    parts = line.split()
+    if len(parts) != 3 or parts[1] not in ("ok", "fail"):
+        return None
+    try:
+        start = float(parts[0])
+    except ValueError:
+        return None
+    return Request(start, parts[1] == "ok", parts[2])
+
+
+def since(reqs: Iterable[Request], t: float) -> list[Request]:
+    return [r for r in reqs if r.start >= t]
+
+
+def spread(reqs: Sequence[Request]) -> Counter[str]:
+    """Answers per server (failures under "failed")."""
+    return Counter(r.who if r.ok else "failed" for r in reqs)
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Requests around an event at `t0`: the failures from it until service came back."""
+
+    failed: int
+    back_after: float | None   # seconds from t0 to the first request of a run of `steady` oks
+    first_ok: float | None
+
+
+def outage(reqs: Sequence[Request], t0: float, steady: int = 3, inflight: float = 0.0,
+           avoid: str | None = None) -> Outage:
+    """Count failed requests started from `t0 - inflight` (a request in flight at the event
+    can fail too) until the first run of `steady` good answers started after `t0` (answers
+    from `avoid`, a server being taken out, do not count as good)."""
+    window = [r for r in reqs if r.start >= t0 - inflight]
+    good = [r.ok and r.who != avoid for r in window]
+    back = None
+    for i in range(len(window) - steady + 1):
+        if window[i].start >= t0 and all(good[i:i + steady]):
+            back = i
+            break
+    upto = window if back is None else window[:back]
+    failed = sum(1 for r in upto if not r.ok)
+    if back is None:
+        return Outage(failed, None, None)
+    return Outage(failed, window[back].start - t0, window[back].start)
+
+
+def last_from(reqs: Sequence[Request], who: str) -> float | None:
+    """Start of the last answer from `who`."""
+    return max((r.start for r in reqs if r.ok and r.who == who), default=None)
+
+
+def first_from(reqs: Sequence[Request], who: str, after: float) -> float | None:
+    return min((r.start for r in reqs if r.ok and r.who == who and r.start >= after), default=None)
