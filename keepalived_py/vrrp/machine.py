@@ -466,10 +466,14 @@ class VrrpInstance:
                 self._send_advert(self.effective_priority)
                 if self.garp_refresh_at is not None and now + _EPSILON >= self.garp_refresh_at:
                     self._link_update(p.garp_master_refresh_repeat)
-                    self.garp_refresh_at = deadline(now, round(p.garp_master_refresh_s * 1e6))
+                    # from this tick's deadline, not from when it ran: ticks no longer drift
+                    # (_next_advert), so `now` + refresh would land just after the tick due
+                    # then and defer the refresh a whole advert_int (keepalived: every
+                    # refresh / advert_int ticks)
+                    self.garp_refresh_at = deadline(self.sands, round(p.garp_master_refresh_s * 1e6))
                 if self.garp_extra_at is not None and now + _EPSILON >= self.garp_extra_at:
                     self._extra_if_update()
-                    self.garp_extra_at = deadline(now, round(p.garp_extra_if_s * 1e6))
+                    self.garp_extra_at = deadline(self.sands, round(p.garp_extra_if_s * 1e6))
                 self._set_timer(ADVERT_TIMER, self._next_advert(now))
         elif timer == GARP_DELAY_TIMER and self.state == State.MASTER:
             self._link_update(p.garp_master_repeat)
