@@ -30,7 +30,7 @@ from pathlib import Path
 from conformance.lab import Lab, get
 from conformance.lab.impl import REPO
 
-from . import config_parse, profile, vrrp_cases
+from . import bfd_cases, config_parse, profile, vrrp_cases
 from .stats import Metric, summarize, table
 
 IMPLS = ("keepalived", "keepalived-py")
@@ -157,6 +157,8 @@ def run(plan: Plan, out_dir: Path, profile: bool) -> int:
             for impl in IMPLS:
                 _guard(f"failover v{version} {advert:g} s rep {rep + 1} {impl}", lambda impl=impl, a=advert, v=version, f=fams:
                        vrrp_cases.failover(get(impl), a, v, f, metrics, _log), errors)
+    _guard("BFD detection (conformance/bench/bfd_cases.py)", lambda: bfd_cases.run_case(
+        8 if plan.name == "quick" else 20, metrics, _log), errors)
     for count in plan.sizes:
         for rep in range(plan.steady_reps):
             for impl in IMPLS:
@@ -205,7 +207,7 @@ def summarize_profiles(prof_dir: Path) -> None:
         raw.with_suffix(".top").write_text(profile.render(raw.read_text()))
 
 
-_ORDER = ("launch", "SIGTERM ->", "`ip netns", "`-t`", "failover SIGTERM", "failover kill",
+_ORDER = ("launch", "SIGTERM ->", "`ip netns", "`-t`", "failover SIGTERM", "failover kill", "BFD detection",
           "advert interval deviation p50", "advert interval deviation p99", "CPU", "PSS", "reload")
 
 
