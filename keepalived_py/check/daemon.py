@@ -11,6 +11,7 @@ treats every key the configuration can make as ours and reconciles instead of fl
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 from typing import Any
 
@@ -20,8 +21,9 @@ from keepalived_py.check.dump import data_text
 from keepalived_py.check.runtime import CheckRuntime
 from keepalived_py.core.context import ChildContext
 from keepalived_py.lvs.kernel import IpvsPort
-from keepalived_py.observe import ipvs_counters
+from keepalived_py.observe import dumps, ipvs_counters
 from keepalived_py.observe.check import check_view
+from keepalived_py.observe.ipvs_preview import ipvs_preview
 
 _PR_SET_NAME = 15
 
@@ -86,9 +88,22 @@ async def run(ctx: ChildContext) -> int:
             return data_text(runtime)
         if kind == "snapshot":
             return check_view(runtime, await ipvs_counters.read(port))
+        if kind.startswith(dumps.PREVIEW):
+            return await preview(kind[len(dumps.PREVIEW):])
         if kind == "json":
             return []
         return ""
+
+    async def preview(path: str) -> dict:
+        """What a reload to `path` would do to the table (the parent validated it first)."""
+        from keepalived_py.core import configload
+        result = await asyncio.get_running_loop().run_in_executor(None, configload.load, ctx.options, path)
+        blocking = configload.blocking_diagnostics(result)
+        if blocking:
+            return {"error": str(blocking[0])}
+        if runtime.scheduler is None:
+            return {"error": "the check child has not started its checkers yet"}
+        return ipvs_preview(runtime, result.config, await port.dump())
 
     ctx.on_reload(reload)
     ctx.on_dump(dump)
@@ -100,5 +115,7 @@ async def run(ctx: ChildContext) -> int:
     finally:
         if watch is not None:
             watch.close()
+        if not ctx.release:  # Stop(release=False), an in-place restart: as with -I
+            runtime.dont_release = True
         await runtime.stop()
     return 0

@@ -123,7 +123,7 @@ class ChildProcess:
             configload.global_setting(cfg, "json_dump_file", None))
 
     async def section(self, kind: str) -> Any:
-        if kind == dumps.SNAPSHOT:  # asked at every scrape / --status: no log line
+        if dumps.is_query(kind):  # asked at every scrape / --status / preview: no log line
             return await self.ctx.dump(kind)
         line = dumps.PRINT_LINES.get((self.ctx.role, kind))
         if line is None:
@@ -192,7 +192,7 @@ class ChildProcess:
             content = await self.section(msg.kind)
         except Exception as exc:  # noqa: BLE001
             content = f"(dump failed: {exc})"
-        if msg.kind in (dumps.JSON, dumps.SNAPSHOT):
+        if msg.kind == dumps.JSON or dumps.is_query(msg.kind):
             reply = DumpReply(seq=msg.seq, kind=msg.kind, json=content)
         else:
             reply = DumpReply(seq=msg.seq, kind=msg.kind, text=str(content or ""))

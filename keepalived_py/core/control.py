@@ -28,10 +28,12 @@ from typing import Any
 from keepalived_py.observe.http import MetricsServer, parse_listen
 
 SNAPSHOT_TIMEOUT = 2.0
-#: children asked for their state (observe/status.py vrrp_view, observe/check.py check_view);
-#: answers with one (its dump hook's "snapshot" kind), ignored until then
+#: children asked for their state (observe/status.py vrrp_view, observe/check.py check_view;
+#: their dump hook's "snapshot" kind)
 SNAPSHOT_ROLES = ("vrrp", "check")
 REQUEST_TIMEOUT = 5.0
+#: the check child loads the new configuration to preview it: a large one takes a while
+PREVIEW_TIMEOUT = 50.0
 MAX_REQUEST = 64 * 1024
 
 
@@ -250,6 +252,15 @@ class ParentObservers:
         if configload.roles_to_run(running, self.sup.opts).count("vrrp") or \
                 configload.roles_to_run(result.config, self.sup.opts).count("vrrp"):
             preview["vrrp"] = vrrp_preview(plan_all(running), plan_all(result.config), states)
+        if "check" in configload.roles_to_run(running, self.sup.opts):
+            # the check child holds the checkers' states and the table: it computes its part
+            from keepalived_py.observe.dumps import PREVIEW
+            rep = await self.sup.ask("check", PREVIEW + path, PREVIEW_TIMEOUT)
+            preview["ipvs"] = rep.json if rep is not None and isinstance(rep.json, dict) else \
+                {"error": "the check child did not answer"}
+        elif "check" in configload.roles_to_run(result.config, self.sup.opts):
+            preview["ipvs"] = {"error": "no check child runs now: a HUP would start one with the new "
+                                        "virtual servers"}
         return {"preview": preview}
 
     async def start(self) -> None:

@@ -18,6 +18,8 @@ MAX_MESSAGE = 8 * 1024 * 1024
 
 #: "snapshot": the child's state as plain data, for the metrics endpoint and --status
 DUMP_KINDS = ("data", "stats", "stats_clear", "json", "snapshot")
+#: "preview:PATH": what a reload to PATH would change (the check child's IPVS part)
+PREVIEW_PREFIX = "preview:"
 
 
 class IpcError(KeepalivedPyError):
@@ -151,6 +153,7 @@ def decode(data: bytes) -> Message:
         msg = cls(**kwargs)
     except TypeError as exc:
         raise IpcError(f"{cls.TYPE}: {exc}") from None
-    if isinstance(msg, DumpRequest | DumpReply) and msg.kind not in DUMP_KINDS:
+    if isinstance(msg, DumpRequest | DumpReply) and msg.kind not in DUMP_KINDS \
+            and not msg.kind.startswith(PREVIEW_PREFIX):
         raise IpcError(f"unknown dump kind {msg.kind!r}")
     return msg

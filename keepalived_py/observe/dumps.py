@@ -26,6 +26,14 @@ JSON = "json"
 #: not a file: the child's state as plain data over ipc (observe/status.py), for the
 #: metrics endpoint and the control socket
 SNAPSHOT = "snapshot"
+#: not a file either: "preview:PATH" asks the check child what a reload to PATH would do to
+#: the IPVS table (observe/ipvs_preview.py), for `-t --reload-preview`
+PREVIEW = "preview:"
+
+
+def is_query(kind: str) -> bool:
+    """A request of the parent's views (snapshot, preview): answered as JSON, no log line."""
+    return kind == SNAPSHOT or kind.startswith(PREVIEW)
 
 # (role, kind) -> file name, as keepalived's processes name them
 FILE_NAMES: dict[tuple[str, str], str] = {

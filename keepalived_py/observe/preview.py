@@ -5,8 +5,8 @@ instance plans (the same pure function the vrrp child's reload runs) and says, p
 instance, what happens: kept untouched, removed (stopped, addresses released), changed
 (restarted from its current state: a MASTER stays MASTER, giving up only what the new plan
 lacks) or added; and the VIPs, virtual routes and rules that would appear or go. The
-check child's part (IPVS services and real servers) is added beside "vrrp" when that side
-has its pure reload diff. Nothing is applied. Pure.
+check child computes its part (IPVS services and real servers added, removed, reweighted:
+observe/ipvs_preview.py) and it is shown beside "vrrp". Nothing is applied. Pure.
 """
 
 from __future__ import annotations
@@ -89,6 +89,26 @@ def vrrp_preview(old: Mapping[Key, InstancePlan], new: Mapping[Key, InstancePlan
     return {"instances": instances, "changes": not delta.empty}
 
 
+IPVS_LINES = (("services_added", "+ service"), ("services_changed", "~ service"),
+              ("services_removed", "- service"), ("destinations_added", "+ real server"),
+              ("destinations_reweighted", "~ real server"), ("destinations_changed", "~ real server"),
+              ("destinations_removed", "- real server"))
+
+
+def _ipvs_lines(ipvs: Mapping[str, Any] | None) -> list[str]:
+    """The check child's part (observe/ipvs_preview.py), when it runs."""
+    if ipvs is None:
+        return []
+    if ipvs.get("error"):
+        return [f"  IPVS: not previewed: {ipvs['error']}"]
+    if not ipvs.get("changes"):
+        return ["  IPVS: no change (a HUP would leave the table as it is)"]
+    lines = ["  IPVS:"]
+    for field, word in IPVS_LINES:
+        lines += [f"    {word} {item}" for item in ipvs.get(field, [])]
+    return lines
+
+
 def preview_text(preview: Mapping[str, Any]) -> str:
     """The -t --reload-preview report."""
     vrrp = preview.get("vrrp") or {}
@@ -111,5 +131,6 @@ def preview_text(preview: Mapping[str, Any]) -> str:
             lines += [f"      {word} {item}" for item in inst.get(field, [])]
         if inst.get("vmac_rebuilt"):
             lines.append("      VMAC rebuilt")
+    lines += _ipvs_lines(preview.get("ipvs"))
     lines.append("Nothing was applied.")
     return "\n".join(lines) + "\n"
