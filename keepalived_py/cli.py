@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from keepalived_py import log as kalog
-from keepalived_py.core import configload, pidfile
+from keepalived_py.core import configload, inplace, pidfile
 from keepalived_py.core.options import DEFAULT_CONFIG_FILE, Action, Options, parse_args
 from keepalived_py.core.signals import catch_early_stop, get_signum, ignore_until_ready
 
@@ -228,11 +228,15 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
         except OSError as exc:
             log.info(f"Unable to create directory {pidfile.PID_DIR} ({exc})")
     roles = configload.roles_to_run(config, opts)
-    if pidfile.keepalived_running(paths, roles, log):
+    # an in-place restart: this process (same pid, already daemonised) re-executed itself
+    resumed = inplace.take_marker()
+    if resumed:
+        log.info("Restarted in place: the children resume what runs")
+    elif pidfile.keepalived_running(paths, roles, log):
         log.info("daemon is already running")
         return EXIT_OK
 
-    if not opts.dont_fork:
+    if not opts.dont_fork and not resumed:
         from keepalived_py.core.daemonize import daemonize
 
         daemonize()
@@ -245,25 +249,30 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
         return EXIT_OK
 
     status = EXIT_OK
+    restart = False
     try:
-        import uvloop
+        from keepalived_py.core.supervisor import Supervisor, cpu_usage_line, drive
 
-        from keepalived_py.core.supervisor import Supervisor, cpu_usage_line
-
-        async def _main() -> int:
-            return await Supervisor(opts, result, paths, log).run()
-
-        status = uvloop.run(_main())
+        sup = Supervisor(opts, result, paths, log, resume=resumed)
+        status = drive(sup)
+        restart = sup.restarting
     except Exception:  # noqa: BLE001 - record it where a daemon's operator will look
         log.exception("Parent process failed")
         status = EXIT_FATAL
     finally:
-        pidfile.remove(paths.parent, only_if_pid=os.getpid())
-        if created_dir:
-            pidfile.remove_pid_dir()
-        if opts.log_detail:
-            log.info(cpu_usage_line())
+        if not restart:
+            pidfile.remove(paths.parent, only_if_pid=os.getpid())
+            if created_dir:
+                pidfile.remove_pid_dir()
+            if opts.log_detail:
+                log.info(cpu_usage_line())
+            log.info(stopped_line)
+    if restart:
+        log.info(f"Re-executing {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX} in place")
+        inplace.reexec()  # returns only if exec failed
         log.info(stopped_line)
+        pidfile.remove(paths.parent, only_if_pid=os.getpid())
+        return EXIT_FATAL
     return status
 
 
@@ -288,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FATAL
         print(num)
         return EXIT_OK
+    if opts.action is Action.RESTART:
+        return inplace.restart_command(opts)
     if opts.action is Action.STATUS:
         from keepalived_py.core.control import status_command
 

@@ -1,9 +1,12 @@
 """A child process (vrrp, check or bfd): the process machinery around a role's runtime.
 
+The parent forks one per subsystem (core/forking.py) and calls `run(ChildSpec)` in it:
+the child has the parent's imports, options and, at first start, its parsed
+configuration. For a child run by hand (or by a test) the same runs from
+
     python -m keepalived_py.core.child --role vrrp --ipc-fd N --parent-pid P -- <argv>
 
-The parent spawns (fork+exec) one of these per subsystem, passing its own keepalived
-command line after `--` so the child reads the options exactly as the parent did. Like
+with keepalived's command line after `--`, read exactly as the parent read it. Like
 keepalived's children it dies with its parent (PR_SET_PDEATHSIG), logs under its own
 syslog ident, writes and removes its own pid file, and handles the signals itself
 (TERM/INT stop, HUP reload, USR1/USR2/STATS_CLEAR/JSON dump to its keepalived file).
@@ -24,6 +27,7 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from keepalived_py import log as kalog
@@ -58,6 +62,9 @@ _PROCESS_NAMES = {"vrrp": "keepalived_vrr", "check": "keepalived_chk", "bfd": "k
 ROLE_PACKAGES = {"vrrp": "vrrpd", "check": "check", "bfd": "bfd"}
 
 RoleEntry = Callable[[ChildContext], Awaitable[int]]
+
+_DUMP_KINDS = {SigFunc.DATA: dumps.DATA, SigFunc.STATS: dumps.STATS,
+               SigFunc.STATS_CLEAR: dumps.STATS_CLEAR, SigFunc.JSON: dumps.JSON}
 
 
 def _prctl(option: int, value: Any) -> None:
@@ -106,10 +113,8 @@ class ChildProcess:
             self.ctx.request_stop()
         elif func is SigFunc.RELOAD:
             self._spawn(self.reload(self.ctx.options.conf_file, seq=None))
-        elif func is not None:
-            kind = {SigFunc.DATA: dumps.DATA, SigFunc.STATS: dumps.STATS,
-                     SigFunc.STATS_CLEAR: dumps.STATS_CLEAR, SigFunc.JSON: dumps.JSON}[func]
-            self._spawn(self.dump_to_file(kind))
+        elif func is not None and func in _DUMP_KINDS:  # RESTART is the parent's alone
+            self._spawn(self.dump_to_file(_DUMP_KINDS[func]))
 
     def naming(self) -> dumps.DumpNaming:
         cfg = self.ctx.config
@@ -243,6 +248,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--parent-pid", type=int, default=None)
     parser.add_argument("--pid-file", default=None)
     parser.add_argument("--start-count", type=int, default=0)
+    parser.add_argument("--resume", action="store_true")
     return parser.parse_args(own), passthrough
 
 
@@ -269,10 +275,29 @@ def _write_pid(path: str, role: str, logger: Any) -> bool:
     return True
 
 
-def _start(args: argparse.Namespace, opts: Any, logger: Any, written: list[str]) -> int:
-    """Read the configuration, then run the role until it stops."""
-    role: str = args.role
-    result = configload.load(opts)
+@dataclass
+class ChildSpec:
+    """What a child needs from whoever starts it: the forking parent, or `main()` when a
+    child is run by hand (python -m keepalived_py.core.child)."""
+
+    role: str
+    opts: Any
+    ipc_fd: int | None = None
+    parent_pid: int | None = None
+    pid_file: str | None = None
+    start_count: int = 0
+    #: a predecessor's VIPs/IPVS may be in place: adopt them (ChildContext.resume)
+    resume: bool = False
+    #: the parent's parsed configuration (LoadResult) for a first start: keepalived's
+    #: children read the file again, a respawned one too; a first-start child forked
+    #: right after the parent read it gets the same result without parsing again
+    preloaded: Any = None
+
+
+def _start(spec: ChildSpec, logger: Any, written: list[str]) -> int:
+    """Read the configuration (unless handed over), then run the role until it stops."""
+    role, opts = spec.role, spec.opts
+    result = spec.preloaded if spec.preloaded is not None else configload.load(opts)
     if result.fatal:
         for diag in result.diagnostics:
             logger.info(str(diag))
@@ -290,7 +315,7 @@ def _start(args: argparse.Namespace, opts: Any, logger: Any, written: list[str])
             return EXIT_OK
         written.append(path)
 
-    sock = socket.socket(fileno=args.ipc_fd) if args.ipc_fd is not None else None
+    sock = socket.socket(fileno=spec.ipc_fd) if spec.ipc_fd is not None else None
     entry, _real = resolve_role(role)
     import uvloop
 
@@ -299,7 +324,8 @@ def _start(args: argparse.Namespace, opts: Any, logger: Any, written: list[str])
 
     async def _main() -> int:
         ctx = ChildContext(role=role, options=opts, config=result.config, log=logger,
-                           pid_file=written[0], start_count=args.start_count)
+                           pid_file=written[0], start_count=spec.start_count,
+                           resume=spec.resume)
         if _stop_seen:
             ctx.request_stop()
         return await ChildProcess(ctx, sock).serve(entry)
@@ -307,28 +333,60 @@ def _start(args: argparse.Namespace, opts: Any, logger: Any, written: list[str])
     return uvloop.run(_main())
 
 
-def main(argv: list[str] | None = None) -> int:
-    args, passthrough = _parse(sys.argv[1:] if argv is None else argv)
-    role: str = args.role
+#: test hook: a folder where each child writes, as it starts, what it inherited
+REPORT_ENV = "KEEPALIVED_PY_CHILD_REPORT"
+
+
+def _report(spec: ChildSpec) -> None:
+    """Proof for the process tests that the child was forked cleanly: the config models
+    already imported, one thread, the fds it kept, an empty signal mask, resume."""
+    folder = os.environ.get(REPORT_ENV)
+    if not folder:
+        return
+    import json
+    import threading
+
+    info = {
+        "pid": os.getpid(), "ppid": os.getppid(), "role": spec.role,
+        "config_models_loaded": "keepalived_py.config.model" in sys.modules,
+        "config_preloaded": spec.preloaded is not None,
+        "threads": threading.active_count(),
+        "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+        "fd_links": {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                     if os.path.exists(f"/proc/self/fd/{fd}")},
+        "ipc_fd": spec.ipc_fd,
+        "sigmask": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+        "resume": spec.resume, "start_count": spec.start_count,
+        "gc_frozen": __import__("gc").get_freeze_count(),
+    }
+    path = os.path.join(folder, f"child-{spec.role}-{os.getpid()}.json")
+    with open(path, "w") as f:
+        json.dump(info, f)
+
+
+def run(spec: ChildSpec) -> int:
+    """The child process's life, from fork (or exec) to its exit status."""
+    role = spec.role
+    opts = spec.opts
+    _report(spec)
     signal.signal(signal.SIGTERM, _early_stop)
     signal.signal(signal.SIGINT, _early_stop)
     _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-    if args.parent_pid is not None and os.getppid() != args.parent_pid:
+    if spec.parent_pid is not None and os.getppid() != spec.parent_pid:
         return EXIT_OK  # the parent died between fork and here
     _prctl(_PR_SET_NAME, ctypes.c_char_p(_PROCESS_NAMES[role].encode()))
-    opts = parse_args(passthrough)
     if opts.umask is not None:  # otherwise the parent's umask, inherited
         os.umask(opts.umask)
     logger = kalog.setup(kalog.LogSettings.from_options(opts, role))
     written: list[str] = []
     # like keepalived, the pid file exists before the configuration is read
-    if args.pid_file:
-        if not _write_pid(args.pid_file, role, logger):
+    if spec.pid_file:
+        if not _write_pid(spec.pid_file, role, logger):
             return EXIT_OK  # keepalived exits 0 here (and is then respawned)
-        written.append(args.pid_file)
+        written.append(spec.pid_file)
     status = EXIT_PROGRAM_ERROR
     try:
-        status = _start(args, opts, logger, written)
+        status = _start(spec, logger, written)
     except _EarlyStop:
         status = EXIT_OK
     except Exception as exc:  # noqa: BLE001
@@ -344,6 +402,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             logger.info("Stopped")
     return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """A child run by hand (or by a test): the options after `--` are keepalived's."""
+    args, passthrough = _parse(sys.argv[1:] if argv is None else argv)
+    return run(ChildSpec(role=args.role, opts=parse_args(passthrough), ipc_fd=args.ipc_fd,
+                         parent_pid=args.parent_pid, pid_file=args.pid_file,
+                         start_count=args.start_count,
+                         resume=args.resume or args.start_count > 0))
 
 
 if __name__ == "__main__":

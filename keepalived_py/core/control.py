@@ -237,10 +237,10 @@ class ParentObservers:
         path = request.get("config_file")
         if not isinstance(path, str) or not path:
             return {"error": "preview: config_file missing"}
-        loop = asyncio.get_running_loop()
         from keepalived_py.core import reload as reloading
+        from keepalived_py.core.forking import in_thread
 
-        result = await loop.run_in_executor(None, configload.load, self.sup.opts, path)
+        result = await in_thread(configload.load, self.sup.opts, path)
         verdict = reloading.judge(self.sup.config, result, self.sup.opts)  # what reload() decides
         if not verdict.ok:
             return {"error": "a HUP would keep the running configuration: "

@@ -75,6 +75,7 @@ EXTRA_LONG_OPTS: dict[str, tuple[str, Arg]] = {
     "status": ("status", Arg.NONE),
     "json": ("json", Arg.NONE),
     "reload-preview": ("reload-preview", Arg.NONE),
+    "restart": ("restart", Arg.NONE),
 }
 
 
@@ -132,6 +133,7 @@ class Action(Enum):
     SIGNUM = "signum"
     GENHASH = "genhash"
     STATUS = "status"
+    RESTART = "restart"  # keepalived-py's: signal the running daemon to restart in place
 
 
 @dataclass
@@ -289,6 +291,8 @@ def _apply(opts: Options, key: str, value: str | None, shown: str) -> bool:
         opts.control_socket = value
     elif key == "status":
         opts.action = Action.STATUS
+    elif key == "restart":
+        opts.action = Action.RESTART
     elif key == "json":
         opts.json_output = True
     elif key == "reload-preview":

@@ -12,6 +12,10 @@ from enum import Enum
 
 SIGJSON: int = int(signal.SIGRTMIN) + 2
 SIGSTATS_CLEAR: int = int(signal.SIGRTMAX) - 1
+#: keepalived-py's own: restart in place (re-exec the parent; the children stop without
+#: releasing and their successors resume). keepalived uses SIGRTMIN+2, SIGRTMAX-1 and
+#: SIGRTMAX (TDUMP); SIGRTMIN+6 is none of them.
+SIGRESTART: int = int(signal.SIGRTMIN) + 6
 
 
 class SigFunc(Enum):
@@ -23,6 +27,7 @@ class SigFunc(Enum):
     STATS = "STATS"
     STATS_CLEAR = "STATS_CLEAR"
     JSON = "JSON"
+    RESTART = "RESTART"  # keepalived-py's: in-place restart
 
 
 SIGNUMS: dict[SigFunc, int] = {
@@ -32,6 +37,7 @@ SIGNUMS: dict[SigFunc, int] = {
     SigFunc.STATS: int(signal.SIGUSR2),
     SigFunc.STATS_CLEAR: SIGSTATS_CLEAR,
     SigFunc.JSON: SIGJSON,
+    SigFunc.RESTART: SIGRESTART,
 }
 
 
@@ -56,7 +62,7 @@ def func_for_signal(signum: int) -> SigFunc | None:
 # The signals both the parent and the children handle on their loop.
 HANDLED: tuple[int, ...] = (
     int(signal.SIGTERM), int(signal.SIGINT), int(signal.SIGHUP), int(signal.SIGUSR1),
-    int(signal.SIGUSR2), SIGSTATS_CLEAR, SIGJSON,
+    int(signal.SIGUSR2), SIGSTATS_CLEAR, SIGJSON, SIGRESTART,
 )
 
 

@@ -1,29 +1,33 @@
 """The parent process: start the children the configuration needs, watch them, respawn
 one that dies (capped backoff, keepalived's log lines), forward reloads and dumps, stop.
 
-It only supervises. Children are separate processes (fork+exec of core/child.py) that
-share nothing with the parent but a socketpair carrying ipc.messages. Log lines and the
+It only supervises. Children are forked like keepalived's (core/forking.py: with the
+parent's loop stopped, after the imports they share and, at first start, after the
+configuration is read), run core/child.py's `run()`, and share nothing mutable with the
+parent but a socketpair carrying ipc.messages. Log lines and the
 restart rule follow keepalived's main.c / *_daemon.c so monitoring keeps matching.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import gc
 import os
 import resource
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import keepalived_py
+from keepalived_py.core import child as child_process
 from keepalived_py.core import configload, pidfile
 from keepalived_py.core import reload as reloading
+from keepalived_py.core.forking import ForkedProcess, ForkGate, in_thread
 from keepalived_py.core.pidfile import PidPaths
-from keepalived_py.core.sdnotify import Notifier, child_environment
+from keepalived_py.core.sdnotify import Notifier
 from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal, take_early
 from keepalived_py.ipc.channel import Channel, make_pair
 from keepalived_py.ipc.messages import (
@@ -34,6 +38,7 @@ from keepalived_py.ipc.messages import (
     Ready,
     Reload,
     ReloadDone,
+    Stop,
 )
 from keepalived_py.log import IDENT_BY_ROLE
 from keepalived_py.observe import dumps
@@ -94,7 +99,7 @@ class Child:
     """One running (or restarting) child process as the parent sees it."""
 
     role: str
-    proc: Any = None  # asyncio.subprocess.Process
+    proc: Any = None  # forking.ForkedProcess
     channel: Channel | None = None
     started: float = 0.0
     next_delay: int = 0
@@ -115,7 +120,7 @@ class Supervisor:
 
     def __init__(self, opts: Any, result: Any, paths: PidPaths, log: Any,
                  notifier: Notifier | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, resume: bool = False) -> None:
         self.opts = opts
         self.result = result
         self.config = result.config
@@ -136,6 +141,12 @@ class Supervisor:
         self.reloads = 0
         self.reload_failures = 0
         self.observers: Any = None
+        #: where children are forked (with the loop stopped): see drive()
+        self.gate = ForkGate()
+        #: an in-place restart: the first children adopt what the old ones left running
+        self.resume = resume
+        #: set by SIGRESTART once the file checked out: run() returns for a re-exec
+        self.restarting = False
 
     # ---------- helpers ----------
     def _spawn_task(self, coro: Any) -> asyncio.Task[Any]:
@@ -144,17 +155,14 @@ class Supervisor:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _child_command(self, role: str, fd: int, start_count: int) -> list[str]:
-        return [sys.executable, "-m", "keepalived_py.core.child", "--role", role,
-                "--ipc-fd", str(fd), "--parent-pid", str(os.getpid()),
-                "--pid-file", self.paths.for_role(role), "--start-count", str(start_count),
-                "--", *self.opts.argv]
-
-    def _child_env(self) -> dict[str, str]:
-        env = child_environment()
-        root = os.path.dirname(os.path.dirname(os.path.abspath(keepalived_py.__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        return env
+    def _child_spec(self, role: str, fd: int, start_count: int) -> child_process.ChildSpec:
+        """A first start (or an in-place restart) gets the configuration this parent has
+        just read; a respawn reads the file again, as keepalived's children do."""
+        return child_process.ChildSpec(
+            role=role, opts=self.opts, ipc_fd=fd, parent_pid=os.getpid(),
+            pid_file=self.paths.for_role(role), start_count=start_count,
+            resume=self.resume or start_count > 0,
+            preloaded=self.result if start_count == 0 and self.reloads == 0 else None)
 
     def naming(self) -> dumps.DumpNaming:
         return dumps.DumpNaming.current(
@@ -165,21 +173,28 @@ class Supervisor:
             configload.global_setting(self.config, "state_dump_file", None))
 
     # ---------- children ----------
+    def preload(self, role: str) -> None:
+        """Import the role's runtime here, before forking: the children share those pages
+        and a respawned child starts without importing it again."""
+        try:
+            child_process.resolve_role(role)
+        except Exception as exc:  # noqa: BLE001 - the child reports it the same way
+            self.log.debug(f"{ROLE_TITLES[role]} runtime not preloaded: {exc!r}")
+
     async def start_child(self, role: str) -> Child:
         child = self.children.get(role) or Child(role)
         self.children[role] = child
         parent_end, child_end = make_pair()
+        spec = self._child_spec(role, child_end.fileno(), child.starts)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self._child_command(role, child_end.fileno(), child.starts),
-                stdin=asyncio.subprocess.DEVNULL, pass_fds=(child_end.fileno(),),
-                env=self._child_env(), close_fds=True)
+            pid = await self.gate.fork(lambda: child_process.run(spec), keep=(child_end.fileno(),))
         except OSError as exc:
             parent_end.close()
             child_end.close()
-            self.log.info(f"{ROLE_TITLES[role]} child process: fork error({exc.strerror})")
+            self.log.info(f"{ROLE_TITLES[role]} child process: fork error({exc.strerror or exc})")
             raise
         child_end.close()
+        proc = ForkedProcess(pid, asyncio.get_running_loop())
         child.starts += 1
         child.proc = proc
         child.started = self.clock()
@@ -290,8 +305,31 @@ class Supervisor:
                 self.tracker.queued = True
             else:
                 self._spawn_task(self.reload())
+        elif func is SigFunc.RESTART:
+            if not self.stopping and not self.restarting:
+                self._spawn_task(self.restart_in_place())
         elif func in _SIGNAL_KINDS:
             self._spawn_task(self.dump(_SIGNAL_KINDS[func]))
+
+    async def restart_in_place(self) -> None:
+        """SIGRESTART (keepalived-py's): if the file would reload, stop the children
+        WITHOUT releasing anything and leave `run()` so the caller re-executes this
+        process (same pid, pid file kept); the new children start with resume=True."""
+        self.log.info("Restart in place requested")
+        self.restarting = True
+        try:
+            result = await in_thread(configload.load, self.opts)
+        except Exception as exc:  # noqa: BLE001
+            verdict = reloading.ReloadVerdict(False, [f"Restart failed: {exc!r}"], "restart failed")
+        else:
+            verdict = reloading.judge(self.config, result, self.opts)
+        if not verdict.ok or self.stopping:
+            for line in verdict.lines:
+                self.log.info(line)
+            self.log.info("Restart in place refused, continuing with the running daemon")
+            self.restarting = False
+            return
+        self.request_stop(0)
 
     def request_stop(self, status: int = 0) -> None:
         if not self.stopping:
@@ -305,9 +343,8 @@ class Supervisor:
         self.tracker.busy = True
         self.log.info("Reloading ...")
         self.notifier.reloading(status="Reloading")
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(None, configload.load, self.opts)
+            result = await in_thread(configload.load, self.opts)
         except Exception as exc:  # noqa: BLE001 - a crash in the parser must not stop us
             verdict = reloading.ReloadVerdict(False, [f"Reload failed: {exc!r}"], "reload failed")
         else:
@@ -324,6 +361,7 @@ class Supervisor:
             return
         self.result, self.config = result, result.config
         self.reloads += 1
+        gc.unfreeze()  # the old configuration, frozen at the last fork, may now be freed
         if self.opts.dump_conf:
             self.log_config_dump()
         running = {r for r, c in self.children.items() if c.alive}
@@ -439,6 +477,8 @@ class Supervisor:
             self.log_config_dump()
         self.tracker.begin(set(roles))
         for role in roles:
+            self.preload(role)
+        for role in roles:
             try:
                 await self.start_child(role)
             except OSError:
@@ -459,14 +499,23 @@ class Supervisor:
 
     async def stop_children(self) -> None:
         """keepalived's sigend(): TERM each child, wait child_wait_time, then KILL."""
-        self.log.info("Stopping")
-        self.notifier.stopping(status="Stopping")
         live = {r: c for r, c in self.children.items() if c.alive}
-        for child in live.values():
-            try:
-                os.kill(child.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        if self.restarting:
+            self.log.info("Restarting in place: children stop without releasing")
+            self.notifier.reloading(status="Restarting in place")
+            for child in live.values():
+                if child.channel is None or not await child.channel.send(Stop(release=False)):
+                    # SIGKILL leaves everything in place too; TERM would release
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child.pid, signal.SIGKILL)
+        else:
+            self.log.info("Stopping")
+            self.notifier.stopping(status="Stopping")
+            for child in live.values():
+                try:
+                    os.kill(child.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         waits = {asyncio.ensure_future(c.proc.wait()): c for c in live.values()}
         if waits:
             await asyncio.wait(waits, timeout=configload.child_wait_time(self.config))
@@ -485,6 +534,26 @@ class Supervisor:
             pidfile.remove(self.paths.for_role(child.role), only_if_pid=child.pid)
         for task in list(self._tasks):
             task.cancel()
+
+
+def drive(sup: Supervisor) -> int:
+    """Run the supervisor on a fresh uvloop until it stops, forking children in between
+    turns of the loop (ForkGate); the loop is closed when this returns."""
+    import uvloop
+
+    loop = uvloop.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return int(sup.gate.drive(loop, sup.run()))
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 def cpu_usage_line() -> str:

@@ -58,12 +58,20 @@ def alive(pid: int | None) -> bool:
         return False
 
 
-def is_our_child(pid: int | None) -> bool:
+#: the names the children give themselves (prctl PR_SET_NAME), as keepalived's
+CHILD_NAMES = {"vrrp": "keepalived_vrr", "check": "keepalived_chk", "bfd": "keepalived_bfd"}
+
+
+def comm(pid: int | None) -> str:
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"keepalived_py.core.child" in f.read()
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
     except OSError:
-        return False
+        return ""
+
+
+def is_our_child(pid: int | None) -> bool:
+    return comm(pid) in CHILD_NAMES.values()
 
 
 class Daemon:
@@ -494,12 +502,9 @@ def children_of(ppid: int, role: str) -> list[int]:
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read().split(")")[-1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
         except OSError:
             continue
-        if (int(stat[1]) == ppid and stat[0] != "Z" and b"keepalived_py.core.child" in cmd
-                and role.encode() in cmd):
+        if int(stat[1]) == ppid and stat[0] != "Z" and comm(int(entry)) == CHILD_NAMES[role]:
             found.append(int(entry))
     return found
 

@@ -1,0 +1,168 @@
+"""The fork machinery (core/forking.py), the in-place restart's pieces (core/inplace.py,
+--restart, --signum=RESTART) and the resume/release interface. No root; forks a few
+short-lived children of the test process and reaps them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+
+import pytest
+
+from keepalived_py.core import forking, inplace
+from keepalived_py.core.context import ChildContext
+from keepalived_py.core.options import Action, parse_args
+from keepalived_py.core.signals import SIGRESTART, SigFunc, func_for_signal, get_signum
+from keepalived_py.ipc.messages import Stop, decode, encode
+
+
+def test_fork_refused_while_a_loop_runs_or_a_thread_lives():
+    async def inside() -> str | None:
+        return forking.fork_safe()
+
+    assert "event loop" in asyncio.run(inside())
+    gate = threading.Event()
+    worker = threading.Thread(target=gate.wait)
+    worker.start()
+    try:
+        assert "thread" in (forking.fork_safe() or "")
+        with pytest.raises(forking.ForkUnsafe):
+            forking.fork(lambda: 0)
+    finally:
+        gate.set()
+        worker.join()
+    assert forking.fork_safe() is None
+
+
+def test_gate_forks_with_the_loop_stopped_and_reports_the_exit_status():
+    """The child runs outside any running loop, keeps only the fds it is given, and its
+    status reaches the parent's loop through ForkedProcess."""
+    r, w = os.pipe()
+    stray_r, stray_w = os.pipe()  # a parent fd the child must not keep
+
+    def child() -> int:
+        seen = (asyncio.events._get_running_loop() is None,
+                threading.active_count() == 1,
+                _is_open(stray_r), _is_open(w),
+                signal.pthread_sigmask(signal.SIG_BLOCK, []) == set(),
+                os.readlink("/proc/self/fd/0") == os.devnull)
+        os.write(w, bytes(int(x) for x in seen))
+        return 7
+
+    async def main(gate: forking.ForkGate) -> tuple[int, int]:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})  # cleared in the child
+        try:
+            pid = await gate.fork(child, keep=(w,))
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR2})
+        proc = forking.ForkedProcess(pid, asyncio.get_running_loop())
+        return pid, await proc.wait()
+
+    gate = forking.ForkGate()
+    loop = asyncio.new_event_loop()
+    try:
+        pid, status = gate.drive(loop, main(gate))
+    finally:
+        loop.close()
+    os.close(w)
+    seen = os.read(r, 16)
+    for fd in (r, stray_r, stray_w):
+        os.close(fd)
+    assert pid > 0 and status == 7
+    # no running loop, one thread, the stray fd closed, the kept one open, empty mask,
+    # stdin on /dev/null
+    assert seen == bytes([1, 1, 0, 1, 1, 1])
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def test_forked_process_reports_a_signal_like_asyncio():
+    async def main(gate: forking.ForkGate) -> int:
+        pid = await gate.fork(lambda: os.kill(os.getpid(), signal.SIGKILL) or 0)
+        return await forking.ForkedProcess(pid, asyncio.get_running_loop()).wait()
+
+    gate = forking.ForkGate()
+    loop = asyncio.new_event_loop()
+    try:
+        assert gate.drive(loop, main(gate)) == -signal.SIGKILL
+    finally:
+        loop.close()
+
+
+def test_a_raising_child_exits_with_the_program_error_status():
+    def boom() -> int:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # keep the traceback off the test log
+        raise RuntimeError("bug")
+
+    async def main(gate: forking.ForkGate) -> int:
+        pid = await gate.fork(boom)
+        return await forking.ForkedProcess(pid, asyncio.get_running_loop()).wait()
+
+    gate = forking.ForkGate()
+    loop = asyncio.new_event_loop()
+    try:
+        assert gate.drive(loop, main(gate)) == forking.EXIT_PROGRAM_ERROR
+    finally:
+        loop.close()
+
+
+def test_in_thread_leaves_no_thread_behind():
+    async def main() -> int:
+        return await forking.in_thread(lambda a, b: a + b, 2, 3)
+
+    before = threading.active_count()
+    assert asyncio.run(main()) == 5
+    assert threading.active_count() == before
+
+    async def failing() -> None:
+        await forking.in_thread(int, "x")
+
+    with pytest.raises(ValueError):
+        asyncio.run(failing())
+    assert threading.active_count() == before
+
+
+def test_restart_marker_names_this_process_and_is_consumed():
+    env = {inplace.MARKER_ENV: str(os.getpid())}
+    assert inplace.take_marker(env) and inplace.MARKER_ENV not in env
+    assert not inplace.take_marker({inplace.MARKER_ENV: "1"})  # another process's
+    assert not inplace.take_marker({})
+    program, argv, new_env = inplace.exec_args()
+    assert new_env[inplace.MARKER_ENV] == str(os.getpid()) and argv and program
+
+
+def test_restart_signal_and_option():
+    assert get_signum("RESTART") == SIGRESTART == signal.SIGRTMIN + 6
+    # none of keepalived's own signals
+    assert SIGRESTART not in (signal.SIGRTMIN + 2, signal.SIGRTMAX, signal.SIGRTMAX - 1)
+    assert func_for_signal(SIGRESTART) is SigFunc.RESTART
+    assert parse_args(["--restart"]).action is Action.RESTART
+    assert parse_args(["--restart", "-p", "/run/x.pid"]).main_pidfile == "/run/x.pid"
+
+
+def test_restart_command_signals_the_pid_in_the_pid_file(tmp_path, monkeypatch):
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    pid_file = tmp_path / "k.pid"
+    pid_file.write_text("4242\n")
+    assert inplace.restart_command(parse_args(["--restart", "-p", str(pid_file)])) == 0
+    assert sent == [(4242, SIGRESTART)]
+    assert inplace.restart_command(parse_args(["--restart", "-p", str(tmp_path / "none")])) == 1
+
+
+def test_stop_release_round_trips_and_sticks_in_the_context():
+    assert decode(encode(Stop())) == Stop(release=True)
+    assert decode(encode(Stop(release=False))) == Stop(release=False)
+    ctx = ChildContext(role="vrrp", options=None, config=None, log=None, pid_file="")  # type: ignore[arg-type]
+    assert ctx.release and not ctx.resume
+    ctx.request_stop(release=False)
+    ctx.request_stop()  # a later TERM does not turn the quiet exit into a releasing one
+    assert ctx.stopping and not ctx.release
