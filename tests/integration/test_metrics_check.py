@@ -1,5 +1,5 @@
-"""The check child in the metrics endpoint and in --status, while a real server goes down
-and comes back (lab, namespaces, `--lvs-backend=userspace`: the host kernel has no IPVS).
+"""The check child in the metrics endpoint, in --status and in the reload preview, while a
+real server goes down and comes back (lab, namespaces, `--lvs-backend=userspace`: the host kernel has no IPVS).
 
 One keepalived-py director with a NAT virtual server on its own address and two real
 servers, `--metrics-listen` on its loopback; a client connects through the director. The
@@ -7,12 +7,15 @@ scrapes (parsed with prometheus_client's text parser) show both real servers up,
 IPVS counters (the userspace dataplane's own) counting the client's connections and bytes
 by destination, probe durations; then b2's listener stops: b2 is down, out of IPVS, its
 weight sum gone from the quorum line, and `--status` (table and --json) says so; b2 starts
-again and everything says up again.
+again and everything says up again. Last, `-t -f NEW --reload-preview --json` lists the real
+servers a HUP to NEW adds, removes and reweights, and the table after the HUP (--status
+--json) differs from the one before by exactly those (issue 19, acceptance 4, IPVS side).
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -140,4 +143,65 @@ def test_real_server_down_and_back_in_metrics_and_status(lab, implementation):
     check = json.loads(status(d1.pidfiles.main, "--json").stdout)["check"]
     rs = {r["name"]: r for r in check["virtual_servers"][0]["real_servers"]}
     assert rs[rs2]["alive"] is True and rs[rs2]["in_table"] is True and rs[rs2]["weight"] == 2
+
+    # the reload preview's IPVS part is what the HUP then does to the table
+    extra_rs = la.addr("c")   # a real server without checkers: alive from the start
+    new = _new_conf(vip, b1, extra_rs)
+    path = la.workdir / "new.conf"
+    path.write_text(new)
+    same = preview(la, d1, d1.conf)["ipvs"]
+    assert same["changes"] is False, same
+    p = preview(la, d1, path)["ipvs"]
+    before = dests(d1)
+    d1.conf.write_text(new)
+    d1.signal(signal.SIGHUP)
+    assert wait_until(lambda: dests(d1) != before, 30), before
+    after = dests(d1)
+    assert p["destinations_added"] == [f"{svc} -> {k} weight {w}" for k, w in sorted(after.items())
+                                       if k not in before]
+    assert p["destinations_removed"] == [f"{svc} -> {k}" for k in sorted(before) if k not in after]
+    assert p["destinations_reweighted"] == [f"{svc} -> {k} weight {before[k]} -> {after[k]}"
+                                            for k in sorted(after) if k in before and before[k] != after[k]]
+    assert p["destinations_added"] and p["destinations_removed"] and p["destinations_reweighted"], p
+    assert wait_until(lambda: preview(la, d1, d1.conf)["ipvs"]["changes"] is False, 10)
     la.terminate(d1)
+
+
+def _new_conf(vip: str, b1: str, extra_rs: str) -> str:
+    """b1 reweighted 3 -> 4, b2 gone, a real server without checkers added."""
+    return f"""global_defs {{
+    router_id d1
+}}
+virtual_server {vip} 80 {{
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server {b1} 8080 {{
+        weight 4
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+            warmup 0
+        }}
+    }}
+    real_server {extra_rs} 9999 {{
+        weight 1
+    }}
+}}
+"""
+
+
+def preview(la, daemon, conf_path) -> dict:
+    r = la.exec("d1", [sys.executable, "-m", "keepalived_py.cli", "-t", "-f", str(conf_path), "--reload-preview",
+                       "--json", "-p", str(daemon.pidfiles.main)], check=False, timeout=90)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def dests(daemon) -> dict[str, int]:
+    """The check child's table for the virtual server, "addr:port" -> weight (--status --json)."""
+    r = status(daemon.pidfiles.main, "--json")
+    assert r.returncode == 0, r.stderr
+    vs = json.loads(r.stdout)["check"]["virtual_servers"][0]
+    return {f"{d['address']}:{d['port']}": d["weight"] for d in vs["destinations"]}
