@@ -30,6 +30,7 @@ notify_master notify_backup notify_fault notify_stop notify notify_master_rx_low
 accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
 promote_secondaries
 owner_ignore_adverts no_virtual_ipaddress v3_checksum_as_v2 timer_expired_backup thread_timer_expired
+debug
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh

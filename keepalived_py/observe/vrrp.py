@@ -157,6 +157,8 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
             out.append(f"   Password = {c.auth_data}")
     elif s.version == 2:
         out.append("   Authentication type = none")
+    if c.debug:
+        out.append(f"   Debug level = {c.debug}")
     if c.vips:
         out.append(f"   Virtual IP ({len(c.vips)}):")
         out += [f"     {format_address(a, s.vipset)}" for a in c.vips]

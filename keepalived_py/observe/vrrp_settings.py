@@ -131,7 +131,7 @@ def settings_for(plan: Any, params: Any, config: Any, notify_scripts: Any = None
                       or model.promote_secondaries or params.nopreempt or model.track_src_ip),
         unicast_configured=bool(model.unicast_configured),
         unicast_chksum_compat={"never": "never", "always": "config"}.get(params.old_unicast_checksum, "no"),
-        mcast_ifindex=_ifindex(dev) if family == 6 else 0)
+        mcast_ifindex=_ifindex(dev) if family == 6 else 0, debug=int(model.debug or 0))
 
 
 def _ifindex(name: str) -> int:

@@ -118,6 +118,8 @@ class InstanceSettings:
     unicast_configured: bool = False
     unicast_chksum_compat: str = "no"
     mcast_ifindex: int = 0
+    debug: int = 0
+    """the instance's `debug` level (0-4): keepalived 2.2.7 only prints it in keepalived.data"""
 
 
 @dataclass(frozen=True, slots=True)
