@@ -47,6 +47,8 @@ class Running:
     retry: asyncio.TimerHandle | None = None
     send_error: bool = False
     tx_errors: int = 0
+    #: sendto()'s address (a link-local neighbour's carries its interface)
+    dest: tuple = ()
 
 
 @dataclass
@@ -147,7 +149,9 @@ class BfdRuntime:
     def _open(self, run: Running) -> bool:
         ep = run.plan.endpoint
         try:
-            run.sock = sockets.open_sender(ep.neighbor, ep.source, run.plan.cfg.ttl, self.rand)
+            scope = sockets.link_scope(ep.neighbor, ep.source)
+            run.sock = sockets.open_sender(ep.neighbor, ep.source, run.plan.cfg.ttl, self.rand, scope=scope)
+            run.dest = sockets.destination(ep.neighbor, self.dest_port, scope)
         except OSError as exc:
             self.log.error(f"({run.plan.cfg.name}) socket/bind error ({exc.strerror or exc})")
             self.log.error(f"({run.plan.cfg.name}) Unable to open output socket, disabling instance")
@@ -190,7 +194,7 @@ class BfdRuntime:
         if run.sock is None:
             return
         try:
-            run.sock.sendto(encode(act.packet), (str(run.plan.endpoint.neighbor), self.dest_port))
+            run.sock.sendto(encode(act.packet), run.dest)
         except OSError as exc:
             run.tx_errors += 1
             if not run.send_error:

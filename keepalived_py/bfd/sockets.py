@@ -10,6 +10,12 @@ port in 49152-65535 (RFC 5881 section 4), starting from a random port and trying
 next when one is taken, with the instance's TTL / hop limit. keepalived binds only when
 source_ip is set (otherwise the kernel picks any port); we bind the wildcard address
 then, so the source port is in the RFC's range either way.
+
+Link-local IPv6 (fe80::/10) single-hop sessions need a scope (the interface): keepalived's
+parser takes no "%ifname" (inet_pton), so it is the interface holding source_ip, or the one
+interface with a link-local address when there is no source_ip (`link_scope`). keepalived
+2.2.7 cannot run such a session at all (bind() ENODEV, or sendto() ENETUNREACH without
+source_ip): conformance/DIFFERENCES.md.
 """
 
 from __future__ import annotations
@@ -92,9 +98,64 @@ def receive(sock: socket.socket) -> Datagram:
     return Datagram(data, _plain(addr[0]), dst, ttl, bool(flags & socket.MSG_TRUNC))
 
 
+IF_INET6 = "/proc/net/if_inet6"
+_SCOPE_LINK = 0x20
+
+
+def link_local_table(text: str) -> list[tuple[ipaddress.IPv6Address, int, str]]:
+    """(address, ifindex, ifname) of each link-scope address in /proc/net/if_inet6's text."""
+    out = []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) < 6:
+            continue
+        try:
+            if int(f[3], 16) != _SCOPE_LINK:
+                continue
+            out.append((ipaddress.IPv6Address(int(f[0], 16)), int(f[1], 16), f[5]))
+        except ValueError:
+            continue
+    return out
+
+
+def pick_scope(table: list[tuple[ipaddress.IPv6Address, int, str]], neighbor: Address,
+               source: Address | None) -> int:
+    """The scope id a session towards `neighbor` needs: 0 unless it is IPv6 link-local; then
+    the interface holding `source`, else the only interface (not lo) with a link-local
+    address. OSError(ENODEV) when there is none or more than one to choose from."""
+    if neighbor.version != 6 or not neighbor.is_link_local:
+        return 0
+    if source is not None:
+        found = {idx for addr, idx, _ in table if addr == source}
+        why = f"no interface holds {source}"
+    else:
+        found = {idx for _addr, idx, name in table if name != "lo"}
+        why = "a link-local neighbor without source_ip needs exactly one interface with a link-local address"
+    if len(found) != 1:
+        raise OSError(errno.ENODEV, why if not found else f"{why} (found {len(found)})")
+    return found.pop()
+
+
+def link_scope(neighbor: Address, source: Address | None, path: str = IF_INET6) -> int:
+    """pick_scope() on this namespace's addresses (read only for a link-local neighbour)."""
+    if neighbor.version != 6 or not neighbor.is_link_local:
+        return 0
+    with open(path) as f:
+        return pick_scope(link_local_table(f.read()), neighbor, source)
+
+
+def destination(neighbor: Address, port: int, scope: int = 0) -> tuple:
+    """sendto()'s address for `neighbor` (IPv6 with its scope id)."""
+    if neighbor.version == 4:
+        return (str(neighbor), port)
+    return (str(neighbor), port, 0, scope)
+
+
 def open_sender(neighbor: Address, source: Address | None, ttl: int,
-                rand: Callable[[int, int], int], port_range: tuple[int, int] | None = None) -> socket.socket:
-    """A non-blocking UDP socket towards `neighbor`, source port in 49152-65535."""
+                rand: Callable[[int, int], int], port_range: tuple[int, int] | None = None,
+                scope: int = 0) -> socket.socket:
+    """A non-blocking UDP socket towards `neighbor`, source port in 49152-65535 (`scope`:
+    a link-local session's interface index, from link_scope())."""
     family = socket.AF_INET if neighbor.version == 4 else socket.AF_INET6
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -103,7 +164,7 @@ def open_sender(neighbor: Address, source: Address | None, ttl: int,
         host = str(source) if source is not None else ("0.0.0.0" if family == socket.AF_INET else "::")
         while True:
             try:
-                sock.bind((host, port))
+                sock.bind((host, port) if family == socket.AF_INET else (host, port, 0, scope))
                 break
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE:
