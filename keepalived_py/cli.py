@@ -9,14 +9,15 @@ hand over to the supervisor, which returns when the daemon stops.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from typing import Any
 
-from keepalived_py import log as kalog
-from keepalived_py.core import configload, inplace, pidfile
+from keepalived_py import VERSION_STRING, VERSION_SUFFIX
 from keepalived_py.core.options import DEFAULT_CONFIG_FILE, Action, Options, parse_args
 from keepalived_py.core.signals import catch_early_stop, get_signum, ignore_until_ready
+
+# --version, --help and --signum answer from the modules above alone; logging, the config
+# pipeline, pid files and the supervisor are imported by the paths that use them.
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -74,8 +75,10 @@ def _err(text: str) -> None:
 
 
 def version_text() -> str:
+    import platform
+
     u = os.uname()
-    return (f"{kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}\n\n"
+    return (f"{VERSION_STRING}{VERSION_SUFFIX}\n\n"
             "keepalived-py: a drop-in replacement for keepalived, in Python "
             f"{platform.python_version()}\n\n"
             f"Running on {u.sysname} {u.release} {u.version}\n\n"
@@ -109,6 +112,8 @@ def config_test(opts: Options) -> int:
             return EXIT_FATAL
         os.dup2(fd, 2)
         os.close(fd)
+    from keepalived_py import log as kalog
+
     result = load_in_namespace(opts, kalog.get_logger())
     if result is None:
         _err(f"Unable to set network namespace {opts.namespace}\n")
@@ -126,6 +131,7 @@ def dump_json(opts: Options) -> int:
     """--dump-json (keepalived-py extra): the configuration as understood, as JSON on
     stdout, diagnostics on stderr; exit 0 unless the configuration cannot be run."""
     from keepalived_py.config.dump import dump_json as to_json
+    from keepalived_py.core import configload
 
     result = configload.load(opts, check_interfaces=False)
     for diag in result.diagnostics:
@@ -149,6 +155,8 @@ def load_in_namespace(opts: Options, log: Any) -> Any:
     """Read the configuration inside the network namespace the daemon will run in (-s,
     else the config's net_namespace), so interface checks see that namespace's links.
     None when the namespace cannot be entered."""
+    from keepalived_py.core import configload
+
     if opts.namespace and not _set_namespace(opts.namespace, log):
         return None
     result = configload.load(opts)
@@ -171,6 +179,11 @@ def _core_dump() -> None:
 
 def run_daemon(opts: Options, prog_argv: list[str]) -> int:
     """Everything after option parsing for a normal start."""
+    import platform
+
+    from keepalived_py import log as kalog
+    from keepalived_py.core import configload, inplace, pidfile
+
     os.umask(opts.umask if opts.umask is not None else DEFAULT_UMASK)
     log = kalog.setup(kalog.LogSettings.from_options(opts))
     log.info(f"Starting {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}")
@@ -298,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         print(num)
         return EXIT_OK
     if opts.action is Action.RESTART:
-        return inplace.restart_command(opts)
+        from keepalived_py.core.inplace import restart_command
+
+        return restart_command(opts)
     if opts.action is Action.STATUS:
         from keepalived_py.core.control import status_command
 

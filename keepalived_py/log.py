@@ -16,12 +16,9 @@ import syslog
 import time
 from dataclasses import dataclass
 
-from keepalived_py import KEEPALIVED_COMPAT_VERSION, __version__
+from keepalived_py import VERSION_STRING, VERSION_SUFFIX
 
-#: keepalived's version_string, as its start/stop lines show it.
-VERSION_STRING = f"Keepalived v{KEEPALIVED_COMPAT_VERSION} (01/16,2022)"
-#: What we add after it, the way a git build adds ", git commit ...".
-VERSION_SUFFIX = f", keepalived-py {__version__}"
+__all__ = ["VERSION_STRING", "VERSION_SUFFIX"]  # kept here for the code that logs them
 
 IDENT_PARENT = "Keepalived"
 IDENT_BY_ROLE = {
