@@ -1,7 +1,10 @@
 """keepalived_check.data (SIGUSR1): the LVS Topology section as keepalived 2.2.7's
 check_data.c dump_check_data() writes it (dump_vsg / dump_vs / dump_rs), from the running
-configuration and the pool's state; then a short checker summary of our own (keepalived's
-dump_checkers_queue() per-kind blocks are not reproduced).
+configuration and the pool's state; then the Health checkers section (check_api.c
+dump_checkers_queue(): each checker's shared settings, its connection and its kind's own block,
+the dump_* functions of check_tcp.c, check_http.c, check_smtp.c, check_dns.c, check_udp.c,
+check_ping.c, check_misc.c, check_file.c, check_bfd.c). Not shown, as we do not keep them: a
+connection's "Last errno", MISC_CHECK's "Last ran" time, a regex's JIT stack.
 
 A view only: the state is the pool's (alive, effective weight, failed checkers, in the
 table) and the configuration's after keepalived's inheritance (delay loop, connection
@@ -14,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from keepalived_py.check import spec as specmod
+from keepalived_py.check.dump_checkers import checker_lines
 from keepalived_py.lvs import plan
 from keepalived_py.lvs.table import (
     SVC_F_ONEPACKET,
@@ -184,9 +188,6 @@ def data_text(runtime: Any) -> str:
     lines = ["------< LVS Topology >------", f" System is compiled with LVS v{LVS_VERSION}"]
     for vs in config.virtual_server:
         lines += _vs_lines(runtime, vs, resolved.get(id(vs)))
-    lines.append("------< Health checkers (keepalived-py summary) >------")
-    for s in runtime.scheduler.specs.values():
-        state = runtime.scheduler.states.get(s.id)
-        lines.append(f" {s.policy.rs_label} {s.kind.name} {'up' if state is None or state.is_up else 'down'}")
+    lines += checker_lines(runtime.scheduler)
     return "\n".join(lines) + "\n"
 
