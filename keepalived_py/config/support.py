@@ -30,7 +30,7 @@ notify_master notify_backup notify_fault notify_stop notify notify_master_rx_low
 accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
 promote_secondaries
 owner_ignore_adverts no_virtual_ipaddress v3_checksum_as_v2 timer_expired_backup thread_timer_expired
-debug
+debug linkbeat_use_polling
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh
@@ -65,7 +65,7 @@ _BLOCKS = {
     "bfd_instance": "neighbor_ip source_ip min_rx min_tx idle_tx multiplier passive ttl max_hops vrrp checker",
     # the check child follows the bfd child's reports (check/kinds/bfd.py)
     "BFD_CHECK": "name alpha",
-    "top level": "static_ipaddress static_routes static_rules",
+    "top level": "static_ipaddress static_routes static_rules linkbeat_use_polling linkbeat_interfaces",
 }
 
 # The check child (keepalived_py/check: spec.py (inheritance, endpoints), hysteresis.py,

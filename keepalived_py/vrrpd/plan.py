@@ -12,7 +12,7 @@ mcast_src_ip / unicast_src_ip says), hence `InstancePlan.params(primary)`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -373,3 +373,19 @@ def sync_groups(config: KeepalivedConfig) -> list[tuple[str, tuple[str, ...], tu
     for sg in config.vrrp_sync_group:
         out.append((sg.name, tuple(sg.group), tuple(tracked_objects(config, sg))))
     return out
+
+
+def linkbeat_polled(config: KeepalivedConfig, plans: Iterable[InstancePlan]) -> frozenset[str]:
+    """The interfaces whose link state is polled instead of read from netlink (vrrp.c,
+    vrrp_if.c init_interface_linkbeat): each instance's interface under the top-level
+    `linkbeat_use_polling` or the instance's own (deprecated) one, and every
+    `linkbeat_interfaces` entry; then only those some instance tracks (its interface,
+    its base, a track_interface), never a VMAC ('netlink works for vmacs')."""
+    plans = list(plans)
+    wanted = {lb.interface for lb in config.linkbeat_interfaces}
+    tracking: set[str] = set()
+    for p in plans:
+        if config.linkbeat_use_polling or p.model.linkbeat_use_polling:
+            wanted.add(p.interface)
+        tracking |= {p.interface, p.key[0]} | {o.name for o in p.tracked if o.kind == "interface"}
+    return frozenset((wanted & tracking) - {p.vmac.name for p in plans if p.vmac is not None})

@@ -9,8 +9,11 @@ drop lines.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from ipaddress import IPv4Address
 
+from keepalived_py.net.linkbeat import POLLING_DELAY_S, link_running
 from keepalived_py.net.ports import LinkEvent
 from keepalived_py.vrrp.actions import SendAdvert
 from keepalived_py.vrrp.checks import DropReason
@@ -23,6 +26,7 @@ from keepalived_py.vrrp.events import (
     RxMeta,
 )
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP
+from keepalived_py.vrrpd.plan import linkbeat_polled
 from keepalived_py.vrrpd.sockets import Received
 
 AH_HEADER_LEN = 24
@@ -30,7 +34,10 @@ AH_HEADER_LEN = 24
 
 class WireMixin:
     """Needs of the host class: counters, dispatch, by_name, instances, link_up, pool,
-    links, clock, log, log_unknown_vrids, _drop_log and _deliver()."""
+    links, clock, log, log_unknown_vrids, config, _drop_log and _deliver()."""
+
+    #: linkbeat's probe: is the interface up with a carrier (replaced by tests)
+    linkbeat_probe: Callable[[str], bool] = staticmethod(link_running)
 
     # ---------------------------------------------------------------- packets
     def _on_packet(self, pkt: Received) -> None:
@@ -68,6 +75,10 @@ class WireMixin:
 
     # ---------------------------------------------------------------- links
     async def _watch_links(self) -> None:
+        poller = None
+        if self.linkbeat_interfaces():
+            self.log.info("Using MII-BMSR/ETHTOOL NIC polling thread(s)...")
+            poller = asyncio.get_running_loop().create_task(self._poll_links())
         try:
             async for ev in self.net.link_events():
                 self.on_link_event(ev)
@@ -75,6 +86,41 @@ class WireMixin:
             raise
         except Exception:  # noqa: BLE001
             self.log.exception("link monitor failed")
+        finally:
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await poller
+
+    def linkbeat_interfaces(self) -> frozenset[str]:
+        """Interfaces polled instead of followed through netlink (plan.linkbeat_polled),
+        from the configuration running now (a reload may change them)."""
+        config = getattr(self, "config", None)
+        if config is None:
+            return frozenset()
+        return linkbeat_polled(config, (run.plan for run in self.instances.values()))
+
+    async def _poll_links(self) -> None:
+        """keepalived's if_linkbeat_refresh_thread: every POLLING_DELAY."""
+        while True:
+            await asyncio.sleep(POLLING_DELAY_S)
+            try:
+                self.poll_links_once()
+            except Exception:  # noqa: BLE001 - one bad probe must not stop the polling
+                self.log.exception("linkbeat poll failed")
+
+    def poll_links_once(self) -> None:
+        """Probe each polled interface; a change is reported as keepalived's linkbeat
+        does ('Linkbeat reports IF up|down') and handled as a netlink one would be."""
+        for ifname in sorted(self.linkbeat_interfaces()):
+            up = self.linkbeat_probe(ifname)
+            known = ifname in self.link_up
+            if self.link_up.get(ifname) == up:
+                continue
+            self.link_up[ifname] = up
+            if known:
+                self.log.info(f"Linkbeat reports {ifname} {'up' if up else 'down'}")
+                self._link_changed(ifname, up)
 
     def on_link_event(self, ev: LinkEvent) -> None:
         up = ev.up and not ev.deleted
@@ -87,15 +133,20 @@ class WireMixin:
                 self.log.error(f"Cannot reopen VRRP sockets on {ev.ifname}: {exc}")
         if self.link_up.get(ev.ifname) == up:
             return
+        if ev.ifname in self.linkbeat_interfaces():
+            return  # keepalived_netlink.c: the status of a polled interface is linkbeat's
         known = ev.ifname in self.link_up
         self.link_up[ev.ifname] = up
         if not known:
             return
         self.log.info(f"Netlink reports {ev.ifname} {'up' if up else 'down'}")
-        event = InterfaceUp(ev.ifname) if up else InterfaceDown(ev.ifname)
+        self._link_changed(ev.ifname, up)
+
+    def _link_changed(self, ifname: str, up: bool) -> None:
+        event = InterfaceUp(ifname) if up else InterfaceDown(ifname)
         for run in list(self.instances.values()):
-            tracks = ev.ifname == run.plan.interface or any(
-                o.kind == "interface" and o.name == ev.ifname for o in run.plan.tracked)
+            tracks = ifname == run.plan.interface or any(
+                o.kind == "interface" and o.name == ifname for o in run.plan.tracked)
             if tracks:
                 self._deliver(run, event)
 

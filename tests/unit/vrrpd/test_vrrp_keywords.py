@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from keepalived_py.config import load_text
 from keepalived_py.observe.vrrp import data_text
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
+from keepalived_py.vrrp.machine import State
+from keepalived_py.vrrpd.plan import linkbeat_polled, plan_all
 from tests.unit.vrrpd.test_runtime import Rig, conf
 
 
@@ -25,3 +28,90 @@ def test_debug_level_is_in_the_data_dump():
         assert not any("Debug level" in x for x in data_text(runtime_snapshots(rt2), 0.0).splitlines())
         await rt2.stop()
     asyncio.run(go())
+
+
+def _linkbeat_rig(r: Rig, probe: dict[str, bool]):
+    async def start(config):
+        rt = await r.start(config)
+        rt.linkbeat_probe = lambda ifname: probe.get(ifname, True)
+        return rt
+    return start
+
+
+def test_linkbeat_use_polling_follows_the_probe_not_netlink(caplog):
+    """vrrp_if.c: a polled interface's state comes from the probe every second; netlink's
+    reports about it are ignored (keepalived_netlink.c); a change says 'Linkbeat reports'."""
+    async def go():
+        r = Rig()
+        probe = {"eth0": True}
+        rt = await _linkbeat_rig(r, probe)(conf(prio=255, more="linkbeat_use_polling\n"))
+        await r.advance(0.1)
+        assert rt.linkbeat_interfaces() == {"eth0"}
+        assert rt.state_of("VI_1") == State.MASTER
+        r.net.set_link("eth0", False)  # netlink says down: ignored
+        await r.settle()
+        assert rt.state_of("VI_1") == State.MASTER
+        probe["eth0"] = False
+        rt.poll_links_once()
+        await r.settle()
+        assert rt.state_of("VI_1") == State.FAULT
+        probe["eth0"] = True
+        rt.poll_links_once()
+        await r.advance(0.1)
+        assert rt.state_of("VI_1") == State.MASTER
+        await rt.stop()
+    with caplog.at_level("INFO"):
+        asyncio.run(go())
+    text = caplog.text
+    assert "Linkbeat reports eth0 down" in text and "Linkbeat reports eth0 up" in text
+    assert "Netlink reports eth0" not in text
+
+
+def test_without_polling_netlink_drives_the_link():
+    async def go():
+        r = Rig()
+        rt = await _linkbeat_rig(r, {"eth0": False})(conf(prio=255))
+        await r.advance(0.1)
+        assert rt.linkbeat_interfaces() == frozenset()
+        rt.poll_links_once()  # nothing polled: the probe is not asked
+        assert rt.state_of("VI_1") == State.MASTER
+        r.net.set_link("eth0", False)
+        await r.settle()
+        assert rt.state_of("VI_1") == State.FAULT
+        await rt.stop()
+    asyncio.run(go())
+
+
+def test_which_interfaces_are_polled():
+    """Instance interfaces under the global or the instance's keyword, linkbeat_interfaces
+    entries some instance tracks; never a VMAC, never an interface no instance tracks."""
+    cfg = load_text("""
+linkbeat_interfaces {
+    eth1
+    eth9 ETHTOOL
+}
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 1
+    linkbeat_use_polling
+    track_interface { eth1 }
+    virtual_ipaddress { 192.0.2.10 }
+}
+vrrp_instance B {
+    interface eth2
+    virtual_router_id 2
+    use_vmac
+    linkbeat_use_polling
+    virtual_ipaddress { 192.0.2.11 }
+}
+vrrp_instance C {
+    interface eth3
+    virtual_router_id 3
+    virtual_ipaddress { 192.0.2.12 }
+}
+""").config
+    assert linkbeat_polled(cfg, plan_all(cfg).values()) == {"eth0", "eth1"}
+    cfg2 = load_text("linkbeat_use_polling\n" + "\n".join(
+        f"vrrp_instance I{n} {{\n interface eth{n}\n virtual_router_id {n + 1}\n virtual_ipaddress {{ 192.0.2.{n + 1} }}\n}}"
+        for n in range(2))).config
+    assert linkbeat_polled(cfg2, plan_all(cfg2).values()) == {"eth0", "eth1"}
