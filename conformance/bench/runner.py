@@ -1,6 +1,6 @@
 """`make bench`: keepalived-py beside keepalived 2.2.7, same run, same configs, netns lab.
 
-    python -m conformance.bench [--quick] [--out bench-results] [--no-dataplane] [--no-profile]
+    python -m conformance.bench [--quick] [--out bench-results] [--no-dataplane] [--no-profile] [--no-checker]
 
 Runs every case for both implementations (alternating, so a change of load on this shared
 machine hits both), prints one markdown table (min / median / max per implementation, the
@@ -30,7 +30,7 @@ from pathlib import Path
 from conformance.lab import Lab, get
 from conformance.lab.impl import REPO
 
-from . import bfd_cases, config_parse, profile, vrrp_cases
+from . import bfd_cases, check_cases, config_parse, profile, vrrp_cases
 from .stats import Metric, summarize, table
 
 IMPLS = ("keepalived", "keepalived-py")
@@ -50,10 +50,12 @@ class Plan:
     window: float
     check_reps: int
     dataplane: bool
+    checker: bool = False  # check_cases.py: TCP_CHECK rate (host, guest) and IPVS programming (guest), ~15 min
 
 
 FULL = Plan(name="full", failover_reps=2, failover_configs=((1.0, 2, (4,)), (0.1, 3, (4, 6))), launch_reps=5,
-            sizes=(1, 50, 255), steady_reps=2, window=12.0, check_reps=3, dataplane=True)
+            sizes=(1, 50, 255), steady_reps=2, window=12.0, check_reps=3, dataplane=True,
+            checker=True)
 QUICK = Plan(name="quick", failover_reps=1, failover_configs=((0.1, 3, (4, 6)),), launch_reps=3,
              sizes=(1, 255), steady_reps=1, window=6.0, check_reps=2, dataplane=False)
 
@@ -166,6 +168,8 @@ def run(plan: Plan, out_dir: Path, profile: bool) -> int:
                 _guard(f"{count} instances rep {rep + 1} {impl}", lambda impl=impl, c=count, last=last:
                        vrrp_cases.steady(get(impl), c, plan.window, metrics, _log, reload=last,
                                          profile_dir=prof_dir if last else None), errors)
+    if plan.checker:
+        check_cases.run(metrics, _log, lambda what, fn: _guard(what, fn, errors))
     dataplane = ""
     if plan.dataplane:
         def dp() -> None:
@@ -236,10 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "bench-results")
     ap.add_argument("--no-dataplane", action="store_true")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--no-checker", action="store_true", help="skip check_cases.py (its guest part takes ~10 min)")
     args = ap.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.no_dataplane:
         plan = Plan(**{**plan.__dict__, "dataplane": False})
+    if args.no_checker:
+        plan = Plan(**{**plan.__dict__, "checker": False})
     return run(plan, args.out, profile=not args.no_profile)
 
 
