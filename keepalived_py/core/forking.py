@@ -259,6 +259,11 @@ async def in_thread(func: Callable[..., Any], *args: Any) -> Any:
     thread = threading.Thread(target=_work, name="keepalived-py-worker", daemon=True)
     thread.start()
     try:
-        return await fut
-    finally:
+        result = await fut
+    except asyncio.CancelledError:  # the thread finishes on its own, its result dropped
+        raise
+    except BaseException:
         thread.join()  # it has delivered: ends at once
+        raise
+    thread.join()
+    return result
