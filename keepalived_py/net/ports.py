@@ -70,6 +70,15 @@ class LinkEvent:
     deleted: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class AddressEvent:
+    """An address was added to or removed from an interface (RTM_NEWADDR / RTM_DELADDR)."""
+
+    ifname: str
+    address: IPAddr
+    added: bool
+
+
 class NetPort(Protocol):
     async def link(self, ifname: str) -> LinkInfo | None:
         """The interface called `ifname`, or None."""
@@ -110,6 +119,10 @@ class NetPort(Protocol):
         ...
 
     async def delete_link(self, name: str) -> None: ...
+
+    def address_events(self) -> AsyncIterator[AddressEvent]:
+        """Address changes on every interface (for track_src_ip); its own netlink socket."""
+        ...
 
     def link_events(self) -> AsyncIterator[LinkEvent]:
         """Link changes as they happen, until the port is closed."""

@@ -23,13 +23,15 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from keepalived_py.config.model.routes import Route
 from keepalived_py.config.model.rules import Rule
-from keepalived_py.net.ports import AddressSpec, IPInterface, LinkEvent, LinkInfo
+from keepalived_py.net.ports import AddressEvent, AddressSpec, IPInterface, LinkEvent, LinkInfo
 from keepalived_py.net.rtnl import Request, route_request, rule_request
 
 log = logging.getLogger(__name__)
 
 EEXIST, ENOENT, ESRCH, EADDRNOTAVAIL, ENODEV = 17, 2, 3, 99, 19
 RTMGRP_LINK = 0x1
+RTMGRP_IPV4_IFADDR = 0x10
+RTMGRP_IPV6_IFADDR = 0x100
 _HEADER = struct.Struct("=IHHII")  # struct nlmsghdr
 
 
@@ -114,6 +116,7 @@ class Pyroute2Net:
     def __init__(self) -> None:
         self._ipr: LoopNeutralIPRoute | None = None
         self._mon: LoopNeutralIPRoute | None = None
+        self._addr_mon: LoopNeutralIPRoute | None = None
         self._lock = asyncio.Lock()
 
     async def _req(self) -> LoopNeutralIPRoute:
@@ -306,9 +309,26 @@ class Pyroute2Net:
                 info = self._link_info(m)
                 yield LinkEvent(info.ifname, info.index, info.up, deleted=event == "RTM_DELLINK")
 
+    async def address_events(self) -> AsyncIterator[AddressEvent]:
+        if self._addr_mon is None:
+            mon = LoopNeutralIPRoute()
+            await mon.setup_endpoint()
+            await mon.bind(groups=RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+            self._addr_mon = mon
+        while True:
+            async for m in self._addr_mon.get():
+                event = m.get("event")
+                if event not in ("RTM_NEWADDR", "RTM_DELADDR"):
+                    continue
+                addr = m.get("local") or m.get("address")
+                info = await self.link_by_index(m["index"])
+                if addr is None or info is None:
+                    continue
+                yield AddressEvent(info.ifname, ipaddress.ip_address(addr), event == "RTM_NEWADDR")
+
     async def close(self) -> None:
-        for sock in (self._ipr, self._mon):
+        for sock in (self._ipr, self._mon, self._addr_mon):
             if sock is not None:
                 with contextlib.suppress(Exception):
                     sock.close()
-        self._ipr = self._mon = None
+        self._ipr = self._mon = self._addr_mon = None

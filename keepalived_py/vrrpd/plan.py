@@ -180,6 +180,10 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         # configuration fault: the instance never leaves FAULT); an object that is down
         # from the start and never reported does exactly that
         tracked.append(TrackedObject("config", "unicast_fault_no_peer", 0, False, False))
+    if inst.track_src_ip and inst.source_address is not None:
+        # keepalived clears track_src_ip unless the source address is configured (vrrp.c)
+        tracked.append(TrackedObject("saddr", saddr_name(ifname if family == 4 else vip_dev,
+                                                         inst.source_address), 0, False, True))
     garp_interval = g.vrrp_garp_interval
     gna_interval = g.vrrp_gna_interval
     for gg in config.garp_group:
@@ -254,6 +258,12 @@ def _rx_buf(inst: VrrpInstanceModel, g: GlobalDefs, family: int, version: int, a
     if pol.policy == "MTU":
         return "mtu", mult
     return None
+
+
+def saddr_name(ifname: str, address: IPAddr) -> str:
+    """The tracked object of `track_src_ip`: the configured source address on the interface
+    keepalived watches for it (the configured one for IPv4, the VMAC for IPv6)."""
+    return f"{ifname} {address}"
 
 
 def our_vmacs(config: KeepalivedConfig) -> frozenset[str]:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from ipaddress import IPv4Address
 
 from keepalived_py.net.linkbeat import POLLING_DELAY_S, link_running
-from keepalived_py.net.ports import LinkEvent
+from keepalived_py.net.ports import AddressEvent, LinkEvent
+from keepalived_py.track.events import TrackingChanged
 from keepalived_py.vrrp.actions import SendAdvert
 from keepalived_py.vrrp.checks import DropReason
 from keepalived_py.vrrp.events import (
@@ -26,7 +27,7 @@ from keepalived_py.vrrp.events import (
     RxMeta,
 )
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP
-from keepalived_py.vrrpd.plan import linkbeat_polled
+from keepalived_py.vrrpd.plan import linkbeat_polled, saddr_name
 from keepalived_py.vrrpd.sockets import Received
 
 AH_HEADER_LEN = 24
@@ -75,10 +76,12 @@ class WireMixin:
 
     # ---------------------------------------------------------------- links
     async def _watch_links(self) -> None:
-        poller = None
+        poller = addresses = None
         if self.linkbeat_interfaces():
             self.log.info("Using MII-BMSR/ETHTOOL NIC polling thread(s)...")
             poller = asyncio.get_running_loop().create_task(self._poll_links())
+        if any(o.kind == "saddr" for run in self.instances.values() for o in run.plan.tracked):
+            addresses = asyncio.get_running_loop().create_task(self._watch_addresses())
         try:
             async for ev in self.net.link_events():
                 self.on_link_event(ev)
@@ -87,10 +90,44 @@ class WireMixin:
         except Exception:  # noqa: BLE001
             self.log.exception("link monitor failed")
         finally:
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await poller
+            for task in (poller, addresses):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    async def _watch_addresses(self) -> None:
+        try:
+            async for ev in self.net.address_events():
+                await self.on_address_event(ev)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            self.log.exception("address monitor failed")
+
+    async def on_address_event(self, ev: AddressEvent) -> None:
+        """track_src_ip (keepalived_netlink.c netlink_if_address_filter): the configured
+        source address leaving an interface left with no other address of its family
+        (IPv6: no other link-local) takes the instance down - FAULT - until the address
+        is back. While another address remains keepalived keeps the instance up; VIPs
+        do not count (ignore_address_if_ours_or_link_local)."""
+        name = saddr_name(ev.ifname, ev.address)
+        runs = [run for run in self.instances.values()
+                if any(o.kind == "saddr" and o.name == name for o in run.plan.tracked)]
+        if not runs:
+            return
+        ok = ev.added
+        if not ev.added:
+            ours = {ip for run in self.instances.values() for ip in run.plan.addresses}
+            left = [a for a in await self.net.addresses(ev.ifname, ev.address.version)
+                    if a.ip != ev.address and a.ip not in ours]
+            if ev.address.version == 6:
+                left = [a for a in left if a.ip.is_link_local]
+            if left:
+                return
+            self.log.info(f"Deassigned address {ev.address} from interface {ev.ifname}")
+        for run in runs:
+            self._deliver(run, TrackingChanged("saddr", name, ok=ok))
 
     def linkbeat_interfaces(self) -> frozenset[str]:
         """Interfaces polled instead of followed through netlink (plan.linkbeat_polled),

@@ -109,6 +109,11 @@ class FakeNet:
         while True:
             yield await self._events.get()
 
+    async def address_events(self):
+        """Address changes come from tests calling the runtime's on_address_event."""
+        await asyncio.Event().wait()
+        yield  # pragma: no cover - never reached
+
     async def close(self) -> None:
         self.calls.append(("close", None))
 

@@ -4,8 +4,10 @@ keepalived 2.2.7 meaning, against the runtime's recording fakes."""
 from __future__ import annotations
 
 import asyncio
+from ipaddress import ip_address, ip_interface
 
 from keepalived_py.config import load_text
+from keepalived_py.net.ports import AddressEvent
 from keepalived_py.observe.vrrp import data_text
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.vrrp.machine import State
@@ -115,3 +117,79 @@ vrrp_instance C {
         f"vrrp_instance I{n} {{\n interface eth{n}\n virtual_router_id {n + 1}\n virtual_ipaddress {{ 192.0.2.{n + 1} }}\n}}"
         for n in range(2))).config
     assert linkbeat_polled(cfg2, plan_all(cfg2).values()) == {"eth0", "eth1"}
+
+
+SRC_CONF = """
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    mcast_src_ip 192.0.2.1
+    {track}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+"""
+
+
+def _src_rig(track: str, extra_addr: str | None = None):
+    r = Rig()
+    if extra_addr:
+        r.net.addrs["eth0"].append(ip_interface(extra_addr))
+    return r, load_text(SRC_CONF.format(track=track)).config
+
+
+async def _drop_source(r: Rig, rt) -> None:
+    r.net.addrs["eth0"] = [a for a in r.net.addrs["eth0"] if str(a.ip) != "192.0.2.1"]
+    await rt.on_address_event(AddressEvent("eth0", ip_address("192.0.2.1"), added=False))
+    await r.settle()
+
+
+def test_track_src_ip_faults_while_the_source_address_is_gone(caplog):
+    """keepalived_netlink.c: the configured source address deleted from an interface
+    left without an IPv4 address downs the instance; added back, it comes up."""
+    async def go():
+        r, cfg = _src_rig("track_src_ip")
+        rt = await r.start(cfg)
+        await r.advance(0.1)
+        assert rt.state_of("VI_1") == State.MASTER
+        await _drop_source(r, rt)
+        assert rt.state_of("VI_1") == State.FAULT
+        r.net.addrs["eth0"].append(ip_interface("192.0.2.1/24"))
+        await rt.on_address_event(AddressEvent("eth0", ip_address("192.0.2.1"), added=True))
+        await r.advance(0.1)
+        assert rt.state_of("VI_1") == State.MASTER
+        await rt.stop()
+    with caplog.at_level("INFO"):
+        asyncio.run(go())
+    assert "Deassigned address 192.0.2.1 from interface eth0" in caplog.text
+
+
+def test_track_src_ip_needs_the_interface_left_without_address():
+    """Another IPv4 address stays on the interface: keepalived moves on, no fault."""
+    async def go():
+        r, cfg = _src_rig("track_src_ip", extra_addr="198.51.100.7/24")
+        rt = await r.start(cfg)
+        await r.advance(0.1)
+        await _drop_source(r, rt)
+        assert rt.state_of("VI_1") == State.MASTER
+        await rt.stop()
+    asyncio.run(go())
+
+
+def test_without_track_src_ip_a_configured_source_is_not_watched():
+    async def go():
+        r, cfg = _src_rig("")
+        rt = await r.start(cfg)
+        await r.advance(0.1)
+        await _drop_source(r, rt)
+        assert rt.state_of("VI_1") == State.MASTER
+        await rt.stop()
+    asyncio.run(go())
+
+
+def test_track_src_ip_without_a_configured_source_is_cleared():
+    cfg = load_text(SRC_CONF.format(track="track_src_ip").replace("mcast_src_ip 192.0.2.1", "")).config
+    assert [o for o in plan_all(cfg)[("eth0", 51, 4)].tracked if o.kind == "saddr"] == []
