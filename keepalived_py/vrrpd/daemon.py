@@ -16,6 +16,7 @@ from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
 from keepalived_py.observe.status import vrrp_view
 from keepalived_py.observe.vrrp import data_text, json_text, scripts_text, stats_text
+from keepalived_py.observe.vrrp_data import vrrp_data_text
 from keepalived_py.observe.vrrp_json_v2 import JSON_VERSION_2, json_text_v2, track_process_objects
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
@@ -111,9 +112,10 @@ async def run(ctx: ChildContext) -> int:
                              sockets=dataclasses.asdict(runtime.counters))
             view["lateness"] = runtime.lateness_views()
             return view
-        if kind == "data":
-            return (data_text(snaps, runtime.wall_offset())
-                    + scripts_text(trackers.snapshot().get("scripts", {}), snaps) + sockets_text(runtime))
+        if kind == "data":  # keepalived's sections around ours (observe/vrrp_data.py)
+            return await vrrp_data_text(runtime, ctx.config, snaps, data_text(snaps, runtime.wall_offset()),
+                                        scripts_text(trackers.snapshot().get("scripts", {}), snaps),
+                                        sockets_text(runtime))
         if kind in ("stats", "stats_clear"):
             text = stats_text(snaps)
             if kind == "stats_clear":
