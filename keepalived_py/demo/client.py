@@ -23,6 +23,10 @@ def one(vip: str, port: int, timeout: float) -> str:
                 data += chunk
     except TimeoutError:
         return "fail timeout"
+    except ConnectionRefusedError:
+        return "fail refused"
+    except ConnectionResetError:
+        return "fail reset"
     except OSError as e:
         return f"fail {type(e).__name__}"
     head, _, body = data.partition(b"\r\n\r\n")

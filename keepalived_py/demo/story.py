@@ -63,7 +63,7 @@ class Story:
         recent = self.reqs[-20:]
         ok = sum(r.ok for r in recent)
         last = recent[-1].who if recent else "-"
-        return f"(last 20 requests: {ok} answered, {len(recent) - ok} failed; last: {last})"
+        return f"(last {len(recent)} requests: {ok} answered, {len(recent) - ok} failed; last {last})"
 
     def _wait(self, what: str, pred, timeout: float, traffic: bool = True):
         value, waited = self.n.wait(what, pred, timeout, self._traffic_line if traffic else None)
