@@ -464,17 +464,10 @@ def _script_exists(command: str) -> bool:
 
 
 def _script_security(config: Any, diags) -> None:
-    global_defs = getattr(config, "global_defs", None)
-    if global_defs is not None and getattr(global_defs, "enable_script_security", False):
-        return
-    scripts: list[str] = []
-    for vs in config.virtual_server:
-        if vs.target is None or not vs.real_server:
-            continue
-        scripts += [s.command for s in (vs.quorum_up, vs.quorum_down) if s]
-        for rs in vs.real_server:
-            scripts += [s.command for s in (rs.notify_up, rs.notify_down) if s]
-            scripts += [m.misc_path for m in rs.misc_check if m.misc_path]
-    if any(_script_exists(s) for s in scripts):
-        diags.add(ConfigErr.SECURITY_ERROR,
-                  "SECURITY VIOLATION - check scripts are being executed but script_security not enabled.")
+    """check_check_script_security(): scripts/check_check.py checks every check-process script
+    as its user would run it (insecure paths, FIFO scripts, the insecure-scripts suffix)."""
+    from keepalived_py.scripts.check_check import check_check_scripts
+
+    violation = check_check_scripts(config).violation
+    if violation:
+        diags.add(ConfigErr.SECURITY_ERROR, violation)
