@@ -21,6 +21,7 @@ from typing import Any
 from keepalived_py.check import spec as specmod
 from keepalived_py.check.quorum import NotifyRs, NotifyVs, SmtpAlert
 from keepalived_py.scripts.runner import Script, ScriptRunner
+from keepalived_py.scripts.security import ScriptUserError
 from keepalived_py.track.fifo import NotifyFifo, close_fifos, open_fifo, write_fifos
 from keepalived_py.track.smtp_alert import (
     MailSettings,
@@ -195,8 +196,16 @@ class CheckNotifier:
     async def _open_fifos(self) -> None:
         self.fifos = []
         for label, spec, script in self._fifo_specs:
+            # a FIFO we make belongs to its `notify_fifo NAME [user [group]]` user, else the
+            # script user (keepalived's fifo_open() chown), as the vrrp child's do
+            try:
+                ids = self.runner.user_ids(getattr(spec, "user", None), getattr(spec, "group", None))
+            except ScriptUserError as e:
+                self._log(str(e))
+                self._log(f"Invalid user/group for {label} fifo {spec.name} - ignoring")
+                continue
             fifo = await open_fifo(label, spec.name, script, self.runner, self._log,
-                                   f"{label}notify fifo script terminated")
+                                   f"{label}notify fifo script terminated", ids)
             if fifo is not None:
                 self.fifos.append(fifo)
 
