@@ -272,7 +272,10 @@ def _dns(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
 # --------------------------------------------------------------------------- SMTP_CHECK
 def _smtp(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
     """check_smtp.c smtp_final(). Every regular run (smtp_start_check_thread) starts with
-    retry_it = 0, retries do not: so retry_it is 0 after a success or a final failure."""
+    retry_it = 0, retries do not: retry_it is 0 after a success, retry + 1 after a final
+    failure until the next regular run (the checker dump shows it), which counts from 0."""
+    if s.retry_it > p.retry:   # the regular run after a final failure
+        s = replace(s, retry_it=0)
     if r.ok:
         logs: tuple[str, ...] = ()
         verdict = None
@@ -289,7 +292,7 @@ def _smtp(p: Policy, s: CheckerState, r: Result, log_all: bool) -> Step:
     if retry_it <= p.retry:
         return Step(replace(s, retry_it=retry_it), p.delay_before_retry, None, tuple(out))
     verdict = None
-    new = replace(s, retry_it=0)
+    new = replace(s, retry_it=retry_it)
     if s.is_up or not s.has_run:
         reason = r.reason or ""
         verdict = _verdict(s, False, f"=> CHECK failed on service : {reason} <=" if reason

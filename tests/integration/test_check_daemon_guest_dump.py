@@ -1,6 +1,7 @@
 """keepalived_check.data's LVS Topology section (SIGUSR1) beside real keepalived 2.2.7's, in
 the qemu guest: the same configuration, one real server up and one down, after the checks
-have settled; the section's lines must be equal (our checker summary after it is ours)."""
+have settled; the section's lines must be equal, and so must the Health checkers section
+(every checker's settings and state; TCP, HTTP, MISC, UDP, SMTP and PING checkers)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,38 @@ virtual_server 192.0.2.10 80 {
         TCP_CHECK {
             connect_timeout 1
             retry 0
+        }
+    }
+}
+virtual_server 192.0.2.10 81 {
+    delay_loop 2
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 192.0.2.12 8080 {
+        retry 0
+        HTTP_GET {
+            url {
+                path /health
+                digest 9b3a0c85a887a256d6939da88aabd8cd
+                status_code 200 301-302
+            }
+            connect_timeout 1
+        }
+        MISC_CHECK {
+            misc_path "/bin/true"
+            misc_timeout 2
+        }
+        UDP_CHECK {
+            connect_port 5353
+            payload 0102
+        }
+        SMTP_CHECK {
+            connect_port 2525
+            helo_name kpy.example
+        }
+        PING_CHECK {
+            connect_timeout 1
         }
     }
 }
@@ -100,6 +133,18 @@ def topology(data: str) -> list[str]:
     return out
 
 
+def checkers(data: str) -> list[str]:
+    """The Health checkers section, without the two lines we do not keep: a connection's
+    "Last errno" and MISC_CHECK's "Last ran" time."""
+    out, inside = [], False
+    for line in data.splitlines():
+        if line.startswith("------<"):
+            inside = line.startswith("------< Health checkers")
+        if inside and not line.startswith(("     Last errno = ", "   Last ran = ")):
+            out.append(line)
+    return out
+
+
 def test_lvs_topology_section_matches_keepalived():
     need_guest()
     ka = keepalived_binary()
@@ -117,5 +162,11 @@ def test_lvs_topology_section_matches_keepalived():
     assert set(got) == {"keepalived", "keepalived-py"}, res.stdout[-3000:]
     ka_lines, py_lines = topology(got["keepalived"]["data"]), topology(got["keepalived-py"]["data"])
     assert ka_lines, got["keepalived"]
-    Path("/tmp/kpy-dump-compare.json").write_text(json.dumps({"ka": ka_lines, "py": py_lines}, indent=1))
+    Path("/tmp/kpy-dump-compare.json").write_text(json.dumps({"ka": ka_lines, "py": py_lines,
+                                                             "ka_chk": checkers(got["keepalived"]["data"]),
+                                                             "py_chk": checkers(got["keepalived-py"]["data"])},
+                                                            indent=1))
     assert py_lines == ka_lines
+    ka_chk, py_chk = checkers(got["keepalived"]["data"]), checkers(got["keepalived-py"]["data"])
+    assert len(ka_chk) > 40, got["keepalived"]
+    assert py_chk == ka_chk

@@ -198,3 +198,25 @@ def test_status_ranges_edges() -> None:
     assert status_ranges(every) == ["       100-599"]
     ends = SimpleNamespace(accepts=lambda c: c in (100, 599))
     assert status_ranges(ends) == ["       100", "       599"]
+
+
+def test_smtp_retry_iterations_after_a_final_failure_then_a_fresh_run() -> None:
+    from keepalived_py.check.result import Result, Status
+
+    config = load_text(CONF).config
+    _servers, specs = specmod.build(config)
+    smtp = next(s for s in specs if s.kind is hy.Kind.SMTP)
+    state = hy.initial(smtp.policy)
+    fail = Result(Status.FAILED, "connect failed")
+    steps = []
+    for _ in range(3):   # retry 2: two retries, then the final failure
+        step = hy.on_result(smtp.policy, state, fail)
+        state = step.state
+        steps.append(step)
+    assert steps[-1].verdict is not None and not steps[-1].verdict.up
+    # keepalived's smtp_final() leaves retry_it at retry + 1 until the next regular run
+    sched = SimpleNamespace(specs={smtp.id: smtp}, states={smtp.id: state}, _suspended=set(), _scripts={})
+    assert "   Retries iterations = 3" in checker_lines(sched)
+    # ... which starts from 0 again: a failure there is retried, not final
+    again = hy.on_result(smtp.policy, state, fail)
+    assert again.state.retry_it == 1 and again.delay == smtp.policy.delay_before_retry
