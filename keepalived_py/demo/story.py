@@ -22,7 +22,7 @@ from keepalived_py.demo.netns import Lab, Proc
 from keepalived_py.demo.traffic import Request, first_from, last_from, outage, parse, since, spread
 
 GAP = 0.1        # the client sends a request every GAP s ...
-TIMEOUT = 0.5    # ... and gives each TIMEOUT s
+TIMEOUT = 1.0    # ... and gives each TIMEOUT s
 SAMPLE = 30      # requests counted to show the spread
 STEPS = 8
 

@@ -74,13 +74,15 @@ def test_make_demo_tells_the_story_and_cleans_up(tmp_path):
     # requests spread: round robin gives each web server every third connection
     assert steps["spread"] == dict.fromkeys(conf.WEBS, per_web), steps["spread"]
 
-    # failover: r2 takes the VIP no sooner than Master_Down_Interval after r1's last advert
-    # (sent at most advert_int before the kill) and no later than that interval after it;
-    # the requests in between fail (r1's kernel refuses them) and are counted
+    # failover: r2 takes the VIP Master_Down_Interval after r1's last advert (sent up to
+    # advert_int before the kill, later if r1 was late): not within a Skew_Time (0.61 s) as
+    # after a priority-0 advert, since a SIGKILLed daemon says nothing. The requests in
+    # between fail (r1's kernel refuses them) and are counted; none is answered before the
+    # VIP moved (the demo notices the move by polling, hence the 1 s)
     f, b = steps["failover"], conf.bounds()
-    assert b.master_down - conf.ADVERT_INT - 0.5 <= f["vip_moved_s"] <= b.master_down + SLACK, f
+    assert 1.5 <= f["vip_moved_s"] <= b.master_down + SLACK, f
     assert f["failed"] >= 1, f
-    assert f["back_after_s"] >= f["vip_moved_s"] - 0.5, f
+    assert f["back_after_s"] >= f["vip_moved_s"] - 1.0, f
     assert f"requests failed during the switch: {f['failed']}" in r.stdout
 
     # the health check takes web2 out within its bound, and only web1 and web3 answer then
