@@ -57,13 +57,15 @@ def _fifo_lines(label: str, fifo: Any, script: Any) -> list[str]:
 
 
 def _names(config: Any, g: Any) -> list[str]:
+    """process_names gives the children default names (keepalived 2.2.7 writes
+    keepalived_lvs for the checker's); the parent's is written only when configured."""
     out = []
     if getattr(config, "instance", None):
         out.append(f" Instance name = {config.instance}")
     defaults = getattr(g, "process_names", False)
-    for label, attr, dflt in (("Parent process name", "process_name", "keepalived"),
+    for label, attr, dflt in (("Parent process name", "process_name", None),
                               ("VRRP process name", "vrrp_process_name", "keepalived_vrrp"),
-                              ("LVS process name", "checker_process_name", "keepalived_ipvs"),
+                              ("LVS process name", "checker_process_name", "keepalived_lvs"),
                               ("BFD process name", "bfd_process_name", "keepalived_bfd")):
         value = getattr(g, attr, None) or (dflt if defaults else None)
         if value:
@@ -71,12 +73,13 @@ def _names(config: Any, g: Any) -> list[str]:
     return out
 
 
-def _smtp(g: Any) -> list[str]:
+def _smtp(g: Any, hostname: str) -> list[str]:
     out = []
     if g.smtp_server is not None:
         out += [f" Smtp server = {g.smtp_server.host}", f" Smtp server port = {g.smtp_server.port}"]
-    if g.smtp_helo_name:
-        out.append(f" Smtp HELO name = {g.smtp_helo_name}")
+    helo = g.smtp_helo_name or (hostname if g.smtp_server is not None else None)  # keepalived's default
+    if helo:
+        out.append(f" Smtp HELO name = {helo}")
     if g.smtp_connect_timeout:
         out.append(f" Smtp server connection timeout = {g.smtp_connect_timeout}")
     if g.notification_email_from:
@@ -235,7 +238,7 @@ def global_lines(config: Any, *, script_ids: tuple[int, int] = (0, 0), libnftnl:
     out += _names(config, g)
     if g.router_id or hostname:
         out.append(f" Router ID = {g.router_id or hostname}")
-    out += _smtp(g) + _reload_and_scripts(g) + _lvs(g)
+    out += _smtp(g, hostname) + _reload_and_scripts(g) + _lvs(g)
     out += _fifo_lines("Global notify fifo", g.notify_fifo, g.notify_fifo_script)
     out += _fifo_lines("VRRP notify fifo", g.vrrp_notify_fifo, g.vrrp_notify_fifo_script)
     out += _fifo_lines("LVS notify fifo", g.lvs_notify_fifo, g.lvs_notify_fifo_script)

@@ -110,7 +110,8 @@ async def vrrp_data_text(runtime: Any, config: Any, snaps: Sequence[InstanceSnap
     mcast = (str(g.vrrp_mcast_group4), str(g.vrrp_mcast_group6)) if g is not None else ("224.0.0.18", "ff02::12")
     groups = {run.sync.name: run.sync.state for run in runtime.by_name.values() if run.sync is not None}
     parts = ["\n".join(global_lines(config, script_ids=_script_ids(config), hostname=socket.gethostname())), topology]
-    parts.append("\n".join(sockpool_lines(snaps, _fds(runtime), *mcast)))
+    rx_bufs = {name: run.rx_buf for name, run in runtime.by_name.items()}
+    parts.append("\n".join(sockpool_lines(snaps, _fds(runtime), *mcast, rx_bufs=rx_bufs)))
     parts.append("\n".join(sync_group_lines(config, snaps, groups)))
     parts += [scripts, ours]
     parts.append("\n".join(interfaces_lines(links, snaps, config, _na_checked(snaps, runtime.wall_offset()))))

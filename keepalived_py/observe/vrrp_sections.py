@@ -39,9 +39,13 @@ def _settings(s: InstanceSnapshot) -> Any:
 
 
 def sockpool_lines(snaps: Sequence[InstanceSnapshot], fds: Mapping[str, tuple[int, int]] | None = None,
-                   mcast4: str = "224.0.0.18", mcast6: str = "ff02::12") -> list[str]:
-    """The section (header included), or nothing when there are no instances."""
+                   mcast4: str = "224.0.0.18", mcast6: str = "ff02::12",
+                   rx_bufs: Mapping[str, int] | None = None) -> list[str]:
+    """The section (header included), or nothing when there are no instances. `rx_bufs`:
+    each instance's share of its socket's receive buffer (vrrp_rx_bufs_policy,
+    kernel_rx_buf_size), summed per socket as keepalived does."""
     fds = fds or {}
+    rx_bufs = rx_bufs or {}
     groups: list[tuple[tuple, list[InstanceSnapshot]]] = []
     for s in snaps:
         c = _settings(s)
@@ -67,7 +71,7 @@ def sockpool_lines(snaps: Sequence[InstanceSnapshot], fds: Mapping[str, tuple[in
                 f"   Type = {'Uni' if kind == 'unicast' else 'Multi'}cast"]
         if kind == "unicast":
             out.append(f"   Address = {addr}")
-        out += ["   Rx buf size = 0", "   VRRP instances"]
+        out += [f"   Rx buf size = {sum(rx_bufs.get(m.name, 0) for m in members)}", "   VRRP instances"]
         out += [f"     {m.name} vrid {m.vrid}" for m in sorted(members, key=lambda m: m.vrid)]
     return out
 
@@ -154,6 +158,22 @@ def _tracking(link: LinkView, snaps: Sequence[InstanceSnapshot]) -> list[str]:
     return out
 
 
+def _garp_lines(link: LinkView, snaps: Sequence[InstanceSnapshot], config: Any) -> list[str]:
+    """set_default_garp_delay(): the global vrrp_garp_interval / vrrp_gna_interval on every
+    interface an instance uses (garp_group's own pacing is not written)."""
+    g = config.global_defs
+    if g is None or not (g.vrrp_garp_interval or g.vrrp_gna_interval):
+        return []
+    if not any(link.name == s.interface for s in snaps):
+        return []
+    out = []
+    if g.vrrp_garp_interval:
+        out.append(f"   Gratuitous ARP interval {round(g.vrrp_garp_interval * 1000)}ms")
+    if g.vrrp_gna_interval:
+        out.append(f"   Gratuitous NA interval {round(g.vrrp_gna_interval * 1000)}ms")
+    return out
+
+
 def interfaces_lines(links: Sequence[LinkView], snaps: Sequence[InstanceSnapshot], config: Any,
                      na_checked: Mapping[str, float] | None = None) -> list[str]:
     """The section for `links` (in ifindex order). `na_checked`: interface -> wall time of
@@ -183,6 +203,7 @@ def interfaces_lines(links: Sequence[LinkView], snaps: Sequence[InstanceSnapshot
         hw = {ARPHRD_LOOPBACK: "LOOPBACK", ARPHRD_ETHER: "ETHERNET"}.get(link.hw_type)
         out.append(f"   HW Type = {hw}" if hw else f"   HW Type = UNKNOWN ({link.hw_type})")
         out.append("   NIC ioctl refresh polling" if polling else "   NIC netlink status update")
+        out += _garp_lines(link, snaps, config)
         out += ["   Reset ARP config counter 0", "   Original arp_ignore 0", "   Original arp_filter 0",
                 "   Original promote_secondaries 0", "   Reset promote_secondaries counter 0"]
         if link.name in na_checked:

@@ -74,6 +74,49 @@ vrrp_instance VI_6 {{
 }}
 """
 
+#: global_defs and sync group keywords that change those sections' lines
+RICH = CONF.replace("""    vrrp_garp_master_repeat 2
+}}""", """    vrrp_garp_master_repeat 2
+    process_names
+    notification_email {{
+        ops@example.com
+    }}
+    notification_email_from ka@example.com
+    smtp_server 192.0.2.250 2525
+    smtp_connect_timeout 7
+    smtp_alert_vrrp true
+    checker_log_all_failures
+    lvs_timeouts tcp 900 tcpfin 30 udp 60
+    lvs_flush_on_stop VS
+    dynamic_interfaces
+    vrrp_garp_lower_prio_repeat 4
+    vrrp_garp_master_refresh 60
+    vrrp_lower_prio_no_advert
+    vrrp_higher_prio_send_advert
+    vrrp_garp_interval 0.01
+    vrrp_version 3
+    vrrp_check_unicast_src
+    max_auto_priority 20
+    vrrp_no_swap
+    checker_priority -5
+    vrrp_rx_bufs_policy MTU
+    vrrp_rx_bufs_multiplier 4
+    enable_traps
+    umask 0022
+    log_unknown_vrids
+    vmac_prefix vx
+    script_user root
+    enable_script_security
+    no_email_faults
+}}""").replace("""        VI_2
+    }}
+}}""", """        VI_2
+    }}
+    smtp_alert false
+    notify_priority_changes true
+    sync_group_tracking_weight
+}}""")
+
 SECTIONS = ("Global definitions", "VRRP Sockpool", "VRRP Sync groups", "Interfaces")
 
 
@@ -110,19 +153,26 @@ def normalised(lines: list[str]) -> list[str]:
     return out
 
 
-def test_dump_sections_as_keepalived(lab, implementation):
+@pytest.mark.parametrize("conf", [CONF, RICH], ids=["defaults", "options"])
+def test_dump_sections_as_keepalived(lab, implementation, conf):
     need_netns()
     ka = implementation("keepalived")
     py = implementation("keepalived-py", features=("vrrp",))
     la = lab(TOPO)
+    vips = la.watch_addresses(["r1"])
     got = {}
     for name, impl in (("keepalived", ka), ("keepalived-py", py)):
-        d = la.start_daemon("r1", impl, CONF.format(src=la.addr("r1"), peer=la.addr("r2")))
+        t0 = time.monotonic()
+        d = la.start_daemon("r1", impl, conf.format(src=la.addr("r1"), peer=la.addr("r2")))
         # alone on the LAN: every instance MASTER after its down timer (3 s + skew)
-        time.sleep(5)
+        for ip in ("192.0.2.100", "192.0.2.101", "2001:db8:1::100"):
+            assert vips.wait_for(ip, node="r1", after=t0, timeout=30) is not None, (name, ip)
+        time.sleep(1)
         got[name] = sections(_dump(la, d, signal.SIGUSR1, "keepalived.data"))
         la.terminate(d)
         d.wait(20)
+        for ip in ("192.0.2.100", "192.0.2.101", "2001:db8:1::100"):   # released before the next
+            assert vips.wait_for(ip, node="r1", added=False, after=t0, timeout=20) is not None, (name, ip)
     ka_s, py_s = got["keepalived"], got["keepalived-py"]
     for section in SECTIONS:
         assert section in ka_s, section
