@@ -8,6 +8,7 @@ Tracking and notify come from keepalived_py.track, shared with the check child.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -23,6 +24,7 @@ from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.adopt import StateFile
 from keepalived_py.vrrpd.mail import VrrpMail
+from keepalived_py.vrrpd.precise_timers import make_scheduler
 from keepalived_py.vrrpd.process import Knobs, ProcessSettings
 from keepalived_py.vrrpd.runtime import VrrpRuntime
 
@@ -76,9 +78,12 @@ async def run(ctx: ChildContext) -> int:
     # predecessor's MASTER instances, judged on what it left and on the state file
     # (vrrpd/adopt.py) kept beside the vrrp pid file
     state_file = StateFile.beside(ctx.pid_file) if ctx.pid_file else None
+    # adverts to the microsecond: a timerfd, not uvloop's millisecond timers (issue 16)
+    timers = make_scheduler(asyncio.get_running_loop(), ctx.clock, ctx.log)
     runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release,
                           firewall_factory=_nft_firewall, mail=mail, log_detail=detail,
-                          resume=bool(getattr(ctx, "resume", False)), state_file=state_file)
+                          resume=bool(getattr(ctx, "resume", False)), state_file=state_file,
+                          scheduler=timers)
 
     def _disabled(config: KeepalivedConfig) -> set[tuple[str, str]]:
         disabled = trackers.prepare(config)
@@ -139,6 +144,8 @@ async def run(ctx: ChildContext) -> int:
         mail.shutdown()
         # Stop(release=False), an in-place restart: the successor adopts what runs
         await runtime.stop(quiet=not getattr(ctx, "release", True))
+        if timers is not None:
+            timers.close()
         try:
             await mail.close()
         except Exception:  # noqa: BLE001

@@ -92,6 +92,7 @@ from keepalived_py.vrrpd.syncd import NetlinkSyncd, SyncdFollower
 from keepalived_py.vrrpd.wire import WireMixin
 
 _ANCHORED = frozenset({ADVERT_TIMER, GARP_DELAY_TIMER})
+_PLAIN = frozenset({SendAdvert, SetTimer, Log, PacketDropped})  # no state, address or GARP work
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR,
            "DEBUG": logging.DEBUG}
 
@@ -469,6 +470,14 @@ class VrrpRuntime(WireMixin, ResumeMixin):
 
     # ================================================================== actions
     def _execute(self, actions: list[Action]) -> None:
+        if all(type(a) in _PLAIN for a in actions):
+            # the steady advert path (an advert, the next timer): nothing to order around
+            for act in actions:
+                try:
+                    self._execute_one(act)
+                except Exception:  # noqa: BLE001
+                    self.log.exception(f"error executing {type(act).__name__}")
+            return
         # the filter follows the instance's state, set before a MASTER's VIPs are added
         # and removed after a leaving MASTER's VIPs are gone (vrrp_handle_accept_mode)
         states = self.firewall.states(actions)
@@ -484,8 +493,8 @@ class VrrpRuntime(WireMixin, ResumeMixin):
             except Exception:  # noqa: BLE001
                 self.log.exception(f"error executing {type(act).__name__}")
         self.firewall.after(states)
-        self.syncd.states(states)
         if states:
+            self.syncd.states(states)
             self.write_state()
         anchoring, self._anchoring = self._anchoring, set()
         for name in anchoring:
