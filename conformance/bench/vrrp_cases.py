@@ -23,6 +23,7 @@ import psutil
 from conformance.lab import Lab, read_pcap, vrrp_adverts
 from conformance.lab.impl import Implementation
 from conformance.lab.poll import wait_until
+from keepalived_py.vrrp.lateness import LatenessView
 
 from .stats import (
     Metric,
@@ -41,6 +42,7 @@ PRIO_MASTER, PRIO_BACKUP = 150, 100
 RELOAD_NEW_VIP = "198.51.100.1"
 SETTLE = 8.0  # seconds from the last VIP up to the steady-state window
 VRRP_BPF = "ip proto 112 or ip6 proto 112"  # tcpdump's `vrrp` is IPv4 only
+METRICS_PORT = 9651  # keepalived-py's metrics endpoint on r1's own loopback
 
 Log = Callable[[str], None]
 
@@ -236,17 +238,21 @@ def steady(impl: Implementation, count: int, window: float, metrics: dict[str, M
     vips = [f"203.0.113.{i}" for i in range(1, count + 1)]
     with Lab(ONE) as lab:
         obs = lab.watch_addresses(["r1"])
-        d = lab.start_daemon("r1", impl, many_config(count))
+        py = impl.name == "keepalived-py"
+        extra = ("--metrics-listen", f"127.0.0.1:{METRICS_PORT}") if py else ()
+        d = lab.start_daemon("r1", impl, many_config(count), extra=extra)
         wait_until(lambda: len({e.ip for e in obs.events if e.added} & set(vips)) == count,
                    master_down_interval(PRIO_BACKUP, 1.0, 2) + 60, what=f"{count} VIPs up")
         # past the start-up transient: keepalived's second gratuitous ARP burst (garp_master_delay
         # 5 s) costs it ~60% of a core for 2-4 s at 255 instances and delays adverts
         time.sleep(SETTLE)
         cap = lab.capture("lan", VRRP_BPF)
+        late0 = _lateness(lab) if py else None
         cpu0, _pss, _n = _tree_stats(d)
         w0 = time.monotonic()
         time.sleep(window)
         cpu1, pss, nprocs = _tree_stats(d)
+        late1 = _lateness(lab) if py else None
         elapsed = time.monotonic() - w0
         t_end_wall = time.time()
         if profile_dir is not None and impl.name == "keepalived-py":
@@ -286,8 +292,44 @@ def steady(impl: Implementation, count: int, window: float, metrics: dict[str, M
         gaps = [g for g in (max_gap(ts) for ts in across.values()) if g is not None]
         key = f"reload of 1 instance among {count}: longest advert gap of the others"
         metrics.setdefault(key, Metric(key, "ms", 1000.0)).add(impl.name, max(gaps) if gaps else None)
+    if late0 is not None and late1 is not None:
+        # the vrrp child's own measure (vrrp/lateness.py) over the same window: send time
+        # minus deadline, from the difference of two scrapes of its histogram
+        win = LatenessView(late1.bounds, tuple(b - a for a, b in zip(late0.counts, late1.counts, strict=True)),
+                           late1.count - late0.count, late1.sum - late0.sum, late1.max)
+        lp50, lp99 = win.quantile(0.5), win.quantile(0.99)
+        m("advert send lateness p50 (vrrp child's histogram)", "ms", 1000.0).add(impl.name, lp50)
+        m("advert send lateness p99 (vrrp child's histogram)", "ms", 1000.0).add(impl.name, lp99)
+        log(f"  {impl.name} {count} inst: send lateness over {win.count} adverts p50 {_ms(lp50)} p99 {_ms(lp99)}")
     log(f"  {impl.name} {count} inst: {len(devs)} intervals, dev p50 {_ms(p50)} p99 {_ms(p99)}, "
         f"CPU {(cpu1 - cpu0) / elapsed * 100:.2f}%, PSS {pss / 2**20:.1f} MiB in {nprocs} processes")
+
+
+def _lateness(lab: Lab) -> LatenessView | None:
+    """keepalived-py's advert send lateness histogram, scraped from r1's metrics endpoint."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = lab.exec("r1", ["curl", "-s", "-m", "5", f"http://127.0.0.1:{METRICS_PORT}/metrics"], check=False)
+    if r.returncode != 0 or not r.stdout:
+        return None
+    cum: list[tuple[float, float]] = []
+    total = 0.0
+    for fam in text_string_to_metric_families(r.stdout):
+        if fam.name != "keepalived_vrrp_send_lateness_seconds":
+            continue
+        for smp in fam.samples:
+            if smp.labels.get("kind") != "advert":
+                continue
+            if smp.name.endswith("_bucket"):
+                cum.append((float(smp.labels["le"]), smp.value))
+            elif smp.name.endswith("_sum"):
+                total = smp.value
+    if not cum:
+        return None
+    cum.sort()
+    counts = tuple(int(c - p) for (_, c), (_, p) in zip(cum, [(0.0, 0.0), *cum[:-1]], strict=True))
+    bounds = tuple(le for le, _ in cum[:-1])
+    return LatenessView(bounds, counts, int(cum[-1][1]), total, bounds[-1])
 
 
 def _ms(v: float | None) -> str:
