@@ -98,12 +98,27 @@ class WireMixin:
 
     async def _watch_addresses(self) -> None:
         try:
-            async for ev in self.net.address_events():
+            events = self.net.address_events()
+            await self.check_sources()
+            async for ev in events:
                 await self.on_address_event(ev)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001
             self.log.exception("address monitor failed")
+
+    async def check_sources(self) -> None:
+        """track_src_ip at start: a configured source address that is not on its interface
+        puts the instance in FAULT until it comes (keepalived.conf(5))."""
+        for run in list(self.instances.values()):
+            for obj in run.plan.tracked:
+                if obj.kind != "saddr":
+                    continue
+                ifname, addr = obj.name.rsplit(" ", 1)
+                have = {str(a.ip) for a in await self.net.addresses(ifname, 6 if ":" in addr else 4)}
+                if addr not in have:
+                    self.log.info(f"({run.name}) source address {addr} not on {ifname}")
+                    self._deliver(run, TrackingChanged("saddr", obj.name, ok=False))
 
     async def on_address_event(self, ev: AddressEvent) -> None:
         """track_src_ip (keepalived_netlink.c netlink_if_address_filter): the configured

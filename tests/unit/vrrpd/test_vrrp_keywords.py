@@ -193,3 +193,18 @@ def test_without_track_src_ip_a_configured_source_is_not_watched():
 def test_track_src_ip_without_a_configured_source_is_cleared():
     cfg = load_text(SRC_CONF.format(track="track_src_ip").replace("mcast_src_ip 192.0.2.1", "")).config
     assert [o for o in plan_all(cfg)[("eth0", 51, 4)].tracked if o.kind == "saddr"] == []
+
+
+def test_track_src_ip_source_missing_at_start_is_a_fault():
+    async def go():
+        r = Rig()
+        cfg = load_text(SRC_CONF.format(track="track_src_ip").replace("192.0.2.1\n", "192.0.2.9\n")).config
+        rt = await r.start(cfg)
+        await r.advance(5.0)
+        assert rt.state_of("VI_1") == State.FAULT
+        r.net.addrs["eth0"].append(ip_interface("192.0.2.9/24"))
+        await rt.on_address_event(AddressEvent("eth0", ip_address("192.0.2.9"), added=True))
+        await r.advance(5.0)
+        assert rt.state_of("VI_1") == State.MASTER
+        await rt.stop()
+    asyncio.run(go())
