@@ -50,7 +50,6 @@ from keepalived_py.vrrp.events import (
     InterfaceDown,
     Start,
     Stop,
-    TimerExpired,
     TrackingChanged,
 )
 from keepalived_py.vrrp.lateness import LatenessHistogram
@@ -89,6 +88,7 @@ from keepalived_py.vrrpd.resume import ResumeMixin
 from keepalived_py.vrrpd.running import LoopScheduler, Running, RuntimeCounters, rx_buf_bytes
 from keepalived_py.vrrpd.sockets import SocketPool
 from keepalived_py.vrrpd.syncd import NetlinkSyncd, SyncdFollower
+from keepalived_py.vrrpd.timers import TimersMixin
 from keepalived_py.vrrpd.wire import WireMixin
 
 _ANCHORED = frozenset({ADVERT_TIMER, GARP_DELAY_TIMER})
@@ -97,7 +97,7 @@ _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ER
            "DEBUG": logging.DEBUG}
 
 
-class VrrpRuntime(WireMixin, ResumeMixin):
+class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
@@ -141,9 +141,7 @@ class VrrpRuntime(WireMixin, ResumeMixin):
         self.mail = mail
         self.promote = promote if promote is not None else PromoteSecondaries()
         self._anchoring: set[str] = set()
-        # send time minus deadline (lateness.py): MASTER adverts, and master-down expiries
-        # (the BACKUP's timer that sends its first advert as MASTER)
-        self.lateness_advert = LatenessHistogram()
+        self.lateness_advert = LatenessHistogram()  # timers.py: send time minus deadline
         self.lateness_master_down = LatenessHistogram()
         self._due: tuple[str, float, bool] | None = None
         self.syncd = SyncdFollower(self.kernel, syncd_factory)
@@ -437,31 +435,6 @@ class VrrpRuntime(WireMixin, ResumeMixin):
         for run in list(self.instances.values()):
             self._deliver(run, event)
 
-    def _timer_fired(self, name: str, timer: str, at: float) -> None:
-        run = self.by_name.get(name)
-        if run is None:
-            return
-        run.timers.pop(timer, None)
-        now = max(self.clock.now(), at)
-        if timer == ADVERT_TIMER:
-            # the advert this timer sends (MASTER: the next one; BACKUP: master down, the
-            # first as MASTER) is timed against `at` when it goes out (_execute_one)
-            self._due = (name, at, run.machine.state == State.MASTER)
-        resuming = run.machine.resuming
-        try:
-            if run.sync is not None and run.name in run.sync.members:
-                actions = run.sync.handle(run.name, TimerExpired(timer), now)
-            else:
-                actions = run.machine.handle(TimerExpired(timer), now)
-        except Exception:  # noqa: BLE001
-            self.log.exception(f"({name}) error in timer {timer}")
-            self._due = None
-            return
-        self._execute(actions)
-        self._due = None
-        if resuming:
-            self._resumed(run, resuming)
-
     def _cancel_timers(self, run: Running) -> None:
         for handle in run.timers.values():
             handle.cancel()
@@ -500,16 +473,6 @@ class VrrpRuntime(WireMixin, ResumeMixin):
         for name in anchoring:
             self.kernel.put(Mark(lambda n=name, t0=self.clock.now(): self._arm_deferred(n, t0), name))
 
-    def _arm_deferred(self, name: str, t0: float) -> None:
-        run = self.by_name.get(name)
-        if run is None or self._stopping:
-            return
-        shift = max(0.0, self.clock.now() - t0)
-        for timer, at in run.deferred.items():
-            run.machine.rebase_timer(timer, at + shift)
-            run.timers[timer] = self.scheduler.call_at(at + shift, self._timer_fired, name, timer, at + shift)
-        run.deferred.clear()
-
     def _configure_extras(self, config: KeepalivedConfig, start: bool) -> None:
         """GARP pacing, smtp_alert and the nftables filter follow the configuration."""
         self.links.set_delays(garp_delays(config))
@@ -538,11 +501,8 @@ class VrrpRuntime(WireMixin, ResumeMixin):
                 elif at is not None and not self._stopping:
                     run.timers[timer] = self.scheduler.call_at(at, self._timer_fired, name, timer, at)
             case SendAdvert():
-                due = self._due
-                if due is not None and due[0] == act.instance:
-                    self._due = None
-                    late = self.clock.now() - due[1]
-                    (self.lateness_advert if due[2] else self.lateness_master_down).observe(late)
+                if self._due is not None:
+                    self._observe_lateness(act.instance)
                 self._send_advert(act)
             case Log(message=msg, level=level):
                 self.log.log(_LEVELS.get(level, logging.INFO), msg)
@@ -636,16 +596,6 @@ class VrrpRuntime(WireMixin, ResumeMixin):
         time (keepalived's dumps print wall-clock timestamps). Read once at start, as
         keepalived does: a stepped wall clock does not move past transitions."""
         return self._wall_offset
-
-    def lateness_views(self) -> dict[str, dict[str, Any]]:
-        """The send-lateness histograms as plain data (metrics, bench): per-bucket counts,
-        the last one above every bound."""
-        out = {}
-        for kind, hist in (("advert", self.lateness_advert), ("master_down", self.lateness_master_down)):
-            v = hist.view()
-            out[kind] = {"bounds": list(v.bounds), "counts": list(v.counts), "count": v.count,
-                         "sum": v.sum, "max": v.max}
-        return out
 
     def clear_stats(self) -> None:
         for run in self.instances.values():

@@ -1,0 +1,74 @@
+"""The vrrp runtime's timers (a mixin of VrrpRuntime): firing, arming after a master's
+addresses are set, and timing each advert against its deadline.
+
+Why apart: runtime.py keeps the lifecycle and the action executor; this is the part where
+time enters - a timer fires (the scheduler: precise_timers.py in the child), the machine
+hears TimerExpired at its deadline, and the advert that follows is measured against that
+deadline into the lateness histograms (vrrp/lateness.py): MASTER adverts, and master-down
+expiries (the BACKUP's timer whose first act as MASTER is an advert).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keepalived_py.vrrp.events import TimerExpired
+from keepalived_py.vrrp.machine import ADVERT_TIMER, State
+
+
+class TimersMixin:
+    """Needs of the host class: by_name, clock, log, scheduler, _stopping, _execute(),
+    _resumed(), lateness_advert, lateness_master_down, _due."""
+
+    def _timer_fired(self, name: str, timer: str, at: float) -> None:
+        run = self.by_name.get(name)
+        if run is None:
+            return
+        run.timers.pop(timer, None)
+        now = max(self.clock.now(), at)
+        if timer == ADVERT_TIMER:
+            # the advert this timer sends (MASTER: the next one; BACKUP: master down, the
+            # first as MASTER) is timed against `at` when it goes out (_execute_one)
+            self._due = (name, at, run.machine.state == State.MASTER)
+        resuming = run.machine.resuming
+        try:
+            if run.sync is not None and run.name in run.sync.members:
+                actions = run.sync.handle(run.name, TimerExpired(timer), now)
+            else:
+                actions = run.machine.handle(TimerExpired(timer), now)
+        except Exception:  # noqa: BLE001
+            self.log.exception(f"({name}) error in timer {timer}")
+            self._due = None
+            return
+        self._execute(actions)
+        self._due = None
+        if resuming:
+            self._resumed(run, resuming)
+
+    def _arm_deferred(self, name: str, t0: float) -> None:
+        run = self.by_name.get(name)
+        if run is None or self._stopping:
+            return
+        shift = max(0.0, self.clock.now() - t0)
+        for timer, at in run.deferred.items():
+            run.machine.rebase_timer(timer, at + shift)
+            run.timers[timer] = self.scheduler.call_at(at + shift, self._timer_fired, name, timer, at + shift)
+        run.deferred.clear()
+
+    def _observe_lateness(self, instance: str) -> None:
+        """An advert goes out: if a timer's deadline sent it, count how late."""
+        due = self._due
+        if due is not None and due[0] == instance:
+            self._due = None
+            late = self.clock.now() - due[1]
+            (self.lateness_advert if due[2] else self.lateness_master_down).observe(late)
+
+    def lateness_views(self) -> dict[str, dict[str, Any]]:
+        """The send-lateness histograms as plain data (metrics, bench): per-bucket counts,
+        the last one above every bound."""
+        out = {}
+        for kind, hist in (("advert", self.lateness_advert), ("master_down", self.lateness_master_down)):
+            v = hist.view()
+            out[kind] = {"bounds": list(v.bounds), "counts": list(v.counts), "count": v.count,
+                         "sum": v.sum, "max": v.max}
+        return out
