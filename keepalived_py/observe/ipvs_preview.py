@@ -21,6 +21,7 @@ from typing import Any
 from keepalived_py.check import hysteresis as hy
 from keepalived_py.check import reload as reloading
 from keepalived_py.check import spec as specmod
+from keepalived_py.check.kinds import bfd as bfd_kind
 from keepalived_py.check.quorum import Pool
 from keepalived_py.check.runtime import live_state
 from keepalived_py.lvs import plan
@@ -57,6 +58,8 @@ def reload_ops(runtime: Any, new_config: Any, actual: Table) -> list[Op]:
         if not state.is_up:
             down.setdefault((spec.vs_key, spec.rs_key), set()).add(cid)
     reloading.adopt(new_pool, old_pool, down)
+    for name, up in getattr(runtime, "bfd_states", {}).items():   # the runtime replays them (BFD_CHECK)
+        bfd_kind.deliver(new_specs, states, new_pool, name, up)
     desired = plan.desired_table(new_config, live_state(new_config, new_pool))
     owned = runtime.owned() | plan.possible_entries(new_config)
     return diff(actual, desired, owned)

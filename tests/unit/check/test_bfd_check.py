@@ -226,3 +226,22 @@ def test_the_check_child_hook_delivers_and_says_so_with_detail():
     hook("something else")
     assert got == [("b1", True)]
     assert said == ["Received BFD event: instance b1 is in state Up (delivered in 0 usec)"]
+
+
+def test_reload_preview_includes_the_last_bfd_report():
+    from keepalived_py.observe.ipvs_preview import reload_ops
+
+    async def main():
+        h = Harness()
+        await h.rt.start(conf())
+        await h.event("b2", False)
+        text = CONF.format(b1_extra="", rs_extra="", chk_extra="").replace(
+            "weight 2\n", "weight 2\n BFD_CHECK {\n name b2\n }\n")
+        new = load_text(text).config
+        actual = await h.port.dump()
+        ops = reload_ops(h.rt, new, actual)
+        n = len(h.port.ops())
+        await h.rt.reload(new)
+        return ops, h.port.ops()[n:]
+    ops, done = run(main())
+    assert ops == done and len(done) == 1       # the new BFD_CHECK's server leaves at once
