@@ -1,5 +1,5 @@
 """The demo's client: one HTTP GET to the VIP every GAP seconds, forever, one line per
-request on stdout: `<monotonic start> ok <server>` or `<monotonic start> fail <why>`.
+request on stdout: `<start> ok <server> <end>` or `<start> fail <why> <end>` (monotonic).
 
 Run as `python -m keepalived_py.demo.client VIP PORT GAP TIMEOUT` inside the client
 namespace; CLOCK_MONOTONIC is the host's in every network namespace, so the demo compares
@@ -39,7 +39,8 @@ def main(argv: list[str]) -> None:
     vip, port, gap, timeout = argv[0], int(argv[1]), float(argv[2]), float(argv[3])
     while True:
         start = time.monotonic()
-        print(f"{start:.4f} {one(vip, port, timeout)}", flush=True)
+        what = one(vip, port, timeout)
+        print(f"{start:.4f} {what} {time.monotonic():.4f}", flush=True)
         time.sleep(max(0.0, gap - (time.monotonic() - start)))
 
 

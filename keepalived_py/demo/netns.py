@@ -112,13 +112,22 @@ class Lab:
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self.state_file)
 
+    def __post_init__(self) -> None:
+        taken = namespaces()
+        while any(self.ns(node) in taken for node in ("sw", *self.nodes)):
+            self.run_id = secrets.token_hex(2)   # another run's names: never touch them
+
     def up(self) -> None:
         self._save()
         sw = self.ns("sw")
         for node in ("sw", *self.nodes):
             self.made.append(self.ns(node))
             self._save()
-            run(["ip", "netns", "add", self.ns(node)])
+            r = run(["ip", "netns", "add", self.ns(node)], check=False)
+            if r.returncode != 0:
+                self.made.pop()   # not ours (made by someone else meanwhile?): not deleted
+                self._save()
+                raise LabError(f"ip netns add {self.ns(node)} failed: {r.stderr.strip()}")
             run(["ip", "-n", self.ns(node), "link", "set", "lo", "up"])
         run(["ip", "-n", sw, "link", "add", "lan", "type", "bridge", "stp_state", "0",
              "forward_delay", "0"])

@@ -242,8 +242,8 @@ class Story:
         t_kill = lab.kill(self.daemons["r1"], signal.SIGKILL)
         _, moved = self._wait(f"r2 taking over {conf.VIP}", lambda: lab.has_address("r2", conf.VIP), 30)
         got, _ = self._wait("traffic flowing again", lambda: outage(
-            self.reqs, t_kill, inflight=TIMEOUT).back_after is not None, 20)
-        o = outage(self.reqs, t_kill, inflight=TIMEOUT)
+            self.reqs, t_kill).back_after is not None, 20)
+        o = outage(self.reqs, t_kill)
         line = self._log_line("r2", "Entering MASTER STATE")
         if line:
             n.raw("         r2 log: " + log_text(line))
@@ -269,7 +269,7 @@ class Story:
                                 b.check_out + 15)
         t_removed = time.monotonic()
         n.raw("         r2 log: " + log_text(line))
-        o = outage(self.reqs, t_stop, inflight=TIMEOUT, avoid=web)
+        o = outage(self.reqs, t_stop, avoid=web)
         self._wait("requests after the removal", lambda: len(since(self.reqs, t_removed)) >= 6, 10)
         after = spread(since(self.reqs, t_removed))
         n.result(f"{web} taken out {took:.1f} s after it stopped (bound {b.check_out:g} s); "

@@ -1,7 +1,7 @@
 """What the client saw, and the numbers the demo reports from it (pure: no I/O, no clock).
 
-Every request is `(start, ok, who)`: its start on the monotonic clock, whether it got a web
-server's answer, and the server's name or the failure's reason.
+Every request is `(start, ok, who, end)`: its start and end on the monotonic clock, whether it
+got a web server's answer, and the server's name or the failure's reason.
 """
 
 from __future__ import annotations
@@ -16,18 +16,20 @@ class Request:
     start: float
     ok: bool
     who: str
+    end: float | None = None   # when the answer (or the failure) came
 
 
 def parse(line: str) -> Request | None:
-    """One client line (`1234.5678 ok web1` / `1234.5678 fail timeout`), None if garbled."""
+    """One client line (`1234.5 ok web1 1234.6` / `1234.5 fail timeout 1235.5`), None if
+    garbled."""
     parts = line.split()
-    if len(parts) != 3 or parts[1] not in ("ok", "fail"):
+    if len(parts) not in (3, 4) or parts[1] not in ("ok", "fail"):
         return None
     try:
-        start = float(parts[0])
+        times = [float(parts[0]), *(float(x) for x in parts[3:])]
     except ValueError:
         return None
-    return Request(start, parts[1] == "ok", parts[2])
+    return Request(times[0], parts[1] == "ok", parts[2], times[1] if len(times) > 1 else None)
 
 
 def since(reqs: Iterable[Request], t: float) -> list[Request]:
@@ -48,12 +50,12 @@ class Outage:
     first_ok: float | None
 
 
-def outage(reqs: Sequence[Request], t0: float, steady: int = 3, inflight: float = 0.0,
+def outage(reqs: Sequence[Request], t0: float, steady: int = 3,
            avoid: str | None = None) -> Outage:
-    """Count failed requests started from `t0 - inflight` (a request in flight at the event
-    can fail too) until the first run of `steady` good answers started after `t0` (answers
-    from `avoid`, a server being taken out, do not count as good)."""
-    window = [r for r in reqs if r.start >= t0 - inflight]
+    """Count failed requests from the event at `t0` (those in flight then included: they
+    ended after it) until the first run of `steady` good answers started after `t0`
+    (answers from `avoid`, a server being taken out, do not count as good)."""
+    window = [r for r in reqs if r.start >= t0 or (r.end is not None and r.end >= t0)]
     good = [r.ok and r.who != avoid for r in window]
     back = None
     for i in range(len(window) - steady + 1):

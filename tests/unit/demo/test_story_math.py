@@ -9,13 +9,16 @@ from keepalived_py.demo.traffic import Request, first_from, last_from, outage, p
 
 
 def reqs(*items: tuple[float, str]) -> list[Request]:
-    return [Request(t, who != "x", who if who != "x" else "timeout") for t, who in items]
+    """Requests that each take 0.05 s ("x": a failure)."""
+    return [Request(t, who != "x", who if who != "x" else "timeout", t + 0.05) for t, who in items]
 
 
 def test_parse_client_lines():
-    assert parse("12.5 ok web1\n") == Request(12.5, True, "web1")
-    assert parse("13.0 fail ConnectionRefusedError") == Request(13.0, False, "ConnectionRefusedError")
-    assert parse("garbage") is None and parse("1.0 maybe web1") is None and parse("x ok web1") is None
+    assert parse("12.5 ok web1 12.6\n") == Request(12.5, True, "web1", 12.6)
+    assert parse("13.0 fail refused 13.01") == Request(13.0, False, "refused", 13.01)
+    assert parse("13.0 fail refused") == Request(13.0, False, "refused")
+    for bad in ("garbage", "1.0 maybe web1 1.1", "x ok web1 1.1", "1.0 ok web1 y", "1 ok a 2 3"):
+        assert parse(bad) is None, bad
 
 
 def test_outage_counts_failures_until_service_is_steady_again():
@@ -24,8 +27,12 @@ def test_outage_counts_failures_until_service_is_steady_again():
     o = outage(rs, t0=1.0, steady=3)
     # the lone answer at 1.2 is not service back: three in a row from 1.4 are
     assert (o.failed, o.first_ok) == (3, 1.4) and abs(o.back_after - 0.4) < 1e-9
-    # a request in flight when the event happened counts when it failed
-    assert outage(reqs((0.8, "x"), (1.0, "web1"), (1.1, "web2"), (1.2, "web3")), 1.0, inflight=0.5).failed == 1
+    # a request in flight when the event happened counts when it failed; one that had
+    # ended before does not (an earlier outage is not this one's)
+    inflight = [Request(0.8, False, "timeout", 1.8), *reqs((1.9, "web1"), (2.0, "web2"), (2.1, "web3"))]
+    assert outage(inflight, 1.0).failed == 1
+    before = [Request(0.2, False, "refused", 0.25), *reqs((0.9, "web3"), (1.0, "web1"), (1.1, "web2"), (1.2, "web3"))]
+    assert outage(before, 1.0).failed == 0
     # never back
     assert outage(reqs((1.0, "x"), (1.1, "x")), 1.0) == outage(reqs((1.0, "x"), (1.1, "x")), 1.0)
     assert outage(reqs((1.0, "x"), (1.1, "x")), 1.0).back_after is None
