@@ -116,6 +116,7 @@ class VrrpInstance(ResumeMixin):
         self._out: list[Action] = []
         self._was_fault = bool(self.tracking.faults())
         self.resuming = False  # listening before resuming as MASTER (begin_resume)
+        self._advert_cache: tuple | None = None  # (params, key, encoded advert): _encoded()
 
     # ----------------------------------------------------------------- entry point
     def handle(self, event: Event, now: float) -> list[Action]:
@@ -198,8 +199,16 @@ class VrrpInstance(ResumeMixin):
         return VrrpAdvert(p.version, p.vrid, priority, p.advert_int_cs, p.virtual_ipaddress,
                           p.auth_type if v2 else AuthType.NONE, p.auth_data if v2 else b"")
 
-    def _send_advert(self, priority: int) -> None:
+    def _encoded(self, priority: int) -> tuple[VrrpAdvert, tuple, tuple[bytes, ...]]:
+        """The advert and its encoded payloads, one per destination. A MASTER sends the
+        same bytes every interval (the IPv4 id and AH sequence live outside them), so the
+        last encoding is kept while priority, checksum mode and parameters are unchanged:
+        the advert send path is the hot path at hundreds of instances (issue 16)."""
         p = self.params
+        key = (priority, self.old_checksum)
+        cached = self._advert_cache
+        if cached is not None and cached[0] is p and cached[1] == key:
+            return cached[2]
         adv = self.build_advert(priority)
         dsts = tuple(u.address for u in p.unicast_peers) or (p.mcast_group,)
         payloads = []
@@ -210,6 +219,13 @@ class VrrpInstance(ResumeMixin):
             if p.v3_checksum_as_v2 and p.version == 3 and p.family is Family.INET:
                 payload = checksum_as_v2(payload)
             payloads.append(payload)
+        out = (adv, dsts, tuple(payloads))
+        self._advert_cache = (p, key, out)
+        return out
+
+    def _send_advert(self, priority: int) -> None:
+        p = self.params
+        adv, dsts, payloads = self._encoded(priority)
         datagrams: tuple[bytes, ...] = ()
         if p.family is Family.INET:
             self.ip_id = (self.ip_id + 1) & 0xFFFF or 1
@@ -221,7 +237,7 @@ class VrrpInstance(ResumeMixin):
                                   self.ip_id, p.unicast)
                 for dst, payload in zip(dsts, payloads, strict=True))
         self._emit(SendAdvert(self.name, p.interface, adv, p.primary_address, dsts,
-                              tuple(payloads), datagrams))
+                              payloads, datagrams))
         self.stats = self.stats.plus("advert_sent")
         if priority == 0:
             self.stats = self.stats.plus("pri_zero_sent")
