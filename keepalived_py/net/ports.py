@@ -114,6 +114,10 @@ class NetPort(Protocol):
         """Remove; a rule already gone is not an error."""
         ...
 
+    async def add_ipvlan(self, name: str, base: str, mode: str | None = None) -> int:
+        """keepalived's use_ipvlan link (net/ipvlan.py), up; an existing one is reused."""
+        ...
+
     async def add_macvlan(self, name: str, base: str, mac: bytes, mode: str = "private") -> int:
         """Create (or adopt) a macvlan on `base` with `mac`, set it up; its index."""
         ...

@@ -23,6 +23,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from keepalived_py.config.model.routes import Route
 from keepalived_py.config.model.rules import Rule
+from keepalived_py.net.ipvlan import ipvlan_request
 from keepalived_py.net.ports import AddressEvent, AddressSpec, IPInterface, LinkEvent, LinkInfo
 from keepalived_py.net.rtnl import Request, route_request, rule_request
 
@@ -284,6 +285,18 @@ class Pyroute2Net:
             if existing is None:
                 raise LookupError(f"macvlan {name} vanished after creation")
         await ipr.link("set", index=existing.index, state="up")
+        return existing.index
+
+    async def add_ipvlan(self, name: str, base: str, mode: str | None = None) -> int:
+        existing = await self.link(name)
+        if existing is None:
+            await self._send(ipvlan_request(name, await self._index(base), mode))
+            existing = await self.link(name)
+            if existing is None:
+                raise LookupError(f"ipvlan {name} vanished after creation")
+        elif not existing.up:
+            ipr = await self._req()
+            await ipr.link("set", index=existing.index, state="up")
         return existing.index
 
     async def delete_link(self, name: str) -> None:

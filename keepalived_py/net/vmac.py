@@ -14,6 +14,9 @@ MAC), restored when the last VMAC on it goes.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
+
+from keepalived_py.net.ports import AddressSpec
 
 
 def vmac_address(vrid: int, family: int) -> bytes:
@@ -26,6 +29,17 @@ def vmac_name(vrid: int, family: int, configured: str | None = None, prefix: str
     if configured:
         return configured
     return f"{prefix or 'vrrp'}.{vrid}"[:15]
+
+
+async def make_link(net: Any, vmac: Any) -> None:
+    """Create (or bring up) an instance's VMAC or ipvlan (plan.VmacPlan) through the NetPort;
+    an ipvlan gets the address use_ipvlan gives it (net/ipvlan.py)."""
+    if vmac.kind == "ipvlan":
+        await net.add_ipvlan(vmac.name, vmac.base, vmac.mode)
+        if vmac.address is not None:
+            await net.add_address(AddressSpec(vmac.name, vmac.address))
+    else:
+        await net.add_macvlan(vmac.name, vmac.base, vmac.mac)
 
 
 def _sysctl_path(ifname: str, key: str) -> str:

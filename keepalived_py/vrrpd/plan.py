@@ -42,10 +42,16 @@ Key = tuple[str, int, int]
 
 @dataclass(frozen=True)
 class VmacPlan:
+    """The interface keepalived makes for an instance: a macvlan (use_vmac) or an ipvlan
+    (use_ipvlan: the base's MAC, `mode` bridge/private/vepa, `address` its own)."""
+
     name: str
     mac: bytes
     base: str
     xmit_base: bool
+    kind: str = "macvlan"
+    mode: str | None = None
+    address: Any = None  # IPv4Interface | IPv6Interface, use_ipvlan's
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,9 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         mac = vmac_address(inst.virtual_router_id or 1, family)
         vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_vmac.ifname,
                                   g.vmac_prefix), mac, ifname, inst.vmac_xmit_base)
+    elif inst.use_ipvlan is not None:
+        vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_ipvlan.ifname, g.vmac_prefix),
+                        b"", ifname, False, "ipvlan", inst.use_ipvlan.mode, inst.use_ipvlan.address)
     vip_dev = vmac.name if vmac is not None else ifname
     vips = tuple(v for v in inst.virtual_ipaddress if v.family == family)
     excluded = tuple(inst.virtual_ipaddress_excluded)
@@ -180,6 +189,9 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         # configuration fault: the instance never leaves FAULT); an object that is down
         # from the start and never reported does exactly that
         tracked.append(TrackedObject("config", "unicast_fault_no_peer", 0, False, False))
+    if inst.use_ipvlan is not None and family == 4 and inst.use_ipvlan.address is None:
+        # vrrp.c: "IPv4 ipvlan requires a source ip address ... setting instance to fault state"
+        tracked.append(TrackedObject("config", "ipvlan_no_address", 0, False, False))
     if inst.track_src_ip and inst.source_address is not None:
         # keepalived clears track_src_ip unless the source address is configured (vrrp.c)
         tracked.append(TrackedObject("saddr", saddr_name(ifname if family == 4 else vip_dev,
@@ -269,8 +281,9 @@ def saddr_name(ifname: str, address: IPAddr) -> str:
 def our_vmacs(config: KeepalivedConfig) -> frozenset[str]:
     """The macvlans this configuration makes (keepalived's is_ours interfaces)."""
     g = _g(config)
-    return frozenset(vmac_name(i.virtual_router_id or 1, i.family, i.use_vmac.ifname, g.vmac_prefix)
-                     for i in config.vrrp_instance if i.use_vmac is not None)
+    return frozenset(vmac_name(i.virtual_router_id or 1, i.family, (i.use_vmac or i.use_ipvlan).ifname,
+                               g.vmac_prefix)
+                     for i in config.vrrp_instance if i.use_vmac is not None or i.use_ipvlan is not None)
 
 
 def _garp_extra_if(inst: VrrpInstanceModel, config: KeepalivedConfig, own: str, vmac: VmacPlan | None,

@@ -27,7 +27,7 @@ from typing import Any
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.net.garp import PacketSender
 from keepalived_py.net.ports import AddressSpec, NetPort
-from keepalived_py.net.vmac import PromoteSecondaries, VmacSysctls
+from keepalived_py.net.vmac import PromoteSecondaries, VmacSysctls, make_link
 from keepalived_py.track.events import RunNotify as Notify
 from keepalived_py.vrrp.actions import (
     Action,
@@ -283,7 +283,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
     async def _create(self, plan: InstancePlan) -> Running | None:
         try:
             if plan.vmac is not None:
-                await self.net.add_macvlan(plan.vmac.name, plan.vmac.base, plan.vmac.mac)
+                await make_link(self.net, plan.vmac)  # use_vmac's macvlan or use_ipvlan's ipvlan
                 self.vmac_sysctls.apply(plan.vmac.name, plan.vmac.base)
             link = await self.net.link(plan.interface)
             xlink = link if plan.xmit_interface == plan.interface else await self.net.link(plan.xmit_interface)
@@ -303,7 +303,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
             self.log.error(f"({plan.name}) cannot set up: {exc}")
             return None
         machine = VrrpInstance(params, plan.tracked, created_at=self.clock.now())
-        if any(o.kind == "config" for o in plan.tracked):
+        if any(o.kind == "config" and o.name == "unicast_fault_no_peer" for o in plan.tracked):
             self.log.info(f"({plan.name}) Cannot use unicast without any peers - going to fault state")
         run = Running(plan, machine)
         run.digest = config_digest(params)

@@ -99,6 +99,14 @@ class FakeNet:
             self.links[name] = LinkInfo(info.index, name, mac, info.flags, "macvlan", self.links[base].index)
         return self.links[name].index
 
+    async def add_ipvlan(self, name: str, base: str, mode: str | None = None) -> int:
+        self.calls.append(("add_ipvlan", (name, base, mode)))
+        if name not in self.links:
+            b = self.links[base]
+            info = self.add_link(name, mac=b.mac)
+            self.links[name] = LinkInfo(info.index, name, b.mac, info.flags, "ipvlan", b.index)
+        return self.links[name].index
+
     async def delete_link(self, name: str) -> None:
         self.calls.append(("delete_link", name))
         self.links.pop(name, None)

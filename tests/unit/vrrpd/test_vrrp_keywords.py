@@ -11,6 +11,7 @@ from keepalived_py.net.ports import AddressEvent
 from keepalived_py.observe.vrrp import data_text
 from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.vrrp.machine import State
+from keepalived_py.vrrp.packet import parse_ipv4
 from keepalived_py.vrrpd.plan import linkbeat_polled, plan_all
 from tests.unit.vrrpd.test_runtime import Rig, conf
 
@@ -208,3 +209,65 @@ def test_track_src_ip_source_missing_at_start_is_a_fault():
         assert rt.state_of("VI_1") == State.MASTER
         await rt.stop()
     asyncio.run(go())
+
+
+IPVLAN_CONF = """
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    use_ipvlan {line}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+"""
+
+
+def test_use_ipvlan_makes_the_link_with_its_address_and_runs_on_it():
+    """vrrp_vmac.c netlink_link_add_ipvlan: an ipvlan on the instance's interface (the
+    base's MAC), with the line's address (the instance's source); VIPs, adverts and GARPs
+    on it; removed at stop."""
+    async def go():
+        r = Rig()
+        rt = await r.start(load_text(IPVLAN_CONF.format(line="ipv1 192.0.2.50/24 private")).config)
+        await r.advance(5.0)
+        assert ("add_ipvlan", ("ipv1", "eth0", "private")) in r.net.calls
+        assert r.net.has("ipv1", "192.0.2.50")
+        assert rt.state_of("VI_1") == State.MASTER
+        assert r.net.has("ipv1", "192.0.2.100") and not r.net.has("eth0", "192.0.2.100")
+        sent = r.sock("ipv1").sent
+        assert sent and parse_ipv4(sent[-1][0])[0].src == ip_address("192.0.2.50")
+        assert r.net.links["ipv1"].mac == r.net.links["eth0"].mac
+        await rt.stop()
+        assert ("delete_link", "ipv1") in r.net.calls
+    asyncio.run(go())
+
+
+def test_use_ipvlan_default_name_and_ipv4_without_address_is_a_fault():
+    async def go():
+        r = Rig()
+        rt = await r.start(load_text(IPVLAN_CONF.format(line="")).config)
+        await r.advance(5.0)
+        assert ("add_ipvlan", ("vrrp.51", "eth0", None)) in r.net.calls
+        assert rt.state_of("VI_1") == State.FAULT
+        await rt.stop()
+    asyncio.run(go())
+
+
+def test_ipvlan_request_bytes():
+    """RTM_NEWLINK as keepalived builds it: IFLA_LINK, IFLA_IFNAME, then IFLA_LINKINFO
+    {kind ipvlan, data {mode L2, flags}}, IFF_UP set, create exclusive."""
+    from keepalived_py.net.ipvlan import ipvlan_request
+    req = ipvlan_request("ipv1", 7, "vepa")
+    assert req.type == 16 and req.flags == 0x1 | 0x4 | 0x400 | 0x200
+    p = req.payload
+    assert p[:16] == bytes(8) + (1).to_bytes(4, "little") + (1).to_bytes(4, "little")
+    attrs = p[16:]
+    assert attrs[:8] == (8).to_bytes(2, "little") + (5).to_bytes(2, "little") + (7).to_bytes(4, "little")
+    assert attrs[8:20] == (9).to_bytes(2, "little") + (3).to_bytes(2, "little") + b"ipv1\0\0\0\0"
+    info = attrs[20:]
+    assert info[2:4] == (18).to_bytes(2, "little")
+    assert b"ipvlan" in info
+    assert info.endswith((6).to_bytes(2, "little") + (2).to_bytes(2, "little") + (2).to_bytes(2, "little") + b"\0\0")
