@@ -56,10 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             print("left:", p, file=sys.stderr)
         return 1 if problems else 0
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise)
     n = Narrator(steps=STEPS)
     story = Story(n, Path(tempfile.mkdtemp(prefix="keepalived-py-demo-")))
+    # from here on, whatever ends the run, the finally below tears down what was made
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise)
     status = 0
     try:
         story.run()
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         # nothing may stop the teardown half-way: a second Ctrl-C is ignored
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
-        if status != 130 and status != 143 and status != 129:
+        if status not in (128 + signal.SIGINT, 128 + signal.SIGTERM, 128 + signal.SIGHUP):
             n.step("Cleaning up")
         t = time.monotonic()
         procs = len(story.lab.procs)

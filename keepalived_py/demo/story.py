@@ -117,7 +117,7 @@ class Story:
         n.title("keepalived-py demo: two routers share one address and balance web traffic")
         n.say(f"""Everything below runs on this machine in network namespaces (private copies of
             the network stack) named {lab.prefix}-*, on the documentation network {conf.NET}.
-            It takes about a minute and removes everything at the end, also if you press
+            It takes about half a minute and removes everything at the end, also if you press
             Ctrl-C.""")
 
         n.step("Building the lab")
