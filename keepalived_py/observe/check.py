@@ -19,20 +19,19 @@ from keepalived_py.check import spec as specmod
 VIEW_VERSION = 1
 
 
-def _checkers(runtime: Any, vs_key: Any, rs_key: Any) -> list[dict[str, Any]]:
-    sched = runtime.scheduler
-    out = []
+def _checkers_by_server(sched: Any) -> dict[tuple, list[dict[str, Any]]]:
+    """Every checker's state and probe durations, by (vs key, rs key), in one pass."""
+    out: dict[tuple, list[dict[str, Any]]] = {}
     for cid, s in sched.specs.items():
-        if s.vs_key != vs_key or s.rs_key != rs_key:
-            continue
         state = sched.states.get(cid)
         last, total, count = sched.latency.get(cid, (None, 0.0, 0))
-        out.append({"kind": s.kind.name, "up": state is None or bool(state.is_up),
-                    "latency": last, "latency_sum": total, "probes": count})
+        out.setdefault((s.vs_key, s.rs_key), []).append(
+            {"kind": s.kind.name, "up": state is None or bool(state.is_up),
+             "latency": last, "latency_sum": total, "probes": count})
     return out
 
 
-def _real_server(runtime: Any, vs: Any, rs: Any, pvs: Any, dests: dict) -> dict[str, Any]:
+def _real_server(checkers: dict, vs: Any, rs: Any, pvs: Any, dests: dict) -> dict[str, Any]:
     key = specmod.rs_key(vs, rs)
     prs = pvs.rs.get(key) if pvs is not None else None
     configured = rs.weight if rs.weight is not None else vs.weight
@@ -43,7 +42,7 @@ def _real_server(runtime: Any, vs: Any, rs: Any, pvs: Any, dests: dict) -> dict[
             "in_table": key in dests,
             "table_weight": dests.get(key),
             "failed_checkers": len(prs.failed) if prs is not None else 0,
-            "checkers": _checkers(runtime, specmod.vs_key(vs), key)}
+            "checkers": checkers.get((specmod.vs_key(vs), key), [])}
 
 
 def check_view(runtime: Any, ipvs: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -54,6 +53,7 @@ def check_view(runtime: Any, ipvs: list[dict[str, Any]] | None) -> dict[str, Any
     if runtime.config is None or runtime.scheduler is None:
         return out
     pool = runtime.pool
+    checkers = _checkers_by_server(runtime.scheduler)
     for vs in runtime.config.virtual_server:
         key = specmod.vs_key(vs)
         pvs = pool._vs.get(key)  # noqa: SLF001 - the pool is the state; check/dump.py reads it too
@@ -65,6 +65,6 @@ def check_view(runtime: Any, ipvs: list[dict[str, Any]] | None) -> dict[str, Any
             "name": specmod.vs_label(vs), "quorum": pvs.quorum if pvs is not None else vs.quorum,
             "quorum_up": pool.quorum_up(key), "weight_sum": pool.weight_sum(key),
             "destinations": [{"address": a, "port": p, "weight": w} for (a, p), w in sorted(dests.items())],
-            "real_servers": [_real_server(runtime, vs, rs, pvs, dests) for rs in vs.real_server
+            "real_servers": [_real_server(checkers, vs, rs, pvs, dests) for rs in vs.real_server
                              if rs.address is not None]})
     return out

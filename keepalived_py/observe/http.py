@@ -134,7 +134,10 @@ class MetricsServer:
         if code != 200:
             await self._send(writer, _response(code, head_only=head_only))
             return
-        body = exposition(await self.get_view())
+        view = await self.get_view()
+        # a large check view (thousands of real servers and IPVS destinations) takes
+        # prometheus_client seconds to write: off the parent's loop, which supervises
+        body = await asyncio.get_running_loop().run_in_executor(None, exposition, view)
         self.served += 1
         await self._send(writer, _response(200, body, CONTENT_TYPE, head_only))
 
