@@ -70,7 +70,8 @@ def validate(config: Any, env: ValidationEnv) -> None:
     diags = env.diagnostics
     groups = _check_groups(config.virtual_server_group, diags)
     track_files = {t.name: t.pos for t in getattr(config, "vrrp_track_file", ())}
-    bfds = {b.name: b.pos for b in getattr(config, "bfd_instance", ())}
+    # the checker process knows the bfd_instances that report to it (bfd_checker_end_handler)
+    bfds = {b.name: b.pos for b in getattr(config, "bfd_instance", ()) if b.checker or not b.vrrp}
 
     no_default_user = first_default_user_use(config.global_defs, env, _default_user_uses(config),
                                              lambda message, pos: diags.add(GENERAL, message, pos))
@@ -194,6 +195,7 @@ def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, no_default_u
                     bfds) -> None:
     diags = env.diagnostics
     fmt_rs = state.fmt_rs(rs)
+    monitored: set[str] = set()
     for checker in rs.checkers:
         kind = checker.block_keyword
         if isinstance(checker, HttpGet):
@@ -243,7 +245,13 @@ def _check_checkers(state: _Vs, rs: RealServer, env: ValidationEnv, no_default_u
                 diags.add(GENERAL, f"({fmt_rs}) No name has been specified for BFD_CHECKER - skipping",
                           checker.end_pos)
             elif not _defined_before(bfds, checker.name, checker.pos):
-                diags.add(GENERAL, f"({fmt_rs}) BFD_CHECK - BFD {checker.name} not configured", checker.pos)
+                diags.add(GENERAL, f"({fmt_rs}) BFD_CHECK - BFD {checker.name} not configured",
+                          keyword_pos(checker, "name"))
+            elif checker.name in monitored:
+                diags.add(GENERAL, f"({fmt_rs}) BFD_CHECK - RS already monitoring {checker.name}",
+                          keyword_pos(checker, "name"))
+            else:
+                monitored.add(checker.name)
         elif kind == "UDP_CHECK":
             if _check_conn(checker, rs, diags) and checker.min_reply_length > checker.max_reply_length:
                 diags.add(GENERAL, f"UDP_CHECK min_reply length {checker.min_reply_length} > max_reply_length "

@@ -245,3 +245,14 @@ def test_reload_preview_includes_the_last_bfd_report():
         return ops, h.port.ops()[n:]
     ops, done = run(main())
     assert ops == done and len(done) == 1       # the new BFD_CHECK's server leaves at once
+
+
+def test_config_test_names_what_does_not_run_as_keepalived_does():
+    text = CONF.format(b1_extra="vrrp", rs_extra="BFD_CHECK {\n name b2\n }\n BFD_CHECK {\n name b2\n }",
+                       chk_extra="")
+    result = load_text(text)
+    lines = text.splitlines()
+    got = [(d.message, d.pos.line) for d in result.diagnostics if "BFD_CHECK" in d.message]
+    name_lines = [i + 1 for i, li in enumerate(lines) if li.strip().startswith("name b")]
+    assert got == [("([198.51.100.10]:tcp:80) BFD_CHECK - RS already monitoring b2", name_lines[1]),
+                   ("([198.51.100.10]:tcp:80) BFD_CHECK - BFD b1 not configured", name_lines[2])]
