@@ -26,6 +26,7 @@ class ResumeMixin:
 
     resume: bool = False
     state_file: StateFile | None = None
+    _state_pending = False
 
     async def _resume_decisions(self, runs: list[Any]) -> None:
         """Mark each run that may resume (run.resume) and log why or why not."""
@@ -71,7 +72,15 @@ class ResumeMixin:
             self.write_state()
 
     def write_state(self) -> None:
-        """Each instance's state and configuration digest, for a successor's resume."""
+        """Record each instance's state and configuration digest for a successor's resume,
+        once per loop iteration: a start of 255 instances is one write, not 255."""
+        if self.state_file is None or self._state_pending:
+            return
+        self._state_pending = True
+        self.loop.call_soon(self.flush_state)
+
+    def flush_state(self) -> None:
+        self._state_pending = False
         if self.state_file is None:
             return
         self.state_file.write({

@@ -209,6 +209,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         else:
             self._release_all()
         await self._drain(3.0)
+        self.flush_state()  # the last states (STOP; or MASTER kept, quiet) for the successor
         self.links.cancel()
         for run in list(self.instances.values()):
             await self._destroy(run, remove_vmac=self.release_on_stop and not quiet)
