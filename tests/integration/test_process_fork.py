@@ -157,3 +157,25 @@ def test_restart_in_place_refused_when_the_file_would_not_reload(daemons):  # no
     assert d.proc.poll() is None
     d.signal(signal.SIGTERM)
     assert d.wait_exit() == 0
+
+
+def test_restart_in_place_of_a_daemonised_parent_does_not_fork_it_again(daemons):  # noqa: F811 - the imported fixture
+    d = daemons(EMPTY_CONF, "--all", fork=True)
+    folder = d.dir / "reports"
+    folder.mkdir()
+    d.env["KEEPALIVED_PY_CHILD_REPORT"] = str(folder)
+    d.start()
+    assert d.proc.wait(15) == 0  # the launcher returns at once
+    d.wait_ready(ROLES)
+    parent = d.parent_pid
+    old = d.child_pid("vrrp")
+    run = restart_command(d)
+    assert run.returncode == 0, run.stderr
+    new = wait_until(lambda: (p := d.child_pid("vrrp")) != old and alive(p) and p, 30)
+    rep = report_for(folder, "vrrp", new)
+    assert rep["resume"] and ppid_of(new) == parent
+    # the same daemon: same pid in the same pid file, still its own session leader
+    assert alive(parent) and read_pid(d.pids["parent"]) == parent and os.getsid(parent) == parent
+    d.signal(signal.SIGTERM)
+    d.wait_exit()
+    wait_until(lambda: not any(p.exists() for p in d.pids.values()))
