@@ -483,6 +483,9 @@ class Supervisor:
                 await self.start_child(role)
             except OSError:
                 self._confirmed(role)
+        # only the children that replace the old image's resume; a role a later reload
+        # starts has no predecessor (a respawn resumes through its start count)
+        self.resume = False
         if not roles and not self.stopping:
             self.log.info("Warning - keepalived has no configuration to run")
             self._complete()
