@@ -166,3 +166,29 @@ def test_stop_release_round_trips_and_sticks_in_the_context():
     ctx.request_stop(release=False)
     ctx.request_stop()  # a later TERM does not turn the quiet exit into a releasing one
     assert ctx.stopping and not ctx.release
+
+
+def test_child_spec_hands_over_the_parsed_config_only_at_first_start():
+    """A first child takes the parent's parse; a respawn reads the file again (as
+    keepalived's children do) and resumes; an in-place restart resumes from the start."""
+    import logging
+    from types import SimpleNamespace
+
+    from keepalived_py.core.pidfile import PidPaths
+    from keepalived_py.core.supervisor import Supervisor
+
+    result = SimpleNamespace(config=None)
+    paths = PidPaths("/run/p.pid", "/run/v.pid", "/run/c.pid", "/run/b.pid")
+
+    async def specs(resume: bool) -> list:
+        sup = Supervisor(SimpleNamespace(), result, paths, logging.getLogger("t"), resume=resume)
+        first, respawn = sup._child_spec("vrrp", 9, 0), sup._child_spec("vrrp", 9, 1)
+        sup.reloads = 1  # a child a reload starts reads the (new) file itself
+        return [first, respawn, sup._child_spec("check", 9, 0)]
+
+    first, respawn, after_reload = asyncio.run(specs(False))
+    assert first.preloaded is result and not first.resume and first.pid_file == "/run/v.pid"
+    assert respawn.preloaded is None and respawn.resume and respawn.start_count == 1
+    assert after_reload.preloaded is None and not after_reload.resume
+    first, respawn, _ = asyncio.run(specs(True))
+    assert first.resume and first.preloaded is result and respawn.resume
