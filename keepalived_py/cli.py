@@ -140,13 +140,31 @@ def dump_json(opts: Options) -> int:
     return int(result.exit_status) if result.fatal else EXIT_OK
 
 
-def _set_namespace(name: str, log: Any) -> bool:
-    try:
-        from pyroute2 import netns
+#: where `ip netns add` (and keepalived) keep named network namespaces
+NETNS_RUN_DIR = "/var/run/netns"
+_CLONE_NEWNET = 0x40000000
 
-        netns.setns(name, flags=0)
+
+def _set_namespace(name: str, log: Any) -> bool:
+    """setns(2) into the named network namespace (keepalived's set_netns_name()), straight
+    through libc: pyroute2's helper would cost its import and an `ldconfig -p` run."""
+    path = name if name.startswith("/") else os.path.join(NETNS_RUN_DIR, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if hasattr(os, "setns"):  # Python 3.12+
+                os.setns(fd, _CLONE_NEWNET)
+            else:
+                import ctypes
+
+                libc = ctypes.CDLL(None, use_errno=True)
+                if libc.setns(fd, _CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, os.strerror(err))
+        finally:
+            os.close(fd)
         return True
-    except Exception as exc:  # noqa: BLE001
+    except OSError as exc:
         log.error(f"Unable to set network namespace {name} - exiting ({exc})")
         return False
 
