@@ -192,3 +192,36 @@ def test_child_spec_hands_over_the_parsed_config_only_at_first_start():
     assert after_reload.preloaded is None and not after_reload.resume
     first, respawn, _ = asyncio.run(specs(True))
     assert first.resume and first.preloaded is result and respawn.resume
+
+
+def test_gate_waits_for_a_worker_thread_before_forking():
+    """A respawn asked for while a reload's parse runs on its thread forks only once that
+    thread has ended (a fork beside a live thread could inherit its locks)."""
+    release = threading.Event()
+    order: list[str] = []
+
+    def parse() -> str:
+        release.wait()
+        order.append("parse done")
+        return "parsed"
+
+    async def main(gate: forking.ForkGate) -> int:
+        parsing = asyncio.ensure_future(forking.in_thread(parse))
+        await asyncio.sleep(0)  # the worker thread runs
+        forked = asyncio.ensure_future(gate.fork(lambda: 0))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not forked.done()  # held back: the worker thread is alive
+        release.set()
+        assert await parsing == "parsed"
+        pid = await forked
+        order.append("forked")
+        return await forking.ForkedProcess(pid, asyncio.get_running_loop()).wait()
+
+    gate = forking.ForkGate()
+    loop = asyncio.new_event_loop()
+    try:
+        assert gate.drive(loop, main(gate)) == 0
+    finally:
+        loop.close()
+    assert order == ["parse done", "forked"]
