@@ -25,6 +25,9 @@ GAP = 0.1        # the client sends a request every GAP s ...
 TIMEOUT = 1.0    # ... and gives each TIMEOUT s
 SAMPLE = 30      # requests counted to show the spread
 STEPS = 8
+#: a daemon starts in about a second; once, on a machine loaded by a qemu guest and two
+#: test workers, one took over a minute to fork its children
+START_TIMEOUT = 120
 
 
 class StepFailed(RuntimeError):
@@ -177,14 +180,15 @@ class Story:
                     first listens for 3 adverts' time whether another router is MASTER already,
                     hears none, and takes the address.""")
                 _, waited = self._wait(f"r1 becoming MASTER and adding {conf.VIP}",
-                                       lambda: lab.has_address("r1", conf.VIP), 60, traffic=False)
+                                       lambda: lab.has_address("r1", conf.VIP), START_TIMEOUT,
+                                       traffic=False)
                 line = self._log_line("r1", "Entering MASTER STATE")
                 n.result(f"r1 is MASTER and holds {conf.VIP}, {waited:.1f} s after it was started")
                 if line:
                     n.raw("         r1 log: " + log_text(line))
         self._wait("r2 becoming BACKUP with its balancer ready", lambda: (
             self._log_line("r2", "Entering BACKUP STATE") and self._listening("r2", conf.VPORT, conf.VIP)),
-            60, traffic=False)
+            START_TIMEOUT, traffic=False)
         n.result(f"r2 is BACKUP: it listens to r1's adverts and is ready to take over "
                  f"({time.monotonic() - t0:.1f} s for both routers)")
         self.results["steps"]["start"] = {"seconds": round(time.monotonic() - t0, 3)}
