@@ -131,7 +131,7 @@ def test_interrupted_demo_cleans_up(tmp_path, sig, at):
     proc = subprocess.Popen([sys.executable, "-m", "keepalived_py.demo", "--json", str(out)],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        text = _read_until(proc, at, 120)
+        text = _read_until(proc, at, 240)
         time.sleep(1.0)   # inside the step: daemons (and the client) running
         state = STATE_DIR / next(p.name for p in STATE_DIR.glob(f"{PREFIX}*.json")
                                  if json.loads(p.read_text())["owner"][0] == proc.pid)
