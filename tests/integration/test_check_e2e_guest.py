@@ -145,7 +145,7 @@ def run(port, n, gap=0.0):
             time.sleep(gap)
     return res
 
-ok = wait(lambda: has_vip("d1") and dests("d1") == 6 and dests("d2") == 6, 240, 0.5)
+ok = wait(lambda: has_vip("d1") and dests("d1") == 6 and dests("d2") == 6, 300, 0.5)
 out["ready_s"] = round(time.monotonic() - t_start, 1)
 out["ready"] = ok and wait(lambda: {w for _, w in run(80, 3)} == {"b1", "b2", "b3"}, 30, 0.5)
 if out["ready"]:
@@ -208,7 +208,7 @@ def e2e() -> dict:
     cmd = (f"KPY_SERVERS=\"$(cat $KPY_SCRATCH/servers.py)\" python3 -u $KPY_SCRATCH/driver.py "
            f"{shlex.quote(json.dumps(ours))} $KPY_SCRATCH/d1.conf $KPY_SCRATCH/d2.conf {VIP} {DETECT} {MASTER_DOWN}")
     files = {"driver.py": DRIVER, "servers.py": SERVERS, "d1.conf": conf("d1", 150), "d2.conf": conf("d2", BACKUP_PRIO)}
-    res = run_in_guest([SETUP, cmd], timeout=420, files=files, memory_mb=1536, keep_going=True)
+    res = run_in_guest([SETUP, cmd], timeout=480, files=files, memory_mb=1536, keep_going=True)
     print(f"guest: boot {res.boot_seconds and round(res.boot_seconds, 1)} s, total {res.seconds:.1f} s")
     line = next((x for x in res.steps[1].output.splitlines() if x.startswith("KPY-E2E ")), None) if len(res.steps) > 1 else None
     if line is None:
