@@ -240,6 +240,7 @@ class CheckRuntime:
         self.scheduler.log_all = bool(gd and gd.checker_log_all_failures)
         self._dirty = True
         self.scheduler.reload(specs, servers)
+        self.log("Activating BFD healthchecker")   # start_check() -> register_checkers_thread() again
         self._replay_bfd()
         self.reloaded = True
         self._apply_suspension()

@@ -188,6 +188,7 @@ def test_reload_keeps_the_checker_state_and_a_new_bfd_check_hears_the_last_repor
         await h.rt.reload(conf())               # same checker: migrated, still down, silent
         assert h.dests() == {"198.51.100.11:80": 2}
         assert not any("BFD check" in li for li in h.since(n))
+        assert "Activating BFD healthchecker" in h.since(n)
         n = len(h.lines)
         # a new BFD_CHECK (on b2, reported Down before) on the other real server
         text = CONF.format(b1_extra="", rs_extra="", chk_extra="").replace(
