@@ -8,7 +8,7 @@ vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py; wire.py: linkbeat polling, track_src_ip)
 reads the names below. Not yet acted on, so still listed by -t: track_bfd (its default
-weight is not yet bfd_instance's), vrf, use_vmac_addr, the checker blocks,
+weight is not yet bfd_instance's), vrf (no interface-less unicast instances yet), the checker blocks,
 bfd_instance's weight. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
 lvs_sync_daemon_interface.)
 
@@ -31,7 +31,7 @@ notify_master notify_backup notify_fault notify_stop notify notify_master_rx_low
 accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
 promote_secondaries
 owner_ignore_adverts no_virtual_ipaddress v3_checksum_as_v2 timer_expired_backup thread_timer_expired
-debug linkbeat_use_polling track_src_ip use_ipvlan
+debug linkbeat_use_polling track_src_ip use_ipvlan use_vmac_addr
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh

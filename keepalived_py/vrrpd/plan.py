@@ -72,6 +72,9 @@ class InstancePlan:
     garp_interval_s: float
     gna_interval_s: float
     model: VrrpInstanceModel = field(compare=False)
+    #: VMACs made for VIPs on other interfaces / of the other family (use_vmac_addr, a
+    #: VIP's own use_vmac), their addresses' `ifname` already pointing at them
+    addr_vmacs: tuple[VmacPlan, ...] = ()
     #: the socket receive buffer share: ("size", bytes), ("mtu", multiplier) or None
     rx_buf: tuple[str, int] | None = None
 
@@ -134,7 +137,10 @@ def _pick(value, default):
     return default if value is None else value
 
 
-def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> InstancePlan:
+def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig,
+                  taken: dict[tuple[str, int, int], str] | None = None) -> InstancePlan:
+    """`taken`: the VIP VMACs named so far, by (base, vrid, family), shared by plan_all
+    so that instances name theirs as keepalived does, one after the other."""
     g = _g(config)
     family = inst.family
     version = inst.effective_version(g.vrrp_version, g.vrrp_strict)
@@ -153,8 +159,17 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
     excluded = tuple(inst.virtual_ipaddress_excluded)
     # keepalived: addresses of the other family in virtual_ipaddress are ignored (warned)
     addresses: dict[IPAddr, AddressSpec] = {}
+    addr_vmacs: dict[str, VmacPlan] = {}
     for va in vips + excluded:
-        addresses.setdefault(va.address.ip, address_spec(va, vip_dev))
+        # vrrp.c: on the instance's VMAC if of its family, else on the configured interface
+        # (so also with use_ipvlan, whose flag is not VRRP_VMAC_BIT)
+        own_vmac = vmac is not None and vmac.kind == "macvlan" and va.family == family
+        spec = address_spec(va, vip_dev if own_vmac else ifname)
+        extra = _addr_vmac(inst, va, ifname, family, vmac, config, taken if taken is not None else {})
+        if extra is not None:
+            addr_vmacs.setdefault(extra.name, extra)
+            spec = dataclasses.replace(spec, ifname=extra.name)
+        addresses.setdefault(va.address.ip, spec)
     no_track = frozenset(va.address.ip for va in vips + excluded if va.no_track)
     routes = {route_key(r): r for r in inst.virtual_routes if isinstance(r, Route)}
     rules = {rule_key(r): r for r in inst.virtual_rules if isinstance(r, Rule)}
@@ -246,6 +261,7 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig) -> Instance
         unicast_ttl=inst.unicast_ttl if inst.unicast_ttl is not None else 255,
         accept=inst.effective_accept(g.vrrp_strict, g.vrrp_version), strict=strict,
         garp_interval_s=float(garp_interval), gna_interval_s=float(gna_interval), model=inst,
+        addr_vmacs=tuple(addr_vmacs.values()),
         rx_buf=_rx_buf(inst, g, family, version, auth_type, len(vips)))
 
 
@@ -270,6 +286,37 @@ def _rx_buf(inst: VrrpInstanceModel, g: GlobalDefs, family: int, version: int, a
     if pol.policy == "MTU":
         return "mtu", mult
     return None
+
+
+def _addr_vmac(inst: VrrpInstanceModel, va: VirtualAddress, ifname: str, family: int,
+               vmac: VmacPlan | None, config: KeepalivedConfig,
+               taken: dict[tuple[str, int, int], str]) -> VmacPlan | None:
+    """vrrp.c vrrp_complete_instance: the VMAC a VIP gets of its own. With use_vmac_addr,
+    a VIP on another interface, or of the other family on the instance's interface (a
+    VIP's own `use_vmac` asks the same for that VIP), lives on a VMAC of the instance's
+    VRID on that interface: one per (interface, family), named by create_vmac_name()
+    (`vmac_addr_prefix`, else `vmac_prefix`, else vrrp; `.VRID`, then `N.VRID` for N = 1,
+    2, ... - IPv6 tries 6 first - past the names instances and earlier VIPs took)."""
+    dev = va.dev or ifname
+    fam = va.family
+    own = dev == ifname
+    if own and vmac is not None and vmac.kind == "macvlan" and fam == family:
+        return None  # on the instance's VMAC already
+    if not (va.use_vmac or (inst.use_vmac_addr and (fam != family or not own))):
+        return None
+    vrid = inst.virtual_router_id or 1
+    key = (dev, vrid, fam)
+    name = taken.get(key)
+    if name is None:
+        g = _g(config)
+        prefix = g.vmac_addr_prefix or g.vmac_prefix or "vrrp"
+        used = set(taken.values()) | our_vmacs(config)
+        nums = iter((6, 1, 2, 3, 4, 5, *range(7, 100)) if fam == 6 else range(1, 100))
+        name = f"{prefix}.{vrid}"[:15]
+        while name in used:
+            name = f"{prefix}{next(nums)}.{vrid}"[:15]
+        taken[key] = name
+    return VmacPlan(name, vmac_address(vrid, fam), dev, False)
 
 
 def saddr_name(ifname: str, address: IPAddr) -> str:
@@ -356,10 +403,11 @@ def _ignored_weights(inst: VrrpInstanceModel, config: KeepalivedConfig,
 
 def plan_all(config: KeepalivedConfig, disabled: set[tuple[str, str]] | frozenset = frozenset()) -> dict[Key, InstancePlan]:
     out: dict[Key, InstancePlan] = {}
+    taken: dict[tuple[str, int, int], str] = {}
     for inst in config.vrrp_instance:
         if not inst.interface or not inst.virtual_router_id:
             continue  # keepalived rejects these at config time
-        plan = plan_instance(inst, config)
+        plan = plan_instance(inst, config, taken)
         if disabled:
             plan = dataclasses.replace(plan, tracked=tuple(
                 o for o in plan.tracked if (o.kind, o.name) not in disabled))

@@ -286,6 +286,9 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
             if plan.vmac is not None:
                 await make_link(self.net, plan.vmac)  # use_vmac's macvlan or use_ipvlan's ipvlan
                 self.vmac_sysctls.apply(plan.vmac.name, plan.vmac.base)
+            for extra in plan.addr_vmacs:  # use_vmac_addr / a VIP's use_vmac (plan._addr_vmac)
+                await make_link(self.net, extra)
+                self.vmac_sysctls.apply(extra.name, extra.base)
             link = await self.net.link(plan.interface)
             xlink = link if plan.xmit_interface == plan.interface else await self.net.link(plan.xmit_interface)
             if link is None or xlink is None:
@@ -373,6 +376,10 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
             with contextlib.suppress(Exception):
                 await self.net.delete_link(run.plan.vmac.name)
             self.vmac_sysctls.release(run.plan.vmac.base)
+        for extra in run.plan.addr_vmacs if remove_vmac else ():
+            with contextlib.suppress(Exception):
+                await self.net.delete_link(extra.name)
+            self.vmac_sysctls.release(extra.base)
 
     def _rebuild_index(self) -> None:
         self.by_name = {r.name: r for r in self.instances.values()}

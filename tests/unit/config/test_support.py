@@ -31,7 +31,7 @@ def test_every_acted_on_name_is_a_keyword():
 
 
 def test_acted_on_keywords_are_not_listed_by_dash_t():
-    result = load_text("vrrp_instance V {\n interface eth0\n virtual_router_id 5\n use_vmac_addr\n}\n")
+    result = load_text("vrrp_instance V {\n interface eth0\n virtual_router_id 5\n vrf red\n}\n")
     listed = " ".join(result.not_implemented)
     assert "vrrp_instance.interface" not in listed and "vrrp_instance.virtual_router_id" not in listed
-    assert "vrrp_instance.use_vmac_addr" in listed
+    assert "vrrp_instance.vrf" in listed

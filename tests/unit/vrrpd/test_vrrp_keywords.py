@@ -227,8 +227,9 @@ vrrp_instance VI_1 {{
 
 def test_use_ipvlan_makes_the_link_with_its_address_and_runs_on_it():
     """vrrp_vmac.c netlink_link_add_ipvlan: an ipvlan on the instance's interface (the
-    base's MAC), with the line's address (the instance's source); VIPs, adverts and GARPs
-    on it; removed at stop."""
+    base's MAC), with the line's address (the instance's source); adverts on it; the VIPs
+    on the configured interface (vrrp.c puts a VIP on the instance's interface only for
+    VRRP_VMAC_BIT, which use_ipvlan does not set); removed at stop."""
     async def go():
         r = Rig()
         rt = await r.start(load_text(IPVLAN_CONF.format(line="ipv1 192.0.2.50/24 private")).config)
@@ -236,7 +237,7 @@ def test_use_ipvlan_makes_the_link_with_its_address_and_runs_on_it():
         assert ("add_ipvlan", ("ipv1", "eth0", "private")) in r.net.calls
         assert r.net.has("ipv1", "192.0.2.50")
         assert rt.state_of("VI_1") == State.MASTER
-        assert r.net.has("ipv1", "192.0.2.100") and not r.net.has("eth0", "192.0.2.100")
+        assert r.net.has("eth0", "192.0.2.100") and not r.net.has("ipv1", "192.0.2.100")
         sent = r.sock("ipv1").sent
         assert sent and parse_ipv4(sent[-1][0])[0].src == ip_address("192.0.2.50")
         assert r.net.links["ipv1"].mac == r.net.links["eth0"].mac
@@ -271,3 +272,64 @@ def test_ipvlan_request_bytes():
     assert info[2:4] == (18).to_bytes(2, "little")
     assert b"ipvlan" in info
     assert info.endswith((6).to_bytes(2, "little") + (2).to_bytes(2, "little") + (2).to_bytes(2, "little") + b"\0\0")
+
+
+VMAC_ADDR_CONF = """
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    {opts}
+    virtual_ipaddress {{
+        192.0.2.100/24
+        198.51.100.100/24 dev eth1
+    }}
+    virtual_ipaddress_excluded {{
+        2001:db8::100/64
+    }}
+}}
+"""
+
+
+def _addr_plan(opts: str, more: str = ""):
+    cfg = load_text(VMAC_ADDR_CONF.format(opts=opts) + more).config
+    return plan_all(cfg)[("eth0", 51, 4)]
+
+
+def test_use_vmac_addr_gives_vips_elsewhere_their_own_vmac():
+    """vrrp.c: with use_vmac_addr a VIP on another interface, and an eVIP of the other
+    family on the instance's, live on a VMAC of the VRID on that interface (00:00:5e:00:01:51
+    / 00:00:5e:00:02:51), named past the instance's own VMAC (vrrp.51 -> vrrp1.51; IPv6
+    tries vrrp6 first)."""
+    p = _addr_plan("use_vmac\n    use_vmac_addr")
+    assert p.vmac is not None and p.vmac.name == "vrrp.51"
+    assert p.addresses[ip_address("192.0.2.100")].ifname == "vrrp.51"
+    extra = {v.name: (v.base, v.mac.hex()) for v in p.addr_vmacs}
+    assert extra == {"vrrp1.51": ("eth1", "00005e000133"), "vrrp6.51": ("eth0", "00005e000233")}
+    assert p.addresses[ip_address("198.51.100.100")].ifname == "vrrp1.51"
+    assert p.addresses[ip_address("2001:db8::100")].ifname == "vrrp6.51"
+
+
+def test_without_use_vmac_addr_vips_stay_where_configured():
+    p = _addr_plan("use_vmac")
+    assert p.addr_vmacs == ()
+    assert p.addresses[ip_address("198.51.100.100")].ifname == "eth1"
+    assert p.addresses[ip_address("2001:db8::100")].ifname == "eth0"
+    # without the instance's VMAC, use_vmac_addr names from vrrp.51; vmac_addr_prefix first
+    p = _addr_plan("use_vmac_addr", "global_defs {\n vmac_addr_prefix va\n}\n")
+    assert {v.name: v.base for v in p.addr_vmacs} == {"va.51": "eth1", "va6.51": "eth0"}
+
+
+def test_use_vmac_addr_vmacs_are_made_and_removed():
+    async def go():
+        r = Rig()
+        rt = await r.start(load_text(VMAC_ADDR_CONF.format(opts="use_vmac_addr")).config)
+        await r.advance(5.0)
+        made = [c[1][:3] for c in r.net.calls if c[0] == "add_macvlan"]
+        assert ("vrrp.51", "eth1", bytes.fromhex("00005e000133")) in made
+        assert rt.state_of("VI_1") == State.MASTER
+        assert r.net.has("vrrp.51", "198.51.100.100") and r.net.has("eth0", "192.0.2.100")
+        await rt.stop()
+        assert ("delete_link", "vrrp.51") in r.net.calls
+    asyncio.run(go())
