@@ -108,6 +108,20 @@ for name, argv in impls:
     while time.time() < end and "192.0.2.11:8080" not in subprocess.run(["ipvsadm", "-Sn"], capture_output=True, text=True).stdout:
         time.sleep(0.5)
     time.sleep(8)
+    extra = {}
+    if name == "keepalived-py":  # the check child's view of the kernel's IPVS counters
+        for _ in range(3):       # counted by IPVS whether or not the connection completes
+            try:
+                socket.create_connection(("192.0.2.10", 80), timeout=1).close()
+            except OSError:
+                pass
+        time.sleep(1)
+        extra["stats"] = subprocess.run(["ipvsadm", "-Ln", "--stats", "--exact"], capture_output=True, text=True).stdout
+        c = socket.socket(socket.AF_UNIX); c.settimeout(30); c.connect(d + "/k.ctl")
+        c.sendall(b'{"cmd": "status"}\n'); buf = b""
+        while chunk := c.recv(65536):
+            buf += chunk
+        extra["status"] = json.loads(buf)
     p.send_signal(signal.SIGUSR1)
     path = d + "/tmp/keepalived_check.data"
     end = time.time() + 30
@@ -116,7 +130,8 @@ for name, argv in impls:
     time.sleep(2)
     data = open(path).read() if os.path.exists(path) else ""
     p.send_signal(signal.SIGTERM); p.wait(30)
-    print("KPY-DUMP " + json.dumps({"impl": name, "data": data, "log": open(d + "/log").read()[-3000:]}), flush=True)
+    print("KPY-DUMP " + json.dumps({"impl": name, "data": data, "log": open(d + "/log").read()[-3000:], **extra}),
+          flush=True)
 '''
 
 SETUP = ("ip link add kpydm0 type dummy && ip addr add 192.0.2.1/24 dev kpydm0 && ip link set kpydm0 up && "
@@ -170,3 +185,29 @@ def test_lvs_topology_section_matches_keepalived():
     ka_chk, py_chk = checkers(got["keepalived"]["data"]), checkers(got["keepalived-py"]["data"])
     assert len(ka_chk) > 40, got["keepalived"]
     assert py_chk == ka_chk
+    ipvs_counters_match(got["keepalived-py"])
+
+
+def ipvs_counters_match(got: dict) -> None:
+    """The check child's view (control socket) carries the kernel's counters as
+    `ipvsadm -Ln --stats --exact` prints them, read right before (no traffic in between),
+    and its real servers' health: 192.0.2.12 has no listener."""
+    want: list[dict] = []
+    for line in got["stats"].splitlines():
+        f = line.split()
+        if f and f[0] in ("TCP", "UDP", "SCTP", "FWM"):
+            service = f"FWM {f[1]} IPv4" if f[0] == "FWM" else f"{f[0]} {f[1]}"
+            want.append({"service": service, **dict(zip(("conns", "inpkts", "outpkts", "inbytes", "outbytes"),
+                                                         map(int, f[2:7]), strict=True)), "destinations": []})
+        elif f and f[0] == "->" and f[1] != "RemoteAddress:Port":
+            want[-1]["destinations"].append({"destination": f[1], **dict(zip(
+                ("conns", "inpkts", "outpkts", "inbytes", "outbytes"), map(int, f[2:7]), strict=True))})
+    check = got["status"]["view"]["check"]
+    ours = [{**{k: v for k, v in r.items() if k != "destinations"},
+             "destinations": [{k: v for k, v in d.items() if k not in ("active", "inactive", "persistent")}
+                              for d in r["destinations"]]} for r in check["ipvs"]]
+    assert sorted(ours, key=lambda r: r["service"]) == sorted(want, key=lambda r: r["service"]), (got["stats"], ours)
+    assert [r for r in want if r["service"] == "TCP 192.0.2.10:80"][0]["conns"] >= 1, got["stats"]
+    health = {(v["name"], r["name"]): r["alive"] for v in check["virtual_servers"] for r in v["real_servers"]}
+    assert health[("[192.0.2.10]:tcp:80", "[192.0.2.11]:tcp:8080")] is True, health
+    assert health[("[192.0.2.10]:tcp:80", "[192.0.2.12]:tcp:8080")] is False, health
