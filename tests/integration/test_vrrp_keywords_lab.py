@@ -89,3 +89,63 @@ def test_linkbeat_and_track_src_ip_as_keepalived(lab, implementation, keepalived
     linkbeat = [back, master, "Linkbeat reports eth0 down", fault, "Linkbeat reports eth0 up", back, master]
     assert ka == linkbeat, ka
     assert ours == linkbeat + [fault, back, master], ours
+
+
+TWO_LANS = """
+bridge lan 192.0.2.0/24
+bridge back 198.51.100.0/24
+router r1 lan back
+"""
+VMAC_ADDR_CONF = """
+global_defs {
+    router_id r1
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 62
+    priority 255
+    advert_int 1
+    use_vmac_addr
+    virtual_ipaddress {
+        192.0.2.162/24
+        198.51.100.162/24 dev eth1
+    }
+}
+"""
+LINK = re.compile(r"^\d+: ([^:@]+)@([^:]+):.*?link/ether (\S+).*?macvlan mode (\S+)")
+
+
+def _links_and_vips(la) -> tuple[list[tuple[str, ...]], dict[str, str]]:
+    """r1's macvlans (name, base, MAC, mode) and on which interface each VIP is."""
+    links = sorted(m.groups() for line in la.exec("r1", "ip -o -d link show").stdout.splitlines()
+                   if (m := LINK.match(line)))
+    vips = {}
+    for line in la.exec("r1", "ip -o -4 addr show").stdout.splitlines():
+        f = line.split()
+        if f[3].split("/")[0] in ("192.0.2.162", "198.51.100.162"):
+            vips[f[3]] = f[1]
+    return links, vips
+
+
+def vmac_addr_scenario(la, impl) -> tuple[tuple, tuple]:
+    d = la.start_daemon("r1", impl, VMAC_ADDR_CONF)
+    try:
+        wait_until(lambda: len(_links_and_vips(la)[1]) == 2, 60, what=lambda: d.output()[-3000:])
+        running = _links_and_vips(la)
+    finally:
+        d.stop()
+    return running, _links_and_vips(la)
+
+
+def test_use_vmac_addr_as_keepalived(lab, implementation, keepalived_impl):
+    """use_vmac_addr: the VIP on eth1 gets a VMAC of VRID 62 there (00:00:5e:00:01:3e, private
+    mode, vrrp.62), the one on the instance's own interface stays there; a stop removes it."""
+    py = implementation("keepalived-py", features=("vrrp",))
+    ka = vmac_addr_scenario(lab(TWO_LANS), keepalived_impl)
+    ours = vmac_addr_scenario(lab(TWO_LANS), py)
+    print("keepalived:   ", ka)
+    print("keepalived-py:", ours)
+    assert ka[0] == ([("vrrp.62", "eth1", "00:00:5e:00:01:3e", "private")],
+                     {"192.0.2.162/24": "eth0", "198.51.100.162/24": "vrrp.62"}), ka
+    assert ka[1] == ([], {}), ka
+    assert ours == ka
