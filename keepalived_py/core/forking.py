@@ -22,6 +22,7 @@ no parent `finally`, atexit hook or finaliser runs twice.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import os
@@ -131,10 +132,12 @@ class ForkGate:
     alive), forks with the loop stopped, and resumes it."""
 
     POLL = 0.01  # while a worker thread (a reload's parse) is still alive
+    WARN_AFTER = 5.0  # seconds a fork may wait on other threads before it is said
 
-    def __init__(self) -> None:
+    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self._queue: list[tuple[Callable[[], int], tuple[int, ...], asyncio.Future[int]]] = []
         self._wake: asyncio.Future[None] | None = None
+        self._warn = warn
 
     async def fork(self, target: Callable[[], int], keep: Iterable[int] = ()) -> int:
         """The child's pid, once forked; raises OSError when fork() fails."""
@@ -150,10 +153,16 @@ class ForkGate:
             if main.done():
                 return
             if self._queue:
-                if threading.active_count() == 1:
-                    return
-                await asyncio.sleep(self.POLL)
-                continue
+                waited, warned = 0.0, False
+                while threading.active_count() > 1 and not main.done():
+                    await asyncio.sleep(self.POLL)
+                    waited += self.POLL
+                    if self._warn is not None and not warned and waited >= self.WARN_AFTER:
+                        warned = True
+                        # a thread that never ends would hold every fork back: say which
+                        names = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+                        self._warn(f"fork of a child waits on thread(s) {', '.join(names)}")
+                return
             self._wake = loop.create_future()
             wake = self._wake
 
@@ -232,6 +241,29 @@ class ForkedProcess:
 
     async def wait(self) -> int:
         return await asyncio.shield(self._done)
+
+
+class OneShotExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The parent loop's default executor (run_in_executor(None, ...), asyncio.to_thread):
+    a thread per call that ends with the call. A pool's idle workers would outlive their
+    work and hold every later fork back (ForkGate forks only with no other thread alive)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def _work() -> None:
+            if not fut.set_running_or_notify_cancel():
+                return
+            try:
+                fut.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                fut.set_exception(exc)
+
+        threading.Thread(target=_work, name="keepalived-py-oneshot", daemon=True).start()
+        return fut
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing pooled to stop: each thread ends with its call."""
 
 
 async def in_thread(func: Callable[..., Any], *args: Any) -> Any:

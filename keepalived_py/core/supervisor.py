@@ -25,7 +25,7 @@ from typing import Any
 from keepalived_py.core import child as child_process
 from keepalived_py.core import configload, pidfile
 from keepalived_py.core import reload as reloading
-from keepalived_py.core.forking import ForkedProcess, ForkGate, in_thread
+from keepalived_py.core.forking import ForkedProcess, ForkGate, OneShotExecutor, in_thread
 from keepalived_py.core.pidfile import PidPaths
 from keepalived_py.core.sdnotify import Notifier
 from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal, take_early
@@ -142,7 +142,7 @@ class Supervisor:
         self.reload_failures = 0
         self.observers: Any = None
         #: where children are forked (with the loop stopped): see drive()
-        self.gate = ForkGate()
+        self.gate = ForkGate(warn=self.log.warning)
         #: an in-place restart: the first children adopt what the old ones left running
         self.resume = resume
         #: set by SIGRESTART once the file checked out: run() returns for a re-exec
@@ -545,6 +545,7 @@ def drive(sup: Supervisor) -> int:
     import uvloop
 
     loop = uvloop.new_event_loop()
+    loop.set_default_executor(OneShotExecutor())
     asyncio.set_event_loop(loop)
     try:
         return int(sup.gate.drive(loop, sup.run()))

@@ -225,3 +225,49 @@ def test_gate_waits_for_a_worker_thread_before_forking():
     finally:
         loop.close()
     assert order == ["parse done", "forked"]
+
+
+def test_parent_default_executor_leaves_no_idle_thread_to_hold_forks_back():
+    """run_in_executor(None) / asyncio.to_thread in the parent (the metrics exposition)
+    used a pool whose idle workers outlived the call: every later fork (a respawn) then
+    waited for ever. With the one-shot executor the fork follows the call."""
+
+    async def main(gate: forking.ForkGate) -> int:
+        assert await asyncio.to_thread(lambda: 7) == 7
+        assert await asyncio.get_running_loop().run_in_executor(None, lambda: 8) == 8
+        pid = await asyncio.wait_for(gate.fork(lambda: 0), 10)
+        return await forking.ForkedProcess(pid, asyncio.get_running_loop()).wait()
+
+    before = threading.active_count()
+    gate = forking.ForkGate()
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(forking.OneShotExecutor())
+    try:
+        assert gate.drive(loop, main(gate)) == 0
+    finally:
+        loop.close()
+    assert threading.active_count() == before
+
+
+def test_gate_says_which_thread_holds_a_fork_back():
+    warnings: list[str] = []
+    release = threading.Event()
+    lingering = threading.Thread(target=release.wait, name="lingering-worker", daemon=True)
+
+    async def main(gate: forking.ForkGate) -> int:
+        lingering.start()
+        forked = asyncio.ensure_future(gate.fork(lambda: 0))
+        while not warnings:
+            await asyncio.sleep(0.005)
+        release.set()
+        pid = await forked
+        return await forking.ForkedProcess(pid, asyncio.get_running_loop()).wait()
+
+    gate = forking.ForkGate(warn=warnings.append)
+    gate.WARN_AFTER = 0.05
+    loop = asyncio.new_event_loop()
+    try:
+        assert gate.drive(loop, main(gate)) == 0
+    finally:
+        loop.close()
+    assert len(warnings) == 1 and "lingering-worker" in warnings[0]
