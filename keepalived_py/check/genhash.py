@@ -306,8 +306,14 @@ async def fetch(opts: GenhashOptions, pr: _Printer) -> None:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
                                          skip_auto_headers=("Accept", "Accept-Encoding"),
                                          version=version) as session:
-            # the path goes out as given, unencoded, as keepalived's "GET %s HTTP/1.x"
-            url = URL(f"{'https' if opts.ssl else 'http'}://{host}:{opts.port}{opts.url}", encoded=True)
+            # one request, as keepalived: aiohttp would resend a GET whose connection closed
+            # before the response (its own test client turns this off the same way)
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            # the path goes out as given, unencoded, as keepalived's "GET %s HTTP/1.x"; one
+            # without its leading "/" gets it, as HTTP_GET's url paths do (check/kinds/http.py)
+            path = opts.url if opts.url.startswith("/") else "/" + opts.url
+            url = URL(f"{'https' if opts.ssl else 'http'}://{host}:{opts.port}{path}", encoded=True)
             async with session.get(url, headers=headers, allow_redirects=False, **kwargs) as resp:
                 got_response = True
                 if opts.verbose:

@@ -88,6 +88,13 @@ def test_status_is_not_checked_and_content_length_bounds_the_hash() -> None:
         assert _run(["-s", "127.0.0.1", "-p", str(srv.port), "-u", "/"])[1] == hashlib.md5(b"abc").hexdigest() + "\n"
 
 
+def test_a_path_without_its_slash_gets_one() -> None:
+    with canned(page(b"p")) as srv:
+        status, out, _ = _run(["-s", "127.0.0.1", "-p", str(srv.port), "-u", "index.html"])
+    assert (status, out) == (0, hashlib.md5(b"p").hexdigest() + "\n")
+    assert srv.requests[0].startswith(b"GET /index.html HTTP/1.0\r\n")
+
+
 def test_virtualhost_and_protocol_1_1() -> None:
     with canned(page(b"v")) as srv:
         _run(["-s", "127.0.0.1", "-p", str(srv.port), "-u", "/p", "-V", "www.example.com", "-P", "1.1"])
@@ -120,6 +127,7 @@ def test_refused_and_empty_replies() -> None:
     with canned(b"") as srv:
         assert _run(["-s", "127.0.0.1", "-p", str(srv.port), "-u", "/"]) == (
             0, "", "no data received from remote webserver\n")
+    assert len(srv.requests) == 1   # asked once, as keepalived (no retry of the GET)
     with canned(b"no header end") as srv:
         assert _run(["-s", "127.0.0.1", "-p", str(srv.port), "-u", "/"])[2] == (
             "no data received from remote webserver\n")
