@@ -12,6 +12,9 @@ The request and the body come from the same aiohttp client HTTP_GET uses (check/
 http.py), so the digest printed is the one our checker compares: like it, a chunked body is
 hashed de-chunked, where keepalived hashes the chunk framing too (HTTP/1.0, genhash's
 default, is never chunked). No status check, as keepalived: a 404 page has a digest too.
+Also ours: a url without its leading "/" is asked with one (keepalived sends it as typed), and
+a reply with bytes beyond its Content-Length is refused by aiohttp's parser (keepalived hashes
+the first Content-Length bytes).
 """
 
 from __future__ import annotations
