@@ -312,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     ignore_until_ready()
     args = sys.argv[1:] if argv is None else list(argv)
     prog = sys.argv[0] if sys.argv and sys.argv[0] else "keepalived-py"
+    if os.path.basename(prog) == "genhash":   # keepalived run as genhash (a symlink)
+        from keepalived_py.check.genhash import run as genhash
+
+        return genhash(args, prog, am_genhash=True)
     opts = parse_args(args)
     for message in opts.messages:
         _err(message + "\n")

@@ -108,3 +108,23 @@ def test_same_verbose_dump() -> None:
     strip = lambda out: out.rsplit(b"\nGlobal response time for [/v] = ", 1)  # noqa: E731
     assert strip(ours[1])[0] == strip(theirs[1])[0]
     assert strip(ours[1])[1].endswith(b" usecs\n")
+
+
+def test_run_as_genhash(tmp_path) -> None:
+    """keepalived run under the name genhash (Debian's /usr/bin/genhash symlink) is genhash
+    with every argument; so is keepalived-py."""
+    if len(OURS) != 1:
+        pytest.skip("needs the keepalived-py console script")
+    ours = tmp_path / "genhash"
+    ours.symlink_to(OURS[0])
+    theirs = tmp_path / "ka" / "genhash"
+    theirs.parent.mkdir()
+    theirs.symlink_to(keepalived_binary())
+    with canned(BODIES["small"]) as srv:
+        args = ["-s", "127.0.0.1", "-p", str(srv.port), "-u", "/g"]
+        got = [subprocess.run([str(p), *args], capture_output=True, timeout=60) for p in (theirs, ours)]
+    assert got[0].stdout == got[1].stdout and got[1].returncode == got[0].returncode == 0
+    usage = [subprocess.run([str(p), "-h"], capture_output=True, text=True, timeout=60) for p in (theirs, ours)]
+    assert usage[0].returncode == usage[1].returncode == 1
+    assert usage[1].stderr.replace(str(ours), str(theirs)) == usage[0].stderr
+    assert usage[1].stderr.startswith(f"Usage: {ours} COMMAND [OPTIONS]\n")
