@@ -99,6 +99,26 @@ def _script_ids(config: Any) -> tuple[int, int]:
         return (0, 0)
 
 
+def _group_scripts(config: Any) -> dict[str, list[tuple[str, str, int, int]]]:
+    """Each sync group's notify scripts as keepalived writes them: its word, the command as
+    the script runner resolves it (keepalived's realpath'd argv, cmd_str), uid and gid."""
+    from keepalived_py.observe.vrrp_sections import GROUP_SCRIPTS
+    from keepalived_py.scripts.runner import ScriptRunner
+
+    runner = ScriptRunner.from_config(config, log_fn=lambda _line: None)
+    out: dict[str, list[tuple[str, str, int, int]]] = {}
+    for group in config.vrrp_sync_group:
+        for field, word in GROUP_SCRIPTS:
+            ns = getattr(group, field, None)
+            if ns is None:
+                continue
+            with contextlib.suppress(Exception):   # a dump never fails on a script lookup
+                script, _check = runner.prepare(ns.command, ns.user, ns.group)
+                if script is not None:
+                    out.setdefault(group.name, []).append((word, script.display, script.uid, script.gid))
+    return out
+
+
 async def vrrp_data_text(runtime: Any, config: Any, snaps: Sequence[InstanceSnapshot], topology: str,
                          scripts: str, ours: str) -> str:
     """The whole file: `topology` (VRRP Topology), `scripts` (VRRP Scripts) and `ours` (VRRP
@@ -112,7 +132,7 @@ async def vrrp_data_text(runtime: Any, config: Any, snaps: Sequence[InstanceSnap
     parts = ["\n".join(global_lines(config, script_ids=_script_ids(config), hostname=socket.gethostname())), topology]
     rx_bufs = {name: run.rx_buf for name, run in runtime.by_name.items()}
     parts.append("\n".join(sockpool_lines(snaps, _fds(runtime), *mcast, rx_bufs=rx_bufs)))
-    parts.append("\n".join(sync_group_lines(config, snaps, groups)))
+    parts.append("\n".join(sync_group_lines(config, snaps, groups, _group_scripts(config))))
     parts += [scripts, ours]
     parts.append("\n".join(interfaces_lines(links, snaps, config, _na_checked(snaps, runtime.wall_offset()))))
     return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)

@@ -85,9 +85,27 @@ def _group_smtp(group: Any, config: Any) -> bool:
     return bool(g is not None and g.smtp_alert)
 
 
-def sync_group_lines(config: Any, snaps: Sequence[InstanceSnapshot], states: Mapping[str, State]) -> list[str]:
+#: dump_sync_group()'s notify scripts, in its order: (model field, keepalived's word)
+GROUP_SCRIPTS = (("notify_backup", "Backup"), ("notify_master", "Master"), ("notify_fault", "Fault"),
+                 ("notify_stop", "Stop"), ("notify", "Generic"))
+
+
+def _group_tracking(group: Any) -> list[str]:
+    """Tracked interfaces. keepalived 2.2.7 hands a group's track_script (file, process,
+    BFD) entries to its members at start, so its dump lists none for the group."""
+    out = []
+    if group.track_interface:
+        out.append("   Tracked interfaces :")
+        out += [f"     {r.name} weight {r.weight or 0}{' reverse' if r.reverse else ''}" for r in group.track_interface]
+    return out
+
+
+def sync_group_lines(config: Any, snaps: Sequence[InstanceSnapshot], states: Mapping[str, State],
+                     scripts: Mapping[str, Sequence[tuple[str, str, int, int]]] | None = None) -> list[str]:
     """The section for the configuration's sync groups that run (`states`: group name ->
-    the group's state, as the runtime's SyncGroup objects hold it)."""
+    the group's state, as the runtime's SyncGroup objects hold it; `scripts`: group name ->
+    its notify scripts as (keepalived's word, command text, uid, gid))."""
+    scripts = scripts or {}
     by_name = {s.name: s for s in snaps}
     out: list[str] = []
     for group in config.vrrp_sync_group:
@@ -106,6 +124,9 @@ def sync_group_lines(config: Any, snaps: Sequence[InstanceSnapshot], states: Map
         out.append(f"   Using smtp notification = {'yes' if _group_smtp(group, config) else 'no'}")
         if group.notify_priority_changes is not None:
             out.append(f"   Notify priority changes = {'yes' if group.notify_priority_changes else 'no'}")
+        out += _group_tracking(group)
+        out += [f"   {word} state transition script = {cmd}, uid:gid {uid}:{gid}"
+                for word, cmd, uid, gid in scripts.get(group.name, ())]
     return ["------< VRRP Sync groups >------", *out] if out else []
 
 

@@ -115,6 +115,19 @@ RICH = CONF.replace("""    vrrp_garp_master_repeat 2
     smtp_alert false
     notify_priority_changes true
     sync_group_tracking_weight
+    track_interface {{
+        eth0 weight 5
+    }}
+    track_script {{
+        chk_true
+    }}
+    notify_master "/bin/echo master"
+    notify /bin/true
+}}
+vrrp_script chk_true {{
+    script /bin/true
+    interval 2
+    weight -10
 }}""")
 
 SECTIONS = ("Global definitions", "VRRP Sockpool", "VRRP Sync groups", "Interfaces")
