@@ -213,7 +213,9 @@ def families(view: Mapping[str, Any]) -> list[Metric]:
     observe/check.py's check_view or None, "parent": ...}."""
     vrrp = view.get("vrrp")
     up = GaugeMetricFamily("keepalived_up", "Status")
-    up.add_metric([], 1 if vrrp is not None else 0)
+    # keepalived-exporter: 1 when the daemon's data could be read; a check-only (LVS) daemon
+    # has no vrrp child, so either child's answer counts
+    up.add_metric([], 1 if vrrp is not None or view.get("check") is not None else 0)
     out: list[Metric] = [up]
     if vrrp is not None:
         out += _vrrp_families(vrrp)

@@ -72,6 +72,7 @@ def test_real_server_down_and_back_in_view_metrics_and_status():
     assert rs11["checkers"] == [{"kind": "TCP", "up": True, "latency": 0.25, "latency_sum": 0.25, "probes": 1}]
 
     s = _samples({"vrrp": None, "check": up_view, "parent": {}})
+    assert s[("keepalived_up", ())] == 1   # a check-only daemon is up
     rs = (("real_server", RS11), ("virtual_server", VS))
     assert s[("keepalived_check_real_server_up", rs)] == 1
     assert s[("keepalived_check_real_server_weight", rs)] == 2
