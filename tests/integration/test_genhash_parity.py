@@ -84,6 +84,10 @@ def test_same_failures() -> None:
             b"Timeout WEB read\n"
     with canned(page(b"x"), eager=True) as srv:
         assert_same(["-S", "-s", "127.0.0.1", "-p", str(srv.port), "-u", "/", "-t", "5"])
+    # TLS to a server waiting for a request that never comes: the handshake times out
+    with canned(page(b"x")) as srv:
+        assert assert_same(["-S", "-s", "127.0.0.1", "-p", str(srv.port), "-u", "/", "-t", "1"])[1] == \
+            b"Timeout connecting\n"
 
 
 @pytest.mark.parametrize("args", [

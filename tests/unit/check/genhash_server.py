@@ -40,7 +40,6 @@ class CannedServer:
             for off in range(0, len(self.response), size):
                 writer.write(self.response[off:off + size])
                 await writer.drain()
-                await asyncio.sleep(0.01)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
