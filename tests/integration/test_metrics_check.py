@@ -111,6 +111,7 @@ def test_real_server_down_and_back_in_metrics_and_status(lab, implementation):
         assert s[key("keepalived_ipvs_destination_bytes_total", service=svc, destination=dest,
                      direction="out")] >= answers[name] * 3
     assert s[key("keepalived_check_real_server_weight", virtual_server=vs, real_server=rs1)] == 3
+    assert s[key("keepalived_up")] == 1   # no vrrp child: the check child's answer counts
     assert s[key("keepalived_check_virtual_server_weight_sum", virtual_server=vs)] == 5
     assert 0 < s[key("keepalived_check_last_latency_seconds", virtual_server=vs, real_server=rs2,
                      checker="TCP")] < 1.0   # connect_timeout bounds a passing probe
