@@ -132,3 +132,12 @@ def test_run_as_genhash(tmp_path) -> None:
     assert usage[0].returncode == usage[1].returncode == 1
     assert usage[1].stderr.replace(str(ours), str(theirs)) == usage[0].stderr
     assert usage[1].stderr.startswith(f"Usage: {ours} COMMAND [OPTIONS]\n")
+
+
+def test_same_warning_when_T_is_not_first() -> None:
+    with canned(BODIES["small"]) as srv:
+        args = ["-l", "-T", "-s", "127.0.0.1", "-p", str(srv.port), "-u", "/w"]
+        got = [subprocess.run([*cmd, *args], capture_output=True, timeout=60)
+               for cmd in ([keepalived_binary()], OURS)]
+    assert got[0].stderr == got[1].stderr == b"Warning -- `-T` not used as first option, previous options ignored\n"
+    assert got[0].stdout == got[1].stdout and len(got[1].stdout) == 33
