@@ -75,8 +75,7 @@ _BLOCKS = {
 # snmp_name, sni_name, tls_compliant, url.regex_stack, the SSL block (SSL_GET's client
 # context is never built from it), a SMTP_CHECK host block's alpha / retry / delay_loop /
 # delay_before_retry / warmup / log_all_failures (only its connection options are used),
-# PING_CHECK.connect_port (ICMP has no port), checker_priority / checker_no_swap /
-# checker_rt_priority / checker_cpu_affinity / checker_rlimit_rttime, the lvs_netlink_*
+# PING_CHECK.connect_port (ICMP has no port), the lvs_netlink_*
 # buffers, nftables_ipvs* and SNMP.
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
                    "delay_loop fwmark log_all_failures retry warmup")
@@ -103,7 +102,10 @@ _CHECK_BLOCKS = {
     "FILE_CHECK": "track_file weight",
     "global_defs": "checker_process_name smtp_alert_checker checker_log_all_failures no_checker_emails "
                    "rs_init_notifies lvs_timeouts lvs_flush lvs_flush_on_stop lvs_notify_fifo "
-                   "lvs_notify_fifo_script",
+                   "lvs_notify_fifo_script "
+                   # core/process_priority.py, applied as the check / bfd child starts
+                   "checker_priority checker_no_swap checker_rt_priority checker_cpu_affinity checker_rlimit_rttime "
+                   "bfd_priority bfd_no_swap bfd_rt_priority bfd_cpu_affinity bfd_rlimit_rttime",
 }
 
 ACTED_ON: frozenset[str] = frozenset(f"{block}.{name}" for blocks in (_BLOCKS, _CHECK_BLOCKS)

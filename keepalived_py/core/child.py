@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keepalived_py import log as kalog
-from keepalived_py.core import configload, pidfile
+from keepalived_py.core import configload, pidfile, process_priority
 from keepalived_py.core.context import ChildContext
 from keepalived_py.core.options import parse_args
 from keepalived_py.core.signals import HANDLED, SigFunc, func_for_signal
@@ -160,7 +160,11 @@ class ChildProcess:
                 if blocking:
                     ok, error = False, str(blocking[0])
                 else:
-                    await self.ctx.apply_reload(result.config)
+                    process_priority.reset_for_reload()  # keepalived reloads at standard scheduling
+                    try:
+                        await self.ctx.apply_reload(result.config)
+                    finally:
+                        process_priority.apply_for_role(self.ctx.role, self.ctx.config, self.ctx.log.info)
             except Exception as exc:  # noqa: BLE001 - keep running the old config
                 ok, error = False, f"{type(exc).__name__}: {exc}"
             if not ok:
@@ -317,6 +321,8 @@ def _start(spec: ChildSpec, logger: Any, written: list[str]) -> int:
 
     sock = socket.socket(fileno=spec.ipc_fd) if spec.ipc_fd is not None else None
     entry, _real = resolve_role(role)
+    # checker_* / bfd_* scheduling knobs, once the configuration is read (start_check())
+    process_priority.apply_for_role(role, result.config, logger.info)
     import uvloop
 
     if _stop_seen:
