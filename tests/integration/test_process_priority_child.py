@@ -1,0 +1,132 @@
+"""checker_* knobs on a running check child (root, own network namespace, userspace IPVS
+backend): its nice value, scheduler, RLIMIT_RTTIME, CPU affinity and locked memory are what
+global_defs asked for, read back from /proc and the sched_* calls."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.envcheck import need_netns
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+
+CONF = """global_defs {{
+    router_id kpyprio
+{knobs}
+}}
+virtual_server 192.0.2.10 80 {{
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 192.0.2.11 8080 {{
+        TCP_CHECK {{
+            connect_timeout 1
+        }}
+    }}
+}}
+"""
+
+
+def _wait_for(pred, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _nice(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[16])  # field 19, after comm
+
+
+def _status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"{key} missing")
+
+
+def _rttime(pid: int) -> tuple[str, str]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max realtime timeout"):
+            parts = line.split()
+            return parts[3], parts[4]
+    raise AssertionError("no realtime limit line")
+
+
+def _run_child(tmp_path: Path, knobs: str, check) -> None:
+    need_netns()
+    ns = f"kpypr{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    d = None
+    try:
+        for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", "192.0.2.10/32", "dev", "lo"]):
+            subprocess.run(["ip", "netns", "exec", ns, *cmd], check=True)
+        conf = tmp_path / "k.conf"
+        conf.write_text(CONF.format(knobs=knobs))
+        pids = {r: tmp_path / f"{r}.pid" for r in ("main", "vrrp", "check")}
+        log = open(tmp_path / "log", "w")  # noqa: SIM115 - closed with the process
+        d = subprocess.Popen(["ip", "netns", "exec", ns, str(REPO / ".venv/bin/keepalived-py"), "-n", "-l", "-C",
+                              "-f", str(conf), "-p", str(pids["main"]), "-r", str(pids["vrrp"]),
+                              "-c", str(pids["check"]), "--lvs-backend=userspace"],
+                             stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp_path)))
+        assert _wait_for(lambda: pids["check"].exists() and pids["check"].read_text().strip(), 30)
+        pid = int(pids["check"].read_text())
+        # the knobs are applied right after the configuration is read: poll briefly
+        last: list[BaseException] = []
+
+        def ok() -> bool:
+            try:
+                check(pid)
+            except AssertionError as exc:
+                last[:] = [exc]
+                return False
+            return True
+
+        assert _wait_for(ok, 20), f"{last} / {(tmp_path / 'log').read_text()}"
+        log_text = (tmp_path / "log").read_text()
+        assert "cannot raise priority" not in log_text and "Unable to" not in log_text, log_text
+        d.send_signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        if d is not None and d.poll() is None:
+            d.kill()
+            d.wait()
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+def test_nice_lock_and_affinity(tmp_path: Path) -> None:
+    cpu = min(os.sched_getaffinity(0))
+
+    def check(pid: int) -> None:
+        assert _nice(pid) == -7
+        assert os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK == os.SCHED_OTHER
+        assert os.sched_getaffinity(pid) == {cpu}
+        assert _status_kb(pid, "VmLck") > 0
+
+    _run_child(tmp_path, f"    checker_priority -7\n    checker_no_swap\n    checker_cpu_affinity {cpu}", check)
+
+
+def test_realtime_priority_and_rttime(tmp_path: Path) -> None:
+    def check(pid: int) -> None:
+        policy = os.sched_getscheduler(pid)
+        assert policy & ~os.SCHED_RESET_ON_FORK == os.SCHED_RR
+        assert policy & os.SCHED_RESET_ON_FORK  # scripts it runs do not inherit SCHED_RR
+        assert os.sched_getparam(pid).sched_priority == 12
+        assert _rttime(pid) == ("50000", "100000")  # soft = half the limit (µs)
+        assert _nice(pid) == 0  # a realtime priority takes the place of the nice value
+
+    _run_child(tmp_path, "    checker_rt_priority 12\n    checker_rlimit_rttime 100000\n    checker_priority -5",
+               check)
