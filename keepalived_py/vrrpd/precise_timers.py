@@ -36,13 +36,16 @@ class _Itimerspec(ctypes.Structure):
 
 
 class _Handle:
-    __slots__ = ("_entry",)
+    __slots__ = ("_entry", "_sched")
 
-    def __init__(self, entry: list) -> None:
+    def __init__(self, entry: list, sched: TimerFdScheduler) -> None:
         self._entry = entry
+        self._sched = sched
 
     def cancel(self) -> None:
-        self._entry[2] = None
+        if self._entry[2] is not None:
+            self._entry[2] = None
+            self._sched._cancelled(self._entry)
 
 
 class TimerFdScheduler:
@@ -63,6 +66,7 @@ class TimerFdScheduler:
         self._armed: float | None = None
         self._firing = False
         self._spec = _Itimerspec()
+        self.wakeups = 0  # timerfd expiries handled (tests: no wake-up for a cancelled timer)
         loop.add_reader(fd, self._fire)
 
     def call_at(self, at: float, callback: Callable[..., object], *args: object) -> _Handle:
@@ -70,23 +74,44 @@ class TimerFdScheduler:
         heapq.heappush(self._heap, entry)
         if not self._firing and (self._armed is None or at < self._armed):
             self._arm(at)
-        return _Handle(entry)
+        return _Handle(entry, self)
+
+    def _cancelled(self, entry: list) -> None:
+        """A BACKUP re-arms its master-down timer at every advert it hears: when the
+        cancelled timer is the one the timerfd waits for, wait for the next live one
+        instead of waking up for nothing (dead entries deeper in the heap are dropped
+        when they surface, in _fire)."""
+        heap = self._heap
+        if self._firing or not heap or heap[0] is not entry:
+            return
+        while heap and heap[0][2] is None:
+            heapq.heappop(heap)
+        if heap:
+            self._arm(heap[0][0])
+        else:
+            self._arm_raw(0, 0)
+            self._armed = None
 
     def _arm(self, at: float) -> None:
         sec = int(at)
         nsec = int((at - sec) * 1e9)
         if sec <= 0 and nsec <= 0:
             nsec = 1  # a zero it_value disarms; "due already" must still fire
+        self._arm_raw(sec, nsec)
+        self._armed = at
+
+    def _arm_raw(self, sec: int, nsec: int) -> None:
+        """Absolute CLOCK_MONOTONIC expiry; 0, 0 disarms."""
         spec = self._spec
         spec.it_value.tv_sec = sec
         spec.it_value.tv_nsec = nsec
         if self._settime(self.fd, TFD_TIMER_ABSTIME, ctypes.byref(spec), None) != 0:
             raise OSError(ctypes.get_errno(), "timerfd_settime failed")
-        self._armed = at
 
     def _fire(self) -> None:
         with contextlib.suppress(BlockingIOError, InterruptedError):
             os.read(self.fd, 8)
+        self.wakeups += 1
         self._armed = None
         heap = self._heap
         now = self.clock.now()

@@ -83,6 +83,27 @@ def test_self_rearming_callback_lets_the_loop_run():
     assert n > 1
 
 
+def test_cancelled_next_timer_costs_no_wakeup():
+    loop = asyncio.new_event_loop()
+    clock = MonotonicClock()
+    try:
+        async def go():
+            sched = make_scheduler(asyncio.get_running_loop(), clock)
+            done = asyncio.Event()
+            t0 = clock.now()
+            first = sched.call_at(t0 + 0.02, done.set)  # armed, then re-armed elsewhere:
+            first.cancel()                              # a BACKUP hearing an advert
+            sched.call_at(t0 + 0.04, done.set)
+            await asyncio.wait_for(done.wait(), 10)
+            n = sched.wakeups
+            sched.close()
+            return n
+
+        assert loop.run_until_complete(go()) == 1
+    finally:
+        loop.close()
+
+
 def test_fake_clock_gets_no_timerfd():
     from keepalived_py.clock import FakeClock
 
