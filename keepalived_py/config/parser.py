@@ -135,22 +135,32 @@ class _LineLexer(Lexer):
 
 
 class _Builder(Transformer):
-    """Lark callbacks that build `Stmt`s directly from the tokens."""
+    """Lark callbacks that build `Stmt`s directly from the tokens, one list per block."""
 
     def __init__(self) -> None:
         super().__init__(visit_tokens=False)
         self.lines: list[Line] = []
 
     def start(self, children):
-        return tuple(children)
+        return tuple(children[0])
 
-    def line(self, children):
-        return Stmt(self.lines[children[0].start_pos], None)
+    def first(self, _children):
+        return []
+
+    def add_line(self, children):
+        stmts = children[0]
+        stmts.append(Stmt(self.lines[children[1].start_pos], None))
+        return stmts
+
+    def add_block(self, children):
+        stmts = children[0]
+        stmts.append(children[1])
+        return stmts
 
     def block(self, children):
-        close = children[-1].start_pos
-        end = self.lines[close] if close < len(self.lines) else None
-        return Stmt(self.lines[children[0].start_pos], tuple(children[1:-1]), end)
+        opener, stmts, close = children
+        end = self.lines[close.start_pos] if close.start_pos < len(self.lines) else None
+        return Stmt(self.lines[opener.start_pos], tuple(stmts), end)
 
 
 @dataclass(slots=True)
