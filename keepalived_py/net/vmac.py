@@ -36,10 +36,22 @@ async def make_link(net: Any, vmac: Any) -> None:
     an ipvlan gets the address use_ipvlan gives it (net/ipvlan.py)."""
     if vmac.kind == "ipvlan":
         await net.add_ipvlan(vmac.name, vmac.base, vmac.mode)
+        if not vmac.ipv6:
+            set_ipv6_disabled(vmac.name, True)
         if vmac.address is not None:
             await net.add_address(AddressSpec(vmac.name, vmac.address))
     else:
         await net.add_macvlan(vmac.name, vmac.base, vmac.mac)
+
+
+def set_ipv6_disabled(ifname: str, disabled: bool) -> bool:
+    """keepalived's link_set_ipv6(): net.ipv6.conf.IF.disable_ipv6."""
+    try:
+        with open(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "w") as f:
+            f.write("1" if disabled else "0")
+    except OSError:
+        return False
+    return True
 
 
 def _sysctl_path(ifname: str, key: str) -> str:

@@ -52,6 +52,7 @@ class VmacPlan:
     kind: str = "macvlan"
     mode: str | None = None
     address: Any = None  # IPv4Interface | IPv6Interface, use_ipvlan's
+    ipv6: bool = True  # False: IPv6 off on the link (an IPv4 ipvlan without IPv6 eVIPs)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,9 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig,
                                   g.vmac_prefix), mac, ifname, inst.vmac_xmit_base)
     elif inst.use_ipvlan is not None:
         vmac = VmacPlan(vmac_name(inst.virtual_router_id or 1, family, inst.use_ipvlan.ifname, g.vmac_prefix),
-                        b"", ifname, False, "ipvlan", inst.use_ipvlan.mode, inst.use_ipvlan.address)
+                        b"", ifname, False, "ipvlan", inst.use_ipvlan.mode, inst.use_ipvlan.address,
+                        # netlink_link_add_ipvlan: link_set_ipv6(ifp, false) unless needed
+                        ipv6=family == 6 or any(v.family == 6 for v in inst.virtual_ipaddress_excluded))
     vip_dev = vmac.name if vmac is not None else ifname
     vips = tuple(v for v in inst.virtual_ipaddress if v.family == family)
     excluded = tuple(inst.virtual_ipaddress_excluded)
