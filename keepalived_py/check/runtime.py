@@ -22,11 +22,12 @@ its last lines and notifies (omega), then our entries leave the kernel unless -I
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from keepalived_py.check import addrwatch
+from keepalived_py.check import addrwatch, tls
 from keepalived_py.check import spec as specmod
 from keepalived_py.check.kinds import bfd as bfd_kind
 from keepalived_py.check.kinds import probe_for as default_probe_for
@@ -191,6 +192,12 @@ class CheckRuntime:
         """Scripts and FIFOs, the pool's start, the kernel (lvs_timeouts, lvs_flush, our
         table adopted), then the checkers. `addresses`: the host's addresses, for ha_suspend
         (None: nothing is suspended)."""
+        try:  # init_ssl_ctx() before anything starts; keepalived stops fatally when it fails
+            ssl_context = tls.for_config(config)
+        except tls.SslSetupError as exc:
+            for line in exc.lines:
+                self.log(line)
+            raise SystemExit(1) from None  # KEEPALIVED_EXIT_FATAL: the parent stops too
         servers, specs = self._build(config)
         gd = config.global_defs
         self.config = config
@@ -198,7 +205,7 @@ class CheckRuntime:
         pool = Pool(servers, rs_init_notifies=bool(gd and gd.rs_init_notifies),
                     no_checker_emails=bool(gd and gd.no_checker_emails))
         self.scheduler = Scheduler(specs, pool, clock=self.clock, emit=self._emit, rand=self.rand,
-                                   resources=Resources(runner=self.runner), probe_for=self.probe_for,
+                                   resources=Resources(runner=self.runner, ssl_context=ssl_context), probe_for=self.probe_for,
                                    max_in_flight=self.max_in_flight,
                                    log_all=bool(gd and gd.checker_log_all_failures))
         self.log("Initializing ipvs")
@@ -226,6 +233,11 @@ class CheckRuntime:
         the table changed by difference; the old configuration's keys stay ours until then."""
         assert self.scheduler is not None
         servers, specs = self._build(config)       # raises before anything changed
+        try:  # the SSL block read again; an unusable one refuses the reload (keepalived stops)
+            ssl_context = tls.for_config(config)
+        except tls.SslSetupError as exc:
+            raise ValueError("; ".join(exc.lines[:-1])) from None
+        self.scheduler.resources = dataclasses.replace(self.scheduler.resources, ssl_context=ssl_context)
         old = self.config
         self._retired = self._retired | plan.possible_entries(old) | Owned.of(self.applied)
         self.config = config

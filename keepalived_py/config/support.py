@@ -72,8 +72,7 @@ _BLOCKS = {
 # The check child (keepalived_py/check: spec.py (inheritance, endpoints), hysteresis.py,
 # quorum.py, notify.py, kinds/*; keepalived_py/lvs/plan.py (the IPVS table)) reads these.
 # Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service),
-# snmp_name, sni_name, tls_compliant, url.regex_stack, the SSL block (SSL_GET's client
-# context is never built from it), a SMTP_CHECK host block's alpha / retry / delay_loop /
+# snmp_name, url.regex_stack, a SMTP_CHECK host block's alpha / retry / delay_loop /
 # delay_before_retry / warmup / log_all_failures (only its connection options are used),
 # PING_CHECK.connect_port (ICMP has no port), the lvs_netlink_*
 # buffers, nftables_ipvs* and SNMP.
@@ -88,10 +87,12 @@ _CHECK_BLOCKS = {
     "real_server": "weight inhibit_on_failure notify_up notify_down smtp_alert uthreshold lthreshold lvs_method "
                    "alpha retry connect_timeout delay_before_retry delay_loop warmup virtualhost",
     "TCP_CHECK": _CHECKER_COMMON,
-    "HTTP_GET": _CHECKER_COMMON + " enable_sni fast_recovery http_protocol virtualhost",
-    "SSL_GET": _CHECKER_COMMON + " enable_sni fast_recovery http_protocol virtualhost",
+    "HTTP_GET": _CHECKER_COMMON + " enable_sni fast_recovery http_protocol virtualhost sni_name",
+    # check/tls.py: the SSL block builds SSL_GET's client context; tls_compliant its close_notify
+    "SSL_GET": _CHECKER_COMMON + " enable_sni fast_recovery http_protocol virtualhost sni_name tls_compliant",
+    "SSL": "password ca certificate key",
     "url": "path digest status_code virtualhost regex regex_max_offset regex_min_offset regex_no_match "
-           "regex_options",
+           "regex_options tls_compliant",
     "SMTP_CHECK": _CHECKER_COMMON + " helo_name",
     "host": "bind_if bind_port bindto connect_ip connect_port connect_timeout fwmark",
     "DNS_CHECK": _CHECKER_COMMON + " name type",

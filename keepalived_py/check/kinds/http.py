@@ -6,8 +6,10 @@ virtualhost (url, checker, real server, virtual server in that order) or "addres
 Success needs a status in the url's status_code ranges (default 200-299), then the MD5
 digest of the body if one is set, then the regex (or its absence with regex_no_match).
 SSL_GET never verifies the server's certificate (keepalived does not either, even with an
-SSL CA); tls_context() builds the client context from the SSL block (client certificate and
-key); enable_sni sends the virtualhost as SNI.
+SSL CA); check/tls.py builds the client context from the SSL block (client certificate and
+key); enable_sni sends the virtualhost as SNI, sni_name (newer keepalived) its own name;
+without tls_compliant the connection closes without a close_notify, as keepalived's quiet
+shutdown does.
 
 Failures carry keepalived's words for the log line "<reason> server <rs>." ("Timeout
 connecting", "HTTP status code error to", "MD5 digest error to", "Regex match failed", ...).
@@ -27,6 +29,7 @@ import ssl
 
 import aiohttp
 
+from keepalived_py.check import tls as tls_mod
 from keepalived_py.check.kinds.base import Target, make_socket
 from keepalived_py.check.result import Result, Status
 from keepalived_py.check.spec import success_message
@@ -48,19 +51,20 @@ def _default_ssl() -> ssl.SSLContext:
 
 
 def tls_context(ssl_defs=None) -> ssl.SSLContext:
-    """SSL_GET's client context from the `SSL { ca certificate key password }` block as
-    keepalived's check_ssl.c builds it: our certificate chain and key (for servers that ask
-    for one), the CA file loaded, but the server's certificate never verified (keepalived
-    sets no SSL_VERIFY_PEER). OSError / ssl.SSLError when a file cannot be loaded."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if ssl_defs is not None:
-        if ssl_defs.certificate:
-            ctx.load_cert_chain(ssl_defs.certificate, ssl_defs.key or None, ssl_defs.password or None)
-        if ssl_defs.ca:
-            ctx.load_verify_locations(ssl_defs.ca)
-    return ctx
+    """SSL_GET's client context from an `SSL` block (check/tls.py); tls_mod.SslSetupError when
+    a file cannot be loaded."""
+    return tls_mod.client_context(ssl_defs)
+
+
+def sni_for(target: Target, params) -> str | None:
+    """The SNI to send: sni_name's own name, else (enable_sni, or sni_name alone) the
+    virtualhost; None sends none."""
+    sni_name = getattr(params, "sni_name", None)
+    if sni_name:
+        return sni_name
+    if params.enable_sni or sni_name == "":
+        return target.virtualhost or None
+    return None
 
 
 def compile_regex(url) -> re.Pattern[bytes] | None:
@@ -110,7 +114,8 @@ async def probe(target: Target, params) -> Result:
     url = urls[min(target.url_index, len(urls) - 1)]
     tls = params.block_keyword == "SSL_GET"
     res = target.resources
-    ctx = (res.ssl_context or _default_ssl()) if tls else None
+    compliant = bool(getattr(url, "tls_compliant", None) or getattr(params, "tls_compliant", None))
+    ctx = tls_mod.pick(res.ssl_context or _default_ssl(), compliant) if tls else None
     scheme = "https" if tls else "http"
     host = f"[{target.address}]" if ":" in target.address else target.address
     port = target.port or (443 if tls else 80)
@@ -134,7 +139,7 @@ async def probe(target: Target, params) -> Result:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
                                          skip_auto_headers=("Accept", "Accept-Encoding"),
                                          version=version) as session:
-            server_hostname = target.virtualhost if (tls and params.enable_sni and target.virtualhost) else None
+            server_hostname = sni_for(target, params) if tls else None
             kwargs = {"server_hostname": server_hostname} if server_hostname else {}
             async with session.get(f"{scheme}://{host}:{port}{path}", headers=headers,
                                    allow_redirects=False, **kwargs) as resp:
