@@ -139,6 +139,10 @@ async def probe(target: Target, params) -> Result:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
                                          skip_auto_headers=("Accept", "Accept-Encoding"),
                                          version=version) as session:
+            # one request per attempt, as keepalived: aiohttp would resend a GET whose
+            # connection closed before the response (genhash turns it off the same way)
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
             server_hostname = sni_for(target, params) if tls else None
             kwargs = {"server_hostname": server_hostname} if server_hostname else {}
             async with session.get(f"{scheme}://{host}:{port}{path}", headers=headers,
