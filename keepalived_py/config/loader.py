@@ -79,6 +79,9 @@ def _load(path: str, *, config_id: str | None, include_missing_fatal: bool, chec
     usage = Usage()
     config = build_model(KeepalivedConfig, None, (), tree, diags, usage, None)
     assert isinstance(config, KeepalivedConfig)
+    # the models hold what they need: the statements and lines (one object each per line of
+    # the configuration) go now, so validation reuses their memory instead of adding to the peak
+    del tree, lines
     env = ValidationEnv(diags, host_interfaces() if check_interfaces else None)
     validate(config, env)
     return LoadResult(config, list(diags), [(str(p), w) for p, w in usage.not_implemented], pre.files_read)

@@ -191,6 +191,9 @@ class Preprocessor:
         defining: _Definition | None = None
         special = _SPECIAL.search
         append = out.append
+        # identical lines (`weight 1`, `}`) share one text and one words tuple: a large
+        # configuration repeats most of its lines, and each copy would stay alive in its Line
+        shared: dict[str, tuple[tuple[str, ...], str]] = {}
         for index, raw in enumerate(physical, 1):
             text = raw.strip()
             if not text:
@@ -202,13 +205,19 @@ class Preprocessor:
                 continue
             if defining is None and not special(text) and not text.startswith("include"):
                 # fast path: nothing but words (most lines of a large configuration)
-                append(Line(tuple(text.split()), text, name, index))
+                known = shared.get(text)
+                if known is None:
+                    known = shared[text] = (tuple(text.split()), text)
+                append(Line(known[0], known[1], name, index))
                 continue
             if defining is None and text[-1] == "{" and not special(text, 0, len(text) - 1) \
                     and not text.startswith("include"):
-                head = text[:-1].rstrip()
-                if head:
-                    append(Line(tuple(head.split()), head, name, index))
+                known = shared.get(text)
+                if known is None:
+                    head = text[:-1].rstrip()
+                    known = shared[text] = (tuple(head.split()), head)
+                if known[1]:
+                    append(Line(known[0], known[1], name, index))
                 append(Line(_OPEN, "{", name, index))
                 continue
             text, cont = self._decomment(text, name, index)

@@ -495,7 +495,8 @@ def _parse_value(spec: KeywordSpec, child: Stmt, ctx: Ctx, diags: Diagnostics, u
         if child.block is None:
             diags.add(ConfigErr.MISSING_BOB, f"Missing '{{' at beginning of configuration block {child.keyword}",
                       child.line.pos)
-        return build_model(vtype.model, child, args, child.block or (), diags, usage, child.line.pos, ctx.block)
+        # ctx.pos is this line's position already: one SourcePos per line, not two
+        return build_model(vtype.model, child, args, child.block or (), diags, usage, ctx.pos, ctx.block)
     if isinstance(vtype, Entries):
         return _build_entries(vtype, child, args, ctx)
     if child.block is not None:
