@@ -74,7 +74,7 @@ _BLOCKS = {
 # Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service),
 # snmp_name, url.regex_stack, a SMTP_CHECK host block's alpha / retry / delay_loop /
 # delay_before_retry / warmup / log_all_failures (only its connection options are used),
-# PING_CHECK.connect_port (ICMP has no port), the lvs_netlink_*
+# the lvs_netlink_*
 # buffers, nftables_ipvs* and SNMP.
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
                    "delay_loop fwmark log_all_failures retry warmup")
@@ -97,7 +97,8 @@ _CHECK_BLOCKS = {
     "host": "bind_if bind_port bindto connect_ip connect_port connect_timeout fwmark",
     "DNS_CHECK": _CHECKER_COMMON + " name type",
     "UDP_CHECK": _CHECKER_COMMON + " payload require_reply min_reply_length max_reply_length",
-    "PING_CHECK": _CHECKER_COMMON.replace(" connect_port", ""),
+    # connect_port: keepalived's ICMP echo ignores it too (FMT_CHK is the real server's)
+    "PING_CHECK": _CHECKER_COMMON,
     "MISC_CHECK": "alpha delay_before_retry delay_loop log_all_failures misc_dynamic misc_path misc_timeout "
                   "retry user warmup",
     "FILE_CHECK": "track_file weight",
