@@ -18,7 +18,7 @@ The names in log lines are keepalived's FMT_VS ("[192.0.2.1]:tcp:80", "FWM 7",
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from keepalived_py.check.hysteresis import Kind, Policy
@@ -160,6 +160,28 @@ def _endpoint(kind: Kind, checker, vs, rs, conn=None) -> Endpoint:
                     fwmark=getattr(conn, "fwmark", None), vhosts=vhosts, script_timeout=script_timeout)
 
 
+_SMTP_SHARED = ("alpha", "retry", "delay_loop", "delay_before_retry", "warmup", "log_all_failures")
+
+
+def _smtp_shared_timing(checker):
+    """keepalived 2.2.7 stores retry / delay_before_retry / warmup / delay_loop / alpha /
+    log_all_failures written inside a SMTP_CHECK `host {}` on the SMTP_CHECK itself (only the
+    connection keywords are the host's), and each host's checker copies it: so the last
+    one written, in file order, holds for the check and all its hosts."""
+    changes = {}
+    for name in _SMTP_SHARED:
+        best: tuple[tuple[int, int], Any] | None = None
+        for block in (checker, *getattr(checker, "host", ())):
+            value = getattr(block, name, None)
+            pos = (block.kw_pos or {}).get(name)
+            where = (pos.line, pos.column) if pos is not None else (0, 0)
+            if value is not None and (best is None or where >= best[0]):
+                best = (where, value)
+        if best is not None and best[1] != getattr(checker, name, None):
+            changes[name] = best[1]
+    return replace(checker, **changes) if changes else checker
+
+
 def _smtp_alert_default(global_defs) -> bool | None:
     if global_defs is None:
         return None
@@ -198,6 +220,8 @@ def build(config) -> tuple[list[VsConfig], list[CheckerSpec]]:
                     if chk.name not in bfds or chk.name in monitored:
                         continue
                     monitored.add(chk.name)
+                if kind is Kind.SMTP:
+                    chk = _smtp_shared_timing(chk)
                 conns = [None] + list(getattr(chk, "host", ()) if kind is Kind.SMTP else ())
                 for m, conn in enumerate(conns):
                     cid = (vkey, rkey, n, m)

@@ -72,9 +72,7 @@ _BLOCKS = {
 # The check child (keepalived_py/check: spec.py (inheritance, endpoints), hysteresis.py,
 # quorum.py, notify.py, kinds/*; keepalived_py/lvs/plan.py (the IPVS table)) reads these.
 # Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service),
-# snmp_name, url.regex_stack, a SMTP_CHECK host block's alpha / retry / delay_loop /
-# delay_before_retry / warmup / log_all_failures (only its connection options are used),
-# the lvs_netlink_*
+# snmp_name, url.regex_stack, the lvs_netlink_*
 # buffers, nftables_ipvs* and SNMP.
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
                    "delay_loop fwmark log_all_failures retry warmup")
@@ -94,7 +92,9 @@ _CHECK_BLOCKS = {
     "url": "path digest status_code virtualhost regex regex_max_offset regex_min_offset regex_no_match "
            "regex_options tls_compliant",
     "SMTP_CHECK": _CHECKER_COMMON + " helo_name",
-    "host": "bind_if bind_port bindto connect_ip connect_port connect_timeout fwmark",
+    # the timing ones are the SMTP_CHECK's, last written wins (check/spec.py _smtp_shared_timing)
+    "host": "bind_if bind_port bindto connect_ip connect_port connect_timeout fwmark "
+            "alpha retry delay_loop delay_before_retry warmup log_all_failures",
     "DNS_CHECK": _CHECKER_COMMON + " name type",
     "UDP_CHECK": _CHECKER_COMMON + " payload require_reply min_reply_length max_reply_length",
     # connect_port: keepalived's ICMP echo ignores it too (FMT_CHK is the real server's)

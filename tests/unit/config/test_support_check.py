@@ -79,7 +79,7 @@ virtual_server 192.0.2.1 80 {
 
 def test_what_the_check_child_ignores_is_still_listed() -> None:
     assert {"virtual_server.hashed", "virtual_server.snmp_name",
-            "real_server.snmp_name", "url.regex_stack", "host.retry"} <= listed(UNIMPLEMENTED)
+            "real_server.snmp_name", "url.regex_stack"} <= listed(UNIMPLEMENTED)
     assert "host.connect_ip" not in listed(UNIMPLEMENTED)
     assert "global_defs.checker_priority" not in listed(UNIMPLEMENTED)  # core/process_priority.py
     assert not {"SSL.ca", "SSL_GET.sni_name"} & listed(UNIMPLEMENTED)  # check/tls.py
