@@ -71,9 +71,11 @@ _BLOCKS = {
 
 # The check child (keepalived_py/check: spec.py (inheritance, endpoints), hysteresis.py,
 # quorum.py, notify.py, kinds/*; keepalived_py/lvs/plan.py (the IPVS table)) reads these.
-# Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service),
-# snmp_name, url.regex_stack, the lvs_netlink_*
-# buffers, nftables_ipvs* and SNMP.
+# Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service;
+# the kernel marks every service hashed anyway), snmp_name and SNMP (out of scope),
+# url.regex_stack (sizes PCRE2's JIT stack; Python's re has none to size), the
+# lvs_netlink_* buffers (the pyroute2 IPVS socket keeps its default SO_RCVBUF) and
+# nftables_ipvs* (IPv6 group ranges through nftables fwmarks: not built).
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
                    "delay_loop fwmark log_all_failures retry warmup")
 _CHECK_BLOCKS = {
