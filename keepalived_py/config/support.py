@@ -75,7 +75,8 @@ _BLOCKS = {
 # the kernel marks every service hashed anyway), snmp_name and SNMP (out of scope),
 # url.regex_stack (sizes PCRE2's JIT stack; Python's re has none to size), the
 # lvs_netlink_* buffers (the pyroute2 IPVS socket keeps its default SO_RCVBUF) and
-# nftables_ipvs* (IPv6 group ranges through nftables fwmarks: not built).
+# nftables_ipvs* (a virtual_server_group as one fwmark service with nftables marking
+# its addresses: not built; groups are programmed entry by entry).
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
                    "delay_loop fwmark log_all_failures retry warmup")
 _CHECK_BLOCKS = {
