@@ -474,6 +474,11 @@ def _script_exists(command: str) -> bool:
 def _script_security(config: Any, diags) -> None:
     """check_check_script_security(): scripts/check_check.py checks every check-process script
     as its user would run it (insecure paths, FIFO scripts, the insecure-scripts suffix)."""
+    if not any(getattr(vs, "target", None) is not None and vs.real_server
+               for vs in getattr(config, "virtual_server", ())):
+        # check_check_scripts() finds nothing to check then; skipping it keeps the script
+        # runner (and asyncio) out of a `-t` of a VRRP-only configuration
+        return
     from keepalived_py.scripts.check_check import check_check_scripts
 
     violation = check_check_scripts(config).violation
