@@ -74,7 +74,7 @@ _BLOCKS = {
 # Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service;
 # the kernel marks every service hashed anyway), snmp_name and SNMP (out of scope),
 # url.regex_stack (sizes PCRE2's JIT stack; Python's re has none to size), the
-# lvs_netlink_* buffers (the pyroute2 IPVS socket keeps its default SO_RCVBUF) and
+# lvs_netlink_* buffers (the IPVS netlink socket, lvs/kernel.py, has a fixed 4 MiB) and
 # nftables_ipvs* (a virtual_server_group as one fwmark service with nftables marking
 # its addresses: not built; groups are programmed entry by entry).
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
