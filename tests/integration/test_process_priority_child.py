@@ -66,7 +66,7 @@ def _rttime(pid: int) -> tuple[str, str]:
     raise AssertionError("no realtime limit line")
 
 
-def _run_child(tmp_path: Path, knobs: str, check) -> None:
+def _run_child(tmp_path: Path, knobs: str, check, reload: tuple[str, object] | None = None) -> None:
     need_netns()
     ns = f"kpypr{uuid.uuid4().hex[:6]}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
@@ -96,6 +96,12 @@ def _run_child(tmp_path: Path, knobs: str, check) -> None:
             return True
 
         assert _wait_for(ok, 20), f"{last} / {(tmp_path / 'log').read_text()}"
+        if reload is not None:  # a HUP with new knobs: reset, then the new ones applied
+            conf.write_text(CONF.format(knobs=reload[0]))
+            check = reload[1]
+            os.kill(int(pids["main"].read_text()), signal.SIGHUP)
+            assert _wait_for(ok, 20), f"{last} / {(tmp_path / 'log').read_text()}"
+            assert int(pids["check"].read_text()) == pid  # the same process, reloaded
         log_text = (tmp_path / "log").read_text()
         assert "cannot raise priority" not in log_text and "Unable to" not in log_text, log_text
         d.send_signal(signal.SIGTERM)
@@ -116,7 +122,12 @@ def test_nice_lock_and_affinity(tmp_path: Path) -> None:
         assert os.sched_getaffinity(pid) == {cpu}
         assert _status_kb(pid, "VmLck") > 0
 
-    _run_child(tmp_path, f"    checker_priority -7\n    checker_no_swap\n    checker_cpu_affinity {cpu}", check)
+    def after_reload(pid: int) -> None:
+        assert _nice(pid) == 4
+        assert _status_kb(pid, "VmLck") > 0  # keepalived keeps the lock across a reload
+
+    _run_child(tmp_path, f"    checker_priority -7\n    checker_no_swap\n    checker_cpu_affinity {cpu}", check,
+               reload=("    checker_priority 4", after_reload))
 
 
 def test_realtime_priority_and_rttime(tmp_path: Path) -> None:
