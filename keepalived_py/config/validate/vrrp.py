@@ -729,10 +729,16 @@ class _Checker:
         had_error = False
         g4 = _g(cfg, "vrrp_mcast_group4", MCAST4)
         g6 = _g(cfg, "vrrp_mcast_group6", MCAST6)
+        # only instances of one family and VRID can conflict: pairs within those groups, in
+        # the order of the pairwise scan (1,000 instances were half a million pairs)
+        same: dict[tuple[int, Any], list[int]] = {}
         for i, a in enumerate(insts):
-            for b in insts[i + 1:]:
-                if a.family != b.family or a.cfg.virtual_router_id != b.cfg.virtual_router_id:
+            same.setdefault((a.family, a.cfg.virtual_router_id), []).append(i)
+        for i, a in enumerate(insts):
+            for j in same[(a.family, a.cfg.virtual_router_id)]:
+                if j <= i:
                     continue
+                b = insts[j]
                 if a.unicast != b.unicast:
                     continue
                 if a.unicast:
