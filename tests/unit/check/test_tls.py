@@ -245,3 +245,22 @@ def test_runtime_start_stops_fatally_on_a_bad_ssl_block(tmp_path) -> None:
     assert stop.value.code == 1
     assert lines[:2] == ["SSL error : Cant load certificate file...", "Error Initialize SSL, ctx Instance"]
     assert lines[-1] == "Terminate..."
+
+
+def test_reload_with_a_bad_ssl_block_is_refused_and_a_good_one_taken(pki, tmp_path) -> None:
+    lines: list[str] = []
+    rt = CheckRuntime(FakeIpvs(), FakeClock(), lines.append, rand=lambda: 0.0, run_checkers=False)
+
+    async def main() -> None:
+        await rt.start(_config(f"    certificate {pki['cli.pem']}\n    key {pki['plain.key']}"))
+        assert rt.scheduler is not None
+        before = rt.scheduler.resources.ssl_context
+        assert isinstance(before, tls.ClientContext)
+        with pytest.raises(ValueError, match="Cant load certificate file"):
+            await rt.reload(_config(f"    certificate {tmp_path}/missing.pem"))
+        assert rt.scheduler.resources.ssl_context is before
+        await rt.reload(_config(f"    certificate {pki['cli.pem']}\n    key {pki['cli.key']}\n    password {PASSWORD}"))
+        assert rt.scheduler.resources.ssl_context is not before
+        await rt.stop()
+
+    asyncio.run(main())
