@@ -84,6 +84,8 @@ class CNumber:
 
 def _scan(text: str, base: int) -> tuple[int, str, bool, bool]:
     """(magnitude, rest, negative, converted) as the C library scans a number."""
+    if text.isdigit() and text.isascii() and (base == 10 or base == 0 and text[0] != "0"):
+        return int(text), "", False, True  # plain decimal digits, most numbers of a configuration
     i = 0
     n = len(text)
     while i < n and text[i] in _C_SPACE:
