@@ -192,23 +192,23 @@ class CheckRuntime:
         """Scripts and FIFOs, the pool's start, the kernel (lvs_timeouts, lvs_flush, our
         table adopted), then the checkers. `addresses`: the host's addresses, for ha_suspend
         (None: nothing is suspended)."""
-        try:  # init_ssl_ctx() before anything starts; keepalived stops fatally when it fails
-            ssl_context = tls.for_config(config)
-        except tls.SslSetupError as exc:
-            for line in exc.lines:
-                self.log(line)
-            raise SystemExit(1) from None  # KEEPALIVED_EXIT_FATAL: the parent stops too
         servers, specs = self._build(config)
         gd = config.global_defs
         self.config = config
         await self.notifier.start(config)
         pool = Pool(servers, rs_init_notifies=bool(gd and gd.rs_init_notifies),
                     no_checker_emails=bool(gd and gd.no_checker_emails))
+        self.log("Initializing ipvs")
+        try:  # init_ssl_ctx(), before any checker runs; keepalived stops fatally when it fails
+            ssl_context = tls.for_config(config)
+        except tls.SslSetupError as exc:
+            for line in exc.lines:
+                self.log(line)
+            raise SystemExit(1) from None  # KEEPALIVED_EXIT_FATAL: the parent stops too
         self.scheduler = Scheduler(specs, pool, clock=self.clock, emit=self._emit, rand=self.rand,
                                    resources=Resources(runner=self.runner, ssl_context=ssl_context), probe_for=self.probe_for,
                                    max_in_flight=self.max_in_flight,
                                    log_all=bool(gd and gd.checker_log_all_failures))
-        self.log("Initializing ipvs")
         self.addresses = addresses
         self._apply_suspension()
         self.scheduler.start()

@@ -240,11 +240,18 @@ def test_runtime_start_stops_fatally_on_a_bad_ssl_block(tmp_path) -> None:
     lines: list[str] = []
     rt = CheckRuntime(FakeIpvs(), FakeClock(), lines.append, rand=lambda: 0.0, run_checkers=False)
     config = _config(f"    certificate {tmp_path}/missing.pem")
+    async def main() -> None:
+        try:
+            await rt.start(config)
+        finally:
+            await rt.stop()  # as the daemon's finally does: nothing was started, nothing fails
+
     with pytest.raises(SystemExit) as stop:
-        asyncio.run(rt.start(config))
+        asyncio.run(main())
     assert stop.value.code == 1
-    assert lines[:2] == ["SSL error : Cant load certificate file...", "Error Initialize SSL, ctx Instance"]
-    assert lines[-1] == "Terminate..."
+    at = lines.index("Initializing ipvs")  # keepalived's order: ipvs first, then init_ssl_ctx()
+    assert lines[at + 1:at + 3] == ["SSL error : Cant load certificate file...", "Error Initialize SSL, ctx Instance"]
+    assert "Terminate..." in lines
 
 
 def test_reload_with_a_bad_ssl_block_is_refused_and_a_good_one_taken(pki, tmp_path) -> None:
