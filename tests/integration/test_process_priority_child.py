@@ -141,3 +141,44 @@ def test_realtime_priority_and_rttime(tmp_path: Path) -> None:
 
     _run_child(tmp_path, "    checker_rt_priority 12\n    checker_rlimit_rttime 100000\n    checker_priority -5",
                check)
+
+
+BFD_CONF = """global_defs {{
+    router_id kpyprio
+    bfd_priority 6
+    bfd_cpu_affinity {cpu}
+}}
+bfd_instance b1 {{
+    neighbor_ip 127.0.0.2
+    source_ip 127.0.0.1
+}}
+"""
+
+
+def test_bfd_child_takes_the_bfd_knobs(tmp_path: Path) -> None:
+    need_netns()
+    cpu = min(os.sched_getaffinity(0))
+    ns = f"kpypb{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    d = None
+    try:
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+        conf = tmp_path / "k.conf"
+        conf.write_text(BFD_CONF.format(cpu=cpu))
+        pids = {r: tmp_path / f"{r}.pid" for r in ("main", "vrrp", "check", "bfd")}
+        log = open(tmp_path / "log", "w")  # noqa: SIM115 - closed with the process
+        d = subprocess.Popen(["ip", "netns", "exec", ns, str(REPO / ".venv/bin/keepalived-py"), "-n", "-l",
+                              "-f", str(conf), "-p", str(pids["main"]), "-r", str(pids["vrrp"]),
+                              "-c", str(pids["check"]), "-b", str(pids["bfd"])],
+                             stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp_path)))
+        assert _wait_for(lambda: pids["bfd"].exists() and pids["bfd"].read_text().strip(), 30)
+        pid = int(pids["bfd"].read_text())
+        assert _wait_for(lambda: _nice(pid) == 6 and os.sched_getaffinity(pid) == {cpu}, 20), \
+            (tmp_path / "log").read_text()
+        d.send_signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        if d is not None and d.poll() is None:
+            d.kill()
+            d.wait()
+        subprocess.run(["ip", "netns", "del", ns], check=False)
