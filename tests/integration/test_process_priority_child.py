@@ -1,6 +1,6 @@
-"""checker_* knobs on a running check child (root, own network namespace, userspace IPVS
-backend): its nice value, scheduler, RLIMIT_RTTIME, CPU affinity and locked memory are what
-global_defs asked for, read back from /proc and the sched_* calls."""
+"""checker_* / bfd_* knobs on a running check / bfd child (root, own network namespace,
+userspace IPVS backend): its nice value, scheduler, RLIMIT_RTTIME, CPU affinity and locked
+memory are what global_defs asked for, read back from /proc and the sched_* calls."""
 
 from __future__ import annotations
 
