@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field
 from typing import Any, ClassVar
 
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.parser import Stmt
+from keepalived_py.config.positions import compact
 from keepalived_py.config.support import ACTED_ON
 from keepalived_py.errors import SourcePos
 
@@ -277,12 +278,12 @@ class Model:
 
     pos: SourcePos | None = field(default=None, compare=False, repr=False)
     #: where each keyword of the block stood (keepalived names the keyword's own line)
-    kw_pos: dict[str, SourcePos] | None = field(default=None, compare=False, repr=False)
+    kw_pos: Mapping[str, SourcePos] | None = field(default=None, compare=False, repr=False)
     #: the block's closing '}': keepalived's end-of-block checks report at that line (None
     #: when the input ended first: keepalived then reports without a line)
     end_pos: SourcePos | None = field(default=None, compare=False, repr=False)
     #: the closing '}' of each keyword's own block (value blocks such as `interfaces { }`)
-    kw_end: dict[str, SourcePos] | None = field(default=None, compare=False, repr=False)
+    kw_end: Mapping[str, SourcePos] | None = field(default=None, compare=False, repr=False)
 
     #: the keyword that opens this block, for messages and the writer
     block_keyword: ClassVar[str] = ""
@@ -358,6 +359,8 @@ class Usage:
     not_implemented: list[tuple[SourcePos, str]] = field(default_factory=list)
     #: newer-than-2.2.7 keywords already noted in this load (the note is given once per keyword)
     newer_noted: set[str] = field(default_factory=set)
+    #: keyword tuples of the blocks' position tables, one copy per distinct tuple
+    shared_words: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
 
 def newer_keyword_note(keyword: str, since: str) -> str:
@@ -442,7 +445,8 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             values[fname] = value
     for fname, items in multis.items():
         values[fname] = tuple(items)
-    return cls(pos=pos, kw_pos=kw_pos or None, end_pos=end, kw_end=kw_end or None, **values)
+    shared = usage.shared_words
+    return cls(pos=pos, kw_pos=compact(kw_pos, shared), end_pos=end, kw_end=compact(kw_end, shared), **values)
 
 
 def _end_pos(stmt: Stmt | None) -> SourcePos | None:
