@@ -113,6 +113,10 @@ def compile_bytecode() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "keepalived_py")], env=env,
                    capture_output=True, check=False)
+    # and the config pipeline's caches beside them (dataclass code, Lark table): an installed
+    # daemon writes them on its first start
+    subprocess.run([sys.executable, "-c", "from keepalived_py.config import load_text; load_text('')"], env=env,
+                   capture_output=True, check=False)
 
 
 def _guard(what: str, fn: Callable[[], None], errors: list[str]) -> None:
