@@ -16,7 +16,7 @@ import pytest
 from tests.envcheck import keepalived_binary
 from tests.guestcheck import need_guest
 
-# one guest boot per test, and the guest is shared: it may first wait for another run to finish
+# one guest boot for both stories, and the guest is shared: it may first wait for another run to finish
 pytestmark = [pytest.mark.root, pytest.mark.guest, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -201,16 +201,30 @@ def relevant(lines: list[str], patterns: list[str] = PATTERNS) -> Counter:
     return out
 
 
-def test_checker_log_lines_match_keepalived():
+@pytest.fixture(scope="module")
+def stories() -> dict[str, dict]:
+    """Both stories in one guest boot, one after the other (the IPVS table flushed between)."""
     need_guest()
     keepalived_binary()
     from conformance.guest import run_in_guest
 
-    res = run_in_guest([f"cd {REPO} && {REPO}/.venv/bin/python $KPY_SCRATCH/scenario.py {REPO}"],
-                       timeout=400, files={"check.conf": CONF, "scenario.py": SCENARIO})
-    line = next((x for x in res.stdout.splitlines() if x.startswith("KPY-CHECK-LOGS ")), None)
-    assert line, f"no result (rc {res.returncode}):\n{res.stdout[-3000:]}\n{res.console[-2000:]}"
-    r = json.loads(line[len("KPY-CHECK-LOGS "):])
+    py = f"cd {REPO} && {REPO}/.venv/bin/python"
+    res = run_in_guest([f"{py} $KPY_SCRATCH/scenario_tcp.py {REPO}", "ipvsadm -C",
+                        f"{py} $KPY_SCRATCH/scenario_protocols.py {REPO}"], timeout=800, keep_going=True,
+                       files={"check.conf": CONF, "scenario_tcp.py": SCENARIO,
+                              "protocols.conf": CONF_PROTOCOLS, "scenario_protocols.py": SCENARIO_PROTOCOLS})
+    out = {}
+    for name, step in (("tcp", 0), ("protocols", 2)):
+        text = res.steps[step].output if len(res.steps) > step else ""
+        line = next((x for x in text.splitlines() if x.startswith("KPY-CHECK-LOGS ")), None)
+        out[name] = (json.loads(line[len("KPY-CHECK-LOGS "):]) if line
+                     else {"missing": f"{text[-3000:]}\n(rc {res.returncode})\n{res.console[-1500:]}"})
+    return out
+
+
+def test_checker_log_lines_match_keepalived(stories: dict[str, dict]):
+    r = stories["tcp"]
+    assert "missing" not in r, f"the TCP/HTTP/MISC story printed no result:\n{r.get('missing')}"
     assert r["ka_ok"], "\n".join(r["ka"])
     assert r["py_ok"], "\n".join(r["py"])
     ka, py = relevant(r["ka"]), relevant(r["py"])
@@ -394,16 +408,9 @@ PROTOCOL_PATTERNS = [r"Remote SMTP server .*", r"SMTP_CHECK .*", r"DNS_CHECK .*"
                      r"UDP_CHECK on service .*", r"ICMP connection to .*", r"ICMP CHECK on service .*"]
 
 
-def test_protocol_checker_log_lines_match_keepalived():
-    need_guest()
-    keepalived_binary()
-    from conformance.guest import run_in_guest
-
-    res = run_in_guest([f"cd {REPO} && {REPO}/.venv/bin/python $KPY_SCRATCH/scenario.py {REPO}"],
-                       timeout=400, files={"protocols.conf": CONF_PROTOCOLS, "scenario.py": SCENARIO_PROTOCOLS})
-    line = next((x for x in res.stdout.splitlines() if x.startswith("KPY-CHECK-LOGS ")), None)
-    assert line, f"no result (rc {res.returncode}):\n{res.stdout[-3000:]}\n{res.console[-2000:]}"
-    r = json.loads(line[len("KPY-CHECK-LOGS "):])
+def test_protocol_checker_log_lines_match_keepalived(stories: dict[str, dict]):
+    r = stories["protocols"]
+    assert "missing" not in r, f"the SMTP/DNS/UDP/PING story printed no result:\n{r.get('missing')}"
     assert r["ka_ok"], "\n".join(r["ka"])
     assert r["py_ok"], "\n".join(r["py"])
     patterns = PATTERNS + PROTOCOL_PATTERNS
