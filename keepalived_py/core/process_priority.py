@@ -17,6 +17,12 @@ Each failure is keepalived's log line and nothing more. A reload resets to stand
 scheduling first (reset_process_priorities) and applies the new values after. SIGXCPU
 (the soft RLIMIT_RTTIME reached) logs keepalived's warning instead of killing the process.
 The vrrp child applies its vrrp_* twins itself (vrrpd/process.py).
+
+Deliberate difference (conformance/DIFFERENCES.md): keepalived's default rlimit_rttime,
+10 ms of CPU without a blocking call, is far below what a Python child spends starting its
+checkers (measured: SIGKILLed by the hard limit right after "Activating BFD
+healthchecker"); when the realtime priority is set but the rlimit is not written, the
+limit is DEFAULT_RTTIME_US instead, and a line says so. A written value is applied as is.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
 
 #: the global_defs prefix of each child's knobs and the name keepalived logs for it
 ROLES = {"check": ("checker", "Checker"), "bfd": ("bfd", "BFD")}
+#: RLIMIT_RTTIME hard limit (µs) when *_rt_priority is set and *_rlimit_rttime is not
+DEFAULT_RTTIME_US = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class Knobs:
     nice: int = 0
     no_swap: bool = False
     cpus: tuple[int, ...] = ()
+    #: the rlimit is our default, not the configuration's (logged when applied)
+    rlimit_defaulted: bool = False
 
     @classmethod
     def for_role(cls, role: str, g: Any) -> Knobs | None:
@@ -54,9 +64,12 @@ class Knobs:
         if g is None:
             return cls()
         p = ROLES[role][0]
-        return cls(int(getattr(g, f"{p}_rt_priority") or 0), int(getattr(g, f"{p}_rlimit_rttime") or 0),
+        written = getattr(g, "kw_pos", None) or {}
+        rttime = int(getattr(g, f"{p}_rlimit_rttime") or 0)
+        defaulted = not ({f"{p}_rlimit_rttime", f"{p}_rlimit_rtime"} & set(written))
+        return cls(int(getattr(g, f"{p}_rt_priority") or 0), DEFAULT_RTTIME_US if defaulted else rttime,
                    int(getattr(g, f"{p}_priority") or 0), bool(getattr(g, f"{p}_no_swap")),
-                   tuple(getattr(g, f"{p}_cpu_affinity") or ()))
+                   tuple(getattr(g, f"{p}_cpu_affinity") or ()), defaulted)
 
 
 class SysOps:
@@ -134,6 +147,9 @@ class ProcessPriority:
                             self._orig_rttime = ops.getrlimit_rttime()
                         ops.setrlimit_rttime(knobs.rlimit_rttime // 2, knobs.rlimit_rttime)
                         self._rttime_set = True
+                        if knobs.rlimit_defaulted:
+                            self.log(f"{prefix}_rlimit_rttime not set: using {knobs.rlimit_rttime} "
+                                     f"(keepalived's 10000 is too short for this runtime)")
                     except (OSError, ValueError):
                         self.log("child process cannot set realtime rlimit")
         elif knobs.nice:

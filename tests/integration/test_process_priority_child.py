@@ -58,6 +58,13 @@ def _status_kb(pid: int, key: str) -> int:
     raise AssertionError(f"{key} missing")
 
 
+def _age(pid: int) -> float:
+    """Seconds since the process started (/proc/PID/stat starttime against /proc/uptime)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    start_ticks = int(stat[stat.rindex(")") + 2:].split()[19])  # field 22
+    return float(Path("/proc/uptime").read_text().split()[0]) - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _rttime(pid: int) -> tuple[str, str]:
     for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
         if line.startswith("Max realtime timeout"):
@@ -182,3 +189,21 @@ def test_bfd_child_takes_the_bfd_knobs(tmp_path: Path) -> None:
             d.kill()
             d.wait()
         subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+
+def test_realtime_priority_alone_keeps_the_child_alive(tmp_path: Path) -> None:
+    """checker_rt_priority without checker_rlimit_rttime: keepalived's 10 ms default would
+    SIGKILL this runtime at start (DIFFERENCES.md); ours leaves it running its checks."""
+    log = tmp_path / "log"
+
+    def check(pid: int) -> None:
+        assert os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK == os.SCHED_RR
+        assert _rttime(pid) == ("500000", "1000000")
+        assert _age(pid) >= 3.0, "not yet a few delay_loops old"
+        text = log.read_text()
+        assert "TCP_CHECK on service" in text  # its checker ran (and failed: nobody listens)
+        assert "exited due to signal" not in text and "Respawning" not in text, text
+
+    _run_child(tmp_path, "    checker_rt_priority 12", check)
+    assert "checker_rlimit_rttime not set: using 1000000" in log.read_text()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from keepalived_py.core.process_priority import Knobs, ProcessPriority, apply_for_role
+from keepalived_py.core.process_priority import (
+    DEFAULT_RTTIME_US,
+    Knobs,
+    ProcessPriority,
+    apply_for_role,
+)
 
 
 class Ops:
@@ -59,10 +64,23 @@ def _global(prefix: str = "checker", **values) -> SimpleNamespace:
 
 
 def test_knobs_read_the_role_prefix_and_skip_vrrp() -> None:
-    g = SimpleNamespace(**vars(_global("checker", priority=-5)), **vars(_global("bfd", rt_priority=20)))
-    assert Knobs.for_role("check", g) == Knobs(0, 10000, -5, False, ())
-    assert Knobs.for_role("bfd", g) == Knobs(20, 10000, 0, False, ())
+    g = SimpleNamespace(**vars(_global("checker", priority=-5)), **vars(_global("bfd", rt_priority=20)),
+                        kw_pos={"bfd_rlimit_rttime": None})
+    # checker_rlimit_rttime not written: our default, not keepalived's 10 ms (DIFFERENCES.md)
+    assert Knobs.for_role("check", g) == Knobs(0, DEFAULT_RTTIME_US, -5, False, (), True)
+    assert Knobs.for_role("bfd", g) == Knobs(20, 10000, 0, False, ())  # written: as is
     assert Knobs.for_role("vrrp", g) is None  # vrrpd/process.py applies the vrrp_* ones
+    g.kw_pos = {"checker_rlimit_rtime": None}  # the deprecated spelling counts as written
+    assert Knobs.for_role("check", g).rlimit_rttime == 10000
+
+
+def test_the_default_rttime_is_logged_when_applied() -> None:
+    ops, logs = Ops(), []
+    ProcessPriority("check", logs.append, ops).apply(Knobs(rt_priority=5, rlimit_rttime=DEFAULT_RTTIME_US,
+                                                           rlimit_defaulted=True))
+    assert ops.calls == [("set_rr", 5), ("setrlimit_rttime", DEFAULT_RTTIME_US // 2, DEFAULT_RTTIME_US)]
+    assert logs == [f"checker_rlimit_rttime not set: using {DEFAULT_RTTIME_US} "
+                    "(keepalived's 10000 is too short for this runtime)"]
 
 
 def test_nice_lock_and_affinity() -> None:
