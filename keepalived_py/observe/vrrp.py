@@ -110,9 +110,14 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
     sands = wall_us(s.sands, wall_offset)
     out.append("   Read timeout = DISABLED" if sands is None else f"   Read timeout = {_stamp(sands)}")
     out.append(f"   Master down timer = {s.ms_down_timer_us} usecs")
-    if c.vmac_ifname:
+    if c.vmac_ifname and not c.ipvlan:
         out.append(f"   Use VMAC, i/f name {c.vmac_ifname}, is_up = true, xmit_base = false")
-        out.append(f"   Interface = {c.vmac_ifname}, vmac on {s.interface}")
+    if c.vmac_addr:
+        out.append("   Use VMAC for VIPs on other interfaces")
+    elif c.ipvlan:
+        out.append(f"   Use IPVLAN, {c.ipvlan}")
+    if c.vmac_ifname:
+        out.append(f"   Interface = {c.vmac_ifname}, {'ipvlan' if c.ipvlan else 'vmac'} on {s.interface}")
     else:
         out.append(f"   Interface = {s.interface}")
     if c.dont_track_primary:

@@ -131,7 +131,21 @@ def settings_for(plan: Any, params: Any, config: Any, notify_scripts: Any = None
                       or model.promote_secondaries or params.nopreempt or model.track_src_ip),
         unicast_configured=bool(model.unicast_configured),
         unicast_chksum_compat={"never": "never", "always": "config"}.get(params.old_unicast_checksum, "no"),
-        mcast_ifindex=_ifindex(dev) if family == 6 else 0, debug=int(model.debug or 0))
+        mcast_ifindex=_ifindex(dev) if family == 6 else 0, debug=int(model.debug or 0),
+        vmac_addr=bool(model.use_vmac_addr), ipvlan=_ipvlan_text(vmac))
+
+
+def _ipvlan_text(vmac: Any) -> str:
+    """vrrp_data.c's 'Use IPVLAN, i/f NAME, is_up = true[, i/f address = A], type T'
+    (ipaddresstos: the prefix only when not a host one)."""
+    if vmac is None or vmac.kind != "ipvlan":
+        return ""
+    addr = ""
+    if vmac.address is not None:
+        a = vmac.address
+        full = a.network.prefixlen == a.max_prefixlen
+        addr = f", i/f address = {a.ip}" + ("" if full else f"/{a.network.prefixlen}")
+    return f"i/f {vmac.name}, is_up = true{addr}, type {vmac.mode or 'bridge'}"
 
 
 def _ifindex(name: str) -> int:

@@ -119,6 +119,10 @@ class InstanceSettings:
     unicast_chksum_compat: str = "no"
     mcast_ifindex: int = 0
     debug: int = 0
+    vmac_addr: bool = False
+    """use_vmac_addr: 'Use VMAC for VIPs on other interfaces'"""
+    ipvlan: str = ""
+    """use_ipvlan: keepalived.data's 'Use IPVLAN, ...' text after 'Use IPVLAN, ' ('' without)"""
     """the instance's `debug` level (0-4): keepalived 2.2.7 only prints it in keepalived.data"""
 
 

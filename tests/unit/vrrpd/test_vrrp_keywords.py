@@ -333,3 +333,23 @@ def test_use_vmac_addr_vmacs_are_made_and_removed():
         await rt.stop()
         assert ("delete_link", "vrrp.51") in r.net.calls
     asyncio.run(go())
+
+
+def test_dump_lines_for_ipvlan_and_vmac_addr():
+    """vrrp_data.c: 'Use IPVLAN, i/f ..., type T' and 'Interface = X, ipvlan on BASE';
+    'Use VMAC for VIPs on other interfaces' for use_vmac_addr."""
+    async def go():
+        r = Rig()
+        rt = await r.start(load_text(IPVLAN_CONF.format(line="ipv1 192.0.2.50/24 private")).config)
+        lines = data_text(runtime_snapshots(rt), 0.0).splitlines()
+        assert "   Use IPVLAN, i/f ipv1, is_up = true, i/f address = 192.0.2.50/24, type private" in lines
+        assert "   Interface = ipv1, ipvlan on eth0" in lines
+        assert not any("Use VMAC" in x for x in lines)
+        await rt.stop()
+        r2 = Rig()
+        rt2 = await r2.start(load_text(VMAC_ADDR_CONF.format(opts="use_vmac_addr")).config)
+        lines = data_text(runtime_snapshots(rt2), 0.0).splitlines()
+        assert "   Use VMAC for VIPs on other interfaces" in lines
+        assert "   Interface = eth0" in lines
+        await rt2.stop()
+    asyncio.run(go())
