@@ -57,7 +57,7 @@ def compact(found: dict[str, SourcePos], shared: dict[tuple[str, ...], tuple[str
     values = tuple(found.values())
     file = values[0].file
     lines = []
-    for pos in values:
+    for pos in values:  # a plain loop: faster than any() and a comprehension for 1-5 entries
         if pos.file != file or pos.column:
             return found
         lines.append(pos.line)

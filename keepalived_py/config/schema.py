@@ -446,7 +446,8 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     for fname, items in multis.items():
         values[fname] = tuple(items)
     shared = usage.shared_words
-    return cls(pos=pos, kw_pos=compact(kw_pos, shared), end_pos=end, kw_end=compact(kw_end, shared), **values)
+    return cls(pos=pos, kw_pos=compact(kw_pos, shared) if kw_pos else None, end_pos=end,
+               kw_end=compact(kw_end, shared) if kw_end else None, **values)
 
 
 def _end_pos(stmt: Stmt | None) -> SourcePos | None:
