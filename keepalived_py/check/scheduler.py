@@ -7,8 +7,13 @@ requests, DestChanged for the IPVS plan) go to `emit`. Time comes from an inject
 (`clock.now()`), randomness (warmup) from an injected `rand()`, probes from an injected
 `probe_for(kind)`, so tests run it with a fake clock and fake probes and no sleeping.
 
+A probe module may offer `probe.launch(loop, target, done, token)` (TCP_CHECK does: see
+check.fastconnect): the scheduler then starts it without a Task, and it reports through
+`done(handle, result, _)` within its own timeout, so it needs no outer guard.
+
 Guarantees: a probe that overruns its own timeouts is cut off by an outer guard (a sweep at
-each tick) and counts as a timeout; a probe that raises counts as a failure with the exception as its reason; when
+each tick; a probe found overdue by more than LATE_TICK gets GUARD_SLACK more from that
+moment, so a loop that was itself late does not cut off probes that never had their turn) and counts as a timeout; a probe that raises counts as a failure with the exception as its reason; when
 `max_in_flight` probes are running, due checkers queue in order and start as slots free.
 Checkers of a suspended virtual server (ha_suspend) skip their runs, delay_loop apart, as
 keepalived's do. FILE_CHECKs have no runs: `file_value()` reports a tracked file's new value.
@@ -21,6 +26,7 @@ import heapq
 import random
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 from keepalived_py.check import hysteresis as hy
 from keepalived_py.check import reload as reloading
@@ -32,6 +38,9 @@ from keepalived_py.check.spec import CheckerSpec
 
 #: the outer guard: a probe gets its own time limit plus this much before it is cut off
 GUARD_SLACK = 1.0
+#: a sweep this long after a guard deadline means the loop itself was late (blocked): the
+#: probe may not have had its own turn yet, so it gets GUARD_SLACK from now first
+LATE_TICK = 0.25
 #: a MISC_CHECK script that ignores SIGTERM is killed 2 s later, reaped up to 2 s after that
 MISC_GUARD = 5.0
 
@@ -53,7 +62,13 @@ class Scheduler:
         self._heap: list[tuple[float, int, Hashable]] = []
         self._seq = 0
         self._waiting: deque[Hashable] = deque()
-        self._running: dict[Hashable, asyncio.Task] = {}
+        #: a Task per coroutine probe, a handle with .cancel() per launched one
+        self._running: dict[Hashable, Any] = {}
+        self._launchers: dict[hy.Kind, Callable | None] = {}
+        #: overdue probes given their one grace period
+        self._graced: set[Hashable] = set()
+        #: when run() will wake by itself: a push due later needs no wake-up
+        self._armed: float | None = None
         #: when each running probe must have finished (the outer guard), and those cut off
         self._deadline: dict[Hashable, float] = {}
         self._cut_off: set[Hashable] = set()
@@ -104,6 +119,7 @@ class Scheduler:
         (aiohttp takes a while) would hold their timers up and fail them."""
         self._probes = {kind: self.probe_for(kind) for kind in {s.kind for s in self.specs.values()}
                         if kind not in hy.EVENT_DRIVEN}
+        self._launchers = {kind: getattr(p, "launch", None) for kind, p in self._probes.items()}
 
     def _prepare_scripts(self) -> list[Decision]:
         """MISC_CHECK scripts are resolved once (user, check_script_secure); a script keepalived
@@ -129,7 +145,7 @@ class Scheduler:
     def _push(self, when: float, cid: Hashable) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, cid))
-        if self._wake is not None:
+        if self._wake is not None and (self._armed is None or when < self._armed):
             self._wake.set()
 
     def next_due(self) -> float | None:
@@ -172,20 +188,44 @@ class Scheduler:
                 continue
             self._waiting.append(cid)
         started = 0
+        loop = asyncio.get_running_loop() if self._waiting else None
         while self._waiting and len(self._running) < self.max_in_flight:
             cid = self._waiting.popleft()
             if cid in self._running or cid not in self.specs:
                 continue
-            task = asyncio.get_running_loop().create_task(self._run_one(cid))
-            self._running[cid] = task
-            self._deadline[cid] = now + self.guard(self.specs[cid])
+            spec = self.specs[cid]
+            launch = self._launchers.get(spec.kind)
+            if launch is not None:
+                self._running[cid] = launch(loop, self.target(spec, self.states[cid]), self._launched_done, (cid, now))
+            else:
+                self._running[cid] = loop.create_task(self._run_one(cid))  # type: ignore[union-attr]
+                self._deadline[cid] = now + self.guard(spec)
             started += 1
         return started
+
+    def _launched_done(self, handle: Any, result: Result, _sock: Any = None) -> None:
+        """A launched probe's outcome (a loop callback): as _run_one() does for a Task."""
+        cid, started = handle.token
+        if self._running.get(cid) is not handle:
+            return   # abandoned by a reload or stop
+        del self._running[cid]
+        self.runs += 1
+        took = self.clock.now() - started
+        _, total, count = self.latency.get(cid, (0.0, 0.0, 0))
+        self.latency[cid] = (took, total + took, count + 1)
+        if self._waiting and self._wake is not None:
+            self._wake.set()   # a slot is free
+        if cid in self.specs and not self._stopped:
+            self.emit(self.apply(cid, result, started))
 
     def _watchdog(self, now: float) -> None:
         """Cut off probes that overran their guard (one sweep per tick, not a timer per probe)."""
         for cid, deadline in list(self._deadline.items()):
             if deadline <= now and cid in self._running and cid not in self._cut_off:
+                if now - deadline > LATE_TICK and cid not in self._graced:
+                    self._graced.add(cid)
+                    self._deadline[cid] = now + GUARD_SLACK
+                    continue
                 self._cut_off.add(cid)
                 self._running[cid].cancel()
 
@@ -245,6 +285,7 @@ class Scheduler:
                 del self._running[cid]
                 self._deadline.pop(cid, None)
                 self._cut_off.discard(cid)
+                self._graced.discard(cid)
             if self._wake is not None:
                 self._wake.set()
 
@@ -283,9 +324,15 @@ class Scheduler:
     async def settle(self) -> None:
         """Wait until no probe is running (tests, and stop())."""
         while self._running or self._orphans:
-            tasks = list(self._running.values()) + list(self._orphans)
+            tasks = [t for t in self._running.values() if isinstance(t, asyncio.Future)] + list(self._orphans)
+            if not tasks:   # launched probes only: they call back on the loop
+                await asyncio.sleep(0.001 if self._launched_pending() else 0)
+                continue
             await asyncio.gather(*tasks, return_exceptions=True)
             self._orphans.difference_update(tasks)
+
+    def _launched_pending(self) -> bool:
+        return any(not isinstance(t, asyncio.Future) for t in self._running.values())
 
     def reload(self, specs: Iterable[CheckerSpec], servers, file_values: dict[str, int] | None = None) -> list[Decision]:
         """A new configuration (SIGHUP): checker and server states carried over as keepalived
@@ -305,10 +352,12 @@ class Scheduler:
                 states[cid] = hy.file_initial(spec.policy, value)
         for task in self._running.values():
             task.cancel()
-            self._orphans.add(task)
+            if isinstance(task, asyncio.Future):
+                self._orphans.add(task)
         self._running.clear()
         self._deadline.clear()
         self._cut_off.clear()
+        self._graced.clear()
         self._waiting.clear()
         self._targets.clear()
         down: dict[tuple, set] = {}
@@ -346,6 +395,7 @@ class Scheduler:
                 timeout = None
             else:
                 timeout = max(due - self.clock.now(), 0.0)
+            self._armed = None if timeout is None else self.clock.now() + timeout
             try:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
@@ -360,7 +410,8 @@ class Scheduler:
         tasks = list(self._running.values()) + list(self._orphans)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self._running = {cid: t for cid, t in self._running.items() if isinstance(t, asyncio.Future)}
+        await asyncio.gather(*[t for t in tasks if isinstance(t, asyncio.Future)], return_exceptions=True)
         out = self.pool.stop()
         self.emit(out)
         return out

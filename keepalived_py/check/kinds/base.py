@@ -88,6 +88,21 @@ def sockaddr(target: Target, port: int | None = None) -> tuple:
     return (target.address, port if port is not None else target.port or 0)
 
 
+def connected(sock: socket.socket) -> tuple[bool, int]:
+    """(connected, pending error) of a non-blocking TCP socket, without waiting: SO_ERROR
+    says whether the attempt failed, getpeername whether the handshake completed. Why: a
+    timer that fires late (a busy loop) must not call a connection the kernel made a
+    timeout."""
+    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err:
+        return False, err
+    try:
+        sock.getpeername()
+    except OSError:
+        return False, 0
+    return True, 0
+
+
 async def connect(target: Target, timeout: float) -> tuple[socket.socket | None, Result | None]:
     """A TCP connection to the target: (socket, None) or (None, a failed/timed-out Result with
     keepalived's words: "timeout", "refused", "unreachable")."""
@@ -100,7 +115,12 @@ async def connect(target: Target, timeout: float) -> tuple[socket.socket | None,
         async with asyncio.timeout(timeout):
             await loop.sock_connect(sock, sockaddr(target))
     except TimeoutError:
+        ok, err = connected(sock)   # the loop may have been late, not the server
+        if ok:
+            return sock, None
         sock.close()
+        if err:
+            return None, Result(Status.FAILED, f"connect failed: {os.strerror(err)}", detail="connect")
         return None, Result(Status.TIMEOUT, "connect timeout", detail="connect")
     except OSError as e:
         sock.close()

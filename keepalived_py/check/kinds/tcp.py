@@ -1,21 +1,37 @@
 """TCP_CHECK: a connection that completes within connect_timeout is success, then closed
-(keepalived/check/check_tcp.c tcp_connect_thread / tcp_check_thread)."""
+(keepalived/check/check_tcp.c tcp_connect_thread / tcp_check_thread).
+
+`launch` is the scheduler's Task-free path (check.fastconnect); `probe` is the same check
+as a coroutine, for callers that await one."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from keepalived_py.check.kinds.base import Target, connect
-from keepalived_py.check.result import Result, Status
+from keepalived_py.check.fastconnect import ConnectCheck
+from keepalived_py.check.kinds.base import Target
+from keepalived_py.check.result import Result
+
+
+def launch(loop: Any, target: Target, done, token: Any = None) -> ConnectCheck:
+    """Start one check on `loop`; `done(check, result, None)` later, unless cancelled."""
+    return ConnectCheck(loop, target, done, token)
 
 
 async def probe(target: Target, params=None) -> Result:
     loop = asyncio.get_running_loop()
-    start = loop.time()
-    sock, problem = await connect(target, target.timeout)
-    latency = loop.time() - start
-    if problem is not None:
-        return Result(problem.status, problem.reason, latency, detail=problem.detail)
-    assert sock is not None
-    sock.close()
-    return Result(Status.OK, "connected", latency)
+    fut: asyncio.Future[Result] = loop.create_future()
+
+    def done(_check: ConnectCheck, result: Result, _sock: Any) -> None:
+        if not fut.done():
+            fut.set_result(result)
+
+    check = ConnectCheck(loop, target, done)
+    try:
+        return await fut
+    finally:
+        check.cancel()
+
+
+probe.launch = launch  # type: ignore[attr-defined]
