@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field
 from typing import Any, ClassVar
 
+from keepalived_py.config import slotinit
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.parser import Stmt
 from keepalived_py.config.positions import compact
@@ -295,6 +296,7 @@ class Model:
 def model(cls: type) -> type:
     """Make a frozen, slotted dataclass of a model class and index its keywords."""
     cls = dataclass(frozen=True, slots=True)(cls)
+    slotinit.install(cls)
     table: dict[str, tuple[str, KeywordSpec, Any]] = {}
     heads: list[tuple[str, ValueType, bool]] = []
     specs: list[tuple[str, KeywordSpec]] = []
