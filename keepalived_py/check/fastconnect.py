@@ -37,7 +37,7 @@ class ConnectCheck:
     __slots__ = ("loop", "sock", "done", "token", "timer", "start", "keep", "_writer")
 
     def __init__(self, loop: Any, target: Target, done: Callable[[ConnectCheck, Result, socket.socket | None], None],
-                 token: Any = None, *, keep: bool = False) -> None:
+                 token: Any = None, *, keep: bool = False, timeout: float | None = None) -> None:
         self.loop = loop
         self.done = done
         self.token = token
@@ -61,7 +61,7 @@ class ConnectCheck:
         elif err in _PENDING:
             loop.add_writer(sock.fileno(), self._writable)
             self._writer = True
-            self.timer = loop.call_at(self.start + target.timeout, self._timed_out)
+            self.timer = loop.call_at(self.start + (target.timeout if timeout is None else timeout), self._timed_out)
         else:
             loop.call_soon(self._finish, failure(err))
 

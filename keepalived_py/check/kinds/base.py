@@ -5,13 +5,12 @@ SO_BINDTODEVICE for bind_if, bind to bindto/bind_port, non-blocking)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from keepalived_py.check.result import Result, Status
+from keepalived_py.check.result import Result
 
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
@@ -105,28 +104,22 @@ def connected(sock: socket.socket) -> tuple[bool, int]:
 
 async def connect(target: Target, timeout: float) -> tuple[socket.socket | None, Result | None]:
     """A TCP connection to the target: (socket, None) or (None, a failed/timed-out Result with
-    keepalived's words: "timeout", "refused", "unreachable")."""
+    keepalived's words: "timeout", "refused", "unreachable"). The connect is sent before this
+    returns to the loop, and a late deadline asks the socket (check.fastconnect)."""
+    from keepalived_py.check.fastconnect import ConnectCheck  # it builds on this module
+
     loop = asyncio.get_running_loop()
+    fut: asyncio.Future = loop.create_future()
+
+    def done(_check, result: Result, sock: socket.socket | None) -> None:
+        if fut.done():
+            if sock is not None:
+                sock.close()
+            return
+        fut.set_result((sock, None) if result.ok else (None, result))
+
+    check = ConnectCheck(loop, target, done, keep=True, timeout=timeout)
     try:
-        sock = make_socket(target, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    except OSError as e:
-        return None, Result(Status.FAILED, f"socket setup failed: {e.strerror or e}")
-    try:
-        async with asyncio.timeout(timeout):
-            await loop.sock_connect(sock, sockaddr(target))
-    except TimeoutError:
-        ok, err = connected(sock)   # the loop may have been late, not the server
-        if ok:
-            return sock, None
-        sock.close()
-        if err:
-            return None, Result(Status.FAILED, f"connect failed: {os.strerror(err)}", detail="connect")
-        return None, Result(Status.TIMEOUT, "connect timeout", detail="connect")
-    except OSError as e:
-        sock.close()
-        why = os.strerror(e.errno) if e.errno else str(e)
-        return None, Result(Status.FAILED, f"connect failed: {why}", detail="connect")
-    except BaseException:
-        sock.close()
-        raise
-    return sock, None
+        return await fut
+    finally:
+        check.cancel()
