@@ -16,7 +16,7 @@ start_check() / start_bfd() call set_process_priorities() and set_process_cpu_af
 Each failure is keepalived's log line and nothing more. A reload resets to standard
 scheduling first (reset_process_priorities) and applies the new values after. SIGXCPU
 (the soft RLIMIT_RTTIME reached) logs keepalived's warning instead of killing the process.
-The vrrp child applies its vrrp_* twins itself (vrrpd/process.py).
+The vrrp child applies its vrrp_* twins itself (vrrpd/process.py) through ProcessPriority.
 
 Deliberate difference (conformance/DIFFERENCES.md): keepalived's default rlimit_rttime,
 10 ms of CPU without a blocking call, is far below what a Python child spends starting its
@@ -39,7 +39,10 @@ from typing import Any
 MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
 
 #: the global_defs prefix of each child's knobs and the name keepalived logs for it
-ROLES = {"check": ("checker", "Checker"), "bfd": ("bfd", "BFD")}
+PREFIXES = {"check": ("checker", "Checker"), "bfd": ("bfd", "BFD"), "vrrp": ("vrrp", "VRRP")}
+#: the roles core/child.py applies at start; the vrrp child applies its knobs itself
+#: (vrrpd/process.py, with its process name) through the same ProcessPriority
+ROLES = {role: PREFIXES[role] for role in ("check", "bfd")}
 #: RLIMIT_RTTIME hard limit (µs) when *_rt_priority is set and *_rlimit_rttime is not
 DEFAULT_RTTIME_US = 1_000_000
 
@@ -61,9 +64,14 @@ class Knobs:
         """The knobs of `role` (None for a role whose knobs are applied elsewhere)."""
         if role not in ROLES:
             return None
+        return cls.read(role, g)
+
+    @classmethod
+    def read(cls, role: str, g: Any) -> Knobs:
+        """The knobs global_defs `g` sets for `role` (any of PREFIXES)."""
         if g is None:
             return cls()
-        p = ROLES[role][0]
+        p = PREFIXES[role][0]
         written = getattr(g, "kw_pos", None) or {}
         rttime = int(getattr(g, f"{p}_rlimit_rttime") or 0)
         defaulted = not ({f"{p}_rlimit_rttime", f"{p}_rlimit_rtime"} & set(written))
@@ -131,7 +139,7 @@ class ProcessPriority:
 
     def apply(self, knobs: Knobs) -> None:
         ops = self.ops
-        prefix, title = ROLES[self.role]
+        prefix, title = PREFIXES[self.role]
         if knobs.rt_priority:
             try:
                 ops.set_rr(knobs.rt_priority)

@@ -43,7 +43,16 @@ def test_nice_affinity_lock_and_name():
     assert ("setpriority", -10) in ops.calls and ("mlockall",) in ops.calls
     assert ("set_affinity", (0,)) in ops.calls and ("set_name", "kpy_vrrp") in ops.calls
     p.reset()
-    assert ops.calls[-2:] == [("setpriority", 0), ("munlockall",)]
+    # keepalived keeps the memory lock across a reload (reset_process_priorities)
+    assert ops.calls[-1] == ("setpriority", 0) and ("munlockall",) not in ops.calls
+
+
+def test_realtime_priority_without_rttime_gets_the_shared_default_and_says_so():
+    ops, logs = Ops(), []
+    ProcessSettings(logs.append, ops).apply(knobs("vrrp_rt_priority 30"))
+    hard = 1_000_000  # core/process_priority.DEFAULT_RTTIME_US: keepalived's 10 ms kills a Python child
+    assert ("setrlimit_rttime", hard // 2, hard) in ops.calls
+    assert logs == [f"vrrp_rlimit_rttime not set: using {hard} (keepalived's 10000 is too short for this runtime)"]
 
 
 def test_process_names_gives_the_default_name():
