@@ -47,7 +47,7 @@ class ConnectCheck:
         self.start = loop.time()
         self.sock: socket.socket | None = None
         try:
-            sock = make_socket(target, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sock = make_socket(target, socket.SOCK_STREAM, socket.IPPROTO_TCP, raw=not keep)
         except OSError as e:
             loop.call_soon(self._finish, Result(Status.FAILED, f"socket setup failed: {e.strerror or e}"))
             return

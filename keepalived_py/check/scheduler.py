@@ -178,22 +178,22 @@ class Scheduler:
         """Start every checker that is due (up to max_in_flight); returns how many started."""
         now = self.clock.now()
         self._watchdog(now)
+        specs = self.specs
         while self._heap and self._heap[0][0] <= now:
             _, _, cid = heapq.heappop(self._heap)
-            if cid not in self.specs:
+            if cid not in specs:
                 continue  # removed
-            spec = self.specs[cid]
-            if spec.vs_key in self._suspended:
-                self._push(now + spec.policy.delay_loop, cid)
+            if self._suspended and self.specs[cid].vs_key in self._suspended:
+                self._push(now + self.specs[cid].policy.delay_loop, cid)
                 continue
             self._waiting.append(cid)
         started = 0
         loop = asyncio.get_running_loop() if self._waiting else None
         while self._waiting and len(self._running) < self.max_in_flight:
             cid = self._waiting.popleft()
-            if cid in self._running or cid not in self.specs:
+            spec = specs.get(cid)
+            if spec is None or cid in self._running:
                 continue
-            spec = self.specs[cid]
             launch = self._launchers.get(spec.kind)
             if launch is not None:
                 self._running[cid] = launch(loop, self.target(spec, self.states[cid]), self._launched_done, (cid, now))

@@ -4,6 +4,7 @@ SO_BINDTODEVICE for bind_if, bind to bindto/bind_port, non-blocking)."""
 
 from __future__ import annotations
 
+import _socket
 import asyncio
 import socket
 import ssl
@@ -63,10 +64,14 @@ class Target:
         return f"[{self.address}]:{self.port or 0}"
 
 
-def make_socket(target: Target, kind: int, proto: int = 0, family: int | None = None) -> socket.socket:
+def make_socket(target: Target, kind: int, proto: int = 0, family: int | None = None, *,
+                raw: bool = False) -> socket.socket:
     """A non-blocking socket with the checker's fwmark, bind_if and bind address applied;
-    OSError if one of them cannot be (keepalived logs and reschedules)."""
-    sock = socket.socket(family or target.family, kind | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, proto)
+    OSError if one of them cannot be (keepalived logs and reschedules). `raw`: the C-level
+    _socket.socket without the Python wrapper (cheaper to make and close; for sockets only
+    connected and closed, never handed to asyncio streams)."""
+    cls = _socket.socket if raw else socket.socket
+    sock = cls(family or target.family, kind | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, proto)
     try:
         if target.fwmark:
             sock.setsockopt(socket.SOL_SOCKET, SO_MARK, target.fwmark)

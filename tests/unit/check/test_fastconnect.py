@@ -86,7 +86,7 @@ class Timer:
 @pytest.fixture
 def sock(monkeypatch):
     s = FakeSock()
-    monkeypatch.setattr(fastconnect, "make_socket", lambda target, kind, proto: s)
+    monkeypatch.setattr(fastconnect, "make_socket", lambda target, kind, proto, **kw: s)
     return s
 
 
@@ -155,7 +155,7 @@ def test_immediate_outcomes_call_back_later_not_from_the_constructor(sock):
     assert [r.status for r in got] == [Status.OK] and sock.closed
     sock2 = FakeSock(errno.ENETUNREACH)
     got2: list = []
-    fastconnect.make_socket = lambda *a: sock2  # monkeypatch fixture restores the original
+    fastconnect.make_socket = lambda *a, **kw: sock2  # monkeypatch fixture restores the original
     fastconnect.ConnectCheck(loop, TARGET, lambda c, r, s: got2.append(r))
     assert not got2
     loop.run_soon()
@@ -180,7 +180,7 @@ def test_keep_hands_over_the_connected_socket(sock):
 
 
 def test_socket_setup_failure(monkeypatch):
-    def refuse(*a):
+    def refuse(*a, **kw):
         raise OSError(errno.EPERM, "Operation not permitted")
     monkeypatch.setattr(fastconnect, "make_socket", refuse)
     loop = FakeLoop()
