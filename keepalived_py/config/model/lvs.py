@@ -363,7 +363,13 @@ class RealServer(Model):
     @property
     def checkers(self) -> tuple[Any, ...]:
         """Every checker of this real server, in the order the configuration gives them."""
-        found = [c for name in _CHECKER_FIELDS for c in getattr(self, name)]
+        found: list[Any] = []
+        for name in _CHECKER_FIELDS:
+            got = getattr(self, name)
+            if got:
+                found += got
+        if len(found) < 2:  # most real servers have one checker: nothing to order
+            return tuple(found)
         return tuple(sorted(found, key=lambda c: (c.pos.line if c.pos is not None else 1 << 62,
                                                   c.pos.file if c.pos is not None else "")))
 
