@@ -206,24 +206,41 @@ class _Input:
     diagnostics: Diagnostics
 
 
-def _table_cache() -> str | bool:
+def _table_cache(grammar: str) -> tuple[str | bool, str | None]:
     """Where Lark keeps the analysed grammar (its LALR table), so a start loads it instead of
     building it (a tenth of a `-t` on a small file): beside this module's .pyc, trusted as
-    that is, keyed by Lark on the grammar, the options and the versions. Never the shared
-    temporary directory (Lark's default: a pickle anyone could plant). None when bytecode
-    is not written (PYTHONDONTWRITEBYTECODE) and no cache exists yet."""
+    that is. Never the shared temporary directory (Lark's default: a pickle anyone could
+    plant). The name carries the grammar's checksum and Lark's version, so a file there is
+    never stale and Lark never rewrites it in place; a new one is written under a name of
+    this process and renamed into place, so a concurrent start reads a whole file or none.
+
+    (path for Lark's cache option or False, the final path to rename to or None)."""
+    import zlib
+
+    import lark
+
+    tag = f"{zlib.crc32(grammar.encode()):08x}-{lark.__version__}"
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__",
-                        f"keepalived-lark.{sys.implementation.cache_tag}.pickle")
-    if os.path.exists(path) or not sys.dont_write_bytecode and os.access(os.path.dirname(path), os.W_OK):
-        return path
-    return False
+                        f"keepalived-lark.{sys.implementation.cache_tag}.{tag}.pickle")
+    if os.path.exists(path):
+        return path, None
+    if not sys.dont_write_bytecode and os.access(os.path.dirname(path), os.W_OK):
+        return f"{path}.{os.getpid()}.tmp", path
+    return False, None
 
 
 @cache
 def _parser() -> tuple[Lark, _Builder]:
     builder = _Builder()
-    lark = Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer=_LineLexer, transformer=builder,
-                propagate_positions=False, maybe_placeholders=False, cache=_table_cache())
+    grammar = GRAMMAR.read_text(encoding="utf-8")
+    where, final = _table_cache(grammar)
+    lark = Lark(grammar, parser="lalr", lexer=_LineLexer, transformer=builder,
+                propagate_positions=False, maybe_placeholders=False, cache=where)
+    if final is not None and isinstance(where, str):
+        try:
+            os.replace(where, final)
+        except OSError:  # Lark could not write it: nothing to keep
+            pass
     return lark, builder
 
 

@@ -75,9 +75,15 @@ def test_config_classes_go_through_the_cache():
     assert codecache.default_path().endswith(f"dataclass-code.{sys.implementation.cache_tag}.marshal")
 
 
-def test_lark_table_cache_is_never_the_temp_dir(monkeypatch, tmp_path):
-    where = parser._table_cache()
+def test_lark_table_cache_is_never_the_temp_dir(monkeypatch):
+    where, final = parser._table_cache("start: X\n")
     assert where is False or "__pycache__" in str(where)
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     monkeypatch.setattr(parser.os.path, "exists", lambda _p: False)
-    assert parser._table_cache() is False
+    monkeypatch.setattr(parser.os, "access", lambda _p, _m: True)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    where, final = parser._table_cache("start: X\n")
+    # written under a name of this process, renamed into place; the name has the grammar's checksum
+    assert where == f"{final}.{parser.os.getpid()}.tmp"
+    assert final != parser._table_cache("start: Y\n")[1]
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert parser._table_cache("start: X\n") == (False, None)
