@@ -1,0 +1,142 @@
+"""The scheduler's Task-free path (a probe module's `launch`) and its late-sweep grace, with a
+fake clock and fake launchers: results flow through the same hysteresis as coroutine probes,
+a reload or stop abandons launched checks (their late callbacks change nothing), and a guard
+sweep that comes late (the loop was blocked) gives a probe its own turn before cutting it off."""
+
+from __future__ import annotations
+
+import asyncio
+
+from keepalived_py.check.hysteresis import Kind
+from keepalived_py.check.quorum import Log, Pool
+from keepalived_py.check.result import Result, Status
+from keepalived_py.check.scheduler import GUARD_SLACK, LATE_TICK, Scheduler
+from keepalived_py.clock import FakeClock
+from tests.unit.check.test_spec_scheduler import build
+
+
+class Handle:
+    def __init__(self, target, done, token) -> None:
+        self.target, self.done, self.token, self.cancelled = target, done, token, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class FakeLauncher:
+    """A TCP probe module with `launch`: the test completes each check by hand."""
+
+    def __init__(self) -> None:
+        self.handles: list[Handle] = []
+
+        async def probe(target, params):   # must not be used when launch exists
+            raise AssertionError("the coroutine probe ran instead of launch")
+
+        def launch(loop, target, done, token):
+            h = Handle(target, done, token)
+            self.handles.append(h)
+            return h
+        probe.launch = launch  # type: ignore[attr-defined]
+        self.probe = probe
+
+    def __call__(self, kind):
+        return self.probe
+
+
+def tcp_only():
+    servers, specs = build()
+    return servers, [s for s in specs if s.kind is Kind.TCP]
+
+
+def test_launched_checks_go_through_the_hysteresis_without_a_task():
+    servers, specs = tcp_only()
+    tcp = specs[0]
+    fake = FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                          probe_for=fake)
+        sched.start()
+        sched.clock.set(1.0)
+        assert sched.tick() == 1 and sched.in_flight == 1
+        assert not any(isinstance(t, asyncio.Task) for t in sched._running.values())
+        assert sched._deadline == {}            # launched checks keep their own deadline
+        h = fake.handles[0]
+        assert h.target.address == "192.0.2.10" and h.target.timeout == 2
+        sched.clock.set(1.01)
+        h.done(h, Result(Status.OK, "connected"))
+        assert sched.in_flight == 0 and sched.runs == 1
+        assert sched.next_due() == 11.01       # delay_loop 10 after the end
+        assert sched.states[tcp.id].is_up
+        sched.clock.set(11.01)
+        assert sched.tick() == 1
+        h = fake.handles[1]
+        sched.clock.set(11.02)
+        h.done(h, Result(Status.FAILED, "connect failed: Connection refused"))
+        assert sched.next_due() == 12.02       # delay_before_retry 1 after the end
+        return sched
+    sched = asyncio.run(main())
+    assert sched.states[tcp.id].retry_it == 1 and sched.states[tcp.id].is_up
+    assert sched.latency[tcp.id][2] == 2 and abs(sched.latency[tcp.id][0] - 0.01) < 1e-9
+
+
+def test_reload_and_stop_abandon_launched_checks():
+    servers, specs = tcp_only()
+    tcp = specs[0]
+    fake = FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                          probe_for=fake)
+        sched.start()
+        sched.clock.set(1.0)
+        sched.tick()
+        first = fake.handles[0]
+        sched.reload(specs, servers)
+        assert first.cancelled and sched.in_flight == 0
+        runs = sched.runs
+        first.done(first, Result(Status.FAILED, "late"))    # a callback racing the cancel
+        assert sched.runs == runs and sched.in_flight == 0
+        await sched.settle()                                  # nothing left to wait for
+        sched.clock.set(2.0)
+        sched.tick()
+        second = fake.handles[1]
+        await sched.stop()
+        assert second.cancelled and sched.in_flight == 0
+        second.done(second, Result(Status.OK))
+        return sched
+    sched = asyncio.run(main())
+    assert sched.runs == 0
+    assert not [d for d in out if isinstance(d, Log) and "TCP_CHECK on service" in d.text]
+    assert tcp.id in sched.states
+
+
+def test_a_late_sweep_gives_the_probe_its_turn_before_cutting_it_off():
+    servers, specs = tcp_only()
+    tcp = specs[0]
+
+    async def main():
+        async def hang(target, params):
+            await asyncio.sleep(3600)
+        sched = Scheduler([tcp], Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                          probe_for=lambda kind: hang)
+        sched.guard = lambda spec: 0.05
+        sched.start()
+        sched.clock.set(1.0)
+        sched.tick()
+        await asyncio.sleep(0)
+        late = 1.05 + LATE_TICK + 2.0            # the loop was blocked for 2 s past the guard
+        sched.clock.set(late)
+        sched.tick()
+        await asyncio.sleep(0)
+        assert sched.in_flight == 1, "a late sweep does not cut off at once"
+        assert sched.next_wakeup() == late + GUARD_SLACK
+        sched.clock.set(late + GUARD_SLACK)
+        sched.tick()                             # the probe had its turn: now it goes
+        await sched.settle()
+        return sched
+    sched = asyncio.run(main())
+    assert sched.in_flight == 0 and sched.runs == 1
+    assert sched.latency[tcp.id][2] == 1     # the cut-off counted as the run's (timed-out) result
