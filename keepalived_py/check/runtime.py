@@ -27,7 +27,7 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from keepalived_py.check import addrwatch, tls
+from keepalived_py.check import addrwatch, fdlimit, tls
 from keepalived_py.check import spec as specmod
 from keepalived_py.check.kinds import bfd as bfd_kind
 from keepalived_py.check.kinds import probe_for as default_probe_for
@@ -208,6 +208,7 @@ class CheckRuntime:
         self.scheduler = Scheduler(specs, pool, clock=self.clock, emit=self._emit, rand=self.rand,
                                    resources=Resources(runner=self.runner, ssl_context=ssl_context), probe_for=self.probe_for,
                                    max_in_flight=self.max_in_flight,
+                                   max_launched=fdlimit.launch_bound(len(specs), self.max_in_flight),
                                    log_all=bool(gd and gd.checker_log_all_failures))
         self.addresses = addresses
         self._apply_suspension()
@@ -250,6 +251,7 @@ class CheckRuntime:
             except OSError as exc:
                 self.log(f"IPVS: unable to set timeouts: {exc}")
         self.scheduler.log_all = bool(gd and gd.checker_log_all_failures)
+        self.scheduler.max_launched = fdlimit.launch_bound(len(specs), self.max_in_flight)
         self._dirty = True
         self.scheduler.reload(specs, servers)
         self.log("Activating BFD healthchecker")   # start_check() -> register_checkers_thread() again

@@ -48,7 +48,8 @@ MISC_GUARD = 5.0
 class Scheduler:
     def __init__(self, specs: Iterable[CheckerSpec], pool: Pool, *, clock, emit: Callable[[list[Decision]], None],
                  rand: Callable[[], float] = random.random, resources: Resources | None = None,
-                 probe_for=default_probe_for, max_in_flight: int = 512, log_all: bool = False) -> None:
+                 probe_for=default_probe_for, max_in_flight: int = 512, log_all: bool = False,
+                 max_launched: int | None = None) -> None:
         self.pool = pool
         self.clock = clock
         self.emit = emit
@@ -56,6 +57,12 @@ class Scheduler:
         self.resources = resources or Resources()
         self.probe_for = probe_for
         self.max_in_flight = max(1, max_in_flight)
+        #: launched checks cost an fd each, not a Task: their own, larger bound (the caller
+        #: sizes it to the fd limit), so a crowd of dead servers waiting out their
+        #: connect_timeout does not hold the healthy ones' checks back
+        self.max_launched = max(1, max_launched if max_launched is not None else max_in_flight)
+        self._launched_n = 0
+        self._stalled = False
         self.log_all = log_all
         self.specs: dict[Hashable, CheckerSpec] = {s.id: s for s in specs}
         self.states: dict[Hashable, hy.CheckerState] = {}
@@ -188,15 +195,24 @@ class Scheduler:
                 continue
             self._waiting.append(cid)
         started = 0
+        self._stalled = False
         loop = asyncio.get_running_loop() if self._waiting else None
-        while self._waiting and len(self._running) < self.max_in_flight:
-            cid = self._waiting.popleft()
+        while self._waiting:
+            cid = self._waiting[0]
             spec = specs.get(cid)
             if spec is None or cid in self._running:
+                self._waiting.popleft()
                 continue
             launch = self._launchers.get(spec.kind)
+            full = (self._launched_n >= self.max_launched if launch is not None
+                    else len(self._running) - self._launched_n >= self.max_in_flight)
+            if full:             # in order: the head waits for a slot of its own kind
+                self._stalled = True
+                break
+            self._waiting.popleft()
             if launch is not None:
                 self._running[cid] = launch(loop, self.target(spec, self.states[cid]), self._launched_done, (cid, now))
+                self._launched_n += 1
             else:
                 self._running[cid] = loop.create_task(self._run_one(cid))  # type: ignore[union-attr]
                 self._deadline[cid] = now + self.guard(spec)
@@ -209,6 +225,7 @@ class Scheduler:
         if self._running.get(cid) is not handle:
             return   # abandoned by a reload or stop
         del self._running[cid]
+        self._launched_n -= 1
         self.runs += 1
         took = self.clock.now() - started
         _, total, count = self.latency.get(cid, (0.0, 0.0, 0))
@@ -355,6 +372,7 @@ class Scheduler:
             if isinstance(task, asyncio.Future):
                 self._orphans.add(task)
         self._running.clear()
+        self._launched_n = 0
         self._deadline.clear()
         self._cut_off.clear()
         self._graced.clear()
@@ -389,7 +407,7 @@ class Scheduler:
             self._wake.clear()
             self.tick()
             due = self.next_wakeup()
-            if self._waiting and len(self._running) >= self.max_in_flight:
+            if self._waiting and self._stalled:
                 timeout = None            # wait for a slot
             elif due is None:
                 timeout = None
@@ -411,6 +429,7 @@ class Scheduler:
         for task in tasks:
             task.cancel()
         self._running = {cid: t for cid, t in self._running.items() if isinstance(t, asyncio.Future)}
+        self._launched_n = 0
         await asyncio.gather(*[t for t in tasks if isinstance(t, asyncio.Future)], return_exceptions=True)
         out = self.pool.stop()
         self.emit(out)

@@ -140,3 +140,24 @@ def test_a_late_sweep_gives_the_probe_its_turn_before_cutting_it_off():
     sched = asyncio.run(main())
     assert sched.in_flight == 0 and sched.runs == 1
     assert sched.latency[tcp.id][2] == 1     # the cut-off counted as the run's (timed-out) result
+
+
+def test_launched_checks_have_their_own_bound():
+    """max_in_flight bounds the coroutine probes; launched checks wait on max_launched only,
+    in order, and a freed slot lets the next one start."""
+    from dataclasses import replace
+    servers, specs = tcp_only()
+    many = [replace(specs[0], id=("x", i)) for i in range(10)]
+    fake = FakeLauncher()
+
+    async def main():
+        sched = Scheduler(many, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                          probe_for=fake, max_in_flight=1, max_launched=4)
+        sched.start()
+        sched.clock.set(1.0)
+        assert sched.tick() == 4 and sched.in_flight == 4 and sched._stalled
+        h = fake.handles[0]
+        h.done(h, Result(Status.OK))
+        assert sched.tick() == 1 and [x.token[0] for x in fake.handles] == [("x", i) for i in range(5)]
+        return sched
+    asyncio.run(main())

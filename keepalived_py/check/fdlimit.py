@@ -1,0 +1,34 @@
+"""How many launched (Task-free) checks may be in flight, from the fd limit.
+
+keepalived raises RLIMIT_NOFILE so every checker can hold its socket at once (check_daemon.c
+start_check: set_max_file_limit(17 + num_checker_fd_required + ...)). We do the same as far as
+the hard limit allows, then size the launched checks' bound to what is left once the
+coroutine probes' share (`max_in_flight`) and a reserve (IPVS netlink, notify scripts, logs,
+the parent's pipes) are set aside: a check must never fail on EMFILE, which would remove a
+healthy server.
+"""
+
+from __future__ import annotations
+
+import resource
+
+#: fds kept for everything that is not a check
+RESERVE = 256
+#: never fewer than this many launched checks in flight (a tiny fd limit still checks)
+FLOOR = 64
+
+
+def launch_bound(checkers: int, max_in_flight: int, *, raise_limit: bool = True) -> int:
+    """The bound for `checkers` checkers; raises the soft fd limit towards what they need."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = checkers + max_in_flight + RESERVE
+    if raise_limit and soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return max(FLOOR, checkers)
+    return max(FLOOR, min(max(checkers, 1), soft - max_in_flight - RESERVE))
