@@ -286,7 +286,7 @@ class Balancer:
         counters.conns += 1
         st.counters.conns += 1
         port = dest.key.port or key.port
-        return Conn(key, dest, (str(dest.key.address), port), template, counters=counters,
+        return Conn(key, dest, (dest.host, port), template, counters=counters,
                     service_counters=st.counters)
 
     def established(self, conn: Conn) -> None:
