@@ -11,7 +11,8 @@ adopted (conformance/bench/dataplane.py gives the numbers of this path beside HA
 Half-close: a FIN from one side becomes write_eof() on the other; the connection ends when
 both directions are finished. A reset or a vanished peer aborts the other side (RST).
 A connection idle longer than the IPVS tcp timeout is aborted; so is a real server that does
-not accept within `CONNECT_TIMEOUT`. A side whose reading is paused (its peer is not reading)
+not accept within `CONNECT_TIMEOUT` (both found by the listener's sweep, once a second: no
+timer per connection). A side whose reading is paused (its peer is not reading)
 cannot see its own peer's reset: such a connection ends at the idle timeout, as the kernel's
 entry would. Above `max_conns` open connections per listener, new
 clients are closed at once (IPVS has no such limit; a userspace process has fds).
