@@ -29,18 +29,19 @@ def limits(monkeypatch):
 
 
 def test_raises_the_soft_limit_to_fit_every_checker(limits):
-    assert fdlimit.launch_bound(2000, 512) == 2000
+    assert fdlimit.launch_bound(2000, 512, cap=10_000) == 2000
     assert limits["soft"] == 2000 + 512 + fdlimit.RESERVE
 
 
 def test_never_past_the_hard_limit(limits):
-    assert fdlimit.launch_bound(5000, 512) == 4096 - 512 - fdlimit.RESERVE
+    assert fdlimit.launch_bound(5000, 512, cap=10_000) == 4096 - 512 - fdlimit.RESERVE
     assert limits["soft"] == 4096
+    assert fdlimit.launch_bound(5000, 512) == fdlimit.CAP
 
 
 def test_a_refused_raise_sizes_to_the_limit_there_is(limits):
     limits["refuse"] = True
-    assert fdlimit.launch_bound(5000, 512) == 1024 - 512 - fdlimit.RESERVE
+    assert fdlimit.launch_bound(5000, 512, cap=10_000) == 1024 - 512 - fdlimit.RESERVE
     limits["soft"] = 300
     assert fdlimit.launch_bound(5000, 512) == fdlimit.FLOOR
 
