@@ -47,9 +47,13 @@ def test_readme_lvs_nat_example_runs() -> None:
         assert res.returncode == 0, (out, res.stderr)
         assert out.startswith("configuration OK\nok\n"), out
         assert "VS VIP = 192.0.2.10, VPORT = 80" in out
-        for rip in ("198.51.100.11", "198.51.100.12"):
+        for rip, method in (("198.51.100.11", "TCP_CHECK"), ("198.51.100.12", "HTTP_GET")):
             assert f"RIP = {rip}, RPORT = 80" in out
-            assert re.search(rf"\[{rip}\]:tcp:80 (TCP|HTTP) up", out), out
+            # keepalived's Health checkers section: a block per checker, headed
+            # " [VIP]:tcp:80 -> [RIP]:tcp:80", with its Up state and method
+            blocks = re.findall(rf"-> \[{re.escape(rip)}\]:tcp:80\n   Up = (\w+)\n   Keepalive method = (\w+)",
+                                out)
+            assert blocks == [("yes", method)], out
         assert "alive = 0" not in out, out
     finally:
         pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
