@@ -18,7 +18,10 @@ came 12-23 ms after its first GARP where ours came within 2 ms). Each frame is h
 PER_FRAME_MAX_S, a quarter of the shortest pacing interval, which still catches a frame in
 the wrong pacing slot; every per-frame figure is printed, with how many are within 5 ms.
 
-The older after-the-first-advert comparison stays, with its tick-drift allowance.
+The older after-the-first-advert comparison stays, with its tick-drift allowance and a
+slack of PER_FRAME_MAX_S: measured from each side's first advert, a whole burst shifts with
+the time the addresses take to install under load (CI at load ~2: every keepalived-py frame
++16 ms, the same in every burst, which the in-burst comparison sees as 0).
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ from conformance.packets.garp_pacing_differential import TOPOLOGY, compare, run,
 
 pytestmark = [pytest.mark.root, pytest.mark.keepalived, pytest.mark.slow]
 
-SLACK_S = 0.015
-DRIFT = 0.02
 BURST_GAP_S = 0.5  # paced frames are 0.2 / 0.3 s apart, bursts start at advert ticks (1 s)
 MEDIAN_S = 0.005
-PER_FRAME_MAX_S = 0.05
+PER_FRAME_MAX_S = 0.05  # a quarter of the shortest pacing interval: a frame in the wrong slot fails
+SLACK_S = PER_FRAME_MAX_S
+DRIFT = 0.02
 
 
 def test_garp_na_frames_match_keepalived(lab, implementation, keepalived_impl):
