@@ -34,6 +34,7 @@ import aiohttp
 from yarl import URL
 
 from keepalived_py.check.kinds.base import Target, make_socket
+from keepalived_py.check.kinds.http import one_request_session
 
 #: getopt_long's table in check_genhash_parse_cmdline(): long name -> (short, takes an argument)
 LONG_OPTIONS: dict[str, tuple[str, bool]] = {
@@ -306,13 +307,7 @@ async def fetch(opts: GenhashOptions, pr: _Printer) -> None:
     got_response = False
     got_body_eof = False
     try:
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
-                                         skip_auto_headers=("Accept", "Accept-Encoding"),
-                                         version=version) as session:
-            # one request, as keepalived: aiohttp would resend a GET whose connection closed
-            # before the response (its own test client turns this off the same way)
-            if hasattr(session, "_retry_connection"):
-                session._retry_connection = False
+        async with one_request_session(connector, timeout, version) as session:
             # the path goes out as given, unencoded, as keepalived's "GET %s HTTP/1.x"; one
             # without its leading "/" gets it, as HTTP_GET's url paths do (check/kinds/http.py)
             path = opts.url if opts.url.startswith("/") else "/" + opts.url

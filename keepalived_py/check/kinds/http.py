@@ -104,6 +104,18 @@ def check_body(url, body: bytes, pattern: re.Pattern[bytes] | None) -> str | Non
     return None
 
 
+
+def one_request_session(connector: aiohttp.BaseConnector, timeout: aiohttp.ClientTimeout,
+                        version: aiohttp.HttpVersion) -> aiohttp.ClientSession:
+    """The client session of one HTTP_GET / SSL_GET attempt (and genhash's fetch): no
+    Accept headers, the body as sent, and one request, as keepalived: aiohttp would resend
+    a GET whose connection closed before the response."""
+    session = aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
+                                    skip_auto_headers=("Accept", "Accept-Encoding"), version=version)
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
+
 async def probe(target: Target, params) -> Result:
     """Check url number target.url_index of the HTTP_GET / SSL_GET `params`."""
     loop = asyncio.get_running_loop()
@@ -136,13 +148,7 @@ async def probe(target: Target, params) -> Result:
     got_response = False
     short = False
     try:
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
-                                         skip_auto_headers=("Accept", "Accept-Encoding"),
-                                         version=version) as session:
-            # one request per attempt, as keepalived: aiohttp would resend a GET whose
-            # connection closed before the response (genhash turns it off the same way)
-            if hasattr(session, "_retry_connection"):
-                session._retry_connection = False
+        async with one_request_session(connector, timeout, version) as session:
             server_hostname = sni_for(target, params) if tls else None
             kwargs = {"server_hostname": server_hostname} if server_hostname else {}
             async with session.get(f"{scheme}://{host}:{port}{path}", headers=headers,
