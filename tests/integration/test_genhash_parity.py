@@ -82,8 +82,10 @@ def test_same_failures() -> None:
     with canned(b"", hang=True) as srv:
         assert assert_same(["-s", "127.0.0.1", "-p", str(srv.port), "-u", "/", "-t", "1"])[1] == \
             b"Timeout WEB read\n"
+    # TLS to a plain server that speaks first: its bytes are no ServerHello
     with canned(page(b"x"), eager=True) as srv:
-        assert_same(["-S", "-s", "127.0.0.1", "-p", str(srv.port), "-u", "/", "-t", "5"])
+        assert assert_same(["-S", "-s", "127.0.0.1", "-p", str(srv.port), "-u", "/", "-t", "5"])[1] == \
+            b"SSL handshake/communication error connecting to\n"
     # TLS to a server waiting for a request that never comes: the handshake times out
     with canned(page(b"x")) as srv:
         assert assert_same(["-S", "-s", "127.0.0.1", "-p", str(srv.port), "-u", "/", "-t", "1"])[1] == \

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 
 class CannedServer:
     """Serves `response` (bytes, sent in `pieces` writes) then closes; `hang` never answers;
-    `eager` sends the response on accept, without waiting for a request."""
+    `eager` sends the response on accept, without waiting for a request, and closes only
+    after the client has: closing with the client's unread bytes would reset the connection,
+    and whether the client then sees the reset or the bytes first is a race (keepalived
+    itself says "Connection failed" or "SSL handshake/communication error" by timing)."""
 
     def __init__(self, response: bytes = b"", *, pieces: int = 1, hang: bool = False,
                  tls: ssl.SSLContext | None = None, host: str = "127.0.0.1", eager: bool = False) -> None:
@@ -40,6 +43,9 @@ class CannedServer:
             for off in range(0, len(self.response), size):
                 writer.write(self.response[off:off + size])
                 await writer.drain()
+            if self.eager:
+                while await reader.read(65536):
+                    pass
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
