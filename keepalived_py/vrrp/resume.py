@@ -38,6 +38,12 @@ class ResumeMixin:
                   f"{listen_us / 1e6:g}s for another master")
         self._set_timer(ADVERT_TIMER, deadline(now, listen_us))
 
+    def resume_master(self, now: float) -> None:
+        """End the listen now, MASTER again: a sync group's member when another member's
+        listen ended first with no master heard (they listened from one start)."""
+        if self.resuming:
+            self._resume_master(now)
+
     def _resume_master(self, now: float) -> None:
         """MASTER again, as before the restart: an advert at once and every advert_int from
         it; the addresses, routes and rules are (re)asserted (adding what is present is a

@@ -14,7 +14,12 @@
   (keepalived's num_member_init); the member that finishes last brings the others along;
 - before its members start, the group takes BACKUP (FAULT when a member has a fault,
   MASTER when all are address owners) and notifies it first (begin());
-- at shutdown the group sends "GROUP name STOP" (notify_shutdown, after the instances).
+- at shutdown the group sends "GROUP name STOP" (notify_shutdown, after the instances);
+- keepalived-py's restart without a failover (vrrp/resume.py): the members of a group that
+  was MASTER listen together; when the first listen ends without a master heard, every
+  member resumes MASTER at once, with no sync, no notify and no GARP (the group was MASTER
+  and stays so); when one member falls back (a master heard, a fault), every member falls
+  back to keepalived's start, the group first taking its start state (begin()).
 The group wraps its members' `handle`: route a member's events through `handle(member, ...)`.
 """
 
@@ -64,7 +69,10 @@ class SyncGroup:
         """Deliver `event` to `member`, then bring the group in line."""
         inst = self.members[member]
         before = {n: m.state for n, m in self.members.items()}
+        resuming = inst.resuming
         out = inst.handle(event, now)
+        if resuming and not inst.resuming:
+            out = self._resume_outcome(inst, out, now)
         out += self._collect_others(inst)
         out += self._sync(inst, before, now)
         return out
@@ -106,6 +114,19 @@ class SyncGroup:
         """notify_shutdown: once the members sent their STOP, the group sends its own."""
         self.state = State.STOP
         return [RunNotify("GROUP", self.name, State.STOP.value, 0)]
+
+    def _resume_outcome(self, inst: VrrpInstance, out: list[Action], now: float) -> list[Action]:
+        """`inst` ended its listen: the others follow it, resumed or fallen back."""
+        others = [o for o in self.members.values() if o is not inst and o.resuming]
+        if inst.state == State.MASTER:
+            self.state = State.MASTER
+            for o in others:
+                o.resume_master(now)
+            return [*out, Log(f"VRRP_Group({self.name}) Resumed MASTER state with every member")]
+        front = self.begin()
+        for o in others:
+            o.resume_fallback(now, f"sync group {self.name}: {inst.name} did not resume")
+        return [*front, *out]
 
     def _collect_others(self, inst: VrrpInstance) -> list[Action]:
         out: list[Action] = []

@@ -137,7 +137,7 @@ def test_quiet_stop_leaves_everything(tmp_path):
 def test_decide_rules():
     vips = frozenset({1, 2})
     ok = {"state": "MASTER", "config": "d"}
-    kw = {"in_sync_group": False, "fault": False}
+    kw = {"fault": False}
     assert decide(ok, "d", vips, vips, **kw).adopt
     assert not decide(ok, "e", vips, vips, **kw).adopt
     assert not decide({"state": "BACKUP", "config": "d"}, "d", vips, vips, **kw).adopt
@@ -145,8 +145,12 @@ def test_decide_rules():
     assert decide(None, "d", vips, vips, **kw).adopt
     assert not decide(None, "d", frozenset(), frozenset(), **kw).adopt
     assert decide(ok, "d", frozenset(), frozenset(), **kw).adopt
-    assert not decide(ok, "d", vips, vips, in_sync_group=True, fault=False).adopt
-    assert not decide(ok, "d", vips, vips, in_sync_group=False, fault=True).adopt
+    # a sync group member: its record names the same group and members, or it changed
+    assert decide({**ok, "group": "G:a,b"}, "d", vips, vips, fault=False, group="G:a,b").adopt
+    assert not decide(ok, "d", vips, vips, fault=False, group="G:a,b").adopt
+    assert not decide({**ok, "group": "G:a,b"}, "d", vips, vips, fault=False).adopt
+    assert not decide({**ok, "group": "G:a"}, "d", vips, vips, fault=False, group="G:a,b").adopt
+    assert not decide(ok, "d", vips, vips, fault=True).adopt
 
 
 def test_state_file_roundtrip_and_garbage(tmp_path):
