@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -233,9 +234,33 @@ def _wait_port(port: int, host: str = VIP, timeout: float = 10.0) -> None:
     raise SystemExit(f"nothing listens on {VIP}:{port}")
 
 
+OURS_NAME, HAPROXY_NAME = "keepalived-py userspace", "HAProxy 2.6 (tcp, 1 thread)"
+TESTS = (("conn/s", "new connections", "per s", "per CPU s"), ("small req/s", "small requests", "per s", "per CPU s"),
+         ("large MB/s", "large streams", "MB/s", "MB per CPU s"))
+ROW_PREFIX = "dataplane (keepalived column: HAProxy 2.6, tcp, 1 thread)"
+
+
+def add_metrics(results: dict[str, dict[str, list[float]]], seconds: float, metrics: dict) -> None:
+    """One run's {balancer: {test: (rate, CPU s)}} into the bench's rows: the rate (issue 18's
+    target is on it) and the rate per CPU second, HAProxy in the reference (keepalived) column."""
+    from .stats import Metric
+
+    for impl, name in (("keepalived-py", OURS_NAME), ("keepalived", HAPROXY_NAME)):
+        for test, label, unit, cpu_unit in TESTS:
+            got = results.get(name, {}).get(test)
+            if got is None:
+                continue
+            rate, cpu = got
+            key = f"{ROW_PREFIX}: {label}"
+            metrics.setdefault(key, Metric(key, unit)).add(impl, rate)
+            key = f"{ROW_PREFIX}: {label} per CPU second of the balancer"
+            metrics.setdefault(key, Metric(key, cpu_unit)).add(impl, rate * seconds / cpu if cpu > 0 else None)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--json", action="store_true", help="print the results as JSON (for make bench)")
     ap.add_argument("--role", choices=("backends", "userspace"), help=argparse.SUPPRESS)
     ap.add_argument("--ports", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -264,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.append(us)
         assert us.stdout is not None and us.stdout.readline().strip() == "ready"
         _wait_port(uports[0])
-        results["keepalived-py userspace"] = measure(us.pid, uports, args.seconds)
+        results[OURS_NAME] = measure(us.pid, uports, args.seconds)
         haproxy = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
         if haproxy:
             cfg = Path(tmp) / "haproxy.cfg"
@@ -272,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             hp = subprocess.Popen([haproxy, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL)
             procs.append(hp)
             _wait_port(hports[0])
-            results["HAProxy 2.6 (tcp, 1 thread)"] = measure(hp.pid, hports, args.seconds)
+            results[HAPROXY_NAME] = measure(hp.pid, hports, args.seconds)
         else:
             print("haproxy not installed (make apt): only the userspace column", file=sys.stderr)
     finally:
@@ -284,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results))
+        return 0
     names = list(results)
     print("| test | " + " | ".join(f"{n} | CPU s | per CPU s" for n in names) + " |" +
           (" ratio | ratio per CPU s |" if len(names) == 2 else ""))

@@ -1,13 +1,17 @@
 """`make bench`: keepalived-py beside keepalived 2.2.7, same run, same configs, netns lab.
 
-    python -m conformance.bench [--quick] [--out bench-results] [--no-dataplane] [--no-profile] [--no-checker]
+    python -m conformance.bench [--quick] [--only CASE[,CASE]] [--out bench-results] [--no-profile]
 
-Runs every case for both implementations (alternating, so a change of load on this shared
-machine hits both), prints one markdown table (min / median / max per implementation, the
-ratio of medians keepalived-py / keepalived) and writes the same numbers, the load average
-before and after and the raw samples as JSON under bench-results/ (not committed). The full
-run takes about 8-10 minutes on a 2-core machine, `--quick` about 3.5 (fewer repetitions, no
-v2 failover, sizes 1 and 255 only). Needs root (network namespaces), keepalived and tcpdump.
+Runs the cases (selection.py lists them; `--only` picks some, e.g. `--only failover,bfd`) for
+both implementations, alternating so that a change of load on this shared machine hits both,
+and prints one markdown report (report.py): a header paragraph (commit, date, duration and
+each case's wall time, load average at the start and the end) and one table, min / median /
+max per implementation, the ratio of medians, and each row's target from issues 14, 16, 17
+and 18 with its verdict (targets.py). The same goes to bench-results/bench-STAMP.md and, with
+the raw samples, to bench-STAMP.json (not committed); py-spy profiles with their top frames to
+bench-results/profile-STAMP/. The full run is planned for about 15-17 minutes on a 2-core
+machine (the guest part alone ~7-8), `--quick` about 3.5 (host cases only, fewer
+repetitions). Needs root (network namespaces), keepalived and tcpdump; the guest part qemu.
 """
 
 from __future__ import annotations
@@ -24,14 +28,23 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.lab import Lab, get
 from conformance.lab.impl import REPO
 
-from . import bfd_cases, check_cases, config_parse, profile, vrrp_cases
-from .stats import Metric, summarize, table
+from . import (
+    bfd_cases,
+    check_cases,
+    config_parse,
+    dataplane,
+    profile,
+    report,
+    selection,
+    vrrp_cases,
+)
+from .stats import Metric
 
 IMPLS = ("keepalived", "keepalived-py")
 DUMMIES = ("bench1", "bench2", "bench3")  # 1,000 instances need 4 interfaces (255 VRIDs each)
@@ -48,16 +61,21 @@ class Plan:
     sizes: tuple[int, ...]
     steady_reps: int
     window: float
-    check_reps: int
-    dataplane: bool
-    checker: bool = False  # check_cases.py: TCP_CHECK rate (host, guest) and IPVS programming (guest), ~15 min
+    check_reps: int  # `-t`
+    bfd_reps: int
+    dataplane_reps: int
+    dataplane_seconds: float
+    check_host_reps: int
+    check_window: float
+    skip: tuple[str, ...] = ()  # cases this plan leaves out unless --only names them
 
 
 FULL = Plan(name="full", failover_reps=2, failover_configs=((1.0, 2, (4,)), (0.1, 3, (4, 6))), launch_reps=5,
-            sizes=(1, 50, 255), steady_reps=2, window=12.0, check_reps=3, dataplane=True,
-            checker=True)
+            sizes=(1, 50, 255), steady_reps=2, window=12.0, check_reps=3, bfd_reps=20, dataplane_reps=3,
+            dataplane_seconds=2.0, check_host_reps=3, check_window=10.0)
 QUICK = Plan(name="quick", failover_reps=1, failover_configs=((0.1, 3, (4, 6)),), launch_reps=3,
-             sizes=(1, 255), steady_reps=1, window=6.0, check_reps=2, dataplane=False)
+             sizes=(1, 255), steady_reps=1, window=6.0, check_reps=2, bfd_reps=8, dataplane_reps=1,
+             dataplane_seconds=2.0, check_host_reps=1, check_window=6.0, skip=("dataplane", "check-host", "check-guest"))
 
 
 def load() -> tuple[float, float, float]:
@@ -129,7 +147,91 @@ def _guard(what: str, fn: Callable[[], None], errors: list[str]) -> None:
         _log(traceback.format_exc()[-3000:])
 
 
-def run(plan: Plan, out_dir: Path, profile: bool) -> int:
+@dataclass
+class Ctx:
+    """What every case gets: the plan, the rows to fill, where profiles go, the failures."""
+
+    plan: Plan
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    prof_dir: Path | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def guard(self, what: str, fn: Callable[[], None]) -> None:
+        _guard(what, fn, self.errors)
+
+
+def case_launch(c: Ctx) -> None:
+    overhead: list[float] = []
+    c.guard("ip netns exec overhead", lambda: overhead.extend(vrrp_cases.netns_exec_overhead()))
+    if overhead:
+        key = "`ip netns exec /bin/true` (included in launch)"
+        c.metrics[key] = Metric(key, "ms", 1000.0, {"keepalived": list(overhead), "keepalived-py": list(overhead)})
+    for impl in IMPLS:
+        c.guard(f"launch/stop {impl}", lambda impl=impl: vrrp_cases.launch_and_stop(
+            get(impl), c.plan.launch_reps, c.metrics, _log))
+
+
+def case_config_test(c: Ctx) -> None:
+    c.guard("-t", lambda: check_case(c.plan, c.metrics, c.prof_dir))
+
+
+def case_failover(c: Ctx) -> None:
+    for advert, version, fams in c.plan.failover_configs:
+        for rep in range(c.plan.failover_reps):
+            for impl in IMPLS:
+                c.guard(f"failover v{version} {advert:g} s rep {rep + 1} {impl}",
+                        lambda impl=impl, a=advert, v=version, f=fams:
+                        vrrp_cases.failover(get(impl), a, v, f, c.metrics, _log))
+
+
+def case_bfd(c: Ctx) -> None:
+    c.guard("BFD detection", lambda: bfd_cases.run_case(c.plan.bfd_reps, c.metrics, _log))
+
+
+def case_steady(c: Ctx) -> None:
+    for count in c.plan.sizes:
+        for rep in range(c.plan.steady_reps):
+            for impl in IMPLS:
+                last = count == max(c.plan.sizes) and rep == 0
+                c.guard(f"{count} instances rep {rep + 1} {impl}", lambda impl=impl, count=count, last=last:
+                        vrrp_cases.steady(get(impl), count, c.plan.window, c.metrics, _log, reload=last,
+                                          profile_dir=c.prof_dir if last else None))
+
+
+def case_dataplane(c: Ctx) -> None:
+    def once(rep: int) -> None:
+        r = subprocess.run([sys.executable, "-m", "conformance.bench.dataplane", "--seconds",
+                            str(c.plan.dataplane_seconds), "--json"],
+                           capture_output=True, text=True, timeout=300, cwd=REPO)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr[-2000:])
+        results = json.loads(r.stdout.strip().splitlines()[-1])
+        dataplane.add_metrics(results, c.plan.dataplane_seconds, c.metrics)
+        _log(f"  rep {rep + 1}: " + "; ".join(f"{n}: " + ", ".join(f"{t} {v[0]:,.0f}" for t, v in tests.items())
+                                            for n, tests in results.items()))
+    for rep in range(c.plan.dataplane_reps):
+        c.guard(f"dataplane rep {rep + 1}", lambda rep=rep: once(rep))
+
+
+def case_check_host(c: Ctx) -> None:
+    c.guard("TCP_CHECK rate on the host (keepalived-py)", lambda: check_cases.host_case(
+        c.metrics, _log, window=c.plan.check_window, reps=c.plan.check_host_reps))
+
+
+def case_check_guest(c: Ctx) -> None:
+    c.guard("TCP_CHECK rate and IPVS programming in the guest (both, one boot)", lambda: check_cases.guest_case(
+        c.metrics, _log, window=c.plan.check_window))
+
+
+CASE_FUNCS: dict[str, Callable[[Ctx], None]] = {
+    "launch": case_launch, "config-test": case_config_test, "failover": case_failover, "bfd": case_bfd,
+    "steady": case_steady, "dataplane": case_dataplane, "check-host": case_check_host,
+    "check-guest": case_check_guest,
+}
+assert tuple(CASE_FUNCS) == selection.NAMES
+
+
+def run(plan: Plan, out_dir: Path, profile: bool, cases: list[str]) -> int:
     for impl in IMPLS:
         reason = get(impl).unavailable()
         if reason:
@@ -140,88 +242,43 @@ def run(plan: Plan, out_dir: Path, profile: bool) -> int:
         return 2
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    prof_dir = out_dir / f"profile-{stamp}" if profile else None
-    if prof_dir:
-        prof_dir.mkdir()
-    metrics: dict[str, Metric] = {}
-    errors: list[str] = []
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    ctx = Ctx(plan, prof_dir=out_dir / f"profile-{stamp}" if profile else None)
+    if ctx.prof_dir:
+        ctx.prof_dir.mkdir()
     compile_bytecode()
     load0, t0 = load(), time.monotonic()
-    _log(f"bench start, load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
+    _log(f"bench start ({plan.name}: {', '.join(cases)}), load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
+    seconds: dict[str, float] = {}
+    for name in cases:
+        _log(f"= {name}: {dict(selection.CASES)[name]}")
+        c0 = time.monotonic()
+        CASE_FUNCS[name](ctx)
+        seconds[name] = time.monotonic() - c0
+        _log(f"= {name}: {seconds[name]:.0f} s (load {load()[0]:.2f})")
 
-    overhead: list[float] = []
-    _guard("ip netns exec overhead", lambda: overhead.extend(vrrp_cases.netns_exec_overhead()), errors)
-    if overhead:
-        key = "`ip netns exec /bin/true` (included in launch)"
-        metrics[key] = Metric(key, "ms", 1000.0, {"keepalived": list(overhead), "keepalived-py": list(overhead)})
-    for impl in IMPLS:
-        _guard(f"launch/stop {impl}", lambda impl=impl: vrrp_cases.launch_and_stop(
-            get(impl), plan.launch_reps, metrics, _log), errors)
-    _guard("-t", lambda: check_case(plan, metrics, prof_dir), errors)
-    for advert, version, fams in plan.failover_configs:
-        for rep in range(plan.failover_reps):
-            for impl in IMPLS:
-                _guard(f"failover v{version} {advert:g} s rep {rep + 1} {impl}", lambda impl=impl, a=advert, v=version, f=fams:
-                       vrrp_cases.failover(get(impl), a, v, f, metrics, _log), errors)
-    _guard("BFD detection (conformance/bench/bfd_cases.py)", lambda: bfd_cases.run_case(
-        8 if plan.name == "quick" else 20, metrics, _log), errors)
-    for count in plan.sizes:
-        for rep in range(plan.steady_reps):
-            for impl in IMPLS:
-                last = count == max(plan.sizes) and rep == 0
-                _guard(f"{count} instances rep {rep + 1} {impl}", lambda impl=impl, c=count, last=last:
-                       vrrp_cases.steady(get(impl), c, plan.window, metrics, _log, reload=last,
-                                         profile_dir=prof_dir if last else None), errors)
-    if plan.checker:
-        check_cases.run(metrics, _log, lambda what, fn: _guard(what, fn, errors))
-    dataplane = ""
-    if plan.dataplane:
-        def dp() -> None:
-            nonlocal dataplane
-            r = subprocess.run([sys.executable, "-m", "conformance.bench.dataplane", "--seconds", "2"],
-                               capture_output=True, text=True, timeout=300, cwd=REPO)
-            dataplane = r.stdout
-            if r.returncode != 0:
-                raise RuntimeError(r.stderr[-2000:])
-        _guard("dataplane (conformance/bench/dataplane.py)", dp, errors)
-
-    if prof_dir is not None:
-        summarize_profiles(prof_dir)
-    load1, minutes = load(), (time.monotonic() - t0) / 60
-    rows = sorted(metrics.values(), key=_order)
-    text = table(rows)
-    header = (f"keepalived-py {_version()} vs keepalived ({_ka_version()}), {platform.node()}, "
-              f"{os.cpu_count()} CPUs, {minutes:.1f} min; load average {load0[0]:.2f} before, "
-              f"{load1[0]:.2f} after ({plan.name} run, bytecode compiled first)")
-    print(f"\n{header}\n\n{text}")
-    if dataplane:
-        print(f"dataplane (conformance/bench/dataplane.py, loopback):\n\n{dataplane}")
-    for e in errors:
-        print(f"FAILED {e}")
-    doc = {"stamp": stamp, "header": header, "plan": plan.__dict__, "load_before": load0, "load_after": load1,
-           "minutes": minutes, "metrics": [m.as_json(list(IMPLS[::-1])) for m in rows],
-           "dataplane": dataplane, "errors": errors, "table": text,
-           "profiles": str(prof_dir) if prof_dir else None}
+    if ctx.prof_dir is not None:
+        summarize_profiles(ctx.prof_dir)
+    facts = report.RunFacts(commit=_version(), date=date, host=platform.node(), cpus=os.cpu_count(),
+                            plan=plan.name if cases == selection.select(None, plan.skip)
+                            else f"{plan.name}, only {','.join(cases)}",
+                            keepalived=_ka_version(), minutes=(time.monotonic() - t0) / 60, load_start=load0,
+                            load_end=load(), case_seconds=seconds, errors=ctx.errors)
+    text = report.markdown(facts, list(ctx.metrics.values()))
+    print(f"\n{text}")
+    doc = {**report.as_json(facts, list(ctx.metrics.values())), "stamp": stamp, "plan": plan.__dict__,
+           "cases": cases, "profiles": str(ctx.prof_dir) if ctx.prof_dir else None, "markdown": text}
     path = out_dir / f"bench-{stamp}.json"
     path.write_text(json.dumps(doc, indent=1, default=str))
-    (out_dir / f"bench-{stamp}.md").write_text(f"{header}\n\n{text}\n{dataplane}")
-    _log(f"results: {path}")
-    return 1 if errors else 0
+    (out_dir / f"bench-{stamp}.md").write_text(text)
+    _log(f"results: {path} and {path.with_suffix('.md')}")
+    return 1 if ctx.errors else 0
 
 
 def summarize_profiles(prof_dir: Path) -> None:
     """Beside each collapsed-stack profile, its top frames (profile.render) as *.top."""
     for raw in sorted(prof_dir.glob("*.txt")):
         raw.with_suffix(".top").write_text(profile.render(raw.read_text()))
-
-
-_ORDER = ("launch", "SIGTERM ->", "`ip netns", "`-t`", "failover SIGTERM", "failover kill", "BFD detection",
-          "advert interval deviation p50", "advert interval deviation p99", "CPU", "PSS", "reload")
-
-
-def _order(m: Metric) -> int:
-    """Rows grouped by kind; within a kind, in the order measured (sizes ascending)."""
-    return next((i for i, prefix in enumerate(_ORDER) if m.case.startswith(prefix)), len(_ORDER))
 
 
 def _version() -> str:
@@ -239,19 +296,26 @@ def _ka_version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a ~3 minute subset")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 epilog="cases: " + "; ".join(f"{n}: {d}" for n, d in selection.CASES)
+                                 + "; aliases: " + ", ".join(f"{a} = {'+'.join(v)}" for a, v in selection.ALIASES.items()))
+    ap.add_argument("--quick", action="store_true", help="a ~3.5 minute subset (host VRRP/BFD cases, fewer reps)")
+    ap.add_argument("--only", metavar="CASE[,CASE]", help="run only these cases (names below)")
     ap.add_argument("--out", type=Path, default=REPO / "bench-results")
     ap.add_argument("--no-dataplane", action="store_true")
     ap.add_argument("--no-profile", action="store_true")
-    ap.add_argument("--no-checker", action="store_true", help="skip check_cases.py (its guest part takes ~10 min)")
+    ap.add_argument("--no-checker", action="store_true", help="skip the check cases (the guest part takes ~7 min)")
     args = ap.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    if args.no_dataplane:
-        plan = Plan(**{**plan.__dict__, "dataplane": False})
-    if args.no_checker:
-        plan = Plan(**{**plan.__dict__, "checker": False})
-    return run(plan, args.out, profile=not args.no_profile)
+    skip = [*(() if args.only else plan.skip), *(["dataplane"] if args.no_dataplane else []),
+            *(selection.ALIASES["check"] if args.no_checker else ())]
+    try:
+        cases = selection.select(args.only, skip)
+    except ValueError as e:
+        ap.error(str(e))
+    if not cases:
+        ap.error("no case left to run")
+    return run(plan, args.out, profile=not args.no_profile, cases=cases)
 
 
-__all__ = ["FULL", "QUICK", "Plan", "main", "run", "summarize"]
+__all__ = ["FULL", "QUICK", "Plan", "main", "run"]
