@@ -27,6 +27,7 @@ from keepalived_py.config import slotinit
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.parser import Stmt
 from keepalived_py.config.positions import compact
+from keepalived_py.config.reuse import reusable
 from keepalived_py.config.support import ACTED_ON
 from keepalived_py.errors import SourcePos
 
@@ -69,6 +70,9 @@ class ValueType:
 
     min_args: int = 1
     max_args: int | None = 1
+    #: the value depends on the line's raw text, not only its words (scripts' quoting): a
+    #: built value is never reused for another line with the same words
+    reads_raw: bool = False
 
     def parse(self, args: Sequence[str], ctx: Ctx) -> Any:
         raise NotImplementedError
@@ -363,6 +367,9 @@ class Usage:
     newer_noted: set[str] = field(default_factory=set)
     #: keyword tuples of the blocks' position tables, one copy per distinct tuple
     shared_words: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    #: per model class: a keyword line's words -> (field, value) once that line built cleanly
+    #: (see reuse.py); one load's only, like the rest of Usage
+    built: dict[type, dict[tuple[str, ...], tuple[str, Any]]] = field(default_factory=dict)
 
 
 def newer_keyword_note(keyword: str, since: str) -> str:
@@ -396,15 +403,28 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     multis: dict[str, list[Any]] = {}
     kw_pos: dict[str, SourcePos] = {}
     kw_end: dict[str, SourcePos] = {}
+    built = usage.built.get(cls)
+    if built is None:
+        built = usage.built[cls] = {}
+    items = diags.items
     for child in children:
-        word = child.line.words[0]
+        line = child.line
+        words = line.words
+        if child.block is None:
+            # a keyword line built before with the same words, cleanly (reuse.py): its value
+            hit = built.get(words)
+            if hit is not None and hit[0] not in values:
+                values[hit[0]] = hit[1]
+                kw_pos[words[0]] = SourcePos(line.file, line.lineno)
+                continue
+        word = words[0]
         entry = table.get(word)
         if entry is None:
             _unknown(cls, child, diags)
             continue
         fname, spec, const, kind, unimplemented = entry
-        line = child.line
         cpos = SourcePos(line.file, line.lineno)
+        reported = len(items)
         ctx.pos = cpos
         ctx.keyword = word
         ctx.raw = line.raw
@@ -445,8 +465,11 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             values[fname] = _merge(values[fname], value)
         else:
             values[fname] = value
-    for fname, items in multis.items():
-        values[fname] = tuple(items)
+            if not kind and child.block is None and unimplemented is None and len(items) == reported \
+                    and reusable(spec, value):
+                built[words] = (fname, value)
+    for fname, listed in multis.items():
+        values[fname] = tuple(listed)
     shared = usage.shared_words
     return cls(pos=pos, kw_pos=compact(kw_pos, shared) if kw_pos else None, end_pos=end,
                kw_end=compact(kw_end, shared) if kw_end else None, **values)

@@ -308,6 +308,7 @@ class NotifyScriptType(ValueType):
     text for a keyword without its script."""
 
     max_args = None
+    reads_raw = True
 
     def __init__(self, missing: str | None = None):
         self.missing = missing
@@ -332,6 +333,7 @@ class ScriptCommand(ValueType):
     """vrrp_script `script`: keepalived takes the first (possibly quoted) word as the command line."""
 
     max_args = None
+    reads_raw = True
 
     def parse(self, args, ctx):
         words = script_words(args, ctx)[1:]
