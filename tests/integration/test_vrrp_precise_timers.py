@@ -108,3 +108,33 @@ def test_fake_clock_gets_no_timerfd():
     from keepalived_py.clock import FakeClock
 
     assert make_scheduler(None, FakeClock()) is None
+
+
+@pytest.mark.parametrize("new_loop", _loops(), ids=lambda f: f.__module__.split(".")[0])
+def test_one_wakeup_per_slot_and_no_read_needed(new_loop):
+    """Timers on one deadline share a wake-up; after it the timerfd is re-armed without a
+    read(2) (re-arming resets its expiry count), so the loop does not call the scheduler
+    again before the next deadline: exactly one wake-up per distinct deadline."""
+    loop = new_loop()
+    clock = MonotonicClock()
+    try:
+        async def go():
+            sched = make_scheduler(asyncio.get_running_loop(), clock)
+            fired: list[int] = []
+            done = asyncio.Event()
+            t0 = clock.now()
+            for i in range(50):
+                sched.call_at(t0 + 0.010, fired.append, i)
+            sched.call_at(t0 + 0.040, fired.append, 50)
+            sched.call_at(t0 + 0.060, done.set)
+            await asyncio.wait_for(done.wait(), 10)
+            await asyncio.sleep(0.02)  # nothing armed now: a readable fd would show here
+            n = sched.wakeups
+            sched.close()
+            return fired, n
+
+        fired, n = loop.run_until_complete(go())
+    finally:
+        loop.close()
+    assert fired == list(range(51))
+    assert n == 3
