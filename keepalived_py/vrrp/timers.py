@@ -46,6 +46,26 @@ def deadline(now: float, us: int) -> float:
     return now + us / TIMER_HZ
 
 
+SLOT_US_MAX = 10_000  # the advert slot grid: 10 ms at most ...
+SLOT_SHARE = 100  # ... and 1% of the advert interval
+
+
+def slot_deadline(at: float, advert_int_us: int) -> float:
+    """`at` moved later onto a grid of min(10 ms, advert_int / 100): the first advert
+    deadline after a master transition (runtime._arm_deferred). Instances whose addresses
+    were set within one grid step then share that deadline, and, the interval being the
+    same, every later one: one timer wake-up serves them all (issue 16: at 255 instances a
+    wake-up costs more than an advert). keepalived anchors each instance on its own
+    (vrrp_state_master_tx); the first interval here is up to one step longer, the later
+    ones are not (conformance/DIFFERENCES.md)."""
+    step_us = min(SLOT_US_MAX, advert_int_us // SLOT_SHARE)
+    if step_us <= 0:
+        return at
+    # in whole microseconds: a float grid would push a value already on it a step further
+    slot = -(-round(at * TIMER_HZ) // step_us)  # ceil, integers (no math import in the core)
+    return slot * step_us / TIMER_HZ
+
+
 def late_takeover_us(version: int, advert_int_us: int, other_priority: int) -> int:
     """keepalived 2.2.8's timer_expired_backup: how late past its due time a MASTER's advert
     may be before a router of `other_priority` has taken over. Upstream allows 3 intervals

@@ -14,6 +14,7 @@ from typing import Any
 
 from keepalived_py.vrrp.events import TimerExpired
 from keepalived_py.vrrp.machine import ADVERT_TIMER, State
+from keepalived_py.vrrp.timers import slot_deadline
 
 
 class TimersMixin:
@@ -51,8 +52,11 @@ class TimersMixin:
             return
         shift = max(0.0, self.clock.now() - t0)
         for timer, at in run.deferred.items():
-            run.machine.rebase_timer(timer, at + shift)
-            run.timers[timer] = self.scheduler.call_at(at + shift, self._timer_fired, name, timer, at + shift)
+            at += shift
+            if timer == ADVERT_TIMER:  # on the slot grid: instances anchored together share wake-ups
+                at = slot_deadline(at, run.machine.params.advert_int_us)
+            run.machine.rebase_timer(timer, at)
+            run.timers[timer] = self.scheduler.call_at(at, self._timer_fired, name, timer, at)
         run.deferred.clear()
 
     def _observe_lateness(self, instance: str) -> None:

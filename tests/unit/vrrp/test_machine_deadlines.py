@@ -102,3 +102,18 @@ def test_garp_refresh_still_follows():
         if any(isinstance(a, SendGarp) for a in acts):
             garps.append(k)
     assert garps == [5, 10]
+
+
+def test_slot_deadline_grid():
+    """10 ms steps at advert_int 1 s, 1% of the interval below that; a deadline already on
+    the grid stays (integer microseconds: no float step past it); never more than a step later."""
+    from keepalived_py.vrrp.timers import slot_deadline
+
+    assert slot_deadline(1004.7, 1_000_000) == pytest.approx(1004.7, abs=1e-9)
+    assert slot_deadline(1004.7001, 1_000_000) == pytest.approx(1004.71, abs=1e-9)
+    assert slot_deadline(1004.7001, 100_000) == pytest.approx(1004.701, abs=1e-9)
+    assert slot_deadline(1004.70001, 10_000) == pytest.approx(1004.7001, abs=1e-9)
+    assert slot_deadline(1004.7001, 50) == 1004.7001  # under 100 us: no grid
+    for k in range(1000):
+        at = 123456.789 + k * 0.000037
+        assert at - 1e-6 <= slot_deadline(at, 1_000_000) < at + 0.010

@@ -53,3 +53,36 @@ def test_master_down_expiry_is_counted_apart():
         assert rt.lateness_advert.view().count == 0
         await rt.stop()
     run(go())
+
+
+SECOND = """
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    priority 255
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.101/24
+    }
+}
+"""
+
+
+def test_instances_anchored_together_share_the_advert_slot():
+    """The first advert deadline after a master transition goes onto a 10 ms grid
+    (vrrp/timers.slot_deadline): two owners whose addresses are set at 1000.0033 get
+    1001.01 (not 1001.0033), so do any anchored before 1000.01, and they keep sharing it:
+    one wake-up for all; only the first interval is longer (< 10 ms)."""
+    async def go():
+        r = Rig()
+        r.clock.set(1000.0033)
+        rt = await r.start(conf(prio=255, more=SECOND))
+        one, two = rt.by_name["VI_1"].machine, rt.by_name["VI_2"].machine
+        assert one.state == two.state == State.MASTER
+        assert one.sands == two.sands == pytest.approx(1001.01, abs=1e-9)
+        for _ in range(3):
+            await r.advance(1.0)
+            assert one.sands == two.sands
+        assert one.sands == pytest.approx(1003.01, abs=1e-9)
+        await rt.stop()
+    run(go())
