@@ -10,8 +10,12 @@ when the value is a function of the words alone, so a value is kept when:
   not read from the raw text, not a keyword newer than 2.2.7 whose note is once a load);
 - building it reported nothing and it is not a parsed-but-not-implemented keyword (those
   report per line, so their lines are built every time);
-- the value holds no position and nothing mutable: numbers, strings, enums, and tuples and
-  frozen dataclasses of those (a value that carries its line, like a VirtualAddress, never).
+- the value holds no position and nothing mutable: numbers, strings, enums, addresses, and
+  tuples and frozen dataclasses of those (a value that carries its line, like a
+  VirtualAddress, never).
+
+A block's head words (`real_server 198.51.100.1 80`) are reused the same way when they built
+cleanly into such values.
 
 The keyword's positions are still recorded per line, so messages keep their lines.
 """
@@ -20,11 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import ipaddress
 from typing import Any
 
 from keepalived_py.errors import SourcePos
 
-_SCALARS = (int, float, str, bytes, bool, type(None), enum.Enum)
+_SCALARS = (int, float, str, bytes, bool, type(None), enum.Enum, ipaddress.IPv4Address, ipaddress.IPv6Address,
+            ipaddress.IPv4Network, ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface)
 
 
 def reusable(spec: Any, value: Any) -> bool:

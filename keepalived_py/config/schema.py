@@ -27,7 +27,7 @@ from keepalived_py.config import slotinit
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.parser import Stmt
 from keepalived_py.config.positions import compact
-from keepalived_py.config.reuse import reusable
+from keepalived_py.config.reuse import position_free, reusable
 from keepalived_py.config.support import ACTED_ON
 from keepalived_py.errors import SourcePos
 
@@ -370,6 +370,8 @@ class Usage:
     #: per model class: a keyword line's words -> (field, value) once that line built cleanly
     #: (see reuse.py); one load's only, like the rest of Usage
     built: dict[type, dict[tuple[str, ...], tuple[str, Any]]] = field(default_factory=dict)
+    #: per model class: a block's head words -> the head fields they built cleanly
+    heads: dict[type, dict[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
 
 
 def newer_keyword_note(keyword: str, since: str) -> str:
@@ -386,7 +388,20 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     ctx = Ctx(diags, pos, stmt.keyword if stmt is not None else "")
     heads = cls.__kw_heads__  # type: ignore[attr-defined]
     if heads:
-        _parse_heads(cls, heads, args, ctx, values)
+        # the head words repeat too (10,000 real_servers name 10 addresses): reused as lines are
+        known = usage.heads.get(cls)
+        if known is None:
+            known = usage.heads[cls] = {}
+        line_words = stmt.line.words if stmt is not None else tuple(args)  # the keyword too
+        hit = known.get(line_words)
+        if hit is not None:
+            values.update(hit)
+        else:
+            reported = len(diags.items)
+            _parse_heads(cls, heads, args, ctx, values)
+            if len(diags.items) == reported and not any(h[1].reads_raw for h in heads) \
+                    and all(position_free(v) for v in values.values()):
+                known[line_words] = dict(values)
         ctx.block = str(values.get(heads[0][0]) or "")
     else:
         if cls.inherits_block_name:

@@ -57,7 +57,7 @@ def build(text: str, *, reuse: bool, path: str = "keepalived.conf"):
     diags = Diagnostics()
     pre = Preprocessor(diagnostics=diags, config_id="reuse")
     lines = pre.read(path) if text is None else pre.read_text(text, path)
-    usage = Usage() if reuse else Usage(built=_NoReuse())
+    usage = Usage() if reuse else Usage(built=_NoReuse(), heads=_NoReuse())
     config = build_model(KeepalivedConfig, None, (), parse_lines(lines, diags), diags, usage, None)
     return (full(config), [(d.code, d.message, d.pos, d.hint) for d in diags],
             [(str(p), w) for p, w in usage.not_implemented], usage)
@@ -76,6 +76,8 @@ def test_bench_configuration_builds_the_same_and_reuses_lines():
     usage = assert_same(vrrp_instances(30, "eth0", ("eth1",)) + virtual_servers(12, 4))
     reused = {words for memo in usage.built.values() for words in memo}
     assert ("weight", "1") in reused and ("lb_kind", "NAT") in reused and ("priority", "100") in reused
+    heads = {words for memo in usage.heads.values() for words in memo}
+    assert ("real_server", "198.51.100.1", "80") in heads
 
 
 CONFIGS = sorted({*ROOT.glob("conformance/configs/**/*.conf"), *ROOT.glob("examples/*.conf"),
@@ -112,10 +114,17 @@ def _block(head: str, pool: list[str], inner: str = "") -> st.SearchStrategy[str
         lambda lines: head + " {\n" + "".join(f"  {line}\n" for line in lines) + inner + "}\n")
 
 
-_REAL = _block("real_server 192.0.2.2 80", _RS_LINES, "  TCP_CHECK {\n    connect_timeout 3\n  }\n")
-_VS = st.tuples(_block("virtual_server 192.0.2.1 80", _VS_LINES), st.lists(_REAL, max_size=3)).map(
-    lambda parts: parts[0][:-2] + "".join(parts[1]) + "}\n")
-_VI = st.tuples(_block("vrrp_instance VI_1", _VI_LINES), st.sampled_from([
+# head words repeat too, valid or not (a bad one is reported at each block)
+_RS_HEADS = ["real_server 192.0.2.2 80", "real_server 192.0.2.3 80", "real_server 192.0.2.300 80",
+             "real_server 192.0.2.2", "real_server 192.0.2.2 0", "real_server 192.0.2.2 80 x", "real_server 2001:db8::1 80"]
+_VS_HEADS = ["virtual_server 192.0.2.1 80", "virtual_server 192.0.2.1 8o", "virtual_server fwmark 1",
+             "virtual_server group g"]
+_REAL = st.sampled_from(_RS_HEADS).flatmap(
+    lambda head: _block(head, _RS_LINES, "  TCP_CHECK {\n    connect_timeout 3\n  }\n"))
+_VS = st.tuples(st.sampled_from(_VS_HEADS).flatmap(lambda head: _block(head, _VS_LINES)),
+                st.lists(_REAL, max_size=3)).map(lambda parts: parts[0][:-2] + "".join(parts[1]) + "}\n")
+_VI = st.tuples(st.sampled_from(["vrrp_instance VI_1", "vrrp_instance VI_2", "vrrp_instance"]).flatmap(
+    lambda head: _block(head, _VI_LINES)), st.sampled_from([
     "", "  virtual_ipaddress {\n    192.0.2.10/24\n  }\n", "  track_script {\n    chk\n  }\n"])).map(
     lambda parts: parts[0][:-2] + parts[1] + "}\n")
 
