@@ -41,9 +41,9 @@ class RunFacts:
     errors: list[str] = field(default_factory=list)
 
 
-def _cell(s: Summary | None) -> str:
+def _cell(s: Summary | None, ran: bool = True) -> str:
     if s is None:
-        return "failed / not run"
+        return "failed" if ran else "not run"
     if s.n == 1:
         return fmt(s.median)
     return f"{fmt(s.min)} / **{fmt(s.median)}** / {fmt(s.max)}"
@@ -80,7 +80,7 @@ def table(metrics: Sequence[Metric]) -> str:
         r = ratio(b and b.median, a and a.median)
         target, verdict = row_verdict(m)
         case = f"{m.case} ({m.note})" if m.note else m.case
-        lines.append(f"| {case} | {m.unit} | {_cell(a)} | {_cell(b)} | {'-' if r is None else f'{r:.2f}x'} "
+        lines.append(f"| {case} | {m.unit} | {_cell(a, THEIRS in m.values)} | {_cell(b, OURS in m.values)} | {'-' if r is None else f'{r:.2f}x'} "
                      f"| {target} | {verdict} |")
     return "\n".join(lines) + "\n"
 

@@ -71,7 +71,7 @@ class Plan:
 
 
 FULL = Plan(name="full", failover_reps=2, failover_configs=((1.0, 2, (4,)), (0.1, 3, (4, 6))), launch_reps=5,
-            sizes=(1, 50, 255), steady_reps=2, window=12.0, check_reps=3, bfd_reps=20, dataplane_reps=3,
+            sizes=(1, 50, 255), steady_reps=2, window=10.0, check_reps=3, bfd_reps=20, dataplane_reps=3,
             dataplane_seconds=2.0, check_host_reps=3, check_window=10.0)
 QUICK = Plan(name="quick", failover_reps=1, failover_configs=((0.1, 3, (4, 6)),), launch_reps=3,
              sizes=(1, 255), steady_reps=1, window=6.0, check_reps=2, bfd_reps=8, dataplane_reps=1,

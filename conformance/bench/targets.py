@@ -26,10 +26,11 @@ class Target:
     limit: float
     of_ratio: bool = False
     stat: str = "median"  # "median" or "max"
+    reference: str = "keepalived's"
 
     def text(self, unit: str) -> str:
         sign = "≤" if self.op == "<=" else "≥"
-        what = f"{fmt(self.limit)}x the reference" if self.of_ratio else f"{fmt(self.limit)} {_short(unit)}"
+        what = f"{self.limit:,g}x {self.reference}" if self.of_ratio else f"{self.limit:,g} {_short(unit)}"
         every = ", every sample" if self.stat == "max" and not self.of_ratio else ""
         return f"{sign} {what}{every} (#{self.issue})"
 
@@ -53,8 +54,10 @@ TARGETS: tuple[tuple[str, Target], ...] = (
     (r"^reload of 1 instance among \d+: other VIPs' address events", Target(16, "<=", 0.0, stat="max")),
     (r"^TCP_CHECK, 5,000 listeners, delay_loop 1 \(host\): checks$", Target(14, ">=", 5000.0)),
     (r"^TCP_CHECK, 5,000 listeners \(guest\): daemon CPU per 1,000 checks$", Target(14, "<=", 2.0, of_ratio=True)),
+    (r"^BFD detection, .*, p(50|99)$", Target(17, "<=", 200.0)),
     (r"^BFD detection, ", Target(17, "<=", 200.0, stat="max")),
-    (r"^dataplane\b.*: (new connections|small requests|large streams)$", Target(18, ">=", 0.5, of_ratio=True)),
+    (r"^dataplane\b.*: (new connections|small requests|large streams)$",
+     Target(18, ">=", 0.5, of_ratio=True, reference="HAProxy's")),
 )
 
 
@@ -95,7 +98,9 @@ def judge(target: Target | None, ours: float | None, theirs: float | None, unit:
 
 
 def _factor(f: float) -> str:
-    return "∞" if f == float("inf") else f"{f:.1f}x"
+    if f == float("inf"):
+        return "∞"
+    return f"{f:,.0f}x" if f >= 100 else f"{f:.1f}x"
 
 
 def row_verdict(m: Metric) -> tuple[str, str]:

@@ -24,6 +24,7 @@ def test_upper_bound_met_and_missed_by_difference_or_factor():
     # 2x or more: as a factor
     assert judge(LE_MS, 450.0, None, "ms") == "missed by 4.5x"
     assert judge(LE_MS, 200.0, None, "ms") == "missed by 2.0x"
+    assert judge(Target(16, "<=", 0.5), 972.0, None, "ms") == "missed by 1,944x"
 
 
 def test_a_zero_limit_is_missed_by_the_difference():
@@ -76,6 +77,7 @@ def test_missing_values_and_rows_without_a_target():
     ("TCP_CHECK, 5,000 listeners, delay_loop 1 (host): checks", 14, ">=", 5000.0),
     ("TCP_CHECK, 5,000 listeners (guest): daemon CPU per 1,000 checks", 14, "<=", 2.0),
     ("BFD detection, 50 ms x 3, kill -9 of the peer: last peer packet -> Down/diag 1, p99", 17, "<=", 200.0),
+    ("BFD detection, 50 ms x 3, kill -9 of the peer: last peer packet -> Down/diag 1", 17, "<=", 200.0),
     (f"{dataplane.ROW_PREFIX}: new connections", 18, ">=", 0.5),
     (f"{dataplane.ROW_PREFIX}: large streams", 18, ">=", 0.5),
 ])
@@ -101,14 +103,22 @@ def _metric(case, unit, scale, theirs, ours) -> Metric:
     return Metric(case, unit, scale, {"keepalived": list(theirs), "keepalived-py": list(ours)})
 
 
+def test_bfd_every_kill_counts_on_the_all_samples_row_only():
+    assert target_for("BFD detection, 50 ms x 3, kill -9 of the peer: last peer packet -> Down/diag 1").stat == "max"
+    assert target_for("BFD detection, 50 ms x 3, kill -9 of the peer: last peer packet -> Down/diag 1, p50").stat \
+        == "median"
+
+
 def test_row_verdict_uses_the_median_or_every_sample():
     m = _metric("launch -> BACKUP state (one instance)", "ms", 1000.0, [0.01], [0.45, 0.5, 0.56])
     assert row_verdict(m) == ("≤ 100 ms (#16)", "missed by 5.0x")
+    assert row_verdict(_metric("failover kill -9, v2 advert 1 s, IPv4", "ms over bound", 1000.0, [0.001],
+                               [0.0044]))[0] == "≤ 1 ms (#16)"
     # every sample must be 0: one moved VIP in any repetition is a miss
     ev = _metric("reload of 1 instance among 255: other VIPs' address events", "events", 1.0, [0], [0, 0, 1])
     assert row_verdict(ev)[1] == "missed by 1.00 events"
     cpu = _metric("CPU, 255 instances", "% of a core", 100.0, [0.0112], [0.047])
-    assert row_verdict(cpu) == ("≤ 1.00x the reference (#16)", "missed by 4.2x")
+    assert row_verdict(cpu) == ("≤ 1x keepalived's (#16)", "missed by 4.2x")
     none = _metric("CPU, 255 instances", "% of a core", 100.0, [0.0112], [])
     assert row_verdict(none)[1] == "not measured"
 
@@ -121,7 +131,8 @@ FACTS = report.RunFacts(commit="abc1234", date="2026-12-02 12:20 UTC", host="vm"
 def test_markdown_header_table_and_tally():
     rows = [_metric("CPU, 255 instances", "% of a core", 100.0, [0.011], [0.047]),
             _metric("launch -> BACKUP state (one instance)", "ms", 1000.0, [0.01, 0.012], [0.09, 0.095]),
-            _metric("CPU, 50 instances", "% of a core", 100.0, [0.004], [])]
+            _metric("CPU, 50 instances", "% of a core", 100.0, [0.004], []),
+            Metric("PSS summed, 50 instances", "MiB", 1.0, {"keepalived-py": [60.0]})]
     md = report.markdown(FACTS, rows)
     head, _, rest = md.partition("\n\n")
     for fact in ("commit abc1234", "2026-12-02 12:20 UTC", "16.5 min", "launch 40 s", "check-guest 7.5 min",
@@ -132,10 +143,12 @@ def test_markdown_header_table_and_tally():
     # grouped by kind: launch before CPU, whatever the order measured
     assert lines[2].startswith("| launch -> BACKUP state (one instance) | ms | 10.0 / **11.0** / 12.0 | "
                                "90.0 / **92.5** / 95.0 | 8.41x | ≤ 100 ms (#16) | met |")
-    assert lines[3].endswith("| ≤ 1.00x the reference (#16) | missed by 4.3x |")
-    assert lines[4] == "| CPU, 50 instances | % of a core | 0.400 | failed / not run | - | - | no target |"
-    assert all(ln.count("|") == 8 for ln in lines[:5])
-    assert "Targets: 1 met, 1 missed, 0 not measured; 1 rows without a target." in md
+    assert lines[3].endswith("| ≤ 1x keepalived's (#16) | missed by 4.3x |")
+    # a case that ran and gave no number failed; an implementation that was never run says so
+    assert lines[4] == "| CPU, 50 instances | % of a core | 0.400 | failed | - | - | no target |"
+    assert lines[5] == "| PSS summed, 50 instances | MiB | not run | 60.0 | - | - | no target |"
+    assert all(ln.count("|") == 8 for ln in lines[:6])
+    assert "Targets: 1 met, 1 missed, 0 not measured; 2 rows without a target." in md
 
 
 def test_failed_cases_are_listed_and_json_carries_the_same():
@@ -145,7 +158,7 @@ def test_failed_cases_are_listed_and_json_carries_the_same():
     assert "1 case(s) failed" in md and "- bfd: TimeoutError: no Down\n" in md and "traceback" not in md
     doc = json.loads(json.dumps(report.as_json(f, rows), default=str))
     (row,) = doc["metrics"]
-    assert row["target"] == "≤ 48.0 MiB (#16)" and row["verdict"] == "missed by 9.00 MiB"
+    assert row["target"] == "≤ 48 MiB (#16)" and row["verdict"] == "missed by 9.00 MiB"
     assert row["impls"]["keepalived-py"]["median"] == 57.0
     assert doc["facts"]["commit"] == "abc1234" and doc["facts"]["case_seconds"]["check-guest"] == 450.0
 
@@ -158,7 +171,7 @@ def test_dataplane_results_become_rows_with_haproxy_as_reference():
     dataplane.add_metrics(results, 2.0, metrics)
     conn = metrics[f"{dataplane.ROW_PREFIX}: new connections"]
     assert conn.values == {"keepalived-py": [3000.0], "keepalived": [4000.0]}
-    assert row_verdict(conn)[1] == "met"  # 75% of HAProxy's
+    assert row_verdict(conn) == ("≥ 0.5x HAProxy's (#18)", "met")  # 75% of HAProxy's
     per_cpu = metrics[f"{dataplane.ROW_PREFIX}: new connections per CPU second of the balancer"]
     assert per_cpu.values == {"keepalived-py": [7500.0], "keepalived": [16000.0]}
     assert len(metrics) == 6
