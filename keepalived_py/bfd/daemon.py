@@ -3,7 +3,9 @@
 Starts the sessions of the configuration's bfd_instance blocks, reports each Up / Down
 to the parent as a BfdState message (the parent forwards it to the vrrp and check
 children, as keepalived writes bfd_event_t to its event pipes), reconciles on reload by
-instance name, and writes keepalived_bfd.data on USR1.
+instance name, and writes keepalived_bfd.data on USR1. Its Up sessions are recorded beside
+its pid file (`<pid file>.state`, bfd/resume.py) so that a respawned child, or the child of
+an in-place restart (ctx.resume), carries them on instead of flapping them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from keepalived_py.bfd.dump import SessionView, data_text
 from keepalived_py.bfd.runtime import BfdRuntime
 from keepalived_py.core.context import ChildContext
 from keepalived_py.ipc.messages import BfdState
+from keepalived_py.vrrpd.adopt import StateFile
 
 
 async def run(ctx: ChildContext) -> int:
@@ -23,7 +26,9 @@ async def run(ctx: ChildContext) -> int:
     def report(name: str, up: bool, to_vrrp: bool, to_checker: bool) -> None:
         ctx.send(BfdState(name=name, up=up, vrrp=to_vrrp, checker=to_checker, sent_time=time.monotonic()))
 
-    runtime = BfdRuntime(ctx.clock, ctx.log, report, log_detail=detail)
+    state_file = StateFile.beside(ctx.pid_file) if ctx.pid_file else None
+    runtime = BfdRuntime(ctx.clock, ctx.log, report, log_detail=detail, state_file=state_file,
+                         resume=bool(getattr(ctx, "resume", False)))
 
     async def dump(kind: str) -> Any:
         if kind != "data":
@@ -40,5 +45,5 @@ async def run(ctx: ChildContext) -> int:
             return 1  # keepalived: "no point to stay alive w/o listening socket" (EXIT_FAILURE)
         await ctx.stopped()
     finally:
-        await runtime.stop()
+        await runtime.stop(quiet=not getattr(ctx, "release", True))
     return 0

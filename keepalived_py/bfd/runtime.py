@@ -5,6 +5,10 @@ Datagrams are decoded (packet.py), matched (demux.py) and handed to their sessio
 session's own socket, Up/Down reported to the other children, log lines written. Each
 session has one loop timer, armed at its next deadline after every step. Times given to
 the core are integer microseconds of the child's monotonic clock.
+
+Restarts without a flap (resume.py): with a state file, each Up session's record is kept
+there for a successor; a runtime started with `resume` carries on the Up sessions its
+predecessor recorded instead of starting them Down.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from keepalived_py.bfd import resume as resuming
 from keepalived_py.bfd import sockets
 from keepalived_py.bfd.demux import Sessions
 from keepalived_py.bfd.packet import (
@@ -49,6 +54,10 @@ class Running:
     tx_errors: int = 0
     #: sendto()'s address (a link-local neighbour's carries its interface)
     dest: tuple = ()
+    #: resume.digest() of the plan: the state file's record names it
+    config: str = ""
+    #: what the state file last saw of the session (_note_state)
+    noted: tuple = ()
 
 
 @dataclass
@@ -62,7 +71,10 @@ class BfdRuntime:
 
     def __init__(self, clock: Any, log: logging.Logger, report: ReportFn, *,
                  rand: Callable[[int, int], int] | None = None, log_detail: bool = False,
-                 ports: tuple[int, ...] = (PORT_SINGLE_HOP, 4784), dest_port: int = PORT_SINGLE_HOP) -> None:
+                 ports: tuple[int, ...] = (PORT_SINGLE_HOP, 4784), dest_port: int = PORT_SINGLE_HOP,
+                 state_file: Any = None, resume: bool = False) -> None:
+        """`state_file` (vrrpd/adopt.py's StateFile): where each Up session is recorded for a
+        successor; `resume`: carry on the Up sessions a predecessor recorded there."""
         self.clock = clock
         self.log = log
         self.report_fn = report
@@ -75,6 +87,9 @@ class BfdRuntime:
         self.listeners: list[socket.socket] = []
         self.totals = Totals()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.state_file = state_file
+        self._records: dict[str, Any] = (state_file.load() if state_file is not None and resume else {})
+        self._write_pending = False
 
     # ------------------------------------------------------------------ time
     def now_us(self) -> int:
@@ -98,6 +113,8 @@ class BfdRuntime:
             self._loop.add_reader(sock.fileno(), self._on_readable, sock)
         for plan in plan_all(getattr(config, "bfd_instance", ())).values():
             self._create(plan)
+        self._records = {}  # only a start resumes
+        self.flush_state()
 
     async def reload(self, config: Any) -> None:
         """Reconcile by instance name: keep the state of those that stay (poll if their
@@ -116,7 +133,14 @@ class BfdRuntime:
                 run.plan = plan
                 self._execute(run, run.session.reconfigure(plan.cfg, self.now_us()))
 
-    async def stop(self) -> None:
+    async def stop(self, quiet: bool = False) -> None:
+        """`quiet` (an in-place restart): the Up sessions stay recorded for the successor;
+        otherwise the records go (a later start begins afresh, as keepalived does)."""
+        if quiet:
+            self.flush_state()
+        elif self.state_file is not None:
+            self.state_file.write({})
+        self.state_file = None
         for name in list(self.running):
             self._destroy(name)
         for sock in self.listeners:
@@ -127,10 +151,17 @@ class BfdRuntime:
 
     def _create(self, plan: InstancePlan) -> None:
         session = self.sessions.add(plan.cfg, plan.endpoint)
-        run = Running(plan, session)
+        run = Running(plan, session, config=resuming.digest(plan))
         self.running[plan.cfg.name] = run
         now = self.now_us()
         if self._open(run):
+            rec = self._records.get(plan.cfg.name)
+            if rec is not None:
+                ok, why = resuming.may_resume(rec, run.config)
+                if ok:
+                    self._execute(run, resuming.resume(session, rec, now))
+                    return
+                self.log.info(f"({plan.cfg.name}) not resuming the previous bfd process's session: {why}")
             self._execute(run, session.start(now))
         else:
             self._execute(run, session.admin_down(now))
@@ -189,6 +220,34 @@ class BfdRuntime:
                 if self.log_detail:
                     self.log.info(f"({run.plan.cfg.name}) Discarding packet ({act.reason.value})")
         self._arm(run)
+        if self.state_file is not None:
+            self._note_state(run)
+
+    # ------------------------------------------------------------------ state file
+    def _note_state(self, run: Running) -> None:
+        """Schedule a state file write when this session's record changed (Up, Down, new
+        discriminator or peer timers): once per loop iteration, not per packet."""
+        s = run.session
+        key = (s.state, s.local_discr, s.remote_discr, s.remote_min_tx_us, s.remote_min_rx_us, s.remote_mult)
+        if key == run.noted:
+            return
+        run.noted = key
+        if self._write_pending:
+            return
+        self._write_pending = True
+        if self._loop is not None:
+            self._loop.call_soon(self.flush_state)
+
+    def flush_state(self) -> None:
+        self._write_pending = False
+        if self.state_file is None:
+            return
+        records = {}
+        for name, run in self.running.items():
+            rec = resuming.record(run.session, run.config)
+            if rec is not None:
+                records[name] = rec
+        self.state_file.write(records)
 
     def _send(self, run: Running, act: Transmit) -> None:
         if run.sock is None:
