@@ -471,13 +471,29 @@ def _script_exists(command: str) -> bool:
     return os.path.exists(path)
 
 
+def _names_check_scripts(config: Any) -> bool:
+    """Whether check_check_scripts() has a script to look at: the scripts it checks (MISC_CHECK,
+    quorum_up/down, notify_up/down of a virtual server with real servers, the notify FIFOs'
+    scripts); with none its flags stay 0 and it reports nothing."""
+    for vs in getattr(config, "virtual_server", ()):
+        if getattr(vs, "target", None) is None or not vs.real_server:
+            continue
+        if vs.quorum_up is not None or vs.quorum_down is not None:
+            return True
+        for rs in vs.real_server:
+            if rs.notify_up is not None or rs.notify_down is not None \
+                    or any(misc.misc_path for misc in rs.misc_check):
+                return True
+    gd = getattr(config, "global_defs", None)
+    return gd is not None and (gd.notify_fifo_script is not None or gd.lvs_notify_fifo_script is not None)
+
+
 def _script_security(config: Any, diags) -> None:
     """check_check_script_security(): scripts/check_check.py checks every check-process script
     as its user would run it (insecure paths, FIFO scripts, the insecure-scripts suffix)."""
-    if not any(getattr(vs, "target", None) is not None and vs.real_server
-               for vs in getattr(config, "virtual_server", ())):
+    if not _names_check_scripts(config):
         # check_check_scripts() finds nothing to check then; skipping it keeps the script
-        # runner (and asyncio) out of a `-t` of a VRRP-only configuration
+        # runner (and asyncio, ~25 ms) out of a `-t` without check scripts
         return
     from keepalived_py.scripts.check_check import check_check_scripts
 
