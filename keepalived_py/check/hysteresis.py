@@ -167,6 +167,16 @@ def on_result(policy: Policy, state: CheckerState, result: Result, *, log_all: b
     raise ValueError(f"{kind.value} has no runs; use file_update()")
 
 
+def steady(policy: Policy, state: CheckerState, result: Result) -> bool:
+    """True when on_result() would change nothing: Step(state, delay_loop), no log, no verdict,
+    no weight. Why: the scheduler's hot path (thousands of TCP_CHECK successes a second) skips
+    the Step and its decisions then. Only for kinds whose success keeps nothing per run: an up
+    checker that has run, with no retry counted, succeeding again."""
+    kind = policy.kind   # `is`, not a set: an Enum's hash is Python code
+    return (result.status is Status.OK and state.is_up and state.has_run and not state.retry_it
+            and (kind is Kind.TCP or kind is Kind.UDP or kind is Kind.PING))
+
+
 def _verdict(state: CheckerState, up: bool, alert: str | None) -> Verdict:
     return Verdict(up=up, was_up=state.is_up, first=not state.has_run, alert=alert)
 

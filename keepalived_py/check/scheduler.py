@@ -43,6 +43,24 @@ GUARD_SLACK = 1.0
 LATE_TICK = 0.25
 #: a MISC_CHECK script that ignores SIGTERM is killed 2 s later, reaped up to 2 s after that
 MISC_GUARD = 5.0
+#: run() wakes at most once per TICK while checks keep coming due: a check starts up to this
+#: much after its time (never before), and thousands of checks a second share a wake-up
+TICK = 0.01
+
+
+class _Slot:
+    """A checker's hot-path record: what a launched check needs without hashing its id (a
+    checker id holds ipaddress objects, whose hash is Python code) for every step."""
+
+    __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url")
+
+    def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list) -> None:
+        self.cid, self.spec, self.launch, self.lat = cid, spec, launch, lat
+        self.handle: Any = None
+        self.started = 0.0
+        self.target: Target | None = None
+        #: the target follows the checker's url (HTTP_GET / SSL_GET): made again every run
+        self.per_url = spec.kind is hy.Kind.HTTP or spec.kind is hy.Kind.SSL
 
 
 class Scheduler:
@@ -61,14 +79,16 @@ class Scheduler:
         #: sizes it to the fd limit), so a crowd of dead servers waiting out their
         #: connect_timeout does not hold the healthy ones' checks back
         self.max_launched = max(1, max_launched if max_launched is not None else max_in_flight)
-        self._launched_n = 0
+        #: launched checks in flight (their slots), apart from the Tasks in _running
+        self._launched: set[_Slot] = set()
+        self._slots: dict[Hashable, _Slot] = {}
         self._stalled = False
         self.log_all = log_all
         self.specs: dict[Hashable, CheckerSpec] = {s.id: s for s in specs}
         self.states: dict[Hashable, hy.CheckerState] = {}
         self._heap: list[tuple[float, int, Hashable]] = []
         self._seq = 0
-        self._waiting: deque[Hashable] = deque()
+        self._waiting: deque[_Slot] = deque()
         #: a Task per coroutine probe, a handle with .cancel() per launched one
         self._running: dict[Hashable, Any] = {}
         self._launchers: dict[hy.Kind, Callable | None] = {}
@@ -88,9 +108,9 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._stopped = False
         self.runs = 0
-        #: per checker: (last probe's duration, sum of durations, probes) in seconds, for the
-        #: metrics view (observe/check.py)
-        self.latency: dict[Hashable, tuple[float, float, int]] = {}
+        #: per checker: [last probe's duration, sum of durations, probes] in seconds, for the
+        #: metrics view (observe/check.py); updated in place
+        self.latency: dict[Hashable, list] = {}
 
     # ------------------------------------------------------------------ start-up
     def start(self, file_values: dict[str, int] | None = None) -> list[Decision]:
@@ -101,6 +121,7 @@ class Scheduler:
         now = self.clock.now()
         down: dict[tuple, set] = {}
         activating: list[Decision] = self._prepare_scripts()
+        self._make_slots()
         for cid, spec in self.specs.items():
             if spec.kind is hy.Kind.FILE:
                 state = hy.file_initial(spec.policy, file_values.get(spec.file_path or "", 0))
@@ -120,6 +141,10 @@ class Scheduler:
         out = activating + self.pool.start(down)
         self.emit(out)
         return out
+
+    def _make_slots(self) -> None:
+        self._slots = {cid: _Slot(cid, spec, self._launchers.get(spec.kind), self.latency.setdefault(cid, [0.0, 0.0, 0]))
+                       for cid, spec in self.specs.items() if spec.kind not in hy.EVENT_DRIVEN}
 
     def _load_probes(self) -> None:
         """Import every probe module in use now: an import on the loop while probes run
@@ -149,9 +174,10 @@ class Scheduler:
                 self._scripts[cid] = script
         return out
 
-    def _push(self, when: float, cid: Hashable) -> None:
+    def _push(self, when: float, key: Hashable) -> None:
+        """`key`: a checker id, or its _Slot (no id hash on the hot path)."""
         self._seq += 1
-        heapq.heappush(self._heap, (when, self._seq, cid))
+        heapq.heappush(self._heap, (when, self._seq, key))
         if self._wake is not None and (self._armed is None or when < self._armed):
             self._wake.set()
 
@@ -160,7 +186,7 @@ class Scheduler:
 
     @property
     def in_flight(self) -> int:
-        return len(self._running)
+        return len(self._running) + len(self._launched)
 
     # ------------------------------------------------------------------ suspension (ha_suspend)
     def suspend(self, vs_key: Hashable, suspended: bool) -> list[Decision]:
@@ -185,34 +211,38 @@ class Scheduler:
         """Start every checker that is due (up to max_in_flight); returns how many started."""
         now = self.clock.now()
         self._watchdog(now)
-        specs = self.specs
-        while self._heap and self._heap[0][0] <= now:
-            _, _, cid = heapq.heappop(self._heap)
-            if cid not in specs:
+        slots, heap, waiting = self._slots, self._heap, self._waiting
+        while heap and heap[0][0] <= now:
+            key = heapq.heappop(heap)[2]     # a slot (the hot path pushes those) or a checker id
+            slot = key if key.__class__ is _Slot else slots.get(key)
+            if slot is None:
                 continue  # removed
-            if self._suspended and self.specs[cid].vs_key in self._suspended:
-                self._push(now + self.specs[cid].policy.delay_loop, cid)
+            if self._suspended and slot.spec.vs_key in self._suspended:
+                self._push(now + slot.spec.policy.delay_loop, slot)
                 continue
-            self._waiting.append(cid)
+            waiting.append(slot)
         started = 0
         self._stalled = False
-        loop = asyncio.get_running_loop() if self._waiting else None
-        while self._waiting:
-            cid = self._waiting[0]
-            spec = specs.get(cid)
-            if spec is None or cid in self._running:
-                self._waiting.popleft()
+        loop = asyncio.get_running_loop() if waiting else None
+        launched, states = self._launched, self.states
+        while waiting:
+            slot = waiting[0]
+            cid, spec, launch = slot.cid, slot.spec, slot.launch
+            if slot.handle is not None or (launch is None and cid in self._running):
+                waiting.popleft()
                 continue
-            launch = self._launchers.get(spec.kind)
-            full = (self._launched_n >= self.max_launched if launch is not None
-                    else len(self._running) - self._launched_n >= self.max_in_flight)
+            full = (len(launched) >= self.max_launched if launch is not None
+                    else len(self._running) >= self.max_in_flight)
             if full:             # in order: the head waits for a slot of its own kind
                 self._stalled = True
                 break
-            self._waiting.popleft()
+            waiting.popleft()
             if launch is not None:
-                self._running[cid] = launch(loop, self.target(spec, self.states[cid]), self._launched_done, (cid, now))
-                self._launched_n += 1
+                if slot.target is None or slot.per_url:
+                    slot.target = self.target(spec, states[cid])
+                slot.started = now
+                slot.handle = launch(loop, slot.target, self._launched_done, slot)
+                launched.add(slot)
             else:
                 self._running[cid] = loop.create_task(self._run_one(cid))  # type: ignore[union-attr]
                 self._deadline[cid] = now + self.guard(spec)
@@ -220,20 +250,29 @@ class Scheduler:
         return started
 
     def _launched_done(self, handle: Any, result: Result, _sock: Any = None) -> None:
-        """A launched probe's outcome (a loop callback): as _run_one() does for a Task."""
-        cid, started = handle.token
-        if self._running.get(cid) is not handle:
+        """A launched probe's outcome (a loop callback): as _run_one() does for a Task. A
+        success that changes nothing (hysteresis.steady) only schedules the next run."""
+        slot: _Slot = handle.token
+        if slot.handle is not handle:
             return   # abandoned by a reload or stop
-        del self._running[cid]
-        self._launched_n -= 1
+        slot.handle = None
+        self._launched.discard(slot)
         self.runs += 1
-        took = self.clock.now() - started
-        _, total, count = self.latency.get(cid, (0.0, 0.0, 0))
-        self.latency[cid] = (took, total + took, count + 1)
+        now = self.clock.now()
+        took = now - slot.started
+        lat = slot.lat
+        lat[0] = took
+        lat[1] += took
+        lat[2] += 1
         if self._waiting and self._wake is not None:
             self._wake.set()   # a slot is free
-        if cid in self.specs and not self._stopped:
-            self.emit(self.apply(cid, result, started))
+        if self._stopped:
+            return
+        cid, policy = slot.cid, slot.spec.policy
+        if hy.steady(policy, self.states[cid], result):
+            self._push(now + policy.delay_loop, slot)
+        else:
+            self.emit(self.apply(cid, result, slot.started))
 
     def _watchdog(self, now: float) -> None:
         """Cut off probes that overran their guard (one sweep per tick, not a timer per probe)."""
@@ -293,8 +332,10 @@ class Scheduler:
                 result = Result(Status.FAILED, f"probe error: {type(e).__name__}: {e}"[:300])
             self.runs += 1
             took = self.clock.now() - started
-            _, total, count = self.latency.get(cid, (0.0, 0.0, 0))
-            self.latency[cid] = (took, total + took, count + 1)
+            lat = self.latency.setdefault(cid, [0.0, 0.0, 0])
+            lat[0] = took
+            lat[1] += took
+            lat[2] += 1
             if cid in self.specs and not self._stopped:
                 self.emit(self.apply(cid, result, started))
         finally:
@@ -340,7 +381,7 @@ class Scheduler:
 
     async def settle(self) -> None:
         """Wait until no probe is running (tests, and stop())."""
-        while self._running or self._orphans:
+        while self._running or self._orphans or self._launched:
             tasks = [t for t in self._running.values() if isinstance(t, asyncio.Future)] + list(self._orphans)
             if not tasks:   # launched probes only: they call back on the loop
                 await asyncio.sleep(0.001 if self._launched_pending() else 0)
@@ -349,7 +390,14 @@ class Scheduler:
             self._orphans.difference_update(tasks)
 
     def _launched_pending(self) -> bool:
-        return any(not isinstance(t, asyncio.Future) for t in self._running.values())
+        return bool(self._launched)
+
+    def _abandon_launched(self) -> None:
+        for slot in self._launched:
+            handle, slot.handle = slot.handle, None
+            if handle is not None:
+                handle.cancel()
+        self._launched.clear()
 
     def reload(self, specs: Iterable[CheckerSpec], servers, file_values: dict[str, int] | None = None) -> list[Decision]:
         """A new configuration (SIGHUP): checker and server states carried over as keepalived
@@ -372,7 +420,7 @@ class Scheduler:
             if isinstance(task, asyncio.Future):
                 self._orphans.add(task)
         self._running.clear()
-        self._launched_n = 0
+        self._abandon_launched()
         self._deadline.clear()
         self._cut_off.clear()
         self._graced.clear()
@@ -388,6 +436,7 @@ class Scheduler:
         out = prepared + reloading.adopt(new_pool, self.pool, down)
         self.pool, self.states = new_pool, states
         self.latency = {cid: v for cid, v in self.latency.items() if cid in new_specs}
+        self._make_slots()
         self._heap = []
         now = self.clock.now()
         for cid, spec in new_specs.items():
@@ -407,13 +456,14 @@ class Scheduler:
             self._wake.clear()
             self.tick()
             due = self.next_wakeup()
+            now = self.clock.now()
             if self._waiting and self._stalled:
                 timeout = None            # wait for a slot
             elif due is None:
                 timeout = None
-            else:
-                timeout = max(due - self.clock.now(), 0.0)
-            self._armed = None if timeout is None else self.clock.now() + timeout
+            else:                         # one wake-up per TICK at most while checks keep coming due
+                timeout = max(due, now + TICK) - now if due > now else 0.0
+            self._armed = None if timeout is None else now + timeout
             try:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
@@ -428,8 +478,7 @@ class Scheduler:
         tasks = list(self._running.values()) + list(self._orphans)
         for task in tasks:
             task.cancel()
-        self._running = {cid: t for cid, t in self._running.items() if isinstance(t, asyncio.Future)}
-        self._launched_n = 0
+        self._abandon_launched()
         await asyncio.gather(*[t for t in tasks if isinstance(t, asyncio.Future)], return_exceptions=True)
         out = self.pool.stop()
         self.emit(out)

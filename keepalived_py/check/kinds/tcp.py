@@ -1,22 +1,24 @@
 """TCP_CHECK: a connection that completes within connect_timeout is success, then closed
 (keepalived/check/check_tcp.c tcp_connect_thread / tcp_check_thread).
 
-`launch` is the scheduler's Task-free path (check.fastconnect); `probe` is the same check
-as a coroutine, for callers that await one."""
+`launch` is the scheduler's Task-free path (check.connectbatch: one private epoll for every
+check in flight); `probe` is the same check as a coroutine (check.fastconnect), for callers
+that await one."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from keepalived_py.check import connectbatch
 from keepalived_py.check.fastconnect import ConnectCheck
 from keepalived_py.check.kinds.base import Target
 from keepalived_py.check.result import Result
 
 
-def launch(loop: Any, target: Target, done, token: Any = None) -> ConnectCheck:
+def launch(loop: Any, target: Target, done, token: Any = None) -> connectbatch.Pending:
     """Start one check on `loop`; `done(check, result, None)` later, unless cancelled."""
-    return ConnectCheck(loop, target, done, token)
+    return connectbatch.engine_for(loop).start(target, done, token)
 
 
 async def probe(target: Target, params=None) -> Result:

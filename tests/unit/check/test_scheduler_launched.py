@@ -158,6 +158,6 @@ def test_launched_checks_have_their_own_bound():
         assert sched.tick() == 4 and sched.in_flight == 4 and sched._stalled
         h = fake.handles[0]
         h.done(h, Result(Status.OK))
-        assert sched.tick() == 1 and [x.token[0] for x in fake.handles] == [("x", i) for i in range(5)]
+        assert sched.tick() == 1 and [x.token.cid for x in fake.handles] == [("x", i) for i in range(5)]
         return sched
     asyncio.run(main())
