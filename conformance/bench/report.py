@@ -39,6 +39,7 @@ class RunFacts:
     load_end: tuple[float, float, float]
     case_seconds: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)  # py-spy outputs, relative to the results folder
 
 
 def _cell(s: Summary | None, ran: bool = True) -> str:
@@ -96,6 +97,9 @@ def markdown(f: RunFacts, metrics: Sequence[Metric]) -> str:
     """The whole report as the README receives it."""
     rows = sorted(metrics, key=order_key)
     out = f"{header(f)}\n\n{table(rows)}\n{tally(rows)}\n"
+    if f.profiles:
+        out += ("\nProfiles (py-spy; each *.top lists the top frames of its *.txt): "
+                + ", ".join(f"`{p}`" for p in f.profiles) + "\n")
     if f.errors:
         out += "\nFailed cases:\n\n" + "".join(f"- {e.splitlines()[0]}\n" for e in f.errors)
     return out

@@ -263,7 +263,9 @@ def run(plan: Plan, out_dir: Path, profile: bool, cases: list[str]) -> int:
                             plan=plan.name if cases == selection.select(None, plan.skip)
                             else f"{plan.name}, only {','.join(cases)}",
                             keepalived=_ka_version(), minutes=(time.monotonic() - t0) / 60, load_start=load0,
-                            load_end=load(), case_seconds=seconds, errors=ctx.errors)
+                            load_end=load(), case_seconds=seconds, errors=ctx.errors,
+                            profiles=sorted(str(p.relative_to(out_dir)) for p in ctx.prof_dir.iterdir())
+                            if ctx.prof_dir else [])
     text = report.markdown(facts, list(ctx.metrics.values()))
     print(f"\n{text}")
     doc = {**report.as_json(facts, list(ctx.metrics.values())), "stamp": stamp, "plan": plan.__dict__,

@@ -152,9 +152,11 @@ def test_markdown_header_table_and_tally():
 
 
 def test_failed_cases_are_listed_and_json_carries_the_same():
-    f = report.RunFacts(**{**FACTS.__dict__, "errors": ["bfd: TimeoutError: no Down\ntraceback..."]})
+    f = report.RunFacts(**{**FACTS.__dict__, "errors": ["bfd: TimeoutError: no Down\ntraceback..."],
+                           "profiles": ["profile-X/py-spy-t-large.top", "profile-X/py-spy-t-large.txt"]})
     rows = [_metric("PSS summed, 1 instance", "MiB", 1 / 2**20, [3 * 2**20], [57 * 2**20])]
     md = report.markdown(f, rows)
+    assert "`profile-X/py-spy-t-large.top`, `profile-X/py-spy-t-large.txt`" in md
     assert "1 case(s) failed" in md and "- bfd: TimeoutError: no Down\n" in md and "traceback" not in md
     doc = json.loads(json.dumps(report.as_json(f, rows), default=str))
     (row,) = doc["metrics"]
