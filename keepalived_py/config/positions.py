@@ -10,8 +10,12 @@ and their line numbers. It reads as the dict did (get, [], in, iteration, == a d
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from keepalived_py.errors import SourcePos
+
+if TYPE_CHECKING:
+    from keepalived_py.config.preprocess import Line
 
 
 class Positions(Mapping[str, SourcePos]):
@@ -63,3 +67,18 @@ def compact(found: dict[str, SourcePos], shared: dict[tuple[str, ...], tuple[str
         lines.append(pos.line)
     words = tuple(found)
     return Positions(file, shared.setdefault(words, words), tuple(lines))
+
+
+def from_lines(found: dict[str, Line], shared: dict[tuple[str, ...], tuple[str, ...]]
+               ) -> Mapping[str, SourcePos] | None:
+    """compact() of the keywords' own lines: the builder keeps the Line each keyword came from
+    (an object that exists anyway) instead of making a SourcePos per keyword line."""
+    if not found:
+        return None
+    lines = tuple(found.values())
+    file = lines[0].file
+    for line in lines:
+        if line.file != file:  # an include inside the block: a dict, as compact() gives
+            return {word: SourcePos(line.file, line.lineno) for word, line in found.items()}
+    words = tuple(found)
+    return Positions(file, shared.setdefault(words, words), tuple([line.lineno for line in lines]))

@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 from keepalived_py.config import slotinit
 from keepalived_py.config.diagnostics import ConfigErr, Diagnostics
 from keepalived_py.config.parser import Stmt
-from keepalived_py.config.positions import compact
+from keepalived_py.config.positions import compact, from_lines
+from keepalived_py.config.preprocess import Line
 from keepalived_py.config.reuse import position_free, reusable
 from keepalived_py.config.support import ACTED_ON
 from keepalived_py.errors import SourcePos
@@ -371,7 +372,7 @@ class Usage:
     #: (see reuse.py); one load's only, like the rest of Usage
     built: dict[type, dict[tuple[str, ...], tuple[str, Any]]] = field(default_factory=dict)
     #: per model class: a block's head words -> the head fields they built cleanly
-    heads: dict[type, dict[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
+    heads: dict[type, dict[tuple[str, ...], tuple[dict[str, Any], str]]] = field(default_factory=dict)
 
 
 def newer_keyword_note(keyword: str, since: str) -> str:
@@ -395,14 +396,15 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         line_words = stmt.line.words if stmt is not None else tuple(args)  # the keyword too
         hit = known.get(line_words)
         if hit is not None:
-            values.update(hit)
+            values.update(hit[0])
+            ctx.block = hit[1]
         else:
             reported = len(diags.items)
             _parse_heads(cls, heads, args, ctx, values)
+            ctx.block = str(values.get(heads[0][0]) or "")
             if len(diags.items) == reported and not any(h[1].reads_raw for h in heads) \
                     and all(position_free(v) for v in values.values()):
-                known[line_words] = dict(values)
-        ctx.block = str(values.get(heads[0][0]) or "")
+                known[line_words] = (dict(values), ctx.block)
     else:
         if cls.inherits_block_name:
             ctx.block = parent_block
@@ -416,7 +418,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         return cls(pos=pos, end_pos=end, **values)
     table = cls.__kw_table__  # type: ignore[attr-defined]
     multis: dict[str, list[Any]] = {}
-    kw_pos: dict[str, SourcePos] = {}
+    kw_lines: dict[str, Line] = {}  # the line each keyword was last taken from: positions.from_lines
     kw_end: dict[str, SourcePos] = {}
     built = usage.built.get(cls)
     if built is None:
@@ -430,7 +432,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
             hit = built.get(words)
             if hit is not None and hit[0] not in values:
                 values[hit[0]] = hit[1]
-                kw_pos[words[0]] = SourcePos(line.file, line.lineno)
+                kw_lines[words[0]] = line
                 continue
         word = words[0]
         entry = table.get(word)
@@ -471,7 +473,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         except ValueProblem as problem:
             diags.add(problem.code, str(problem), cpos)
             continue
-        kw_pos[word] = cpos
+        kw_lines[word] = line
         if spec.multi:
             multis.setdefault(fname, []).append(value)
         elif kind == _ENTRIES and fname in values:
@@ -486,7 +488,7 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
     for fname, listed in multis.items():
         values[fname] = tuple(listed)
     shared = usage.shared_words
-    return cls(pos=pos, kw_pos=compact(kw_pos, shared) if kw_pos else None, end_pos=end,
+    return cls(pos=pos, kw_pos=from_lines(kw_lines, shared) if kw_lines else None, end_pos=end,
                kw_end=compact(kw_end, shared) if kw_end else None, **values)
 
 

@@ -36,3 +36,19 @@ def test_blocks_share_their_keyword_tuple():
     assert [rs.kw_pos["weight"].line for rs in servers] == [3, 11, 19]
     assert servers[0].kw_pos.words is servers[1].kw_pos.words is servers[2].kw_pos.words
     assert servers[2].kw_end == {"TCP_CHECK": SourcePos("keepalived.conf", 22)}
+
+
+def test_from_lines_is_compact_of_the_lines_positions():
+    from keepalived_py.config.positions import from_lines
+    from keepalived_py.config.preprocess import Line
+
+    one = {"weight": Line(("weight", "1"), "weight 1", "k.conf", 3), "delay": Line(("delay",), "delay", "k.conf", 9)}
+    shared: dict = {}
+    table = from_lines(one, shared)
+    assert isinstance(table, Positions)
+    assert table == compact({w: line.pos for w, line in one.items()}, {})
+    assert table.words is shared[("weight", "delay")]
+    mixed = {"a": Line(("a",), "a", "one.conf", 1), "b": Line(("b",), "b", "two.conf", 2)}
+    assert from_lines(mixed, {}) == {"a": SourcePos("one.conf", 1), "b": SourcePos("two.conf", 2)}
+    assert not isinstance(from_lines(mixed, {}), Positions)
+    assert from_lines({}, {}) is None
