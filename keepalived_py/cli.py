@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from keepalived_py import VERSION_STRING, VERSION_SUFFIX
 from keepalived_py.core.options import DEFAULT_CONFIG_FILE, Action, Options, parse_args
 from keepalived_py.core.signals import catch_early_stop, get_signum, ignore_until_ready
 
-# --version, --help and --signum answer from the modules above alone; logging, the config
-# pipeline, pid files and the supervisor are imported by the paths that use them.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
+# --version, --help and --signum answer from the modules above alone (not even typing,
+# dataclasses or platform); logging, the config pipeline, pid files and the supervisor are
+# imported by the paths that use them.
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -74,13 +78,16 @@ def _err(text: str) -> None:
     sys.stderr.flush()
 
 
-def version_text() -> str:
-    import platform
+def python_version() -> str:
+    """platform.python_version() without importing platform: the first word of sys.version."""
+    return sys.version.split()[0]
 
+
+def version_text() -> str:
     u = os.uname()
     return (f"{VERSION_STRING}{VERSION_SUFFIX}\n\n"
             "keepalived-py: a drop-in replacement for keepalived, in Python "
-            f"{platform.python_version()}\n\n"
+            f"{python_version()}\n\n"
             f"Running on {u.sysname} {u.release} {u.version}\n\n"
             "Config options:  LVS VRRP VRRP_AUTH JSON BFD (SNMP, DBUS: not supported)\n")
 
@@ -197,8 +204,6 @@ def _core_dump() -> None:
 
 def run_daemon(opts: Options, prog_argv: list[str]) -> int:
     """Everything after option parsing for a normal start."""
-    import platform
-
     from keepalived_py import log as kalog
     from keepalived_py.core import configload, inplace, pidfile
 
@@ -206,7 +211,7 @@ def run_daemon(opts: Options, prog_argv: list[str]) -> int:
     log = kalog.setup(kalog.LogSettings.from_options(opts))
     log.info(f"Starting {kalog.VERSION_STRING}{kalog.VERSION_SUFFIX}")
     u = os.uname()
-    log.info(f"Running on {u.sysname} {u.release} {u.version} (Python {platform.python_version()})")
+    log.info(f"Running on {u.sysname} {u.release} {u.version} (Python {python_version()})")
     for line in kalog.command_line_lines(prog_argv):
         log.info(line)
     for note in _unsupported_notices(opts):

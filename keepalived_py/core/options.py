@@ -9,8 +9,11 @@ it returns an `Options` value plus the messages keepalived would print; `cli.py`
 from __future__ import annotations
 
 import syslog
-from dataclasses import dataclass, field
 from enum import Enum
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see Options)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf"
 
@@ -136,9 +139,17 @@ class Action(Enum):
     RESTART = "restart"  # keepalived-py's: signal the running daemon to restart in place
 
 
-@dataclass
+#: the list-valued fields of Options: each instance gets its own lists
+_LIST_FIELDS = ("errors", "warnings", "messages", "unexpected", "argv")
+
+
 class Options:
-    """Everything the command line can set, with keepalived's defaults."""
+    """Everything the command line can set, with keepalived's defaults.
+
+    A plain class, not a dataclass: `--version`, `--help` and `--signum` answer from this
+    module alone, and importing dataclasses (with inspect, ast, dis, tokenize) cost those
+    answers about as much as the rest of the module. Keyword construction, repr and
+    equality behave as the dataclass's did."""
 
     action: Action = Action.RUN
     config_file: str | None = None  # None: DEFAULT_CONFIG_FILE
@@ -182,11 +193,32 @@ class Options:
     signum_name: str | None = None
     # Messages keepalived prints while parsing: `messages` holds all of them in order
     # (stderr); `errors` the ones that make it exit 1, `warnings` the others.
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    argv: list[str] = field(default_factory=list)
+    errors: list[str]
+    warnings: list[str]
+    messages: list[str]
+    unexpected: list[str]
+    argv: list[str]
+
+    def __init__(self, **values: Any) -> None:
+        for name in _LIST_FIELDS:
+            setattr(self, name, [])
+        for name, value in values.items():
+            if name not in self.__annotations__:
+                raise TypeError(f"Options() got an unexpected keyword argument {name!r}")
+            setattr(self, name, value)
+
+    def _values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__annotations__}
+
+    def __repr__(self) -> str:
+        return "Options(" + ", ".join(f"{k}={v!r}" for k, v in self._values().items()) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment] - mutable, as the dataclass was
 
     @property
     def conf_file(self) -> str:
