@@ -23,9 +23,13 @@ import stat
 import struct
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keepalived_py.observe.http import MetricsServer, parse_listen
+if TYPE_CHECKING:
+    from keepalived_py.observe.http import MetricsServer
+
+# observe.http (prometheus_client, ~50 ms and a few MiB) is imported only when
+# --metrics-listen asks for the endpoint
 
 SNAPSHOT_TIMEOUT = 2.0
 #: children asked for their state (observe/status.py vrrp_view, observe/check.py check_view;
@@ -275,6 +279,8 @@ class ParentObservers:
             self.control = None
         listen = getattr(opts, "metrics_listen", None)
         if listen:
+            from keepalived_py.observe.http import MetricsServer, parse_listen
+
             try:
                 host, port = parse_listen(listen)
                 self.metrics = MetricsServer(self.view, log)
