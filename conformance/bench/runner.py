@@ -9,9 +9,14 @@ each case's wall time, load average at the start and the end) and one table, min
 max per implementation, the ratio of medians, and each row's target from issues 14, 16, 17
 and 18 with its verdict (targets.py). The same goes to bench-results/bench-STAMP.md and, with
 the raw samples, to bench-STAMP.json (not committed); py-spy profiles with their top frames to
-bench-results/profile-STAMP/. The full run is planned for about 15-17 minutes on a 2-core
-machine (the guest part alone ~7-8), `--quick` about 3.5 (host cases only, fewer
-repetitions). Needs root (network namespaces), keepalived and tcpdump; the guest part qemu.
+bench-results/profile-STAMP/. Needs root (network namespaces), keepalived and tcpdump; the
+guest part qemu.
+
+Wall time of the full run, from each case measured alone on this shared 2-core VM at load
+average 3-6 (the header of every run prints its own): launch ~18 s, config-test ~8 s,
+failover 1.7 min, bfd ~35 s, steady ~5.5 min, dataplane ~40 s, check-host 1 min,
+check-guest 6 min (one boot: both daemons' TCP_CHECK, then 3 alternating programming runs):
+about 16 minutes in all. `--quick` (host VRRP and BFD cases, fewer repetitions) 2.6 min.
 """
 
 from __future__ import annotations
@@ -301,12 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  epilog="cases: " + "; ".join(f"{n}: {d}" for n, d in selection.CASES)
                                  + "; aliases: " + ", ".join(f"{a} = {'+'.join(v)}" for a, v in selection.ALIASES.items()))
-    ap.add_argument("--quick", action="store_true", help="a ~3.5 minute subset (host VRRP/BFD cases, fewer reps)")
+    ap.add_argument("--quick", action="store_true", help="a ~3 minute subset (host VRRP/BFD cases, fewer reps)")
     ap.add_argument("--only", metavar="CASE[,CASE]", help="run only these cases (names below)")
     ap.add_argument("--out", type=Path, default=REPO / "bench-results")
     ap.add_argument("--no-dataplane", action="store_true")
     ap.add_argument("--no-profile", action="store_true")
-    ap.add_argument("--no-checker", action="store_true", help="skip the check cases (the guest part takes ~7 min)")
+    ap.add_argument("--no-checker", action="store_true", help="skip the check cases (the guest part takes ~6 min)")
     args = ap.parse_args(argv)
     plan = QUICK if args.quick else FULL
     skip = [*(() if args.only else plan.skip), *(["dataplane"] if args.no_dataplane else []),
