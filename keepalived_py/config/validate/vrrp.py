@@ -38,7 +38,6 @@ from keepalived_py.config.validate.vrrp_facts import (
     gdef,
     line_of,
     read_before,
-    sys_int,
     user_ok,
 )
 from keepalived_py.config.values import NotifyScript
@@ -52,6 +51,8 @@ class Checker(CompletePhase):
         self.diags = env.diagnostics
         self.host = env.interfaces is not None and not gdef(config, "dynamic_interfaces", False)
         self.nonexistent = False
+        #: /sys/class/net attributes read in this check (1,000 instances share a few interfaces)
+        self.host_ints: dict[tuple[str, str], int | None] = {}
         #: keepalived cannot set the default script user: scripts without their own user go
         self.no_default_user = False
         #: parse-time messages, put in file order by flush()
@@ -346,7 +347,7 @@ class Checker(CompletePhase):
             if not self.if_exists(vi.interface):
                 self.err(f"WARNING - interface {vi.interface} for vrrp_instance {name} doesn't exist",
                          keyword_pos(vi, "interface"))
-            elif self.host and sys_int(vi.interface, "type") == ARPHRD_LOOPBACK:
+            elif self.host and self.sys_int(vi.interface, "type") == ARPHRD_LOOPBACK:
                 self.err(f"({name}) cannot use a loopback interface ({vi.interface}) for vrrp - ignoring",
                          keyword_pos(vi, "interface"))
             else:

@@ -36,6 +36,19 @@ from keepalived_py.config.values import NotifyScript
 
 class CompletePhase:
     """Uses the checker's config, env, err(), groups and the parse phase's results."""
+
+    host_ints: dict[tuple[str, str], int | None]
+
+    def sys_int(self, ifname: str, attr: str) -> int | None:
+        """sys_int() read once per interface and attribute in one check (many instances on a
+        few interfaces read the same files)."""
+        key = (ifname, attr)
+        try:
+            return self.host_ints[key]
+        except KeyError:
+            value = self.host_ints[key] = sys_int(ifname, attr)
+            return value
+
     def complete_init(self, insts: list[Inst]) -> None:
         cfg = self.config
         self._script_security(insts)
@@ -193,16 +206,16 @@ class CompletePhase:
         if strict and st.vmac and vi.use_vmac is not None and vi.use_vmac.mac:
             self.err(f"{n}: cannot specify MAC address with strict mode - clearing")
         if self.host and st.ifp is not None:
-            if (st.vmac or vi.use_ipvlan is not None) and sys_int(st.ifp, "type") not in (None, ARPHRD_ETHER):
+            if (st.vmac or vi.use_ipvlan is not None) and self.sys_int(st.ifp, "type") not in (None, ARPHRD_ETHER):
                 self.err(f"{n}: vmacs are only supported on Ethernet type interfaces")
-            flags = sys_int(st.ifp, "flags")
+            flags = self.sys_int(st.ifp, "flags")
             if flags is not None and not flags & IFF_MULTICAST and not st.unicast:
                 self.err(f"{n} interface {st.ifp} does not support multicast, specify unicast peers - disabling")
         if st.family == 6 and not st.unicast and st.vips and strict and not st.vips[0].address.ip.is_link_local:
             self.err(f"{n} the first IPv6 VIP address must be link local")
         if vi.vrf is not None and vi.interface is None and not st.unicast:
             self.err(f"{n} vrf can only be specified with unicast - clearing")
-        mtu = (sys_int(st.ifp, "mtu") if self.host and st.ifp else None) or DEFAULT_MTU
+        mtu = (self.sys_int(st.ifp, "mtu") if self.host and st.ifp else None) or DEFAULT_MTU
         if st.family == 4:
             hdr = 14 + 20 + 8
             if st.version == 2:
