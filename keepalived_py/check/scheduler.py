@@ -448,6 +448,18 @@ class Scheduler:
         self.emit(out)
         return out
 
+    def sleep_for(self, now: float) -> float | None:
+        """How long run() sleeps after a tick at `now` (None: until woken). Never past the
+        next due time by more than TICK, never before it; while checks keep coming due, one
+        wake-up per TICK serves all that fell due meanwhile (a next due time within TICK of
+        this tick waits for the tick's end)."""
+        if self._waiting and self._stalled:
+            return None               # wait for a slot
+        due = self.next_wakeup()
+        if due is None:
+            return None
+        return max(due, now + TICK) - now if due > now else 0.0
+
     async def run(self) -> None:
         """Run checkers until stop(): start what is due, sleep until the next due time or a
         freed slot."""
@@ -455,14 +467,8 @@ class Scheduler:
         while not self._stopped:
             self._wake.clear()
             self.tick()
-            due = self.next_wakeup()
             now = self.clock.now()
-            if self._waiting and self._stalled:
-                timeout = None            # wait for a slot
-            elif due is None:
-                timeout = None
-            else:                         # one wake-up per TICK at most while checks keep coming due
-                timeout = max(due, now + TICK) - now if due > now else 0.0
+            timeout = self.sleep_for(now)
             self._armed = None if timeout is None else now + timeout
             try:
                 async with asyncio.timeout(timeout):

@@ -161,3 +161,56 @@ def test_launched_checks_have_their_own_bound():
         assert sched.tick() == 1 and [x.token.cid for x in fake.handles] == [("x", i) for i in range(5)]
         return sched
     asyncio.run(main())
+
+
+def test_a_steady_success_only_reschedules_and_anything_else_goes_through_apply():
+    """The hot path (hysteresis.steady) schedules delay_loop after the end and emits nothing;
+    a failure still takes the full path (its retry is counted and logged as before)."""
+    servers, specs = tcp_only()
+    tcp = specs[0]
+    fake = FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                          probe_for=fake)
+        sched.start()
+        calls: list = []
+        real_apply = sched.apply
+        sched.apply = lambda *a: calls.append(a) or real_apply(*a)
+        sched.clock.set(1.0)
+        sched.tick()
+        h = fake.handles[-1]
+        sched.clock.set(1.01)
+        h.done(h, Result(Status.OK, "connected"))      # first run: "success" logged, via apply
+        assert len(calls) == 1
+        emitted = len(out)
+        for t in (11.01, 21.02):
+            sched.clock.set(t)
+            assert sched.tick() == 1
+            h = fake.handles[-1]
+            sched.clock.set(t + 0.01)
+            h.done(h, Result(Status.OK, "connected"))
+            assert sched.next_due() == t + 0.01 + 10   # delay_loop after the end
+        assert len(calls) == 1 and len(out) == emitted  # steady: no apply, nothing emitted
+        sched.clock.set(31.03)
+        sched.tick()
+        h = fake.handles[-1]
+        h.done(h, Result(Status.FAILED, "connect failed: Connection refused"))
+        assert len(calls) == 2 and sched.states[tcp.id].retry_it == 1
+        assert sched.next_due() == 32.03                # delay_before_retry
+        return sched
+    sched = asyncio.run(main())
+    assert sched.runs == 4 and sched.latency[tcp.id][2] == 4
+
+
+def test_sleep_for_never_wakes_before_a_due_time_and_at_most_once_per_tick():
+    from keepalived_py.check.scheduler import TICK
+    servers, specs = tcp_only()
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                      probe_for=FakeLauncher())
+    assert sched.sleep_for(0.0) is None                 # nothing scheduled
+    sched._push(5.0, specs[0].id)
+    assert sched.sleep_for(1.0) == 4.0                  # far away: exactly then
+    assert abs(sched.sleep_for(4.999) - TICK) < 1e-9    # within a tick of now: the tick's end
+    assert sched.sleep_for(5.0) == 0.0 and sched.sleep_for(6.0) == 0.0   # due: at once

@@ -1,0 +1,340 @@
+"""check.connectbatch with a fake loop, a fake epoll and fake sockets: outcomes come from the
+epoll's batch (EPOLLOUT alone is success without asking the socket, EPOLLERR asks SO_ERROR),
+deadlines are served by one loop timer, a deadline served late asks the socket, cancel()
+never calls back, and an fd reused inside a batch is not judged by the batch's stale event.
+A last test runs the real thing on loopback (a listener and a closed port)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import select
+import socket
+import types
+
+import pytest
+
+from keepalived_py.check import connectbatch as cb
+from keepalived_py.check.kinds.base import Target
+from keepalived_py.check.result import Status
+
+
+class FakeSock:
+    """A non-blocking TCP socket whose kernel state the test sets."""
+
+    def __init__(self, world: World, family: int, kind: int, proto: int) -> None:
+        self.world = world
+        self.fd = world.next_fd()
+        self.connect_errno = world.connect_errno
+        self.so_error = 0
+        self.peer = False
+        self.closed = False
+        self.sockopt_calls = 0
+        world.socks.append(self)
+
+    def fileno(self) -> int:
+        return -1 if self.closed else self.fd
+
+    def connect_ex(self, addr) -> int:
+        self.addr = addr
+        return self.connect_errno
+
+    def getsockopt(self, level, opt) -> int:
+        assert (level, opt) == (socket.SOL_SOCKET, socket.SO_ERROR)
+        self.sockopt_calls += 1
+        err, self.so_error = self.so_error, 0
+        return err
+
+    def getpeername(self):
+        if not self.peer:
+            raise OSError(errno.ENOTCONN, "not connected")
+        return ("192.0.2.10", 80)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.world.free.append(self.fd)
+            self.world.epoll.registered.pop(self.fd, None)   # the kernel drops a closed fd
+
+
+class FakeEpoll:
+    def __init__(self) -> None:
+        self.registered: dict[int, int] = {}
+        self.events: list[tuple[int, int]] = []
+
+    def fileno(self) -> int:
+        return 3
+
+    def register(self, fd: int, mask: int) -> None:
+        assert fd not in self.registered
+        self.registered[fd] = mask
+
+    def poll(self, timeout=-1):
+        ev, self.events = self.events, []
+        return ev
+
+    def close(self) -> None:
+        pass
+
+
+class World:
+    """The fake kernel: fds are reused lowest-first, as the kernel does."""
+
+    def __init__(self) -> None:
+        self.epoll = FakeEpoll()
+        self.socks: list[FakeSock] = []
+        self.free: list[int] = []
+        self.fd = 10
+        self.connect_errno = errno.EINPROGRESS
+
+    def next_fd(self) -> int:
+        if self.free:
+            self.free.sort()
+            return self.free.pop(0)
+        self.fd += 1
+        return self.fd
+
+
+class FakeLoop:
+    def __init__(self) -> None:
+        self.t = 100.0
+        self.soon: list = []
+        self.readers: dict = {}
+        self.timers: list[Timer] = []
+
+    def time(self) -> float:
+        return self.t
+
+    def call_soon(self, fn, *args):
+        self.soon.append((fn, args))
+
+    def add_reader(self, fd, fn):
+        self.readers[fd] = fn
+
+    def remove_reader(self, fd):
+        return self.readers.pop(fd, None) is not None
+
+    def call_at(self, when, fn):
+        timer = Timer(when, fn)
+        self.timers.append(timer)
+        return timer
+
+    def is_closed(self) -> bool:
+        return False
+
+    def run_soon(self) -> None:
+        soon, self.soon = self.soon, []
+        for fn, args in soon:
+            fn(*args)
+
+    def live_timers(self) -> list[Timer]:
+        return [t for t in self.timers if not t.cancelled and not t.fired]
+
+    def fire_due(self) -> None:
+        for timer in sorted(self.live_timers(), key=lambda t: t.when):
+            if timer.when <= self.t:
+                timer.fired = True
+                timer.fn()
+
+
+class Timer:
+    def __init__(self, when, fn) -> None:
+        self.when, self.fn, self.cancelled, self.fired = when, fn, False, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+@pytest.fixture
+def world(monkeypatch):
+    w = World()
+    monkeypatch.setattr(cb, "_socket", types.SimpleNamespace(socket=lambda f, k, p: FakeSock(w, f, k, p)))
+    return w
+
+
+def engine(world: World) -> tuple[cb.ConnectEngine, FakeLoop, list]:
+    loop = FakeLoop()
+    eng = cb.ConnectEngine(loop, epoll=lambda: world.epoll)
+    return eng, loop, []
+
+
+def target(timeout: float = 3.0, address: str = "192.0.2.10") -> Target:
+    return Target(address, 80, timeout=timeout)
+
+
+def record(got: list):
+    return lambda handle, result, sock: got.append((handle.token, result))
+
+
+def test_epollout_alone_is_success_without_asking_the_socket(world):
+    eng, loop, got = engine(world)
+    h = eng.start(target(), record(got), "a")
+    s = world.socks[0]
+    assert world.epoll.registered == {s.fd: select.EPOLLOUT} and s.addr == ("192.0.2.10", 80)
+    world.epoll.events = [(s.fd, select.EPOLLOUT)]
+    loop.readers[3]()
+    assert got == [("a", cb.CONNECTED)] and s.closed and s.sockopt_calls == 0
+    assert eng.in_flight == 0 and h.sock is None
+
+
+def test_epollerr_asks_so_error(world):
+    eng, loop, got = engine(world)
+    eng.start(target(), record(got), "a")
+    eng.start(target(), record(got), "b")
+    a, b = world.socks
+    a.so_error = errno.ECONNREFUSED
+    world.epoll.events = [(a.fd, select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP), (b.fd, select.EPOLLOUT | select.EPOLLHUP)]
+    loop.readers[3]()
+    assert [(tok, r.status) for tok, r in got] == [("a", Status.FAILED), ("b", Status.OK)]
+    assert got[0][1].reason == "connect failed: Connection refused" and got[0][1].detail == "connect"
+    assert a.sockopt_calls == 1 and b.sockopt_calls == 1
+
+
+def test_one_timer_serves_every_deadline_and_a_late_one_asks_the_socket(world):
+    eng, loop, got = engine(world)
+    for i in range(5):
+        loop.t = 100.0 + i * 0.001
+        eng.start(target(), record(got), i)
+    assert len(loop.live_timers()) == 1 and loop.live_timers()[0].when == pytest.approx(103.0)
+    s = world.socks
+    world.epoll.events = [(s[0].fd, select.EPOLLOUT)]
+    loop.readers[3]()                     # 0 succeeded in time
+    s[1].peer = True                      # 1 connected while the loop was busy
+    s[2].so_error = errno.EHOSTUNREACH    # 2 failed, its event not read yet
+    loop.t = 110.0                        # the loop comes back late: every deadline passed
+    loop.fire_due()
+    out = {tok: r for tok, r in got}
+    assert out[0] is cb.CONNECTED and out[1] is cb.CONNECTED
+    assert out[2].status is Status.FAILED and out[3] is cb.TIMED_OUT and out[4] is cb.TIMED_OUT
+    assert all(x.closed for x in s) and eng.in_flight == 0 and not loop.live_timers()
+
+
+def test_deadlines_are_never_served_early_and_at_most_a_slice_late(world):
+    eng, loop, got = engine(world)
+    for i in range(3):
+        loop.t = 100.0 + i * 0.002
+        eng.start(target(), record(got), i)
+    loop.t = 103.0
+    loop.fire_due()
+    assert [tok for tok, _ in got] == [0]           # 1 and 2 are not due yet
+    nxt = loop.live_timers()
+    assert len(nxt) == 1 and nxt[0].when == pytest.approx(103.0 + cb.SLICE)
+    loop.t = nxt[0].when
+    loop.fire_due()
+    assert [tok for tok, _ in got] == [0, 1, 2]
+
+
+def test_timeouts_of_different_lengths_keep_their_own_order(world):
+    eng, loop, got = engine(world)
+    eng.start(target(timeout=5.0), record(got), "long")
+    eng.start(target(timeout=1.0), record(got), "short")
+    assert min(t.when for t in loop.live_timers()) == pytest.approx(101.0)
+    loop.t = 101.0
+    loop.fire_due()
+    assert [tok for tok, _ in got] == ["short"]
+    loop.t = 105.0
+    loop.fire_due()
+    assert [tok for tok, _ in got] == ["short", "long"]
+
+
+def test_cancel_closes_and_never_calls_back(world):
+    eng, loop, got = engine(world)
+    h = eng.start(target(), record(got), "a")
+    s = world.socks[0]
+    h.cancel()
+    assert s.closed and eng.in_flight == 0
+    world.epoll.events = [(s.fd, select.EPOLLOUT)]   # an event read before the cancel took effect
+    loop.readers[3]()
+    loop.t = 200.0
+    loop.fire_due()
+    assert got == []
+
+
+def test_a_reused_fd_is_not_judged_by_the_batchs_stale_event(world):
+    """Inside one batch, a callback cancels check b and starts d (a's old fd) and c (b's fd):
+    the batch's event for that fd was b's, so c waits for the next batch."""
+    eng, loop, got = engine(world)
+    handles: dict = {}
+
+    def first(handle, result, sock):
+        got.append((handle.token, result))
+        handles["b"].cancel()
+        handles["d"] = eng.start(target(), record(got), "d")
+        handles["c"] = eng.start(target(), record(got), "c")
+
+    handles["a"] = eng.start(target(), first, "a")
+    handles["b"] = eng.start(target(), record(got), "b")
+    a, b = world.socks
+    world.epoll.events = [(a.fd, select.EPOLLOUT), (b.fd, select.EPOLLOUT)]
+    loop.readers[3]()
+    c = world.socks[3]
+    assert c.fd == b.fd and not c.closed and [tok for tok, _ in got] == ["a"]
+    world.epoll.events = [(c.fd, select.EPOLLOUT)]
+    loop.readers[3]()
+    assert [tok for tok, _ in got] == ["a", "c"]
+
+
+def test_immediate_outcomes_call_back_later_not_from_start(world):
+    eng, loop, got = engine(world)
+    world.connect_errno = 0
+    eng.start(target(), record(got), "now")
+    world.connect_errno = errno.ENETUNREACH
+    eng.start(target(), record(got), "unreachable")
+    assert got == [] and all(s.closed for s in world.socks)
+    loop.run_soon()
+    assert got[0] == ("now", cb.CONNECTED) and got[1][1].status is Status.FAILED
+    assert "Network is unreachable" in got[1][1].reason
+
+
+def test_socket_options_go_through_make_socket(world, monkeypatch):
+    made: list = []
+
+    def make(target, kind, proto, **kw):
+        made.append(target.fwmark)
+        return FakeSock(world, 0, kind, proto)
+    monkeypatch.setattr(cb, "make_socket", make)
+    eng, loop, got = engine(world)
+    eng.start(Target("192.0.2.10", 80, timeout=3.0, fwmark=7), record(got), "marked")
+    eng.start(target(), record(got), "plain")
+    assert made == [7] and len(world.socks) == 2
+
+
+def test_socket_setup_failure_is_a_failed_check(world, monkeypatch):
+    def refuse(*a, **kw):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(cb, "make_socket", refuse)
+    eng, loop, got = engine(world)
+    eng.start(Target("192.0.2.10", 80, timeout=3.0, bind_if="eth9"), record(got), "x")
+    loop.run_soon()
+    assert got[0][1].status is Status.FAILED and "socket setup failed" in got[0][1].reason
+
+
+def test_real_loopback_connects():
+    """A listener is a success, a closed port a refusal, through a real epoll and loop."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        got: dict = {}
+        done = asyncio.Event()
+
+        def record(handle, result, sock):
+            got[handle.token] = result
+            if len(got) == 2:
+                done.set()
+        cb.launch(loop, Target("127.0.0.1", listener.getsockname()[1], timeout=5.0), record, "up")
+        cb.launch(loop, Target("127.0.0.1", dead_port, timeout=5.0), record, "down")
+        await asyncio.wait_for(done.wait(), 30)
+        return got
+    try:
+        got = asyncio.run(main())
+    finally:
+        listener.close()
+    assert got["up"] is cb.CONNECTED
+    assert got["down"].status is Status.FAILED and "refused" in got["down"].reason
