@@ -53,13 +53,15 @@ def need_frr() -> None:
         pytest.skip("the frr user does not exist")
 
 
-def start_frr(la, node: str, peer: str, local: str, rundir: Path, peer_opts: str = ""):
+def start_frr(la, node: str, peer: str, local: str, rundir: Path, peer_opts: str = "",
+              interval_ms: int = 50):
     ent = pwd.getpwnam("frr")
     rundir.mkdir(mode=0o755)
     os.chown(rundir, ent.pw_uid, ent.pw_gid)
     (rundir / "zebra.conf").write_text("!\n")
     (rundir / "bfdd.conf").write_text(
-        f"bfd\n peer {peer} local-address {local}{peer_opts}\n  receive-interval 50\n  transmit-interval 50\n"
+        f"bfd\n peer {peer} local-address {local}{peer_opts}\n  receive-interval {interval_ms}\n"
+        f"  transmit-interval {interval_ms}\n"
         "  detect-multiplier 3\n  no shutdown\n !\n!\n")
     for name in ("zebra.conf", "bfdd.conf"):
         os.chown(rundir / name, ent.pw_uid, ent.pw_gid)
