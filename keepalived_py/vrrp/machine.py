@@ -99,7 +99,8 @@ class VrrpInstance(ReceiveMixin, ResumeMixin):
         self.old_checksum = params.old_unicast_checksum == "always"
         self.ip_id = 0  # keepalived numbers its IPv4 adverts itself (AH covers the id)
         self.ah_seq = 0  # keepalived's ipsecah_counter: our tx sequence and rx high-water mark
-        self.stats = VrrpStats()
+        self._stats = VrrpStats()
+        self._pending: dict[str, int] = {}  # counts not yet folded into _stats (_count)
         self.started = False
         self.last_transition: float | None = created_at
         self.sync = None  # set by SyncGroup; duck-typed to avoid an import cycle
@@ -107,6 +108,28 @@ class VrrpInstance(ReceiveMixin, ResumeMixin):
         self._was_fault = bool(self.tracking.faults())
         self.resuming = False  # listening before resuming as MASTER (begin_resume)
         self._advert_cache: tuple | None = None  # (params, key, encoded advert): _encoded()
+        self._send_cache: tuple | None = None  # (encoded advert, its SendAdvert): _send_advert()
+
+    # ----------------------------------------------------------------- counters
+    @property
+    def stats(self) -> VrrpStats:
+        """The counters as one frozen value (snapshots keep it as it was)."""
+        if self._pending:
+            self._stats = self._stats.plus_many(self._pending)
+            self._pending = {}
+        return self._stats
+
+    @stats.setter
+    def stats(self, value: VrrpStats) -> None:
+        self._stats = value
+        self._pending = {}
+
+    def _count(self, counter: str) -> None:
+        """One more under `counter`, folded into the frozen value when it is read: the
+        advert paths count on every advert, and a frozen copy each time was most of the
+        machine's work per advert at hundreds of instances (issue 16)."""
+        pending = self._pending
+        pending[counter] = pending.get(counter, 0) + 1
 
     # ----------------------------------------------------------------- entry point
     def handle(self, event: Event, now: float) -> list[Action]:
@@ -226,11 +249,21 @@ class VrrpInstance(ReceiveMixin, ResumeMixin):
                 build_ah_datagram(p.primary_address, dst, payload, p.auth_key, self.ah_seq,
                                   self.ip_id, p.unicast)
                 for dst, payload in zip(dsts, payloads, strict=True))
-        self._emit(SendAdvert(self.name, p.interface, adv, p.primary_address, dsts,
-                              payloads, datagrams))
-        self.stats = self.stats.plus("advert_sent")
+        if datagrams:
+            act = SendAdvert(self.name, p.interface, adv, p.primary_address, dsts, payloads, datagrams)
+        else:
+            # the same bytes as last time: the same (frozen) action, which lets the runtime
+            # keep what it built to send it (wire.py)
+            cached = self._send_cache
+            if cached is not None and cached[0] is payloads:
+                act = cached[1]
+            else:
+                act = SendAdvert(self.name, p.interface, adv, p.primary_address, dsts, payloads)
+                self._send_cache = (payloads, act)
+        self._emit(act)
+        self._count("advert_sent")
         if priority == 0:
-            self.stats = self.stats.plus("pri_zero_sent")
+            self._count("pri_zero_sent")
 
     def _link_update(self, repeat: int) -> None:
         """keepalived's vrrp_send_link_update: GARP / NA for every VIP, `repeat` rounds."""

@@ -110,7 +110,7 @@ class ReceiveMixin:
         if p.owner_ignore_adverts and self.effective_priority == PRIO_OWNER:
             self._dropped(DropReason.OWNER_IGNORED, f"Dropping packet(s) from {meta.src} since we are address owner")
             return
-        self.stats = self.stats.plus("advert_rcvd")
+        self._count("advert_rcvd")
         reason = checks.check_addresses(p, adv, meta, check_addr)
         if reason:
             self._drop(reason, meta)

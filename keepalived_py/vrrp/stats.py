@@ -6,8 +6,9 @@ keepalived's SNMP-only counters (chk_err, vers_err, vrid_err) are always kept he
 those cases: a VRRPv2 advert with another interval is dropped without touching its
 `advert_interval_err`, which therefore stays 0 as in keepalived's dumps).
 
-The value is frozen: the machine replaces it on every count, so a snapshot can hold the
-counters as they were without copying them.
+The value is frozen: the machine replaces it when it is read after a count (machine._count
+keeps the counts until then), so a snapshot can hold the counters as they were without
+copying them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class VrrpStats:
         if counter not in self.__dataclass_fields__:
             raise KeyError(f"no VRRP counter named {counter!r}")
         return replace(self, **{counter: getattr(self, counter) + 1})
+
+    def plus_many(self, counts: dict[str, int]) -> VrrpStats:
+        """These counters with `counts` added (the machine's pending counts, machine._count)."""
+        for counter in counts:
+            if counter not in self.__dataclass_fields__:
+                raise KeyError(f"no VRRP counter named {counter!r}")
+        return replace(self, **{k: getattr(self, k) + n for k, n in counts.items()})
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -28,6 +28,7 @@ class Running:
     sync: SyncGroup | None = None
     resume: bool = False  # resumes its predecessor's MASTER state (resume.py)
     digest: str = ""  # its parameters' digest, for the state file (adopt.py)
+    wire: tuple | None = None  # (SendAdvert, socket, prepared datagrams): wire._send_advert
 
     @property
     def name(self) -> str:

@@ -15,6 +15,10 @@ not check VRRP checksums here: the codec does, so that bad ones are counted.
 
 Reading is non-blocking and bounded per wake-up (`BURST`), so a flood of garbage cannot
 starve timers: the loop returns to its timer queue between bursts.
+
+Sending: a MASTER sends the same bytes every interval, so what goes to the kernel (the
+IPv4 datagram with its header, the destination tuple, IPv6's ancillary data) is built once
+by `prepare` and sent by `send_prepared` with no per-advert building (issue 16).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from keepalived_py.vrrp.packet import IPPROTO_VRRP, VRRP_TTL, build_ipv4
 
 IPAddr = IPv4Address | IPv6Address
+# one datagram ready for the kernel: bytes, destination address tuple, ancillary data (None: sendto)
+Prepared = tuple[bytes, tuple, list | None]
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
@@ -125,6 +131,37 @@ class VrrpSocket:
             return False
         self.stats.tx_packets += 1
         return True
+
+    def prepare(self, src: IPAddr | None, dsts: tuple[IPAddr, ...], payloads: tuple[bytes, ...],
+                ttl: int = VRRP_TTL) -> tuple[Prepared, ...]:
+        """What send_v4 / send_v6 would send to each destination, built once."""
+        if self.family == 4:
+            src4 = src if src is not None else IPv4Address(0)
+            return tuple((build_ipv4(src4, dst, payload, ttl=ttl, protocol=self.protocol), (str(dst), 0), None)
+                         for dst, payload in zip(dsts, payloads, strict=True))
+        anc = [] if src is None else [(socket.IPPROTO_IPV6, IPV6_PKTINFO, struct.pack("16sI", src.packed, self.ifindex))]
+        return tuple((payload, (str(dst), 0, 0, self.ifindex), anc) for dst, payload in zip(dsts, payloads, strict=True))
+
+    @staticmethod
+    def prepare_datagrams(datagrams: tuple[bytes, ...], dsts: tuple[IPAddr, ...]) -> tuple[Prepared, ...]:
+        """Whole IPv4 datagrams (AH) as send_datagram sends them."""
+        return tuple((dgram, (str(dst), 0), None) for dgram, dst in zip(datagrams, dsts, strict=False))
+
+    def send_prepared(self, prepared: tuple[Prepared, ...]) -> bool:
+        """Send each; False when any failed (counted in stats)."""
+        sock, stats, ok = self.sock, self.stats, True
+        for data, addr, anc in prepared:
+            try:
+                if anc is None:
+                    sock.sendto(data, addr)
+                else:
+                    sock.sendmsg([data], anc, 0, addr)
+            except OSError:
+                stats.tx_errors += 1
+                ok = False
+            else:
+                stats.tx_packets += 1
+        return ok
 
     def read_burst(self) -> list[Received]:
         out: list[Received] = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from ipaddress import IPv4Address
 
 from keepalived_py.net.linkbeat import POLLING_DELAY_S, link_running
 from keepalived_py.net.ports import AddressEvent, LinkEvent
@@ -212,21 +211,23 @@ class WireMixin:
         return ok
 
     def _send_advert(self, act: SendAdvert) -> None:
+        """Send on the instance's socket what was prepared for this very action: the
+        machine hands back the same SendAdvert while its bytes do not change (machine
+        _send_advert), so at steady state an advert is one sendto of bytes built once."""
         run = self.by_name.get(act.instance)
         if run is None or run.tx is None:
             return
         sock = run.tx
-        ok = True
-        if act.datagrams:
-            for dgram, dst in zip(act.datagrams, act.dsts, strict=False):
-                ok &= sock.send_datagram(dgram, dst)
-        elif sock.family == 4:
-            src = act.src if act.src is not None else IPv4Address(0)
-            ttl = run.plan.unicast_ttl if run.machine.params.unicast else 255
-            for payload, dst in zip(act.payloads, act.dsts, strict=True):
-                ok &= sock.send_v4(src, dst, payload, ttl)
+        cached = run.wire
+        if cached is not None and cached[0] is act and cached[1] is sock.sock:
+            prepared = cached[2]
         else:
-            for payload, dst in zip(act.payloads, act.dsts, strict=True):
-                ok &= sock.send_v6(act.src, dst, payload)
-        if not ok:
+            if act.datagrams:
+                prepared = sock.prepare_datagrams(act.datagrams, act.dsts)
+            else:
+                ttl = run.plan.unicast_ttl if run.machine.params.unicast else 255
+                prepared = sock.prepare(act.src, act.dsts, act.payloads, ttl)
+            # keyed by the socket object too: an interface re-created gets a new one (rebind)
+            run.wire = (act, sock.sock, prepared)
+        if not sock.send_prepared(prepared):
             self.counters.tx_errors += 1
