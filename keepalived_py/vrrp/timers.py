@@ -50,19 +50,24 @@ SLOT_US_MAX = 10_000  # the advert slot grid: 10 ms at most ...
 SLOT_SHARE = 100  # ... and 1% of the advert interval
 
 
-def slot_deadline(at: float, advert_int_us: int) -> float:
-    """`at` moved later onto a grid of min(10 ms, advert_int / 100): the first advert
-    deadline after a master transition (runtime._arm_deferred). Instances whose addresses
-    were set within one grid step then share that deadline, and, the interval being the
-    same, every later one: one timer wake-up serves them all (issue 16: at 255 instances a
-    wake-up costs more than an advert). keepalived anchors each instance on its own
-    (vrrp_state_master_tx); the first interval here is up to one step longer, the later
-    ones are not (conformance/DIFFERENCES.md)."""
-    step_us = min(SLOT_US_MAX, advert_int_us // SLOT_SHARE)
+def slot_step_us(advert_int_us: int) -> int:
+    """The advert slot grid's step: min(10 ms, advert_int / 100); 0 (no grid) below 100 us."""
+    return min(SLOT_US_MAX, advert_int_us // SLOT_SHARE)
+
+
+def slot_deadline(at: float, advert_int_us: int, skip: int = 0) -> float:
+    """`at` moved later onto a grid of slot_step_us (`skip` more steps on: the slot is
+    full): the first advert deadline after a master transition (runtime._arm_deferred).
+    Instances whose addresses were set within one grid step then share that deadline, and,
+    the interval being the same, every later one: one timer wake-up serves them all (issue
+    16: at 255 instances a wake-up costs more than an advert). keepalived anchors each
+    instance on its own (vrrp_state_master_tx); the first interval here is up to one step
+    (plus the skipped ones) longer, the later ones are not (conformance/DIFFERENCES.md)."""
+    step_us = slot_step_us(advert_int_us)
     if step_us <= 0:
         return at
     # in whole microseconds: a float grid would push a value already on it a step further
-    slot = -(-round(at * TIMER_HZ) // step_us)  # ceil, integers (no math import in the core)
+    slot = -(-round(at * TIMER_HZ) // step_us) + skip  # ceil, integers (no math import in the core)
     return slot * step_us / TIMER_HZ
 
 

@@ -144,6 +144,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         self.lateness_advert = LatenessHistogram()  # timers.py: send time minus deadline
         self.lateness_master_down = LatenessHistogram()
         self._due: tuple[str, float, bool] | None = None
+        self._slot_fill: dict[float, int] = {}  # timers.py: instances given each advert slot
         self.syncd = SyncdFollower(self.kernel, syncd_factory)
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
         self.resume = resume

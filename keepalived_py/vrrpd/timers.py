@@ -16,10 +16,13 @@ from keepalived_py.vrrp.events import TimerExpired
 from keepalived_py.vrrp.machine import ADVERT_TIMER, State
 from keepalived_py.vrrp.timers import slot_deadline
 
+SLOT_CAP = 8  # instances per advert slot (a wake-up serves them one after the other)
+SLOT_SKIP_MAX = 4  # grid steps a first advert may move on past full slots
+
 
 class TimersMixin:
     """Needs of the host class: by_name, clock, log, scheduler, _stopping, _execute(),
-    _resumed(), lateness_advert, lateness_master_down, _due."""
+    _resumed(), lateness_advert, lateness_master_down, _due, _slot_fill (slot -> count)."""
 
     def _timer_fired(self, name: str, timer: str, at: float) -> None:
         run = self.by_name.get(name)
@@ -50,14 +53,31 @@ class TimersMixin:
         run = self.by_name.get(name)
         if run is None or self._stopping:
             return
-        shift = max(0.0, self.clock.now() - t0)
+        now = self.clock.now()
+        shift = max(0.0, now - t0)
         for timer, at in run.deferred.items():
             at += shift
             if timer == ADVERT_TIMER:  # on the slot grid: instances anchored together share wake-ups
-                at = slot_deadline(at, run.machine.params.advert_int_us)
+                at = self._advert_slot(at, run.machine.params.advert_int_us, now)
             run.machine.rebase_timer(timer, at)
             run.timers[timer] = self.scheduler.call_at(at, self._timer_fired, name, timer, at)
         run.deferred.clear()
+
+    def _advert_slot(self, at: float, advert_int_us: int, now: float) -> float:
+        """The slot (vrrp/timers.slot_deadline) for a first advert due at `at`: the grid
+        point after it, or the next one when SLOT_CAP instances anchored since the last
+        interval already wait there, so the last of a batch is not served more than
+        SLOT_CAP adverts late."""
+        fill = self._slot_fill
+        if fill and min(fill) <= now:
+            for key in [k for k in fill if k <= now]:
+                del fill[key]
+        for skip in range(SLOT_SKIP_MAX + 1):
+            slot = slot_deadline(at, advert_int_us, skip)
+            if fill.get(slot, 0) < SLOT_CAP or skip == SLOT_SKIP_MAX:
+                fill[slot] = fill.get(slot, 0) + 1
+                return slot
+        return at  # not reached
 
     def _observe_lateness(self, instance: str) -> None:
         """An advert goes out: if a timer's deadline sent it, count how late."""

@@ -86,3 +86,25 @@ def test_instances_anchored_together_share_the_advert_slot():
         assert one.sands == pytest.approx(1003.01, abs=1e-9)
         await rt.stop()
     run(go())
+
+
+def test_a_full_slot_sends_the_next_instances_to_the_next_one():
+    """At most SLOT_CAP (8) instances anchored together share a slot: the last of a batch
+    waits for the ones before it, so the batch is bounded; the ninth goes 10 ms on."""
+    from collections import Counter
+
+    from keepalived_py.vrrpd.timers import SLOT_CAP
+
+    more = "".join(SECOND.replace("VI_2", f"VI_{n}").replace("52", str(50 + n))
+                   .replace("192.0.2.101", f"192.0.2.{100 + n}") for n in range(2, 11))
+
+    async def go():
+        r = Rig()
+        r.clock.set(1000.0033)
+        rt = await r.start(conf(prio=255, more=more))
+        assert all(run_.machine.state == State.MASTER for run_ in rt.by_name.values())
+        slots = Counter(round(run_.machine.sands, 6) for run_ in rt.by_name.values())
+        await rt.stop()
+        return slots
+
+    assert run(go()) == {1001.01: SLOT_CAP, 1001.02: 10 - SLOT_CAP}
