@@ -100,7 +100,9 @@ def judge(target: Target | None, ours: float | None, theirs: float | None, unit:
 def _factor(f: float) -> str:
     if f == float("inf"):
         return "∞"
-    return f"{f:,.0f}x" if f >= 100 else f"{f:.1f}x"
+    if f >= 100:
+        return f"{f:,.0f}x"
+    return f"{f:.1f}x" if f >= 2 else f"{f:.2f}x"  # a near miss keeps its second digit (1.04x, not 1.0x)
 
 
 def row_verdict(m: Metric) -> tuple[str, str]:

@@ -49,6 +49,8 @@ def test_ratio_targets_are_factors_of_the_limit():
     half = Target(18, ">=", 0.5, of_ratio=True)
     assert judge(half, 62.0, 100.0, "per s") == "met"
     assert judge(half, 20.0, 100.0, "per s") == "missed by 2.5x"
+    assert judge(half, 1807.0, 3732.0, "per s") == "missed by 1.03x"
+    assert judge(cpu, 1.3, 1.0, "% of a core") == "missed by 1.30x"
     assert judge(half, 0.0, 100.0, "per s") == "missed by ∞"
     # no reference number: nothing to judge
     assert judge(cpu, 4.7, None, "% of a core") == "not measured"
