@@ -16,16 +16,20 @@ import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pyroute2 import AsyncIPRoute
-from pyroute2.netlink import nlmsg
-from pyroute2.netlink.core import CoreDatagramProtocol
-from pyroute2.netlink.exceptions import NetlinkError
-
 from keepalived_py.config.model.routes import Route
 from keepalived_py.config.model.rules import Rule
+from keepalived_py.net import pyroute2_lean
 from keepalived_py.net.ipvlan import ipvlan_request
 from keepalived_py.net.ports import AddressEvent, AddressSpec, IPInterface, LinkEvent, LinkInfo
 from keepalived_py.net.rtnl import Request, route_request, rule_request
+
+# the rtnetlink socket and the message classes only, not pyroute2's whole __init__: this is
+# imported by the vrrp child before its first state (net/pyroute2_lean.py)
+pyroute2_lean.lean()
+from pyroute2.iproute.linux import AsyncIPRoute  # noqa: E402
+from pyroute2.netlink import nlmsg  # noqa: E402
+from pyroute2.netlink.core import CoreDatagramProtocol  # noqa: E402
+from pyroute2.netlink.exceptions import NetlinkError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
