@@ -1,4 +1,4 @@
-"""The lexer hands Lark runs of lines and whole leaf blocks as single tokens (the parse's
+"""The lexer hands Lark a run of lines and whole leaf blocks as a single token (the parse's
 cost is per token); the statement tree and the brace messages must be those of the plain
 one-statement-per-line nesting with keepalived's repairs, written out here as the reference."""
 
@@ -68,12 +68,12 @@ def test_random_brace_soup_parses_as_the_reference():
         assert list(got) == list(want), picks
 
 
-def test_leaf_blocks_and_runs_are_one_token_each():
+def test_runs_with_their_leaf_blocks_are_one_token():
     words = [("vrrp_instance", "VI_1"), ("{",), ("state", "BACKUP"), ("priority", "100"),
              ("virtual_ipaddress",), ("{",), ("192.0.2.1/24",), ("}",), ("track_script",), ("{",), ("}",), ("}",)]
     lines = _lines(words)
     tokens = [(t.type, t.start_pos) for t in _LineLexer(None).lex(_Input(lines, Diagnostics()))]
-    assert tokens == [("OPEN", 0), ("LINES", 2), ("LEAF", 4), ("LEAF", 8), ("RBRACE", 11)]
+    assert tokens == [("OPEN", 0), ("RUN", 2), ("RBRACE", 11)]
     tree = parse_lines(lines, Diagnostics())
     assert tree == _reference(lines, Diagnostics())
     vip = tree[0].block[2]
