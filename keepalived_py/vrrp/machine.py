@@ -109,6 +109,7 @@ class VrrpInstance(ReceiveMixin, ResumeMixin):
         self.resuming = False  # listening before resuming as MASTER (begin_resume)
         self._advert_cache: tuple | None = None  # (params, key, encoded advert): _encoded()
         self._send_cache: tuple | None = None  # (encoded advert, its SendAdvert): _send_advert()
+        self._advert_us_cache: tuple | None = None  # (params, advert_int_us): _advert_us()
 
     # ----------------------------------------------------------------- counters
     @property
@@ -461,10 +462,18 @@ class VrrpInstance(ReceiveMixin, ResumeMixin):
         that deadline has passed too, re-anchor to now: a catch-up burst of adverts tells a
         BACKUP nothing, and one interval from the late advert is what it expects next."""
         assert self.sands is not None
-        nxt = deadline(self.sands, self.params.advert_int_us)
+        us = self._advert_us()
+        nxt = deadline(self.sands, us)
         if nxt <= now + _EPSILON:
-            nxt = deadline(now, self.params.advert_int_us)
+            nxt = deadline(now, us)
         return nxt
+
+    def _advert_us(self) -> int:
+        """params.advert_int_us (a rounding each time it is read), kept per params value."""
+        cached = self._advert_us_cache
+        if cached is None or cached[0] is not self.params:
+            cached = self._advert_us_cache = (self.params, self.params.advert_int_us)
+        return cached[1]
 
     def rebase_timer(self, timer: str, at: float) -> None:
         """The runtime armed `timer` later than asked (runtime._arm_deferred: a master

@@ -452,7 +452,10 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
 
     # ================================================================== actions
     def _execute(self, actions: list[Action]) -> None:
-        if all(type(a) in _PLAIN for a in actions):
+        for a in actions:
+            if type(a) not in _PLAIN:
+                break
+        else:
             # the steady advert path (an advert, the next timer): nothing to order around
             for act in actions:
                 try:

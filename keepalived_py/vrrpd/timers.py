@@ -20,6 +20,9 @@ SLOT_CAP = 8  # instances per advert slot (a wake-up serves them one after the o
 SLOT_SKIP_MAX = 4  # grid steps a first advert may move on past full slots
 
 
+_EXPIRED: dict[str, TimerExpired] = {}  # one (frozen) event per timer name, made once
+
+
 class TimersMixin:
     """Needs of the host class: by_name, clock, log, scheduler, _stopping, _execute(),
     _resumed(), lateness_advert, lateness_master_down, _due, _slot_fill (slot -> count)."""
@@ -35,11 +38,14 @@ class TimersMixin:
             # first as MASTER) is timed against `at` when it goes out (_execute_one)
             self._due = (name, at, run.machine.state == State.MASTER)
         resuming = run.machine.resuming
+        event = _EXPIRED.get(timer)
+        if event is None:
+            event = _EXPIRED[timer] = TimerExpired(timer)
         try:
             if run.sync is not None and run.name in run.sync.members:
-                actions = run.sync.handle(run.name, TimerExpired(timer), now)
+                actions = run.sync.handle(run.name, event, now)
             else:
-                actions = run.machine.handle(TimerExpired(timer), now)
+                actions = run.machine.handle(event, now)
         except Exception:  # noqa: BLE001
             self.log.exception(f"({name}) error in timer {timer}")
             self._due = None
