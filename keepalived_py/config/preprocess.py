@@ -192,30 +192,35 @@ class Preprocessor:
         special = _SPECIAL.search
         append = out.append
         # identical lines (`weight 1`, `}`) share one text and one words tuple: a large
-        # configuration repeats most of its lines, and each copy would stay alive in its Line
-        shared: dict[str, tuple[tuple[str, ...], str]] = {}
+        # configuration repeats most of its lines, and each copy would stay alive in its Line.
+        # A line seen before is looked up first: what makes it plain words is its text alone.
+        plain: dict[str, tuple[tuple[str, ...], str]] = {"}": (_CLOSE, "}")}
+        opening: dict[str, tuple[tuple[str, ...], str]] = {}
         for index, raw in enumerate(physical, 1):
             text = raw.strip()
+            if defining is None:
+                known = plain.get(text)
+                if known is not None:  # nothing but words (most lines of a large configuration)
+                    append(Line(known[0], known[1], name, index))
+                    continue
+                known = opening.get(text)
+                if known is not None:  # words and a '{'
+                    if known[1]:
+                        append(Line(known[0], known[1], name, index))
+                    append(Line(_OPEN, "{", name, index))
+                    continue
             if not text:
                 if defining is not None:
                     defining = None
                 continue
-            if defining is None and text == "}":
-                append(Line(_CLOSE, "}", name, index))
-                continue
             if defining is None and not special(text) and not text.startswith("include"):
-                # fast path: nothing but words (most lines of a large configuration)
-                known = shared.get(text)
-                if known is None:
-                    known = shared[text] = (tuple(text.split()), text)
+                known = plain[text] = (tuple(text.split()), text)
                 append(Line(known[0], known[1], name, index))
                 continue
             if defining is None and text[-1] == "{" and not special(text, 0, len(text) - 1) \
                     and not text.startswith("include"):
-                known = shared.get(text)
-                if known is None:
-                    head = text[:-1].rstrip()
-                    known = shared[text] = (tuple(head.split()), head)
+                head = text[:-1].rstrip()
+                known = opening[text] = (tuple(head.split()), head)
                 if known[1]:
                     append(Line(known[0], known[1], name, index))
                 append(Line(_OPEN, "{", name, index))
