@@ -65,15 +65,22 @@ def fork_safe() -> str | None:
     return None
 
 
-def fork(target: Callable[[], int], keep: Iterable[int] = ()) -> int:
+def fork(target: Callable[[], int], keep: Iterable[int] = (), collect: bool = True) -> int:
     """Fork; the parent gets the child's pid, the child runs `target()` after cleaning
-    up what it inherited and exits with its status."""
+    up what it inherited and exits with its status.
+
+    `collect`: a full collection first, so garbage is not frozen (and kept) for ever. The
+    first children, forked right after the configuration was read, pass False: the loader
+    runs with the collector off and leaves no cyclic garbage (a collection there freed 5
+    objects after a 14-line file, none after 80,000 lines), while walking the heap cost
+    ~20 ms on the small file and ~90 ms on the large one, on the way to the first state."""
     why = fork_safe()
     if why is not None:
         raise ForkUnsafe(why)
     keep_set = {1, 2, *keep}
     before = open_fds()
-    gc.collect()  # garbage freed now is not frozen (and kept) for ever
+    if collect:
+        gc.collect()
     gc.freeze()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -135,14 +142,14 @@ class ForkGate:
     WARN_AFTER = 5.0  # seconds a fork may wait on other threads before it is said
 
     def __init__(self, warn: Callable[[str], None] | None = None) -> None:
-        self._queue: list[tuple[Callable[[], int], tuple[int, ...], asyncio.Future[int]]] = []
+        self._queue: list[tuple[Callable[[], int], tuple[int, ...], bool, asyncio.Future[int]]] = []
         self._wake: asyncio.Future[None] | None = None
         self._warn = warn
 
-    async def fork(self, target: Callable[[], int], keep: Iterable[int] = ()) -> int:
+    async def fork(self, target: Callable[[], int], keep: Iterable[int] = (), collect: bool = True) -> int:
         """The child's pid, once forked; raises OSError when fork() fails."""
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append((target, tuple(keep), fut))
+        self._queue.append((target, tuple(keep), collect, fut))
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
         return await fut
@@ -178,11 +185,11 @@ class ForkGate:
 
     def _run_queue(self) -> None:
         queue, self._queue = self._queue, []
-        for target, keep, fut in queue:
+        for target, keep, collect, fut in queue:
             if fut.done():
                 continue
             try:
-                fut.set_result(fork(target, keep))
+                fut.set_result(fork(target, keep, collect))
             except (OSError, ForkUnsafe) as exc:
                 fut.set_exception(exc if isinstance(exc, OSError) else OSError(str(exc)))
 

@@ -187,7 +187,10 @@ class Supervisor:
         parent_end, child_end = make_pair()
         spec = self._child_spec(role, child_end.fileno(), child.starts)
         try:
-            pid = await self.gate.fork(lambda: child_process.run(spec), keep=(child_end.fileno(),))
+            # the first children follow the configuration's load, which leaves no garbage
+            # to collect (forking.fork); a respawn or a reload's new child may follow some
+            pid = await self.gate.fork(lambda: child_process.run(spec), keep=(child_end.fileno(),),
+                                       collect=spec.preloaded is None)
         except OSError as exc:
             parent_end.close()
             child_end.close()

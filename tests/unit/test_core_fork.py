@@ -271,3 +271,20 @@ def test_gate_says_which_thread_holds_a_fork_back():
     finally:
         loop.close()
     assert len(warnings) == 1 and "lingering-worker" in warnings[0]
+
+
+def test_fork_collects_garbage_first_unless_told_not_to(monkeypatch):
+    """A first child (the parent has just loaded the configuration, collector off) skips
+    the full collection that a respawn or a reload's child gets before gc.freeze()."""
+    calls: list[int] = []
+    real_collect = forking.gc.collect
+    monkeypatch.setattr(forking.gc, "collect", lambda *a: calls.append(1) or real_collect(*a))
+    try:
+        for collect, expected in ((True, 1), (False, 0)):
+            calls.clear()
+            pid = forking.fork(lambda: 0, collect=collect)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            assert len(calls) == expected, collect
+    finally:
+        forking.gc.unfreeze()
