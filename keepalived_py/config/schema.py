@@ -383,8 +383,10 @@ def newer_keyword_note(keyword: str, since: str) -> str:
 
 
 def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], children: Sequence[Stmt],
-                diags: Diagnostics, usage: Usage, pos: SourcePos | None, parent_block: str = "") -> Model:
-    """A model from a block statement: head words from `args`, keywords from `children`."""
+                diags: Diagnostics, usage: Usage, pos: SourcePos | None, parent_block: str = "",
+                end: Any = _NO_CONST) -> Model:
+    """A model from a block statement: head words from `args`, keywords from `children`;
+    `end`: the statement's end position when the caller has it already."""
     values: dict[str, Any] = {}
     ctx = Ctx(diags, pos, stmt.keyword if stmt is not None else "")
     heads = cls.__kw_heads__  # type: ignore[attr-defined]
@@ -411,8 +413,9 @@ def build_model(cls: type[Model], stmt: Stmt | None, args: Sequence[str], childr
         if args and stmt is not None:
             # keepalived's process_stream ignores words after a keyword that opens a block
             diags.add(ConfigErr.OK, f"Block {stmt.keyword} has extra parameters {' '.join(args)} ...", pos)
-    end = _end_pos(stmt)
-    body = body_field(cls)
+    if end is _NO_CONST:
+        end = _end_pos(stmt)
+    body = cls.__kw_body__  # type: ignore[attr-defined]
     if body is not None:
         values[body[0]] = _build_body(body[1], children, ctx)
         return cls(pos=pos, end_pos=end, **values)
@@ -543,7 +546,7 @@ def _parse_value(spec: KeywordSpec, child: Stmt, ctx: Ctx, diags: Diagnostics, u
             diags.add(ConfigErr.MISSING_BOB, f"Missing '{{' at beginning of configuration block {child.keyword}",
                       child.line.pos)
         # ctx.pos is this line's position already: one SourcePos per line, not two
-        return build_model(vtype.model, child, args, child.block or (), diags, usage, ctx.pos, ctx.block)
+        return build_model(vtype.model, child, args, child.block or (), diags, usage, ctx.pos, ctx.block, ctx.end)
     if isinstance(vtype, Entries):
         return _build_entries(vtype, child, args, ctx)
     if child.block is not None:
