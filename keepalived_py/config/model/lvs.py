@@ -12,6 +12,7 @@ what keepalived then uses.
 from __future__ import annotations
 
 import ipaddress
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -316,6 +317,8 @@ def _notify_script() -> ValueType:
 # --------------------------------------------------------------------------- real_server
 _CHECKER_FIELDS = ("http_get", "ssl_get", "tcp_check", "smtp_check", "dns_check", "misc_check", "bfd_check",
                    "udp_check", "ping_check", "file_check")
+#: all ten checker fields in one call (validation asks each of 10,000 real servers twice)
+_checker_fields = operator.attrgetter(*_CHECKER_FIELDS)
 
 
 @model
@@ -364,8 +367,7 @@ class RealServer(Model):
     def checkers(self) -> tuple[Any, ...]:
         """Every checker of this real server, in the order the configuration gives them."""
         found: list[Any] = []
-        for name in _CHECKER_FIELDS:
-            got = getattr(self, name)
+        for got in _checker_fields(self):
             if got:
                 found += got
         if len(found) < 2:  # most real servers have one checker: nothing to order

@@ -98,10 +98,15 @@ def _default_user_uses(config: Any) -> list:
     for vs in config.virtual_server:
         uses += [keyword_pos(vs, k) for k in ("quorum_up", "quorum_down")
                  if getattr(vs, k) is not None and getattr(vs, k).user is None]
-        for rs in vs.real_server:
-            uses += [keyword_pos(rs, k) for k in ("notify_up", "notify_down")
-                     if getattr(rs, k) is not None and getattr(rs, k).user is None]
-            uses += [c.end_pos for c in rs.checkers if isinstance(c, MiscCheck) and c.misc_path and not c.user]
+        for rs in vs.real_server:  # plain attribute tests: this runs for every real server
+            if rs.notify_up is not None and rs.notify_up.user is None:
+                uses.append(keyword_pos(rs, "notify_up"))
+            if rs.notify_down is not None and rs.notify_down.user is None:
+                uses.append(keyword_pos(rs, "notify_down"))
+            misc = rs.misc_check
+            if len(misc) > 1:  # in the order of rs.checkers
+                misc = [c for c in rs.checkers if isinstance(c, MiscCheck)]
+            uses += [c.end_pos for c in misc if c.misc_path and not c.user]
     return uses
 
 
