@@ -110,14 +110,19 @@ def check_case(plan: Plan, metrics: dict[str, Metric], prof_dir: Path | None = N
         for name, path in check_configs(Path(tmp)).items():
             lines = path.read_text().count("\n")
             t_key, m_key = f"`-t` on {lines:,} lines: time", f"`-t` on {lines:,} lines: peak RSS"
-            mt = metrics.setdefault(t_key, Metric(t_key, "ms", 1000.0))
-            mr = metrics.setdefault(m_key, Metric(m_key, "MiB", 1 / 1024))
+            # issue 16's large file had 114,000 lines for the same 1,000 + 1,000 x 10 (more
+            # keywords a block): its targets are judged here on fewer lines, so say so
+            note = "1,000 vrrp instances + 1,000 x 10 real servers; the issue's file of these was 114,000 lines" \
+                if name == "large" else ""
+            mt = metrics.setdefault(t_key, Metric(t_key, "ms", 1000.0, note=note))
+            mr = metrics.setdefault(m_key, Metric(m_key, "MiB", 1 / 1024, note=note))
             for _ in range(plan.check_reps):
                 for impl in IMPLS:
                     argv = [*get(impl).argv_prefix(), "-t", "-f", str(path)]
                     elapsed, rss_kib, code = config_parse.time_process(argv, ["ip", "netns", "exec", lab.ns("r1")])
-                    mt.add(impl, elapsed)
-                    mr.add(impl, rss_kib)
+                    ok = code == 0  # a rejected config's time is not the time to check a good one
+                    mt.add(impl, elapsed if ok else None)
+                    mr.add(impl, rss_kib if ok else None)
                     _log(f"  {impl} -t {name}: {elapsed * 1000:.0f} ms, {rss_kib / 1024:.0f} MiB, exit {code}")
             spy = Path(sys.executable).parent / "py-spy"
             if prof_dir is not None and spy.exists():
