@@ -7,7 +7,10 @@ guest where keepalived needs 0.7-1.2 ms). Here a check is a socket, a connect an
 EPOLL_CTL_ADD on an epoll of our own; that epoll is registered with the event loop once and its
 events are read a batch at a time; close() drops the registration. Deadlines live in one FIFO
 per connect_timeout value: checks start in time order, so each FIFO is sorted by deadline, and
-one loop timer serves them all, at most every SLICE seconds.
+one loop timer serves them all, at most every SLICE seconds. A FIFO entry is a tuple of numbers
+(deadline, fd, sequence), which the cyclic collector stops tracking: a finished check's objects
+die at once instead of living out its connect_timeout and being promoted to the old generation
+(whose collections would then walk every checker's state).
 
 keepalived's meaning is kept: a check succeeds when the connection completes within
 connect_timeout. EPOLLOUT without EPOLLERR means SO_ERROR is 0 (the kernel's tcp_poll sets
@@ -65,15 +68,15 @@ _failures: dict[int, Result] = {}
 class Pending:
     """One check: the scheduler's handle (`token` is its own, `cancel()` abandons it)."""
 
-    __slots__ = ("engine", "sock", "fd", "done", "token", "deadline", "gen")
+    __slots__ = ("engine", "sock", "fd", "done", "token", "seq", "gen")
 
-    def __init__(self, engine: ConnectEngine, done: Done, token: Any, deadline: float) -> None:
+    def __init__(self, engine: ConnectEngine, done: Done, token: Any) -> None:
         self.engine = engine
         self.done: Done | None = done
         self.token = token
-        self.deadline = deadline
         self.sock: Any = None
         self.fd = -1
+        self.seq = 0
         self.gen = 0
 
     def cancel(self) -> None:
@@ -98,7 +101,8 @@ class ConnectEngine:
         self._ep = epoll()
         self._fd = self._ep.fileno()
         self._pending: dict[int, Pending] = {}
-        self._queues: dict[float, deque[Pending]] = {}
+        self._queues: dict[float, deque[tuple[float, int, int]]] = {}
+        self._seq = 0
         self._timer: Any = None
         self._timer_at = float("inf")
         self._gen = 0
@@ -120,7 +124,7 @@ class ConnectEngine:
     def start(self, target: Target, done: Done, token: Any = None) -> Pending:
         """Send the connect now; `done(handle, result, None)` later, unless cancelled."""
         timeout = target.timeout
-        p = Pending(self, done, token, self.now() + timeout)
+        p = Pending(self, done, token)
         got = self._addr.get(id(target))
         if got is None or got[0] is not target:
             got = self._address(target)
@@ -137,15 +141,17 @@ class ConnectEngine:
             err = e.errno or errno.EINVAL
         if err in _PENDING:
             fd = sock.fileno()
-            p.sock, p.fd, p.gen = sock, fd, self._gen
+            self._seq = seq = self._seq + 1
+            p.sock, p.fd, p.seq, p.gen = sock, fd, seq, self._gen
             self._ep.register(fd, _EPOLLOUT)
             self._pending[fd] = p
             q = self._queues.get(timeout)
             if q is None:
                 q = self._queues[timeout] = deque()
-            q.append(p)
-            if p.deadline < self._timer_at:
-                self._arm(p.deadline)
+            deadline = self.now() + timeout
+            q.append((deadline, fd, seq))
+            if deadline < self._timer_at:
+                self._arm(deadline)
             return p
         sock.close()
         self.loop.call_soon(self._deliver, p, CONNECTED if err == 0 else failure(err))
@@ -196,18 +202,19 @@ class ConnectEngine:
         pending = self._pending
         nxt = float("inf")
         for timeout, q in list(self._queues.items()):
-            while q and q[0].deadline <= now:
-                p = q.popleft()
-                sock = p.sock
-                if sock is None:
+            while q and q[0][0] <= now:
+                _, fd, seq = q.popleft()
+                p = pending.get(fd)
+                if p is None or p.seq != seq:
                     continue       # finished or cancelled before its deadline
+                del pending[fd]
+                sock = p.sock
                 p.sock = None
-                pending.pop(p.fd, None)
                 ok, err = connected(sock)
                 sock.close()
                 self._deliver(p, CONNECTED if ok else failure(err) if err else TIMED_OUT)
             if q:
-                nxt = min(nxt, q[0].deadline)
+                nxt = min(nxt, q[0][0])
             else:
                 del self._queues[timeout]
         if nxt != float("inf") and nxt < self._timer_at:
@@ -226,18 +233,19 @@ class ConnectEngine:
         self._ep.close()
 
 
-_current: ConnectEngine | None = None
+#: the engine made last (a caller may read it, check its loop and skip engine_for's call)
+active: ConnectEngine | None = None
 
 
 def engine_for(loop: Any) -> ConnectEngine:
     """The engine of `loop` (one per process: the check child runs one loop; a new loop, as in
     tests, gets a new engine and the old one is closed)."""
-    global _current
-    e = _current
+    global active
+    e = active
     if e is None or e.loop is not loop:
         if e is not None:
             e.close()
-        e = _current = ConnectEngine(loop)
+        e = active = ConnectEngine(loop)
     return e
 
 

@@ -52,10 +52,12 @@ class _Slot:
     """A checker's hot-path record: what a launched check needs without hashing its id (a
     checker id holds ipaddress objects, whose hash is Python code) for every step."""
 
-    __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url")
+    __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url", "index", "state")
 
-    def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list) -> None:
-        self.cid, self.spec, self.launch, self.lat = cid, spec, launch, lat
+    def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list, index: int) -> None:
+        self.cid, self.spec, self.launch, self.lat, self.index = cid, spec, launch, lat, index
+        #: the checker's state as of its last result (None: read self.states); apply() keeps it
+        self.state: hy.CheckerState | None = None
         self.handle: Any = None
         self.started = 0.0
         self.target: Target | None = None
@@ -87,6 +89,11 @@ class Scheduler:
         self.specs: dict[Hashable, CheckerSpec] = {s.id: s for s in specs}
         self.states: dict[Hashable, hy.CheckerState] = {}
         self._heap: list[tuple[float, int, Hashable]] = []
+        #: steady successes' next runs: one FIFO per delay_loop (pushed at now + delay_loop, so
+        #: each is in time order), entries (time, slot index): no heap sift, and number-only
+        #: tuples the cyclic collector stops tracking
+        self._fifos: dict[float, deque[tuple[float, int]]] = {}
+        self._slot_list: list[_Slot] = []
         self._seq = 0
         self._waiting: deque[_Slot] = deque()
         #: a Task per coroutine probe, a handle with .cancel() per launched one
@@ -143,8 +150,11 @@ class Scheduler:
         return out
 
     def _make_slots(self) -> None:
-        self._slots = {cid: _Slot(cid, spec, self._launchers.get(spec.kind), self.latency.setdefault(cid, [0.0, 0.0, 0]))
-                       for cid, spec in self.specs.items() if spec.kind not in hy.EVENT_DRIVEN}
+        self._slot_list = [_Slot(cid, spec, self._launchers.get(spec.kind), self.latency.setdefault(cid, [0.0, 0.0, 0]), i)
+                           for i, (cid, spec) in enumerate((c, s) for c, s in self.specs.items()
+                                                           if s.kind not in hy.EVENT_DRIVEN)]
+        self._slots = {slot.cid: slot for slot in self._slot_list}
+        self._fifos = {}
 
     def _load_probes(self) -> None:
         """Import every probe module in use now: an import on the loop while probes run
@@ -181,8 +191,20 @@ class Scheduler:
         if self._wake is not None and (self._armed is None or when < self._armed):
             self._wake.set()
 
+    def _push_steady(self, when: float, slot: _Slot, delay: float) -> None:
+        q = self._fifos.get(delay)
+        if q is None:
+            q = self._fifos[delay] = deque()
+        q.append((when, slot.index))
+        if self._wake is not None and (self._armed is None or when < self._armed):
+            self._wake.set()
+
     def next_due(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        due = self._heap[0][0] if self._heap else None
+        for q in self._fifos.values():
+            if q and (due is None or q[0][0] < due):
+                due = q[0][0]
+        return due
 
     @property
     def in_flight(self) -> int:
@@ -221,6 +243,15 @@ class Scheduler:
                 self._push(now + slot.spec.policy.delay_loop, slot)
                 continue
             waiting.append(slot)
+        if self._fifos:
+            slot_list = self._slot_list
+            for q in self._fifos.values():
+                while q and q[0][0] <= now:
+                    slot = slot_list[q.popleft()[1]]
+                    if self._suspended and slot.spec.vs_key in self._suspended:
+                        self._push(now + slot.spec.policy.delay_loop, slot)
+                        continue
+                    waiting.append(slot)
         started = 0
         self._stalled = False
         loop = asyncio.get_running_loop() if waiting else None
@@ -268,11 +299,14 @@ class Scheduler:
             self._wake.set()   # a slot is free
         if self._stopped:
             return
-        cid, policy = slot.cid, slot.spec.policy
-        if hy.steady(policy, self.states[cid], result):
-            self._push(now + policy.delay_loop, slot)
+        policy = slot.spec.policy
+        state = slot.state
+        if state is None:
+            state = slot.state = self.states[slot.cid]
+        if hy.steady(policy, state, result):
+            self._push_steady(now + policy.delay_loop, slot, policy.delay_loop)
         else:
-            self.emit(self.apply(cid, result, slot.started))
+            self.emit(self.apply(slot.cid, result, slot.started))
 
     def _watchdog(self, now: float) -> None:
         """Cut off probes that overran their guard (one sweep per tick, not a timer per probe)."""
@@ -352,6 +386,9 @@ class Scheduler:
         spec = self.specs[cid]
         step = hy.on_result(spec.policy, self.states[cid], result, log_all=self.log_all)
         self.states[cid] = step.state
+        slot = self._slots.get(cid)
+        if slot is not None:
+            slot.state = step.state
         out: list[Decision] = [Log(text) for text in step.logs]
         out += self._verdict(spec, step)
         now = self.clock.now()

@@ -18,7 +18,10 @@ from keepalived_py.check.result import Result
 
 def launch(loop: Any, target: Target, done, token: Any = None) -> connectbatch.Pending:
     """Start one check on `loop`; `done(check, result, None)` later, unless cancelled."""
-    return connectbatch.engine_for(loop).start(target, done, token)
+    engine = connectbatch.active
+    if engine is None or engine.loop is not loop:
+        engine = connectbatch.engine_for(loop)
+    return engine.start(target, done, token)
 
 
 async def probe(target: Target, params=None) -> Result:
