@@ -294,9 +294,14 @@ def summarize_profiles(prof_dir: Path) -> None:
 
 
 def _version() -> str:
+    """HEAD's short hash, marked when tracked files differ from it (the numbers are then not
+    that commit's alone)."""
     with contextlib.suppress(Exception):
-        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return f"{head} (with uncommitted changes)" if dirty else head
     return "?"
 
 
