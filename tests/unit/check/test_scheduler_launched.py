@@ -214,3 +214,52 @@ def test_sleep_for_never_wakes_before_a_due_time_and_at_most_once_per_tick():
     assert sched.sleep_for(1.0) == 4.0                  # far away: exactly then
     assert abs(sched.sleep_for(4.999) - TICK) < 1e-9    # within a tick of now: the tick's end
     assert sched.sleep_for(5.0) == 0.0 and sched.sleep_for(6.0) == 0.0   # due: at once
+
+
+def _steady_sched(fake, out):
+    servers, specs = tcp_only()
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=out.extend, rand=lambda: 0.0,
+                      probe_for=fake)
+    sched.start()
+    for t in (1.0, 11.02):           # the first run (via apply), then a steady one (the FIFO)
+        sched.clock.set(t)
+        assert sched.tick() == 1
+        h = fake.handles[-1]
+        sched.clock.set(t + 0.01)
+        h.done(h, Result(Status.OK, "connected"))
+    assert sched._fifos and sched.next_due() == 21.03
+    return sched, servers, specs
+
+
+def test_a_suspended_checker_skips_its_fifo_run_and_keeps_its_cadence():
+    fake = FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched, _, specs = _steady_sched(fake, out)
+        sched.suspend(specs[0].vs_key, True)
+        launched = len(fake.handles)
+        sched.clock.set(21.03)
+        assert sched.tick() == 0 and len(fake.handles) == launched
+        assert sched.next_due() == 31.03                # delay_loop later, as keepalived skips
+        sched.suspend(specs[0].vs_key, False)
+        sched.clock.set(31.03)
+        assert sched.tick() == 1
+    asyncio.run(main())
+
+
+def test_reload_drops_the_old_fifo_runs():
+    fake = FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched, servers, specs = _steady_sched(fake, out)
+        sched.clock.set(12.0)
+        sched.reload(specs, servers)
+        assert not any(sched._fifos.values())
+        assert sched.next_due() == 13.0                 # the fresh schedule (bootstrap delay)
+        sched.clock.set(13.0)
+        assert sched.tick() == 1
+        sched.clock.set(21.03)                          # the old FIFO time: nothing stale runs
+        assert sched.tick() == 0
+    asyncio.run(main())
