@@ -18,6 +18,7 @@ Each block keeps the line of its closing '}' for keepalived's end-of-block messa
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,15 +94,16 @@ class _LineLexer(Lexer):
         braces = 0
         openers: list[Line] = []
         count = len(lines)
+        marks = data.marks or brace_marks(lines)
         index = 0
         while index < count:
             line = lines[index]
-            words = line.words
-            if len(words) == 1 and words[0] == "{":
+            mark = marks[index]
+            if mark == "{":
                 diags.add(ConfigErr.UNEXPECTED_BOB, "Unexpected '{' - ignoring", line.pos)
                 braces += 1
                 index += 1
-            elif len(words) == 1 and words[0] == "}":
+            elif mark == "}":
                 index += 1
                 braces -= 1
                 if braces < 0:
@@ -115,7 +117,7 @@ class _LineLexer(Lexer):
                 openers.pop()
                 yield _Tok("RBRACE", index - 1)
             else:
-                end = _run_with_leaves(lines, index, count)
+                end = _run_with_leaves(marks, index, count)
                 if end > index:
                     # plain lines and closed leaf blocks: one RUN token (the brace count goes up
                     # and down again inside a leaf, no message can arise)
@@ -140,44 +142,37 @@ class _LineLexer(Lexer):
             yield _Tok("RBRACE", count)
 
 
-def _opens(lines: list[Line], index: int, count: int) -> bool:
-    """Whether the line at `index` is followed by a '{' (opens a block)."""
-    if index + 1 < count:
-        nxt = lines[index + 1].words
-        return len(nxt) == 1 and nxt[0] == "{"
-    return False
+_BRACE = re.compile(r"[{}]")
 
 
-def _run_end(lines: list[Line], index: int, count: int) -> int:
-    """Where the run of plain lines from `index` ends: the first line that is a brace or is
-    followed by a '{' (or `count`)."""
-    while index < count:
-        words = lines[index].words
-        if len(words) == 1 and (words[0] == "{" or words[0] == "}"):
-            return index
-        if _opens(lines, index, count):
-            return index
-        index += 1
-    return index
+def brace_marks(lines: list[Line]) -> str:
+    """One character per line: '{' or '}' for a line that is that brace alone, '.' for any
+    other; the lexer and the builder find the block structure by searching this string."""
+    return "".join(["{" if w == _OPEN else "}" if w == _CLOSE else "." for w in [line.words for line in lines]])
 
 
-def _run_with_leaves(lines: list[Line], index: int, count: int) -> int:
+_OPEN = ("{",)
+_CLOSE = ("}",)
+
+
+def _next_brace(marks: str, index: int, count: int) -> int:
+    found = _BRACE.search(marks, index)
+    return found.start() if found is not None else count
+
+
+def _run_with_leaves(marks: str, index: int, count: int) -> int:
     """Where the run from `index` of plain lines and closed leaf blocks (a keyword line, its
-    '{', plain lines, its '}') ends: at a brace that belongs to no leaf, or at a keyword line
-    whose block is not a leaf (it holds a block, or the input ends first)."""
-    while index < count:
-        words = lines[index].words
-        if len(words) == 1 and (words[0] == "{" or words[0] == "}"):
-            return index
-        if _opens(lines, index, count):
-            close = _run_end(lines, index + 2, count)
-            last = lines[close].words if close < count else ()
-            if not (len(last) == 1 and last[0] == "}"):
-                return index
-            index = close + 1
-            continue
-        index += 1
-    return index
+    '{', lines that open nothing, its '}') ends: at a brace that belongs to no leaf, or at a
+    keyword line whose block is not a leaf (it holds a block, or the input ends first)."""
+    while True:
+        brace = _next_brace(marks, index, count)
+        if brace in (count, index) or marks[brace] == "}":
+            return brace  # the end, a '}' closing the enclosing block, or a '{' at `index`
+        # the line before this '{' opens a block: a leaf when the next brace closes it
+        close = _next_brace(marks, brace + 1, count)
+        if close == count or marks[close] != "}":
+            return brace - 1
+        index = close + 1
 
 
 class _Builder(Transformer):
@@ -186,6 +181,7 @@ class _Builder(Transformer):
     def __init__(self) -> None:
         super().__init__(visit_tokens=False)
         self.lines: list[Line] = []
+        self.marks = ""  # brace_marks(self.lines)
 
     def start(self, children):
         return tuple(children[0])
@@ -197,21 +193,19 @@ class _Builder(Transformer):
         stmts, tok = children
         lines = self.lines
         append = stmts.append
+        marks = self.marks
         k, end = tok.start_pos, tok.end_pos
         while k < end:
-            line = lines[k]
-            if k + 1 < end:
-                nxt = lines[k + 1].words
-                if len(nxt) == 1 and nxt[0] == "{":
-                    # a leaf: its plain lines up to its '}' (the lexer saw to that)
-                    close = k + 2
-                    while lines[close].words != ("}",):
-                        close += 1
-                    append(Stmt(line, tuple([Stmt(lines[j], None) for j in range(k + 2, close)]), lines[close]))
-                    k = close + 1
-                    continue
-            append(Stmt(line, None))
-            k += 1
+            brace = marks.find("{", k, end)
+            if brace < 0:
+                stmts.extend([Stmt(lines[j], None) for j in range(k, end)])
+                break
+            # plain lines, then a leaf: its opener, '{', plain lines, '}' (the lexer saw to that)
+            opener = brace - 1
+            stmts.extend([Stmt(lines[j], None) for j in range(k, opener)])
+            close = marks.index("}", brace + 1)
+            append(Stmt(lines[opener], tuple([Stmt(lines[j], None) for j in range(brace + 1, close)]), lines[close]))
+            k = close + 1
         return stmts
 
     def add_block(self, children):
@@ -229,6 +223,7 @@ class _Builder(Transformer):
 class _Input:
     lines: list[Line]
     diagnostics: Diagnostics
+    marks: str = ""  # brace_marks(lines), when the caller has it
 
 
 def _table_cache(grammar: str) -> tuple[str | bool, str | None]:
@@ -273,9 +268,11 @@ def parse_lines(lines: list[Line], diagnostics: Diagnostics) -> tuple[Stmt, ...]
     """The statement tree of preprocessed lines. Structural problems become diagnostics."""
     lark, builder = _parser()
     builder.lines = lines
+    builder.marks = marks = brace_marks(lines)
     try:
-        return lark.parse(_Input(lines, diagnostics))
+        return lark.parse(_Input(lines, diagnostics, marks))
     except Exception as exc:  # the lexer repairs braces, so this means a bug in our grammar
         raise ConfigError(f"internal parser error: {exc}") from exc
     finally:
         builder.lines = []
+        builder.marks = ""
