@@ -175,6 +175,11 @@ def _run_with_leaves(marks: str, index: int, count: int) -> int:
         index = close + 1
 
 
+#: a Stmt made as the tuple it is, without the NamedTuple's Python-level __new__ (80,000
+#: statements for the large bench)
+_new = tuple.__new__
+
+
 class _Builder(Transformer):
     """Lark callbacks that build `Stmt`s directly from the tokens, one list per block."""
 
@@ -194,17 +199,19 @@ class _Builder(Transformer):
         lines = self.lines
         append = stmts.append
         marks = self.marks
+        new = _new
         k, end = tok.start_pos, tok.end_pos
         while k < end:
             brace = marks.find("{", k, end)
             if brace < 0:
-                stmts.extend([Stmt(lines[j], None) for j in range(k, end)])
+                stmts.extend([new(Stmt, (lines[j], None, None)) for j in range(k, end)])
                 break
             # plain lines, then a leaf: its opener, '{', plain lines, '}' (the lexer saw to that)
             opener = brace - 1
-            stmts.extend([Stmt(lines[j], None) for j in range(k, opener)])
+            stmts.extend([new(Stmt, (lines[j], None, None)) for j in range(k, opener)])
             close = marks.index("}", brace + 1)
-            append(Stmt(lines[opener], tuple([Stmt(lines[j], None) for j in range(brace + 1, close)]), lines[close]))
+            leaf = tuple([new(Stmt, (lines[j], None, None)) for j in range(brace + 1, close)])
+            append(new(Stmt, (lines[opener], leaf, lines[close])))
             k = close + 1
         return stmts
 

@@ -196,12 +196,13 @@ class Preprocessor:
         # A line seen before is looked up first: what makes it plain words is its text alone.
         plain: dict[str, tuple[tuple[str, ...], str]] = {"}": (_CLOSE, "}")}
         opening: dict[str, tuple[tuple[str, ...], str]] = {}
+        new = tuple.__new__  # a Line made as the tuple it is (without the NamedTuple's Python __new__)
         for index, raw in enumerate(physical, 1):
             text = raw.strip()
             if defining is None:
                 known = plain.get(text)
                 if known is not None:  # nothing but words (most lines of a large configuration)
-                    append(Line(known[0], known[1], name, index))
+                    append(new(Line, (known[0], known[1], name, index)))
                     continue
                 known = opening.get(text)
                 if known is not None:  # words and a '{'
