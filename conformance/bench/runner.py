@@ -142,9 +142,13 @@ def compile_bytecode() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "keepalived_py")], env=env,
                    capture_output=True, check=False)
     # and the config pipeline's caches beside them (dataclass code, Lark table): an installed
-    # daemon writes them on its first start
-    subprocess.run([sys.executable, "-c", "from keepalived_py.config import load_text; load_text('')"], env=env,
-                   capture_output=True, check=False)
+    # daemon writes them on its first start, with the dataclass code of the role runtimes its
+    # parent preloads (core/supervisor.save_code_cache)
+    warm = ("from keepalived_py.config import codecache, load_text; load_text('')\n"
+            "from keepalived_py.core.child import resolve_role\n"
+            "for role in ('vrrp', 'check', 'bfd'):\n    resolve_role(role)\n"
+            "codecache.save()")
+    subprocess.run([sys.executable, "-c", warm], env=env, capture_output=True, check=False)
 
 
 def _guard(what: str, fn: Callable[[], None], errors: list[str]) -> None:
