@@ -18,7 +18,6 @@ exists, else the idle stand-in (core/idle.py). See core/context.py for the inter
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import ctypes
 import importlib
@@ -28,7 +27,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py import log as kalog
 from keepalived_py.core import configload, pidfile, process_priority
@@ -46,6 +45,9 @@ from keepalived_py.ipc.messages import (
     Stop,
 )
 from keepalived_py.observe import dumps
+
+if TYPE_CHECKING:
+    import argparse
 
 # keepalived's exit statuses the parent understands (lib/scheduler.h)
 EXIT_OK = 0
@@ -241,6 +243,8 @@ class ChildProcess:
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    import argparse  # a child run by hand only: a forked child never parses a command line
+
     if "--" in argv:
         cut = argv.index("--")
         own, passthrough = argv[:cut], argv[cut + 1:]

@@ -43,7 +43,7 @@ CONFIG_TEST_ABSENT = ("asyncio", "uvloop", "pyroute2", "prometheus_client", "htt
 #: no --metrics-listen): nothing of this is shared with or needed by its vrrp child
 VRRP_PARENT_ABSENT = ("pyroute2", "prometheus_client", "http.server", "keepalived_py.observe.http",
                       "keepalived_py.observe.metrics", "keepalived_py.check.daemon",
-                      "keepalived_py.bfd.daemon", "aiohttp")
+                      "keepalived_py.bfd.daemon", "aiohttp", "argparse")
 #: pyroute2's __init__ imports these; the rtnetlink adapter does not need them
 PYROUTE2_UNUSED = ("pyroute2.ipdb", "pyroute2.ndb", "pyroute2.ndb.main", "pyroute2.conntrack",
                    "pyroute2.ethtool", "pyroute2.netlink.nl80211", "pyroute2.plan9.client",
