@@ -169,6 +169,12 @@ class ForkGate:
                         # a thread that never ends would hold every fork back: say which
                         names = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
                         self._warn(f"fork of a child waits on thread(s) {', '.join(names)}")
+                if not main.done():
+                    # uvloop hands its signal wake-up fd back when the loop stops, so a
+                    # signal arriving while it is stopped for the fork would run only
+                    # uvloop's no-op handler and be lost (a SIGTERM then never stopped the
+                    # daemon): hold the handled signals pending until the loop runs again
+                    signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
                 return
             self._wake = loop.create_future()
             wake = self._wake
@@ -201,6 +207,8 @@ class ForkGate:
             if task.done():
                 return task.result()
             self._run_queue()
+            # delivered once uvloop listens again (see _next_turn)
+            loop.call_soon(signal.pthread_sigmask, signal.SIG_UNBLOCK, HANDLED)
 
 
 class ForkedProcess:

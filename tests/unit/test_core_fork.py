@@ -288,3 +288,37 @@ def test_fork_collects_garbage_first_unless_told_not_to(monkeypatch):
             assert len(calls) == expected, collect
     finally:
         forking.gc.unfreeze()
+
+
+def test_a_signal_while_the_loop_is_stopped_for_a_fork_is_not_lost(monkeypatch):
+    """uvloop gives its signal wake-up fd back whenever the loop stops, so a signal that
+    arrives while the gate has it stopped for a fork ran only uvloop's no-op handler: a
+    SIGTERM then never stopped a starting daemon (seen in CI). Here the "fork" itself
+    sends the signal, exactly inside that window."""
+    import uvloop
+
+    def fork_sending_a_signal(target, keep=(), collect=True) -> int:
+        os.kill(os.getpid(), signal.SIGUSR2)
+        return 999_999
+
+    monkeypatch.setattr(forking, "fork", fork_sending_a_signal)
+    got: list[int] = []
+
+    async def main(gate: forking.ForkGate) -> list[int]:
+        loop = asyncio.get_running_loop()
+        seen = asyncio.Event()
+        loop.add_signal_handler(signal.SIGUSR2, lambda: (got.append(1), seen.set()))
+        try:
+            assert await gate.fork(lambda: 0) == 999_999
+            await asyncio.wait_for(seen.wait(), 5)
+        finally:
+            loop.remove_signal_handler(signal.SIGUSR2)
+        return got
+
+    loop = uvloop.new_event_loop()
+    try:
+        gate = forking.ForkGate()
+        assert gate.drive(loop, main(gate)) == [1]
+    finally:
+        loop.close()
+    assert signal.SIGUSR2 not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
