@@ -172,8 +172,14 @@ def steady(policy: Policy, state: CheckerState, result: Result) -> bool:
     no weight. Why: the scheduler's hot path (thousands of TCP_CHECK successes a second) skips
     the Step and its decisions then. Only for kinds whose success keeps nothing per run: an up
     checker that has run, with no retry counted, succeeding again."""
+    return result.status is Status.OK and steady_state(policy, state)
+
+
+def steady_state(policy: Policy, state: CheckerState) -> bool:
+    """steady() without the result: true when a success in `state` would change nothing (the
+    scheduler keeps this per checker until its state moves)."""
     kind = policy.kind   # `is`, not a set: an Enum's hash is Python code
-    return (result.status is Status.OK and state.is_up and state.has_run and not state.retry_it
+    return (state.is_up and state.has_run and not state.retry_it
             and (kind is Kind.TCP or kind is Kind.UDP or kind is Kind.PING))
 
 

@@ -36,6 +36,7 @@ from keepalived_py.check.quorum import Decision, Log, Pool
 from keepalived_py.check.result import Result, Status
 from keepalived_py.check.spec import CheckerSpec
 
+_OK = Status.OK
 #: the outer guard: a probe gets its own time limit plus this much before it is cut off
 GUARD_SLACK = 1.0
 #: a sweep this long after a guard deadline means the loop itself was late (blocked): the
@@ -52,17 +53,43 @@ class _Slot:
     """A checker's hot-path record: what a launched check needs without hashing its id (a
     checker id holds ipaddress objects, whose hash is Python code) for every step."""
 
-    __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url", "index", "state")
+    __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url", "index", "state",
+                 "steady", "delay", "fifo")
 
     def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list, index: int) -> None:
         self.cid, self.spec, self.launch, self.lat, self.index = cid, spec, launch, lat, index
         #: the checker's state as of its last result (None: read self.states); apply() keeps it
         self.state: hy.CheckerState | None = None
+        #: hysteresis.steady_state() of that state (None: not worked out yet)
+        self.steady: bool | None = None
+        self.delay = spec.policy.delay_loop
+        #: the steady-success FIFO of this delay_loop, once used
+        self.fifo: deque[tuple[float, int]] | None = None
         self.handle: Any = None
         self.started = 0.0
         self.target: Target | None = None
         #: the target follows the checker's url (HTTP_GET / SSL_GET): made again every run
         self.per_url = spec.kind is hy.Kind.HTTP or spec.kind is hy.Kind.SSL
+
+
+class _Wake:
+    """run()'s wake-up, set by a freed slot, an earlier due time or the sleep's end. Why not
+    asyncio.Event under asyncio.timeout: those cost a Timeout object, its reschedule and a
+    dozen Python frames per tick (up to 100 ticks a second)."""
+
+    __slots__ = ("flag", "fut")
+
+    def __init__(self) -> None:
+        self.flag = False
+        self.fut: asyncio.Future | None = None
+
+    def set(self) -> None:
+        self.flag = True
+        fut = self.fut
+        if fut is not None:
+            self.fut = None
+            if not fut.done():
+                fut.set_result(None)
 
 
 class Scheduler:
@@ -112,7 +139,7 @@ class Scheduler:
         self._scripts: dict[Hashable, object] = {}
         self._probes: dict[hy.Kind, object] = {}
         self._suspended: set[Hashable] = set()
-        self._wake: asyncio.Event | None = None
+        self._wake: _Wake | None = None
         self._stopped = False
         self.runs = 0
         #: per checker: [last probe's duration, sum of durations, probes] in seconds, for the
@@ -188,14 +215,6 @@ class Scheduler:
         """`key`: a checker id, or its _Slot (no id hash on the hot path)."""
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, key))
-        if self._wake is not None and (self._armed is None or when < self._armed):
-            self._wake.set()
-
-    def _push_steady(self, when: float, slot: _Slot, delay: float) -> None:
-        q = self._fifos.get(delay)
-        if q is None:
-            q = self._fifos[delay] = deque()
-        q.append((when, slot.index))
         if self._wake is not None and (self._armed is None or when < self._armed):
             self._wake.set()
 
@@ -299,12 +318,20 @@ class Scheduler:
             self._wake.set()   # a slot is free
         if self._stopped:
             return
-        policy = slot.spec.policy
-        state = slot.state
-        if state is None:
-            state = slot.state = self.states[slot.cid]
-        if hy.steady(policy, state, result):
-            self._push_steady(now + policy.delay_loop, slot, policy.delay_loop)
+        steady = slot.steady
+        if steady is None:
+            state = slot.state
+            if state is None:
+                state = slot.state = self.states[slot.cid]
+            steady = slot.steady = hy.steady_state(slot.spec.policy, state)
+        if steady and result.status is _OK:    # hysteresis.steady(), its parts kept per slot
+            when = now + slot.delay
+            q = slot.fifo
+            if q is None:
+                q = slot.fifo = self._fifos.setdefault(slot.delay, deque())
+            q.append((when, slot.index))
+            if (self._armed is None or when < self._armed) and self._wake is not None:
+                self._wake.set()
         else:
             self.emit(self.apply(slot.cid, result, slot.started))
 
@@ -388,7 +415,7 @@ class Scheduler:
         self.states[cid] = step.state
         slot = self._slots.get(cid)
         if slot is not None:
-            slot.state = step.state
+            slot.state, slot.steady = step.state, None
         out: list[Decision] = [Log(text) for text in step.logs]
         out += self._verdict(spec, step)
         now = self.clock.now()
@@ -500,18 +527,24 @@ class Scheduler:
     async def run(self) -> None:
         """Run checkers until stop(): start what is due, sleep until the next due time or a
         freed slot."""
-        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        wake = self._wake = _Wake()
         while not self._stopped:
-            self._wake.clear()
+            wake.flag = False
             self.tick()
             now = self.clock.now()
             timeout = self.sleep_for(now)
             self._armed = None if timeout is None else now + timeout
+            if wake.flag:
+                continue          # woken during the tick, as a set Event returns at once
+            fut = wake.fut = loop.create_future()
+            timer = None if timeout is None else loop.call_later(timeout, wake.set)
             try:
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+                await fut
+            finally:
+                wake.fut = None
+                if timer is not None:
+                    timer.cancel()
 
     async def stop(self) -> list[Decision]:
         """Stop running checks (cancelling those in flight) and clear the pool (clear_services)."""
