@@ -24,6 +24,11 @@ def launch(loop: Any, target: Target, done, token: Any = None) -> connectbatch.P
     return engine.start(target, done, token)
 
 
+def launcher(loop: Any):
+    """The scheduler's starter on `loop`: the loop's engine's start(target, done, token)."""
+    return connectbatch.engine_for(loop).start
+
+
 async def probe(target: Target, params=None) -> Result:
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[Result] = loop.create_future()
@@ -40,3 +45,4 @@ async def probe(target: Target, params=None) -> Result:
 
 
 probe.launch = launch  # type: ignore[attr-defined]
+probe.launcher = launcher  # type: ignore[attr-defined]
