@@ -52,6 +52,7 @@ _SOL_SOCKET, _SO_ERROR = socket.SOL_SOCKET, socket.SO_ERROR
 _ADDR_CACHE = 1 << 16
 
 Done = Callable[["Pending", Result, None], None]
+_new = object.__new__
 
 
 def failure(err: int) -> Result:
@@ -124,7 +125,8 @@ class ConnectEngine:
     def start(self, target: Target, done: Done, token: Any = None) -> Pending:
         """Send the connect now; `done(handle, result, None)` later, unless cancelled."""
         timeout = target.timeout
-        p = Pending(self, done, token)
+        p = _new(Pending)           # no __init__ frame: the pending path sets the rest below
+        p.engine, p.done, p.token, p.sock = self, done, token, None
         got = self._addr.get(id(target))
         if got is None or got[0] is not target:
             got = self._address(target)

@@ -22,8 +22,10 @@ keepalived's do. FILE_CHECKs have no runs: `file_value()` reports a tracked file
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import random
+import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
@@ -35,6 +37,7 @@ from keepalived_py.check.kinds.base import Resources, Target
 from keepalived_py.check.quorum import Decision, Log, Pool
 from keepalived_py.check.result import Result, Status
 from keepalived_py.check.spec import CheckerSpec
+from keepalived_py.clock import MonotonicClock
 
 _OK = Status.OK
 #: the outer guard: a probe gets its own time limit plus this much before it is cut off
@@ -54,7 +57,7 @@ class _Slot:
     checker id holds ipaddress objects, whose hash is Python code) for every step."""
 
     __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url", "index", "state",
-                 "steady", "delay", "fifo")
+                 "steady", "delay", "fifo", "start")
 
     def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list, index: int) -> None:
         self.cid, self.spec, self.launch, self.lat, self.index = cid, spec, launch, lat, index
@@ -65,6 +68,8 @@ class _Slot:
         self.delay = spec.policy.delay_loop
         #: the steady-success FIFO of this delay_loop, once used
         self.fifo: deque[tuple[float, int]] | None = None
+        #: launch bound to the running loop (Scheduler._bind): start(target, done, token)
+        self.start: Callable | None = None
         self.handle: Any = None
         self.started = 0.0
         self.target: Target | None = None
@@ -99,6 +104,10 @@ class Scheduler:
                  max_launched: int | None = None) -> None:
         self.pool = pool
         self.clock = clock
+        #: clock.now without a Python frame for the real clock (read per check and per tick)
+        self._now: Callable[[], float] = time.monotonic if type(clock) is MonotonicClock else clock.now
+        #: the loop the slots' `start` are bound to
+        self._bound_loop: Any = None
         self.emit = emit
         self.rand = rand
         self.resources = resources or Resources()
@@ -182,6 +191,20 @@ class Scheduler:
                                                            if s.kind not in hy.EVENT_DRIVEN)]
         self._slots = {slot.cid: slot for slot in self._slot_list}
         self._fifos = {}
+        self._bound_loop = None
+
+    def _bind(self, loop: Any) -> None:
+        """Give every launched slot its kind's starter on `loop`: the probe module's
+        `launcher(loop)` when it has one (TCP_CHECK: the loop's connect engine's start, no
+        per-check lookup), else its `launch` with the loop filled in."""
+        starters: dict[hy.Kind, Callable] = {}
+        for kind, launch in self._launchers.items():
+            if launch is not None:
+                launcher = getattr(self._probes[kind], "launcher", None)
+                starters[kind] = launcher(loop) if launcher is not None else functools.partial(launch, loop)
+        for slot in self._slot_list:
+            slot.start = starters.get(slot.spec.kind)
+        self._bound_loop = loop
 
     def _load_probes(self) -> None:
         """Import every probe module in use now: an import on the loop while probes run
@@ -250,7 +273,7 @@ class Scheduler:
     # ------------------------------------------------------------------ running
     def tick(self) -> int:
         """Start every checker that is due (up to max_in_flight); returns how many started."""
-        now = self.clock.now()
+        now = self._now()
         self._watchdog(now)
         slots, heap, waiting = self._slots, self._heap, self._waiting
         while heap and heap[0][0] <= now:
@@ -274,6 +297,8 @@ class Scheduler:
         started = 0
         self._stalled = False
         loop = asyncio.get_running_loop() if waiting else None
+        if loop is not None and loop is not self._bound_loop:
+            self._bind(loop)
         launched, states = self._launched, self.states
         while waiting:
             slot = waiting[0]
@@ -291,7 +316,7 @@ class Scheduler:
                 if slot.target is None or slot.per_url:
                     slot.target = self.target(spec, states[cid])
                 slot.started = now
-                slot.handle = launch(loop, slot.target, self._launched_done, slot)
+                slot.handle = slot.start(slot.target, self._launched_done, slot)  # type: ignore[misc]
                 launched.add(slot)
             else:
                 self._running[cid] = loop.create_task(self._run_one(cid))  # type: ignore[union-attr]
@@ -308,7 +333,7 @@ class Scheduler:
         slot.handle = None
         self._launched.discard(slot)
         self.runs += 1
-        now = self.clock.now()
+        now = self._now()
         took = now - slot.started
         lat = slot.lat
         lat[0] = took
