@@ -56,19 +56,20 @@ def slot_step_us(advert_int_us: int) -> int:
 
 
 def slot_deadline(at: float, advert_int_us: int, skip: int = 0) -> float:
-    """`at` moved later onto a grid of slot_step_us (`skip` more steps on: the slot is
-    full): the first advert deadline after a master transition (runtime._arm_deferred).
+    """`at` moved later onto a grid of slot_step_us, then `skip` spill steps (a tenth of a
+    grid step: 1 ms at advert_int 1 s) on when the slots before are full: the first advert
+    deadline after a master transition (runtime._arm_deferred).
     Instances whose addresses were set within one grid step then share that deadline, and,
     the interval being the same, every later one: one timer wake-up serves them all (issue
     16: at 255 instances a wake-up costs more than an advert). keepalived anchors each
     instance on its own (vrrp_state_master_tx); the first interval here is up to one step
-    (plus the skipped ones) longer, the later ones are not (conformance/DIFFERENCES.md)."""
+    (plus the spill steps) longer, the later ones are not (conformance/DIFFERENCES.md)."""
     step_us = slot_step_us(advert_int_us)
     if step_us <= 0:
         return at
     # in whole microseconds: a float grid would push a value already on it a step further
-    slot = -(-round(at * TIMER_HZ) // step_us) + skip  # ceil, integers (no math import in the core)
-    return slot * step_us / TIMER_HZ
+    slot_us = -(-round(at * TIMER_HZ) // step_us) * step_us  # ceil, integers (no math import in the core)
+    return (slot_us + skip * max(1, step_us // 10)) / TIMER_HZ
 
 
 def late_takeover_us(version: int, advert_int_us: int, other_priority: int) -> int:

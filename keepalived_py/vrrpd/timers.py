@@ -16,8 +16,8 @@ from keepalived_py.vrrp.events import TimerExpired
 from keepalived_py.vrrp.machine import ADVERT_TIMER, State
 from keepalived_py.vrrp.timers import slot_deadline
 
-SLOT_CAP = 8  # instances per advert slot (a wake-up serves them one after the other)
-SLOT_SKIP_MAX = 4  # grid steps a first advert may move on past full slots
+SLOT_CAP = 4  # instances per advert slot (a wake-up serves them one after the other)
+SLOT_SKIP_MAX = 250  # spill steps (1 ms at advert_int 1 s) past full slots: 1,000 instances at once
 
 
 _EXPIRED: dict[str, TimerExpired] = {}  # one (frozen) event per timer name, made once
@@ -71,9 +71,10 @@ class TimersMixin:
 
     def _advert_slot(self, at: float, advert_int_us: int, now: float) -> float:
         """The slot (vrrp/timers.slot_deadline) for a first advert due at `at`: the grid
-        point after it, or the next one when SLOT_CAP instances anchored since the last
-        interval already wait there, so the last of a batch is not served more than
-        SLOT_CAP adverts late."""
+        point after it, or a spill step (1 ms) further each time SLOT_CAP instances
+        anchored since the last interval already wait there: the last of a batch is not
+        served more than SLOT_CAP adverts late, and many instances anchored at once (owners
+        at start) spread over spill slots instead of one long batch."""
         fill = self._slot_fill
         if fill and min(fill) <= now:
             for key in [k for k in fill if k <= now]:

@@ -114,6 +114,7 @@ def test_slot_deadline_grid():
     assert slot_deadline(1004.7001, 100_000) == pytest.approx(1004.701, abs=1e-9)
     assert slot_deadline(1004.70001, 10_000) == pytest.approx(1004.7001, abs=1e-9)
     assert slot_deadline(1004.7001, 50) == 1004.7001  # under 100 us: no grid
+    assert slot_deadline(1004.7001, 1_000_000, skip=3) == pytest.approx(1004.713, abs=1e-9)  # spill: 1 ms
     for k in range(1000):
         at = 123456.789 + k * 0.000037
         assert at - 1e-6 <= slot_deadline(at, 1_000_000) < at + 0.010
