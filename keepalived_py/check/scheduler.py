@@ -557,7 +557,7 @@ class Scheduler:
         while not self._stopped:
             wake.flag = False
             self.tick()
-            now = self.clock.now()
+            now = self._now()
             timeout = self.sleep_for(now)
             self._armed = None if timeout is None else now + timeout
             if wake.flag:

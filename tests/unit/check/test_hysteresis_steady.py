@@ -67,3 +67,10 @@ def test_a_settled_tcp_check_succeeding_is_steady_and_nothing_else_is():
     assert not h.steady(p, h.CheckerState(is_up=True, has_run=False, retry_it=2), ok)  # never ran: logs "success"
     assert not h.steady(p, h.CheckerState(is_up=False, has_run=True), ok)              # a rise
     assert not h.steady(h.Policy(kind=h.Kind.HTTP), settled, ok)                       # urls move on
+
+
+@settings(max_examples=500)
+@given(policies, states, results)
+def test_steady_state_is_steady_for_a_success(policy, state, result):
+    """The scheduler keeps steady_state() per checker and tests the result's status itself."""
+    assert h.steady(policy, state, result) == (result.status is Status.OK and h.steady_state(policy, state))

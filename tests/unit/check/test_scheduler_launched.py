@@ -263,3 +263,75 @@ def test_reload_drops_the_old_fifo_runs():
         sched.clock.set(21.03)                          # the old FIFO time: nothing stale runs
         assert sched.tick() == 0
     asyncio.run(main())
+
+
+def test_a_launcher_is_bound_once_per_loop_and_again_after_a_reload():
+    """A probe module's launcher(loop) gives the starter every check of its kind uses (the
+    scheduler does not look the loop's engine up per check); a reload makes new slots, which
+    are bound again, and a new loop gets a new starter."""
+    servers, specs = tcp_only()
+    fake = FakeLauncher()
+    bound: list = []
+
+    def launcher(loop):
+        bound.append(loop)
+        return lambda target, done, token: fake.probe.launch(loop, target, done, token)
+    fake.probe.launcher = launcher  # type: ignore[attr-defined]
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                      probe_for=fake)
+
+    async def first():
+        sched.start()
+        sched.clock.set(1.0)
+        assert sched.tick() == len(specs)
+        for h in list(fake.handles):
+            h.done(h, Result(Status.OK, "connected"))
+        sched.clock.set(12.0)
+        assert sched.tick() == len(specs)
+        assert len(bound) == 1
+        sched.reload(specs, servers)
+        sched.clock.set(13.0)
+        assert sched.tick() == len(specs)
+        assert len(bound) == 2 and bound[1] is bound[0]
+    asyncio.run(first())
+
+    async def second():
+        sched.clock.set(14.0)
+        for h in fake.handles[-len(specs):]:
+            h.done(h, Result(Status.OK, "connected"))
+        sched.clock.set(30.0)
+        assert sched.tick() == len(specs)
+        assert len(bound) == 3 and bound[2] is asyncio.get_running_loop()
+    asyncio.run(second())
+    assert len(fake.handles) == 4 * len(specs)
+
+
+def test_a_steady_checker_that_fails_goes_through_the_hysteresis_again():
+    """The per-slot steady flag follows the state: once worked out as steady (here after a
+    reload), a failure that moves the checker clears it, so the next success is applied
+    (retry count cleared), not merely rescheduled."""
+    servers, specs = tcp_only()
+    tcp = specs[0]
+    fake = FakeLauncher()
+
+    async def main():
+        sched = Scheduler([tcp], Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                          probe_for=fake)
+        sched.start()
+        t = 1.0
+        for status in (Status.OK, None, Status.OK, Status.FAILED, Status.OK):
+            if status is None:     # a reload: new slots, the settled up state carried over
+                sched.reload([tcp], servers)
+                t = sched.next_due()
+                continue
+            sched.clock.set(t)
+            assert sched.tick() == 1
+            h = fake.handles[-1]
+            h.done(h, Result(status, "x"))
+            if status is Status.FAILED:
+                assert sched.states[tcp.id].retry_it == 1
+            t = sched.next_due()
+        return sched
+    sched = asyncio.run(main())
+    state = sched.states[tcp.id]
+    assert state.is_up and state.retry_it == 0 and sched.runs == 4
