@@ -9,7 +9,8 @@ requests, DestChanged for the IPVS plan) go to `emit`. Time comes from an inject
 
 A probe module may offer `probe.launch(loop, target, done, token)` (TCP_CHECK does: see
 check.fastconnect): the scheduler then starts it without a Task, and it reports through
-`done(handle, result, _)` within its own timeout, so it needs no outer guard.
+`done(handle, result, _)` within its own timeout, so it needs no outer guard. With
+`probe.launcher(loop)` as well, the starter it returns is bound once per loop (and reload).
 
 Guarantees: a probe that overruns its own timeouts is cut off by an outer guard (a sweep at
 each tick; a probe found overdue by more than LATE_TICK gets GUARD_SLACK more from that
