@@ -298,7 +298,9 @@ def test_a_signal_while_the_loop_is_stopped_for_a_fork_is_not_lost(monkeypatch):
     import uvloop
 
     def fork_sending_a_signal(target, keep=(), collect=True) -> int:
-        os.kill(os.getpid(), signal.SIGUSR2)
+        # to this (the main) thread: a process-directed kill could go to a thread pytest-xdist
+        # runs outside `threading`, which has it unblocked; the daemon has no such thread
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR2)
         return 999_999
 
     monkeypatch.setattr(forking, "fork", fork_sending_a_signal)
