@@ -79,23 +79,35 @@ class _Slot:
 
 
 class _Wake:
-    """run()'s wake-up, set by a freed slot, an earlier due time or the sleep's end. Why not
-    asyncio.Event under asyncio.timeout: those cost a Timeout object, its reschedule and a
-    dozen Python frames per tick (up to 100 ticks a second)."""
+    """run()'s wake-up: the tick runs as a loop callback (`step`), called soon by set() (a
+    freed slot, an earlier due time, stop()) or by the sleep's timer. Why not a Task waiting on
+    an Event or a future: every wake-up (up to 100 a second) would add a future, its done
+    callback, a Task step and a coroutine resume to the tick itself."""
 
-    __slots__ = ("flag", "fut")
+    __slots__ = ("flag", "loop", "step", "soon", "timer")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: Any, step: Callable[[], None] | None) -> None:
         self.flag = False
-        self.fut: asyncio.Future | None = None
+        self.loop = loop
+        #: the tick callback while run() runs (None: set() only records the flag)
+        self.step = step
+        self.soon: Any = None
+        self.timer: Any = None
 
     def set(self) -> None:
         self.flag = True
-        fut = self.fut
-        if fut is not None:
-            self.fut = None
-            if not fut.done():
-                fut.set_result(None)
+        if self.soon is None and self.step is not None:
+            self.soon = self.loop.call_soon(self.step)
+
+    def disarm(self) -> None:
+        """Drop the pending call and the sleep's timer (the step runs now, or run() ends)."""
+        soon, timer = self.soon, self.timer
+        if soon is not None:
+            self.soon = None
+            soon.cancel()
+        if timer is not None:
+            self.timer = None
+            timer.cancel()
 
 
 class Scheduler:
@@ -150,6 +162,8 @@ class Scheduler:
         self._probes: dict[hy.Kind, object] = {}
         self._suspended: set[Hashable] = set()
         self._wake: _Wake | None = None
+        #: run()'s end: stop(), or the error a tick raised
+        self._ended: asyncio.Future | None = None
         self._stopped = False
         self.runs = 0
         #: per checker: [last probe's duration, sum of durations, probes] in seconds, for the
@@ -552,25 +566,45 @@ class Scheduler:
 
     async def run(self) -> None:
         """Run checkers until stop(): start what is due, sleep until the next due time or a
-        freed slot."""
+        freed slot. The ticks are loop callbacks (_step); this coroutine only waits for the
+        end (stop(), or an error a tick raised, which it raises as before)."""
         loop = asyncio.get_running_loop()
-        wake = self._wake = _Wake()
-        while not self._stopped:
+        ended = self._ended = loop.create_future()
+        wake = self._wake = _Wake(loop, self._step)
+        try:
+            self._step()
+            await ended
+        finally:
+            wake.step = None
+            wake.disarm()
+            self._ended = None
+
+    def _step(self) -> None:
+        """One wake-up of run(): a tick, then the next wake-up armed (a timer, or none until
+        set()). A set() during the tick calls the step again soon, as a set Event would have
+        returned at once."""
+        wake = self._wake
+        ended = self._ended
+        if wake is None or ended is None or ended.done():
+            return
+        wake.disarm()
+        if self._stopped:
+            ended.set_result(None)
+            return
+        try:
             wake.flag = False
             self.tick()
             now = self._now()
             timeout = self.sleep_for(now)
-            self._armed = None if timeout is None else now + timeout
-            if wake.flag:
-                continue          # woken during the tick, as a set Event returns at once
-            fut = wake.fut = loop.create_future()
-            timer = None if timeout is None else loop.call_later(timeout, wake.set)
-            try:
-                await fut
-            finally:
-                wake.fut = None
-                if timer is not None:
-                    timer.cancel()
+        except Exception as e:   # run() raises it, as it did from its own loop
+            ended.set_exception(e)
+            return
+        self._armed = None if timeout is None else now + timeout
+        if wake.flag:
+            if wake.soon is None:
+                wake.soon = wake.loop.call_soon(self._step)
+        elif timeout is not None:
+            wake.timer = wake.loop.call_later(timeout, self._step)
 
     async def stop(self) -> list[Decision]:
         """Stop running checks (cancelling those in flight) and clear the pool (clear_services)."""

@@ -335,3 +335,61 @@ def test_a_steady_checker_that_fails_goes_through_the_hysteresis_again():
     sched = asyncio.run(main())
     state = sched.states[tcp.id]
     assert state.is_up and state.retry_it == 0 and sched.runs == 4
+
+
+def test_run_ticks_from_loop_callbacks_and_ends_on_stop():
+    """run()'s ticks are loop callbacks: a wake-up (here a freed slot's) runs the tick within
+    one loop pass, and stop() ends run()."""
+    fake = FakeLauncher()
+    servers, specs = tcp_only()
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                      probe_for=fake, max_launched=1)
+    sched.start()
+
+    async def main():
+        sched.clock.set(100.0)            # every checker due, one may run at a time
+        task = asyncio.get_running_loop().create_task(sched.run())
+        await asyncio.sleep(0)
+        assert len(fake.handles) == 1 and sched._wake.timer is None   # stalled: no timer
+        h = fake.handles[0]
+        h.done(h, Result(Status.OK, "connected"))   # frees the slot: the tick is called soon
+        assert sched._wake.soon is not None
+        sched.clock.set(1000.0)                     # its next run is due by the time the tick runs
+        await asyncio.sleep(0)
+        assert len(fake.handles) == 2
+        assert not task.done()
+        await sched.stop()
+        await asyncio.wait_for(task, 1)
+        assert task.result() is None and sched._wake.soon is None and sched._wake.timer is None
+
+    asyncio.run(main())
+
+
+def test_run_sleeps_on_one_timer_and_raises_what_a_tick_raised():
+    fake = FakeLauncher()
+    servers, specs = tcp_only()
+    sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                      probe_for=fake)
+    sched.start()
+    boom = RuntimeError("tick failed")
+
+    async def main():
+        task = asyncio.get_running_loop().create_task(sched.run())
+        await asyncio.sleep(0)
+        timer = sched._wake.timer
+        assert timer is not None and sched._armed == sched.next_due()   # asleep until the first run
+        sched._push(0.0, specs[0].id)      # an earlier due time wakes it: the old timer goes
+        assert sched._wake.soon is not None
+
+        def bad_tick():
+            raise boom
+        sched.tick = bad_tick
+        try:
+            await asyncio.wait_for(task, 1)
+        except RuntimeError as e:
+            assert e is boom
+        else:
+            raise AssertionError("run() did not raise the tick's error")
+        assert timer.cancelled() and sched._wake.soon is None and sched._wake.timer is None
+
+    asyncio.run(main())
