@@ -130,8 +130,9 @@ class Scheduler:
         #: sizes it to the fd limit), so a crowd of dead servers waiting out their
         #: connect_timeout does not hold the healthy ones' checks back
         self.max_launched = max(1, max_launched if max_launched is not None else max_in_flight)
-        #: launched checks in flight (their slots), apart from the Tasks in _running
-        self._launched: set[_Slot] = set()
+        #: how many launched checks are in flight (slots whose `handle` is set), apart from
+        #: the Tasks in _running: a count, not a set of slots, on the hot path
+        self._launched = 0
         self._slots: dict[Hashable, _Slot] = {}
         self._stalled = False
         self.log_all = log_all
@@ -265,7 +266,7 @@ class Scheduler:
 
     @property
     def in_flight(self) -> int:
-        return len(self._running) + len(self._launched)
+        return len(self._running) + self._launched
 
     # ------------------------------------------------------------------ suspension (ha_suspend)
     def suspend(self, vs_key: Hashable, suspended: bool) -> list[Decision]:
@@ -300,28 +301,46 @@ class Scheduler:
                 self._push(now + slot.spec.policy.delay_loop, slot)
                 continue
             waiting.append(slot)
+        started = 0
+        self._stalled = False
+        loop = None
+        states = self.states
         if self._fifos:
-            slot_list = self._slot_list
+            # a steady success's next run starts here, not through the waiting queue, while
+            # nothing waits ahead of it and a launch slot is free (the same order either way)
+            slot_list, suspended = self._slot_list, self._suspended
             for q in self._fifos.values():
                 while q and q[0][0] <= now:
                     slot = slot_list[q.popleft()[1]]
-                    if self._suspended and slot.spec.vs_key in self._suspended:
+                    if suspended and slot.spec.vs_key in suspended:
                         self._push(now + slot.spec.policy.delay_loop, slot)
                         continue
-                    waiting.append(slot)
-        started = 0
-        self._stalled = False
-        loop = asyncio.get_running_loop() if waiting else None
-        if loop is not None and loop is not self._bound_loop:
-            self._bind(loop)
-        launched, states = self._launched, self.states
+                    if waiting or self._launched >= self.max_launched:
+                        waiting.append(slot)
+                        continue
+                    if slot.handle is not None:
+                        continue          # still running: as the waiting queue drops it
+                    if loop is None:
+                        loop = asyncio.get_running_loop()
+                        if loop is not self._bound_loop:
+                            self._bind(loop)
+                    if slot.target is None or slot.per_url:
+                        slot.target = self.target(slot.spec, states[slot.cid])
+                    slot.started = now
+                    slot.handle = slot.start(slot.target, self._launched_done, slot)  # type: ignore[misc]
+                    self._launched += 1
+                    started += 1
+        if waiting and loop is None:
+            loop = asyncio.get_running_loop()
+            if loop is not self._bound_loop:
+                self._bind(loop)
         while waiting:
             slot = waiting[0]
             cid, spec, launch = slot.cid, slot.spec, slot.launch
             if slot.handle is not None or (launch is None and cid in self._running):
                 waiting.popleft()
                 continue
-            full = (len(launched) >= self.max_launched if launch is not None
+            full = (self._launched >= self.max_launched if launch is not None
                     else len(self._running) >= self.max_in_flight)
             if full:             # in order: the head waits for a slot of its own kind
                 self._stalled = True
@@ -332,7 +351,7 @@ class Scheduler:
                     slot.target = self.target(spec, states[cid])
                 slot.started = now
                 slot.handle = slot.start(slot.target, self._launched_done, slot)  # type: ignore[misc]
-                launched.add(slot)
+                self._launched += 1
             else:
                 self._running[cid] = loop.create_task(self._run_one(cid))  # type: ignore[union-attr]
                 self._deadline[cid] = now + self.guard(spec)
@@ -346,7 +365,7 @@ class Scheduler:
         if slot.handle is not handle:
             return   # abandoned by a reload or stop
         slot.handle = None
-        self._launched.discard(slot)
+        self._launched -= 1
         self.runs += 1
         now = self._now()
         took = now - slot.started
@@ -494,14 +513,14 @@ class Scheduler:
             self._orphans.difference_update(tasks)
 
     def _launched_pending(self) -> bool:
-        return bool(self._launched)
+        return self._launched > 0
 
     def _abandon_launched(self) -> None:
-        for slot in self._launched:
+        for slot in self._slot_list:
             handle, slot.handle = slot.handle, None
             if handle is not None:
                 handle.cancel()
-        self._launched.clear()
+        self._launched = 0
 
     def reload(self, specs: Iterable[CheckerSpec], servers, file_values: dict[str, int] | None = None) -> list[Decision]:
         """A new configuration (SIGHUP): checker and server states carried over as keepalived

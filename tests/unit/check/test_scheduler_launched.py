@@ -393,3 +393,28 @@ def test_run_sleeps_on_one_timer_and_raises_what_a_tick_raised():
         assert timer.cancelled() and sched._wake.soon is None and sched._wake.timer is None
 
     asyncio.run(main())
+
+
+def test_a_steady_run_due_while_launches_are_full_waits_its_turn():
+    """A steady success's next run starts straight from its FIFO only with a launch slot free;
+    otherwise it waits in the queue (stalled, not dropped) and starts when one frees."""
+    fake = FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched, _, _ = _steady_sched(fake, out)
+        n = len(fake.handles)
+        sched.max_launched = 0            # full (runtime.py sets the bound this way)
+        sched.clock.set(21.03)
+        assert sched.tick() == 0 and len(fake.handles) == n
+        assert sched._stalled and len(sched._waiting) == 1 and not any(sched._fifos.values())
+        assert sched.sleep_for(21.03) is None                 # waits for a freed slot
+        sched.max_launched = 1
+        assert sched.tick() == 1 and len(fake.handles) == n + 1 and not sched._waiting
+        assert sched.in_flight == 1
+        assert sched.tick() == 0                              # running: not started twice
+        h = fake.handles[-1]
+        h.done(h, Result(Status.OK, "connected"))
+        assert sched.in_flight == 0 and sched.next_due() == 21.03 + 10.0
+
+    asyncio.run(main())
