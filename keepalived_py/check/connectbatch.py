@@ -19,7 +19,8 @@ SO_ERROR decides, as keepalived's tcp_socket_state does. A deadline served late 
 (kinds.base.connected): a connection the kernel completed while this process was busy is
 connected. Every success shares one Result (the scheduler times checks itself).
 
-`start()` never calls back from inside itself (immediate outcomes go through call_soon), so the
+`start()` never calls back from inside itself (immediate outcomes, as a loopback connect's,
+are queued and delivered by one call_soon per batch, not a loop Handle per check), so the
 caller holds the handle first; `Pending.cancel()` closes the socket and calls nothing.
 """
 
@@ -69,7 +70,7 @@ _failures: dict[int, Result] = {}
 class Pending:
     """One check: the scheduler's handle (`token` is its own, `cancel()` abandons it)."""
 
-    __slots__ = ("engine", "sock", "fd", "done", "token", "seq", "gen")
+    __slots__ = ("engine", "sock", "fd", "done", "token", "seq", "gen", "result")
 
     def __init__(self, engine: ConnectEngine, done: Done, token: Any) -> None:
         self.engine = engine
@@ -79,6 +80,8 @@ class Pending:
         self.fd = -1
         self.seq = 0
         self.gen = 0
+        #: an immediate outcome waiting for its call_soon
+        self.result: Result | None = None
 
     def cancel(self) -> None:
         """Abandon the check: the socket closes, `done` is never called."""
@@ -108,6 +111,8 @@ class ConnectEngine:
         self._timer_at = float("inf")
         self._gen = 0
         self._addr: dict[int, tuple[Target, int, tuple, bool]] = {}
+        #: checks with an immediate outcome (in their `result`) waiting for the batch's call_soon
+        self._soon: list[Pending] = []
         loop.add_reader(self._fd, self._ready)
 
     @property
@@ -135,7 +140,7 @@ class ConnectEngine:
             sock = (_socket.socket(family, _STREAM, _TCP) if plain
                     else make_socket(target, socket.SOCK_STREAM, _TCP, raw=True))
         except OSError as e:
-            self.loop.call_soon(self._deliver, p, Result(Status.FAILED, f"socket setup failed: {e.strerror or e}"))
+            self._later(p, Result(Status.FAILED, f"socket setup failed: {e.strerror or e}"))
             return p
         try:
             err = sock.connect_ex(addr)
@@ -156,8 +161,29 @@ class ConnectEngine:
                 self._arm(deadline)
             return p
         sock.close()
-        self.loop.call_soon(self._deliver, p, CONNECTED if err == 0 else failure(err))
+        p.result = CONNECTED if err == 0 else failure(err)
+        soon = self._soon
+        if not soon:
+            self.loop.call_soon(self._flush)
+        soon.append(p)
         return p
+
+    def _later(self, p: Pending, result: Result) -> None:
+        """Deliver `result` on the loop's next pass (never from inside start())."""
+        p.result = result
+        if not self._soon:
+            self.loop.call_soon(self._flush)
+        self._soon.append(p)
+
+    def _flush(self) -> None:
+        """Deliver the queued immediate outcomes in order; those queued meanwhile (a callback
+        starting a check that completes at once) get the next call_soon."""
+        batch, self._soon = self._soon, []
+        for p in batch:
+            done = p.done
+            if done is not None:
+                p.done = None
+                done(p, p.result, None)
 
     @staticmethod
     def _deliver(p: Pending, result: Result) -> None:

@@ -286,6 +286,27 @@ def test_immediate_outcomes_call_back_later_not_from_start(world):
     assert "Network is unreachable" in got[1][1].reason
 
 
+def test_immediate_outcomes_share_one_call_soon_in_order_and_cancel_still_holds(world):
+    """A batch of connects that complete at once costs one loop callback, not one per check;
+    a cancelled one is not delivered; a check its callback starts gets the next callback."""
+    eng, loop, got = engine(world)
+    world.connect_errno = 0
+    again: list = []
+
+    def first(p, result, _):
+        got.append((p.token, result))
+        again.append(eng.start(target(), record(got), "again"))
+    eng.start(target(), first, "a")
+    dropped = eng.start(target(), record(got), "b")
+    eng.start(target(), record(got), "c")
+    dropped.cancel()
+    assert len(loop.soon) == 1 and got == []
+    loop.run_soon()
+    assert [tok for tok, _ in got] == ["a", "c"] and len(loop.soon) == 1   # "again": next pass
+    loop.run_soon()
+    assert [tok for tok, _ in got] == ["a", "c", "again"] and not loop.soon
+
+
 def test_socket_options_go_through_make_socket(world, monkeypatch):
     made: list = []
 
