@@ -49,6 +49,7 @@ vrrp_iptables nftables nftables_priority nftables_ifindex nftables_counters vrrp
 vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier lvs_sync_daemon
 vrrp_owner_ignore_adverts vrrp_delay_after_boot json_version state_dump_file stats_dump_file json_dump_file
 v3_checksum_as_v2
+vmac_addr_prefix disable_local_igmp
 """
 _BLOCKS = {
     "vrrp_instance": _VRRP_INSTANCE,
