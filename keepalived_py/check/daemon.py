@@ -44,6 +44,18 @@ def make_port(prefer: str | None, log) -> IpvsPort:
     return NetlinkIpvs()
 
 
+def warn_forwarding(port: IpvsPort, config: Any, warn) -> None:
+    """DR/TUN real servers the userspace dataplane serves as NAT, each named with its file
+    and line at start (the dataplane's own warning, once per real server, has no position)."""
+    try:
+        from keepalived_py.lvs.userspace.port import UserspaceIpvs, forwarding_warnings
+    except ImportError:
+        return
+    if isinstance(port, UserspaceIpvs):
+        for line in forwarding_warnings(config):
+            warn(line)
+
+
 def _set_process_name(config: Any, log) -> None:
     """checker_process_name (or keepalived_ipvs with process_names), as keepalived's
     set_process_name; the framework already names us keepalived_chk otherwise."""
@@ -63,6 +75,7 @@ async def run(ctx: ChildContext) -> int:
     log = ctx.log.info
     _set_process_name(ctx.config, log)
     port = make_port(getattr(ctx.options, "lvs_backend", None), log)
+    warn_forwarding(port, ctx.config, ctx.log.warning)
     runtime = CheckRuntime(port, ctx.clock, log, dont_release=bool(getattr(ctx.options, "dont_release_ipvs", False)),
                            log_detail=bool(getattr(ctx.options, "log_detail", 0)))
 

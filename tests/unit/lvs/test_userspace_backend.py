@@ -78,3 +78,30 @@ def test_a_dr_destination_is_served_as_nat_after_one_warning(caplog):
     msgs = [r.getMessage() for r in caplog.records]
     assert sum("DR/TUN; served as NAT" in m for m in msgs) == 1
     assert sum("no port (all ports)" in m for m in msgs) == 1
+
+
+def test_the_check_child_names_dr_real_servers_at_start(monkeypatch, caplog):
+    from keepalived_py.check import daemon
+    from keepalived_py.core.context import ChildContext
+    from keepalived_py.core.options import parse_args
+
+    # port 0 (all ports, persistent): kept in the table but not listened on
+    result = load_text(CONF.replace("192.0.2.1 80 {", "192.0.2.1 0 {\n    persistence_timeout 60"))
+    assert not result.fatal
+    port = UserspaceIpvs()
+    monkeypatch.setattr(daemon, "make_port", lambda prefer, log: port)
+
+    async def main() -> None:
+        ctx = ChildContext(role="check", options=parse_args([]), config=result.config,
+                           log=logging.getLogger("keepalived.t"), pid_file="/nonexistent")
+        task = asyncio.ensure_future(daemon.run(ctx))
+        for _ in range(200):
+            if (await port.dump()).services:
+                break
+            await asyncio.sleep(0)
+        ctx.request_stop()
+        assert await task == 0
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(main())
+    assert [r.getMessage() for r in caplog.records if "uses DR" in r.getMessage()] == [
+        "keepalived.conf:6: real_server 198.51.100.1 80 uses DR; the userspace dataplane serves it as NAT"]
