@@ -14,8 +14,49 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from keepalived_py.bfd.plan import BFD_INAME_MAX, runnable
 from keepalived_py.ipc.messages import BfdState
 from keepalived_py.track.events import TrackingChanged
+from keepalived_py.vrrp.tracking import TrackedObject
+
+
+def _read_before(a: Any, b: Any) -> bool:
+    """config/validate/vrrp_facts.read_before: a block at `a` is read before `b` (unknown
+    across files: assume so)."""
+    if a is None or b is None or a.file != b.file:
+        return True
+    return bool(a.line < b.line)
+
+
+def vrrp_tracked_bfds(bfd_instances: Any, refs: Any, holder_pos: Any = None) -> list[TrackedObject]:
+    """A vrrp_instance's or vrrp_sync_group's track_bfd lines as keepalived's vrrp process
+    resolves them (alloc_track_bfd, alloc_vrrp_tracked_bfd, bfd_vrrp_end_handler):
+    - only a bfd_instance read before the line, named at most 31 characters, the first of
+      its name, and not restricted to the checker (`checker` without `vrrp`), is found; a
+      line naming another, or repeating a name, is ignored (the validator says so);
+    - the weight and `reverse` are the bfd_instance's unless the line gives its own (a
+      line's `weight N` without `reverse` keeps the instance's reverse);
+    - the vrrp process starts with every bfd down (bfd_up false) until the bfd process
+      reports it; one the bfd process does not run (no neighbour, duplicate address, ...)
+      stays down for good, so it starts down here, while one with a session waits for the
+      bfd child's first report (pending, as a respawned child waits for the replay)."""
+    known: dict[str, Any] = {}
+    for b in bfd_instances or ():
+        if len(b.name) <= BFD_INAME_MAX and b.name not in known:
+            known[b.name] = b
+    sessions = {b.name for b in runnable(bfd_instances)}
+    out: list[TrackedObject] = []
+    seen: set[str] = set()
+    for ref in refs:
+        b = known.get(ref.name)
+        if b is None or not b.notify_vrrp or not _read_before(b.pos, ref.pos or holder_pos) or ref.name in seen:
+            continue
+        seen.add(ref.name)
+        weight, reverse = b.weight
+        out.append(TrackedObject("bfd", ref.name, weight if ref.weight is None else ref.weight,
+                                 reverse if ref.reverse is None else ref.reverse,
+                                 None if b.name in sessions else False))
+    return out
 
 
 def _received(msg: BfdState, detail_log: Callable[[str], None] | None) -> None:

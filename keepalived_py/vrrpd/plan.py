@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
+from keepalived_py.bfd.track import vrrp_tracked_bfds
 from keepalived_py.config.model.addresses import VirtualAddress
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.root import KeepalivedConfig
@@ -431,14 +432,15 @@ def tracked_objects(config: KeepalivedConfig, holder: VrrpInstanceModel | VrrpSy
     # kind -> (the config's objects by name, the default weight of a name not found)
     kinds = (("script", holder.track_script, {s.name: s for s in config.vrrp_script}, (0, False)),
              ("file", holder.track_file, {f.name: f for f in config.vrrp_track_file}, (1, False)),
-             ("process", holder.track_process, {p.name: p for p in config.vrrp_track_process}, (0, False)),
-             ("bfd", holder.track_bfd, {b.name: b for b in config.bfd_instance}, (0, False)))
+             ("process", holder.track_process, {p.name: p for p in config.vrrp_track_process}, (0, False)))
     for kind, refs, objects, missing in kinds:
         for ref in refs:
             obj = objects.get(ref.name)
             weight, reverse = obj.weight if obj is not None else missing
             tracked.append(TrackedObject(kind, ref.name, weight if ref.weight is None else ref.weight,
                                          reverse if ref.reverse is None else ref.reverse, None))
+    # track_bfd: which lines keepalived's vrrp process keeps, their weights and first state
+    tracked += vrrp_tracked_bfds(config.bfd_instance, holder.track_bfd, holder.pos)
     return tracked
 
 

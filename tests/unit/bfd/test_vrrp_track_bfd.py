@@ -1,0 +1,117 @@
+"""track_bfd as keepalived 2.2.7's vrrp process resolves it (vrrp_track.c alloc_track_bfd,
+bfd_parser.c bfd_vrrp_handler / bfd_vrrp_weight_handler / bfd_vrrp_end_handler) and the
+bfd_instance blocks its bfd process runs (bfd_data.c alloc_bfd, bfd_parser.c bfd_end_handler);
+the priority arithmetic is vrrp_scheduler.c vrrp_handle_bfd_event / initialise_track_bfd_state.
+"""
+
+from __future__ import annotations
+
+from keepalived_py.bfd.plan import plan_all as bfd_plan_all
+from keepalived_py.bfd.plan import runnable
+from keepalived_py.config import load_text
+from keepalived_py.vrrp.tracking import (
+    Tracking,
+    TrackStatus,
+    clamp_priority,
+    contribution,
+    is_fault,
+)
+from keepalived_py.vrrpd.plan import plan_all, sync_groups
+
+
+def _bfd(name: str, body: str = "neighbor_ip 192.0.2.2") -> str:
+    return f"bfd_instance {name} {{\n    {body}\n}}\n"
+
+
+def _inst(lines: str, prio: int = 150) -> str:
+    return ("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n"
+            f"    priority {prio}\n    track_bfd {{\n{lines}\n    }}\n"
+            "    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n")
+
+
+def _tracked(text: str) -> dict[str, tuple[int, bool, bool | None]]:
+    (plan,) = plan_all(load_text(text).config).values()
+    return {o.name: (o.weight, o.reverse, o.initially_ok) for o in plan.tracked if o.kind == "bfd"}
+
+
+def test_the_line_weight_overrides_but_keeps_the_instance_reverse_unless_given():
+    conf = (_bfd("B1", "neighbor_ip 192.0.2.2\n    weight -30 reverse") + _bfd("B2", "neighbor_ip 192.0.2.3\n    weight 7")
+            + _bfd("B3", "neighbor_ip 192.0.2.4\n    weight 5 reverse") + _bfd("B4", "neighbor_ip 192.0.2.5\n    weight 9"))
+    got = _tracked(conf + _inst("        B1 weight 20\n        B2\n        B3 weight 4 noreverse\n"
+                                "        B4 weight 300"))
+    assert got == {"B1": (20, True, None),   # alloc_track_bfd starts from the bfd's reverse
+                   "B2": (7, False, None),   # the bfd_instance's weight is the default
+                   "B3": (4, False, None),
+                   "B4": (9, False, None)}   # out of [-253..253]: the bfd_instance's weight
+
+
+def test_lines_keepalived_ignores_are_not_tracked():
+    conf = (_bfd("B1") + _bfd("ONLYCHK", "neighbor_ip 192.0.2.3\n    checker")
+            + _bfd("BOTH", "neighbor_ip 192.0.2.4\n    checker\n    vrrp")
+            + _inst("        B1\n        B1 weight 10\n        NOSUCH\n        ONLYCHK\n        BOTH\n        LATER")
+            + _bfd("LATER", "neighbor_ip 192.0.2.5"))
+    # duplicate: the first line wins; not found, checker-only, or defined after the line: ignored
+    assert _tracked(conf) == {"B1": (0, False, None), "BOTH": (0, False, None)}
+
+
+def test_a_bfd_the_bfd_process_does_not_run_stays_down():
+    conf = (_bfd("B1") + _bfd("NONBR", "min_rx 50") + _bfd("DUPNBR", "neighbor_ip 192.0.2.2")
+            + _bfd("FAMILY", "neighbor_ip 192.0.2.9\n    source_ip 2001:db8::1")
+            + _inst("        B1\n        NONBR\n        DUPNBR weight -20\n        FAMILY"))
+    got = _tracked(conf)
+    assert got == {"B1": (0, False, None), "NONBR": (0, False, False), "DUPNBR": (-20, False, False),
+                   "FAMILY": (0, False, False)}
+    # vrrp_t starts with bfd_up false and no event ever comes: FAULT, or the negative weight
+    (plan,) = plan_all(load_text(conf).config).values()
+    tr = Tracking(plan.tracked)
+    assert sorted(tr.faults()) == ["bfd FAMILY", "bfd NONBR"]
+    assert tr.total_weight() == -20
+    assert tr.pending() == ["bfd B1"]  # its session's first report decides
+
+
+def test_the_bfd_process_runs_the_instances_keepalived_keeps():
+    conf = (_bfd("X" * 32) + _bfd("Y" * 31, "neighbor_ip 192.0.2.1") + _bfd("B1", "neighbor_ip 192.0.2.2")
+            + _bfd("B1", "neighbor_ip 192.0.2.3") + _bfd("NONBR", "min_rx 50")
+            + _bfd("FAMILY", "neighbor_ip 192.0.2.9\n    source_ip 2001:db8::1")
+            + _bfd("SAMENBR", "neighbor_ip 192.0.2.2\n    source_ip 192.0.2.50")
+            + _bfd("S1", "neighbor_ip 192.0.2.7\n    source_ip 192.0.2.50")
+            + _bfd("S2", "neighbor_ip 192.0.2.7\n    source_ip 192.0.2.51")
+            + _bfd("S3", "neighbor_ip 192.0.2.7\n    source_ip 192.0.2.51")
+            + _bfd("S4", "neighbor_ip 192.0.2.7"))
+    config = load_text(conf).config
+    assert [b.name for b in runnable(config.bfd_instance)] == ["Y" * 31, "B1", "S1", "S2"]
+    plans = bfd_plan_all(config.bfd_instance)
+    assert str(plans["B1"].endpoint.neighbor) == "192.0.2.2"  # the first B1, not the last
+
+
+def test_a_sync_group_line_resolves_the_same_way():
+    conf = (_bfd("B1", "neighbor_ip 192.0.2.2\n    weight -30 reverse") + _inst("        B1")
+            + "vrrp_sync_group G1 {\n    group {\n        VI_1\n    }\n    track_bfd {\n"
+              "        B1 weight 12\n        NOSUCH\n    }\n}\n")
+    ((_name, _members, tracked),) = sync_groups(load_text(conf).config)
+    assert [(o.name, o.weight, o.reverse) for o in tracked if o.kind == "bfd"] == [("B1", 12, True)]
+
+
+def test_effective_priority_follows_keepalived_arithmetic():
+    """vrrp_handle_bfd_event: Up adds |w| * m, Down takes it away; starting from
+    initialise_track_bfd_state (w > 0 counts while up, w < 0 while down)."""
+    conf = (_bfd("NEG", "neighbor_ip 192.0.2.2\n    weight -60") + _bfd("POS", "neighbor_ip 192.0.2.3\n    weight 25")
+            + _bfd("REV", "neighbor_ip 192.0.2.4\n    weight 10 reverse"))
+    (plan,) = plan_all(load_text(conf + _inst("        NEG\n        POS\n        REV")).config).values()
+    objs = {o.name: o for o in plan.tracked if o.kind == "bfd"}
+
+    def prio(**up: bool) -> int:
+        return clamp_priority(150, sum(contribution(objs[n], TrackStatus(u)) for n, u in up.items()))
+
+    assert prio(NEG=True, POS=True, REV=True) == 150 + 25 - 10
+    assert prio(NEG=False, POS=True, REV=True) == 150 - 60 + 25 - 10
+    assert prio(NEG=False, POS=False, REV=False) == 90
+    assert prio(NEG=True, POS=False, REV=False) == 150
+
+
+def test_weight_zero_faults_on_down_and_reverse_on_up():
+    conf = _bfd("B1") + _bfd("B2", "neighbor_ip 192.0.2.3\n    weight 0 reverse")
+    (plan,) = plan_all(load_text(conf + _inst("        B1\n        B2")).config).values()
+    b1, b2 = (o for o in plan.tracked if o.kind == "bfd")
+    assert (is_fault(b1, TrackStatus(False)), is_fault(b1, TrackStatus(True))) == (True, False)
+    assert (is_fault(b2, TrackStatus(False)), is_fault(b2, TrackStatus(True))) == (False, True)
