@@ -353,10 +353,18 @@ class Checker(CompletePhase):
             else:
                 st.ifp = vi.interface
         if vi.vrf is not None:
-            if vi.interface is not None:
-                self.err(f"({name}) Cannot specify VRF interface and interface - ignoring", keyword_pos(vi, "vrf"))
+            # the handlers run in line order: only an interface line before the vrf one that
+            # keepalived kept (it exists, not loopback) makes vrf an error here
+            vrf_pos = keyword_pos(vi, "vrf")
+            if_pos = keyword_pos(vi, "interface")
+            if st.ifp is not None and if_pos is not None and vrf_pos is not None and if_pos.line < vrf_pos.line:
+                self.err(f"({name}) Cannot specify VRF interface and interface - ignoring", vrf_pos)
             elif not self.if_exists(vi.vrf):
-                self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", keyword_pos(vi, "vrf"))
+                self.err(f"({name}) WARNING - VRF interface {vi.vrf} doesn't exist", vrf_pos)
+            elif self.host and self.sys_int(vi.vrf, "type") == ARPHRD_LOOPBACK:
+                self.err(f"({name}) cannot use a loopback interface ({vi.vrf}) for VRF - ignoring", vrf_pos)
+            else:
+                st.vrf = vi.vrf
         self._track_refs(name, vi, pos)
         self._family_events(st)
         for vip in vi.virtual_ipaddress_excluded:

@@ -213,8 +213,9 @@ class CompletePhase:
                 self.err(f"{n} interface {st.ifp} does not support multicast, specify unicast peers - disabling")
         if st.family == 6 and not st.unicast and st.vips and strict and not st.vips[0].address.ip.is_link_local:
             self.err(f"{n} the first IPv6 VIP address must be link local")
-        if vi.vrf is not None and vi.interface is None and not st.unicast:
-            self.err(f"{n} vrf can only be specified with unicast - clearing")
+        if st.vrf is not None and (st.ifp is not None or not st.unicast):
+            self.err(f"{n} vrf can only be specified with{'out interface' if st.ifp else ' unicast'} - clearing")
+            st.vrf = None
         mtu = (self.sys_int(st.ifp, "mtu") if self.host and st.ifp else None) or DEFAULT_MTU
         if st.family == 4:
             hdr = 14 + 20 + 8

@@ -77,6 +77,7 @@ class Inst:
     vmac_xmit_base: bool = False
     sync: str | None = None
     unicast: bool = False
+    vrf: str | None = None  # the vrf line keepalived's handler kept (vrrp_vrf_handler)
 
 
 def line_of(item: Any) -> int:
