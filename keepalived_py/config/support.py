@@ -7,9 +7,8 @@ The VRRP child (keepalived_py/vrrpd: plan.py, runtime.py, firewall.py (accept/no
 vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the subject),
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py; wire.py: linkbeat polling, track_src_ip)
-reads the names below. Not yet acted on, so still listed by -t: track_bfd (its default
-weight is not yet bfd_instance's), vrf (no interface-less unicast instances yet), the checker blocks,
-bfd_instance's weight. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
+reads the names below. Not yet acted on, so still listed by -t: vrf (no interface-less unicast
+instances yet), the checker blocks. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
 lvs_sync_daemon_interface.)
 
 Keywords of newer keepalived releases (docs/newer-keywords.md): the VRRP / dump ones named
@@ -23,7 +22,7 @@ _VRRP_INSTANCE = """
 state interface virtual_router_id priority advert_int version preempt preempt_delay native_ipv6
 virtual_ipaddress virtual_ipaddress_excluded virtual_routes virtual_rules
 unicast_peer unicast_src_ip mcast_src_ip mcast_dst_ip unicast_ttl unicast_fault_no_peer check_unicast_src
-old_unicast_checksum track_interface track_script track_file track_process dont_track_primary
+old_unicast_checksum track_interface track_script track_file track_process track_bfd dont_track_primary
 use_vmac vmac_xmit_base garp_master_delay garp_master_repeat garp_master_refresh
 garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat lower_prio_no_advert
 higher_prio_send_advert skip_check_adv_addr down_timer_adverts strict_mode notify_priority_changes
@@ -60,11 +59,12 @@ _BLOCKS = {
     "vrrp_track_process": "process param_match full_command weight quorum quorum_max fork_delay "
                           "terminate_delay delay",
     "vrrp_sync_group": "group notify_master notify_backup notify_fault notify_stop notify track_interface "
-                       "track_script track_file track_process smtp_alert notify_priority_changes "
+                       "track_script track_file track_process track_bfd smtp_alert notify_priority_changes "
                        "global_tracking sync_group_tracking_weight",
     "garp_group": "garp_interval gna_interval interface interfaces",
-    # the bfd child (keepalived_py/bfd); `weight` is not yet track_bfd's default (vrrpd/plan.py)
-    "bfd_instance": "neighbor_ip source_ip min_rx min_tx idle_tx multiplier passive ttl max_hops vrrp checker",
+    # the bfd child (keepalived_py/bfd); `weight` is track_bfd's default (bfd/track.py)
+    "bfd_instance": "neighbor_ip source_ip min_rx min_tx idle_tx multiplier passive ttl max_hops vrrp checker "
+                    "weight",
     # the check child follows the bfd child's reports (check/kinds/bfd.py)
     "BFD_CHECK": "name alpha",
     "top level": "static_ipaddress static_routes static_rules linkbeat_use_polling linkbeat_interfaces",
