@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from keepalived_py.config import load_text
 from keepalived_py.observe.preview import preview_text, vrrp_preview
-from keepalived_py.vrrpd.plan import plan_all
+from keepalived_py.vrrpd.ops import RemoveRoute, RemoveRule
+from keepalived_py.vrrpd.plan import plan_all, route_key, rule_key
+from keepalived_py.vrrpd.reload import diff
 
 BASE = """
 vrrp_instance VI_1 {{
@@ -65,3 +67,50 @@ def test_address_option_change_is_a_remove_and_add():
     vi1 = p["instances"][0]
     assert vi1["vips_added"] == ["192.0.2.100/25 dev eth0"]
     assert vi1["vips_removed"] == ["192.0.2.100/24 dev eth0"]
+
+
+ROUTED = """
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+    virtual_routes {{
+{routes}
+    }}
+    virtual_rules {{
+{rules}
+    }}
+}}
+"""
+
+
+def routed(routes: tuple[str, ...], rules: tuple[str, ...]):
+    text = ROUTED.format(routes="\n".join(f"        {r}" for r in routes),
+                         rules="\n".join(f"        {r}" for r in rules))
+    return plan_all(load_text(text).config)
+
+
+def test_routes_and_rules_are_what_the_reload_releases_and_adds():
+    """The preview's routes and rules removed are the reload diff's release (what the HUP
+    takes away from a MASTER), and those added are what the replacement plan installs."""
+    old = routed(("198.51.100.0/24 via 192.0.2.254 dev eth0", "203.0.113.0/24 dev eth0"),
+                 ("from 192.0.2.100 table 100", "to 198.51.100.0/24 table 101"))
+    new = routed(("198.51.100.0/24 via 192.0.2.254 dev eth0", "203.0.113.0/24 dev eth0 metric 5"),
+                 ("from 192.0.2.100 table 100", "to 203.0.113.0/24 table 101"))
+    vi1 = vrrp_preview(old, new, {"VI_1": "MASTER"})["instances"][0]
+    (retire,) = diff(old, new).retire
+    assert vi1["action"] == "changed" and vi1["vips_added"] == vi1["vips_removed"] == []
+    assert vi1["routes_removed"] == [route_key(op.route) for op in retire.release if isinstance(op, RemoveRoute)] \
+        == ["203.0.113.0/24 dev eth0"]
+    assert vi1["rules_removed"] == [rule_key(op.rule) for op in retire.release if isinstance(op, RemoveRule)]
+    assert len(vi1["rules_removed"]) == 1 and "198.51.100.0/24" in vi1["rules_removed"][0]
+    new_plan = next(iter(new.values()))
+    assert vi1["routes_added"] == [k for k in new_plan.routes if k not in next(iter(old.values())).routes] \
+        == ["203.0.113.0/24 dev eth0 metric 5"]
+    assert len(vi1["rules_added"]) == 1 and "203.0.113.0/24" in vi1["rules_added"][0]
+    text = preview_text({"vrrp": vrrp_preview(old, new)})
+    assert "      - route 203.0.113.0/24 dev eth0\n" in text and "      + route 203.0.113.0/24 dev eth0 metric 5\n" in text
+    assert text.count("      - rule ") == 1 and text.count("      + rule ") == 1
