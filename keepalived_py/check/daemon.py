@@ -29,19 +29,10 @@ _PR_SET_NAME = 15
 
 
 def make_port(prefer: str | None, log) -> IpvsPort:
-    """The IpvsPort for `prefer` ("kernel", "userspace", None/"auto"): the userspace package's
-    choose_backend() when it is there, else the kernel's netlink IPVS."""
-    prefer = None if prefer in (None, "", "auto") else prefer
-    try:
-        from keepalived_py.lvs.userspace.port import choose_backend
-    except ImportError:
-        choose_backend = None
-    if choose_backend is not None:
-        return choose_backend(prefer)
-    if prefer == "userspace":
-        log("IPVS backend: userspace asked for but not available; using the kernel's")
-    from keepalived_py.lvs.kernel import NetlinkIpvs
-    return NetlinkIpvs()
+    """The IpvsPort for `prefer` ("kernel", "userspace", None/"auto"), chosen by the userspace
+    package's choose_backend() (`log` is unused: the choice is logged there)."""
+    from keepalived_py.lvs.userspace.port import choose_backend
+    return choose_backend(None if prefer in (None, "", "auto") else prefer)
 
 
 def warn_forwarding(port: IpvsPort, config: Any, warn) -> None:
