@@ -12,8 +12,8 @@ syslog ident, writes and removes its own pid file, and handles the signals itsel
 (TERM/INT stop, HUP reload, USR1/USR2/STATS_CLEAR/JSON dump to its keepalived file).
 From the parent it takes typed messages (reload, dump request, stop) over the socketpair.
 
-The runtime is `daemon:run(ctx)` in the role's package (ROLE_PACKAGES) when that module
-exists, else the idle stand-in (core/idle.py). See core/context.py for the interface.
+The runtime is `daemon:run(ctx)` in the role's package (ROLE_PACKAGES). See core/context.py
+for the interface.
 """
 
 from __future__ import annotations
@@ -77,20 +77,11 @@ def _prctl(option: int, value: Any) -> None:
         pass
 
 
-def resolve_role(role: str) -> tuple[RoleEntry, bool]:
-    """(run function, is_real_runtime): the role package's `daemon:run` if that module
-    exists; the idle stand-in only when the module itself is missing (an ImportError
-    inside a real runtime is a bug and is raised)."""
-    name = f"keepalived_py.{ROLE_PACKAGES.get(role, role)}.daemon"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        from keepalived_py.core import idle
-
-        return idle.run, False
-    return module.run, True
+def resolve_role(role: str) -> RoleEntry:
+    """The role package's `daemon:run` (every role has its runtime now: no stand-in to fall
+    back to, so a missing one is an error, not a child that silently runs no protocol)."""
+    module = importlib.import_module(f"keepalived_py.{ROLE_PACKAGES.get(role, role)}.daemon")
+    return module.run
 
 
 class ChildProcess:
@@ -324,7 +315,7 @@ def _start(spec: ChildSpec, logger: Any, written: list[str]) -> int:
         written.append(path)
 
     sock = socket.socket(fileno=spec.ipc_fd) if spec.ipc_fd is not None else None
-    entry, _real = resolve_role(role)
+    entry = resolve_role(role)
     # checker_* / bfd_* scheduling knobs, once the configuration is read (start_check())
     process_priority.apply_for_role(role, result.config, logger.info)
     import uvloop

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
+
 from keepalived_py.core.child import ChildProcess, resolve_role
 from keepalived_py.core.context import ChildContext
 from keepalived_py.core.options import parse_args
@@ -65,13 +67,16 @@ def test_role_hooks_over_the_channel(tmp_path):
     assert status == 3
 
 
-def test_role_resolution_falls_back_to_idle_only_when_module_missing():
-    entry, real = resolve_role("bfd")
-    assert callable(entry)
-    if not real:
-        from keepalived_py.core import idle
+def test_each_role_runs_its_own_runtime_and_an_unknown_one_is_an_error():
+    import keepalived_py.bfd.daemon
+    import keepalived_py.check.daemon
+    import keepalived_py.vrrpd.daemon
 
-        assert entry is idle.run
+    assert resolve_role("vrrp") is keepalived_py.vrrpd.daemon.run
+    assert resolve_role("check") is keepalived_py.check.daemon.run
+    assert resolve_role("bfd") is keepalived_py.bfd.daemon.run
+    with pytest.raises(ModuleNotFoundError):
+        resolve_role("nosuchrole")
 
 
 def test_oversized_dump_is_replaced_by_a_note(tmp_path):
