@@ -23,6 +23,7 @@ from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.adopt import StateFile
+from keepalived_py.vrrpd.ignored import start_notes
 from keepalived_py.vrrpd.mail import VrrpMail
 from keepalived_py.vrrpd.precise_timers import make_scheduler
 from keepalived_py.vrrpd.process import Knobs, ProcessSettings
@@ -132,6 +133,8 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_dump(dump)
     ctx.on_message(bfd_tracking(runtime.deliver_tracking, ctx.log.info if detail else None))
     try:
+        for note in start_notes(config):  # keywords read but not acted on here, said once
+            ctx.log.warning(note)
         await runtime.start(config, _disabled(config))
         await trackers.start(config, runtime.deliver_tracking)
         procs.apply(Knobs.from_global(config.global_defs))
