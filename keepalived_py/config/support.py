@@ -7,8 +7,13 @@ The VRRP child (keepalived_py/vrrpd: plan.py, runtime.py, firewall.py (accept/no
 vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the subject),
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py; wire.py: linkbeat polling, track_src_ip)
-reads the names below. Not yet acted on, so still listed by -t: vrf (no interface-less unicast
-instances yet), the checker blocks. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
+reads the names below. `vrf` is read as keepalived 2.2.7 reads it, where it never takes effect
+(it only applies to an instance without an interface, which 2.2.7 rejects): validate/vrrp.py
+gives 2.2.7's messages and vrrpd/ignored.py logs once at start that it is ignored. Still
+listed by -t on the VRRP side: global_defs' default_interface (static addresses without a
+device are not added), dynamic_interfaces, fifo_write_vrrp_states_on_reload, the
+vrrp_netlink_* buffers, vrrp_ipsets (no ipset support, as Debian's 2.2.7), the top-level
+interface_up_down_delays, track_group, and auth_hmac's keywords; then the checker blocks. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
 lvs_sync_daemon_interface.)
 
 Keywords of newer keepalived releases (docs/newer-keywords.md): the VRRP / dump ones named
@@ -30,7 +35,7 @@ notify_master notify_backup notify_fault notify_stop notify notify_master_rx_low
 accept smtp_alert notify_deleted garp_extra_if kernel_rx_buf_size lvs_sync_daemon_interface
 promote_secondaries
 owner_ignore_adverts no_virtual_ipaddress v3_checksum_as_v2 timer_expired_backup thread_timer_expired
-debug linkbeat_use_polling track_src_ip use_ipvlan use_vmac_addr
+debug linkbeat_use_polling track_src_ip use_ipvlan use_vmac_addr vrf
 """
 _GLOBAL_DEFS = """
 vrrp_version vrrp_strict vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh
