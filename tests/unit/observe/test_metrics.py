@@ -101,3 +101,24 @@ def test_status_table_rows():
                            "192.0.2.100/24", "1m15s"]
     assert "reloads 2 (failed 1)" in text
     assert "(no VRRP child running)" in status_table({"vrrp": None, "parent": {}}, now)
+
+
+def test_tracked_script_file_and_process_results():
+    """What no exporter sees (issue 19): vrrp_script results, track_file values and
+    track_process quorums, from the trackers' snapshot (its shape: tests/unit/track)."""
+    rt, snaps = _run("", advance=5.0)
+    view = _view(rt, snaps)
+    view["vrrp"]["trackers"] = {
+        "scripts": {"chk": {"status": "BAD", "state": "running", "result": 1}},
+        "files": {"tf": {"path": "/run/w", "value": -3}, "unread": {"path": "/x", "value": None}},
+        "processes": {"up": {"have_quorum": True}, "down": {"have_quorum": False}, "new": {"have_quorum": None}},
+    }
+    s = _samples(view)
+    assert s[("keepalived_script_status", (("name", "chk"),))] == 0
+    assert s[("keepalived_script_state", (("name", "chk"),))] == 1
+    assert s[("keepalived_vrrp_script_result", (("name", "chk"),))] == 1
+    assert s[("keepalived_vrrp_track_file_value", (("name", "tf"), ("path", "/run/w")))] == -3
+    assert [k for k in s if k[0] == "keepalived_vrrp_track_file_value"] == \
+        [("keepalived_vrrp_track_file_value", (("name", "tf"), ("path", "/run/w")))]
+    quorum = {dict(k[1])["name"]: v for k, v in s.items() if k[0] == "keepalived_vrrp_track_process_quorum"}
+    assert quorum == {"up": 1, "down": 0}
