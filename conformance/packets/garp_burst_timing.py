@@ -8,6 +8,14 @@ apart). The second is what GARP pacing is about; measuring each frame from its o
 first frame of the burst takes the tick drift, and any load that shifts a whole burst,
 out of the comparison.
 
+Keepalived's own lateness is not ours to match: under load its paced frames come late
+(each re-armed from when vrrp_arp_thread ran) and its first round goes out frame by frame
+(its NA 9-12 ms after its GARP at CI load). So a frame of ours matches keepalived's when it
+lies within the limit of keepalived's frame or of the pacing slot keepalived's frame was meant
+for (the nearest multiple of the interface's interval after the burst's first frame), or
+anywhere between the two: `unexplained_s` is the distance to that segment. A frame of ours
+that is late, or early of its slot, still counts in full.
+
 A burst is a run of frames (every bridge and kind together) with no gap over `gap_s`; the
 frames of the two sides are matched per burst and per (bridge, kind, address) in time
 order. Pure: the lists come from conformance/packets/garp_pacing_differential.py.
@@ -82,6 +90,19 @@ def offsets(ka: list[Frame], ours: list[Frame], gap_s: float) -> tuple[list[Offs
                 continue
             out += [Offset(n, *key, x, y) for x, y in zip(ta, tb, strict=True)]
     return out, problems
+
+
+def slot_s(offset_s: float, interval_s: float) -> float:
+    """The pacing slot a frame after the burst's first frame was meant for."""
+    return round(offset_s / interval_s) * interval_s
+
+
+def unexplained_s(o: Offset, interval_s: float) -> float:
+    """How far our frame is from the segment between keepalived's frame and the slot it
+    was meant for (0 inside it): the difference that keepalived's lateness does not explain."""
+    nominal = slot_s(o.keepalived_s, interval_s)
+    low, high = min(nominal, o.keepalived_s), max(nominal, o.keepalived_s)
+    return max(0.0, low - o.ours_s, o.ours_s - high)
 
 
 def summary(offs: list[Offset]) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.packets.garp_burst_timing import bursts, offsets, summary
+from conformance.packets.garp_burst_timing import bursts, offsets, slot_s, summary, unexplained_s
 from conformance.packets.garp_pacing_differential import Seen
 
 
@@ -33,3 +33,23 @@ def test_missing_frame_and_burst_are_problems():
     offs, problems = offsets(ka, ours, 0.5)
     assert len(problems) == 2
     assert [o.address for o in offs] == ["a"]
+
+
+def test_keepalived_late_of_its_slot_is_not_a_difference():
+    # keepalived's NA of the first round 8.9 ms after its GARP, its paced GARP 5.9 ms late
+    # of its 0.2 s slot; ours on time: nothing unexplained
+    ka = _seen((0.0, "lan", "arp", "a"), (0.0089, "lan", "na", "n"), (0.2059, "lan", "arp", "a"))
+    ours = _seen((0.0, "lan", "arp", "a"), (0.0004, "lan", "na", "n"), (0.2003, "lan", "arp", "a"))
+    offs, problems = offsets(ka, ours, 0.5)
+    assert problems == []
+    intervals = {"arp": 0.2, "na": 0.3}
+    assert [round(unexplained_s(o, intervals[o.kind]) * 1000, 1) for o in offs] == [0.0, 0.0, 0.0]
+
+
+def test_our_own_lateness_or_earliness_counts():
+    ka = _seen((0.0, "lan", "arp", "a"), (0.2010, "lan", "arp", "a"), (0.4000, "lan", "arp", "a"))
+    # ours: 7 ms late of keepalived's on-time frame; 6 ms early of its slot
+    ours = _seen((0.0, "lan", "arp", "a"), (0.2080, "lan", "arp", "a"), (0.3940, "lan", "arp", "a"))
+    offs, _ = offsets(ka, ours, 0.5)
+    assert [round(unexplained_s(o, 0.2) * 1000, 1) for o in offs] == [0.0, 7.0, 6.0]
+    assert slot_s(0.2059, 0.2) == 0.2 and slot_s(0.0089, 0.3) == 0.0
