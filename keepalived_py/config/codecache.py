@@ -80,7 +80,11 @@ class CodeCache:
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "wb") as f:
+            # readable by all, like the .pyc files beside it, whatever the writer's umask:
+            # the daemon runs under 0177, and a later `-t` by another user must read it
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.fchmod(fd, 0o644)
+            with open(fd, "wb") as f:
                 f.write(MAGIC_NUMBER + marshal.dumps(keep))
             os.replace(tmp, self.path)  # atomic: a concurrent start reads the old or the new file
         except OSError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
+import os
+import stat
 import sys
 from importlib.util import MAGIC_NUMBER
 
@@ -56,6 +58,19 @@ def test_unreadable_cache_is_ignored(tmp_path, content):
     assert cache.codes == {}
     point = _make_class(cache)
     assert point(5).x == 5
+
+
+def test_cache_file_is_readable_by_all_under_the_daemons_umask(tmp_path):
+    # the daemon runs under umask 0177; a later `-t` by another user must still read the file
+    path = tmp_path / "dc.marshal"
+    cache = codecache.CodeCache(str(path))
+    _make_class(cache)
+    old = os.umask(0o177)
+    try:
+        assert cache.save()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
 def test_unwritable_cache_is_not_fatal(tmp_path):
