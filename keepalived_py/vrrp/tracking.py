@@ -77,11 +77,11 @@ class Tracking:
 
     def add(self, obj: TrackedObject) -> None:
         key = (obj.kind, obj.name)
-        if key in self.objects:
-            # keepalived: tracked on both the instance and its group -> one entry, group weight
-            old = self.objects[key]
-            if obj.weight == 0 and old.weight != 0:
-                return
+        # keepalived (add_vrrp_to_track_script/_bfd/_process, add_obj_to_track_file,
+        # add_vrrp_to_interface): tracked on both the instance (added first) and its sync
+        # group -> one entry, the group's weight and reverse unless the instance's is unweighted
+        if key in self.objects and self.objects[key].weight == 0:
+            return
         self.objects[key] = obj
         self.status.setdefault(key, TrackStatus(obj.initially_ok))
 
