@@ -115,3 +115,23 @@ def test_weight_zero_faults_on_down_and_reverse_on_up():
     b1, b2 = (o for o in plan.tracked if o.kind == "bfd")
     assert (is_fault(b1, TrackStatus(False)), is_fault(b1, TrackStatus(True))) == (True, False)
     assert (is_fault(b2, TrackStatus(False)), is_fault(b2, TrackStatus(True))) == (False, True)
+
+
+def test_on_the_instance_and_its_sync_group_the_group_weight_wins_unless_the_instance_is_unweighted():
+    """add_vrrp_to_track_bfd: the instance's entry (added first) takes the group's weight and
+    reverse when it is weighted, and stays unweighted when it is not."""
+    conf = (_bfd("B1", "neighbor_ip 192.0.2.2") + _bfd("B2", "neighbor_ip 192.0.2.3\n    weight -30 reverse")
+            + _inst("        B1 weight -20\n        B2 weight 0")
+            + "vrrp_sync_group G1 {\n    group {\n        VI_1\n    }\n    sync_group_tracking_weight\n"
+              "    track_bfd {\n        B1\n        B2\n    }\n}\n")
+    config = load_text(conf).config
+    (plan,) = plan_all(config).values()
+    ((_name, _members, group),) = sync_groups(config)
+    tr = Tracking(plan.tracked)
+    for obj in group:
+        tr.add(obj)
+    assert {n: (o.weight, o.reverse) for (k, n), o in tr.objects.items() if k == "bfd"} == {
+        "B1": (0, False), "B2": (0, True)}  # B2's line keeps the bfd_instance's reverse
+    tr.update("bfd", "B1", ok=False)
+    tr.update("bfd", "B2", ok=False)
+    assert tr.faults() == ["bfd B1"] and tr.total_weight() == 0
