@@ -290,7 +290,10 @@ def test_stop_clears_the_pool():
 
 
 def test_run_loop_with_real_clock_and_quick_probes():
-    """run() sleeps until the next due time and stops cleanly."""
+    """run() on the real clock sleeps until the next due time, runs the checker again and
+    stops cleanly. It waits for the third run (not a fixed 0.1 s of real time), so a loaded
+    machine makes it slower, never red; a run() that does not loop or does not stop still
+    fails (the wait or the stop times out)."""
     from keepalived_py.clock import MonotonicClock
     servers, specs = build()
     tcp = next(s for s in specs if s.kind is Kind.TCP)
@@ -299,9 +302,12 @@ def test_run_loop_with_real_clock_and_quick_probes():
 
     async def main():
         calls = []
+        third = asyncio.Event()
 
         async def ok(target, params):
             calls.append(1)
+            if len(calls) >= 3:
+                third.set()
             return Result(Status.OK)
         sched = Scheduler([quick], Pool(servers), clock=MonotonicClock(), emit=lambda d: None,
                           rand=lambda: 0.0, probe_for=lambda kind: ok)
@@ -310,11 +316,15 @@ def test_run_loop_with_real_clock_and_quick_probes():
         sched._heap = [(sched.clock.now(), 0, quick.id)]   # skip the 1 s bootstrap delay
         assert hy.BOOTSTRAP_DELAY == 1.0
         task = asyncio.get_running_loop().create_task(sched.run())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(third.wait(), 30)
         await sched.stop()
-        await task
-        return calls
-    assert len(asyncio.run(main())) >= 3
+        await asyncio.wait_for(task, 30)
+        stopped_at = len(calls)
+        for _ in range(5):            # stopped: no checker runs any more
+            await asyncio.sleep(0)
+        return calls, stopped_at
+    calls, stopped_at = asyncio.run(main())
+    assert len(calls) >= 3 and len(calls) == stopped_at
 
 
 def test_suspend_and_resume_log_and_skip():
