@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from keepalived_py.vrrp.tracking import PRIO_OWNER, Tracking
 from keepalived_py.vrrpd.ops import RemoveAddress, RemoveRoute, RemoveRule
 from keepalived_py.vrrpd.plan import InstancePlan, Key
 
@@ -46,6 +47,21 @@ class Retire:
     @property
     def remove_vmac(self) -> bool:
         return self.replacement is None or self.replacement.vmac != self.old.vmac
+
+    def keeps_state(self, state: str | None) -> bool:
+        """Whether the replacement goes on in `state` (the old instance's state word) as
+        VrrpRuntime.reload() brings it back, so the reload preview can say so: a MASTER is
+        put straight back to MASTER, a BACKUP restarts as BACKUP; but not when the
+        replacement must wait in INIT for a tracker's first report (an unweighted
+        track_script, a track_file), is in FAULT from its configuration, or (a BACKUP) now
+        owns its addresses (priority 255 starts as MASTER). Other states are decided afresh."""
+        new = self.replacement
+        if new is None or state not in ("MASTER", "BACKUP"):
+            return False
+        tracking = Tracking(new.tracked)
+        if tracking.pending() or tracking.faults():
+            return False
+        return state == "MASTER" or new.base_params.get("priority") != PRIO_OWNER
 
 
 @dataclass(frozen=True, slots=True)
