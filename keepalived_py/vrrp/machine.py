@@ -484,8 +484,12 @@ class VrrpInstance(ReceiveMixin, ResumeMixin):
 
     # ----------------------------------------------------------------- tracking
     def _tracking(self, kind: str, name: str, ok: bool | None, value: int | None, now: float) -> None:
+        before = self.tracking.status.get((kind, name))
         if not self.tracking.update(kind, name, ok, value):
             return
+        if kind == "bfd" and before is not None and bool(before.ok) != bool(ok):
+            # vrrp_handle_bfd_event's line, on a change only (its bfd_up starts false)
+            self._emit(Log(f"VRRP_Instance({self.name}) Tracked BFD instance {name} is {'UP' if ok else 'DOWN'}"))
         self.recompute_priority(now)
         fault = self.has_own_fault()
         was, self._was_fault = self._was_fault, fault
