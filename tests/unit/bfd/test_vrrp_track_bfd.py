@@ -135,3 +135,31 @@ def test_on_the_instance_and_its_sync_group_the_group_weight_wins_unless_the_ins
     tr.update("bfd", "B1", ok=False)
     tr.update("bfd", "B2", ok=False)
     assert tr.faults() == ["bfd B1"] and tr.total_weight() == 0
+
+
+def test_the_instance_logs_keepalived_tracked_bfd_line_on_each_change():
+    """vrrp_handle_bfd_event: 'VRRP_Instance(VI) Tracked BFD instance b is UP|DOWN' before the
+    priority change, once per change; the first Down is no change (bfd_up starts false)."""
+    from ipaddress import ip_address
+
+    from keepalived_py.vrrp.actions import Log
+    from keepalived_py.vrrp.events import TrackingChanged
+    from keepalived_py.vrrp.params import VrrpInstanceParams
+    from keepalived_py.vrrp.tracking import TrackedObject
+    from tests.unit.vrrp.lan import Lan
+
+    lan = Lan(1000.0)
+    lan.add("a", VrrpInstanceParams("VI_1", "eth0", 51, ip_address("192.0.2.1"), priority=150,
+                                    virtual_ipaddress=(ip_address("192.0.2.100"),)),
+            tracked=(TrackedObject("bfd", "b1", -60, False, None),))
+    lan.start("a")
+    for up in (False, True, True, False):
+        lan.deliver("a", "VI_1", TrackingChanged("bfd", "b1", ok=up))
+    lan.deliver("a", "VI_1", TrackingChanged("bfd", "other", ok=True))  # not tracked: silent
+    lines = [a.message for _t, _r, a in lan.log if isinstance(a, Log)
+             and ("Tracked BFD" in a.message or "effective priority" in a.message)]
+    assert lines == ["(VI_1) Changing effective priority from 150 to 90",
+                     "VRRP_Instance(VI_1) Tracked BFD instance b1 is UP",
+                     "(VI_1) Changing effective priority from 90 to 150",
+                     "VRRP_Instance(VI_1) Tracked BFD instance b1 is DOWN",
+                     "(VI_1) Changing effective priority from 150 to 90"]
