@@ -3,19 +3,23 @@
 `vrrp_preview(old, new, states)` runs vrrpd.reload.diff on the running and the new
 instance plans (the same pure function the vrrp child's reload runs) and says, per
 instance, what happens: kept untouched, removed (stopped, addresses released), changed
-(restarted from its current state: a MASTER stays MASTER, giving up only what the new plan
-lacks) or added; and the VIPs, virtual routes and rules that would appear or go. The
+(restarted; Retire.keeps_state says whether in its current state: a MASTER stays MASTER,
+giving up only what the new plan lacks) or added; and the VIPs, virtual routes and rules
+that would appear or go, read from the diff: a changed instance's removals are its
+Retire.release, its additions reload.released() the other way round. The
 check child computes its part (IPVS services and real servers added, removed, reweighted:
 observe/ipvs_preview.py) and it is shown beside "vrrp". Nothing is applied. Pure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from keepalived_py.vrrpd.plan import InstancePlan, Key
-from keepalived_py.vrrpd.reload import diff
+from keepalived_py.vrrpd.ops import RemoveAddress, RemoveRoute, RemoveRule
+from keepalived_py.vrrpd.plan import InstancePlan, Key, route_key, rule_key
+from keepalived_py.vrrpd.reload import Release, diff, released
 
 
 def _key_text(key: Key) -> str:
@@ -23,25 +27,31 @@ def _key_text(key: Key) -> str:
     return f"{ifname} vrid {vrid} IPv{family}"
 
 
-def _addresses(plan: InstancePlan | None) -> dict[str, str]:
-    if plan is None:
-        return {}
-    return {str(ip): f"{spec.address} dev {spec.ifname}" for ip, spec in plan.addresses.items()}
+def _texts(ops: tuple[Release, ...]) -> dict[str, list[str]]:
+    """Addresses, routes and rules as the preview names them, in the diff's order."""
+    out: dict[str, list[str]] = {"vips": [], "routes": [], "rules": []}
+    for op in ops:
+        if isinstance(op, RemoveAddress):
+            out["vips"].append(f"{op.spec.address} dev {op.spec.ifname}")
+        elif isinstance(op, RemoveRoute):
+            out["routes"].append(route_key(op.route))
+        elif isinstance(op, RemoveRule):
+            out["rules"].append(rule_key(op.rule))
+    return out
 
 
-def _changes(old: InstancePlan | None, new: InstancePlan | None) -> dict[str, list[str]]:
-    """Addresses, routes and rules the instance would add or remove (as MASTER)."""
-    a_old, a_new = _addresses(old), _addresses(new)
-    r_old = set(old.routes) if old is not None else set()
-    r_new = set(new.routes) if new is not None else set()
-    u_old = set(old.rules) if old is not None else set()
-    u_new = set(new.rules) if new is not None else set()
-    return {
-        "vips_added": [a_new[k] for k in a_new if a_old.get(k) != a_new[k]],
-        "vips_removed": [a_old[k] for k in a_old if a_new.get(k) != a_old[k]],
-        "routes_added": sorted(r_new - r_old), "routes_removed": sorted(r_old - r_new),
-        "rules_added": sorted(u_new - u_old), "rules_removed": sorted(u_old - u_new),
-    }
+def _everything(plan: InstancePlan) -> tuple[Release, ...]:
+    """All a plan installs as MASTER: released() against the same plan holding nothing."""
+    return released(plan, dataclasses.replace(plan, addresses={}, routes={}, rules={}))
+
+
+def _changes(removed: tuple[Release, ...], added: tuple[Release, ...]) -> dict[str, list[str]]:
+    """What the instance, as MASTER, would remove and add (added: the reverse release,
+    what the new plan installs that the old one did not install the same way)."""
+    gone, new = _texts(removed), _texts(added)
+    return {"vips_added": new["vips"], "vips_removed": gone["vips"],
+            "routes_added": new["routes"], "routes_removed": gone["routes"],
+            "rules_added": new["rules"], "rules_removed": gone["rules"]}
 
 
 def _settings_changed(old: InstancePlan, new: InstancePlan | None) -> list[str]:
@@ -66,15 +76,21 @@ def vrrp_preview(old: Mapping[Key, InstancePlan], new: Mapping[Key, InstancePlan
     for r in delta.retire:
         state = states.get(r.old.name)
         entry: dict[str, Any] = {"name": r.old.name, "key": _key_text(r.key),
-                                 "action": "removed" if r.removed else "changed", "state": state,
-                                 **_changes(r.old, r.replacement)}
-        if r.removed:
+                                 "action": "removed" if r.removed else "changed", "state": state}
+        if r.replacement is None:
+            entry.update(_changes(_everything(r.old), ()))
             entry["note"] = "stopped: priority 0 sent, its addresses released"
         else:
+            # removed: the diff's release (what the runtime takes from a MASTER); added:
+            # the same function the other way round
+            entry.update(_changes(r.release, released(r.replacement, r.old)))
             entry["settings"] = _settings_changed(r.old, r.replacement)
-            entry["keeps_state"] = True
-            entry["note"] = (f"restarted in its current state ({state})" if state
-                             else "restarted in its current state")
+            entry["keeps_state"] = r.keeps_state(state)
+            if entry["keeps_state"]:
+                entry["note"] = f"restarted in its current state ({state})"
+            else:  # Retire.keeps_state says why not: trackers awaited, FAULT, a new owner
+                entry["note"] = "restarted afresh" + (f", not kept as {state}" if state else "") + \
+                    ": its state is decided again"
             if r.replacement is not None and r.replacement.name != r.old.name:
                 entry["new_name"] = r.replacement.name
             if r.remove_vmac:
@@ -85,7 +101,7 @@ def vrrp_preview(old: Mapping[Key, InstancePlan], new: Mapping[Key, InstancePlan
         if plan.key in retired:
             continue  # a changed instance's replacement: reported above
         instances.append({"name": plan.name, "key": _key_text(plan.key), "action": "added",
-                          "state": None, **_changes(None, plan)})
+                          "state": None, **_changes((), _everything(plan))})
     return {"instances": instances, "changes": not delta.empty}
 
 

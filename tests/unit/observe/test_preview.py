@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from keepalived_py.config import load_text
 from keepalived_py.observe.preview import preview_text, vrrp_preview
 from keepalived_py.vrrpd.ops import RemoveRoute, RemoveRule
 from keepalived_py.vrrpd.plan import plan_all, route_key, rule_key
 from keepalived_py.vrrpd.reload import diff
+from tests.unit.vrrpd.test_runtime import CONF as RCONF
+from tests.unit.vrrpd.test_runtime import Rig
+from tests.unit.vrrpd.test_runtime import conf as rconf
 
 BASE = """
 vrrp_instance VI_1 {{
@@ -114,3 +121,52 @@ def test_routes_and_rules_are_what_the_reload_releases_and_adds():
     text = preview_text({"vrrp": vrrp_preview(old, new)})
     assert "      - route 203.0.113.0/24 dev eth0\n" in text and "      + route 203.0.113.0/24 dev eth0 metric 5\n" in text
     assert text.count("      - rule ") == 1 and text.count("      + rule ") == 1
+
+
+TRACKED = """vrrp_script chk {
+    script "/bin/true"
+    interval 1
+}
+""" + RCONF.format(prio=180, extra="    track_script {\n        chk\n    }")
+
+#: (first priority, time run before the HUP, state then, new config, keeps its state)
+KEEPS = [
+    (200, 3.7, "MASTER", RCONF.format(prio=180, extra=""), True),  # a priority change
+    (200, 3.7, "MASTER", TRACKED, False),  # waits in INIT for the new script's first result
+    (100, 1.0, "BACKUP", RCONF.format(prio=90, extra=""), True),
+    (100, 1.0, "BACKUP", RCONF.format(prio=255, extra=""), False),  # now the owner: MASTER
+    (100, 1.0, "BACKUP", RCONF.format(prio=90, extra="    unicast_peer {\n    }\n    unicast_fault_no_peer"),
+     False),  # FAULT from its configuration
+]
+
+
+@pytest.mark.parametrize(("prio", "run_s", "state", "new_text", "keeps"), KEEPS)
+def test_keeps_state_is_what_the_runtime_reload_does(prio, run_s, state, new_text, keeps):
+    """The preview's keeps_state (Retire.keeps_state of the same diff) against the state the
+    runtime's reload really leaves the changed instance in (recording fakes, fake clock)."""
+    async def go() -> str:
+        r = Rig()
+        rt = await r.start(rconf(prio))
+        await r.advance(run_s)
+        assert rt.state_of("VI_1").name == state
+        old = {k: run.plan for k, run in rt.instances.items()}
+        new_config = load_text(new_text).config
+        (vi1,) = vrrp_preview(old, plan_all(new_config), {"VI_1": state})["instances"]
+        assert vi1["action"] == "changed" and vi1["keeps_state"] is keeps
+        text = preview_text({"vrrp": {"instances": [vi1], "changes": True}})
+        assert (f"restarted in its current state ({state})" in text) is keeps
+        await rt.reload(new_config)
+        await r.settle()
+        after = rt.state_of("VI_1").name
+        await rt.stop()
+        return after
+    after = asyncio.run(go())
+    assert (after == state) is keeps, after
+
+
+def test_removed_and_added_instances_keep_nothing():
+    old = plans(more=OTHER)
+    (retire,) = [r for r in diff(old, plans()).retire]
+    assert retire.removed and retire.keeps_state("MASTER") is False
+    vi2 = next(i for i in vrrp_preview(old, plans(), {"VI_2": "MASTER"})["instances"] if i["name"] == "VI_2")
+    assert "keeps_state" not in vi2 and vi2["vips_removed"] == ["192.0.2.200/24 dev eth0"]
