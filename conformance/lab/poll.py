@@ -9,7 +9,10 @@ as a failed check) with what was awaited and the last value seen, and the deadli
 wall-clock seconds on the monotonic clock.
 
 Negative waits ("the VIP must not move for N s") are not polls: watch for the event with a
-timeout instead (AddressObserver.wait_for(..., timeout=N) is None).
+timeout instead (AddressObserver.wait_for(..., timeout=N) is None). Where no observer sees
+the event (a log line, a table read by a command), watch() looks until the condition holds
+or the time is up and returns None then, so the caller says what a timeout means; settle()
+waits for a reading to stop changing (a table after a burst of kernel work).
 """
 
 from __future__ import annotations
@@ -36,12 +39,11 @@ def _fail(pred: object, timeout: float, what: Describe, last: object) -> WaitTim
                        f" (last value {last!r})")
 
 
-def wait_until(pred: Callable[[], T], timeout: float = 10.0, *, step: float = STEP,
-               what: Describe = None) -> T:
-    """Call `pred` until it returns something truthy and return that; raise WaitTimeout
-    after `timeout` seconds. Exceptions from `pred` propagate (a way to stop early, e.g.
-    when the process waited on has died). `what` (a string, or a function giving one,
-    called only on failure) says what was awaited."""
+def watch(pred: Callable[[], T], timeout: float, *, step: float = STEP) -> T | None:
+    """Call `pred` until it returns something truthy and return that, or None once `timeout`
+    seconds have passed (checked once more at the deadline). For negative waits ("keepalived
+    must not leave MASTER within 3 s": `watch(left, 3) is None`) and waits whose timeout the
+    caller reports itself."""
     deadline = time.monotonic() + timeout
     while True:
         value = pred()
@@ -49,13 +51,48 @@ def wait_until(pred: Callable[[], T], timeout: float = 10.0, *, step: float = ST
             return value
         left = deadline - time.monotonic()
         if left <= 0:
-            raise _fail(pred, timeout, what, value)
+            return None
         time.sleep(min(step, left))
 
 
-async def wait_until_async(pred: Callable[[], T | Awaitable[T]], timeout: float = 10.0, *,
-                           step: float = STEP, what: Describe = None) -> T:
-    """wait_until() for code on an event loop: yields to the loop between looks instead of
+def wait_until(pred: Callable[[], T], timeout: float = 10.0, *, step: float = STEP,
+               what: Describe = None) -> T:
+    """Call `pred` until it returns something truthy and return that; raise WaitTimeout
+    after `timeout` seconds. Exceptions from `pred` propagate (a way to stop early, e.g.
+    when the process waited on has died). `what` (a string, or a function giving one,
+    called only on failure) says what was awaited."""
+    last: list[object] = [None]
+
+    def look() -> T:
+        last[0] = value = pred()
+        return value
+    value = watch(look, timeout, step=step)
+    if value is None:
+        raise _fail(pred, timeout, what, last[0])
+    return value
+
+
+def settle(read: Callable[[], T], timeout: float = 10.0, *, quiet: float = 0.5,
+           step: float = 0.1) -> T:
+    """`read()` once it has returned the same value for `quiet` seconds, or its last value
+    when `timeout` runs out (the caller compares it with what it wanted and says how they
+    differ)."""
+    deadline = time.monotonic() + timeout
+    last = read()
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        now = read()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return last
+
+
+async def watch_async(pred: Callable[[], T | Awaitable[T]], timeout: float, *,
+                      step: float = STEP) -> T | None:
+    """watch() for code on an event loop: yields to the loop between looks instead of
     blocking it. `pred` may be a plain function or return an awaitable."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -67,5 +104,23 @@ async def wait_until_async(pred: Callable[[], T | Awaitable[T]], timeout: float 
             return value  # type: ignore[return-value]
         left = deadline - loop.time()
         if left <= 0:
-            raise _fail(pred, timeout, what, value)
+            return None
         await asyncio.sleep(min(step, left))
+
+
+async def wait_until_async(pred: Callable[[], T | Awaitable[T]], timeout: float = 10.0, *,
+                           step: float = STEP, what: Describe = None) -> T:
+    """wait_until() for code on an event loop: yields to the loop between looks instead of
+    blocking it. `pred` may be a plain function or return an awaitable."""
+    last: list[object] = [None]
+
+    async def look() -> T:
+        value = pred()
+        if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+            value = await value
+        last[0] = value
+        return value  # type: ignore[return-value]
+    value = await watch_async(look, timeout, step=step)
+    if value is None:
+        raise _fail(pred, timeout, what, last[0])
+    return value
