@@ -7,7 +7,8 @@ with `weight -60 reverse`, from two instances:
   while Up, 150 + 60 = 210 once Down;
 - VI_52 `track_bfd { b1 weight 25 }`: the line's weight wins but the bfd_instance's
   `reverse` stays (alloc_track_bfd): 150 - 25 = 125 while Up, 150 once Down.
-The priorities are read from the captured adverts (they carry the effective priority).
+The priorities are read from the captured adverts (they carry the effective priority); both
+log keepalived's "VRRP_Instance(VI_51) Tracked BFD instance b1 is UP|DOWN" lines.
 """
 
 from __future__ import annotations
@@ -71,3 +72,8 @@ def test_track_bfd_weight_gives_keepalived_priorities(lab, implementation, keepa
         # from the first Up advert on: Up, then Down, nothing else
         seq = seen[vrid][seen[vrid].index(up):]
         assert seq == [up, down], (vrid, seen, r1.output()[-3000:])
+    # vrrp_handle_bfd_event's lines, on both implementations
+    out = r1.output()
+    for vrid in EXPECTED:
+        for state in ("UP", "DOWN"):
+            assert f"VRRP_Instance(VI_{vrid}) Tracked BFD instance b1 is {state}" in out, out[-3000:]
