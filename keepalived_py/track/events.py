@@ -24,9 +24,12 @@ class TrackingChanged:
 class RunNotify:
     """keepalived's notify: `kind` INSTANCE or GROUP, `state` MASTER / BACKUP / FAULT / STOP,
     or an event (MASTER_RX_LOWER_PRI, PRIORITY). The runtime picks notify_<state> and the
-    generic `notify` script ("$kind $name $state $priority") and the FIFO."""
+    generic `notify` script ("$kind $name $state $priority") and the FIFO. `fifo_only`:
+    the FIFO line alone, no script and no mail (keepalived's notify_instance_fifo() /
+    notify_group_fifo(), used for `fifo_write_vrrp_states_on_reload`)."""
 
     kind: str
     name: str
     state: str
     priority: int
+    fifo_only: bool = False

@@ -266,6 +266,9 @@ class Notifier:
 
     async def _notify(self, a: RunNotify) -> None:
         kind = a.kind.upper()
+        if a.fifo_only:  # a state written again, not a change: no script, last state kept
+            self._write_fifos(fifo_line(kind, a.name, a.state.upper(), a.priority))
+            return
         table = self.groups if kind == "GROUP" else self.instances
         scripts = table.get(a.name, _Scripts())
         state = a.state.upper()

@@ -84,6 +84,7 @@ from keepalived_py.vrrpd.plan import (
     sync_groups,
 )
 from keepalived_py.vrrpd.reload import diff
+from keepalived_py.vrrpd.reload_fifo import reload_fifo_notes
 from keepalived_py.vrrpd.resume import ResumeMixin
 from keepalived_py.vrrpd.running import LoopScheduler, Running, RuntimeCounters, rx_buf_bytes
 from keepalived_py.vrrpd.sockets import SocketPool
@@ -247,6 +248,8 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         start; a changed one is rebuilt but a MASTER stays MASTER, giving up only what the
         new configuration dropped."""
         delta = diff({key: run.plan for key, run in self.instances.items()}, plan_all(config, disabled))
+        states_before = ({name: g.state for name, g in self.groups.items()},
+                         {run.name: run.machine.state for run in self.instances.values()})
         was_master: set[Key] = set()
         for ret in delta.retire:
             run = self.instances[ret.key]
@@ -279,7 +282,19 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
                 run.machine.goto_master(self.clock.now(), forced=True)
                 self._execute(run.machine.take_actions())
         self.config = config
+        if config.global_defs is not None and config.global_defs.fifo_write_vrrp_states_on_reload:
+            self._fifo_states(config, *states_before)
         self.write_state()
+
+    def _fifo_states(self, config: KeepalivedConfig, groups_before: dict, instances_before: dict) -> None:
+        """fifo_write_vrrp_states_on_reload (reload_fifo.py): FIFO lines only, no scripts or mail."""
+        runs = [self.by_name[i.name] for i in config.vrrp_instance if i.name in self.by_name]
+        groups = [(sg.name, self.groups[sg.name].state) for sg in config.vrrp_sync_group if sg.name in self.groups]
+        notes = reload_fifo_notes(groups, groups_before, [(r.name, r.machine.state, r.machine.effective_priority)
+                                                          for r in runs], instances_before)
+        if self.notifier is not None:
+            for note in notes:
+                self.notifier.handle(note)
 
     # ================================================================== instances
     async def _create(self, plan: InstancePlan) -> Running | None:
