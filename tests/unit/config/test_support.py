@@ -36,5 +36,5 @@ def test_acted_on_keywords_are_not_listed_by_dash_t():
     assert "vrrp_instance.interface" not in listed and "vrrp_instance.virtual_router_id" not in listed
     # vrf is read as keepalived 2.2.7 does (never in effect there), and logged once at start
     assert "vrrp_instance.vrf" not in listed
-    result = load_text("global_defs {\n fifo_write_vrrp_states_on_reload\n}\n")
-    assert "global_defs.fifo_write_vrrp_states_on_reload" in " ".join(result.not_implemented)
+    result = load_text("global_defs {\n enable_dbus\n}\n")
+    assert "global_defs.enable_dbus" in " ".join(result.not_implemented)
