@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from keepalived_py.bfd.track import vrrp_tracked_bfds
-from keepalived_py.config.model.addresses import VirtualAddress
+from keepalived_py.config.model.addresses import DEFAULT_INTERFACE, VirtualAddress
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.config.model.route_entry import RouteEntry
@@ -420,7 +420,11 @@ def plan_all(config: KeepalivedConfig, disabled: set[tuple[str, str]] | frozense
 
 
 def static_addresses(config: KeepalivedConfig) -> list[AddressSpec]:
-    return [address_spec(va, va.dev or "") for va in config.static_ipaddress if va.dev]
+    """static_ipaddress; one without `dev` goes on the default interface (`default_interface`,
+    else eth0: vrrp_ipaddress.c get_default_if()), whose absence -t reports as fatal."""
+    g = config.global_defs
+    default = (g.default_interface if g is not None else None) or DEFAULT_INTERFACE
+    return [address_spec(va, va.dev or default) for va in config.static_ipaddress]
 
 
 def tracked_objects(config: KeepalivedConfig, holder: VrrpInstanceModel | VrrpSyncGroup) -> list[TrackedObject]:

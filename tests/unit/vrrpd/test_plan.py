@@ -275,3 +275,12 @@ def test_sync_group_tracks_every_kind_with_the_objects_weights():
     assert (name, members) == ("G1", ("VI_1", "VI_2"))
     assert {(o.kind, o.name): (o.weight, o.reverse) for o in tracked} == {
         ("script", "S1"): (10, False), ("file", "F1"): (0, False), ("bfd", "B1"): (-30, True)}
+
+
+def test_a_static_address_without_dev_goes_on_the_default_interface():
+    # vrrp_ipaddress.c: static_addr && !ifp -> get_default_if(): default_interface, else eth0
+    text = "static_ipaddress {\n 192.0.2.7/24\n 192.0.2.8/24 dev eth1\n}\n"
+    specs = static_addresses(load_text(text).config)
+    assert [(s.ifname, str(s.address)) for s in specs] == [("eth0", "192.0.2.7/24"), ("eth1", "192.0.2.8/24")]
+    specs = static_addresses(load_text("global_defs {\n default_interface eth2\n}\n" + text).config)
+    assert [s.ifname for s in specs] == ["eth2", "eth1"]
