@@ -11,8 +11,7 @@ reads the names below (reload_fifo.py: fifo_write_vrrp_states_on_reload). `vrf` 
 as keepalived 2.2.7 reads it, where it never takes effect (it only applies to an instance
 without an interface, which 2.2.7 rejects): validate/vrrp.py gives 2.2.7's messages and
 vrrpd/ignored.py logs once at start that it is ignored. Still listed by -t on the VRRP side:
-global_defs' default_interface (static addresses without a device are not added),
-dynamic_interfaces, the vrrp_netlink_* buffers, vrrp_ipsets (no ipset support, as Debian's
+global_defs' dynamic_interfaces, the vrrp_netlink_* buffers, vrrp_ipsets (no ipset support, as Debian's
 2.2.7), the top-level interface_up_down_delays, track_group, and auth_hmac's keywords; then
 the checker blocks. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
 lvs_sync_daemon_interface.)
@@ -54,7 +53,7 @@ vrrp_iptables nftables nftables_priority nftables_ifindex nftables_counters vrrp
 vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier lvs_sync_daemon
 vrrp_owner_ignore_adverts vrrp_delay_after_boot json_version state_dump_file stats_dump_file json_dump_file
 v3_checksum_as_v2
-vmac_addr_prefix disable_local_igmp fifo_write_vrrp_states_on_reload
+vmac_addr_prefix disable_local_igmp fifo_write_vrrp_states_on_reload default_interface
 """
 _BLOCKS = {
     "vrrp_instance": _VRRP_INSTANCE,
