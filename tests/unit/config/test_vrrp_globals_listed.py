@@ -14,6 +14,7 @@ CONF = "global_defs {{\n {line}\n}}\n"
     "vmac_addr_prefix va",  # vrrpd/plan.py names use_vmac_addr VMACs with it
     "disable_local_igmp",  # net/nft.py leaves IPv4 VMACs out of vmac_set with it
     "fifo_write_vrrp_states_on_reload",  # vrrpd/reload_fifo.py
+    "default_interface eth2",  # vrrpd/plan.py static_addresses
 ])
 def test_acted_on_vrrp_globals_are_not_listed(line):
     result = load_text(CONF.format(line=line))
