@@ -42,14 +42,17 @@ def vrrp_tracked_bfds(bfd_instances: Any, refs: Any, holder_pos: Any = None) -> 
       bfd child's first report (pending, as a respawned child waits for the replay)."""
     known: dict[str, Any] = {}
     for b in bfd_instances or ():
-        if len(b.name) <= BFD_INAME_MAX and b.name not in known:
+        # a checker-only block is freed at its '}', so a later block may reuse its name
+        if len(b.name) <= BFD_INAME_MAX and b.name not in known and b.notify_vrrp:
             known[b.name] = b
-    sessions = {b.name for b in runnable(bfd_instances)}
+    # the sessions whose events reach the vrrp child (the bfd process keeps the first block
+    # of a name, which may be another block than the vrrp process's)
+    sessions = {b.name for b in runnable(bfd_instances) if b.notify_vrrp}
     out: list[TrackedObject] = []
     seen: set[str] = set()
     for ref in refs:
         b = known.get(ref.name)
-        if b is None or not b.notify_vrrp or not _read_before(b.pos, ref.pos or holder_pos) or ref.name in seen:
+        if b is None or not _read_before(b.pos, ref.pos or holder_pos) or ref.name in seen:
             continue
         seen.add(ref.name)
         weight, reverse = b.weight

@@ -163,3 +163,12 @@ def test_the_instance_logs_keepalived_tracked_bfd_line_on_each_change():
                      "(VI_1) Changing effective priority from 90 to 150",
                      "VRRP_Instance(VI_1) Tracked BFD instance b1 is DOWN",
                      "(VI_1) Changing effective priority from 150 to 90"]
+
+
+def test_a_checker_only_block_leaves_its_name_to_a_later_vrrp_block():
+    """bfd_vrrp_end_handler frees a checker-only block at its '}', so the vrrp process keeps a
+    later block of that name (and its weight); the bfd process keeps the first block, whose
+    events go to the checker only, so the vrrp side never hears: down for good."""
+    conf = (_bfd("B1", "neighbor_ip 192.0.2.2\n    checker") + _bfd("B1", "neighbor_ip 192.0.2.3\n    weight -15")
+            + _inst("        B1"))
+    assert _tracked(conf) == {"B1": (-15, False, False)}
