@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import socket
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,6 +39,21 @@ RTMGRP_LINK = 0x1
 RTMGRP_IPV4_IFADDR = 0x10
 RTMGRP_IPV6_IFADDR = 0x100
 _HEADER = struct.Struct("=IHHII")  # struct nlmsghdr
+SO_RCVBUFFORCE = 33  # linux/asm-generic/socket.h (not in Python's socket module)
+
+
+def set_rcvbuf(sock: Any, rcvbuf: tuple[int, bool]) -> None:
+    """keepalived_netlink.c netlink_set_rx_buf_size() for `vrrp_netlink_cmd_rcv_bufs` /
+    `vrrp_netlink_monitor_rcv_bufs` (and their _force: SO_RCVBUFFORCE, past rmem_max).
+    Unset (0) leaves pyroute2's own 1 MiB, where keepalived would set 64 KiB."""
+    size, force = rcvbuf
+    if not size:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE if force else socket.SO_RCVBUF, size)
+    except OSError as exc:
+        log.info("cant set SO_RCVBUFFORCE IP option. errno=%d (%s)" if force
+                 else "Cannot set SO_RCVBUF IP option. errno=%d (%s)", exc.errno, exc.strerror)
 
 
 class _RawRequest(nlmsg):
@@ -118,7 +134,9 @@ class LoopNeutralIPRoute(AsyncIPRoute):
 class Pyroute2Net:
     """The production NetPort. One request socket, one monitor socket (opened lazily)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cmd_rcvbuf: tuple[int, bool] = (0, False),
+                 monitor_rcvbuf: tuple[int, bool] = (0, False)) -> None:
+        self._cmd_rcvbuf, self._monitor_rcvbuf = cmd_rcvbuf, monitor_rcvbuf
         self._ipr: LoopNeutralIPRoute | None = None
         self._mon: LoopNeutralIPRoute | None = None
         self._addr_mon: LoopNeutralIPRoute | None = None
@@ -128,6 +146,7 @@ class Pyroute2Net:
         if self._ipr is None:
             ipr = LoopNeutralIPRoute()
             await ipr.setup_endpoint()
+            set_rcvbuf(ipr.socket, self._cmd_rcvbuf)
             self._ipr = ipr
         return self._ipr
 
@@ -317,6 +336,7 @@ class Pyroute2Net:
             mon = LoopNeutralIPRoute()
             await mon.setup_endpoint()
             await mon.bind(groups=RTMGRP_LINK)
+            set_rcvbuf(mon.socket, self._monitor_rcvbuf)
             self._mon = mon
         while True:
             async for m in self._mon.get():
@@ -331,6 +351,7 @@ class Pyroute2Net:
             mon = LoopNeutralIPRoute()
             await mon.setup_endpoint()
             await mon.bind(groups=RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+            set_rcvbuf(mon.socket, self._monitor_rcvbuf)
             self._addr_mon = mon
         while True:
             async for m in self._addr_mon.get():
