@@ -64,6 +64,15 @@ def _nft_firewall() -> Any:
     return NftFirewall(LibNftables())
 
 
+def netlink_rcvbufs(g: Any) -> tuple[tuple[int, bool], tuple[int, bool]]:
+    """vrrp_netlink_cmd_rcv_bufs / vrrp_netlink_monitor_rcv_bufs (with _force) for the vrrp
+    child's netlink sockets, as keepalived's kernel_netlink_set_recv_bufs(); (0, False) unset."""
+    if g is None:
+        return (0, False), (0, False)
+    return ((g.vrrp_netlink_cmd_rcv_bufs, bool(g.vrrp_netlink_cmd_rcv_bufs_force)),
+            (g.vrrp_netlink_monitor_rcv_bufs, bool(g.vrrp_netlink_monitor_rcv_bufs_force)))
+
+
 async def run(ctx: ChildContext) -> int:
     from keepalived_py.net.pyroute2_adapter import Pyroute2Net
 
@@ -81,7 +90,8 @@ async def run(ctx: ChildContext) -> int:
     state_file = StateFile.beside(ctx.pid_file) if ctx.pid_file else None
     # adverts to the microsecond: a timerfd, not uvloop's millisecond timers (issue 16)
     timers = make_scheduler(asyncio.get_running_loop(), ctx.clock, ctx.log)
-    runtime = VrrpRuntime(Pyroute2Net(), ctx.clock, ctx.log, notifier=notifier, release_on_stop=release,
+    net = Pyroute2Net(*netlink_rcvbufs(config.global_defs))  # applied as its sockets open
+    runtime = VrrpRuntime(net, ctx.clock, ctx.log, notifier=notifier, release_on_stop=release,
                           firewall_factory=_nft_firewall, mail=mail, log_detail=detail,
                           resume=bool(getattr(ctx, "resume", False)), state_file=state_file,
                           scheduler=timers)
