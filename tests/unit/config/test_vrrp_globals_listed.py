@@ -15,6 +15,8 @@ CONF = "global_defs {{\n {line}\n}}\n"
     "disable_local_igmp",  # net/nft.py leaves IPv4 VMACs out of vmac_set with it
     "fifo_write_vrrp_states_on_reload",  # vrrpd/reload_fifo.py
     "default_interface eth2",  # vrrpd/plan.py static_addresses
+    "vrrp_netlink_cmd_rcv_bufs 300000",  # vrrpd/daemon.py netlink_rcvbufs
+    "vrrp_netlink_monitor_rcv_bufs_force",
 ])
 def test_acted_on_vrrp_globals_are_not_listed(line):
     result = load_text(CONF.format(line=line))
