@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from keepalived_py.bfd.plan import BFD_INAME_MAX, runnable
+from keepalived_py.bfd.accept import BFD_INAME_MAX, runnable
 from keepalived_py.ipc.messages import BfdState
 from keepalived_py.track.events import TrackingChanged
 from keepalived_py.vrrp.tracking import TrackedObject
