@@ -5,7 +5,8 @@ vrrp/tracking.py names track_bfd objects) for every instance and sync group trac
 bfd_instance. Repeats are passed on, not filtered as keepalived does: the parent replays
 the last states to a child once it is ready, and a report that arrived before the
 runtime had its instances must not hide that replay (the tracking core ignores a report
-that changes nothing).
+that changes nothing). vrrp_tracked_bfds() is the other half: which track_bfd lines the
+vrrp child keeps, with which weight and first state (vrrpd/plan.py asks).
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ def _read_before(a: Any, b: Any) -> bool:
 def vrrp_tracked_bfds(bfd_instances: Any, refs: Any, holder_pos: Any = None) -> list[TrackedObject]:
     """A vrrp_instance's or vrrp_sync_group's track_bfd lines as keepalived's vrrp process
     resolves them (alloc_track_bfd, alloc_vrrp_tracked_bfd, bfd_vrrp_end_handler):
-    - only a bfd_instance read before the line, named at most 31 characters, the first of
-      its name, and not restricted to the checker (`checker` without `vrrp`), is found; a
-      line naming another, or repeating a name, is ignored (the validator says so);
+    - only a bfd_instance read before the line, named at most 31 characters, not
+      restricted to the checker (`checker` without `vrrp`) and the first such block of its
+      name, is found; a line naming another, or repeating a name, is ignored (-t says so,
+      but not yet for a checker-only bfd_instance: config/validate/vrrp.py);
     - the weight and `reverse` are the bfd_instance's unless the line gives its own (a
       line's `weight N` without `reverse` keeps the instance's reverse);
     - the vrrp process starts with every bfd down (bfd_up false) until the bfd process
