@@ -17,7 +17,10 @@ import ipaddress
 import socket
 import struct
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 NLMSG_DONE, NLMSG_ERROR = 3, 2
@@ -55,7 +58,7 @@ def parse(data: bytes) -> tuple[list[tuple[bool, str]], bool]:
     return out, done
 
 
-def ha_suspend_targets(config: Any) -> dict[Hashable, str]:
+def ha_suspend_targets(config: KeepalivedConfig) -> dict[Hashable, str]:
     """vs key -> its address, for the virtual servers with ha_suspend and an address."""
     out: dict[Hashable, str] = {}
     for vs in config.virtual_server:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.bfd.track import bfd_checking
 from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets
@@ -25,6 +25,9 @@ from keepalived_py.observe import dumps, ipvs_counters
 from keepalived_py.observe.check import check_view
 from keepalived_py.observe.ipvs_preview import ipvs_preview
 
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
+
 _PR_SET_NAME = 15
 
 
@@ -35,7 +38,7 @@ def make_port(prefer: str | None, log) -> IpvsPort:
     return choose_backend(None if prefer in (None, "", "auto") else prefer)
 
 
-def warn_forwarding(port: IpvsPort, config: Any, warn) -> None:
+def warn_forwarding(port: IpvsPort, config: KeepalivedConfig, warn) -> None:
     """DR/TUN real servers the userspace dataplane serves as NAT, each named with its file
     and line at start (the dataplane's own warning, once per real server, has no position)."""
     try:
@@ -47,7 +50,7 @@ def warn_forwarding(port: IpvsPort, config: Any, warn) -> None:
             warn(line)
 
 
-def _set_process_name(config: Any, log) -> None:
+def _set_process_name(config: KeepalivedConfig, log) -> None:
     """checker_process_name (or keepalived_ipvs with process_names), as keepalived's
     set_process_name; the framework already names us keepalived_chk otherwise."""
     g = getattr(config, "global_defs", None)
@@ -72,7 +75,7 @@ async def run(ctx: ChildContext) -> int:
 
     watch: AddressWatch | None = None
 
-    async def watch_addresses(config: Any) -> None:
+    async def watch_addresses(config: KeepalivedConfig) -> None:
         """ha_suspend needs the host's addresses: watched from the first config using it."""
         nonlocal watch
         if watch is None and ha_suspend_targets(config):
@@ -83,7 +86,7 @@ async def run(ctx: ChildContext) -> int:
                 log(f"Unable to follow the host's addresses for ha_suspend: {exc}")
                 watch = None
 
-    async def reload(new_config: Any) -> None:
+    async def reload(new_config: KeepalivedConfig) -> None:
         await watch_addresses(new_config)
         await runtime.reload(new_config)
 

@@ -25,7 +25,7 @@ import asyncio
 import dataclasses
 import random
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.check import addrwatch, fdlimit, tls
 from keepalived_py.check import spec as specmod
@@ -49,8 +49,11 @@ from keepalived_py.lvs.kernel import IpvsPort, OpFailure
 from keepalived_py.lvs.table import Table
 from keepalived_py.scripts.runner import ScriptRunner
 
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
-def live_state(config: Any, pool: Pool) -> plan.LiveState:
+
+def live_state(config: KeepalivedConfig, pool: Pool) -> plan.LiveState:
     """The pool's view as the plan's input: which real servers are alive, their effective
     weights (as the pool lists them while alive) and each virtual server's quorum state."""
     alive: dict = {}
@@ -103,7 +106,7 @@ class CheckRuntime:
         self.run_checkers = run_checkers
         self.max_in_flight = max_in_flight
         self.log_detail = log_detail
-        self.config: Any = None
+        self.config: KeepalivedConfig | None = None
         self.scheduler: Scheduler | None = None
         #: the last table we asked the port for, and old configurations' keys after a reload
         self.applied: Table = Table()
@@ -184,11 +187,11 @@ class CheckRuntime:
         self._report(outcome, desired)
 
     # ------------------------------------------------------------------ lifecycle
-    def _build(self, config: Any) -> tuple[list, list]:
+    def _build(self, config: KeepalivedConfig) -> tuple[list, list]:
         servers, specs = specmod.build(config)
         return servers, specs
 
-    async def start(self, config: Any, addresses: set[str] | None = None) -> None:
+    async def start(self, config: KeepalivedConfig, addresses: set[str] | None = None) -> None:
         """Scripts and FIFOs, the pool's start, the kernel (lvs_timeouts, lvs_flush, our
         table adopted), then the checkers. `addresses`: the host's addresses, for ha_suspend
         (None: nothing is suspended)."""
@@ -229,7 +232,7 @@ class CheckRuntime:
         if self.run_checkers:
             self._run_task = asyncio.get_running_loop().create_task(self.scheduler.run())
 
-    async def reload(self, config: Any) -> None:
+    async def reload(self, config: KeepalivedConfig) -> None:
         """A validated new configuration: checker and pool state carried over (check.reload),
         the table changed by difference; the old configuration's keys stay ours until then."""
         assert self.scheduler is not None

@@ -18,7 +18,10 @@ ClientContext therefore carries a `compliant` twin built from the same files.
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 
 class SslSetupError(Exception):
@@ -109,13 +112,13 @@ def init_lines(ssl_defs: Any, error: SslSetupError) -> list[str]:
             f"  SSL   cafile:{show(ssl_defs.ca)}", "Terminate..."]
 
 
-def ssl_required(config: Any) -> bool:
+def ssl_required(config: KeepalivedConfig) -> bool:
     """check_data->ssl_required: some real server has an SSL_GET."""
     return any(getattr(chk, "block_keyword", None) == "SSL_GET"
                for vs in getattr(config, "virtual_server", ()) for rs in vs.real_server for chk in rs.checkers)
 
 
-def for_config(config: Any) -> ClientContext | None:
+def for_config(config: KeepalivedConfig) -> ClientContext | None:
     """The check child's SSL_GET context for `config` (None when no SSL_GET needs one).
     SslSetupError with keepalived's init_ssl_ctx() lines when the SSL block is unusable."""
     if not ssl_required(config):

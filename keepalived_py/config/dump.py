@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.writer import write_config
 
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
-def dump_text(config: Any) -> str:
+
+def dump_text(config: KeepalivedConfig) -> str:
     """The configuration as keepalived-py understood it, in keepalived.conf syntax."""
     return write_config(config)
 
@@ -43,5 +46,5 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-def dump_json(config: Any, indent: int | None = 2) -> str:
+def dump_json(config: KeepalivedConfig, indent: int | None = 2) -> str:
     return json.dumps(to_plain(config), indent=indent, sort_keys=False)

@@ -8,7 +8,10 @@ the parser, and so the core can be tested before the config package is complete.
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 ROLES = ("vrrp", "check", "bfd")
 
@@ -30,7 +33,7 @@ def load(opts: Any, path: str | None = None, *, check_interfaces: bool = True) -
     )
 
 
-def global_setting(config: Any, name: str, default: Any = None) -> Any:
+def global_setting(config: KeepalivedConfig | None, name: str, default: Any = None) -> Any:
     """A global keyword, wherever the model keeps it (top level or in global_defs)."""
     if config is None:
         return default
@@ -40,22 +43,22 @@ def global_setting(config: Any, name: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
-def instance_name(config: Any) -> str | None:
+def instance_name(config: KeepalivedConfig) -> str | None:
     return global_setting(config, "instance") or global_setting(config, "instance_name")
 
 
-def network_namespace(config: Any, opts: Any = None) -> str | None:
+def network_namespace(config: KeepalivedConfig, opts: Any = None) -> str | None:
     """-s overrides the config's net_namespace."""
     if opts is not None and getattr(opts, "namespace", None):
         return opts.namespace
     return global_setting(config, "net_namespace")
 
 
-def child_wait_time(config: Any) -> float:
+def child_wait_time(config: KeepalivedConfig) -> float:
     return float(global_setting(config, "child_wait_time", 5))
 
 
-def roles_to_run(config: Any, opts: Any) -> list[str]:
+def roles_to_run(config: KeepalivedConfig, opts: Any) -> list[str]:
     """keepalived's running_vrrp()/running_checker()/running_bfd(): the role is enabled on
     the command line (-P/-C/-B) and the config has work for it, or --all."""
     enabled = {"vrrp": opts.run_vrrp, "check": opts.run_check, "bfd": opts.run_bfd}

@@ -21,9 +21,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.clock import Clock, MonotonicClock
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 ReloadHook = Callable[[Any], Awaitable[None]]
 DumpHook = Callable[[str], Awaitable[Any]]
@@ -35,7 +38,7 @@ class ChildContext:
 
     role: str  # "vrrp" | "check" | "bfd"
     options: Any  # core.options.Options: -X, -V, -I, -a, -D ... as the parent got them
-    config: Any  # the running KeepalivedConfig (frozen); replaced after each reload
+    config: KeepalivedConfig  # the running one (frozen); replaced after each reload
     log: logging.Logger
     pid_file: str
     #: 0 for the first start, then +1 for each respawn: a respawned runtime adopts or
@@ -110,7 +113,7 @@ class ChildContext:
         self.mark_ready()
         await self._stop.wait()
 
-    async def apply_reload(self, new_config: Any) -> None:
+    async def apply_reload(self, new_config: KeepalivedConfig) -> None:
         if self._reload_hook is not None:
             await self._reload_hook(new_config)
         self.config = new_config

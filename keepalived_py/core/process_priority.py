@@ -34,7 +34,10 @@ import resource
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
 
@@ -208,7 +211,7 @@ class ProcessPriority:
 _current: ProcessPriority | None = None
 
 
-def apply_for_role(role: str, config: Any, log: Callable[[str], None], ops: Any = None) -> ProcessPriority | None:
+def apply_for_role(role: str, config: KeepalivedConfig, log: Callable[[str], None], ops: Any = None) -> ProcessPriority | None:
     """At child start (and after a reload): apply the role's knobs from `config`'s
     global_defs; a no-op for roles whose knobs live elsewhere (vrrp)."""
     global _current

@@ -10,9 +10,12 @@ Pure: takes load results, returns the verdict and the log lines.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.core import configload
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 PACKAGE = "keepalived"
 
@@ -24,7 +27,7 @@ class ReloadVerdict:
     reason: str = ""  # short, for sd_notify STATUS
 
 
-def judge(old_config: Any, result: Any, opts: Any) -> ReloadVerdict:
+def judge(old_config: KeepalivedConfig, result: Any, opts: Any) -> ReloadVerdict:
     """May `result` (a LoadResult for the new file) replace `old_config`?"""
     lines = [str(d) for d in result.diagnostics]
     blocking = configload.blocking_diagnostics(result)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.model.lvs import (
     DEFAULT_PERSISTENCE_TIMEOUT,
@@ -67,6 +67,9 @@ from keepalived_py.lvs.table import (
     Table,
     default_netmask,
 )
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 UINT32 = 0xFFFFFFFF
 #: IPVS_WEIGHT_LIMIT
@@ -137,7 +140,7 @@ class ResolvedVs:
 
 
 # ----------------------------------------------------------------------------- resolution
-def _groups(config: Any) -> dict[str, VirtualServerGroup]:
+def _groups(config: KeepalivedConfig) -> dict[str, VirtualServerGroup]:
     """Usable groups by name, as keepalived keeps them (empty or v4+v6+familyless fwmark removed)."""
     out: dict[str, VirtualServerGroup] = {}
     for vsg in config.virtual_server_group:
@@ -408,12 +411,12 @@ def vs_table(r: ResolvedVs, live: LiveState = LiveState()) -> list[tuple[Service
     return out
 
 
-def resolve_all(config: Any) -> list[ResolvedVs]:
+def resolve_all(config: KeepalivedConfig) -> list[ResolvedVs]:
     groups = _groups(config)
     return [r for vs in config.virtual_server if (r := resolve(vs, groups)) is not None]
 
 
-def desired_table(config: Any, live: LiveState = LiveState()) -> Table:
+def desired_table(config: KeepalivedConfig, live: LiveState = LiveState()) -> Table:
     """The whole IPVS table keepalived keeps for `config` (a KeepalivedConfig) in state `live`.
 
     Two virtual servers that make the same kernel service (a group used twice) share it as
@@ -429,7 +432,7 @@ def desired_table(config: Any, live: LiveState = LiveState()) -> Table:
     return Table.build((services[k], dests[k].values()) for k in services)
 
 
-def possible_entries(config: Any) -> Owned:
+def possible_entries(config: KeepalivedConfig) -> Owned:
     """Every service and destination key `config` can put in the kernel, whatever the checkers
     say: what a reload or a respawned check child may treat as ours (with the old config's
     keys) when it reconciles the table a predecessor left."""

@@ -9,11 +9,14 @@ The only I/O here is the port's; the decisions are lvs.diff's. The check child c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.lvs.diff import Op, Owned, diff, remove_ours
 from keepalived_py.lvs.kernel import IpvsPort, OpFailure, Timeouts
 from keepalived_py.lvs.table import Table
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,7 @@ async def remove(port: IpvsPort, owned: Owned) -> Outcome:
     return Outcome(ops, failures)
 
 
-async def start(port: IpvsPort, config: Any, desired: Table, owned: Owned = Owned()) -> Outcome:
+async def start(port: IpvsPort, config: KeepalivedConfig, desired: Table, owned: Owned = Owned()) -> Outcome:
     """keepalived's check child at start (not reload): lvs_timeouts, lvs_flush, then the table.
 
     Without lvs_flush, `owned` (what a predecessor left, if known) is adopted: entries that
@@ -60,7 +63,7 @@ async def start(port: IpvsPort, config: Any, desired: Table, owned: Owned = Owne
     return await reconcile(port, desired, owned)
 
 
-async def stop(port: IpvsPort, config: Any, owned: Owned, dont_release: bool = False) -> Outcome:
+async def stop(port: IpvsPort, config: KeepalivedConfig, owned: Owned, dont_release: bool = False) -> Outcome:
     """The check child stopping: nothing with -I (--dont-release-ipvs); the whole table with
     a bare `lvs_flush_on_stop`; otherwise our entries (keepalived's default and 'VS' differ in
     how they take our services out, not in the table they leave)."""

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from keepalived_py.net.nft_reconcile import layout_of, parse_listing, plan
 from keepalived_py.net.nft_ruleset import (
@@ -71,6 +71,11 @@ from keepalived_py.net.nft_ruleset import (
 )
 from keepalived_py.net.vmac import vmac_name
 
+if TYPE_CHECKING:
+    from keepalived_py.config.model.global_defs import GlobalDefs
+    from keepalived_py.config.model.root import KeepalivedConfig
+    from keepalived_py.config.model.vrrp import VrrpInstance
+
 DEFAULT_TABLE = "keepalived"
 
 __all__ = ["FirewallSettings", "Layout", "Member", "NftBackend", "NftFirewall", "desired",
@@ -80,11 +85,11 @@ __all__ = ["FirewallSettings", "Layout", "Member", "NftBackend", "NftFirewall", 
 
 # ---------------------------------------------------------------- config -> what to filter
 
-def _instances(config: Any) -> tuple[Any, ...]:
+def _instances(config: KeepalivedConfig) -> tuple[VrrpInstance, ...]:
     return tuple(i for i in getattr(config, "vrrp_instance", ()) if i.interface and i.virtual_router_id)
 
 
-def _globals(config: Any) -> Any:
+def _globals(config: KeepalivedConfig) -> GlobalDefs:
     g = getattr(config, "global_defs", None)
     if g is None:
         from keepalived_py.config.model.global_defs import GlobalDefs
@@ -92,18 +97,18 @@ def _globals(config: Any) -> Any:
     return g
 
 
-def _filters(inst: Any, g: Any) -> bool:
+def _filters(inst: VrrpInstance, g: GlobalDefs) -> bool:
     """keepalived's vrrp_handle_accept_mode(): neither the owner nor an accepting instance."""
     return not inst.address_owner and not inst.effective_accept(g.vrrp_strict, g.vrrp_version)
 
 
-def _vmac(inst: Any, g: Any) -> str | None:
+def _vmac(inst: VrrpInstance, g: GlobalDefs) -> str | None:
     if inst.use_vmac is None:
         return None
     return vmac_name(inst.virtual_router_id, inst.family, inst.use_vmac.ifname, g.vmac_prefix)
 
 
-def settings_from_config(config: Any) -> FirewallSettings | None:
+def settings_from_config(config: KeepalivedConfig) -> FirewallSettings | None:
     """None when keepalived would not use nftables for VRRP: no `nftables`/`vrrp_iptables`
     and no instance needing it (vrrp.c turns it on for no_accept/strict and use_vmac)."""
     g = _globals(config)
@@ -117,7 +122,7 @@ def settings_from_config(config: Any) -> FirewallSettings | None:
                             counters=g.nftables_counters, ifindex=g.nftables_ifindex)
 
 
-def filtered_addresses(config: Any, settings: FirewallSettings) -> dict[str, tuple[Member, ...]]:
+def filtered_addresses(config: KeepalivedConfig, settings: FirewallSettings) -> dict[str, tuple[Member, ...]]:
     """Per instance name, the set elements its MASTER state adds (VIPs then eVIPs, in config
     order); instances that accept map to ()."""
     g = _globals(config)
@@ -145,7 +150,7 @@ def filtered_addresses(config: Any, settings: FirewallSettings) -> dict[str, tup
     return out
 
 
-def vmac_members(config: Any) -> list[Member]:
+def vmac_members(config: KeepalivedConfig) -> list[Member]:
     """vrrp_vmac.c / nft_add_vmac(): each VMAC in vmac_map (-> its base interface) of its
     instance's family, and of the other family too when it has eVIPs of that family; for
     ip6 also in vmac_set. An IPv4 instance adds nothing under disable_local_igmp."""
@@ -212,11 +217,11 @@ class NftFirewall:
         if cmds:
             self.backend.run(cmds)
 
-    def _read_config(self, config: Any, settings: FirewallSettings) -> None:
+    def _read_config(self, config: KeepalivedConfig, settings: FirewallSettings) -> None:
         self.addresses = filtered_addresses(config, settings)
         self.vmacs = vmac_members(config)
 
-    def start(self, config: Any) -> None:
+    def start(self, config: KeepalivedConfig) -> None:
         """Adopt what a predecessor left: its tables stay (fixed if they differ), and the
         instances whose addresses are all in the sets count as MASTER until told otherwise."""
         self.settings = settings_from_config(config)
@@ -244,7 +249,7 @@ class NftFirewall:
             return
         self._apply()
 
-    def reload(self, config: Any) -> None:
+    def reload(self, config: KeepalivedConfig) -> None:
         """New addresses and VMACs for the current states; keepalived cannot change the table
         name at a reload, so the old name stays (a note says so)."""
         new = settings_from_config(config)

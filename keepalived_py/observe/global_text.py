@@ -12,7 +12,11 @@ Pure: the configuration model in, lines out.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.global_defs import GlobalDefs
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 __all__ = ["global_lines"]
 
@@ -35,7 +39,7 @@ def _cmd(script: Any) -> str:
     return str(getattr(script, "command", None) or getattr(script, "cmd", None) or script)
 
 
-def _process_lines(g: Any, name: str, label: str) -> list[str]:
+def _process_lines(g: GlobalDefs, name: str, label: str) -> list[str]:
     prefix = {"vrrp": "vrrp", "checker": "checker", "bfd": "bfd"}[name]
     cpus = getattr(g, f"{prefix}_cpu_affinity", ()) or ()
     out = [f" {label} process priority = {getattr(g, f'{prefix}_priority', 0)}",
@@ -56,7 +60,7 @@ def _fifo_lines(label: str, fifo: Any, script: Any) -> list[str]:
     return out
 
 
-def _names(config: Any, g: Any) -> list[str]:
+def _names(config: KeepalivedConfig, g: GlobalDefs) -> list[str]:
     """process_names gives the children default names (keepalived 2.2.7 writes
     keepalived_lvs for the checker's); the parent's is written only when configured."""
     out = []
@@ -73,7 +77,7 @@ def _names(config: Any, g: Any) -> list[str]:
     return out
 
 
-def _smtp(g: Any, hostname: str) -> list[str]:
+def _smtp(g: GlobalDefs, hostname: str) -> list[str]:
     out = []
     if g.smtp_server is not None:
         out += [f" Smtp server = {g.smtp_server.host}", f" Smtp server port = {g.smtp_server.port}"]
@@ -92,7 +96,7 @@ def _smtp(g: Any, hostname: str) -> list[str]:
     return out
 
 
-def _reload_and_scripts(g: Any) -> list[str]:
+def _reload_and_scripts(g: GlobalDefs) -> list[str]:
     out = [f" Test config before reload, log to {g.reload_check_config}" if g.reload_check_config
            else " No test config before reload"]
     if g.reload_time_file:
@@ -116,7 +120,7 @@ def _reload_and_scripts(g: Any) -> list[str]:
     return out
 
 
-def _lvs(g: Any) -> list[str]:
+def _lvs(g: GlobalDefs) -> list[str]:
     out = []
     t = g.lvs_timeouts
     if t is not None:
@@ -146,7 +150,7 @@ def _lvs(g: Any) -> list[str]:
     return out
 
 
-def _vrrp(g: Any, libnftnl: str) -> list[str]:
+def _vrrp(g: GlobalDefs, libnftnl: str) -> list[str]:
     lower_delay = g.vrrp_garp_lower_prio_delay if g.vrrp_garp_lower_prio_delay is not None \
         else g.vrrp_garp_master_delay
     lower_rep = g.vrrp_garp_lower_prio_repeat if g.vrrp_garp_lower_prio_repeat is not None \
@@ -190,7 +194,7 @@ def _vrrp(g: Any, libnftnl: str) -> list[str]:
     return out
 
 
-def _tail(g: Any, script_ids: tuple[int, int], umask: int) -> list[str]:
+def _tail(g: GlobalDefs, script_ids: tuple[int, int], umask: int) -> list[str]:
     rfc = g.enable_snmp_rfc
     out = [f" SNMP vrrp {'en' if g.enable_snmp_vrrp else 'dis'}abled",
            f" SNMP checker {'en' if g.enable_snmp_checker else 'dis'}abled",
@@ -223,7 +227,7 @@ def _tail(g: Any, script_ids: tuple[int, int], umask: int) -> list[str]:
     return out
 
 
-def global_lines(config: Any, *, script_ids: tuple[int, int] = (0, 0), libnftnl: str = "unknown",
+def global_lines(config: KeepalivedConfig, *, script_ids: tuple[int, int] = (0, 0), libnftnl: str = "unknown",
                  hostname: str = "") -> list[str]:
     """The section, header included, for the VRRP process (keepalived.data); `hostname`
     is the router_id keepalived uses when none is configured."""

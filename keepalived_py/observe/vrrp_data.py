@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.observe.global_text import global_lines
 from keepalived_py.observe.vrrp import wall_us
@@ -27,6 +27,9 @@ from keepalived_py.observe.vrrp_sections import (
 )
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 __all__ = ["read_links", "vrrp_data_text"]
 
@@ -87,7 +90,7 @@ def _na_checked(snaps: Sequence[InstanceSnapshot], wall_offset: float) -> dict[s
     return out
 
 
-def _script_ids(config: Any) -> tuple[int, int]:
+def _script_ids(config: KeepalivedConfig) -> tuple[int, int]:
     from keepalived_py.scripts.security import default_script_user
 
     g = config.global_defs
@@ -99,7 +102,7 @@ def _script_ids(config: Any) -> tuple[int, int]:
         return (0, 0)
 
 
-def _group_scripts(config: Any) -> dict[str, list[tuple[str, str, int, int]]]:
+def _group_scripts(config: KeepalivedConfig) -> dict[str, list[tuple[str, str, int, int]]]:
     """Each sync group's notify scripts as keepalived writes them: its word, the command as
     the script runner resolves it (keepalived's realpath'd argv, cmd_str), uid and gid."""
     from keepalived_py.observe.vrrp_sections import GROUP_SCRIPTS
@@ -119,7 +122,7 @@ def _group_scripts(config: Any) -> dict[str, list[tuple[str, str, int, int]]]:
     return out
 
 
-async def vrrp_data_text(runtime: Any, config: Any, snaps: Sequence[InstanceSnapshot], topology: str,
+async def vrrp_data_text(runtime: Any, config: KeepalivedConfig, snaps: Sequence[InstanceSnapshot], topology: str,
                          scripts: str, ours: str) -> str:
     """The whole file: `topology` (VRRP Topology), `scripts` (VRRP Scripts) and `ours` (VRRP
     Sockets) are the existing sections' texts, placed where keepalived puts its own."""

@@ -20,10 +20,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 __all__ = ["LinkView", "interfaces_lines", "sockpool_lines", "sync_group_lines"]
 
@@ -76,7 +79,7 @@ def sockpool_lines(snaps: Sequence[InstanceSnapshot], fds: Mapping[str, tuple[in
     return out
 
 
-def _group_smtp(group: Any, config: Any) -> bool:
+def _group_smtp(group: Any, config: KeepalivedConfig) -> bool:
     if group.smtp_alert is not None:
         return bool(group.smtp_alert)
     g = config.global_defs
@@ -100,7 +103,7 @@ def _group_tracking(group: Any) -> list[str]:
     return out
 
 
-def sync_group_lines(config: Any, snaps: Sequence[InstanceSnapshot], states: Mapping[str, State],
+def sync_group_lines(config: KeepalivedConfig, snaps: Sequence[InstanceSnapshot], states: Mapping[str, State],
                      scripts: Mapping[str, Sequence[tuple[str, str, int, int]]] | None = None) -> list[str]:
     """The section for the configuration's sync groups that run (`states`: group name ->
     the group's state, as the runtime's SyncGroup objects hold it; `scripts`: group name ->
@@ -179,7 +182,7 @@ def _tracking(link: LinkView, snaps: Sequence[InstanceSnapshot]) -> list[str]:
     return out
 
 
-def _garp_lines(link: LinkView, snaps: Sequence[InstanceSnapshot], config: Any) -> list[str]:
+def _garp_lines(link: LinkView, snaps: Sequence[InstanceSnapshot], config: KeepalivedConfig) -> list[str]:
     """set_default_garp_delay(): the global vrrp_garp_interval / vrrp_gna_interval on every
     interface an instance uses (garp_group's own pacing is not written)."""
     g = config.global_defs
@@ -195,7 +198,7 @@ def _garp_lines(link: LinkView, snaps: Sequence[InstanceSnapshot], config: Any) 
     return out
 
 
-def interfaces_lines(links: Sequence[LinkView], snaps: Sequence[InstanceSnapshot], config: Any,
+def interfaces_lines(links: Sequence[LinkView], snaps: Sequence[InstanceSnapshot], config: KeepalivedConfig,
                      na_checked: Mapping[str, float] | None = None) -> list[str]:
     """The section for `links` (in ifindex order). `na_checked`: interface -> wall time of
     the last IPv6 forwarding check (an IPv6 instance there became MASTER and sent its NA)."""

@@ -14,7 +14,7 @@ import dataclasses
 import socket
 from collections.abc import Mapping
 from ipaddress import IPv4Interface, IPv6Interface
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.model.routes import Route
 from keepalived_py.observe.iproute_text import format_route, format_rule
@@ -26,6 +26,9 @@ from keepalived_py.vrrp.snapshot import (
     NotifyView,
     TrackedView,
 )
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 # keepalived's rt_scopes names (get_rttables_scope)
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
@@ -70,7 +73,7 @@ def address_view(va: Any, dev: str, base_dev: str | None) -> AddressView:
         flags=tuple(flags), no_track=va.no_track, track_group=va.track_group, preferred_lft=lft)
 
 
-def settings_for(plan: Any, params: Any, config: Any, notify_scripts: Any = None,
+def settings_for(plan: Any, params: Any, config: KeepalivedConfig, notify_scripts: Any = None,
                  script_commands: Mapping[str, str] | None = None) -> InstanceSettings:
     """InstanceSettings from the runtime's InstancePlan, the core's parameters, the loaded
     config (global_defs), the Notifier's prepared scripts for this instance (`_Scripts`:
@@ -156,7 +159,7 @@ def _ifindex(name: str) -> int:
         return 0
 
 
-def _default_group(config: Any, family: int) -> str:
+def _default_group(config: KeepalivedConfig, family: int) -> str:
     g = getattr(config, "global_defs", None)
     value = getattr(g, "vrrp_mcast_group4" if family == 4 else "vrrp_mcast_group6", None)
     return str(value) if value is not None else ("224.0.0.18" if family == 4 else "ff02::12")

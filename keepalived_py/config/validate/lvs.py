@@ -16,7 +16,7 @@ import ipaddress
 import os
 import shlex
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.model.checkers import HttpGet, MiscCheck, SmtpCheck
@@ -31,6 +31,9 @@ from keepalived_py.config.model.lvs import (
 from keepalived_py.config.validate import ValidationEnv, keyword_pos
 from keepalived_py.config.validate.global_defs import first_default_user_use
 from keepalived_py.config.values import split_command
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 GENERAL = ConfigErr.GENERAL_ERROR
 #: the connection keywords that make SMTP_CHECK use its own connection beside its host blocks
@@ -66,7 +69,7 @@ class _Vs:
         return _trio(rs.address, self.proto, rs.port if port is None else port)
 
 
-def validate(config: Any, env: ValidationEnv) -> None:
+def validate(config: KeepalivedConfig, env: ValidationEnv) -> None:
     diags = env.diagnostics
     groups = _check_groups(config.virtual_server_group, diags)
     track_files = {t.name: t.pos for t in getattr(config, "vrrp_track_file", ())}
@@ -90,7 +93,7 @@ def validate(config: Any, env: ValidationEnv) -> None:
     _script_security(config, diags)
 
 
-def _default_user_uses(config: Any) -> list:
+def _default_user_uses(config: KeepalivedConfig) -> list:
     """Where the checker configuration needs the default script user: quorum_up/quorum_down
     and notify_up/notify_down without their own user (their keyword's line), MISC_CHECK
     without one (its '}')."""
@@ -476,7 +479,7 @@ def _script_exists(command: str) -> bool:
     return os.path.exists(path)
 
 
-def _names_check_scripts(config: Any) -> bool:
+def _names_check_scripts(config: KeepalivedConfig) -> bool:
     """Whether check_check_scripts() has a script to look at: the scripts it checks (MISC_CHECK,
     quorum_up/down, notify_up/down of a virtual server with real servers, the notify FIFOs'
     scripts); with none its flags stay 0 and it reports nothing."""
@@ -493,7 +496,7 @@ def _names_check_scripts(config: Any) -> bool:
     return gd is not None and (gd.notify_fifo_script is not None or gd.lvs_notify_fifo_script is not None)
 
 
-def _script_security(config: Any, diags) -> None:
+def _script_security(config: KeepalivedConfig, diags) -> None:
     """check_check_script_security(): scripts/check_check.py checks every check-process script
     as its user would run it (insecure paths, FIFO scripts, the insecure-scripts suffix)."""
     if not _names_check_scripts(config):

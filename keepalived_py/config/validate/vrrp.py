@@ -18,7 +18,7 @@ script files) are only looked at when `env.interfaces` is not None.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.model.vrrp import (
@@ -43,9 +43,12 @@ from keepalived_py.config.validate.vrrp_facts import (
 from keepalived_py.config.values import NotifyScript
 from keepalived_py.errors import SourcePos
 
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
+
 
 class Checker(CompletePhase):
-    def __init__(self, config: Any, env: Any):
+    def __init__(self, config: KeepalivedConfig, env: Any):
         self.config = config
         self.env = env
         self.diags = env.diagnostics
@@ -395,7 +398,7 @@ class Checker(CompletePhase):
             self.err(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", pos)
         return st
 
-def validate(config: Any, env: Any) -> None:
+def validate(config: KeepalivedConfig, env: Any) -> None:
     checker = Checker(config, env)
     insts = checker.parse_phase()
     checker.flush()

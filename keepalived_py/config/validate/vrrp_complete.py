@@ -7,7 +7,7 @@ the checks, as in keepalived. Messages are keepalived's texts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.diagnostics import ConfigErr
 from keepalived_py.config.model.vrrp import (
@@ -32,6 +32,9 @@ from keepalived_py.config.validate.vrrp_facts import (
     sys_int,
 )
 from keepalived_py.config.values import NotifyScript
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 
 class CompletePhase:
@@ -332,7 +335,7 @@ class CompletePhase:
             elif weight:
                 self.err(f"{n} ignoring tracked file {ref.name} with weight {weight} due to {why_}")
 
-    def _vrid_conflicts(self, insts: list[Inst], cfg: Any) -> bool:
+    def _vrid_conflicts(self, insts: list[Inst], cfg: KeepalivedConfig) -> bool:
         had_error = False
         g4 = gdef(cfg, "vrrp_mcast_group4", MCAST4)
         g6 = gdef(cfg, "vrrp_mcast_group6", MCAST6)

@@ -13,12 +13,15 @@ import pwd
 import shutil
 import stat
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.config.model.vrrp_types import TrackRef
 from keepalived_py.config.values import split_command
 from keepalived_py.errors import SourcePos
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 #: an instance's notify script keywords (a sync group has all but the last)
 NOTIFY_KEYWORDS = ("notify_backup", "notify_master", "notify_fault", "notify_stop", "notify",
@@ -55,7 +58,7 @@ def read_before(a: SourcePos | None, b: SourcePos | None) -> bool:
     return a.line < b.line
 
 
-def gdef(config: Any, name: str, default: Any = None) -> Any:
+def gdef(config: KeepalivedConfig, name: str, default: Any = None) -> Any:
     gd = getattr(config, "global_defs", None)
     value = getattr(gd, name, None) if gd is not None else None
     return default if value is None else value

@@ -26,7 +26,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.log import get_logger
 from keepalived_py.lvs import netlink as nl
@@ -36,6 +36,9 @@ from keepalived_py.lvs.table import FWD_MASQ, PROTO_TCP, PROTO_UDP, ServiceKey, 
 from keepalived_py.lvs.userspace.balancer import Balancer, ServiceStats
 from keepalived_py.lvs.userspace.tcp import TcpListener
 from keepalived_py.lvs.userspace.udp import UdpListener
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 log = get_logger("lvs.userspace")
 
@@ -143,7 +146,7 @@ class UserspaceIpvs:
         self.balancer.expire(self.now())
 
 
-def forwarding_warnings(config: Any) -> list[str]:
+def forwarding_warnings(config: KeepalivedConfig) -> list[str]:
     """One line per virtual or real server whose DR/TUN the userspace dataplane serves as
     NAT, with its file and line."""
     out = []
