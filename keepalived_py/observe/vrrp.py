@@ -184,7 +184,7 @@ def instance_lines(s: InstanceSnapshot, wall_offset: float) -> list[str]:
         out += [f"     {r}" for r in c.vrules]
     for kind, title, sep in (("interface", "Tracked interfaces", ""), ("script", "Tracked scripts", ""),
                              ("file", "Tracked files", ""), ("process", "Tracked processes", ","),
-                             ("bfd", "Tracked BFDs", "")):
+                             ("bfd", "Tracked BFDs", ":")):  # dump_tracked_bfd: "%s: weight"
         items = [t for t in c.tracked if t.kind == kind]
         if items:
             out.append(f"   {title} :")
