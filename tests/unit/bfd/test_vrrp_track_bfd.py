@@ -172,3 +172,26 @@ def test_a_checker_only_block_leaves_its_name_to_a_later_vrrp_block():
     conf = (_bfd("B1", "neighbor_ip 192.0.2.2\n    checker") + _bfd("B1", "neighbor_ip 192.0.2.3\n    weight -15")
             + _inst("        B1"))
     assert _tracked(conf) == {"B1": (-15, False, False)}
+
+
+def test_keepalived_data_lists_tracked_bfds_as_keepalived_does():
+    """dump_tracked_bfd: '     b1: weight -60 reverse' under '   Tracked BFDs :' (a colon
+    after the name, unlike the scripts' lines)."""
+    import asyncio
+
+    from keepalived_py.observe.vrrp import data_text
+    from keepalived_py.observe.vrrp_settings import runtime_snapshots
+    from tests.unit.vrrpd.test_runtime import CONF, Rig
+
+    text = (_bfd("b1", "neighbor_ip 192.0.2.2\n    weight -60 reverse") + _bfd("b2", "neighbor_ip 192.0.2.3")
+            + CONF.format(prio=150, extra="    track_bfd {\n        b1\n        b2 weight 5\n    }"))
+
+    async def go() -> str:
+        rt = await Rig().start(load_text(text).config)
+        try:
+            return data_text(runtime_snapshots(rt), rt.wall_offset())
+        finally:
+            await rt.stop()
+
+    data = asyncio.run(go())
+    assert "   Tracked BFDs :\n     b1: weight -60 reverse\n     b2: weight 5\n" in data, data
