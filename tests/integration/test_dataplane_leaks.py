@@ -16,6 +16,8 @@ import sys
 import pytest
 import uvloop
 
+from conformance.lab.poll import watch_async
+
 pytestmark = [pytest.mark.slow]
 
 A = ipaddress.ip_address
@@ -135,12 +137,11 @@ async def _abuse() -> dict[str, object]:
             for w in server_conns:
                 w.transport.abort()
             server_conns.clear()
-            for _ in range(40):
-                await asyncio.sleep(0.5)
+            async def drained() -> dict | None:
                 got = await ask()
-                if not (got["pipes"] or got["tasks"] or got["leftover"] or got["sessions"]):
-                    break
-            return got
+                return None if got["pipes"] or got["tasks"] or got["leftover"] or got["sessions"] else got
+            await asyncio.sleep(0.5)
+            return await watch_async(drained, 20, step=0.5) or await ask()
 
         async def storm() -> tuple[dict, dict]:
             for start in range(0, TOTAL, BATCH):

@@ -20,12 +20,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from conformance.lab.poll import wait_until
 from tests.envcheck import keepalived_binary, need_netns
 
 pytestmark = [pytest.mark.root, pytest.mark.keepalived, pytest.mark.slow]
@@ -225,15 +225,6 @@ def teardown_namespaces() -> None:
         sh("ip", "netns", "del", ns, check=False)
 
 
-def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def stop_process(p: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if p.poll() is None:
         p.send_signal(sig)
@@ -411,28 +402,28 @@ def run_keepalived(sc: Scenario, work: Path) -> dict[str, object]:
     a = Keepalived(NS_A, work, "ka-a", sc.conf("a"))
     b = None
     try:
-        wait_for(lambda: a.count(r"Entering BACKUP STATE \(init\)$") >= len(sc.instances), 20, "keepalived start")
+        wait_until(lambda: a.count(r"Entering BACKUP STATE \(init\)$") >= len(sc.instances), 20, step=0.1, what="keepalived start")
         time.sleep(0.3)
         caps["start"] = snapshot(NS_A)
         if sc.dropped:
-            wait_for(lambda: a.count(r"setting firewall drop rule$") >= len(sc.instances), 20, "keepalived MASTER")
-            wait_for(lambda: elements(NS_A) > 0, 5, "keepalived's VIPs in the sets")
+            wait_until(lambda: a.count(r"setting firewall drop rule$") >= len(sc.instances), 20, step=0.1, what="keepalived MASTER")
+            wait_until(lambda: elements(NS_A) > 0, 5, step=0.1, what="keepalived's VIPs in the sets")
         else:
-            wait_for(lambda: a.count(r"Entering MASTER STATE$") >= len(sc.instances), 20, "keepalived MASTER")
+            wait_until(lambda: a.count(r"Entering MASTER STATE$") >= len(sc.instances), 20, step=0.1, what="keepalived MASTER")
         time.sleep(0.5)  # VIPs and sets settle (all in the same event, but be safe)
         caps["master"] = snapshot(NS_A)
         caps["reach"] = reach(sc.probes)
         n = elements(NS_A)
         a.reload(sc.conf("a", reload=True))
-        wait_for(lambda: a.count(r"Reload finished|Reloading") >= 1, 10, "keepalived reload")
+        wait_until(lambda: a.count(r"Reload finished|Reloading") >= 1, 10, step=0.1, what="keepalived reload")
         if sc.dropped:
-            wait_for(lambda: elements(NS_A) == n - 1, 10, "keepalived reload dropping one element")
+            wait_until(lambda: elements(NS_A) == n - 1, 10, step=0.1, what="keepalived reload dropping one element")
         time.sleep(0.5)
         caps["reload"] = snapshot(NS_A)
         b = Keepalived(NS_B, work, "ka-b", sc.conf("b", reload=True))
-        wait_for(lambda: a.count(r"\) Entering BACKUP STATE$") >= len(sc.instances), 20, "keepalived BACKUP")
+        wait_until(lambda: a.count(r"\) Entering BACKUP STATE$") >= len(sc.instances), 20, step=0.1, what="keepalived BACKUP")
         if sc.dropped:
-            wait_for(lambda: elements(NS_A) == 0, 10, "keepalived removing the elements")
+            wait_until(lambda: elements(NS_A) == 0, 10, step=0.1, what="keepalived removing the elements")
         time.sleep(0.5)
         caps["backup"] = snapshot(NS_A)
         a.stop()

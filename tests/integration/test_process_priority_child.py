@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from conformance.lab.poll import wait_until
 from tests.envcheck import need_netns
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -35,15 +35,6 @@ virtual_server 192.0.2.10 80 {{
     }}
 }}
 """
-
-
-def _wait_for(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _nice(pid: int) -> int:
@@ -89,7 +80,8 @@ def _run_child(tmp_path: Path, knobs: str, check, reload: tuple[str, object] | N
                               "-f", str(conf), "-p", str(pids["main"]), "-r", str(pids["vrrp"]),
                               "-c", str(pids["check"]), "--lvs-backend=userspace"],
                              stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp_path)))
-        assert _wait_for(lambda: pids["check"].exists() and pids["check"].read_text().strip(), 30)
+        wait_until(lambda: pids["check"].exists() and pids["check"].read_text().strip(), 30, step=0.2,
+                   what="the check child's pid file")
         pid = int(pids["check"].read_text())
         # the knobs are applied right after the configuration is read: poll briefly
         last: list[BaseException] = []
@@ -102,12 +94,12 @@ def _run_child(tmp_path: Path, knobs: str, check, reload: tuple[str, object] | N
                 return False
             return True
 
-        assert _wait_for(ok, 20), f"{last} / {(tmp_path / 'log').read_text()}"
+        wait_until(ok, 20, step=0.2, what=lambda: f"{last} / {(tmp_path / 'log').read_text()}")
         if reload is not None:  # a HUP with new knobs: reset, then the new ones applied
             conf.write_text(CONF.format(knobs=reload[0]))
             check = reload[1]
             os.kill(int(pids["main"].read_text()), signal.SIGHUP)
-            assert _wait_for(ok, 20), f"{last} / {(tmp_path / 'log').read_text()}"
+            wait_until(ok, 20, step=0.2, what=lambda: f"{last} / {(tmp_path / 'log').read_text()}")
             assert int(pids["check"].read_text()) == pid  # the same process, reloaded
         log_text = (tmp_path / "log").read_text()
         assert "cannot raise priority" not in log_text and "Unable to" not in log_text, log_text
@@ -178,10 +170,11 @@ def test_bfd_child_takes_the_bfd_knobs(tmp_path: Path) -> None:
                               "-f", str(conf), "-p", str(pids["main"]), "-r", str(pids["vrrp"]),
                               "-c", str(pids["check"]), "-b", str(pids["bfd"])],
                              stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp_path)))
-        assert _wait_for(lambda: pids["bfd"].exists() and pids["bfd"].read_text().strip(), 30)
+        wait_until(lambda: pids["bfd"].exists() and pids["bfd"].read_text().strip(), 30, step=0.2,
+                   what="the bfd child's pid file")
         pid = int(pids["bfd"].read_text())
-        assert _wait_for(lambda: _nice(pid) == 6 and os.sched_getaffinity(pid) == {cpu}, 20), \
-            (tmp_path / "log").read_text()
+        wait_until(lambda: _nice(pid) == 6 and os.sched_getaffinity(pid) == {cpu}, 20, step=0.2,
+                   what=lambda: (tmp_path / "log").read_text())
         d.send_signal(signal.SIGTERM)
         assert d.wait(30) == 0
     finally:

@@ -19,11 +19,10 @@ local routes of the interfaces' link-local addresses (their MACs are random).
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
-from tests.integration.test_vrrp_runtime_support import wait_until
+from conformance.lab.poll import settle, wait_until, watch
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -167,28 +166,16 @@ def tables(lab, node: str) -> dict[str, list[str]]:
 
 def settled(lab, node: str, timeout: float = 10.0) -> dict[str, list[str]]:
     """The node's tables once they have stopped changing for half a second."""
-    deadline = time.monotonic() + timeout
-    last = tables(lab, node)
-    stable_since = time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        now = tables(lab, node)
-        if now != last:
-            last, stable_since = now, time.monotonic()
-        elif time.monotonic() - stable_since >= 0.5:
-            break
-    return last
+    return settle(lambda: tables(lab, node), timeout, quiet=0.5, step=0.1)
 
 
 def converged(lab, node: str, want: dict[str, list[str]], timeout: float = 10.0) -> dict[str, list[str]]:
     """The node's tables once they equal `want`, or as they are when `timeout` runs out (a busy
     machine may take keepalived-py a moment longer to finish its netlink work)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def same() -> dict[str, list[str]] | None:
         now = tables(lab, node)
-        if now == want or time.monotonic() > deadline:
-            return now
-        time.sleep(0.1)
+        return now if now == want else None
+    return watch(same, timeout, step=0.1) or tables(lab, node)
 
 
 def _diff(ref: dict[str, list[str]], ours: dict[str, list[str]]) -> str:

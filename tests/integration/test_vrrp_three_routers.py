@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conformance.lab import vrrp_adverts
+from conformance.lab.poll import watch
 from tests.integration.test_vrrp_runtime_support import (
     VIP,
     master_down,
@@ -68,11 +69,9 @@ def _one_holder_stays(vips, node: str, since: float, hold: float, dead: str | No
     """Only `node` gets the VIP from `since` on. A router killed with -9 (`dead`) keeps its
     address in its namespace (nothing removes it), but sends nothing: it does not count."""
     others = [n for n in NODES if n not in (node, dead)]
-    deadline = time.monotonic() + hold
-    while time.monotonic() < deadline:
-        for n in others:
-            assert vips.wait_for(VIP, node=n, after=since, timeout=0) is None, f"{n} took the VIP as well"
-        time.sleep(0.1)
+    def also_took() -> list[str]:
+        return [n for n in others if vips.wait_for(VIP, node=n, after=since, timeout=0) is not None]
+    assert watch(also_took, hold, step=0.1) is None, f"{also_took()} took the VIP as well"
     assert vips.holders(VIP) - {dead} == {node}
 
 
