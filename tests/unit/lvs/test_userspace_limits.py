@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+from conformance.lab.poll import wait_until_async
 from keepalived_py.lvs.table import PROTO_UDP
 from tests.unit.lvs.test_userspace_port import BACKENDS, Backends, client, dataplane, free_port, run
 
@@ -31,10 +32,7 @@ def test_tcp_clients_above_max_conns_are_closed_and_counted():
                 assert listener.refused == 1 and len(listener.pipes) == 2
                 assert port.stats()[0].counters.conns == 2
                 held.pop().transport.abort()
-                for _ in range(200):
-                    if len(listener.pipes) < 2:
-                        break
-                    await asyncio.sleep(0.01)
+                await wait_until_async(lambda: len(listener.pipes) < 2, 10, step=0.01)
                 name, _r, w = await client(vport)          # below the limit: served again
                 held.append(w)
                 assert name in ("r1", "r2", "r3")
@@ -63,10 +61,7 @@ def test_udp_clients_above_max_sessions_are_dropped():
                                                            remote_addr=("127.0.0.1", vport))
                 socks.append(t)
                 t.sendto(b"q")
-            for _ in range(500):
-                if listener.dropped >= 2:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until_async(lambda: listener.dropped >= 2, 25, step=0.01)
             assert (len(listener.sessions), listener.dropped) == (1, 2)
         finally:
             for t in socks:

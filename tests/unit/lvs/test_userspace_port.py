@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 import uvloop
 
+from conformance.lab.poll import wait_until_async
 from keepalived_py.lvs.diff import AddDest, AddService, DelService, SetDest
 from keepalived_py.lvs.kernel import Timeouts
 from keepalived_py.lvs.table import (
@@ -303,10 +304,7 @@ def test_client_that_vanishes_takes_its_server_connection_with_it():
             try:
                 name, reader, writer = await client(vport)
                 writer.transport.abort()
-                for _ in range(200):
-                    if all(w.transport.is_closing() for w in backends.writers):
-                        break
-                    await asyncio.sleep(0.01)
+                await wait_until_async(lambda: all(w.transport.is_closing() for w in backends.writers), 10, step=0.01)
                 assert all(w.transport.is_closing() for w in backends.writers)
                 listener = next(iter(port.listeners.values()))
                 assert isinstance(listener, tcp.TcpListener) and not listener.pipes

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+from conformance.lab.poll import wait_until_async
 from keepalived_py.lvs.userspace import tcp
 from tests.unit.lvs.test_userspace_port import dataplane, free_port, run
 
@@ -33,10 +34,7 @@ def test_connect_that_never_completes_is_cancelled_by_the_sweep():
             reader, writer = await asyncio.open_connection("127.0.0.1", vport)
             listener = next(iter(port.listeners.values()))
             assert isinstance(listener, tcp.TcpListener)
-            for _ in range(100):
-                if listener.pipes:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until_async(lambda: listener.pipes, 10, step=0.01)
             pipe = next(iter(listener.pipes))
             await asyncio.sleep(0.05)
             assert pipe.server is None and pipe.task is not None and len(listener.tasks) == 1
@@ -45,10 +43,7 @@ def test_connect_that_never_completes_is_cancelled_by_the_sweep():
             real_now = listener.now
             listener.now = lambda: real_now() + tcp.CONNECT_TIMEOUT + 1
             port.sweep()
-            for _ in range(100):
-                if not listener.tasks:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until_async(lambda: not listener.tasks, 10, step=0.01)
             assert not listener.pipes and not listener.tasks
             try:
                 assert await asyncio.wait_for(reader.read(), 5) == b""
@@ -94,10 +89,7 @@ def test_both_directions_finished_close_with_fin_on_each_side():
                     assert await asyncio.wait_for(reader.read(), 5) == b"hello"
                     writer.write(b"bye")
                     writer.write_eof()
-                    for _ in range(200):
-                        if "server got" in results:
-                            break
-                        await asyncio.sleep(0.01)
+                    await wait_until_async(lambda: "server got" in results, 10, step=0.01)
                     assert results["server got"] == b"bye", results
                 else:
                     writer.write(b"ping")
@@ -106,10 +98,7 @@ def test_both_directions_finished_close_with_fin_on_each_side():
                 writer.close()
                 listener = next(iter(port.listeners.values()))
                 assert isinstance(listener, tcp.TcpListener)
-                for _ in range(200):
-                    if not listener.pipes:
-                        break
-                    await asyncio.sleep(0.01)
+                await wait_until_async(lambda listener=listener: not listener.pipes, 10, step=0.01)
                 assert not listener.pipes and not listener.tasks, name
             finally:
                 await port.close()

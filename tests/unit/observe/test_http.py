@@ -10,6 +10,7 @@ import asyncio
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from conformance.lab.poll import wait_until_async
 from keepalived_py.observe import http
 from keepalived_py.observe.http import MetricsServer, parse_listen, route
 
@@ -110,10 +111,7 @@ def test_too_many_clients_get_503(monkeypatch):
         srv = await _start()
         try:
             idle = [await asyncio.open_connection("127.0.0.1", srv.port) for _ in range(2)]
-            for _ in range(50):
-                if srv.active == 2:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until_async(lambda: srv.active == 2, 10, step=0.01)
             assert (await _exchange(srv.port, b"GET /metrics HTTP/1.1\r\n\r\n")).startswith(b"HTTP/1.1 503")
             for _, w in idle:
                 w.close()
