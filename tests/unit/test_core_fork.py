@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from conformance.lab.poll import wait_until_async
 from keepalived_py.core import forking, inplace
 from keepalived_py.core.context import ChildContext
 from keepalived_py.core.options import Action, parse_args
@@ -257,8 +258,7 @@ def test_gate_says_which_thread_holds_a_fork_back():
     async def main(gate: forking.ForkGate) -> int:
         lingering.start()
         forked = asyncio.ensure_future(gate.fork(lambda: 0))
-        while not warnings:
-            await asyncio.sleep(0.005)
+        await wait_until_async(lambda: warnings, 10, step=0.005, what="the gate's warning")
         release.set()
         pid = await forked
         return await forking.ForkedProcess(pid, asyncio.get_running_loop()).wait()
