@@ -15,11 +15,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.ops import RemoveAddress, RemoveRoute, RemoveRule
-from keepalived_py.vrrpd.plan import InstancePlan, Key, route_key, rule_key
+from keepalived_py.vrrpd.plan import InstancePlan, Key, plan_all, route_key, rule_key
 from keepalived_py.vrrpd.reload import Release, diff, released
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
+
+
+def reload_plans(config: KeepalivedConfig) -> dict[Key, InstancePlan]:
+    """The plans the vrrp child's reload diffs for `config`: plan_all() without the
+    track_script / track_file lines its trackers disable (a script not found or unsafe, a
+    track file's missing folder: vrrpd/daemon.py _disabled), checked now as a load checks
+    them. Without that, a disabled script counted as awaited: keeps_state said no."""
+    return plan_all(config, Trackers(log_fn=lambda _m: None).prepare(config))
 
 
 def _key_text(key: Key) -> str:

@@ -7,12 +7,13 @@ import asyncio
 import pytest
 
 from keepalived_py.config import load_text
-from keepalived_py.observe.preview import preview_text, vrrp_preview
+from keepalived_py.observe.preview import preview_text, reload_plans, vrrp_preview
 from keepalived_py.vrrpd.ops import RemoveRoute, RemoveRule
 from keepalived_py.vrrpd.plan import plan_all, route_key, rule_key
 from keepalived_py.vrrpd.reload import diff
+from keepalived_py.vrrpd.runtime import VrrpRuntime
 from tests.unit.vrrpd.test_runtime import CONF as RCONF
-from tests.unit.vrrpd.test_runtime import Rig
+from tests.unit.vrrpd.test_runtime import LOG, Rig
 from tests.unit.vrrpd.test_runtime import conf as rconf
 
 BASE = """
@@ -170,3 +171,35 @@ def test_removed_and_added_instances_keep_nothing():
     assert retire.removed and retire.keeps_state("MASTER") is False
     vi2 = next(i for i in vrrp_preview(old, plans(), {"VI_2": "MASTER"})["instances"] if i["name"] == "VI_2")
     assert "keeps_state" not in vi2 and vi2["vips_removed"] == ["192.0.2.200/24 dev eth0"]
+
+
+def test_a_disabled_script_is_left_out_as_the_daemon_leaves_it_out():
+    """A track_script whose script cannot be found is disabled by the vrrp child's trackers
+    (plan_all(config, disabled)); reload_plans() leaves it out the same way, so a changed
+    MASTER tracking it is said to keep its state, and the runtime's reload keeps it."""
+    missing = 'vrrp_script chk {\n    script "/nonexistent/kpy-chk"\n    interval 1\n}\n'
+    ts = "    track_script {\n        chk\n    }"
+    old_config = load_text(missing + RCONF.format(prio=200, extra=ts)).config
+    new_config = load_text(missing + RCONF.format(prio=180, extra=ts)).config
+    old, new = reload_plans(old_config), reload_plans(new_config)
+    (vi1,) = vrrp_preview(old, new, {"VI_1": "MASTER"})["instances"]
+    assert vi1["action"] == "changed" and vi1["keeps_state"] is True
+    # planned without the trackers' verdict, the script would be awaited: not kept
+    (naive,) = vrrp_preview(plan_all(old_config), plan_all(new_config), {"VI_1": "MASTER"})["instances"]
+    assert naive["keeps_state"] is False
+
+    async def go() -> str:
+        r = Rig()
+        rt = VrrpRuntime(r.net, r.clock, LOG, sender=r.sender, socket_opener=r.opener, scheduler=r.sched,
+                         vmac_sysctls=r.sysctls)
+        r.rt = rt
+        await rt.start(old_config, {("script", "chk")})
+        await r.advance(3.7)
+        assert rt.state_of("VI_1").name == "MASTER"
+        assert {k: run.plan for k, run in rt.instances.items()} == old
+        await rt.reload(new_config, {("script", "chk")})
+        await r.settle()
+        after = rt.state_of("VI_1").name
+        await rt.stop()
+        return after
+    assert asyncio.run(go()) == "MASTER"
