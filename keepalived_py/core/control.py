@@ -235,8 +235,7 @@ class ParentObservers:
     async def _preview(self, request: dict[str, Any]) -> dict[str, Any]:
         """What a HUP with request["config_file"] would change (nothing is applied)."""
         from keepalived_py.core import configload
-        from keepalived_py.observe.preview import vrrp_preview
-        from keepalived_py.vrrpd.plan import plan_all
+        from keepalived_py.observe.preview import reload_plans, vrrp_preview
 
         path = request.get("config_file")
         if not isinstance(path, str) or not path:
@@ -255,7 +254,8 @@ class ParentObservers:
         preview: dict[str, Any] = {"config_file": path, "running_config": self.sup.opts.conf_file}
         if configload.roles_to_run(running, self.sup.opts).count("vrrp") or \
                 configload.roles_to_run(result.config, self.sup.opts).count("vrrp"):
-            preview["vrrp"] = vrrp_preview(plan_all(running), plan_all(result.config), states)
+            # the plans the vrrp child diffs: its trackers' disabled scripts left out
+            preview["vrrp"] = vrrp_preview(reload_plans(running), reload_plans(result.config), states)
         if "check" in configload.roles_to_run(running, self.sup.opts):
             # the check child holds the checkers' states and the table: it computes its part
             from keepalived_py.observe.dumps import PREVIEW
