@@ -68,6 +68,7 @@ class LinkEvent:
     index: int
     up: bool
     deleted: bool = False
+    flags: int | None = None  # ifi_flags as reported (interface_up_down_delays compares them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -344,7 +344,7 @@ class Pyroute2Net:
                 if event not in ("RTM_NEWLINK", "RTM_DELLINK"):
                     continue
                 info = self._link_info(m)
-                yield LinkEvent(info.ifname, info.index, info.up, deleted=event == "RTM_DELLINK")
+                yield LinkEvent(info.ifname, info.index, info.up, deleted=event == "RTM_DELLINK", flags=info.flags)
 
     async def address_events(self) -> AsyncIterator[AddressEvent]:
         if self._addr_mon is None:
