@@ -61,6 +61,7 @@ from keepalived_py.vrrpd.adopt import StateFile, config_digest
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
 from keepalived_py.vrrpd.firewall import FirewallFollower
 from keepalived_py.vrrpd.kernel_queue import KernelQueue
+from keepalived_py.vrrpd.link_delays import LinkDelays
 from keepalived_py.vrrpd.link_updates import LinkUpdates
 from keepalived_py.vrrpd.link_updates import Sender as LinkSender
 from keepalived_py.vrrpd.ops import (
@@ -130,6 +131,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         self.link_up: dict[str, bool] = {}
         self.links = LinkUpdates(net, self.sender, clock, self.scheduler, log, self.loop,
                                  lambda ifname: (("if", ifname), 0.0, 0.0), self._link_sender)
+        self.link_delays = LinkDelays(self.scheduler, clock, log.info, self._netlink_change)
         self._ranks: dict[str, int] = {}
         self.kernel = KernelQueue(net, log, self.loop, link_update=self.links.burst, on_error=self._netlink_error)
         self._watch: asyncio.Task | None = None
@@ -213,6 +215,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         await self._drain(3.0)
         self.flush_state()  # the last states (STOP; or MASTER kept, quiet) for the successor
         self.links.cancel()
+        self.link_delays.cancel_all()
         for run in list(self.instances.values()):
             await self._destroy(run, remove_vmac=self.release_on_stop and not quiet)
         self.instances.clear()
@@ -341,6 +344,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         self.by_name[plan.name] = run
         self.dispatch[(plan.interface, plan.family, params.vrid)] = run
         self.link_up[plan.interface] = link.up
+        self.link_delays.known(plan.interface, link.flags)
         if not link.up:
             machine.handle(InterfaceDown(plan.interface), self.clock.now())
         for obj in plan.tracked:
@@ -348,6 +352,8 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
                 info = await self.net.link(obj.name)
                 up = info is not None and info.up
                 self.link_up[obj.name] = up
+                if info is not None:
+                    self.link_delays.known(obj.name, info.flags)
                 if not up:
                     machine.handle(InterfaceDown(obj.name), self.clock.now())
         machine.take_actions()
@@ -503,6 +509,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
     def _configure_extras(self, config: KeepalivedConfig, start: bool) -> None:
         """GARP pacing, smtp_alert and the nftables filter follow the configuration."""
         self.links.set_delays(garp_delays(config))
+        self.link_delays.configure(config)
         self._ranks = {inst.name: n for n, inst in enumerate(config.vrrp_instance)}
         if self.mail is not None:
             try:

@@ -26,6 +26,7 @@ from keepalived_py.vrrp.events import (
     RxMeta,
 )
 from keepalived_py.vrrp.packet import IPPROTO_AH, IPPROTO_VRRP
+from keepalived_py.vrrpd.link_delays import IFF_RUNNING, IFF_UP
 from keepalived_py.vrrpd.plan import linkbeat_polled, saddr_name
 from keepalived_py.vrrpd.sockets import Received
 
@@ -176,22 +177,35 @@ class WireMixin:
     def on_link_event(self, ev: LinkEvent) -> None:
         up = ev.up and not ev.deleted
         self.links.forget_link(ev.ifname)  # its MAC is looked up again for the next GARP
+        recreated = False
         if not ev.deleted:
             try:
                 if self.pool.rebind(ev.ifname, ev.index):
+                    recreated = True
                     self.log.info(f"Interface {ev.ifname} re-created (index {ev.index}) - VRRP sockets reopened")
             except OSError as exc:
                 self.log.error(f"Cannot reopen VRRP sockets on {ev.ifname}: {exc}")
-        if self.link_up.get(ev.ifname) == up:
-            return
         if ev.ifname in self.linkbeat_interfaces():
             return  # keepalived_netlink.c: the status of a polled interface is linkbeat's
-        known = ev.ifname in self.link_up
-        self.link_up[ev.ifname] = up
-        if not known:
-            return
-        self.log.info(f"Netlink reports {ev.ifname} {'up' if up else 'down'}")
-        self._link_changed(ev.ifname, up)
+        if ev.deleted:
+            flags = 0  # keepalived: flags 0 means deleted
+        elif ev.flags is not None:
+            flags = ev.flags
+        else:
+            flags = (IFF_UP | IFF_RUNNING) if up else 0
+        # interface_up_down_delays (link_delays.py): acted on now, later, or not at all
+        if self.link_delays.offer(ev.ifname, flags, immediate=recreated):
+            self._netlink_change(ev.ifname, up)
+
+    def _netlink_change(self, ifname: str, up: bool) -> None:
+        """process_interface_flags_change(): logged only for an interface some instance
+        tracks (its own, its base's or a track_interface), as keepalived's tracking_vrrp."""
+        self.link_up[ifname] = up
+        if any(ifname in (run.plan.interface, run.plan.key[0]) or any(
+                o.kind == "interface" and o.name == ifname for o in run.plan.tracked)
+               for run in self.instances.values()):
+            self.log.info(f"Netlink reports {ifname} {'up' if up else 'down'}")
+        self._link_changed(ifname, up)
 
     def _link_changed(self, ifname: str, up: bool) -> None:
         event = InterfaceUp(ifname) if up else InterfaceDown(ifname)
