@@ -115,3 +115,21 @@ vrrp_instance VI_1 {
         assert rt.state_of("VI_1") != State.FAULT
         await rt.stop()
     asyncio.run(go())
+
+
+def test_netlink_reports_only_interfaces_an_instance_tracks(caplog):
+    # keepalived logs 'Netlink reports' only when the interface has tracking_vrrp
+    async def go():
+        r = Rig()
+        r.net.add_link("eth2")
+        rt = await r.start(load_text("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n"
+                                     " priority 100\n virtual_ipaddress {\n 192.0.2.100/24\n }\n}\n").config)
+        index = r.net.links["eth2"].index
+        for up in (False, True, False):
+            rt.on_link_event(LinkEvent("eth2", index, up, flags=UP if up else DOWN))
+        rt.on_link_event(LinkEvent("eth0", r.net.links["eth0"].index, False, flags=DOWN))
+        await rt.stop()
+    with caplog.at_level("INFO"):
+        asyncio.run(go())
+    reports = [m for m in caplog.messages if m.startswith("Netlink reports")]
+    assert reports == ["Netlink reports eth0 down"]
