@@ -28,3 +28,9 @@ def test_a_global_still_left_out_is_listed():
     # the counterpart, so the test above can fail: enable_dbus is not acted on
     result = load_text(CONF.format(line="enable_dbus"))
     assert "global_defs.enable_dbus" in " ".join(result.not_implemented)
+
+
+def test_interface_up_down_delays_is_not_listed():
+    # vrrpd/link_delays.py debounces links with it
+    result = load_text("interface_up_down_delays {\n eth0 2 1\n}\n")
+    assert "interface_up_down_delays" not in " ".join(result.not_implemented)
