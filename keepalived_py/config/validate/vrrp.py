@@ -94,7 +94,7 @@ class Checker(CompletePhase):
         self.scripts = self._vrrp_scripts()
         self.files = self._track_files()
         self.processes = self._track_processes()
-        self.bfds = [(b.name, b.pos) for b in getattr(cfg, "bfd_instance", ())]
+        self.bfds = self._bfds(getattr(cfg, "bfd_instance", ()))
         self._garp_groups(getattr(cfg, "garp_group", ()))
         self.groups = self._sync_groups(getattr(cfg, "vrrp_sync_group", ()))
         insts: list[Inst] = []
@@ -110,6 +110,20 @@ class Checker(CompletePhase):
             names.add(vi.name)
             insts.append(self._instance(vi, vmac_names))
         return insts
+
+    def _bfds(self, blocks: Iterable[Any]) -> list[tuple[str, SourcePos | None]]:
+        """bfd_instance blocks as keepalived's vrrp process reads them (alloc_vrrp_tracked_bfd,
+        bfd_vrrp_end_handler): a name of 32 characters or more, or one already kept, is
+        refused; a block for the checker only is dropped silently. track_bfd finds the rest."""
+        kept: list[tuple[str, SourcePos | None]] = []
+        for b in blocks:
+            if len(b.name) >= 32:
+                self.err(f"BFD name {b.name} too long", b.pos)
+            elif any(n == b.name for n, _p in kept):
+                self.err(f"BFD {b.name} already specified", b.pos)
+            elif b.notify_vrrp:
+                kept.append((b.name, b.pos))
+        return kept
 
     def _vrrp_scripts(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
