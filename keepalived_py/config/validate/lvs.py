@@ -73,8 +73,14 @@ def validate(config: KeepalivedConfig, env: ValidationEnv) -> None:
     diags = env.diagnostics
     groups = _check_groups(config.virtual_server_group, diags)
     track_files = {t.name: t.pos for t in getattr(config, "vrrp_track_file", ())}
-    # the checker process knows the bfd_instances that report to it (bfd_checker_end_handler)
-    bfds = {b.name: b.pos for b in getattr(config, "bfd_instance", ()) if b.checker or not b.vrrp}
+    # the checker process knows the bfd_instances that report to it (bfd_checker_end_handler),
+    # the first of a name (bfd_checker_handler)
+    bfds: dict[str, Any] = {}
+    for b in getattr(config, "bfd_instance", ()):
+        if b.name in bfds:
+            diags.add(GENERAL, f"BFD {b.name} already specified", b.pos)
+        elif b.notify_checker:
+            bfds[b.name] = b.pos
 
     no_default_user = first_default_user_use(config.global_defs, env, _default_user_uses(config),
                                              lambda message, pos: diags.add(GENERAL, message, pos))
