@@ -173,3 +173,28 @@ def test_round_trip_full():
     assert errs(result) == []
     again = load_text(write_config(result.config))
     assert again.config.bfd_instance == result.config.bfd_instance
+
+
+def test_the_vrrp_and_checker_processes_messages_about_bfd_instances():
+    """keepalived -t also reports what its vrrp process (alloc_vrrp_tracked_bfd,
+    bfd_vrrp_end_handler) and checker process (bfd_checker_handler) make of the blocks,
+    checker first: checked equal to keepalived 2.2.7's output, order included."""
+    long = "X" * 33
+    text = (f"bfd_instance {long} {{\n neighbor_ip 192.0.2.3\n}}\n"
+            "bfd_instance ONLYCHK {\n neighbor_ip 192.0.2.5\n checker\n}\n"
+            "bfd_instance B1 {\n neighbor_ip 192.0.2.4\n}\n"
+            "bfd_instance B1 {\n neighbor_ip 192.0.2.6\n weight 5\n}\n"
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n"
+            f" track_bfd {{\n  {long}\n  ONLYCHK\n  B1\n }}\n virtual_ipaddress {{\n  192.0.2.100/24\n }}\n}}\n")
+    result = load_text(text)
+    got = [(d.pos.line if d.pos else None, d.message) for d in errs(result) if "BFD" in d.message
+           or "bfd" in d.message]
+    assert got == [
+        (11, "BFD B1 already specified"),  # the checker process
+        (1, f"BFD name {long} too long"),  # the vrrp process, in file order
+        (11, "BFD B1 already specified"),
+        (20, f"(VI_1) track bfd {long} not found, ignoring..."),
+        (21, "(VI_1) track bfd ONLYCHK not found, ignoring..."),  # freed at its '}'
+        (1, f"Configuration error: BFD instance {long} name too long (maximum length is 31 characters) - ignoring"),
+        (11, "Configuration error: BFD instance B1 already configured - ignoring"),
+    ]
