@@ -34,8 +34,8 @@ def vrrp_tracked_bfds(bfd_instances: Any, refs: Any, holder_pos: Any = None) -> 
     resolves them (alloc_track_bfd, alloc_vrrp_tracked_bfd, bfd_vrrp_end_handler):
     - only a bfd_instance read before the line, named at most 31 characters, not
       restricted to the checker (`checker` without `vrrp`) and the first such block of its
-      name, is found; a line naming another, or repeating a name, is ignored (-t says so,
-      but not yet for a checker-only bfd_instance: config/validate/vrrp.py);
+      name, is found; a line naming another, or repeating a name, is ignored (-t says so:
+      config/validate/vrrp.py);
     - the weight and `reverse` are the bfd_instance's unless the line gives its own (a
       line's `weight N` without `reverse` keeps the instance's reverse);
     - the vrrp process starts with every bfd down (bfd_up false) until the bfd process
