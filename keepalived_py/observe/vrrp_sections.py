@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from keepalived_py.bfd.track import vrrp_tracked_bfds
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 
@@ -94,8 +95,9 @@ GROUP_SCRIPTS = (("notify_backup", "Backup"), ("notify_master", "Master"), ("not
 
 
 def _group_tracking(group: Any) -> list[str]:
-    """Tracked interfaces. keepalived 2.2.7 hands a group's track_script (file, process,
-    BFD) entries to its members at start, so its dump lists none for the group."""
+    """Tracked interfaces. keepalived 2.2.7 hands a group's track_script (file, process)
+    entries to its members at start, so its dump lists none for the group (its Tracked BFDs
+    stay: sync_group_lines)."""
     out = []
     if group.track_interface:
         out.append("   Tracked interfaces :")
@@ -128,6 +130,10 @@ def sync_group_lines(config: KeepalivedConfig, snaps: Sequence[InstanceSnapshot]
         if group.notify_priority_changes is not None:
             out.append(f"   Notify priority changes = {'yes' if group.notify_priority_changes else 'no'}")
         out += _group_tracking(group)
+        bfds = vrrp_tracked_bfds(config.bfd_instance, group.track_bfd, group.pos)
+        if bfds:  # dump_tracked_bfd, as for an instance
+            out.append("   Tracked BFDs :")
+            out += [f"     {b.name}: weight {b.weight}{' reverse' if b.reverse else ''}" for b in bfds]
         out += [f"   {word} state transition script = {cmd}, uid:gid {uid}:{gid}"
                 for word, cmd, uid, gid in scripts.get(group.name, ())]
     return ["------< VRRP Sync groups >------", *out] if out else []
