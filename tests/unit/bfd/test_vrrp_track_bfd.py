@@ -195,3 +195,21 @@ def test_keepalived_data_lists_tracked_bfds_as_keepalived_does():
 
     data = asyncio.run(go())
     assert "   Tracked BFDs :\n     b1: weight -60 reverse\n     b2: weight 5\n" in data, data
+
+
+def test_the_sync_group_section_lists_its_tracked_bfds_as_keepalived_does():
+    """keepalived 2.2.7's dump of this setup (netns, beside ours): the group keeps its
+    '   Tracked BFDs :' list, the line's weight with the bfd_instance's reverse."""
+    from types import SimpleNamespace
+
+    from keepalived_py.observe.vrrp_sections import sync_group_lines
+    from keepalived_py.vrrp.machine import State
+
+    conf = (_bfd("b1", "neighbor_ip 192.0.2.2\n    weight -60 reverse") + _inst("        b1")
+            + "vrrp_sync_group G {\n    group {\n        VI_1\n    }\n    track_bfd {\n        b1 weight 7\n"
+              "        NOSUCH\n    }\n}\n")
+    snap = SimpleNamespace(name="VI_1", state=State.MASTER)
+    assert sync_group_lines(load_text(conf).config, [snap], {"G": State.MASTER}) == [
+        "------< VRRP Sync groups >------", " VRRP Sync Group = G, MASTER", "   Num member fault 0, num member init 0",
+        "   VRRP member instances :", "     VI_1", "   Using smtp notification = no",
+        "   Tracked BFDs :", "     b1: weight 7 reverse"]
