@@ -54,11 +54,16 @@ class Retire:
         put straight back to MASTER, a BACKUP restarts as BACKUP; but not when the
         replacement must wait in INIT for a tracker's first report (an unweighted
         track_script, a track_file), is in FAULT from its configuration, or (a BACKUP) now
-        owns its addresses (priority 255 starts as MASTER). Other states are decided afresh."""
+        owns its addresses (priority 255 starts as MASTER). Other states are decided afresh.
+        A tracker the old instance tracked has reported (the instance was MASTER or BACKUP,
+        not waiting in INIT) and the runtime gives its last report to the replacement
+        (VrrpRuntime._seed_tracking): only trackers new to the instance are awaited."""
         new = self.replacement
         if new is None or state not in ("MASTER", "BACKUP"):
             return False
         tracking = Tracking(new.tracked)
+        for obj in self.old.tracked:
+            tracking.update(obj.kind, obj.name, ok=True, value=0)
         if tracking.pending() or tracking.faults():
             return False
         return state == "MASTER" or new.base_params.get("priority") != PRIO_OWNER

@@ -148,6 +148,8 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         self.lateness_master_down = LatenessHistogram()
         self._due: tuple[str, float, bool] | None = None
         self._slot_fill: dict[float, int] = {}  # timers.py: instances given each advert slot
+        #: each tracker's last report, heard again by an instance a reload rebuilds
+        self._tracking_seen: dict[tuple[str, str], TrackingChanged] = {}
         self.syncd = SyncdFollower(self.kernel, syncd_factory)
         self.firewall = FirewallFollower(self.kernel, log, firewall_factory, self._filters, log_detail)
         self.resume = resume
@@ -276,10 +278,12 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
             if run is not None:
                 self.instances[plan.key] = run
                 started.append(run)
+                self.link_delays.check_instance(plan)
         self._rebuild_index()
         self._build_groups(config, only=started)
         self._begin_groups(started)
         for run in started:
+            self._seed_tracking(run)
             self._start_instance(run)
             if run.plan.key in was_master and run.machine.state == State.BACKUP:
                 run.machine.goto_master(self.clock.now(), forced=True)
@@ -462,8 +466,21 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
 
     def deliver_tracking(self, event: TrackingChanged) -> None:
         """A tracker's report (trackers.py emit): every instance tracking it hears it."""
+        self._tracking_seen[(event.kind, event.name)] = event
         for run in list(self.instances.values()):
             self._deliver(run, event)
+
+    def _seed_tracking(self, run: Running) -> None:
+        """Before a reload starts a new or rebuilt instance, it hears the last report of
+        every tracker it tracks that has reported: keepalived keeps a script's result
+        across a reload (clear_diff_script), so a changed MASTER tracking an unweighted
+        script is not held in INIT for a report, and is put back to MASTER like any other
+        (the trackers' reports after the reload then only confirm it)."""
+        now = self.clock.now()
+        for key in run.machine.tracking.objects:
+            event = self._tracking_seen.get(key)
+            if event is not None:
+                self._execute(run.machine.handle(event, now))
 
     def _cancel_timers(self, run: Running) -> None:
         for handle in run.timers.values():
@@ -509,7 +526,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
     def _configure_extras(self, config: KeepalivedConfig, start: bool) -> None:
         """GARP pacing, smtp_alert and the nftables filter follow the configuration."""
         self.links.set_delays(garp_delays(config))
-        self.link_delays.configure(config)
+        self.link_delays.configure(config, [r.plan for r in self.instances.values()])
         self._ranks = {inst.name: n for n, inst in enumerate(config.vrrp_instance)}
         if self.mail is not None:
             try:

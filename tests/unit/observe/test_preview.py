@@ -8,6 +8,7 @@ import pytest
 
 from keepalived_py.config import load_text
 from keepalived_py.observe.preview import preview_text, reload_plans, vrrp_preview
+from keepalived_py.track.events import TrackingChanged
 from keepalived_py.vrrpd.ops import RemoveRoute, RemoveRule
 from keepalived_py.vrrpd.plan import plan_all, route_key, rule_key
 from keepalived_py.vrrpd.reload import diff
@@ -165,6 +166,40 @@ def test_keeps_state_is_what_the_runtime_reload_does(prio, run_s, state, new_tex
     assert (after == state) is keeps, after
 
 
+def _tracked(prio: int) -> str:
+    return TRACKED.replace("priority 180", f"priority {prio}") if prio != 180 else TRACKED
+
+
+def test_a_changed_master_keeps_its_state_with_a_script_that_has_reported():
+    """keepalived keeps a vrrp_script's result across a reload (clear_diff_script): a MASTER
+    tracking an unweighted script that has reported, changed by the reload, stays MASTER.
+    The runtime gives the rebuilt instance the script's last report; without it, it waited
+    in INIT for the next report, came back BACKUP and lost mastership for a master-down
+    interval. The preview says the same."""
+    assert "priority 180" in TRACKED
+
+    async def go() -> tuple[str, list[str]]:
+        r = Rig()
+        rt = await r.start(load_text(_tracked(200)).config)
+        rt.deliver_tracking(TrackingChanged("script", "chk", ok=True))
+        await r.advance(3.7)
+        assert rt.state_of("VI_1").name == "MASTER"
+        old = {k: run.plan for k, run in rt.instances.items()}
+        new_config = load_text(_tracked(150)).config
+        (vi1,) = vrrp_preview(old, plan_all(new_config), {"VI_1": "MASTER"})["instances"]
+        assert vi1["action"] == "changed" and vi1["keeps_state"] is True
+        states = []
+        await rt.reload(new_config)
+        states.append(rt.state_of("VI_1").name)
+        await r.settle()
+        states.append(rt.state_of("VI_1").name)
+        await r.advance(5.0)  # no report after the reload: the last one still holds
+        states.append(rt.state_of("VI_1").name)
+        await rt.stop()
+        return states
+    assert asyncio.run(go()) == ["MASTER", "MASTER", "MASTER"]
+
+
 def test_removed_and_added_instances_keep_nothing():
     old = plans(more=OTHER)
     (retire,) = [r for r in diff(old, plans()).retire]
@@ -184,8 +219,12 @@ def test_a_disabled_script_is_left_out_as_the_daemon_leaves_it_out():
     old, new = reload_plans(old_config), reload_plans(new_config)
     (vi1,) = vrrp_preview(old, new, {"VI_1": "MASTER"})["instances"]
     assert vi1["action"] == "changed" and vi1["keeps_state"] is True
-    # planned without the trackers' verdict, the script would be awaited: not kept
-    (naive,) = vrrp_preview(plan_all(old_config), plan_all(new_config), {"VI_1": "MASTER"})["instances"]
+    # the reload adds the track_script: planned without the trackers' verdict, the new
+    # script would be awaited (not kept); the daemon leaves it out, so it is kept
+    plain = load_text(missing + RCONF.format(prio=200, extra="")).config
+    (vi1,) = vrrp_preview(reload_plans(plain), new, {"VI_1": "MASTER"})["instances"]
+    assert vi1["keeps_state"] is True
+    (naive,) = vrrp_preview(plan_all(plain), plan_all(new_config), {"VI_1": "MASTER"})["instances"]
     assert naive["keeps_state"] is False
 
     async def go() -> str:
