@@ -12,10 +12,13 @@ instances on every blip. keepalived's rules, kept here (keepalived_netlink.c):
   second, 0 when omitted) once the interface has been seen up, logging "IF: Adding flags
   change from 0xOLD to 0xNEW delay by USEC"; with no delay, or an interface never seen up,
   it is acted on at once;
-- a re-created interface (a new index) is acted on at once.
-"Up" is IFF_UP and IFF_RUNNING both. Not copied: keepalived's shortening of the delays when
-a master advertises a lower interval (check_debounce_timers, a -D log line only), which
-does not change the order of events for delays under the instance's down timer.
+- a re-created interface (a new index) is acted on at once;
+- an instance's own interface may not delay as long as (down_timer_adverts - 1) adverts:
+  when the configuration is read, longer delays are cut to that less 1/256 of an advert
+  ("VI: interface IF debounce timer(s) not less that N * advert_int - resetting"), and with
+  down_timer_adverts 1 dropped (vrrp.c vrrp_complete_instance, check_debounce_timers).
+"Up" is IFF_UP and IFF_RUNNING both. Not copied: the same cut again when a VRRPv3 master
+advertises a lower interval than ours (update_master_adver_int).
 """
 
 from __future__ import annotations
@@ -46,9 +49,43 @@ class LinkDelays:
         self.seen_up: set[str] = set()
         self.pending: dict[str, list[Any]] = {}  # ifname -> [flags, timer handle]
 
-    def configure(self, config: Any) -> None:
+    def configure(self, config: Any, plans: Any = ()) -> None:
+        """The configuration's delays, cut for the instances' own interfaces (`plans`)."""
         self.delays = {d.interface: (d.down_delay, d.effective_up_delay)
                        for d in getattr(config, "interface_up_down_delays", ())}
+        for plan in plans:
+            self.check_instance(plan)
+
+    def check_instance(self, plan: Any) -> None:
+        """vrrp_complete_instance(): the delays of the instance's interface (and its base)
+        stay below (down_timer_adverts - 1) adverts (TIMER_HZ units, as keepalived)."""
+        adverts = int(plan.base_params.get("down_timer_adverts", 3))
+        advert_us = round(float(plan.base_params.get("advert_int_s", 1.0)) * 1_000_000)
+        base, own = plan.key[0], plan.interface
+        if adverts == 1:
+            if any(self.delays.get(base, (0.0, 0.0))):
+                self.log(f"{plan.name}: cannot use debounce timers with down_timer_adverts = 1 - resetting")
+                self.delays[base] = (0.0, 0.0)
+                if own != base and own in self.delays:
+                    self.delays[own] = (0.0, 0.0)
+            return
+        limit = (adverts - 1) * advert_us
+        changed = False
+
+        def over(seconds: float) -> bool:
+            return round(seconds * 1_000_000) >= limit
+        if base in self.delays and any(over(x) for x in self.delays[base]):
+            changed = True
+            cut = (limit - advert_us // 256) / 1_000_000
+            self.delays[base] = tuple(cut if over(x) else x for x in self.delays[base])  # type: ignore[assignment]
+        if own != base and own in self.delays and any(over(x) for x in self.delays[own]):
+            changed = True
+            fallback = self.delays.get(base, (0.0, 0.0))
+            self.delays[own] = tuple(fallback[i] if over(x) else x  # type: ignore[assignment]
+                                     for i, x in enumerate(self.delays[own]))
+        if changed:
+            self.log(f"{plan.name}: interface {own} debounce timer(s) not less that {adverts - 1} * advert_int "
+                     "- resetting")
 
     def known(self, ifname: str, flags: int) -> None:
         """The state read when an instance starts (netlink_if_link_populate)."""

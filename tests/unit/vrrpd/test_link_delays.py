@@ -133,3 +133,24 @@ def test_netlink_reports_only_interfaces_an_instance_tracks(caplog):
         asyncio.run(go())
     reports = [m for m in caplog.messages if m.startswith("Netlink reports")]
     assert reports == ["Netlink reports eth0 down"]
+
+
+def test_an_instance_s_own_interface_delays_are_cut_below_its_down_timer():
+    # keepalived 2.2.7 on `va 5 5`, advert_int 1: the line below, then 'delay by 1996094'
+    from keepalived_py.vrrpd.plan import plan_all
+
+    conf = ("interface_up_down_delays {{\n eth0 5 5\n eth1 5 5\n}}\n"
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority 100\n{extra}"
+            " virtual_ipaddress {{\n 192.0.2.100/24\n }}\n}}\n")
+    h = Harness()
+    config = load_text(conf.format(extra="")).config
+    h.d.configure(config, plan_all(config).values())
+    assert h.d.delays == {"eth0": (1.996094, 1.996094), "eth1": (5.0, 5.0)}  # eth1: not its own
+    assert h.lines == ["VI_1: interface eth0 debounce timer(s) not less that 2 * advert_int - resetting"]
+    h.d.known("eth0", UP)
+    h.d.offer("eth0", DOWN)
+    assert h.lines[-1] == "eth0: Adding flags change from 0x11043 to 0x1002 delay by 1996094"
+    config = load_text(conf.format(extra=" down_timer_adverts 1\n")).config
+    h.d.configure(config, plan_all(config).values())
+    assert h.d.delays["eth0"] == (0.0, 0.0)
+    assert h.lines[-1] == "VI_1: cannot use debounce timers with down_timer_adverts = 1 - resetting"
