@@ -58,3 +58,17 @@ def test_the_request_socket_gets_the_size():
         finally:
             ipr.close()
     assert asyncio.run(go()) == 2 * min(size, rmem_max)
+
+
+def test_unset_keeps_pyroute2_s_buffer_not_keepalived_s_64k():
+    # a deliberate difference (conformance/DIFFERENCES.md): keepalived would set 64 KiB
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+
+    async def go() -> int:
+        ipr = await Pyroute2Net()._req()
+        try:
+            return ipr.socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        finally:
+            ipr.close()
+    got = asyncio.run(go())
+    assert got == 2 * min(1024 * 1024, rmem_max) and got != 2 * 64 * 1024
