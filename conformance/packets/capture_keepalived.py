@@ -29,6 +29,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from conformance.lab.poll import watch
+
 VECTOR_DIR = Path(__file__).resolve().parent / "vectors"
 
 IF_ADDR4 = "192.0.2.1"
@@ -201,9 +203,7 @@ def capture(specs: tuple[VectorSpec, ...], keepalived: str = "/usr/sbin/keepaliv
              "-w", str(pcap), "ip proto 112 or ip proto 51 or ip6 proto 112"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         procs.append(tcpdump)
-        deadline = time.monotonic() + 5
-        while not pcap.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        watch(pcap.exists, 5, step=0.05)
         time.sleep(0.3)
         ka = subprocess.Popen(
             ["ip", "netns", "exec", ns_ka, keepalived, "-n", "-l", "-D", "-P",

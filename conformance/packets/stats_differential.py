@@ -26,6 +26,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from conformance.lab.poll import wait_until, watch
 from keepalived_py.vrrp.events import Ipv4DatagramReceived, Start
 from keepalived_py.vrrp.machine import State, VrrpInstance
 from keepalived_py.vrrp.packet import (
@@ -184,18 +185,15 @@ def theirs(keepalived: str = "/usr/sbin/keepalived") -> dict[str, set[str]]:
         def stats() -> dict[str, int]:
             dump.unlink(missing_ok=True)
             os.kill(int(pidfile.read_text().strip()), signum)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                try:
-                    data = json.loads(dump.read_text())
-                    return data[0]["stats"]
-                except (FileNotFoundError, json.JSONDecodeError, IndexError, KeyError):
-                    time.sleep(0.05)
-            raise RuntimeError(f"no JSON dump from keepalived in {work}")
 
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not pidfile.exists():
-            time.sleep(0.05)
+            def written() -> dict[str, int] | None:
+                try:
+                    return json.loads(dump.read_text())[0]["stats"]
+                except (FileNotFoundError, json.JSONDecodeError, IndexError, KeyError):
+                    return None
+            return wait_until(written, 5, step=0.05, what=f"a JSON dump from keepalived in {work}")
+
+        watch(pidfile.exists, 10, step=0.05)
         time.sleep(1.5)  # owner: MASTER at once; let the start-up adverts go out
         for name, datagram in cases().items():
             before = stats()

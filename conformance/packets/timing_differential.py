@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from conformance.lab.poll import watch
 from keepalived_py.vrrp.events import PacketReceived, RxMeta, Start
 from keepalived_py.vrrp.machine import State, VrrpInstance
 from keepalived_py.vrrp.packet import VRRP_MCAST4, VrrpAdvert, build_ipv4, encode
@@ -177,9 +178,7 @@ def run_scenario(sc: Scenario, keepalived: str = "/usr/sbin/keepalived") -> tupl
         inj.stdin.write("".join(line + "\n" for line in lines))
         inj.stdin.close()
         inj.wait(timeout=30)
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline and not _theirs(pcap):
-            time.sleep(0.1)
+        watch(lambda: _theirs(pcap), 8, step=0.1)  # the caller judges what keepalived sent
     finally:
         for p in reversed(procs):
             if p.poll() is None:
