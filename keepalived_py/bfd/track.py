@@ -12,7 +12,7 @@ vrrp child keeps, with which weight and first state (vrrpd/plan.py asks).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from keepalived_py.bfd.accept import BFD_INAME_MAX, runnable
@@ -29,6 +29,51 @@ def _read_before(a: Any, b: Any) -> bool:
     return bool(a.line < b.line)
 
 
+def _vrrp_bfds(bfd_instances: Any) -> dict[str, Any]:
+    """The bfd_instance blocks keepalived's vrrp process keeps (its vrrp_track_bfds), by name
+    in configuration order: a checker-only block is freed at its '}', so a later block may
+    reuse its name."""
+    known: dict[str, Any] = {}
+    for b in bfd_instances or ():
+        if len(b.name) <= BFD_INAME_MAX and b.name not in known and b.notify_vrrp:
+            known[b.name] = b
+    return known
+
+
+def vrrp_track_bfd_lines(bfd_instances: Any, instances: Iterable[tuple[str, Iterable[TrackedObject]]],
+                         groups: Iterable[tuple[str, Iterable[str], Iterable[TrackedObject]]],
+                         bfd_up: Mapping[str, bool]) -> list[str]:
+    """keepalived.data's '------< VRRP Track BFDs >------' (vrrp_data.c dump_vrrp_tracked_bfd):
+    every bfd_instance the vrrp process keeps, its own weight, whether the vrrp child last
+    heard it Up (`bfd_up`; never heard: down), and the instances tracking it with the weight
+    each uses: the instances' own track_bfd lines in configuration order (`instances`: name
+    and planned tracked objects), then each sync group's (`groups`: name, members, tracked),
+    merged as add_vrrp_to_track_bfd does (the group's weight unless the instance's is 0)."""
+    known = _vrrp_bfds(bfd_instances)
+    users: dict[str, dict[str, tuple[int, bool]]] = {name: {} for name in known}
+    for inst, tracked in instances:
+        for o in tracked:
+            if o.kind == "bfd" and o.name in users:
+                users[o.name].setdefault(inst, (o.weight, o.reverse))
+    for _group, members, tracked in groups:
+        for o in tracked:
+            if o.kind != "bfd" or o.name not in users:
+                continue
+            for m in members:
+                old = users[o.name].get(m)
+                if old is None or old[0] != 0:
+                    users[o.name][m] = (o.weight, o.reverse)
+    out: list[str] = []
+    for name, b in known.items():
+        weight, reverse = b.weight
+        out += [f" VRRP Track BFD = {name}", f"   Weight = {weight}{' reverse' if reverse else ''}",
+                f"   Bfd is {'up' if bfd_up.get(name) else 'down'}", "   Tracking VRRP instances :"]
+        if users[name]:  # dump_tracking_obj_list's own heading, after dump_vrrp_tracked_bfd's
+            out.append("   Tracking instances :")
+            out += [f"     {inst}, weight {w}{' reverse' if r else ''}" for inst, (w, r) in users[name].items()]
+    return ["------< VRRP Track BFDs >------", *out] if out else []
+
+
 def vrrp_tracked_bfds(bfd_instances: Any, refs: Any, holder_pos: Any = None) -> list[TrackedObject]:
     """A vrrp_instance's or vrrp_sync_group's track_bfd lines as keepalived's vrrp process
     resolves them (alloc_track_bfd, alloc_vrrp_tracked_bfd, bfd_vrrp_end_handler):
@@ -42,11 +87,7 @@ def vrrp_tracked_bfds(bfd_instances: Any, refs: Any, holder_pos: Any = None) -> 
       reports it; one the bfd process does not run (no neighbour, duplicate address, ...)
       stays down for good, so it starts down here, while one with a session waits for the
       bfd child's first report (pending, as a respawned child waits for the replay)."""
-    known: dict[str, Any] = {}
-    for b in bfd_instances or ():
-        # a checker-only block is freed at its '}', so a later block may reuse its name
-        if len(b.name) <= BFD_INAME_MAX and b.name not in known and b.notify_vrrp:
-            known[b.name] = b
+    known = _vrrp_bfds(bfd_instances)
     # the sessions whose events reach the vrrp child (the bfd process keeps the first block
     # of a name, which may be another block than the vrrp process's)
     sessions = {b.name for b in runnable(bfd_instances) if b.notify_vrrp}
