@@ -17,6 +17,7 @@ import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from keepalived_py.bfd.track import vrrp_track_bfd_lines
 from keepalived_py.observe.global_text import global_lines
 from keepalived_py.observe.vrrp import wall_us
 from keepalived_py.observe.vrrp_sections import (
@@ -27,6 +28,7 @@ from keepalived_py.observe.vrrp_sections import (
 )
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
+from keepalived_py.vrrpd.plan import sync_groups
 
 if TYPE_CHECKING:
     from keepalived_py.config.model.root import KeepalivedConfig
@@ -122,6 +124,15 @@ def _group_scripts(config: KeepalivedConfig) -> dict[str, list[tuple[str, str, i
     return out
 
 
+def _track_bfd_lines(runtime: Any, config: KeepalivedConfig) -> list[str]:
+    """VRRP Track BFDs: a bfd is up when an instance tracking it last heard it Up."""
+    runs = [runtime.by_name[i.name] for i in config.vrrp_instance if i.name in runtime.by_name]
+    bfd_up = {key[1]: bool(st.ok) for run in runs for key, st in run.machine.tracking.status.items()
+              if key[0] == "bfd" and st.ok is not None}
+    return vrrp_track_bfd_lines(config.bfd_instance, [(r.plan.name, r.plan.tracked) for r in runs],
+                                sync_groups(config), bfd_up)
+
+
 async def vrrp_data_text(runtime: Any, config: KeepalivedConfig, snaps: Sequence[InstanceSnapshot], topology: str,
                          scripts: str, ours: str) -> str:
     """The whole file: `topology` (VRRP Topology), `scripts` (VRRP Scripts) and `ours` (VRRP
@@ -136,6 +147,6 @@ async def vrrp_data_text(runtime: Any, config: KeepalivedConfig, snaps: Sequence
     rx_bufs = {name: run.rx_buf for name, run in runtime.by_name.items()}
     parts.append("\n".join(sockpool_lines(snaps, _fds(runtime), *mcast, rx_bufs=rx_bufs)))
     parts.append("\n".join(sync_group_lines(config, snaps, groups, _group_scripts(config))))
-    parts += [scripts, ours]
+    parts += [scripts, "\n".join(_track_bfd_lines(runtime, config)), ours]
     parts.append("\n".join(interfaces_lines(links, snaps, config, _na_checked(snaps, runtime.wall_offset()))))
     return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
