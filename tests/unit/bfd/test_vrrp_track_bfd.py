@@ -213,3 +213,24 @@ def test_the_sync_group_section_lists_its_tracked_bfds_as_keepalived_does():
         "------< VRRP Sync groups >------", " VRRP Sync Group = G, MASTER", "   Num member fault 0, num member init 0",
         "   VRRP member instances :", "     VI_1", "   Using smtp notification = no",
         "   Tracked BFDs :", "     b1: weight 7 reverse"]
+
+
+def test_the_vrrp_track_bfds_section_is_keepalived_s():
+    """keepalived 2.2.7's '------< VRRP Track BFDs >------' for this setup (netns, its dump):
+    VI_51's own weighted line is dropped (sync group without tracking weight), the group's
+    reaches it; VI_52's own line comes first, as keepalived adds instances before groups."""
+    conf = (_bfd("b1", "neighbor_ip 192.0.2.2\n    weight -60 reverse") + _bfd("idle", "neighbor_ip 192.0.2.3")
+            + _inst("        b1").replace("VI_1", "VI_51")
+            + _inst("        b1 weight 25").replace("VI_1", "VI_52").replace("virtual_router_id 51", "virtual_router_id 52")
+            + "vrrp_sync_group G {\n    group {\n        VI_51\n    }\n    track_bfd {\n        b1 weight 7\n    }\n}\n")
+    config = load_text(conf).config
+    from keepalived_py.bfd.track import vrrp_track_bfd_lines
+
+    plans = sorted(plan_all(config).values(), key=lambda p: p.name)
+    lines = vrrp_track_bfd_lines(config.bfd_instance, [(p.name, p.tracked) for p in plans], sync_groups(config),
+                                 {"b1": True})
+    assert lines == ["------< VRRP Track BFDs >------",
+                     " VRRP Track BFD = b1", "   Weight = -60 reverse", "   Bfd is up", "   Tracking VRRP instances :",
+                     "   Tracking instances :", "     VI_52, weight 25 reverse", "     VI_51, weight 7 reverse",
+                     " VRRP Track BFD = idle", "   Weight = 0", "   Bfd is down", "   Tracking VRRP instances :"]
+    assert vrrp_track_bfd_lines((), [], [], {}) == []
