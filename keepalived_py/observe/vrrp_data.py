@@ -1,6 +1,6 @@
 """keepalived.data for the vrrp child, in keepalived 2.2.7's section order (dump_data_vrrp):
-Global definitions, VRRP Topology, VRRP Sockpool, VRRP Sync groups, VRRP Scripts, then our
-own VRRP Sockets section, then Interfaces.
+Global definitions, VRRP Topology, VRRP Sockpool, VRRP Sync groups, VRRP Scripts, VRRP Track
+BFDs, then our own VRRP Sockets section, then Interfaces.
 
 The glue that reads what the pure section writers (observe/global_text.py,
 observe/vrrp_sections.py) need from the running vrrp child: the sockets' descriptors, the
