@@ -1,5 +1,5 @@
 """Which bfd_instance blocks keepalived keeps, pure and light: the bfd child's plan and the
-vrrp child's track_bfd (bfd/track.py) both ask, and the vrrp child should not import the
+vrrp child's track_bfd (vrrpd/track_bfd.py) both ask, and the vrrp child should not import the
 session code for it.
 """
 

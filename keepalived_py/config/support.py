@@ -70,7 +70,7 @@ _BLOCKS = {
                        "track_script track_file track_process track_bfd smtp_alert notify_priority_changes "
                        "global_tracking sync_group_tracking_weight",
     "garp_group": "garp_interval gna_interval interface interfaces",
-    # the bfd child (keepalived_py/bfd); `weight` is track_bfd's default (bfd/track.py)
+    # the bfd child (keepalived_py/bfd); `weight` is track_bfd's default (vrrpd/track_bfd.py)
     "bfd_instance": "neighbor_ip source_ip min_rx min_tx idle_tx multiplier passive ttl max_hops vrrp checker "
                     "weight",
     # the check child follows the bfd child's reports (check/kinds/bfd.py)

@@ -17,7 +17,6 @@ import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from keepalived_py.bfd.track import vrrp_track_bfd_lines
 from keepalived_py.observe.global_text import global_lines
 from keepalived_py.observe.vrrp import wall_us
 from keepalived_py.observe.vrrp_sections import (
@@ -29,6 +28,7 @@ from keepalived_py.observe.vrrp_sections import (
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrpd.plan import sync_groups
+from keepalived_py.vrrpd.track_bfd import vrrp_track_bfd_lines
 
 if TYPE_CHECKING:
     from keepalived_py.config.model.root import KeepalivedConfig

@@ -22,9 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from keepalived_py.bfd.track import vrrp_tracked_bfds
 from keepalived_py.vrrp.machine import State
 from keepalived_py.vrrp.snapshot import InstanceSnapshot
+from keepalived_py.vrrpd.track_bfd import vrrp_tracked_bfds
 
 if TYPE_CHECKING:
     from keepalived_py.config.model.root import KeepalivedConfig

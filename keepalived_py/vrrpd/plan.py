@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from keepalived_py.bfd.track import vrrp_tracked_bfds
 from keepalived_py.config.model.addresses import DEFAULT_INTERFACE, VirtualAddress
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.root import KeepalivedConfig
@@ -31,6 +30,7 @@ from keepalived_py.net.vmac import vmac_address, vmac_name
 from keepalived_py.vrrp.packet import AuthType, Family
 from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
 from keepalived_py.vrrp.tracking import TrackedObject
+from keepalived_py.vrrpd.track_bfd import vrrp_tracked_bfds
 
 IPAddr = IPv4Address | IPv6Address
 IFA_F_NODAD = 0x02

@@ -224,7 +224,7 @@ def test_the_vrrp_track_bfds_section_is_keepalived_s():
             + _inst("        b1 weight 25").replace("VI_1", "VI_52").replace("virtual_router_id 51", "virtual_router_id 52")
             + "vrrp_sync_group G {\n    group {\n        VI_51\n    }\n    track_bfd {\n        b1 weight 7\n    }\n}\n")
     config = load_text(conf).config
-    from keepalived_py.bfd.track import vrrp_track_bfd_lines
+    from keepalived_py.vrrpd.track_bfd import vrrp_track_bfd_lines
 
     plans = sorted(plan_all(config).values(), key=lambda p: p.name)
     lines = vrrp_track_bfd_lines(config.bfd_instance, [(p.name, p.tracked) for p in plans], sync_groups(config),
