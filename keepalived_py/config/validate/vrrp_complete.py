@@ -27,6 +27,7 @@ from keepalived_py.config.validate.vrrp_facts import (
     Inst,
     addr_text,
     gdef,
+    read_before,
     ref_weight,
     script_state,
     sys_int,
@@ -74,16 +75,48 @@ class CompletePhase:
         self._sync_group_tracking(insts)
 
     def _sync_group_tracking(self, insts: list[Inst]) -> None:
-        """sync_group_tracking_init(): an interface tracked by a sync group and by a member."""
+        """sync_group_tracking_init(): a group with an address owner member clears its objects'
+        weights; an interface tracked by a sync group and by a member."""
         for sg in self.groups:
             members = [st for st in insts if st.sync == sg.name]
+            owner = any(st.cfg.priority == PRIO_OWNER for st in members)
+            # the plan clears these weights (vrrpd/plan.py sync_groups)
+            for kind, name, _weight in (self._group_objects(sg) if owner else ()):
+                self._owner_weight(sg.name, kind, name)
             for ref in sg.track_interface:
+                if owner and ref.weight:
+                    self._owner_weight(sg.name, "interface", ref.name)
                 for st in members:
                     own = ref.name == st.ifp and not st.cfg.dont_track_primary
                     tracked = any(r.name == ref.name and r.name != st.ifp for r in st.cfg.track_interface)
                     if own or tracked:
                         self.err(f"({st.cfg.name}) track_interface {ref.name} is configured on VRRP instance and "
                                  "sync group. Remove vrrp instance or sync group config")
+
+    def _owner_weight(self, group: str, kind: str, name: str) -> None:
+        words = "clearing weight" if kind in ("script", "interface") else "setting weight 0"
+        self.err(f"({group}) Cannot have weighted track {kind} '{name}' with member having priority "
+                 f"{PRIO_OWNER} - {words}")
+
+    def _group_objects(self, sg: VrrpSyncGroup) -> list[tuple[str, str, int]]:
+        """A group's weighted script, file, process and bfd lines that keepalived keeps."""
+        out: list[tuple[str, str, int]] = []
+        for kind, refs, table in (("script", sg.track_script, self.scripts), ("file", sg.track_file, self.files),
+                                  ("process", sg.track_process, self.processes)):
+            seen: set[str] = set()
+            for ref in refs:
+                target = table.get(ref.name)
+                if target is not None and read_before(target.pos, sg.pos) and ref.name not in seen:
+                    out.append((kind, ref.name, ref_weight(ref, target.weight[0])))
+                seen.add(ref.name)
+        seen = set()
+        blocks = {b.name: b for b in reversed(list(getattr(self.config, "bfd_instance", ())))}
+        for ref in sg.track_bfd:
+            kept = any(n == ref.name and read_before(p, sg.pos) for n, p in self.bfds)
+            if kept and ref.name not in seen and ref.name in blocks:
+                out.append(("bfd", ref.name, ref_weight(ref, blocks[ref.name].weight[0])))
+            seen.add(ref.name)
+        return [o for o in out if o[2]]
 
     def _script_security(self, insts: list[Inst]) -> None:
         if not insts or not self.host:
