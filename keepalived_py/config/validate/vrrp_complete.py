@@ -79,7 +79,7 @@ class CompletePhase:
         weights; an interface tracked by a sync group and by a member."""
         for sg in self.groups:
             members = [st for st in insts if st.sync == sg.name]
-            owner = any(st.cfg.priority == PRIO_OWNER for st in members)
+            owner = any(st.cfg.effective_priority == PRIO_OWNER for st in members)
             # the plan clears these weights (vrrpd/plan.py sync_groups)
             for kind, name, _weight in (self._group_objects(sg) if owner else ()):
                 self._owner_weight(sg.name, kind, name)
