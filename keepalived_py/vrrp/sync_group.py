@@ -25,10 +25,28 @@ The group wraps its members' `handle`: route a member's events through `handle(m
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+
 from keepalived_py.vrrp.actions import Action, Log, RunNotify
 from keepalived_py.vrrp.events import Event, Start, TrackingChanged
 from keepalived_py.vrrp.machine import State, VrrpInstance
 from keepalived_py.vrrp.tracking import TrackedObject
+
+PRIO_OWNER = 255
+
+
+def owner_member_weights(tracked: Iterable[TrackedObject], priorities: Iterable[int],
+                         ) -> tuple[TrackedObject, ...]:
+    """A group with an address owner among its members (vrrp.c sync_group_tracking_init):
+    an owner runs no floating priority, so every weighted object the group tracks gets
+    weight 0 (still tracked: down still means FAULT). `priorities` are the members'
+    configured priorities; -t and the start log give keepalived 2.2.7's line for each
+    (config/validate/vrrp_complete.py)."""
+    objs = tuple(tracked)
+    if PRIO_OWNER not in set(priorities):
+        return objs
+    return tuple(dataclasses.replace(o, weight=0) if o.weight else o for o in objs)
 
 
 class SyncGroup:

@@ -29,6 +29,7 @@ from keepalived_py.net.ports import AddressSpec
 from keepalived_py.net.vmac import vmac_address, vmac_name
 from keepalived_py.vrrp.packet import AuthType, Family
 from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
+from keepalived_py.vrrp.sync_group import owner_member_weights
 from keepalived_py.vrrp.tracking import TrackedObject
 from keepalived_py.vrrpd.track_bfd import vrrp_tracked_bfds
 
@@ -449,9 +450,13 @@ def tracked_objects(config: KeepalivedConfig, holder: VrrpInstanceModel | VrrpSy
 
 
 def sync_groups(config: KeepalivedConfig) -> list[tuple[str, tuple[str, ...], tuple[TrackedObject, ...]]]:
+    """Each group's name, members and tracked objects; with an address owner member the
+    objects lose their weights (owner_member_weights)."""
+    prio = {i.name: i.effective_priority for i in config.vrrp_instance}
     out = []
     for sg in config.vrrp_sync_group:
-        out.append((sg.name, tuple(sg.group), tuple(tracked_objects(config, sg))))
+        tracked = owner_member_weights(tracked_objects(config, sg), (prio[m] for m in sg.group if m in prio))
+        out.append((sg.name, tuple(sg.group), tracked))
     return out
 
 
