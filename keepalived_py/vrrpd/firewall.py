@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.net.nft import settings_from_config
 from keepalived_py.track.events import RunNotify
 from keepalived_py.vrrpd.kernel_queue import KernelQueue
 from keepalived_py.vrrpd.ops import FirewallConfig, FirewallState, FirewallStop
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 MASTER = "MASTER"
 STATES = frozenset({"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"})
@@ -40,7 +43,7 @@ class FirewallFollower:
     def active(self) -> bool:
         return self.kernel.firewall is not None
 
-    def configure(self, config: Any, start: bool, masters: Iterable[str] = ()) -> None:
+    def configure(self, config: KeepalivedConfig, start: bool, masters: Iterable[str] = ()) -> None:
         """At start (adopt) or a reload (re-read). A filter first needed at a reload is
         told which instances are MASTER already."""
         created = False
