@@ -12,10 +12,13 @@ ignored or cleared. So 2.2.7 never runs an instance in a VRF, and neither does k
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 
-def start_notes(config: Any) -> list[str]:
+def start_notes(config: KeepalivedConfig) -> list[str]:
     """The lines to log once at start, in configuration order."""
     notes = []
     for inst in config.vrrp_instance:
