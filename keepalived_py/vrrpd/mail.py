@@ -12,7 +12,7 @@ track/smtp_alert.py's; sending is in the background (SmtpAlerter), never on the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.track.events import RunNotify
 from keepalived_py.track.smtp_alert import (
@@ -21,6 +21,9 @@ from keepalived_py.track.smtp_alert import (
     vrrp_group_alert,
     vrrp_instance_alert,
 )
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 #: the states keepalived mails about (events such as PRIORITY never are)
 MAILED_STATES = frozenset({"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"})
@@ -46,7 +49,7 @@ class VrrpMail:
         self.last_state: dict[tuple[str, str], str] = {}
         self.shutting_down = False
 
-    def configure(self, config: Any) -> None:
+    def configure(self, config: KeepalivedConfig) -> None:
         """Read (or at a reload re-read) the configuration; mailed states carry over by name."""
         g = config.global_defs
         if g is None:
