@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from keepalived_py.config.model.addresses import Route, Rule
 from keepalived_py.net.ports import AddressSpec
 from keepalived_py.vrrp.actions import SendGarp, SendNa
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ class FirewallState:
 class FirewallConfig:
     """(Re)read the configuration: `start` adopts a predecessor's tables, else a reload."""
 
-    config: Any
+    config: KeepalivedConfig
     start: bool
     owner: str | None = None
 
