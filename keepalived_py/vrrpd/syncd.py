@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.lvs import netlink as nl
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 CMD_NEW_DAEMON, CMD_DEL_DAEMON = 9, 10
 CMD_ATTR_DAEMON = 3
@@ -37,7 +40,7 @@ class SyncdConfig:
     group: IPv4Address | IPv6Address | None = None
 
 
-def syncd_config(config: Any) -> SyncdConfig | None:
+def syncd_config(config: KeepalivedConfig) -> SyncdConfig | None:
     """global lvs_sync_daemon, else the first vrrp_instance lvs_sync_daemon_interface (the
     parser's rule: the global one wins, later ones are ignored); None when its instance does
     not exist (keepalived clears the config then). syncid defaults to the named instance's
@@ -120,7 +123,7 @@ class SyncdFollower:
         for cmd, attrs in commands:
             self.kernel.put(Syncd(cmd, attrs, self.cfg.instance if self.cfg else None))
 
-    def configure(self, config: Any, start: bool) -> None:
+    def configure(self, config: KeepalivedConfig, start: bool) -> None:
         cfg = syncd_config(config)
         if start:
             self.cfg, self.master = cfg, False
