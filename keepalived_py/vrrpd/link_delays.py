@@ -24,7 +24,10 @@ advertises a lower interval than ours (update_master_adver_int).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 IFF_UP = 0x1
 IFF_RUNNING = 0x40
@@ -49,7 +52,7 @@ class LinkDelays:
         self.seen_up: set[str] = set()
         self.pending: dict[str, list[Any]] = {}  # ifname -> [flags, timer handle]
 
-    def configure(self, config: Any, plans: Any = ()) -> None:
+    def configure(self, config: KeepalivedConfig, plans: Any = ()) -> None:
         """The configuration's delays, cut for the instances' own interfaces (`plans`)."""
         self.delays = {d.interface: (d.down_delay, d.effective_up_delay)
                        for d in getattr(config, "interface_up_down_delays", ())}
