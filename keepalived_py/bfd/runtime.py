@@ -19,7 +19,7 @@ import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.bfd import resume as resuming
 from keepalived_py.bfd import sockets
@@ -34,6 +34,9 @@ from keepalived_py.bfd.packet import (
 )
 from keepalived_py.bfd.plan import InstancePlan, plan_all
 from keepalived_py.bfd.session import US, Action, Dropped, Log, Report, Session, Transmit
+
+if TYPE_CHECKING:
+    from keepalived_py.config.model.root import KeepalivedConfig
 
 ReportFn = Callable[[str, bool, bool, bool], None]
 """report(name, up, to_vrrp, to_checker)"""
@@ -96,7 +99,7 @@ class BfdRuntime:
         return int(self.clock.now() * US)
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self, config: Any) -> None:
+    async def start(self, config: KeepalivedConfig) -> None:
         """Open the listeners (no listener: keepalived exits), then start every session."""
         self._loop = asyncio.get_running_loop()
         for port in self.ports:
@@ -116,7 +119,7 @@ class BfdRuntime:
         self._records = {}  # only a start resumes
         self.flush_state()
 
-    async def reload(self, config: Any) -> None:
+    async def reload(self, config: KeepalivedConfig) -> None:
         """Reconcile by instance name: keep the state of those that stay (poll if their
         timers changed), stop the removed ones, start the new ones."""
         plans = plan_all(getattr(config, "bfd_instance", ()))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepalived_py.check import hysteresis as hy
 from keepalived_py.check import reload as reloading
@@ -37,8 +37,12 @@ from keepalived_py.lvs.diff import (
 )
 from keepalived_py.lvs.table import Table
 
+if TYPE_CHECKING:
+    from keepalived_py.check.runtime import CheckRuntime
+    from keepalived_py.config.model.root import KeepalivedConfig
 
-def reload_ops(runtime: Any, new_config: Any, actual: Table) -> list[Op]:
+
+def reload_ops(runtime: CheckRuntime, new_config: KeepalivedConfig, actual: Table) -> list[Op]:
     """The operations a reload to `new_config` would send, from the runtime's current state."""
     sched = runtime.scheduler
     assert sched is not None and runtime.config is not None
@@ -97,6 +101,6 @@ def describe(ops: list[Op], actual: Table) -> dict[str, Any]:
     return out
 
 
-def ipvs_preview(runtime: Any, new_config: Any, actual: Table) -> dict[str, Any]:
+def ipvs_preview(runtime: CheckRuntime, new_config: KeepalivedConfig, actual: Table) -> dict[str, Any]:
     """The check child's answer to a preview request."""
     return describe(reload_ops(runtime, new_config, actual), actual)

@@ -27,7 +27,7 @@ from keepalived_py.config.model.vrrp import (
     VrrpSyncGroup,
 )
 from keepalived_py.config.model.vrrp_types import NotifyDeleted
-from keepalived_py.config.validate import keyword_pos
+from keepalived_py.config.validate import ValidationEnv, keyword_pos
 from keepalived_py.config.validate.global_defs import first_default_user_use
 from keepalived_py.config.validate.vrrp_complete import CompletePhase
 from keepalived_py.config.validate.vrrp_facts import (
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 
 class Checker(CompletePhase):
-    def __init__(self, config: KeepalivedConfig, env: Any):
+    def __init__(self, config: KeepalivedConfig, env: ValidationEnv):
         self.config = config
         self.env = env
         self.diags = env.diagnostics
@@ -412,7 +412,7 @@ class Checker(CompletePhase):
             self.err(f"({name}): Cannot use unicast_ttl without unicast peers - resetting", pos)
         return st
 
-def validate(config: KeepalivedConfig, env: Any) -> None:
+def validate(config: KeepalivedConfig, env: ValidationEnv) -> None:
     checker = Checker(config, env)
     insts = checker.parse_phase()
     checker.flush()
