@@ -23,7 +23,8 @@ Layout of this package part:
 - nft_reconcile.py: nft's JSON listing -> Ruleset, actual vs desired -> one transaction, pure;
 - nft_libnftables.py: the NftBackend adapter (libnftables' JSON API through ctypes).
 
-How the vrrp runtime should call it (not wired yet; keepalived_py/vrrpd/ owns that):
+How the vrrp child calls it (vrrpd/daemon.py makes it the first time a config needs one;
+vrrpd/firewall.py FirewallFollower queues the calls with the address work, vrrpd/ops.py):
     fw = NftFirewall(LibNftables())          # in the vrrp child, after fork
     fw.start(config)                         # after the VMACs exist; adopts a predecessor's table
     fw.instance_state(iname, "MASTER")       # on every state change, and once per instance
