@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 #: set to the parent's pid across the exec; read (and removed) by the new image
 MARKER_ENV = "KEEPALIVED_PY_RESTARTED"
 
 
-def take_marker(env: Any = None) -> bool:
+def take_marker(env: MutableMapping[str, str] | None = None) -> bool:
     """True when this process is the re-executed image of itself; the marker is removed
     so scripts and children never see it."""
     env = os.environ if env is None else env
