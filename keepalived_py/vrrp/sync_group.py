@@ -26,7 +26,6 @@ The group wraps its members' `handle`: route a member's events through `handle(m
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 
 from keepalived_py.vrrp.actions import Action, Log, RunNotify
 from keepalived_py.vrrp.events import Event, Start, TrackingChanged
@@ -36,15 +35,15 @@ from keepalived_py.vrrp.tracking import TrackedObject
 PRIO_OWNER = 255
 
 
-def owner_member_weights(tracked: Iterable[TrackedObject], priorities: Iterable[int],
-                         ) -> tuple[TrackedObject, ...]:
+def owner_member_weights(tracked: list[TrackedObject] | tuple[TrackedObject, ...],
+                         priorities: list[int] | tuple[int, ...]) -> tuple[TrackedObject, ...]:
     """A group with an address owner among its members (vrrp.c sync_group_tracking_init):
     an owner runs no floating priority, so every weighted object the group tracks gets
     weight 0 (still tracked: down still means FAULT). `priorities` are the members'
     configured priorities; -t and the start log give keepalived 2.2.7's line for each
     (config/validate/vrrp_complete.py)."""
     objs = tuple(tracked)
-    if PRIO_OWNER not in set(priorities):
+    if PRIO_OWNER not in priorities:
         return objs
     return tuple(dataclasses.replace(o, weight=0) if o.weight else o for o in objs)
 

@@ -455,7 +455,7 @@ def sync_groups(config: KeepalivedConfig) -> list[tuple[str, tuple[str, ...], tu
     prio = {i.name: i.effective_priority for i in config.vrrp_instance}
     out = []
     for sg in config.vrrp_sync_group:
-        tracked = owner_member_weights(tracked_objects(config, sg), (prio[m] for m in sg.group if m in prio))
+        tracked = owner_member_weights(tracked_objects(config, sg), [prio[m] for m in sg.group if m in prio])
         out.append((sg.name, tuple(sg.group), tracked))
     return out
 
