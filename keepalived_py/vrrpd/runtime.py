@@ -192,9 +192,21 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         self.write_state()
 
     def _delayed_start(self, runs: list[Running]) -> None:
-        self._begin_groups(runs)
+        """keepalived's start order: vrrp_complete_init() notifies every instance already
+        in FAULT (its own fault, or its sync group's), in config order; then
+        vrrp_init_state() notifies the groups in BACKUP or FAULT and starts the others
+        (seen on keepalived 2.2.7's FIFO: 'INSTANCE "VI_1" FAULT', 'INSTANCE "VI_2" FAULT',
+        then 'GROUP "G1" FAULT')."""
+        groups = {id(r.sync): r.sync for r in runs if r.sync is not None}.values()
+        fronts = [act for group in groups for act in group.begin()]
+        runs = [run for run in runs if not self._stopping and self.by_name.get(run.name) is run]
+        faulted = [run for run in runs if run.machine.has_own_fault()
+                   or (run.sync is not None and run.sync.state == State.FAULT)]
+        for run in faulted:
+            self._start_instance(run)
+        self._execute(fronts)
         for run in runs:
-            if not self._stopping and self.by_name.get(run.name) is run:
+            if run not in faulted and not self._stopping and self.by_name.get(run.name) is run:
                 self._start_instance(run)
 
     async def stop(self, quiet: bool = False) -> None:
