@@ -154,6 +154,8 @@ class Balancer:
         #: lingering connections by how long they linger: each deque is in expiry order
         self.lingering: dict[float, deque[Conn]] = {}
         self.rand = rand
+        #: every connection ever made (never goes back): how the storm clean-up sees a storm
+        self.total = 0
 
     # ------------------------------------------------------------------ table
     def apply(self, ops: Sequence[Op]) -> list[tuple[Op, int, str]]:
@@ -285,6 +287,7 @@ class Balancer:
         counters = st.dest_counters[dest.key]
         counters.conns += 1
         st.counters.conns += 1
+        self.total += 1
         port = dest.key.port or key.port
         return Conn(key, dest, (dest.host, port), template, counters=counters,
                     service_counters=st.counters)
@@ -341,6 +344,16 @@ class Balancer:
                 stale = [n for n, t in st.templates.items() if t.controlled == 0 and t.expires <= now]
                 for n in stale:
                     st.templates.pop(n).dest.persistent -= 1
+
+    def compact(self) -> None:
+        """After a storm: template dicts emptied by expiry are made again at their present
+        size (a dict keeps the table of its largest size); empty linger queues go."""
+        for st in self.services.values():
+            st.templates = dict(st.templates)
+        self.lingering = {k: q for k, q in self.lingering.items() if q}
+
+    def lingering_count(self) -> int:
+        return sum(len(q) for q in self.lingering.values())
 
     def live(self) -> Iterable[Conn]:
         """The lingering connections (inactive, after their proxy finished)."""

@@ -33,6 +33,7 @@ from keepalived_py.lvs import netlink as nl
 from keepalived_py.lvs.diff import AddDest, Op, SetDest
 from keepalived_py.lvs.kernel import NETLINK_GENERIC, IpvsPort, NetlinkIpvs, OpFailure, Timeouts
 from keepalived_py.lvs.table import FWD_MASQ, PROTO_TCP, PROTO_UDP, ServiceKey, Table
+from keepalived_py.lvs.userspace import memory
 from keepalived_py.lvs.userspace.balancer import Balancer, ServiceStats
 from keepalived_py.lvs.userspace.tcp import TcpListener
 from keepalived_py.lvs.userspace.udp import UdpListener
@@ -58,6 +59,7 @@ class UserspaceIpvs:
         self.listeners: dict[ServiceKey, TcpListener | UdpListener] = {}
         self._said: set[Any] = set()
         self._sweeper: asyncio.Task | None = None
+        self.storms = memory.StormTracker()
 
     # ------------------------------------------------------------------ IpvsPort
     async def dump(self) -> Table:
@@ -144,6 +146,19 @@ class UserspaceIpvs:
         for listener in list(self.listeners.values()):
             listener.sweep(tcp if isinstance(listener, TcpListener) else udp)
         self.balancer.expire(self.now())
+        open_now = self.balancer.lingering_count() + sum(lst.open_count() for lst in self.listeners.values())
+        if self.storms.ended(self.balancer.total, open_now):
+            self._after_storm()
+
+    def _after_storm(self) -> None:
+        """A storm ended: tables grown by it made again, memory handed back (memory.py)."""
+        started = time.monotonic()
+        for listener in self.listeners.values():
+            listener.compact()
+        self.balancer.compact()
+        memory.release()
+        log.debug("userspace IPVS: storm over, memory handed back in %.1f ms",
+                  (time.monotonic() - started) * 1000)
 
 
 def forwarding_warnings(config: KeepalivedConfig) -> list[str]:

@@ -283,6 +283,16 @@ class TcpListener:
             elif pipe.last < limit:
                 pipe.finish(abort=True)
 
+    def open_count(self) -> int:
+        return len(self.pipes) + len(self.tasks)
+
+    def compact(self) -> None:
+        """After a storm (port.sweep): the sets again at their present size (a set keeps the
+        table of its largest size), and the client address cache emptied."""
+        self.pipes = set(self.pipes)
+        self.tasks = set(self.tasks)
+        _address.cache_clear()
+
     async def stop(self, abort: bool = True) -> None:
         """Stop accepting; with `abort`, end every connection too (flush, shutdown). Without,
         open connections finish on their own, as the kernel's do when a service goes."""

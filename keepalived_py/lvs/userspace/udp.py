@@ -6,8 +6,9 @@ replies go back from the VIP's socket. A session ends after the IPVS udp timeout
 datagram either way (default 300 s), like the kernel's UDP connection entries.
 
 Nothing is buffered without bound: while a session's socket is being made, at most
-`PENDING_MAX` datagrams wait; replies are dropped while the VIP socket's send buffer holds
-more than `HIGH_WATER` bytes; above `max_sessions` new clients' datagrams are dropped.
+`PENDING_MAX` datagrams wait; replies go out on the VIP's socket directly and are dropped
+when its kernel send buffer is full (as a router drops); above `max_sessions` new clients'
+datagrams are dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from keepalived_py.lvs.userspace.tcp import listening_socket
 log = get_logger("lvs.userspace")
 
 PENDING_MAX = 64
-HIGH_WATER = 1 << 20
 MAX_SESSIONS = 8192
 
 
@@ -49,13 +49,16 @@ class _ServerSide(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
         lst, s = self.listener, self.session
-        vip = lst.transport
-        if vip is None or s.closed:
+        sock = lst.sock
+        if sock is None or s.closed:
             return
-        if vip.get_write_buffer_size() > HIGH_WATER:
+        try:
+            # the socket itself, not the transport's sendto: uvloop caches every peer address
+            # it converts (2,048, for ever), which pinned the allocator's memory after a storm
+            sock.sendto(data, s.client)
+        except OSError:             # the send buffer is full (EAGAIN), or the VIP went
             lst.dropped += 1
             return
-        vip.sendto(data, s.client)
         s.conn.add_out(len(data))
         s.last = lst.now()
 
@@ -101,6 +104,7 @@ class UdpListener:
         self.now = now
         self.sessions: dict[tuple, _Session] = {}
         self.transport: asyncio.DatagramTransport | None = None
+        self.sock: socket.socket | None = None
         self.tasks: set[asyncio.Task] = set()
         self.dropped = 0
 
@@ -109,6 +113,7 @@ class UdpListener:
         sock = listening_socket(str(self.key.address), self.key.port, socket.SOCK_DGRAM)
         loop = asyncio.get_running_loop()
         self.transport, _ = await loop.create_datagram_endpoint(lambda: _VipSide(self), sock=sock)
+        self.sock = sock
 
     def open_session(self, addr: tuple) -> _Session | None:
         if len(self.sessions) >= self.max_sessions:
@@ -122,8 +127,11 @@ class UdpListener:
         self.sessions[addr] = s
         task = asyncio.get_running_loop().create_task(self._connect(s))
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._forget)
         return s
+
+    def _forget(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)      # self.tasks looked up now: compact() replaces the set
 
     async def _connect(self, s: _Session) -> None:
         loop = asyncio.get_running_loop()
@@ -158,7 +166,17 @@ class UdpListener:
         for s in [s for s in self.sessions.values() if s.last < limit]:
             self.end(s)
 
+    def open_count(self) -> int:
+        return len(self.sessions) + len(self.tasks)
+
+    def compact(self) -> None:
+        """After a storm (port.sweep): the tables again at their present size (a dict or set
+        keeps the table of its largest size)."""
+        self.sessions = dict(self.sessions)
+        self.tasks = set(self.tasks)
+
     async def stop(self, abort: bool = True) -> None:
+        self.sock = None
         if self.transport is not None:
             self.transport.close()
             self.transport = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -25,7 +26,7 @@ from keepalived_py.lvs.table import (
     Service,
     ServiceKey,
 )
-from keepalived_py.lvs.userspace import tcp
+from keepalived_py.lvs.userspace import memory, tcp
 from keepalived_py.lvs.userspace.port import UserspaceIpvs
 from keepalived_py.lvs.userspace.schedulers import Change, DestState, Request, fold, hash_32, make
 
@@ -417,6 +418,48 @@ def test_client_that_speaks_first_and_half_closes_before_the_server_accepted():
                     got = await asyncio.wait_for(reader.read(), 5)
                     assert got == b"%s\nping%dbye\n" % (b"r3 r2 r1".split()[i % 3], i)
                     writer.close()
+            finally:
+                await port.close()
+    run(main)
+
+
+def test_storm_tracker_cleans_up_once_per_storm_and_only_when_quiet():
+    t = memory.StormTracker(storm=100, quiet=4)
+    assert not t.ended(99, 0)                  # not a storm yet
+    assert not t.ended(150, 5)                 # a storm, still going
+    assert t.ended(150, 4)                     # a storm, over
+    assert not t.ended(150, 0)                 # once
+    assert not t.ended(249, 0)
+    assert t.ended(250, 0) and t.released == 2
+
+
+def test_sweep_after_a_storm_makes_grown_tables_again():
+    """A set keeps the table of its largest size once emptied: the sweep after a storm
+    replaces it (and the template dict), without losing what is still open."""
+    async def main() -> None:
+        vport, rport = free_port(), free_port()
+        async with Backends(rport):
+            port, key = await dataplane("rr", vport, rport, flags=0)
+            try:
+                lst = port.listeners[key]
+                assert isinstance(lst, tcp.TcpListener)
+                name, reader, writer = await client(vport)      # one stays open through it
+                grown = lst.pipes
+                for i in range(5000):                           # as a storm leaves it
+                    grown.add(i)                                # type: ignore[arg-type]
+                for i in range(5000):
+                    grown.discard(i)                            # type: ignore[arg-type]
+                port.sweep()
+                assert port.storms.released == 0                # no storm: nothing done
+                port.balancer.total += memory.STORM
+                port.sweep()
+                assert port.storms.released == 1
+                assert lst.pipes is not grown and lst.pipes == grown and len(lst.pipes) == 1
+                assert sys.getsizeof(lst.pipes) < sys.getsizeof(grown)
+                writer.write(b"still\n")                        # the open one is unharmed
+                assert await asyncio.wait_for(reader.readline(), 5) == b"still\n"
+                writer.close()
+                await wait_until_async(lambda: not lst.pipes, 5, step=0.01)
             finally:
                 await port.close()
     run(main)
