@@ -16,6 +16,7 @@ from keepalived_py.check.kinds.base import Target
 from keepalived_py.check.result import Status
 from keepalived_py.config.model.checkers import DnsCheck, SmtpCheck, UdpCheck
 
+from .deadlines import HANG, armed, deadlines_are
 from .servers import closed_port, reset, tcp_server, udp_server
 
 T = 0.3
@@ -72,13 +73,19 @@ async def scripted_smtp(lines_for):
     return await tcp_server(handler)
 
 
-def smtp_case(lines_for):
+def smtp_case(lines_for, delays=None):
+    """(result, wall seconds, port); `delays`: a list to collect the deadlines the probe
+    armed (deadlines.armed)."""
     async def main():
         server, port = await scripted_smtp(lines_for)
         async with server:
-            t0 = time.monotonic()
-            r = await smtp.probe(Target("127.0.0.1", port, T), SmtpCheck())
-            return r, time.monotonic() - t0, port
+            with armed() as armed_now:
+                t0 = time.monotonic()
+                r = await smtp.probe(Target("127.0.0.1", port, T), SmtpCheck())
+                took = time.monotonic() - t0
+            if delays is not None:
+                delays.extend(armed_now)
+            return r, took, port
     return run(main())
 
 
@@ -97,12 +104,18 @@ def test_smtp_keepalived_exchange_quit_answer_is_not_checked():
     ({"banner": b"220 " + b"x" * 20000 + b"\r\n"}, Status.FAILED, None),
 ])
 def test_smtp_bad_servers(script, status, prefix):
-    r, took, port = smtp_case(lambda s: script.get(s, b"250 ok\r\n"))
+    delays: list[float] = []
+    r, took, port = smtp_case(lambda s: script.get(s, b"250 ok\r\n"), delays)
     assert r.status is status, r
     assert r.reason
     if prefix:
         assert r.reason == f"{prefix} [127.0.0.1]:{port}"
-    assert took < T * 3 + 0.5
+    # each step (connect, banner, HELO) waits connect_timeout: the deadlines armed say so
+    # whatever the load; on the wall clock, only a hang is caught (tests/unit/check/deadlines.py)
+    assert deadlines_are(delays, T), delays
+    assert took < HANG
+    if status is Status.TIMEOUT:
+        assert took >= T - 1e-3
 
 
 def test_smtp_slow_but_within_timeout_is_up():
@@ -149,13 +162,18 @@ def dns_answer(mode: str):
     return respond
 
 
-def dns_case(mode, **params):
+def dns_case(mode, delays=None, **params):
+    """(result, wall seconds); `delays`: a list to collect the deadlines the probe armed."""
     async def main():
         transport, port = await udp_server(dns_answer(mode))
         try:
-            t0 = time.monotonic()
-            r = await dnsk.probe(Target("127.0.0.1", port, T), DnsCheck(name="example.org", type="A", **params))
-            return r, time.monotonic() - t0
+            with armed() as armed_now:
+                t0 = time.monotonic()
+                r = await dnsk.probe(Target("127.0.0.1", port, T), DnsCheck(name="example.org", type="A", **params))
+                took = time.monotonic() - t0
+            if delays is not None:
+                delays.extend(armed_now)
+            return r, took
         finally:
             transport.close()
     return run(main())
@@ -198,9 +216,13 @@ def test_dns_rcode_error():
 
 @pytest.mark.parametrize("mode", ["silent", "short", "wrong_id", "query"])
 def test_dns_malformed_or_no_reply_times_out(mode):
-    r, took = dns_case(mode)
+    delays: list[float] = []
+    r, took = dns_case(mode, delays)
     assert r.status is Status.TIMEOUT and r.reason == "read timeout from socket"
-    assert took < T + 0.3
+    # one deadline, connect_timeout, ended it (not a later reply, not the load): the
+    # wall-clock bound is one only a hang breaks (tests/unit/check/deadlines.py)
+    assert deadlines_are(delays, T), delays
+    assert T - 1e-3 <= took < HANG
 
 
 def test_dns_answer_section_is_not_examined():
