@@ -25,9 +25,11 @@ from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.adopt import StateFile
 from keepalived_py.vrrpd.ignored import start_notes
 from keepalived_py.vrrpd.mail import VrrpMail
+from keepalived_py.vrrpd.plan import default_interface
 from keepalived_py.vrrpd.precise_timers import make_scheduler
 from keepalived_py.vrrpd.process import Knobs, ProcessSettings
 from keepalived_py.vrrpd.runtime import VrrpRuntime
+from keepalived_py.vrrpd.static_track import static_tracking
 
 # VrrpStats fields keepalived's data / stats / JSON files leave out
 EXTRA_DROPS = ("chk_err", "vers_err", "vrid_err", "unicast_src_err", "owner_conflict",
@@ -145,6 +147,8 @@ async def run(ctx: ChildContext) -> int:
     try:
         for note in start_notes(config):  # keywords read but not acted on here, said once
             ctx.log.warning(note)
+        for line in static_tracking(config, default_interface(config))[1]:  # keepalived's start lines
+            ctx.log.info(line)
         await runtime.start(config, _disabled(config))
         await trackers.start(config, runtime.deliver_tracking)
         procs.apply(Knobs.from_global(config.global_defs))

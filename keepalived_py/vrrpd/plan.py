@@ -31,6 +31,7 @@ from keepalived_py.vrrp.packet import AuthType, Family
 from keepalived_py.vrrp.params import UnicastPeer, VrrpInstanceParams
 from keepalived_py.vrrp.sync_group import owner_member_weights
 from keepalived_py.vrrp.tracking import TrackedObject
+from keepalived_py.vrrpd.static_track import static_tracking
 from keepalived_py.vrrpd.track_bfd import vrrp_tracked_bfds
 
 IPAddr = IPv4Address | IPv6Address
@@ -141,9 +142,11 @@ def _pick(value, default):
 
 
 def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig,
-                  taken: dict[tuple[str, int, int], str] | None = None) -> InstancePlan:
+                  taken: dict[tuple[str, int, int], str] | None = None,
+                  static_ifs: tuple[str, ...] = ()) -> InstancePlan:
     """`taken`: the VIP VMACs named so far, by (base, vrid, family), shared by plan_all
-    so that instances name theirs as keepalived does, one after the other."""
+    so that instances name theirs as keepalived does, one after the other. `static_ifs`:
+    the interfaces its static track groups make it track (static_track.py)."""
     g = _g(config)
     family = inst.family
     version = inst.effective_version(g.vrrp_version, g.vrrp_strict)
@@ -204,6 +207,14 @@ def plan_instance(inst: VrrpInstanceModel, config: KeepalivedConfig,
     if mcast_dst is None:
         mcast_dst = g.vrrp_mcast_group4 if family == 4 else g.vrrp_mcast_group6
     tracked: list[TrackedObject] = tracked_objects(config, inst)
+    for name in static_ifs:
+        # static_track_group_init: weight 0, replacing a weighted track_interface of it
+        obj = TrackedObject("interface", name, 0)
+        same = [i for i, o in enumerate(tracked) if o.kind == "interface" and o.name == name]
+        if same:
+            tracked[same[0]] = obj
+        else:
+            tracked.append(obj)
     if inst.unicast_fault_no_peer and not peers:
         # keepalived: "Cannot use unicast without any peers - going to fault state" (a
         # configuration fault: the instance never leaves FAULT); an object that is down
@@ -409,10 +420,11 @@ def _ignored_weights(inst: VrrpInstanceModel, config: KeepalivedConfig,
 def plan_all(config: KeepalivedConfig, disabled: set[tuple[str, str]] | frozenset = frozenset()) -> dict[Key, InstancePlan]:
     out: dict[Key, InstancePlan] = {}
     taken: dict[tuple[str, int, int], str] = {}
+    static = static_tracking(config, default_interface(config))[0] if config.track_group else {}
     for inst in config.vrrp_instance:
         if not inst.interface or not inst.virtual_router_id:
             continue  # keepalived rejects these at config time
-        plan = plan_instance(inst, config, taken)
+        plan = plan_instance(inst, config, taken, static.get(inst.name, ()))
         if disabled:
             plan = dataclasses.replace(plan, tracked=tuple(
                 o for o in plan.tracked if (o.kind, o.name) not in disabled))
@@ -423,9 +435,13 @@ def plan_all(config: KeepalivedConfig, disabled: set[tuple[str, str]] | frozense
 def static_addresses(config: KeepalivedConfig) -> list[AddressSpec]:
     """static_ipaddress; one without `dev` goes on the default interface (`default_interface`,
     else eth0: vrrp_ipaddress.c get_default_if()), whose absence -t reports as fatal."""
-    g = config.global_defs
-    default = (g.default_interface if g is not None else None) or DEFAULT_INTERFACE
+    default = default_interface(config)
     return [address_spec(va, va.dev or default) for va in config.static_ipaddress]
+
+
+def default_interface(config: KeepalivedConfig) -> str:
+    g = config.global_defs
+    return (g.default_interface if g is not None else None) or DEFAULT_INTERFACE
 
 
 def tracked_objects(config: KeepalivedConfig, holder: VrrpInstanceModel | VrrpSyncGroup) -> list[TrackedObject]:
