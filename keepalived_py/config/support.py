@@ -8,12 +8,12 @@ vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py; wire.py: linkbeat polling, track_src_ip)
 reads the names below (reload_fifo.py: fifo_write_vrrp_states_on_reload; daemon.py: the
-vrrp_netlink_* buffers; link_delays.py: interface_up_down_delays). `vrf` is read as keepalived 2.2.7 reads it, where it never takes
+vrrp_netlink_* buffers; link_delays.py: interface_up_down_delays; static_track.py: track_group). `vrf` is read as keepalived 2.2.7 reads it, where it never takes
 effect (it only applies to an instance without an interface, which 2.2.7 rejects):
 validate/vrrp.py gives 2.2.7's messages and vrrpd/ignored.py logs once at start that it is
 ignored. Still listed by -t on the VRRP side:
 global_defs' dynamic_interfaces (read at -t only), vrrp_ipsets (no ipset support, as Debian's
-2.2.7), the top-level track_group, and auth_hmac's keywords; then
+2.2.7) and auth_hmac's keywords; then
 the checker blocks. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
 lvs_sync_daemon_interface.)
 
@@ -75,7 +75,9 @@ _BLOCKS = {
                     "weight",
     # the check child follows the bfd child's reports (check/kinds/bfd.py)
     "BFD_CHECK": "name alpha",
+    "track_group": "group",  # vrrpd/static_track.py
     "top level": "static_ipaddress static_routes static_rules linkbeat_use_polling linkbeat_interfaces "
+                 "track_group "
                  "interface_up_down_delays",
 }
 
