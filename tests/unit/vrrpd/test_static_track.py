@@ -92,3 +92,7 @@ def test_the_entrys_interface_down_faults_the_member():
     before, after = run(go())
     assert before == {"VI_1": State.MASTER, "VI_2": State.MASTER}
     assert after == {"VI_1": State.FAULT, "VI_2": State.MASTER}
+
+
+def test_dash_t_no_longer_lists_track_group():
+    assert not [x for x in load_text(CONF).not_implemented if "track_group" in x]
