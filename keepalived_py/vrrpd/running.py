@@ -29,6 +29,10 @@ class Running:
     resume: bool = False  # resumes its predecessor's MASTER state (resume.py)
     digest: str = ""  # its parameters' digest, for the state file (adopt.py)
     wire: tuple | None = None  # (SendAdvert, socket, prepared datagrams): wire._send_advert
+    #: dynamic_interfaces: its interface does not exist yet (no sockets, FAULT): dynamic_if.py
+    waiting: bool = False
+    attach: Any = None  # the task attaching it to its interface once it exists
+    attach_again: bool = False  # something changed on it while that task ran
 
     @property
     def name(self) -> str:

@@ -59,6 +59,7 @@ from keepalived_py.vrrp.snapshot import InstanceSnapshot
 from keepalived_py.vrrp.sync_group import SyncGroup
 from keepalived_py.vrrpd.adopt import StateFile, config_digest
 from keepalived_py.vrrpd.drop_log import DropLogLimiter
+from keepalived_py.vrrpd.dynamic_if import DynamicIfMixin, placeholder_address
 from keepalived_py.vrrpd.firewall import FirewallFollower
 from keepalived_py.vrrpd.kernel_queue import KernelQueue
 from keepalived_py.vrrpd.link_delays import LinkDelays
@@ -99,7 +100,7 @@ _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ER
            "DEBUG": logging.DEBUG}
 
 
-class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
+class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin, DynamicIfMixin):
     def __init__(self, net: NetPort, clock, log: logging.Logger, *, sender: PacketSender | None = None,
                  socket_opener=None, notifier: Any = None, loop: asyncio.AbstractEventLoop | None = None,
                  release_on_stop: bool = True, scheduler: Any = None, vmac_sysctls: Any = None,
@@ -160,6 +161,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         """`disabled`: (kind, name) of tracked objects the trackers dropped (keepalived
         removes them from the instances: nothing waits for them)."""
         self.config = config
+        self.set_dynamic_interfaces(config)
         self.kernel.start()
         await self._apply_static(config)
         plans = plan_all(config, disabled)
@@ -220,6 +222,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._watch
+        await self.cancel_attaches()
         if quiet:
             self.log.info("Stopping without releasing: addresses, routes and rules stay for the next vrrp process")
             for run in self.instances.values():
@@ -265,6 +268,7 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         start; a changed one is rebuilt but a MASTER stays MASTER, giving up only what the
         new configuration dropped."""
         delta = diff({key: run.plan for key, run in self.instances.items()}, plan_all(config, disabled))
+        self.set_dynamic_interfaces(config)
         states_before = ({name: g.state for name, g in self.groups.items()},
                          {run.name: run.machine.state for run in self.instances.values()})
         was_master: set[Key] = set()
@@ -326,11 +330,15 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
                 self.vmac_sysctls.apply(extra.name, extra.base)
             link = await self.net.link(plan.interface)
             xlink = link if plan.xmit_interface == plan.interface else await self.net.link(plan.xmit_interface)
-            if link is None or xlink is None:
+            if (link is None or xlink is None) and self.waits_for_interface(plan):
+                link = None  # dynamic_interfaces (dynamic_if.py): in FAULT until it comes
+            elif link is None or xlink is None:
                 self.log.error(f"({plan.name}) interface {plan.interface} not found - instance ignored")
                 return None
             primary = plan.source
-            if primary is None:
+            if link is None:
+                primary = primary or placeholder_address(plan.family)
+            elif primary is None:
                 primary = await self._primary_address(plan.key[0], plan.family, set(plan.addresses))
             if plan.vmac is not None and plan.family == 6 and not plan.vmac.xmit_base and primary is not None:
                 # keepalived's set_link_local_address(): adverts leave the VMAC from a
@@ -352,16 +360,20 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
         group = None if params.unicast else params.mcast_group
         run.group_joined = group
         run.rx_buf = rx_buf_bytes(plan)
-        run.rx = self.pool.acquire(plan.interface, link.index, plan.family, proto, group, run.rx_buf)
-        if plan.xmit_interface != plan.interface:
-            run.tx = self.pool.acquire(plan.xmit_interface, xlink.index, plan.family, proto)
+        if link is not None:
+            run.rx = self.pool.acquire(plan.interface, link.index, plan.family, proto, group, run.rx_buf)
+            if plan.xmit_interface != plan.interface:
+                run.tx = self.pool.acquire(plan.xmit_interface, xlink.index, plan.family, proto)
+            else:
+                run.tx = run.rx
         else:
-            run.tx = run.rx
+            self.wait_for_interface(run)
         self.by_name[plan.name] = run
         self.dispatch[(plan.interface, plan.family, params.vrid)] = run
-        self.link_up[plan.interface] = link.up
-        self.link_delays.known(plan.interface, link.flags)
-        if not link.up:
+        self.link_up[plan.interface] = link is not None and link.up
+        if link is not None:
+            self.link_delays.known(plan.interface, link.flags)
+        if link is None or not link.up:
             machine.handle(InterfaceDown(plan.interface), self.clock.now())
         for obj in plan.tracked:
             if obj.kind == "interface":
@@ -370,6 +382,8 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin):
                 self.link_up[obj.name] = up
                 if info is not None:
                     self.link_delays.known(obj.name, info.flags)
+                else:
+                    self.note_missing(obj.name)
                 if not up:
                     machine.handle(InterfaceDown(obj.name), self.clock.now())
         machine.take_actions()

@@ -80,7 +80,7 @@ class WireMixin:
         if self.linkbeat_interfaces():
             self.log.info("Using MII-BMSR/ETHTOOL NIC polling thread(s)...")
             poller = asyncio.get_running_loop().create_task(self._poll_links())
-        if any(o.kind == "saddr" for run in self.instances.values() for o in run.plan.tracked):
+        if self.any_waiting() or any(o.kind == "saddr" for run in self.instances.values() for o in run.plan.tracked):
             addresses = asyncio.get_running_loop().create_task(self._watch_addresses())
         try:
             async for ev in self.net.link_events():
@@ -126,6 +126,8 @@ class WireMixin:
         (IPv6: no other link-local) takes the instance down - FAULT - until the address
         is back. While another address remains keepalived keeps the instance up; VIPs
         do not count (ignore_address_if_ours_or_link_local)."""
+        if ev.added:
+            self.attach_waiting(ev.ifname)  # dynamic_interfaces: it waited for an address
         name = saddr_name(ev.ifname, ev.address)
         runs = [run for run in self.instances.values()
                 if any(o.kind == "saddr" and o.name == name for o in run.plan.tracked)]
@@ -179,6 +181,7 @@ class WireMixin:
         self.links.forget_link(ev.ifname)  # its MAC is looked up again for the next GARP
         recreated = False
         if not ev.deleted:
+            self.attach_waiting(ev.ifname)  # dynamic_interfaces (dynamic_if.py)
             try:
                 if self.pool.rebind(ev.ifname, ev.index):
                     recreated = True
@@ -210,6 +213,8 @@ class WireMixin:
     def _link_changed(self, ifname: str, up: bool) -> None:
         event = InterfaceUp(ifname) if up else InterfaceDown(ifname)
         for run in list(self.instances.values()):
+            if run.waiting and ifname == run.plan.interface:
+                continue  # attached first (dynamic_if.py), then told
             tracks = ifname == run.plan.interface or any(
                 o.kind == "interface" and o.name == ifname for o in run.plan.tracked)
             if tracks:
