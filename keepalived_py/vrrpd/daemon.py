@@ -23,6 +23,7 @@ from keepalived_py.observe.vrrp_settings import runtime_snapshots
 from keepalived_py.track.notify import Notifier
 from keepalived_py.track.trackers import Trackers
 from keepalived_py.vrrpd.adopt import StateFile
+from keepalived_py.vrrpd.dynamic_if import dynamic_notes
 from keepalived_py.vrrpd.ignored import start_notes
 from keepalived_py.vrrpd.mail import VrrpMail
 from keepalived_py.vrrpd.plan import default_interface
@@ -145,7 +146,7 @@ async def run(ctx: ChildContext) -> int:
     ctx.on_dump(dump)
     ctx.on_message(bfd_tracking(runtime.deliver_tracking, ctx.log.info if detail else None))
     try:
-        for note in start_notes(config):  # keywords read but not acted on here, said once
+        for note in start_notes(config) + dynamic_notes(config):  # read but not acted on here, said once
             ctx.log.warning(note)
         for line in static_tracking(config, default_interface(config))[1]:  # keepalived's start lines
             ctx.log.info(line)

@@ -12,10 +12,11 @@ Here: the instance is built with no sockets (`Running.waiting`) and its own inte
 link events (and address events, for an interface that comes up before its address) for
 that name attach it: sockets on the interface's index, the advert source address read
 then, and the interface's state delivered. Until then link events do not reach it.
-Not covered: an instance with use_vmac / use_ipvlan or a VIP's VMAC on a missing base
-interface is still left out (its VMAC cannot be made), and `allow_if_changes` (accept an
-interface re-created as another type) is read but changes nothing, as keepalived-py does
-not compare interface types across re-creation.
+Not covered (each said at runtime): an instance with use_vmac / use_ipvlan or a VIP's VMAC
+on a missing base interface is left out with an error line (its VMAC is made at start
+only); `allow_if_changes` (accept an interface re-created as another type) changes nothing,
+as keepalived-py never compares interface types across re-creation: logged once at start
+(dynamic_notes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ from keepalived_py.vrrpd.adopt import config_digest
 if TYPE_CHECKING:
     from keepalived_py.vrrpd.plan import InstancePlan
     from keepalived_py.vrrpd.running import Running
+
+
+def dynamic_notes(config: Any) -> list[str]:
+    """What the vrrp child says once at start about the parts it does not act on."""
+    g = config.global_defs
+    value = g.dynamic_interfaces if g is not None else False
+    notes = []
+    if value == "allow_if_changes":
+        notes.append("dynamic_interfaces allow_if_changes: keepalived-py does not compare an interface's type "
+                     "across re-creation, so a changed interface is always used (as allow_if_changes allows); "
+                     "the duplicate VRID fault on changeable interfaces is not raised")
+    return notes
 
 
 def placeholder_address(family: int) -> IPv4Address | IPv6Address:
@@ -58,6 +71,18 @@ class DynamicIfMixin:
         """At start and at each reload, before instances are made."""
         g = config.global_defs
         self.dynamic_interfaces = bool(g is not None and g.dynamic_interfaces)
+
+    async def vmac_base_missing(self, plan: InstancePlan) -> bool:
+        """A VMAC / ipvlan instance whose base is missing: keepalived-py makes VMACs at start
+        only, so under dynamic_interfaces it says so and leaves the instance out."""
+        if not self.dynamic_interfaces or (plan.vmac is None and not plan.addr_vmacs):
+            return False
+        bases = {v.base for v in (plan.vmac, *plan.addr_vmacs) if v is not None}
+        missing = [b for b in sorted(bases) if await self.net.link(b) is None]
+        if missing:
+            self.log.error(f"({plan.name}) interface {missing[0]} not found - instance ignored (dynamic_interfaces: "
+                           "keepalived-py makes VMACs only when their base interface exists at start)")
+        return bool(missing)
 
     def waits_for_interface(self, plan: InstancePlan) -> bool:
         """dynamic_interfaces is set and the instance needs no VMAC on the missing interface."""

@@ -322,6 +322,8 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin, DynamicIfMixin):
     # ================================================================== instances
     async def _create(self, plan: InstancePlan) -> Running | None:
         try:
+            if await self.vmac_base_missing(plan):
+                return None
             if plan.vmac is not None:
                 await make_link(self.net, plan.vmac)  # use_vmac's macvlan or use_ipvlan's ipvlan
                 self.vmac_sysctls.apply(plan.vmac.name, plan.vmac.base)

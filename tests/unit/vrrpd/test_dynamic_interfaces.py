@@ -12,6 +12,7 @@ from ipaddress import ip_address, ip_interface
 from keepalived_py.config import load_text
 from keepalived_py.net.ports import AddressEvent, LinkEvent
 from keepalived_py.vrrp.machine import State
+from keepalived_py.vrrpd.dynamic_if import dynamic_notes
 from keepalived_py.vrrpd.runtime import VrrpRuntime
 from tests.unit.vrrpd.test_runtime import LOG, Rig, run
 
@@ -110,3 +111,27 @@ def test_without_dynamic_interfaces_the_instance_is_left_out():
         r, _notes = await started("")
         return sorted(r.rt.by_name)
     assert run(go()) == ["VI_2"]
+
+
+def test_allow_if_changes_is_said_once_at_start():
+    config = load_text(CONF.format(dynamic="dynamic_interfaces allow_if_changes")).config
+    (note,) = dynamic_notes(config)
+    assert note.startswith("dynamic_interfaces allow_if_changes: keepalived-py does not compare")
+    assert dynamic_notes(load_text(CONF.format(dynamic="dynamic_interfaces")).config) == []
+
+
+def test_a_vmac_on_a_missing_base_is_left_out_with_a_line(caplog):
+    caplog.set_level(logging.INFO, logger=LOG.name)
+    text = CONF.format(dynamic="dynamic_interfaces").replace("    interface eth5\n", "    interface eth5\n    use_vmac\n")
+
+    async def go():
+        r = Rig()
+        r.rt = VrrpRuntime(r.net, r.clock, LOG, sender=r.sender, socket_opener=r.opener, scheduler=r.sched,
+                           vmac_sysctls=r.sysctls)
+        await r.rt.start(load_text(text).config)
+        await r.settle()
+        return sorted(r.rt.by_name), r.net.ops("add_macvlan")
+    names, made = run(go())
+    assert names == ["VI_2"] and made == []
+    assert any("(VI_1) interface eth5 not found - instance ignored (dynamic_interfaces" in r.getMessage()
+               for r in caplog.records)
