@@ -8,12 +8,11 @@ vrrp_strict, nftables*), mail.py (smtp_alert, the mail globals, router_id in the
 process.py (the vrrp_* process knobs; max_auto_priority logged once as ignored);
 keepalived_py/track: trackers.py, notify.py; wire.py: linkbeat polling, track_src_ip)
 reads the names below (reload_fifo.py: fifo_write_vrrp_states_on_reload; daemon.py: the
-vrrp_netlink_* buffers; link_delays.py: interface_up_down_delays; static_track.py: track_group). `vrf` is read as keepalived 2.2.7 reads it, where it never takes
+vrrp_netlink_* buffers; link_delays.py: interface_up_down_delays; static_track.py: track_group; dynamic_if.py: dynamic_interfaces). `vrf` is read as keepalived 2.2.7 reads it, where it never takes
 effect (it only applies to an instance without an interface, which 2.2.7 rejects):
 validate/vrrp.py gives 2.2.7's messages and vrrpd/ignored.py logs once at start that it is
 ignored. Still listed by -t on the VRRP side:
-global_defs' dynamic_interfaces (read at -t only), vrrp_ipsets (no ipset support, as Debian's
-2.2.7) and auth_hmac's keywords; then
+vrrp_ipsets (no ipset support, as Debian's 2.2.7) and auth_hmac's keywords; then
 the checker blocks. (syncd.py drives the IPVS sync daemon for lvs_sync_daemon /
 lvs_sync_daemon_interface.)
 
@@ -56,7 +55,7 @@ vrrp_owner_ignore_adverts vrrp_delay_after_boot json_version state_dump_file sta
 v3_checksum_as_v2
 vmac_addr_prefix disable_local_igmp fifo_write_vrrp_states_on_reload default_interface
 vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force vrrp_netlink_monitor_rcv_bufs
-vrrp_netlink_monitor_rcv_bufs_force
+vrrp_netlink_monitor_rcv_bufs_force dynamic_interfaces
 """
 _BLOCKS = {
     "vrrp_instance": _VRRP_INSTANCE,
