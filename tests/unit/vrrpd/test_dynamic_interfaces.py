@@ -135,3 +135,8 @@ def test_a_vmac_on_a_missing_base_is_left_out_with_a_line(caplog):
     assert names == ["VI_2"] and made == []
     assert any("(VI_1) interface eth5 not found - instance ignored (dynamic_interfaces" in r.getMessage()
                for r in caplog.records)
+
+
+def test_dash_t_no_longer_lists_dynamic_interfaces():
+    result = load_text(CONF.format(dynamic="dynamic_interfaces allow_if_changes"))
+    assert not [x for x in result.not_implemented if "dynamic_interfaces" in x]
