@@ -123,20 +123,22 @@ def test_sorry_server_and_inhibit_on_failure_on_the_userspace_dataplane(lab, imp
     la.kill(servers[("b2", 8080)])
     assert wait_until(lambda: answers(80, 4) == {"s": 4}, 30), answers(80, 4)
     print(f"sorry server serving {time.monotonic() - t0:.1f} s after both listeners stopped")
-    assert set(dataplane(80)) == {f"{sorry}:8080"}, dataplane(80)
+    assert wait_until(lambda: set(dataplane(80)) == {f"{sorry}:8080"}, 10), dataplane(80)
 
     # one real server returns -> clients reach it, the sorry server leaves the table
     t0 = time.monotonic()
     serve("b2", 8080, "-again")
     assert wait_until(lambda: answers(80, 4) == {"b2": 4}, 30), answers(80, 4)
     print(f"real server serving again {time.monotonic() - t0:.1f} s after it listened")
-    assert set(dataplane(80)) == {f"{b2}:8080"}, dataplane(80)
+    assert wait_until(lambda: set(dataplane(80)) == {f"{b2}:8080"}, 10), dataplane(80)
 
     # inhibit_on_failure: b1:8081 stops -> kept with weight 0, no new connection reaches it
     rs1 = f"{b1}:8081"
     la.kill(servers[("b1", 8081)])
     assert wait_until(lambda: weights(81).get(rs1) == 0, 30), weights(81)
     assert weights(81) == {rs1: 0, f"{b2}:8081": 1}, weights(81)
+    # (the dataplane takes the check child's change in the same reconcile: wait for it to serve so)
+    assert wait_until(lambda: answers(81, 3) == {"b2": 3}, 10), answers(81, 3)
     before = dataplane(81)
     assert rs1 in before, before           # still in the dataplane's table, not removed
     got = answers(81, 12)
@@ -148,6 +150,7 @@ def test_sorry_server_and_inhibit_on_failure_on_the_userspace_dataplane(lab, imp
     # b1:8081 returns -> its weight back, connections again (wrr by weight 2:1)
     serve("b1", 8081, "-again")
     assert wait_until(lambda: weights(81).get(rs1) == 2, 30), weights(81)
+    assert wait_until(lambda: "b1" in answers(81, 3), 10), answers(81, 3)
     got = answers(81, 12)
     assert got == {"b1": 8, "b2": 4}, got
     la.terminate(d1)
