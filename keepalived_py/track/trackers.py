@@ -192,6 +192,18 @@ class Trackers:
         return security_violation(self.script_flags, bool(self.runner and self.runner.script_security))
 
     # ------------------------------------------------------------------ lifecycle
+    async def start_files(self, config, emit: Emit) -> None:
+        """The track files only, before the instances start: keepalived reads them in
+        init_track_files(), so an instance starts with its file's value (no INIT wait, and a
+        sync group does not leave INIT with a notify keepalived never writes). start()
+        then leaves them as they are."""
+        self._emit = emit
+        if self.scheduler is None:
+            self.scheduler = LoopScheduler(asyncio.get_running_loop(), self.clock)
+        if self._config is not config:
+            self.prepare(config)
+        await self._start_files(config, reload=False)
+
     async def start(self, config, emit: Emit) -> None:
         self._emit = emit
         if self.scheduler is None:

@@ -150,7 +150,9 @@ async def run(ctx: ChildContext) -> int:
             ctx.log.warning(note)
         for line in static_tracking(config, default_interface(config))[1]:  # keepalived's start lines
             ctx.log.info(line)
-        await runtime.start(config, _disabled(config))
+        disabled = _disabled(config)
+        await trackers.start_files(config, runtime.deliver_tracking)  # heard by the instances as they are made
+        await runtime.start(config, disabled)
         await trackers.start(config, runtime.deliver_tracking)
         procs.apply(Knobs.from_global(config.global_defs))
         await ctx.stopped()

@@ -172,6 +172,10 @@ class VrrpRuntime(WireMixin, ResumeMixin, TimersMixin, DynamicIfMixin):
                 self.instances[key] = run
                 runs.append(run)
         self._build_groups(config)
+        for run in runs:
+            # what the trackers reported before the instances existed (the track files,
+            # read first as keepalived's init_track_files does)
+            self._seed_tracking(run)
         await self._resume_decisions(runs)
         self._configure_extras(config, start=True)
         self._watch = self.loop.create_task(self._watch_links())
