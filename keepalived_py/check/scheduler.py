@@ -321,7 +321,7 @@ class Scheduler:
                     if slot.handle is not None:
                         continue          # still running: as the waiting queue drops it
                     if loop is None:
-                        loop = asyncio.get_running_loop()
+                        loop = self._loop()
                         if loop is not self._bound_loop:
                             self._bind(loop)
                     if slot.target is None or slot.per_url:
@@ -331,7 +331,7 @@ class Scheduler:
                     self._launched += 1
                     started += 1
         if waiting and loop is None:
-            loop = asyncio.get_running_loop()
+            loop = self._loop()
             if loop is not self._bound_loop:
                 self._bind(loop)
         while waiting:
@@ -357,6 +357,12 @@ class Scheduler:
                 self._deadline[cid] = now + self.guard(spec)
             started += 1
         return started
+
+    def _loop(self) -> Any:
+        """The running loop: run()'s own while it runs. Why not always get_running_loop():
+        it costs a getpid() system call (its fork check) on every tick."""
+        wake = self._wake
+        return wake.loop if wake is not None and wake.step is not None else asyncio.get_running_loop()
 
     def _launched_done(self, handle: Any, result: Result, _sock: Any = None) -> None:
         """A launched probe's outcome (a loop callback): as _run_one() does for a Task. A
