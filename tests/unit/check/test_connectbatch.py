@@ -30,7 +30,9 @@ class FakeSock:
         self.peer = False
         self.closed = False
         self.sockopt_calls = 0
+        self.sends = 0
         world.socks.append(self)
+        self.peer, self.so_error = world.established, world.refused
 
     def fileno(self) -> int:
         return -1 if self.closed else self.fd
@@ -44,6 +46,17 @@ class FakeSock:
         self.sockopt_calls += 1
         err, self.so_error = self.so_error, 0
         return err
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        """A zero-length send: 0 when established, the pending error (cleared), else EAGAIN."""
+        assert data == b"" and flags & socket.MSG_NOSIGNAL
+        self.sends += 1
+        if self.so_error:
+            err, self.so_error = self.so_error, 0
+            raise OSError(err, "error")
+        if self.peer:
+            return 0
+        raise BlockingIOError(errno.EAGAIN, "in progress")
 
     def getpeername(self):
         if not self.peer:
@@ -86,6 +99,10 @@ class World:
         self.free: list[int] = []
         self.fd = 10
         self.connect_errno = errno.EINPROGRESS
+        #: the state a new socket is in when connect() returns (a local server's handshake
+        #: is done by then)
+        self.established = False
+        self.refused = 0
 
     def next_fd(self) -> int:
         if self.free:
@@ -359,3 +376,64 @@ def test_real_loopback_connects():
         listener.close()
     assert got["up"] is cb.CONNECTED
     assert got["down"].status is Status.FAILED and "refused" in got["down"].reason
+
+
+def test_the_pass_after_a_batch_of_starts_reads_the_epoll(world):
+    """On loopback the handshake is done when connect() returns: the one call_soon after the
+    batch reads the epoll, so the outcomes need no reader wake-up; what is not ready yet
+    still comes through the reader."""
+    eng, loop, got = engine(world)
+    eng.start(target(), record(got), "a")
+    eng.start(target(), record(got), "b")
+    a, b = world.socks
+    assert len(loop.soon) == 1 and got == []        # start() never calls back
+    world.epoll.events = [(a.fd, select.EPOLLOUT)]
+    loop.run_soon()
+    assert got == [("a", cb.CONNECTED)] and a.closed and not b.closed and not loop.soon
+    world.epoll.events = [(b.fd, select.EPOLLOUT)]
+    loop.readers[3]()
+    assert [tok for tok, _ in got] == ["a", "b"] and eng.in_flight == 0
+
+
+def test_the_pass_skips_a_cancelled_check(world):
+    eng, loop, got = engine(world)
+    h = eng.start(target(), record(got), "a")
+    a = world.socks[0]
+    world.epoll.events = [(a.fd, select.EPOLLOUT)]
+    h.cancel()
+    loop.run_soon()
+    assert got == [] and a.closed
+
+
+def test_finished_checks_do_not_wake_the_deadline_timer_every_slice(world):
+    """The timer fires at the first deadline, drops the entries of checks already finished
+    (due or not) and is next armed at the deadline of a check still in flight."""
+    eng, loop, got = engine(world)
+    for i in range(3):
+        loop.t = 100.0 + i * 0.002
+        eng.start(target(), record(got), i)
+    world.epoll.events = [(s.fd, select.EPOLLOUT) for s in world.socks]
+    loop.readers[3]()
+    assert [tok for tok, _ in got] == [0, 1, 2]
+    loop.t = 101.5
+    eng.start(target(), record(got), "late")
+    loop.t = 103.0
+    loop.fire_due()
+    timers = loop.live_timers()
+    assert len(timers) == 1 and timers[0].when == pytest.approx(104.5)   # not 103.0 + SLICE
+    loop.t = 104.5
+    loop.fire_due()
+    assert got[-1] == ("late", cb.TIMED_OUT) and not loop.live_timers()
+
+
+def test_every_finished_check_gone_leaves_no_timer_until_the_next_start(world):
+    eng, loop, got = engine(world)
+    eng.start(target(), record(got), "a")
+    world.epoll.events = [(world.socks[0].fd, select.EPOLLOUT)]
+    loop.readers[3]()
+    loop.t = 103.0
+    loop.fire_due()
+    assert not loop.live_timers() and eng.in_flight == 0
+    eng.start(target(), record(got), "b")
+    assert [t.when for t in loop.live_timers()] == [pytest.approx(106.0)]
+
