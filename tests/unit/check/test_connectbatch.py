@@ -437,3 +437,53 @@ def test_every_finished_check_gone_leaves_no_timer_until_the_next_start(world):
     eng.start(target(), record(got), "b")
     assert [t.when for t in loop.live_timers()] == [pytest.approx(106.0)]
 
+
+def test_a_connect_established_when_it_returns_is_asked_at_once_not_registered(world):
+    """A local server's handshake is done before connect() returns: a zero-length send says
+    so (no epoll registration, no deadline entry), delivered by the pass after the starts;
+    a refusal pending on the socket is its failure."""
+    eng, loop, got = engine(world)
+    world.established = True
+    eng.start(target(), record(got), "up")
+    world.established, world.refused = False, errno.ECONNREFUSED
+    eng.start(target(address="192.0.2.11"), record(got), "refused")
+    up, refused = world.socks
+    assert up.sends == 1 and refused.sends == 1 and up.closed and refused.closed
+    assert world.epoll.registered == {} and eng.in_flight == 0 and not loop.live_timers()
+    assert got == [] and len(loop.soon) == 1                  # start() never calls back
+    loop.run_soon()
+    assert got[0] == ("up", cb.CONNECTED)
+    assert got[1][0] == "refused" and got[1][1].reason == "connect failed: Connection refused"
+
+
+def test_a_target_still_connecting_is_not_asked_again_until_found_established_at_once(world):
+    """EAGAIN: the handshake is in progress (a remote server): the check goes through the
+    epoll as before and that target's next connects skip the send; one found established in
+    the pass right after its start makes the target asked at once again."""
+    eng, loop, got = engine(world)
+    t = target()
+    eng.start(t, record(got), 1)
+    first = world.socks[0]
+    assert first.sends == 1 and world.epoll.registered == {first.fd: select.EPOLLOUT}
+    world.epoll.events = [(first.fd, select.EPOLLOUT)]
+    loop.readers[3]()                                   # the reader, later: still remote
+    eng.start(t, record(got), 2)
+    second = world.socks[1]
+    assert second.sends == 0 and second.fd in world.epoll.registered
+    world.epoll.events = [(second.fd, select.EPOLLOUT)]
+    loop.run_soon()                                     # ready in the pass after its start
+    world.established = True
+    eng.start(t, record(got), 3)
+    assert world.socks[2].sends == 1 and world.socks[2].closed
+    loop.run_soon()
+    assert [tok for tok, r in got] == [1, 2, 3] and all(r is cb.CONNECTED for _, r in got)
+
+
+def test_a_broken_pipe_from_the_send_is_left_to_the_epoll(world):
+    """EPIPE means no error was pending (the send cleared nothing): the epoll and SO_ERROR
+    judge the check as before."""
+    eng, loop, got = engine(world)
+    world.refused = errno.EPIPE
+    eng.start(target(), record(got), "x")
+    s = world.socks[0]
+    assert s.fd in world.epoll.registered and not s.closed and got == []
