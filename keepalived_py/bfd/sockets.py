@@ -58,6 +58,13 @@ def _plain(addr: str) -> Address:
     return ip
 
 
+#: the listeners' receive buffer (the kernel doubles it, capped by net.core.rmem_max):
+#: keepalived keeps the default (208 KiB, about 200 small datagrams, a tenth of a second of a
+#: 2,000 packet/s flood), after which a session's own packets are dropped with the flood's
+#: while the child is busy or descheduled; 1 MiB holds about a second of such a flood
+LISTENER_RCVBUF = 1 << 20
+
+
 def open_listener(port: int) -> socket.socket:
     """A non-blocking UDP socket on *:port (IPv6 dual-stack, IPv4 when IPv6 is off)."""
     try:
@@ -67,6 +74,7 @@ def open_listener(port: int) -> socket.socket:
             raise
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, LISTENER_RCVBUF)
         sock.setsockopt(socket.IPPROTO_IP, _IP_RECVTTL, 1)
         if sock.family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)

@@ -1,7 +1,13 @@
 """A bounded flood of malformed BFD packets (about 2000 a second for 10 s, each kind of
 malformation in turn) at keepalived-py while its 50 ms x 3 session with real keepalived
-runs: the daemon survives, the session never goes Down (on the wire and in the log), and
-the keepalived_bfd.data dump counts the drops by reason."""
+runs: the daemon survives, the session never goes Down falsely (on the wire and in the
+log), and the keepalived_bfd.data dump counts the drops by reason.
+
+A Down is false when keepalived's own Control packets kept reaching the wire within the
+detection time before it. keepalived runs beside the flooder in its namespace; on a
+loaded 2-core CI machine it can fall silent for longer than 150 ms, and then our Down
+(diagnostic 1, detection time expired) is the protocol doing its job: the capture of both
+sides tells the two apart, so load cannot fail the test for keepalived's silence."""
 
 from __future__ import annotations
 
@@ -16,13 +22,15 @@ import pytest
 
 from conformance.lab.pcap import read_pcap
 from conformance.lab.poll import wait_until
-from keepalived_py.bfd.packet import State
+from keepalived_py.bfd.packet import Diag, State
 from tests.integration.test_bfd_support import TWO, bfd_conf, bfd_frames
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 RATE = 2000
 SECONDS = 10.0
+DETECTION_S = 0.15  # 50 ms x 3, keepalived's side of bfd_conf
+SLACK_S = 0.005  # capture timestamps of two packets, a few hundred microseconds apart at most
 
 # One malformation per dump reason; the sender counts what it sent of each.
 FLOODER = r'''
@@ -80,26 +88,44 @@ def test_malformed_flood(lab, implementation, keepalived_impl):
     py = implementation("keepalived-py", features=("bfd",))
     la = lab(TWO)
     a1, a2 = la.addr("r1"), la.addr("r2")
-    cap = la.capture("lan", f"udp port 3784 and src host {a1}")
+    cap = la.capture("lan", "udp port 3784")
     r1 = la.start_daemon("r1", py, bfd_conf("b1", a2, a1))
     r2 = la.start_daemon("r2", keepalived_impl, bfd_conf("b2", a1, a2))
 
     def frames():
         return bfd_frames(read_pcap(cap.path)) if cap.path.exists() else []
 
-    # our own Up packets prove we are Up; keepalived's are not captured (the filter)
-    wait_until(lambda: any(f.pkt is not None and f.pkt.state == State.UP for f in frames()), 20,
+    # our own Up packets prove we are Up
+    wait_until(lambda: any(f.pkt is not None and f.pkt.state == State.UP and f.src == a1 for f in frames()), 20,
                what="keepalived-py Up")
     r = la.exec("r2", [sys.executable, "-c", FLOODER, a1, str(RATE), str(SECONDS)], timeout=60)
     sent = json.loads(r.stdout)
     time.sleep(0.5)
     assert r1.alive(), r1.output()[-3000:]
     got = cap.stop()
-    ours = [f for f in bfd_frames(got) if f.src == a1 and f.pkt is not None]
+    seen = bfd_frames(got)
+    ours = [f for f in seen if f.src == a1 and f.pkt is not None]
     up_at = min(f.ts for f in ours if f.pkt.state == State.UP)
-    assert all(f.pkt.state == State.UP for f in ours if f.ts > up_at), "false Down during the flood"
-    out = r1.output()
-    assert "Entering Down state" not in out and "Expired after" not in out, out[-3000:]
+    peer_discr = next(f.pkt.your_discr for f in ours if f.pkt.state == State.UP)
+    mine = next(f.pkt.my_discr for f in ours if f.pkt.state == State.UP)
+    # keepalived's Control packets: from r2, its discriminator, addressed to our session
+    # (the flood's packets carry My Discriminator 0x1234 or none that decodes)
+    theirs = [f.ts for f in seen if f.src == a2 and f.pkt is not None and f.pkt.my_discr == peer_discr
+              and f.pkt.your_discr == mine]
+    downs = [f for f in ours if f.ts > up_at and f.pkt.state != State.UP]
+    if downs:
+        first = downs[0]
+        before = [t for t in theirs if t < first.ts]
+        silent = first.ts - before[-1] if before else float("inf")
+        print(f"our Down at +{first.ts - up_at:.3f} s (diag {first.pkt.diag!r}); keepalived silent "
+              f"{silent * 1000:.0f} ms before it")
+        assert silent >= DETECTION_S - SLACK_S and first.pkt.diag == Diag.EXPIRED, \
+            f"false Down during the flood: keepalived's last packet {silent * 1000:.0f} ms before it"
+    else:
+        out = r1.output()
+        assert "Entering Down state" not in out and "Expired after" not in out, out[-3000:]
+    gaps = [b - a for a, b in zip(theirs, theirs[1:], strict=False)]
+    print(f"keepalived's packets captured: {len(theirs)}, longest gap {max(gaps) * 1000:.0f} ms")
 
     pid = r1.pidfiles.read()["main"]
     data = la.workdir / "r1-keepalived-py" / "tmp" / "keepalived_bfd.data"
