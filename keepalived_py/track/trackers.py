@@ -205,12 +205,7 @@ class Trackers:
         await self._start_files(config, reload=False)
 
     async def start(self, config, emit: Emit) -> None:
-        self._emit = emit
-        if self.scheduler is None:
-            self.scheduler = LoopScheduler(asyncio.get_running_loop(), self.clock)
-        if self._config is not config:
-            self.prepare(config)
-        await self._start_files(config, reload=False)
+        await self.start_files(config, emit)  # a no-op for files start_files() already began
         await self._start_processes(config)
         for vs, script in self._prepared.values():
             if script is not None:
