@@ -137,9 +137,6 @@ class ConnectEngine:
 
     def start(self, target: Target, done: Done, token: Any = None) -> Pending:
         """Send the connect now; `done(handle, result, None)` later, unless cancelled."""
-        timeout = target.timeout
-        p = _new(Pending)           # no __init__ frame: the pending path sets the rest below
-        p.engine, p.done, p.token, p.sock = self, done, token, None
         got = self._addr.get(id(target))
         if got is None or got[0] is not target:
             got = self._address(target)
@@ -148,6 +145,8 @@ class ConnectEngine:
             sock = (_socket.socket(family, _STREAM, _TCP) if plain
                     else make_socket(target, socket.SOCK_STREAM, _TCP, raw=True))
         except OSError as e:
+            p = _new(Pending)
+            p.engine, p.done, p.token, p.sock = self, done, token, None
             self._later(p, Result(Status.FAILED, f"socket setup failed: {e.strerror or e}"))
             return p
         try:
@@ -156,6 +155,52 @@ class ConnectEngine:
             err = e.errno or errno.EINVAL
         if at_once and err in _PENDING:
             err = self._ask(sock, got)
+        return self._follow(sock, err, got, target.timeout, done, token)
+
+    def burst(self, targets: list[Target], tokens: list, done: Done, clock: Callable[[], float]) -> list:
+        """Start a batch of checks (the scheduler's due steady ones): per check, the time on
+        `clock` it succeeded at, when it did at once (no callback follows: a local server's
+        handshake is done before connect() returns, and the zero-length send says so), else
+        its Pending, which reports through `done` as start()'s do. Why: a check that is over
+        before the loop turns needs no handle, no queued delivery and no callback; the
+        scheduler books the batch's successes in one pass."""
+        out: list = []
+        append = out.append
+        cache = self._addr
+        sock_new = _socket.socket
+        for target, token in zip(targets, tokens, strict=True):
+            got = cache.get(id(target))
+            if got is None or got[0] is not target:
+                got = self._address(target)
+            if not (got[3] and got[4]):          # socket options, or a remote server: as start()
+                append(self.start(target, done, token))
+                continue
+            try:
+                sock = sock_new(got[1], _STREAM, _TCP)
+            except OSError:
+                append(self.start(target, done, token))   # it reports the failure its way
+                continue
+            try:
+                err = sock.connect_ex(got[2])
+            except OSError as e:
+                err = e.errno or errno.EINVAL
+            if err == errno.EINPROGRESS:
+                try:
+                    sock.send(b"", _NOSIGNAL)
+                except OSError as e:
+                    err = self._asked(e, got)
+                else:
+                    sock.close()
+                    append(clock())
+                    continue
+            append(self._follow(sock, err, got, target.timeout, done, token))
+        return out
+
+    def _follow(self, sock: Any, err: int, got: list, timeout: float, done: Done, token: Any) -> Pending:
+        """A connect sent on `sock` with outcome `err` so far: a Pending that reports it (in
+        flight on the private epoll, or an immediate outcome queued for the next pass)."""
+        p = _new(Pending)           # no __init__ frame: the pending path sets the rest below
+        p.engine, p.done, p.token, p.sock = self, done, token, None
         if err in _PENDING:
             fd = sock.fileno()
             self._seq = seq = self._seq + 1
@@ -183,8 +228,8 @@ class ConnectEngine:
             self.loop.call_soon(self._flush)
         return p
 
-    @staticmethod
-    def _ask(sock: Any, entry: list) -> int:
+    @classmethod
+    def _ask(cls, sock: Any, entry: list) -> int:
         """The connect's state without an epoll round: a zero-length send returns 0 on an
         established connection (nothing goes on the wire), EAGAIN while the handshake is in
         progress, and the connection's pending error (SO_ERROR's, which it clears) if it
@@ -195,14 +240,17 @@ class ConnectEngine:
         try:
             sock.send(b"", _NOSIGNAL)
             return 0
-        except BlockingIOError:
+        except OSError as e:
+            return cls._asked(e, entry)
+
+    @staticmethod
+    def _asked(e: OSError, entry: list) -> int:
+        """What the zero-length send's error says (see _ask)."""
+        if isinstance(e, BlockingIOError) or e.errno == errno.EPIPE:
+            # still connecting, or no error pending and not connecting: let epoll say
             entry[4] = False
             return errno.EINPROGRESS
-        except OSError as e:
-            if e.errno == errno.EPIPE:    # no error pending, not connecting: let epoll say
-                entry[4] = False
-                return errno.EINPROGRESS
-            return e.errno or errno.EIO
+        return e.errno or errno.EIO
 
     def _later(self, p: Pending, result: Result) -> None:
         """Deliver `result` on the loop's next pass (never from inside start())."""

@@ -23,7 +23,6 @@ keepalived's do. FILE_CHECKs have no runs: `file_value()` reports a tracked file
 from __future__ import annotations
 
 import asyncio
-import functools
 import heapq
 import random
 import time
@@ -35,6 +34,7 @@ from keepalived_py.check import hysteresis as hy
 from keepalived_py.check import reload as reloading
 from keepalived_py.check.kinds import probe_for as default_probe_for
 from keepalived_py.check.kinds.base import Resources, Target
+from keepalived_py.check.launched import TICK, LaunchedMixin, Slot
 from keepalived_py.check.quorum import Decision, Log, Pool
 from keepalived_py.check.result import Result, Status
 from keepalived_py.check.spec import CheckerSpec
@@ -48,34 +48,6 @@ GUARD_SLACK = 1.0
 LATE_TICK = 0.25
 #: a MISC_CHECK script that ignores SIGTERM is killed 2 s later, reaped up to 2 s after that
 MISC_GUARD = 5.0
-#: run() wakes at most once per TICK while checks keep coming due: a check starts up to this
-#: much after its time (never before), and thousands of checks a second share a wake-up
-TICK = 0.01
-
-
-class _Slot:
-    """A checker's hot-path record: what a launched check needs without hashing its id (a
-    checker id holds ipaddress objects, whose hash is Python code) for every step."""
-
-    __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url", "index", "state",
-                 "steady", "delay", "fifo", "start")
-
-    def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list, index: int) -> None:
-        self.cid, self.spec, self.launch, self.lat, self.index = cid, spec, launch, lat, index
-        #: the checker's state as of its last result (None: read self.states); apply() keeps it
-        self.state: hy.CheckerState | None = None
-        #: hysteresis.steady_state() of that state (None: not worked out yet)
-        self.steady: bool | None = None
-        self.delay = spec.policy.delay_loop
-        #: the steady-success FIFO of this delay_loop, once used
-        self.fifo: deque[tuple[float, int]] | None = None
-        #: launch bound to the running loop (Scheduler._bind): start(target, done, token)
-        self.start: Callable | None = None
-        self.handle: Any = None
-        self.started = 0.0
-        self.target: Target | None = None
-        #: the target follows the checker's url (HTTP_GET / SSL_GET): made again every run
-        self.per_url = spec.kind is hy.Kind.HTTP or spec.kind is hy.Kind.SSL
 
 
 class _Wake:
@@ -110,7 +82,7 @@ class _Wake:
             timer.cancel()
 
 
-class Scheduler:
+class Scheduler(LaunchedMixin):
     def __init__(self, specs: Iterable[CheckerSpec], pool: Pool, *, clock, emit: Callable[[list[Decision]], None],
                  rand: Callable[[], float] = random.random, resources: Resources | None = None,
                  probe_for=default_probe_for, max_in_flight: int = 512, log_all: bool = False,
@@ -133,7 +105,7 @@ class Scheduler:
         #: how many launched checks are in flight (slots whose `handle` is set), apart from
         #: the Tasks in _running: a count, not a set of slots, on the hot path
         self._launched = 0
-        self._slots: dict[Hashable, _Slot] = {}
+        self._slots: dict[Hashable, Slot] = {}
         self._stalled = False
         self.log_all = log_all
         self.specs: dict[Hashable, CheckerSpec] = {s.id: s for s in specs}
@@ -143,9 +115,9 @@ class Scheduler:
         #: each is in time order), entries (time, slot index): no heap sift, and number-only
         #: tuples the cyclic collector stops tracking
         self._fifos: dict[float, deque[tuple[float, int]]] = {}
-        self._slot_list: list[_Slot] = []
+        self._slot_list: list[Slot] = []
         self._seq = 0
-        self._waiting: deque[_Slot] = deque()
+        self._waiting: deque[Slot] = deque()
         #: a Task per coroutine probe, a handle with .cancel() per launched one
         self._running: dict[Hashable, Any] = {}
         self._launchers: dict[hy.Kind, Callable | None] = {}
@@ -201,27 +173,6 @@ class Scheduler:
         self.emit(out)
         return out
 
-    def _make_slots(self) -> None:
-        self._slot_list = [_Slot(cid, spec, self._launchers.get(spec.kind), self.latency.setdefault(cid, [0.0, 0.0, 0]), i)
-                           for i, (cid, spec) in enumerate((c, s) for c, s in self.specs.items()
-                                                           if s.kind not in hy.EVENT_DRIVEN)]
-        self._slots = {slot.cid: slot for slot in self._slot_list}
-        self._fifos = {}
-        self._bound_loop = None
-
-    def _bind(self, loop: Any) -> None:
-        """Give every launched slot its kind's starter on `loop`: the probe module's
-        `launcher(loop)` when it has one (TCP_CHECK: the loop's connect engine's start, no
-        per-check lookup), else its `launch` with the loop filled in."""
-        starters: dict[hy.Kind, Callable] = {}
-        for kind, launch in self._launchers.items():
-            if launch is not None:
-                launcher = getattr(self._probes[kind], "launcher", None)
-                starters[kind] = launcher(loop) if launcher is not None else functools.partial(launch, loop)
-        for slot in self._slot_list:
-            slot.start = starters.get(slot.spec.kind)
-        self._bound_loop = loop
-
     def _load_probes(self) -> None:
         """Import every probe module in use now: an import on the loop while probes run
         (aiohttp takes a while) would hold their timers up and fail them."""
@@ -251,7 +202,7 @@ class Scheduler:
         return out
 
     def _push(self, when: float, key: Hashable) -> None:
-        """`key`: a checker id, or its _Slot (no id hash on the hot path)."""
+        """`key`: a checker id, or its Slot (no id hash on the hot path)."""
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, key))
         if self._wake is not None and (self._armed is None or when < self._armed):
@@ -294,42 +245,20 @@ class Scheduler:
         slots, heap, waiting = self._slots, self._heap, self._waiting
         while heap and heap[0][0] <= now:
             key = heapq.heappop(heap)[2]     # a slot (the hot path pushes those) or a checker id
-            slot = key if key.__class__ is _Slot else slots.get(key)
+            slot = key if key.__class__ is Slot else slots.get(key)
             if slot is None:
                 continue  # removed
             if self._suspended and slot.spec.vs_key in self._suspended:
                 self._push(now + slot.spec.policy.delay_loop, slot)
                 continue
+            slot.late = 0.0
             waiting.append(slot)
         started = 0
         self._stalled = False
         loop = None
         states = self.states
         if self._fifos:
-            # a steady success's next run starts here, not through the waiting queue, while
-            # nothing waits ahead of it and a launch slot is free (the same order either way)
-            slot_list, suspended = self._slot_list, self._suspended
-            for q in self._fifos.values():
-                while q and q[0][0] <= now:
-                    slot = slot_list[q.popleft()[1]]
-                    if suspended and slot.spec.vs_key in suspended:
-                        self._push(now + slot.spec.policy.delay_loop, slot)
-                        continue
-                    if waiting or self._launched >= self.max_launched:
-                        waiting.append(slot)
-                        continue
-                    if slot.handle is not None:
-                        continue          # still running: as the waiting queue drops it
-                    if loop is None:
-                        loop = self._loop()
-                        if loop is not self._bound_loop:
-                            self._bind(loop)
-                    if slot.target is None or slot.per_url:
-                        slot.target = self.target(slot.spec, states[slot.cid])
-                    slot.started = now
-                    slot.handle = slot.start(slot.target, self._launched_done, slot)  # type: ignore[misc]
-                    self._launched += 1
-                    started += 1
+            started, loop = self._start_steady(now, waiting)
         if waiting and loop is None:
             loop = self._loop()
             if loop is not self._bound_loop:
@@ -363,42 +292,6 @@ class Scheduler:
         it costs a getpid() system call (its fork check) on every tick."""
         wake = self._wake
         return wake.loop if wake is not None and wake.step is not None else asyncio.get_running_loop()
-
-    def _launched_done(self, handle: Any, result: Result, _sock: Any = None) -> None:
-        """A launched probe's outcome (a loop callback): as _run_one() does for a Task. A
-        success that changes nothing (hysteresis.steady) only schedules the next run."""
-        slot: _Slot = handle.token
-        if slot.handle is not handle:
-            return   # abandoned by a reload or stop
-        slot.handle = None
-        self._launched -= 1
-        self.runs += 1
-        now = self._now()
-        took = now - slot.started
-        lat = slot.lat
-        lat[0] = took
-        lat[1] += took
-        lat[2] += 1
-        if self._waiting and self._wake is not None:
-            self._wake.set()   # a slot is free
-        if self._stopped:
-            return
-        steady = slot.steady
-        if steady is None:
-            state = slot.state
-            if state is None:
-                state = slot.state = self.states[slot.cid]
-            steady = slot.steady = hy.steady_state(slot.spec.policy, state)
-        if steady and result.status is _OK:    # hysteresis.steady(), its parts kept per slot
-            when = now + slot.delay
-            q = slot.fifo
-            if q is None:
-                q = slot.fifo = self._fifos.setdefault(slot.delay, deque())
-            q.append((when, slot.index))
-            if (self._armed is None or when < self._armed) and self._wake is not None:
-                self._wake.set()
-        else:
-            self.emit(self.apply(slot.cid, result, slot.started))
 
     def _watchdog(self, now: float) -> None:
         """Cut off probes that overran their guard (one sweep per tick, not a timer per probe)."""
@@ -517,16 +410,6 @@ class Scheduler:
                 continue
             await asyncio.gather(*tasks, return_exceptions=True)
             self._orphans.difference_update(tasks)
-
-    def _launched_pending(self) -> bool:
-        return self._launched > 0
-
-    def _abandon_launched(self) -> None:
-        for slot in self._slot_list:
-            handle, slot.handle = slot.handle, None
-            if handle is not None:
-                handle.cancel()
-        self._launched = 0
 
     def reload(self, specs: Iterable[CheckerSpec], servers, file_values: dict[str, int] | None = None) -> list[Decision]:
         """A new configuration (SIGHUP): checker and server states carried over as keepalived

@@ -29,6 +29,12 @@ def launcher(loop: Any):
     return connectbatch.engine_for(loop).start
 
 
+def burster(loop: Any):
+    """The scheduler's batch starter on `loop` for steady checks: the engine's burst (see
+    connectbatch.ConnectEngine.burst)."""
+    return connectbatch.engine_for(loop).burst
+
+
 async def probe(target: Target, params=None) -> Result:
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[Result] = loop.create_future()
@@ -46,3 +52,4 @@ async def probe(target: Target, params=None) -> Result:
 
 probe.launch = launch  # type: ignore[attr-defined]
 probe.launcher = launcher  # type: ignore[attr-defined]
+probe.burster = burster  # type: ignore[attr-defined]

@@ -487,3 +487,101 @@ def test_a_broken_pipe_from_the_send_is_left_to_the_epoll(world):
     eng.start(target(), record(got), "x")
     s = world.socks[0]
     assert s.fd in world.epoll.registered and not s.closed and got == []
+
+
+class Clock:
+    """The scheduler's clock, read once per check that succeeds at once."""
+
+    def __init__(self, t: float = 50.0) -> None:
+        self.t, self.reads = t, 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.t += 0.001
+        return self.t
+
+
+def test_burst_books_a_local_success_by_its_time_with_no_callback(world):
+    """A connect established when it returns is over inside burst(): its entry is the
+    clock's time, the socket is closed, nothing is registered or queued, and `done` is never
+    called for it."""
+    eng, loop, got = engine(world)
+    world.established = True
+    clock = Clock()
+    out = eng.burst([target(), target(address="192.0.2.11")], ["a", "b"], record(got), clock)
+    assert out == [pytest.approx(50.001), pytest.approx(50.002)] and clock.reads == 2
+    assert all(s.closed and s.sends == 1 for s in world.socks)
+    assert world.epoll.registered == {} and eng.in_flight == 0 and not loop.soon and not loop.live_timers()
+    loop.run_soon()
+    assert got == []
+
+
+def test_burst_hands_a_refusal_and_a_remote_connect_to_the_callback_path(world):
+    """Anything but a success at once is a Pending reporting through `done` as start()'s do:
+    a refusal on the next pass, a handshake still in progress through the epoll (and that
+    target is not asked at once again)."""
+    eng, loop, got = engine(world)
+    world.refused = errno.ECONNREFUSED
+    refused_t, remote_t = target(), target(address="192.0.2.12")
+    out = eng.burst([refused_t], ["refused"], record(got), Clock())
+    world.refused = 0
+    out += eng.burst([remote_t], ["remote"], record(got), Clock())
+    assert [type(h) for h in out] == [cb.Pending, cb.Pending] and [h.token for h in out] == ["refused", "remote"]
+    refused, remote = world.socks
+    assert refused.closed and not remote.closed and world.epoll.registered == {remote.fd: select.EPOLLOUT}
+    assert got == []                                    # never from inside burst()
+    loop.run_soon()
+    assert got[0][0] == "refused" and got[0][1].reason == "connect failed: Connection refused"
+    world.epoll.events = [(remote.fd, select.EPOLLOUT)]
+    loop.readers[3]()
+    assert got[1] == ("remote", cb.CONNECTED)
+    eng.burst([remote_t], ["again"], record(got), Clock())
+    assert world.socks[2].sends == 0 and world.socks[2].fd in world.epoll.registered
+
+
+def test_burst_sends_targets_with_socket_options_through_start(world, monkeypatch):
+    made: list = []
+
+    def make(target, kind, proto, **kw):
+        made.append(target.fwmark)
+        return FakeSock(world, 0, kind, proto)
+    monkeypatch.setattr(cb, "make_socket", make)
+    eng, loop, got = engine(world)
+    world.established = True
+    out = eng.burst([Target("192.0.2.10", 80, timeout=3.0, fwmark=7), target()], ["marked", "plain"],
+                    record(got), Clock())
+    assert made == [7] and isinstance(out[0], cb.Pending) and isinstance(out[1], float)
+    loop.run_soon()
+    assert got == [("marked", cb.CONNECTED)]
+
+
+def test_burst_real_loopback():
+    """Through a real socket and a real loop: a listener succeeds inside burst(), a closed
+    port comes back as a Pending that reports the refusal."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        got: list = []
+        done = asyncio.Event()
+
+        def report(handle, result, sock):
+            got.append((handle.token, result))
+            done.set()
+        eng = cb.engine_for(loop)
+        out = eng.burst([Target("127.0.0.1", listener.getsockname()[1], timeout=5.0),
+                         Target("127.0.0.1", dead_port, timeout=5.0)], ["up", "down"], report, loop.time)
+        await asyncio.wait_for(done.wait(), 30)
+        return out, got
+    try:
+        out, got = asyncio.run(main())
+    finally:
+        listener.close()
+    assert isinstance(out[0], float) and isinstance(out[1], cb.Pending)
+    assert got[0][0] == "down" and got[0][1].status is Status.FAILED and "refused" in got[0][1].reason

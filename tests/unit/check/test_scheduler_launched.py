@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from keepalived_py.check.hysteresis import Kind
 from keepalived_py.check.quorum import Log, Pool
 from keepalived_py.check.result import Result, Status
@@ -417,4 +419,146 @@ def test_a_steady_run_due_while_launches_are_full_waits_its_turn():
         h.done(h, Result(Status.OK, "connected"))
         assert sched.in_flight == 0 and sched.next_due() == 21.03 + 10.0
 
+    asyncio.run(main())
+
+
+class FakeBurster(FakeLauncher):
+    """A launcher with a batch starter too: each burst's outcomes come from `outcomes`
+    (a float: succeeded at once at that time; "later": a handle that reports by hand)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bursts: list[list] = []
+        self.outcomes: list = []
+
+        def burster(loop):
+            def burst(targets, tokens, done, clock):
+                self.bursts.append(list(tokens))
+                out = []
+                for target, token in zip(targets, tokens, strict=True):
+                    o = self.outcomes.pop(0)
+                    if o == "later":
+                        h = Handle(target, done, token)
+                        self.handles.append(h)
+                        out.append(h)
+                    else:
+                        out.append(o)
+                return out
+            return burst
+        self.probe.burster = burster  # type: ignore[attr-defined]
+
+
+def test_due_steady_checks_go_to_the_batch_starter_and_their_successes_are_booked():
+    """A steady checker's FIFO run goes through the kind's batch starter, one call per tick;
+    a success at once is booked as _launched_done books one (next run delay_loop after its
+    time, a run and its latency counted, nothing applied or emitted); a check that reports
+    later is in flight and its failure goes through the hysteresis."""
+    fake = FakeBurster()
+    out: list = []
+
+    async def main():
+        sched, _, specs = _steady_sched(fake, out)
+        tcp = specs[0]
+        calls: list = []
+        real_apply = sched.apply
+        sched.apply = lambda *a: calls.append(a) or real_apply(*a)
+        emitted, launched, runs = len(out), len(fake.handles), sched.runs
+        fake.outcomes = [21.05]
+        sched.clock.set(21.03)
+        assert sched.tick() == 1 and len(fake.bursts) == 1 and len(fake.handles) == launched
+        assert sched.in_flight == 0 and sched.runs == runs + 1
+        assert sched.next_due() == pytest.approx(31.05)      # delay_loop after its success
+        assert sched.latency[tcp.id][0] == pytest.approx(0.02)
+        assert calls == [] and len(out) == emitted
+        fake.outcomes = ["later"]
+        sched.clock.set(31.05)
+        assert sched.tick() == 1 and sched.in_flight == 1
+        h = fake.handles[-1]
+        sched.clock.set(31.06)
+        h.done(h, Result(Status.FAILED, "connect failed: Connection refused"))
+        assert len(calls) == 1 and sched.states[tcp.id].retry_it == 1 and sched.in_flight == 0
+        assert sched.next_due() == pytest.approx(32.06)      # delay_before_retry, via the heap
+        sched.clock.set(32.06)
+        assert sched.tick() == 1 and len(fake.bursts) == 2   # not steady: the plain starter
+    asyncio.run(main())
+
+
+TWO_TCP = """
+virtual_server 192.0.2.1 80 {
+    delay_loop 10
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 192.0.2.10 80 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+    real_server 192.0.2.11 80 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+}
+"""
+
+
+def test_a_batch_never_takes_more_checks_than_the_launch_bound():
+    """Checks in a batch count against max_launched while it is built: with one launch
+    slot, the second due checker waits in the queue for the first to finish."""
+    from keepalived_py.check import spec as specmod
+    from tests.unit.check.test_spec_scheduler import load_text
+    servers, specs = specmod.build(load_text(TWO_TCP).config)
+    assert len(specs) == 2
+    fake = FakeBurster()
+
+    async def main():
+        sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                          probe_for=fake, max_launched=1)
+        sched.start()
+        for t in (1.0, 11.1):            # the first runs (applied), then the steady ones
+            for i in range(2):           # one at a time: one launch slot
+                sched.clock.set(t + i * 0.01)
+                assert sched.tick() == 1
+                h = fake.handles[-1]
+                h.done(h, Result(Status.OK, "connected"))
+        assert fake.bursts == [] and len(sched._fifos[10.0]) == 2
+        fake.outcomes = ["later", "later"]
+        sched.clock.set(100.0)
+        assert sched.tick() == 1
+        assert [len(b) for b in fake.bursts] == [1] and sched.in_flight == 1 and len(sched._waiting) == 1
+        h = fake.handles[-1]
+        h.done(h, Result(Status.OK, "connected"))
+        assert sched.tick() == 1 and sched.in_flight == 1 and not sched._waiting   # the queue's way
+        assert len(fake.bursts) == 1
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_the_grids_lateness_is_not_carried_into_the_next_run_but_overload_is(batched):
+    """keepalived runs a checker again delay_loop after its check ended, on its own timer. A
+    steady run the 10 ms grid started 5 ms late is booked from the end it would have had on
+    time (the cadence stays keepalived's); a loop that is itself late by more than the grid
+    (overload) is not made up for: only TICK of it comes off."""
+    from keepalived_py.check.scheduler import TICK
+    fake = FakeBurster() if batched else FakeLauncher()
+    out: list = []
+
+    async def main():
+        sched, _, specs = _steady_sched(fake, out)      # steady; next run due at 21.03
+
+        def run(at: float, ends: float) -> None:
+            sched.clock.set(at)
+            if batched:
+                fake.outcomes = [ends]
+                assert sched.tick() == 1
+                return
+            assert sched.tick() == 1
+            h = fake.handles[-1]
+            sched.clock.set(ends)
+            h.done(h, Result(Status.OK, "connected"))
+        run(21.035, 21.04)                              # 5 ms late: the grid's
+        assert sched.next_due() == pytest.approx(31.035)
+        run(31.035 + 0.05, 31.09)                       # 50 ms late: the loop's own
+        assert sched.next_due() == pytest.approx(41.09 - TICK)
     asyncio.run(main())
