@@ -15,8 +15,9 @@ guest part qemu.
 Wall time of the full run, from each case measured alone on this shared 2-core VM at load
 average 3-6 (the header of every run prints its own): launch ~18 s, config-test ~8 s,
 failover 1.7 min, bfd ~35 s, steady ~5.5 min, dataplane ~40 s, check-host 1 min,
-check-guest 7-8 min (one boot: 3 alternating TCP_CHECK runs of both daemons, then 3
-alternating programming runs): about 18 minutes in all. `--quick` (host VRRP and BFD cases, fewer repetitions) 2.6 min.
+check-guest 8-9 min (one boot: 3 alternating same-work TCP_CHECK runs of both daemons at
+delay_loop 20, one of each at delay_loop 1, then 3 alternating programming runs): about 19
+minutes in all. `--quick` (host VRRP and BFD cases, fewer repetitions) 2.6 min.
 """
 
 from __future__ import annotations
