@@ -19,6 +19,8 @@ import struct
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
+from keepalived_py.net.rcvbuf import set_rcvbuf
+
 if TYPE_CHECKING:
     from keepalived_py.config.model.root import KeepalivedConfig
 
@@ -71,18 +73,35 @@ def suspended(targets: dict[Hashable, str], addresses: set[str]) -> set[Hashable
     return {key for key, addr in targets.items() if addr not in addresses}
 
 
+#: the monitor socket's receive buffer unless lvs_netlink_monitor_rcv_bufs says otherwise
+RCVBUF = 1 << 20
+
+
+def monitor_rcvbuf(config: KeepalivedConfig) -> tuple[int, bool]:
+    """lvs_netlink_monitor_rcv_bufs (with _force): keepalived's size for the checker process's
+    netlink monitor socket, our address watch; (0, False) when unset."""
+    g = config.global_defs
+    if g is None:
+        return 0, False
+    return g.lvs_netlink_monitor_rcv_bufs, bool(g.lvs_netlink_monitor_rcv_bufs_force)
+
+
 class AddressWatch:
     """The host's addresses, kept current; `on_change(addresses)` after each change."""
 
-    def __init__(self, on_change: Callable[[set[str]], None]) -> None:
+    def __init__(self, on_change: Callable[[set[str]], None], rcvbuf: tuple[int, bool] = (0, False)) -> None:
+        """`rcvbuf`: lvs_netlink_monitor_rcv_bufs (and _force), keepalived's size for the
+        checker process's monitor socket; unset keeps RCVBUF."""
         self.on_change = on_change
         self.addresses: set[str] = set()
+        self.rcvbuf = rcvbuf
         self._sock: socket.socket | None = None
 
     async def start(self) -> set[str]:
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC,
                              socket.NETLINK_ROUTE)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        set_rcvbuf(sock, self.rcvbuf)
         sock.bind((0, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
         self._sock = sock
         # a dump of every address (ifaddrmsg with family AF_UNSPEC)

@@ -16,7 +16,7 @@ import ctypes
 from typing import TYPE_CHECKING, Any
 
 from keepalived_py.bfd.track import bfd_checking
-from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets
+from keepalived_py.check.addrwatch import AddressWatch, ha_suspend_targets, monitor_rcvbuf
 from keepalived_py.check.dump import data_text
 from keepalived_py.check.runtime import CheckRuntime
 from keepalived_py.core.context import ChildContext
@@ -79,7 +79,7 @@ async def run(ctx: ChildContext) -> int:
         """ha_suspend needs the host's addresses: watched from the first config using it."""
         nonlocal watch
         if watch is None and ha_suspend_targets(config):
-            watch = AddressWatch(runtime.addresses_changed)
+            watch = AddressWatch(runtime.addresses_changed, rcvbuf=monitor_rcvbuf(config))
             try:
                 runtime.addresses = await watch.start()
             except OSError as exc:

@@ -84,8 +84,10 @@ _BLOCKS = {
 # quorum.py, notify.py, kinds/*; keepalived_py/lvs/plan.py (the IPVS table)) reads these.
 # Still listed by -t: virtual_server.hashed (shown in the dump, never set on the service;
 # the kernel marks every service hashed anyway), snmp_name and SNMP (out of scope),
-# url.regex_stack (sizes PCRE2's JIT stack; Python's re has none to size), the
-# lvs_netlink_* buffers (the IPVS netlink socket, lvs/kernel.py, has a fixed 4 MiB) and
+# url.regex_stack (sizes PCRE2's JIT stack; Python's re has none to size),
+# lvs_netlink_cmd_rcv_bufs (keepalived's checker has an rtnetlink command socket for its
+# interface queries; the check child has none, and its IPVS netlink socket, lvs/kernel.py,
+# keeps a fixed 4 MiB) and
 # nftables_ipvs* (a virtual_server_group as one fwmark service with nftables marking
 # its addresses: not built; groups are programmed entry by entry).
 _CHECKER_COMMON = ("alpha bind_if bind_port bindto connect_ip connect_port connect_timeout delay_before_retry "
@@ -121,7 +123,9 @@ _CHECK_BLOCKS = {
                    "lvs_notify_fifo_script "
                    # core/process_priority.py, applied as the check / bfd child starts
                    "checker_priority checker_no_swap checker_rt_priority checker_cpu_affinity checker_rlimit_rttime "
-                   "bfd_priority bfd_no_swap bfd_rt_priority bfd_cpu_affinity bfd_rlimit_rttime",
+                   "bfd_priority bfd_no_swap bfd_rt_priority bfd_cpu_affinity bfd_rlimit_rttime "
+                   # check/addrwatch.py: the check child's netlink monitor socket
+                   "lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force",
 }
 
 ACTED_ON: frozenset[str] = frozenset(f"{block}.{name}" for blocks in (_BLOCKS, _CHECK_BLOCKS)

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import socket
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +21,7 @@ from keepalived_py.config.model.rules import Rule
 from keepalived_py.net import pyroute2_lean
 from keepalived_py.net.ipvlan import ipvlan_request
 from keepalived_py.net.ports import AddressEvent, AddressSpec, IPInterface, LinkEvent, LinkInfo
+from keepalived_py.net.rcvbuf import set_rcvbuf
 from keepalived_py.net.rtnl import Request, route_request, rule_request
 
 # the rtnetlink socket and the message classes only, not pyroute2's whole __init__: this is
@@ -39,23 +39,6 @@ RTMGRP_LINK = 0x1
 RTMGRP_IPV4_IFADDR = 0x10
 RTMGRP_IPV6_IFADDR = 0x100
 _HEADER = struct.Struct("=IHHII")  # struct nlmsghdr
-SO_RCVBUFFORCE = 33  # linux/asm-generic/socket.h (not in Python's socket module)
-
-
-def set_rcvbuf(sock: Any, rcvbuf: tuple[int, bool]) -> None:
-    """keepalived_netlink.c netlink_set_rx_buf_size() for `vrrp_netlink_cmd_rcv_bufs` /
-    `vrrp_netlink_monitor_rcv_bufs` (and their _force: SO_RCVBUFFORCE, past rmem_max).
-    Unset (0) leaves pyroute2's own 1 MiB, where keepalived would set 64 KiB."""
-    size, force = rcvbuf
-    if not size:
-        return
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE if force else socket.SO_RCVBUF, size)
-    except OSError as exc:
-        log.info("cant set SO_RCVBUFFORCE IP option. errno=%d (%s)" if force
-                 else "Cannot set SO_RCVBUF IP option. errno=%d (%s)", exc.errno, exc.strerror)
-
-
 class _RawRequest(nlmsg):
     """A request whose payload was built by rtnl.py; pyroute2 fills in the sequence number and
     port id, sends it and reads the acknowledgement."""

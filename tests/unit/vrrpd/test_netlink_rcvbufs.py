@@ -9,7 +9,8 @@ import socket
 from pathlib import Path
 
 from keepalived_py.config.loader import load_text
-from keepalived_py.net.pyroute2_adapter import SO_RCVBUFFORCE, Pyroute2Net, set_rcvbuf
+from keepalived_py.net.pyroute2_adapter import Pyroute2Net
+from keepalived_py.net.rcvbuf import SO_RCVBUFFORCE, set_rcvbuf
 from keepalived_py.vrrpd.daemon import netlink_rcvbufs
 
 
