@@ -21,6 +21,10 @@ _OK = Status.OK
 #: run() wakes at most once per TICK while checks keep coming due: a check starts up to this
 #: much after its time (never before), and thousands of checks a second share a wake-up
 TICK = 0.01
+#: how much of a steady run's late start is not carried into its next run: the grid's
+#: lateness (TICK), the loop timer's rounding and the checks ahead of it in a batch; a loop
+#: late by more than this (overload) is not made up for
+MAKE_UP = 2 * TICK
 
 
 class Slot:
@@ -28,7 +32,7 @@ class Slot:
     checker id holds ipaddress objects, whose hash is Python code) for every step."""
 
     __slots__ = ("cid", "spec", "launch", "handle", "started", "lat", "target", "per_url", "index", "state",
-                 "steady", "delay", "fifo", "start", "burst", "late")
+                 "steady", "delay", "fifo", "start", "burst", "late", "due")
 
     def __init__(self, cid: Hashable, spec: CheckerSpec, launch: Callable | None, lat: list, index: int) -> None:
         self.cid, self.spec, self.launch, self.lat, self.index = cid, spec, launch, lat, index
@@ -45,9 +49,11 @@ class Slot:
         self.burst: Callable | None = None
         self.handle: Any = None
         self.started = 0.0
-        #: how late the grid started this run of a steady checker (at most TICK): its next
+        #: how late the grid started this run of a steady checker (at most MAKE_UP): its next
         #: run is counted from the end the check would have had on time (see _start_steady())
         self.late = 0.0
+        #: when this run of a steady checker was due (its FIFO time)
+        self.due = 0.0
         self.target: Target | None = None
         #: the target follows the checker's url (HTTP_GET / SSL_GET): made again every run
         self.per_url = spec.kind is hy.Kind.HTTP or spec.kind is hy.Kind.SSL
@@ -127,7 +133,8 @@ class LaunchedMixin:
                 # cadence stays keepalived's (delay_loop after the end); a loop that is
                 # itself late (overload) is not made up for
                 late = now - due
-                slot.late = late if late < TICK else TICK
+                slot.late = late if late < MAKE_UP else MAKE_UP
+                slot.due = due
                 if suspended and slot.spec.vs_key in suspended:
                     self._push(now + slot.spec.policy.delay_loop, slot)
                     continue
@@ -198,14 +205,15 @@ class LaunchedMixin:
     def _burst_done(self, now: float, slots: list[Slot], outcomes: list) -> None:
         """A batch starter's outcomes (inside tick(), whose step then sleeps to the next due
         time, so no wake-up): a float is the time a check succeeded at once (steady: its next
-        run is delay_loop after that, as _launched_done books it), anything else the handle of
-        a check that reports later."""
+        run is delay_loop after that, less the lateness of its start, as _launched_done books
+        it), anything else the handle of a check that reports later."""
         fifos = self._fifos
         ok = 0
+        began = now       # a check of the batch begins as the one before it ends
         for slot, got in zip(slots, outcomes, strict=True):
             if got.__class__ is float:
                 ok += 1
-                took = got - now
+                took = got - began
                 lat = slot.lat
                 lat[0] = took
                 lat[1] += took
@@ -213,7 +221,12 @@ class LaunchedMixin:
                 q = slot.fifo
                 if q is None:
                     q = slot.fifo = fifos.setdefault(slot.delay, deque())
-                q.append((got + slot.delay - slot.late, slot.index))
+                # the grid's lateness and the checks ahead of it in the batch (at most MAKE_UP
+                # in all) are not carried into the next run: delay_loop after the end the
+                # check would have had begun at its own time, as keepalived's timer begins it
+                late = began - slot.due
+                q.append((got + slot.delay - (late if late < MAKE_UP else MAKE_UP), slot.index))
+                began = got
             else:
                 slot.started = now
                 slot.handle = got

@@ -539,8 +539,8 @@ def test_the_grids_lateness_is_not_carried_into_the_next_run_but_overload_is(bat
     """keepalived runs a checker again delay_loop after its check ended, on its own timer. A
     steady run the 10 ms grid started 5 ms late is booked from the end it would have had on
     time (the cadence stays keepalived's); a loop that is itself late by more than the grid
-    (overload) is not made up for: only TICK of it comes off."""
-    from keepalived_py.check.scheduler import TICK
+    (overload) is not made up for: only MAKE_UP (twice the grid) of it comes off."""
+    from keepalived_py.check.launched import MAKE_UP
     fake = FakeBurster() if batched else FakeLauncher()
     out: list = []
 
@@ -560,5 +560,35 @@ def test_the_grids_lateness_is_not_carried_into_the_next_run_but_overload_is(bat
         run(21.035, 21.04)                              # 5 ms late: the grid's
         assert sched.next_due() == pytest.approx(31.035)
         run(31.035 + 0.05, 31.09)                       # 50 ms late: the loop's own
-        assert sched.next_due() == pytest.approx(41.09 - TICK)
+        assert sched.next_due() == pytest.approx(41.09 - MAKE_UP)
+    asyncio.run(main())
+
+
+def test_a_check_later_in_a_batch_is_booked_from_its_own_begin():
+    """keepalived begins each check at its own time; in a batch a check begins as the one
+    before it ends, and that wait (with the grid's, at most MAKE_UP in all) is not carried into
+    its next run either: both checks below keep a delay_loop 10 cadence from their due time
+    plus their own duration."""
+    from keepalived_py.check import spec as specmod
+    from tests.unit.check.test_spec_scheduler import load_text
+    servers, specs = specmod.build(load_text(TWO_TCP).config)
+    fake = FakeBurster()
+
+    async def main():
+        sched = Scheduler(specs, Pool(servers), clock=FakeClock(0.0), emit=lambda d: None, rand=lambda: 0.0,
+                          probe_for=fake)
+        sched.start()
+        for t in (1.0, 11.02):               # the first runs (applied), then steady ones
+            sched.clock.set(t)
+            assert sched.tick() == 2
+            for h in fake.handles[-2:]:
+                sched.clock.set(t + 0.01)
+                h.done(h, Result(Status.OK, "connected"))
+        assert [e[0] for e in sched._fifos[10.0]] == [pytest.approx(21.03)] * 2
+        fake.outcomes = [21.036, 21.040]     # 1 ms and 4 ms checks, one after the other
+        sched.clock.set(21.035)              # the grid: 5 ms late
+        assert sched.tick() == 2 and fake.bursts[-1] and len(fake.bursts[-1]) == 2
+        assert sorted(e[0] for e in sched._fifos[10.0]) == [pytest.approx(31.031), pytest.approx(31.034)]
+        lat = sorted(sched.latency[s.id][0] for s in specs)
+        assert lat == [pytest.approx(0.001), pytest.approx(0.004)]
     asyncio.run(main())
