@@ -324,13 +324,19 @@ def test_immediate_outcomes_share_one_call_soon_in_order_and_cancel_still_holds(
     assert [tok for tok, _ in got] == ["a", "c", "again"] and not loop.soon
 
 
-def test_socket_options_go_through_make_socket(world, monkeypatch):
+def _fake_make_socket(world: World, monkeypatch) -> list:
+    """make_socket replaced by a fake socket's maker; the list gets each target's fwmark."""
     made: list = []
 
     def make(target, kind, proto, **kw):
         made.append(target.fwmark)
         return FakeSock(world, 0, kind, proto)
     monkeypatch.setattr(cb, "make_socket", make)
+    return made
+
+
+def test_socket_options_go_through_make_socket(world, monkeypatch):
+    made = _fake_make_socket(world, monkeypatch)
     eng, loop, got = engine(world)
     eng.start(Target("192.0.2.10", 80, timeout=3.0, fwmark=7), record(got), "marked")
     eng.start(target(), record(got), "plain")
@@ -347,8 +353,8 @@ def test_socket_setup_failure_is_a_failed_check(world, monkeypatch):
     assert got[0][1].status is Status.FAILED and "socket setup failed" in got[0][1].reason
 
 
-def test_real_loopback_connects():
-    """A listener is a success, a closed port a refusal, through a real epoll and loop."""
+def _listener_and_closed_port() -> tuple[socket.socket, int]:
+    """A listening socket on loopback, and a loopback port nothing listens on."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -356,6 +362,12 @@ def test_real_loopback_connects():
     closed.bind(("127.0.0.1", 0))
     dead_port = closed.getsockname()[1]
     closed.close()
+    return listener, dead_port
+
+
+def test_real_loopback_connects():
+    """A listener is a success, a closed port a refusal, through a real epoll and loop."""
+    listener, dead_port = _listener_and_closed_port()
 
     async def main():
         loop = asyncio.get_running_loop()
@@ -540,12 +552,7 @@ def test_burst_hands_a_refusal_and_a_remote_connect_to_the_callback_path(world):
 
 
 def test_burst_sends_targets_with_socket_options_through_start(world, monkeypatch):
-    made: list = []
-
-    def make(target, kind, proto, **kw):
-        made.append(target.fwmark)
-        return FakeSock(world, 0, kind, proto)
-    monkeypatch.setattr(cb, "make_socket", make)
+    made = _fake_make_socket(world, monkeypatch)
     eng, loop, got = engine(world)
     world.established = True
     out = eng.burst([Target("192.0.2.10", 80, timeout=3.0, fwmark=7), target()], ["marked", "plain"],
@@ -558,13 +565,7 @@ def test_burst_sends_targets_with_socket_options_through_start(world, monkeypatc
 def test_burst_real_loopback():
     """Through a real socket and a real loop: a listener succeeds inside burst(), a closed
     port comes back as a Pending that reports the refusal."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    dead_port = closed.getsockname()[1]
-    closed.close()
+    listener, dead_port = _listener_and_closed_port()
 
     async def main():
         loop = asyncio.get_running_loop()
