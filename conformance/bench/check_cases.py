@@ -377,10 +377,10 @@ def guest_case(metrics: dict[str, Metric], log: Log, window: float = 10.0,
         raise RuntimeError(f"guest printed nothing (rc {res.returncode}):\n{res.stdout[-3000:]}\n{res.console[-1500:]}")
     for r in got:
         _record(metrics, "guest", r, log)
-    case_of = {"same": ("checks", SAME_DELAY_LOOP), "checks": ("checks", 1), "program": ("program", 1)}
+    # a result's case: its driver part, "same" for the checks at SAME_DELAY_LOOP
+    case = {("checks", SAME_DELAY_LOOP): "same", ("checks", 1): "checks", ("program", 1): "program"}
     missing = {(i, p) for i in IMPLS for p in parts} - {
-        (r["impl"], p) for r in got if "error" not in r for p in parts
-        if case_of[p] == (r["part"], r.get("delay_loop", 1) if r["part"] == "checks" else 1)}
+        (r["impl"], case.get((r["part"], r.get("delay_loop", 1)))) for r in got if "error" not in r}
     if missing:
         raise RuntimeError(f"guest: no result for {sorted(missing)}:\n{res.stdout[-3000:]}")
 

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
-from keepalived_py.net.rcvbuf import set_rcvbuf
+from keepalived_py.net.rcvbuf import rcvbuf_setting, set_rcvbuf
 
 if TYPE_CHECKING:
     from keepalived_py.config.model.root import KeepalivedConfig
@@ -80,10 +80,7 @@ RCVBUF = 1 << 20
 def monitor_rcvbuf(config: KeepalivedConfig) -> tuple[int, bool]:
     """lvs_netlink_monitor_rcv_bufs (with _force): keepalived's size for the checker process's
     netlink monitor socket, our address watch; (0, False) when unset."""
-    g = config.global_defs
-    if g is None:
-        return 0, False
-    return g.lvs_netlink_monitor_rcv_bufs, bool(g.lvs_netlink_monitor_rcv_bufs_force)
+    return rcvbuf_setting(config.global_defs, "lvs_netlink_monitor_rcv_bufs")
 
 
 class AddressWatch:

@@ -27,3 +27,11 @@ def set_rcvbuf(sock: Any, rcvbuf: tuple[int, bool]) -> None:
     except OSError as exc:
         log.info("cant set SO_RCVBUFFORCE IP option. errno=%d (%s)" if force
                  else "Cannot set SO_RCVBUF IP option. errno=%d (%s)", exc.errno, exc.strerror)
+
+
+def rcvbuf_setting(g: Any, name: str) -> tuple[int, bool]:
+    """A `*_rcv_bufs` keyword of global_defs `g` and its `_force`, as set_rcvbuf takes them;
+    (0, False) when `g` is None (no global_defs) or the keyword is unset."""
+    if g is None:
+        return 0, False
+    return getattr(g, name), bool(getattr(g, name + "_force"))

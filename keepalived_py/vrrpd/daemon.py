@@ -15,6 +15,7 @@ from typing import Any
 from keepalived_py.bfd.track import bfd_tracking
 from keepalived_py.config.model.root import KeepalivedConfig
 from keepalived_py.core.context import ChildContext
+from keepalived_py.net.rcvbuf import rcvbuf_setting
 from keepalived_py.observe.status import vrrp_view
 from keepalived_py.observe.vrrp import data_text, json_text, scripts_text, stats_text
 from keepalived_py.observe.vrrp_data import vrrp_data_text
@@ -70,10 +71,7 @@ def _nft_firewall() -> Any:
 def netlink_rcvbufs(g: Any) -> tuple[tuple[int, bool], tuple[int, bool]]:
     """vrrp_netlink_cmd_rcv_bufs / vrrp_netlink_monitor_rcv_bufs (with _force) for the vrrp
     child's netlink sockets, as keepalived's kernel_netlink_set_recv_bufs(); (0, False) unset."""
-    if g is None:
-        return (0, False), (0, False)
-    return ((g.vrrp_netlink_cmd_rcv_bufs, bool(g.vrrp_netlink_cmd_rcv_bufs_force)),
-            (g.vrrp_netlink_monitor_rcv_bufs, bool(g.vrrp_netlink_monitor_rcv_bufs_force)))
+    return rcvbuf_setting(g, "vrrp_netlink_cmd_rcv_bufs"), rcvbuf_setting(g, "vrrp_netlink_monitor_rcv_bufs")
 
 
 async def run(ctx: ChildContext) -> int:
